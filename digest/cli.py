@@ -1,0 +1,202 @@
+"""The `digest` command: load settings once, wire the runtime, call the pipeline.
+
+Every command is thin. Errors we expect (DigestError, SubscriberError) are
+caught once in `main` and printed as one line with a non-zero exit; -v adds
+the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import webbrowser
+from pathlib import Path
+
+import click
+
+from digest import pipeline
+from digest.config import load_settings
+from digest.errors import DigestError
+from subscribers import (
+    SubscriberError,
+    SubscriptionStatus,
+    add_subscriber,
+    list_subscriptions,
+    remove_subscriber,
+)
+
+log = logging.getLogger("digest")
+
+
+class Context:
+    def __init__(self, config_path: str, verbose: bool) -> None:
+        self.config_path = config_path
+        self.verbose = verbose
+        self._runtime: pipeline.Runtime | None = None
+
+    def runtime(self, transport: str | None = None) -> pipeline.Runtime:
+        if self._runtime is None or transport:
+            self._runtime = pipeline.Runtime.create(load_settings(self.config_path), transport)
+        return self._runtime
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-c", "--config", "config_path", default="config.toml", envvar="DIGEST_CONFIG", show_default=True,
+              help="Settings file (also $DIGEST_CONFIG).", type=click.Path(dir_okay=False))
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging and full tracebacks on errors.")
+@click.version_option(package_name="digest")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str, verbose: bool) -> None:
+    """Gather new articles, summarize them into sections, and mail the digest to confirmed subscribers."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("httpx", "httpcore", "mail.log", "CSSUTILS"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx.obj = Context(config_path, verbose)
+
+
+@cli.command()
+@pass_context
+def gather(ctx: Context) -> None:
+    """Fetch every source of every newsletter and store new articles (sends nothing)."""
+    results = pipeline.gather_all(ctx.runtime())
+    for result in results:
+        if result.error:
+            click.echo(f"{result.source_name}: ERROR {result.error}")
+        elif result.not_modified:
+            click.echo(f"{result.source_name}: not modified")
+        else:
+            click.echo(f"{result.source_name}: {len(result.entries)} entries")
+    if results and all(r.error for r in results):
+        raise DigestError("every source failed")
+
+
+@cli.command()
+@click.argument("newsletter")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the HTML here instead of stdout.")
+@click.option("--text", "as_text", is_flag=True, help="Show the plain-text part instead of the HTML.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in a web browser.")
+@click.option("--no-fetch", is_flag=True, help="Use stored articles only; do not fetch the sources first.")
+@pass_context
+def preview(ctx: Context, newsletter: str, out: str | None, as_text: bool, open_browser: bool,
+            no_fetch: bool) -> None:
+    """Show the next issue of NEWSLETTER as it would go out. Sends nothing and marks nothing as sent."""
+    draft, rendered = pipeline.preview(ctx.runtime(), newsletter, fetch=not no_fetch)
+    body = rendered.text if as_text else rendered.html
+    if out or open_browser:
+        path = Path(out or f"preview-{newsletter}.{'txt' if as_text else 'html'}")
+        path.write_text(body, encoding="utf-8")
+        click.echo(f"Subject: {rendered.subject}\n{len(draft.items)} articles; preview written to {path}")
+        if open_browser:
+            webbrowser.open(path.resolve().as_uri())
+    else:
+        click.echo(body)
+
+
+@cli.command()
+@click.argument("newsletter")
+@click.option("--dry-run", is_flag=True, help="Show what would be sent and to how many; send and store nothing.")
+@click.option("--to", "to_address", metavar="ADDRESS", help="Send a test copy to ADDRESS only; mark nothing.")
+@click.option("--force", is_flag=True, help="Make an issue even when there is nothing new.")
+@click.option("--no-fetch", is_flag=True, help="Do not fetch the sources first.")
+@pass_context
+def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, force: bool, no_fetch: bool) -> None:
+    """Send one issue of NEWSLETTER now (and finish any interrupted one first)."""
+    rt = ctx.runtime()
+    if dry_run:
+        draft, rendered = pipeline.preview(rt, newsletter, fetch=not no_fetch)
+        click.echo(f"Subject: {rendered.subject}")
+        click.echo(f"{len(draft.items)} new articles in {len(draft.sections)} sections; "
+                   f"would go to {pipeline.recipient_count(rt, newsletter)} confirmed subscribers (dry run)")
+        return
+    if to_address:
+        rendered = pipeline.test_send(rt, newsletter, to_address, fetch=not no_fetch)
+        click.echo(f"test copy of {rendered.subject!r} sent to {to_address}")
+        return
+    outcome = pipeline.send_newsletter(rt, newsletter, force=force, fetch=not no_fetch)
+    for result in outcome.fetches:
+        if result.error:
+            click.echo(f"source {result.source_name} skipped: {result.error}", err=True)
+    for report in outcome.reports:
+        click.echo(f"issue {report.issue_id}: {report.sent} sent, {report.failed} failed, "
+                   f"{report.deferred} to retry")
+    if outcome.nothing_new:
+        click.echo(f"{newsletter}: nothing new, no issue made (use --force to send anyway)")
+    if any(r.deferred for r in outcome.reports):
+        sys.exit(75)  # EX_TEMPFAIL: run again later to retry
+
+
+@cli.group()
+def subscribers() -> None:
+    """Manage subscribers by hand (readers normally join through the signup flow)."""
+
+
+@subscribers.command("add")
+@click.argument("address")
+@click.option("-n", "--newsletter", required=True, help="Newsletter slug.")
+@click.option("--confirmed", is_flag=True,
+              help="State that this person already consented; recorded as such. Without it the "
+                   "subscription stays pending until confirmed.")
+@pass_context
+def subscribers_add(ctx: Context, address: str, newsletter: str, confirmed: bool) -> None:
+    """Subscribe ADDRESS to a newsletter."""
+    rt = ctx.runtime()
+    rt.settings.newsletter(newsletter)
+    with rt.sessions() as session, session.begin():
+        subscription = add_subscriber(session, address, newsletter, confirmed=confirmed, source="cli")
+        click.echo(f"{subscription.subscriber.email}: {subscription.status.value} for {newsletter}")
+
+
+@subscribers.command("list")
+@click.option("-n", "--newsletter", help="Only this newsletter.")
+@click.option("--status", type=click.Choice([s.value for s in SubscriptionStatus]), help="Only this status.")
+@pass_context
+def subscribers_list(ctx: Context, newsletter: str | None, status: str | None) -> None:
+    """List subscriptions: address, newsletter, status."""
+    rt = ctx.runtime()
+    with rt.sessions() as session:
+        rows = list_subscriptions(session, newsletter, SubscriptionStatus(status) if status else None)
+    for email, slug, state in rows:
+        click.echo(f"{email}\t{slug}\t{state.value}")
+
+
+@subscribers.command("remove")
+@click.argument("address")
+@click.option("-n", "--newsletter", help="Only this newsletter (default: all).")
+@pass_context
+def subscribers_remove(ctx: Context, address: str, newsletter: str | None) -> None:
+    """Unsubscribe ADDRESS (the consent record is kept)."""
+    rt = ctx.runtime()
+    with rt.sessions() as session, session.begin():
+        changed = remove_subscriber(session, address, newsletter, source="cli")
+    click.echo(f"{address}: {changed} subscription(s) ended")
+
+
+@cli.command()
+@click.option("--dir", "folder", default="digest-demo", show_default=True, type=click.Path(file_okay=False),
+              help="Where the demo keeps its database and writes what it received.")
+def demo(folder: str) -> None:
+    """Run the whole job on bundled sample feeds, mailing one demo reader through a local SMTP server."""
+    from digest.demo import run_demo
+
+    for line in run_demo(Path(folder)):
+        click.echo(line)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (DigestError, SubscriberError) as exc:
+        if "-v" in sys.argv or "--verbose" in sys.argv:
+            logging.getLogger("digest").exception("failed")
+        click.echo(f"digest: error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,265 @@
+"""config.toml -> typed, immutable settings.
+
+This is the only module that reads configuration (the file and the two secret
+environment variables). Entry points call `load_settings()` once and pass the
+result down; nothing below them reads config on its own, so tests can build
+settings in memory and every stage stays a plain function of its inputs.
+
+Every dataclass field is a TOML key of the same name. Unknown keys, wrong
+types and missing required keys raise ConfigError naming the key and the file,
+because a typo that silently falls back to a default is the worst kind of bug
+in a tool that mails thousands of people.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
+from email.utils import parseaddr
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from digest.errors import ConfigError
+
+TRANSPORTS = ("file", "smtp", "console")
+TLS_MODES = ("none", "starttls", "implicit")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    name: str
+    base_url: str
+    postal_address: str
+    unsubscribe_mailbox: str
+    secret_key_env: str = "DIGEST_SECRET_KEY"
+    # Resolved from the environment variable named by secret_key_env.
+    secret_key: str | None = field(default=None, metadata={"derived": True})
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    url: str = "sqlite:///digest.db"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "127.0.0.1"
+    port: int = 25
+    tls: str = field(default="none", metadata={"choices": TLS_MODES})
+    user: str = ""
+    password_env: str = "DIGEST_SMTP_PASSWORD"
+    timeout: float = 30.0
+    password: str | None = field(default=None, metadata={"derived": True})
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    transport: str = field(default="file", metadata={"choices": TRANSPORTS})
+    outbox_dir: str = "outbox"
+    batch_size: int = 50
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+
+
+@dataclass(frozen=True)
+class GatherSettings:
+    timeout: float = 10.0
+    user_agent: str = "digest/0.1 (self-hosted newsletter digest)"
+    max_bytes: int = 10_000_000
+    first_run_max_items: int = 5
+    first_run_max_age_days: int = 7
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    name: str
+    url: str
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class SectionSettings:
+    title: str
+    sources: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    max_items: int = 0
+
+
+@dataclass(frozen=True)
+class NewsletterSettings:
+    slug: str
+    title: str
+    from_address: str
+    sources: tuple[SourceSettings, ...]
+    description: str = ""
+    schedule: str = "0 7 * * *"
+    timezone: str = "UTC"
+    max_items: int = 20
+    summary_sentences: int = 3
+    sections: tuple[SectionSettings, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    site: SiteSettings
+    newsletters: tuple[NewsletterSettings, ...]
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    gather: GatherSettings = field(default_factory=GatherSettings)
+    config_path: Path = field(default=Path("config.toml"), metadata={"derived": True})
+
+    def newsletter(self, slug: str) -> NewsletterSettings:
+        for newsletter in self.newsletters:
+            if newsletter.slug == slug:
+                return newsletter
+        known = ", ".join(n.slug for n in self.newsletters)
+        raise ConfigError(f"unknown newsletter {slug!r} in {self.config_path}", hint=f"known: {known}")
+
+
+def load_settings(path: str | os.PathLike[str], environ: typing.Mapping[str, str] | None = None) -> Settings:
+    """Read and validate config.toml; secrets come from `environ` (default os.environ)."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}", hint="pass --config or set DIGEST_CONFIG") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return settings_from_dict(raw, path, os.environ if environ is None else environ)
+
+
+def settings_from_dict(raw: dict, path: Path, environ: typing.Mapping[str, str]) -> Settings:
+    settings = _build(Settings, raw, "", path)
+    _check(settings, path)
+    base = path.resolve().parent
+    site = settings.site
+    smtp = settings.delivery.smtp
+    return replace(
+        settings,
+        config_path=path,
+        site=replace(site, secret_key=environ.get(site.secret_key_env) or None),
+        storage=StorageSettings(url=_resolve_sqlite_url(settings.storage.url, base)),
+        delivery=replace(
+            settings.delivery,
+            outbox_dir=str(base / settings.delivery.outbox_dir),
+            smtp=replace(smtp, password=environ.get(smtp.password_env) or None),
+        ),
+        newsletters=tuple(
+            replace(n, sources=tuple(replace(s, url=resolve_source_url(s.url, base)) for s in n.sources))
+            for n in settings.newsletters
+        ),
+    )
+
+
+def resolve_source_url(url: str, base: Path) -> str:
+    """http(s) and file URLs stay; anything else is a path relative to the config file."""
+    if re.match(r"^(https?|file)://", url):
+        return url
+    return (base / url).resolve().as_uri()
+
+
+def _resolve_sqlite_url(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+        return prefix + str(base / url[len(prefix):])
+    return url
+
+
+def _build(cls, raw, where: str, path: Path):
+    """Turn one TOML table into dataclass `cls`, rejecting unknown/missing keys."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: {where or 'top level'} must be a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls) if not f.metadata.get("derived")}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{path}: unknown key {_join(where, key)!r}", hint=f"allowed here: {', '.join(known)}")
+    values = {}
+    for name, f in known.items():
+        key = _join(where, name)
+        if name not in raw:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise ConfigError(f"{path}: missing required key {key!r}")
+            continue
+        value = _convert(hints[name], raw[name], key, path)
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            raise ConfigError(f"{path}: {key!r} must be one of {', '.join(choices)}, not {value!r}")
+        values[name] = value
+    return cls(**values)
+
+
+def _convert(hint, value, key: str, path: Path):
+    origin = typing.get_origin(hint)
+    if is_dataclass(hint):
+        return _build(hint, value, key, path)
+    if origin is tuple:
+        (item_type, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: {key!r} must be a list")
+        return tuple(_convert(item_type, item, f"{key}[{i}]", path) for i, item in enumerate(value))
+    if origin in (typing.Union, types.UnionType):
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise ConfigError(f"{path}: {key!r} must be {_type_name(hint)}, not {type(value).__name__} {value!r}")
+    return value
+
+
+def _type_name(hint) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(hint, str(hint))
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _check(settings: Settings, path: Path) -> None:
+    """Rules that span keys or need more than a type check."""
+    if not re.match(r"^https?://[^/\s]+", settings.site.base_url):
+        raise ConfigError(f"{path}: 'site.base_url' must be an http(s) URL, not {settings.site.base_url!r}")
+    if "@" not in settings.site.unsubscribe_mailbox:
+        raise ConfigError(f"{path}: 'site.unsubscribe_mailbox' must be an email address")
+    if not settings.newsletters:
+        raise ConfigError(f"{path}: at least one [[newsletters]] table is required")
+    slugs = [n.slug for n in settings.newsletters]
+    for i, newsletter in enumerate(settings.newsletters):
+        _check_newsletter(newsletter, f"newsletters[{i}]", path)
+        if slugs.count(newsletter.slug) > 1:
+            raise ConfigError(f"{path}: newsletter slug {newsletter.slug!r} is used twice")
+    for key in ("batch_size",):
+        if getattr(settings.delivery, key) < 1:
+            raise ConfigError(f"{path}: 'delivery.{key}' must be at least 1")
+
+
+def _check_newsletter(newsletter: NewsletterSettings, where: str, path: Path) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    if not SLUG_RE.match(newsletter.slug):
+        raise ConfigError(f"{path}: '{where}.slug' must be lowercase letters, digits and dashes, not {newsletter.slug!r}")
+    if "@" not in parseaddr(newsletter.from_address)[1]:
+        raise ConfigError(f"{path}: '{where}.from_address' is not an email address: {newsletter.from_address!r}")
+    try:
+        zone = ZoneInfo(newsletter.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{path}: '{where}.timezone' is not an IANA time zone: {newsletter.timezone!r}") from None
+    try:
+        CronTrigger.from_crontab(newsletter.schedule, timezone=zone)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: '{where}.schedule' is not a cron expression: {exc}") from None
+    if newsletter.max_items < 1 or newsletter.summary_sentences < 1:
+        raise ConfigError(f"{path}: '{where}.max_items' and '{where}.summary_sentences' must be at least 1")
+    if not newsletter.sources:
+        raise ConfigError(f"{path}: '{where}.sources' needs at least one source")
+    names = [s.name for s in newsletter.sources]
+    for j, section in enumerate(newsletter.sections):
+        for name in section.sources:
+            if name not in names:
+                raise ConfigError(f"{path}: '{where}.sections[{j}].sources' names unknown source {name!r}")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{path}: '{where}.sources' has two sources with the same name")

@@ -1,0 +1,100 @@
+"""The plain data that flows between the pipeline stages.
+
+Stages never import each other; they exchange these frozen dataclasses, and
+only digest.pipeline chains them. Nothing here touches a database or network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Rendered once per issue; replaced per recipient in the built message bytes.
+UNSUBSCRIBE_URL_MARK = "@@UNSUBSCRIBE_URL@@"
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One entry as a source offered it, already sanitized to plain text."""
+
+    uid: str
+    link: str
+    title: str
+    text: str
+    source_name: str
+    source_url: str
+    published: datetime | None = None
+    categories: tuple[str, ...] = ()
+    author: str = ""
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one source gave: entries, or the error that made us skip it."""
+
+    source_name: str
+    source_url: str
+    entries: tuple[FeedEntry, ...] = ()
+    error: str | None = None
+    not_modified: bool = False
+    etag: str | None = None
+    modified: str | None = None
+    final_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ArticleItem:
+    """An article as compose and render see it."""
+
+    id: int
+    title: str
+    link: str
+    source_name: str
+    published: datetime
+    categories: tuple[str, ...] = ()
+    text: str = ""
+    summary: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    items: tuple[ArticleItem, ...]
+
+
+@dataclass(frozen=True)
+class IssueDraft:
+    newsletter: str
+    title: str
+    description: str
+    date: datetime
+    sections: tuple[Section, ...]
+
+    @property
+    def items(self) -> tuple[ArticleItem, ...]:
+        return tuple(item for section in self.sections for item in section.items)
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    """Subject and both bodies; the bodies carry UNSUBSCRIBE_URL_MARK."""
+
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Recipient:
+    subscriber_id: int
+    email: str
+    unsubscribe_token: str
+
+
+@dataclass(frozen=True)
+class SendReport:
+    issue_id: int | None
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    errors: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,63 @@
+"""Engine and sessions: SQLite by default, PostgreSQL when one machine is not enough.
+
+The declarative Base lives in subscribers.db (the lower layer); importing both
+model modules here registers every table on that one metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+import digest.models  # noqa: F401  (registers digest tables)
+import subscribers.models  # noqa: F401  (registers subscriber tables)
+from digest.errors import ConfigError
+from subscribers.db import Base
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        engine = create_engine(url)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise ConfigError(f"storage.url {url!r} cannot be used: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets a preview read while a send writes; busy_timeout rides out short locks.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_schema(engine: Engine) -> None:
+    try:
+        Base.metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        raise ConfigError(f"cannot open the database {engine.url!r}: {exc.__class__.__name__}: {exc.orig}") from exc
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Commit on success, roll back on any error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

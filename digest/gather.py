@@ -1,0 +1,244 @@
+"""Sources -> FeedEntry tuples: fetch (http(s) or local file), parse, sanitize.
+
+No database here: the pipeline hands in what it remembers of a source (ETag,
+Last-Modified) and stores what comes back. One broken source is a FetchResult
+with `error` set, never an exception that stops the others.
+
+Feed content is untrusted: every piece of HTML goes through nh3 and is turned
+into plain text before anything else sees it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
+
+import feedparser
+import httpx
+import lxml.html
+import nh3
+
+from digest.content import FeedEntry, FetchResult
+from digest.errors import FeedError
+
+TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.IGNORECASE)
+BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "section"}
+
+
+def fetch_source(
+    client: httpx.Client,
+    name: str,
+    url: str,
+    *,
+    etag: str | None = None,
+    modified: str | None = None,
+    max_bytes: int = 10_000_000,
+    category: str = "",
+) -> FetchResult:
+    """Fetch and parse one source; every failure becomes `FetchResult.error`.
+
+    `category` (from the source's config) is added to every entry, so a
+    section can claim a whole source by category as well as by name.
+    """
+    try:
+        if url.startswith("file://"):
+            data, content_type, new_etag, new_modified, final_url = _read_file(url, max_bytes), "", None, None, url
+        else:
+            response = _get(client, url, etag, modified, max_bytes)
+            if response is None:
+                return FetchResult(name, url, not_modified=True, etag=etag, modified=modified, final_url=url)
+            data, content_type, new_etag, new_modified, final_url = response
+        entries = parse_feed(data, name, url, content_type, base_url=final_url)
+    except FeedError as exc:
+        return FetchResult(name, url, error=str(exc))
+    if category:
+        entries = tuple(e if category in e.categories else replace(e, categories=(*e.categories, category))
+                        for e in entries)
+    return FetchResult(name, url, entries=entries, etag=new_etag, modified=new_modified, final_url=final_url)
+
+
+def _read_file(url: str, max_bytes: int) -> bytes:
+    path = Path(unquote(urlsplit(url).path))
+    try:
+        if path.stat().st_size > max_bytes:
+            raise FeedError(f"{path}: larger than {max_bytes} bytes")
+        return path.read_bytes()
+    except OSError as exc:
+        raise FeedError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _get(client: httpx.Client, url: str, etag: str | None, modified: str | None, max_bytes: int):
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if modified:
+        headers["If-Modified-Since"] = modified
+    try:
+        with client.stream("GET", url, headers=headers, follow_redirects=True) as response:
+            if response.status_code == 304:
+                return None
+            if response.status_code >= 400:
+                raise FeedError(f"{url}: HTTP {response.status_code} {response.reason_phrase}")
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FeedError(f"{url}: response larger than {max_bytes} bytes")
+                chunks.append(chunk)
+    except httpx.TimeoutException as exc:
+        raise FeedError(f"{url}: timed out ({exc.__class__.__name__})") from exc
+    except httpx.HTTPError as exc:
+        raise FeedError(f"{url}: {exc.__class__.__name__}: {exc}") from exc
+    return (
+        b"".join(chunks),
+        response.headers.get("content-type", ""),
+        response.headers.get("etag"),
+        response.headers.get("last-modified"),
+        str(response.url),
+    )
+
+
+def parse_feed(
+    data: bytes, name: str, url: str, content_type: str = "", *, base_url: str | None = None
+) -> tuple[FeedEntry, ...]:
+    """RSS, Atom (feedparser) or JSON Feed; raises FeedError when nothing usable is there.
+
+    `url` is the configured source (it namespaces GUIDs, so a redirect never
+    re-keys stored articles); `base_url` is where the bytes came from, for
+    relative links.
+    """
+    base_url = base_url or url
+    if "json" in content_type or data.lstrip()[:1] == b"{":
+        return _parse_json_feed(data, name, url, base_url)
+    parsed = feedparser.parse(data, response_headers={"content-type": content_type, "content-location": base_url})
+    if parsed.bozo and not parsed.entries:
+        reason = parsed.get("bozo_exception", "not a feed")
+        raise FeedError(f"{url}: not a readable feed: {reason}")
+    if not parsed.entries and not parsed.feed:
+        raise FeedError(f"{url}: not a feed (no channel and no entries)")
+    return tuple(entry for raw in parsed.entries if (entry := _from_feedparser(raw, name, url, base_url)))
+
+
+def _from_feedparser(raw, name: str, url: str, base_url: str) -> FeedEntry | None:
+    link = urljoin(base_url, raw.get("link", "")) if raw.get("link") else ""
+    html = ""
+    if raw.get("content"):
+        html = max((c.get("value", "") for c in raw.content), key=len)
+    html = html or raw.get("summary", "")
+    struct = raw.get("published_parsed") or raw.get("updated_parsed")
+    published = datetime.fromtimestamp(calendar.timegm(struct), timezone.utc) if struct else None
+    categories = tuple(t.get("term", "").strip() for t in raw.get("tags", []) if t.get("term", "").strip())
+    return _make_entry(name, url, raw.get("id", ""), link, raw.get("title", ""), html, published,
+                       categories, raw.get("author", ""))
+
+
+def _parse_json_feed(data: bytes, name: str, url: str, base_url: str) -> tuple[FeedEntry, ...]:
+    try:
+        feed = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FeedError(f"{url}: not valid JSON: {exc}") from exc
+    if not isinstance(feed, dict) or not str(feed.get("version", "")).startswith("https://jsonfeed.org/version/"):
+        raise FeedError(f"{url}: JSON but not a JSON Feed (no jsonfeed.org version)")
+    entries = []
+    for item in feed.get("items") or []:
+        if not isinstance(item, dict):
+            continue
+        link = urljoin(base_url, item.get("url") or item.get("external_url") or "")
+        html = item.get("content_html") or ""
+        if not html and item.get("content_text"):
+            html = "".join(f"<p>{_escape(p)}</p>" for p in str(item["content_text"]).split("\n\n"))
+        html = html or _escape(item.get("summary") or "")
+        published = _parse_iso(item.get("date_published") or item.get("date_modified"))
+        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+        author = ", ".join(a.get("name", "") for a in authors if isinstance(a, dict))
+        tags = tuple(str(t) for t in item.get("tags") or [] if str(t).strip())
+        entry = _make_entry(name, url, str(item.get("id") or ""), link, str(item.get("title") or ""), html,
+                            published, tags, author)
+        if entry:
+            entries.append(entry)
+    return tuple(entries)
+
+
+def _make_entry(name, url, guid, link, title, html, published, categories, author) -> FeedEntry | None:
+    text = html_to_text(html)
+    title = html_to_text(title).replace("\n", " ").strip()
+    if not title and not text:
+        return None
+    link = canonical_url(link) if link else ""
+    if guid:
+        uid = f"guid:{url}#{guid}"
+    elif link:
+        uid = f"link:{link}"
+    else:
+        uid = "hash:" + hashlib.sha256(f"{url}\n{title}\n{text}".encode()).hexdigest()
+    return FeedEntry(uid=uid, link=link, title=title or _first_words(text), text=text, source_name=name,
+                     source_url=url, published=published, categories=categories, author=author)
+
+
+def html_to_text(html: str) -> str:
+    """Sanitize (nh3), then keep the text with paragraph breaks."""
+    if not html or not html.strip():
+        return ""
+    if "<" not in html and "&" not in html:
+        return _tidy(html)
+    clean = nh3.clean(html, tags=BLOCK_TAGS | {"a", "b", "i", "em", "strong", "span", "ul", "ol", "td", "th",
+                                               "table", "tbody", "thead"})
+    if not clean.strip():
+        return ""
+    root = lxml.html.fragment_fromstring(clean, create_parent="div")
+    for element in root.iter(*BLOCK_TAGS):
+        element.tail = "\n\n" + (element.tail or "")
+    return _tidy(root.text_content())
+
+
+def _tidy(text: str) -> str:
+    paragraphs = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", p).strip() for p in re.split(r"\n\s*\n|\n", text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def canonical_url(url: str) -> str:
+    """Drop tracking parameters and fragments so one story has one link."""
+    parts = urlsplit(url.strip())
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not TRACKING_PARAMS.match(k)])
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
+
+
+def select_first_run(
+    entries: Iterable[FeedEntry], now: datetime, *, max_items: int, max_age_days: int
+) -> set[str]:
+    """uids a new source may mail on its first run; the rest is backlog.
+
+    A newsroom adding a feed with 300 old entries must not mail all 300.
+    max_age_days = 0 means no age limit.
+    """
+    cutoff = now - timedelta(days=max_age_days) if max_age_days > 0 else None
+    fresh = [e for e in entries if cutoff is None or (e.published or now) >= cutoff]
+    fresh.sort(key=lambda e: e.published or now, reverse=True)
+    return {e.uid for e in fresh[:max_items]}
+
+
+def _parse_iso(value) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _escape(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _first_words(text: str, count: int = 10) -> str:
+    words = text.split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")

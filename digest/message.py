@@ -1,0 +1,106 @@
+"""Rendered issue -> a message template built once; per recipient, only bytes.
+
+Building an EmailMessage per recipient costs ~2.7 ms (about 370 a second on
+one core). So the MIME skeleton (static headers, boundaries, part headers) is
+serialized once per issue, and each recipient's message is a join of that
+skeleton with three personal headers and both bodies, where the unsubscribe
+mark is replaced and the result quoted-printable encoded by binascii in C.
+"""
+
+from __future__ import annotations
+
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, parseaddr
+from urllib.parse import quote, urlsplit
+
+from digest.content import UNSUBSCRIBE_URL_MARK, RenderedIssue
+
+_TEXT_SLOT = b"@@TEXT_BODY@@"
+_HTML_SLOT = b"@@HTML_BODY@@"
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    skeleton: tuple[bytes, bytes, bytes]  # before text body, between bodies, after html body
+    text: str  # CRLF line endings, carrying UNSUBSCRIBE_URL_MARK
+    html: str
+    envelope_from: str
+    message_id_prefix: str
+    domain: str
+    base_url: str
+    unsubscribe_mailbox: str
+
+
+def build_template(
+    rendered: RenderedIssue,
+    *,
+    from_address: str,
+    list_id: str,
+    list_name: str,
+    base_url: str,
+    unsubscribe_mailbox: str,
+    message_id_prefix: str,
+    date: datetime,
+) -> MessageTemplate:
+    domain = urlsplit(base_url).hostname or "localhost"
+    message = EmailMessage(policy=SMTP)
+    message["From"] = from_address
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(date)
+    message["List-Id"] = formataddr((list_name, f"{list_id}.{domain}"))
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Precedence"] = "bulk"
+    message.set_content(_TEXT_SLOT.decode(), subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(_HTML_SLOT.decode(), subtype="html", charset="utf-8", cte="quoted-printable")
+    raw = message.as_bytes()
+    before_text, rest = raw.split(_TEXT_SLOT, 1)
+    between, after_html = rest.split(_HTML_SLOT, 1)
+    # add_alternative repeats MIME-Version inside the part; it belongs only at the top.
+    between = between.replace(b"MIME-Version: 1.0\r\n", b"")
+    return MessageTemplate(
+        skeleton=(before_text, between, after_html),
+        text=_crlf(rendered.text),
+        html=_crlf(rendered.html),
+        envelope_from=parseaddr(from_address)[1],
+        message_id_prefix=message_id_prefix,
+        domain=domain,
+        base_url=base_url.rstrip("/"),
+        unsubscribe_mailbox=unsubscribe_mailbox,
+    )
+
+
+def unsubscribe_url(template: MessageTemplate, token: str) -> str:
+    return f"{template.base_url}/unsubscribe?token={quote(token)}"
+
+
+def personalize(template: MessageTemplate, *, to: str, token: str, personal_id: str) -> bytes:
+    """The finished message for one recipient, ready for the transport."""
+    url = unsubscribe_url(template, token)
+    mailto = f"mailto:{template.unsubscribe_mailbox}?subject=unsubscribe%20{quote(token)}"
+    headers = (
+        f"To: {to}\r\n"
+        f"Message-ID: <{template.message_id_prefix}.{personal_id}@{template.domain}>\r\n"
+        f"List-Unsubscribe: <{url}>,\r\n <{mailto}>\r\n"
+    ).encode("ascii")
+    before_text, between, after_html = template.skeleton
+    return b"".join((
+        headers,
+        before_text,
+        _qp(template.text.replace(UNSUBSCRIBE_URL_MARK, url)),
+        between,
+        _qp(template.html.replace(UNSUBSCRIBE_URL_MARK, url)),
+        after_html,
+    ))
+
+
+def _qp(body: str) -> bytes:
+    encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True)
+    return encoded[:-2] if encoded.endswith(b"\r\n") else encoded  # the skeleton brings the line end
+
+
+def _crlf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")

@@ -1,0 +1,110 @@
+"""Article, SourceState, Issue, IssueArticle and Delivery.
+
+Uniqueness carries the promises: an article is stored once (uid), an article
+goes out once per newsletter (IssueArticle newsletter+article), a slot makes
+one issue (Issue newsletter+slot), and a subscriber gets an issue once
+(Delivery issue+subscriber).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from subscribers.db import Base, UTCDateTime, utcnow
+
+
+class SourceState(Base):
+    """What we remember about one feed URL between runs (conditional GET, health)."""
+
+    __tablename__ = "source_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    etag: Mapped[str | None] = mapped_column(Text, nullable=True)
+    modified: Mapped[str | None] = mapped_column(Text, nullable=True)
+    first_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(2048), unique=True)
+    source_url: Mapped[str] = mapped_column(String(2048), index=True)
+    source_name: Mapped[str] = mapped_column(String(200))
+    link: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(Text, default="")
+    categories: Mapped[str] = mapped_column(Text, default="")  # newline-separated
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Stored on a source's first run but never mailed: the backlog a new feed brings.
+    backlog: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class IssueStatus(enum.Enum):
+    sending = "sending"
+    sent = "sent"
+
+
+class Issue(Base):
+    __tablename__ = "issues"
+    __table_args__ = (UniqueConstraint("newsletter", "slot"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    newsletter: Mapped[str] = mapped_column(String(100), index=True)
+    slot: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[IssueStatus] = mapped_column(
+        Enum(IssueStatus, native_enum=False, length=20), default=IssueStatus.sending
+    )
+    # The rendered issue is kept so a resumed send mails exactly what the first run did.
+    subject: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class IssueArticle(Base):
+    __tablename__ = "issue_articles"
+    __table_args__ = (UniqueConstraint("newsletter", "article_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    newsletter: Mapped[str] = mapped_column(String(100))
+    section: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class DeliveryStatus(enum.Enum):
+    queued = "queued"
+    sent = "sent"
+    failed = "failed"
+    skipped = "skipped"  # unsubscribed after the outbox was made
+
+
+class Delivery(Base):
+    """The outbox: one row per (issue, subscriber), marked sent right after the server accepts."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("issue_id", "subscriber_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Enum(DeliveryStatus, native_enum=False, length=20), default=DeliveryStatus.queued, index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,201 @@
+"""The only place that knows the stage order: gather -> summarize -> compose -> render -> deliver.
+
+The CLI (and later the scheduler and web app) call these functions; stages
+never call each other. Database and network I/O happen here and in store /
+transports, so each stage stays a function of plain data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from digest import compose, gather, render, store, summarize
+from digest.config import NewsletterSettings, Settings
+from digest.content import UNSUBSCRIBE_URL_MARK, FetchResult, IssueDraft, RenderedIssue, SendReport
+from digest.db import create_schema, make_engine, make_sessionmaker
+from digest.deliver import deliver_issue
+from digest.errors import ConfigError
+from digest.message import MessageTemplate, build_template, personalize
+from digest.models import Issue
+from digest.transports import Transport, make_transport
+from subscribers import confirmed_recipients, make_unsubscribe_token
+from subscribers.db import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a pipeline call needs, built once by an entry point."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    transport_factory: Callable[[], Transport]
+    now: Callable[[], datetime] = utcnow
+    templates: object = field(default=None)
+
+    @classmethod
+    def create(cls, settings: Settings, transport: str | None = None) -> Runtime:
+        engine = make_engine(settings.storage.url)
+        create_schema(engine)
+        return cls(settings=settings, sessions=make_sessionmaker(engine),
+                   transport_factory=lambda: make_transport(settings.delivery, transport),
+                   templates=render.make_environment())
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    reports: tuple[SendReport, ...]
+    fetches: tuple[FetchResult, ...]
+    new_issue_id: int | None
+    nothing_new: bool
+
+
+def gather_all(rt: Runtime, newsletters: tuple[NewsletterSettings, ...] | None = None) -> list[FetchResult]:
+    """Fetch every source once (sources shared by newsletters are fetched once) and store new articles."""
+    sources = {}
+    for newsletter in newsletters or rt.settings.newsletters:
+        for source in newsletter.sources:
+            sources.setdefault(source.url, source)
+    g = rt.settings.gather
+    results = []
+    with httpx.Client(timeout=httpx.Timeout(g.timeout), headers={"User-Agent": g.user_agent}) as client:
+        for url, source in sources.items():
+            with rt.sessions() as session:
+                state = store.source_state(session, url)
+                etag, modified = (state.etag, state.modified) if state else (None, None)
+                first_run = state is None or state.first_fetched_at is None
+            result = gather.fetch_source(client, source.name, url, etag=etag, modified=modified,
+                                         max_bytes=g.max_bytes, category=source.category)
+            now = rt.now()
+            mailable = None
+            if first_run and not result.error:
+                mailable = gather.select_first_run(result.entries, now, max_items=g.first_run_max_items,
+                                                   max_age_days=g.first_run_max_age_days)
+            with rt.sessions() as session, session.begin():
+                new = store.save_fetch(session, result, mailable, now)
+            if result.error:
+                log.error("source %s skipped: %s", source.name, result.error)
+            else:
+                log.info("source %s: %d entries, %d new", source.name, len(result.entries), new)
+            results.append(result)
+    return results
+
+
+def draft_issue(rt: Runtime, newsletter: NewsletterSettings) -> tuple[IssueDraft, RenderedIssue]:
+    """Compose and render what the next issue would carry, writing nothing."""
+    with rt.sessions() as session:
+        articles = store.unsent_articles(session, newsletter.slug, [s.url for s in newsletter.sources])
+        items = [
+            store.to_item(a, summarize.summarize(a.text, title=a.title, max_sentences=newsletter.summary_sentences))
+            for a in articles[: newsletter.max_items]
+        ]
+    draft = compose.build_issue(newsletter, items, rt.now())
+    return draft, render.render_issue(draft, rt.settings.site, newsletter, rt.templates)
+
+
+def send_newsletter(
+    rt: Runtime, slug: str, *, slot: str | None = None, force: bool = False, fetch: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> SendOutcome:
+    """Finish any interrupted issue, gather, then make and send a new issue if there is news."""
+    newsletter = rt.settings.newsletter(slug)
+    secret = _secret(rt)
+    reports = [_send_issue(rt, newsletter, issue, secret, progress) for issue in _unfinished(rt, slug)]
+    fetches = tuple(gather_all(rt, (newsletter,))) if fetch else ()
+    draft, rendered = draft_issue(rt, newsletter)
+    if not draft.items and not force:
+        log.info("%s: nothing new, no issue made", slug)
+        return SendOutcome(tuple(reports), fetches, None, nothing_new=True)
+    slot = slot or f"manual-{rt.now():%Y%m%dT%H%M%S}"
+    try:
+        with rt.sessions() as session, session.begin():
+            issue = store.create_issue(session, draft, rendered, slot, rt.now())
+    except IntegrityError:
+        # Another run made this slot's issue (or took these articles) first: never a second issue.
+        log.warning("%s: slot %s already has an issue; not making another", slug, slot)
+        return SendOutcome(tuple(reports), fetches, None, nothing_new=False)
+    reports.append(_send_issue(rt, newsletter, issue, secret, progress))
+    return SendOutcome(tuple(reports), fetches, issue.id, nothing_new=False)
+
+
+def _unfinished(rt: Runtime, slug: str) -> list[Issue]:
+    with rt.sessions() as session:
+        return list(store.unfinished_issues(session, slug))
+
+
+def _send_issue(rt, newsletter, issue: Issue, secret: str, progress) -> SendReport:
+    template = _template(rt, newsletter, RenderedIssue(issue.subject, issue.html, issue.text),
+                         f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}")
+    report = deliver_issue(
+        rt.sessions, issue.id, template, rt.transport_factory(),
+        lambda subscriber_id: make_unsubscribe_token(secret, subscriber_id, newsletter.slug),
+        batch_size=rt.settings.delivery.batch_size, now=rt.now, progress=progress,
+    )
+    log.info("%s issue %d: %d sent, %d failed, %d deferred", newsletter.slug, issue.id, report.sent,
+             report.failed, report.deferred)
+    return report
+
+
+def _template(rt: Runtime, newsletter: NewsletterSettings, rendered: RenderedIssue, prefix: str) -> MessageTemplate:
+    site = rt.settings.site
+    return build_template(rendered, from_address=newsletter.from_address, list_id=newsletter.slug,
+                          list_name=newsletter.title, base_url=site.base_url,
+                          unsubscribe_mailbox=site.unsubscribe_mailbox, message_id_prefix=prefix, date=rt.now())
+
+
+def _secret(rt: Runtime) -> str:
+    site = rt.settings.site
+    if not site.secret_key:
+        raise ConfigError(
+            f"the environment variable {site.secret_key_env} is not set",
+            hint="it signs every reader's unsubscribe link; set it to a long random string and keep it",
+        )
+    return site.secret_key
+
+
+def preview(rt: Runtime, slug: str, *, fetch: bool = True) -> tuple[IssueDraft, RenderedIssue]:
+    """The next issue as it would go out; marks nothing as sent (the unsubscribe link is a sample)."""
+    newsletter = rt.settings.newsletter(slug)
+    if fetch:
+        gather_all(rt, (newsletter,))
+    draft, rendered = draft_issue(rt, newsletter)
+    sample = f"{rt.settings.site.base_url.rstrip('/')}/unsubscribe?token=preview"
+    return draft, RenderedIssue(rendered.subject, rendered.html.replace(UNSUBSCRIBE_URL_MARK, sample),
+                                rendered.text.replace(UNSUBSCRIBE_URL_MARK, sample))
+
+
+def recipient_count(rt: Runtime, slug: str) -> int:
+    with rt.sessions() as session:
+        return len(confirmed_recipients(session, slug))
+
+
+def test_send(rt: Runtime, slug: str, address: str, *, fetch: bool = True) -> RenderedIssue:
+    """Send the next issue to one address now; stores no issue and marks nothing."""
+    from subscribers import normalize_address
+
+    newsletter = rt.settings.newsletter(slug)
+    address = normalize_address(address)
+    if fetch:
+        gather_all(rt, (newsletter,))
+    _draft, rendered = draft_issue(rt, newsletter)
+    template = _template(rt, newsletter, rendered, f"digest.test.{rt.now():%Y%m%d%H%M%S%f}")
+    message = personalize(template, to=address, token="test-send", personal_id="0")
+    transport = rt.transport_factory()
+    transport.open()
+    try:
+        transport.send(template.envelope_from, address, message)
+    finally:
+        transport.close()
+    return rendered
+
+
+__all__ = ["Runtime", "SendOutcome", "draft_issue", "gather_all", "preview", "recipient_count",
+           "send_newsletter", "test_send"]

@@ -1,0 +1,156 @@
+"""Reads and writes of digest's own rows, in one place.
+
+The stages are pure; the pipeline calls these functions at the edges. Each
+takes a session and leaves committing to the caller, so the pipeline decides
+what is one transaction (an issue, its article links and its outbox rows are
+written together, or not at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from digest.content import ArticleItem, FetchResult, IssueDraft, RenderedIssue
+from digest.models import Article, Delivery, DeliveryStatus, Issue, IssueArticle, IssueStatus, SourceState
+from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+
+
+def source_state(session: Session, url: str) -> SourceState | None:
+    return session.scalar(select(SourceState).where(SourceState.url == url))
+
+
+def save_fetch(session: Session, result: FetchResult, mailable: set[str] | None, now: datetime) -> int:
+    """Record one fetch and store its new entries; returns how many articles were new.
+
+    `mailable` is None for a source we have fetched before; on a first run it
+    names the entries that may be mailed and the rest is stored as backlog.
+    """
+    state = source_state(session, result.source_url) or SourceState(url=result.source_url, failures=0)
+    session.add(state)
+    state.last_fetched_at = now
+    if result.error:
+        state.last_error = result.error
+        state.failures = (state.failures or 0) + 1
+        return 0
+    state.last_error, state.failures = None, 0
+    if result.not_modified:
+        return 0
+    state.etag, state.modified = result.etag, result.modified
+    state.first_fetched_at = state.first_fetched_at or now
+    uids = [entry.uid for entry in result.entries]
+    known = set(session.scalars(select(Article.uid).where(Article.uid.in_(uids)))) if uids else set()
+    new = 0
+    for entry in result.entries:
+        if entry.uid in known:
+            continue
+        known.add(entry.uid)
+        session.add(Article(
+            uid=entry.uid, source_url=result.source_url, source_name=entry.source_name, link=entry.link,
+            title=entry.title, text=entry.text, author=entry.author, categories="\n".join(entry.categories),
+            published_at=min(entry.published or now, now), fetched_at=now,
+            backlog=mailable is not None and entry.uid not in mailable,
+        ))
+        new += 1
+    session.flush()
+    return new
+
+
+def unsent_articles(session: Session, newsletter: str, source_urls: Iterable[str]) -> Sequence[Article]:
+    """Articles from these sources that no issue of this newsletter has carried."""
+    already = select(IssueArticle.article_id).where(IssueArticle.newsletter == newsletter)
+    query = select(Article).where(
+        Article.source_url.in_(list(source_urls)), Article.backlog.is_(False), Article.id.not_in(already)
+    )
+    return session.scalars(query.order_by(Article.published_at.desc(), Article.id.desc())).all()
+
+
+def to_item(article: Article, summary: Sequence[str] = ()) -> ArticleItem:
+    return ArticleItem(
+        id=article.id, title=article.title, link=article.link, source_name=article.source_name,
+        published=article.published_at, categories=tuple(c for c in article.categories.split("\n") if c),
+        text=article.text, summary=tuple(summary),
+    )
+
+
+def find_issue(session: Session, newsletter: str, slot: str) -> Issue | None:
+    return session.scalar(select(Issue).where(Issue.newsletter == newsletter, Issue.slot == slot))
+
+
+def create_issue(
+    session: Session, draft: IssueDraft, rendered: RenderedIssue, slot: str, now: datetime
+) -> Issue:
+    """The issue, its article links and its outbox (a snapshot of confirmed subscribers), together."""
+    issue = Issue(newsletter=draft.newsletter, slot=slot, created_at=now, status=IssueStatus.sending,
+                  subject=rendered.subject, html=rendered.html, text=rendered.text)
+    session.add(issue)
+    session.flush()
+    position = 0
+    for section in draft.sections:
+        for item in section.items:
+            session.add(IssueArticle(issue_id=issue.id, article_id=item.id, newsletter=draft.newsletter,
+                                     section=section.title, position=position))
+            position += 1
+    confirmed = (
+        select(literal(issue.id), Subscriber.id, Subscriber.email, literal(DeliveryStatus.queued.name),
+               literal(0))
+        .join(Subscription)
+        .where(Subscription.newsletter == draft.newsletter, Subscription.status == SubscriptionStatus.confirmed)
+    )
+    session.execute(insert(Delivery).from_select(
+        ["issue_id", "subscriber_id", "email", "status", "attempts"], confirmed))
+    session.flush()
+    return issue
+
+
+def unfinished_issues(session: Session, newsletter: str) -> Sequence[Issue]:
+    query = select(Issue).where(Issue.newsletter == newsletter, Issue.status == IssueStatus.sending)
+    return session.scalars(query.order_by(Issue.id)).all()
+
+
+def queued_batch(session: Session, issue_id: int, after_id: int, size: int) -> Sequence[tuple[int, int, str, bool]]:
+    """(delivery id, subscriber id, email, still confirmed?) for the next queued deliveries."""
+    still_confirmed = (
+        select(func.count()).select_from(Subscription)
+        .where(Subscription.subscriber_id == Delivery.subscriber_id,
+               Subscription.newsletter == Issue.newsletter,
+               Subscription.status == SubscriptionStatus.confirmed)
+        .scalar_subquery()
+    )
+    query = (
+        select(Delivery.id, Delivery.subscriber_id, Delivery.email, still_confirmed)
+        .join(Issue, Issue.id == Delivery.issue_id)
+        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.queued, Delivery.id > after_id)
+        .order_by(Delivery.id)
+        .limit(size)
+    )
+    return [(row[0], row[1], row[2], bool(row[3])) for row in session.execute(query)]
+
+
+def mark_delivery(session: Session, delivery_id: int, status: DeliveryStatus, now: datetime,
+                  error: str | None = None) -> None:
+    values = {"status": status, "attempts": Delivery.attempts + 1, "last_error": error}
+    if status is DeliveryStatus.sent:
+        values["sent_at"] = now
+    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+def finish_if_done(session: Session, issue_id: int, now: datetime) -> bool:
+    """An issue is done when nothing is left queued; only then is it marked sent."""
+    left = session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.queued))
+    if left:
+        return False
+    session.execute(update(Issue).where(Issue.id == issue_id).values(status=IssueStatus.sent, finished_at=now))
+    return True
+
+
+def delivery_counts(session: Session, issue_id: int) -> dict[str, int]:
+    rows = session.execute(select(Delivery.status, func.count()).where(Delivery.issue_id == issue_id)
+                           .group_by(Delivery.status))
+    counts = {status.name: 0 for status in DeliveryStatus}
+    counts.update({status.name: count for status, count in rows})
+    return counts

@@ -1,0 +1,42 @@
+"""Where finished messages go: smtp | file | console | memory, one small contract.
+
+A transport takes the envelope and the finished bytes. It raises
+TemporaryDeliveryError (try again later), PermanentDeliveryError (never retry
+this recipient) or TransportUnavailable (nothing can be sent now); anything it
+returns normally counts as accepted. Open/close bracket a send run so SMTP can
+keep one connection for the whole run.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from digest.config import DeliverySettings
+from digest.errors import ConfigError
+from digest.transports.console import ConsoleTransport
+from digest.transports.file import FileTransport
+from digest.transports.memory import MemoryTransport
+from digest.transports.smtp import SmtpTransport
+
+__all__ = ["ConsoleTransport", "FileTransport", "MemoryTransport", "SmtpTransport", "Transport", "make_transport"]
+
+
+class Transport(Protocol):
+    def open(self) -> None: ...
+
+    def send(self, sender: str, recipient: str, message: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def make_transport(delivery: DeliverySettings, name: str | None = None) -> Transport:
+    name = name or delivery.transport
+    if name == "smtp":
+        return SmtpTransport(delivery.smtp)
+    if name == "file":
+        return FileTransport(delivery.outbox_dir)
+    if name == "console":
+        return ConsoleTransport()
+    if name == "memory":
+        return MemoryTransport()
+    raise ConfigError(f"unknown transport {name!r}", hint="use file, smtp or console")
