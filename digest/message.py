@@ -12,6 +12,7 @@ from __future__ import annotations
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, parseaddr
@@ -49,14 +50,17 @@ def build_template(
     domain = urlsplit(base_url).hostname or "localhost"
     message = EmailMessage(policy=SMTP)
     message["From"] = from_address
-    message["Subject"] = rendered.subject
     message["Date"] = format_datetime(date)
     message["List-Id"] = formataddr((list_name, f"{list_id}.{domain}"))
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Precedence"] = "bulk"
     message.set_content(_TEXT_SLOT.decode(), subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(_HTML_SLOT.decode(), subtype="html", charset="utf-8", cte="quoted-printable")
-    raw = message.as_bytes()
+    # The policy folds a long ASCII subject right after "Subject:", which some
+    # parsers read back with a leading space; email.header folds at spaces.
+    charset = "us-ascii" if rendered.subject.isascii() else "utf-8"
+    subject = Header(rendered.subject, charset, header_name="Subject").encode(linesep="\r\n", maxlinelen=78)
+    raw = f"Subject: {subject}\r\n".encode("ascii") + message.as_bytes()
     before_text, rest = raw.split(_TEXT_SLOT, 1)
     between, after_html = rest.split(_HTML_SLOT, 1)
     # add_alternative repeats MIME-Version inside the part; it belongs only at the top.

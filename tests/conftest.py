@@ -1,0 +1,184 @@
+"""Real servers on 127.0.0.1 and real files: an aiosmtpd SMTP server, an HTTP feed server, SQLite."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent
+SECRET = "test-secret-key-not-for-production"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> email.message.EmailMessage:
+        return email.message_from_bytes(self.data, policy=email.policy.default)
+
+
+@dataclass
+class RecordingHandler:
+    """Records every accepted message; `replies` maps a recipient to a forced SMTP reply."""
+
+    messages: list[Received] = field(default_factory=list)
+    replies: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    save_to: Path | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.replies:
+            return self.replies[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.delay:
+            import asyncio
+
+            await asyncio.sleep(self.delay)
+        received = Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        self.messages.append(received)
+        if self.save_to is not None:
+            (self.save_to / f"{len(self.messages):04d}.eml").write_bytes(received.data)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+class FeedServer:
+    """Serves `routes` (path -> (status, headers, body)) on 127.0.0.1 and logs requests."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.delay = 0.0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                server.requests.append((self.path, dict(self.headers)))
+                if server.delay:
+                    time.sleep(server.delay)
+                status, headers, body = server.routes.get(self.path, (404, {}, b"not found"))
+                if status == 200 and headers.get("ETag") and self.headers.get("If-None-Match") == headers["ETag"]:
+                    status, body = 304, b""
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+@pytest.fixture
+def feed_server():
+    server = FeedServer()
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
+
+
+def write_config(folder: Path, *, sources: str, smtp_port: int = 25, transport: str = "smtp",
+                 extra_newsletter: str = "", gather: str = "") -> Path:
+    """A config.toml for tests; `sources` is TOML for the [[newsletters.sources]] tables."""
+    text = textwrap.dedent(f"""\
+        [site]
+        name = "Test Gazette"
+        base_url = "https://gazette.example.org"
+        postal_address = "1 Test Road, Testville"
+        unsubscribe_mailbox = "unsubscribe@gazette.example.org"
+
+        [storage]
+        url = "sqlite:///digest.db"
+
+        [delivery]
+        transport = "{transport}"
+        outbox_dir = "outbox"
+
+        [delivery.smtp]
+        host = "127.0.0.1"
+        port = {smtp_port}
+        timeout = 5.0
+
+        [gather]
+        timeout = 2.0
+        first_run_max_items = 50
+        first_run_max_age_days = 0
+        {gather}
+
+        [[newsletters]]
+        slug = "daily"
+        title = "Gazette Daily"
+        description = "Test digest."
+        from_address = "Gazette Daily <daily@gazette.example.org>"
+        summary_sentences = 2
+        {extra_newsletter}
+        """) + textwrap.dedent(sources)
+    path = folder / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_cli(*args: str, config: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run the real `digest` command in a subprocess, as a user would."""
+    full_env = {**os.environ, "DIGEST_SECRET_KEY": SECRET, **(env or {})}
+    command = [sys.executable, "-m", "digest"]
+    if config is not None:
+        command += ["--config", str(config)]
+    return subprocess.run([*command, *args], capture_output=True, text=True, env=full_env, timeout=timeout,
+                          cwd=config.parent if config else None)
+
+
+def copy_feed(name: str, folder: Path) -> Path:
+    target = folder / name
+    shutil.copy(DATA / name, target)
+    return target

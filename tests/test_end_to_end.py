@@ -1,0 +1,235 @@
+"""The whole job through the real `digest` command: a file feed and an HTTP feed in, SMTP out."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+from conftest import SECRET, copy_feed, run_cli, write_config
+from subscribers import read_unsubscribe_token
+
+HTTP_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>HTTP Desk</title><id>urn:http:desk</id><updated>2026-11-24T10:00:00Z</updated>
+  {entries}
+</feed>"""
+HTTP_ENTRY = """<entry><title>{title}</title><id>urn:http:{key}</id>
+  <link href="https://http.example.org/{key}"/><updated>{date}</updated>
+  <content type="html">&lt;p&gt;{body}&lt;/p&gt;</content></entry>"""
+
+
+def http_feed(*entries: tuple[str, str, str, str]) -> bytes:
+    return HTTP_FEED.format(entries="".join(
+        HTTP_ENTRY.format(key=k, title=t, date=d, body=b) for k, t, d, b in entries)).encode()
+
+
+COUNCIL = ("council", "Council backs new harbour wall",
+           "2026-11-24T10:00:00Z",
+           "The council voted on Monday to build a new harbour wall. Work starts in April. "
+           "The wall will protect 300 homes from storm surges. Engineers expect it to last a century.")
+
+
+def setup_newsletter(tmp_path, smtp_server, feed_server, readers=("ann@example.com", "bob@example.net")):
+    copy_feed("wire.xml", tmp_path)
+    feed_server.routes["/desk.atom"] = (200, {"Content-Type": "application/atom+xml", "ETag": '"v1"'},
+                                        http_feed(COUNCIL))
+    config = write_config(tmp_path, smtp_port=smtp_server.port, sources=f"""
+        [[newsletters.sources]]
+        name = "Wire"
+        url = "wire.xml"
+
+        [[newsletters.sources]]
+        name = "HTTP Desk"
+        url = "{feed_server.url('/desk.atom')}"
+        """)
+    for reader in readers:
+        result = run_cli("subscribers", "add", reader, "--newsletter", "daily", "--confirmed", config=config)
+        assert result.returncode == 0, result.stderr
+    return config
+
+
+def test_send_delivers_both_sources_to_every_confirmed_reader(tmp_path, smtp_server, feed_server):
+    config = setup_newsletter(tmp_path, smtp_server, feed_server)
+    run_cli("subscribers", "add", "pending@example.com", "--newsletter", "daily", config=config)
+
+    result = run_cli("send", "daily", config=config)
+
+    assert result.returncode == 0, result.stderr
+    assert "2 sent, 0 failed" in result.stdout
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == ["ann@example.com", "bob@example.net"]
+    assert all(m.mail_from == "daily@gazette.example.org" for m in smtp_server.messages)
+    for received in smtp_server.messages:
+        message = received.message
+        today = datetime.now(timezone.utc).strftime("%d %b %Y").lstrip("0")
+        assert message["Subject"] == f"Gazette Daily, {today}: Ferry service to Gull Island doubles in summer"
+        assert message["To"] == received.rcpt_tos[0]
+        assert message["From"] == "Gazette Daily <daily@gazette.example.org>"
+        assert message["Date"] and message["Message-ID"].endswith("@gazette.example.org>")
+        assert message["List-Id"] == "Gazette Daily <daily.gazette.example.org>"
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        https_link, mailto = re.findall(r"<([^>]+)>", message["List-Unsubscribe"])
+        assert https_link.startswith("https://gazette.example.org/unsubscribe?token=")
+        assert mailto.startswith("mailto:unsubscribe@gazette.example.org?subject=unsubscribe")
+        token = https_link.split("token=")[1]
+        subscriber_id, newsletter = read_unsubscribe_token(SECRET, token)
+        assert newsletter == "daily"
+        assert message.get_content_type() == "multipart/alternative"
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert https_link in text and f'href="{https_link}"' in html
+        for title, summary_start in [
+            ("Council backs new harbour wall", "The council voted on Monday to build a new harbour wall."),
+            ("Ferry service to Gull Island doubles in summer", "The ferry to Gull Island will sail twice"),
+            ("Museum finds lost map of the old harbour", "Curators at the town museum found"),
+            ("Storm warning for the coast on Friday", "Forecasters issued an amber warning"),
+        ]:
+            assert title in text and title in html
+            assert summary_start in text and summary_start in html
+        assert "<script" not in html and "alert(" not in html and "tracker.example" not in html
+        assert "utm_source" not in html
+    tokens = {re.findall(r"token=([\w.-]+)", m.message["List-Unsubscribe"])[0] for m in smtp_server.messages}
+    assert len(tokens) == 2  # each reader has their own link
+
+
+def test_second_run_mails_nothing_twice_and_third_only_the_new_article(tmp_path, smtp_server, feed_server):
+    config = setup_newsletter(tmp_path, smtp_server, feed_server)
+    assert run_cli("send", "daily", config=config).returncode == 0
+    assert len(smtp_server.messages) == 2
+
+    again = run_cli("send", "daily", config=config)
+    assert again.returncode == 0, again.stderr
+    assert "nothing new" in again.stdout
+    assert len(smtp_server.messages) == 2
+    # The HTTP source was asked conditionally the second time and answered 304.
+    assert feed_server.requests[-1][1].get("If-None-Match") == '"v1"'
+
+    feed_server.routes["/desk.atom"] = (200, {"Content-Type": "application/atom+xml", "ETag": '"v2"'}, http_feed(
+        ("lighthouse", "Lighthouse keeper retires after 40 years", "2026-11-24T11:00:00Z",
+         "The last keeper of the North Point lighthouse retired on Tuesday. He climbed its 120 steps daily."),
+        COUNCIL))
+    third = run_cli("send", "daily", config=config)
+    assert third.returncode == 0, third.stderr
+    latest = smtp_server.messages[2:]
+    assert len(latest) == 2
+    for received in latest:
+        text = received.message.get_body(("plain",)).get_content()
+        assert "Lighthouse keeper retires after 40 years" in text
+        assert "Council backs new harbour wall" not in text
+        assert "Ferry service to Gull Island" not in text
+
+
+def test_broken_source_is_reported_and_the_others_still_make_the_issue(tmp_path, smtp_server, feed_server):
+    copy_feed("wire.xml", tmp_path)
+    copy_feed("broken.xml", tmp_path)
+    feed_server.routes["/gone.xml"] = (500, {}, b"boom")
+    config = write_config(tmp_path, smtp_port=smtp_server.port, sources=f"""
+        [[newsletters.sources]]
+        name = "Wire"
+        url = "wire.xml"
+
+        [[newsletters.sources]]
+        name = "Broken file"
+        url = "broken.xml"
+
+        [[newsletters.sources]]
+        name = "Dead server"
+        url = "{feed_server.url('/gone.xml')}"
+
+        [[newsletters.sources]]
+        name = "Missing file"
+        url = "missing.xml"
+        """)
+    run_cli("subscribers", "add", "ann@example.com", "-n", "daily", "--confirmed", config=config)
+
+    result = run_cli("send", "daily", config=config)
+
+    assert result.returncode == 0, result.stderr
+    assert "Broken file skipped" in result.stderr and "not a readable feed" in result.stderr
+    assert "Dead server skipped" in result.stderr and "HTTP 500" in result.stderr
+    assert "Missing file skipped" in result.stderr and "cannot read" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(smtp_server.messages) == 1
+    assert "Storm warning for the coast" in smtp_server.messages[0].message.get_body(("plain",)).get_content()
+
+
+def test_temporary_and_permanent_failures_then_resume(tmp_path, smtp_server, feed_server):
+    readers = ("ann@example.com", "bob@example.net", "cat@example.org")
+    config = setup_newsletter(tmp_path, smtp_server, feed_server, readers)
+    smtp_server.replies = {"bob@example.net": "451 4.3.0 try later", "cat@example.org": "550 5.1.1 no such user"}
+
+    first = run_cli("send", "daily", config=config)
+    assert first.returncode == 75, first.stderr  # EX_TEMPFAIL: something is left to retry
+    assert "1 sent, 1 failed, 1 to retry" in first.stdout
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["ann@example.com"]]
+
+    smtp_server.replies = {}
+    second = run_cli("send", "daily", config=config)
+    assert second.returncode == 0, second.stderr
+    # Only the deferred reader is sent to: ann is not mailed twice, cat's 550 is never retried.
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["ann@example.com"], ["bob@example.net"]]
+    status = run_cli("send", "daily", config=config)
+    assert len(smtp_server.messages) == 2 and "nothing new" in status.stdout
+
+
+def test_killed_send_resumes_without_gaps(tmp_path, smtp_server, feed_server):
+    readers = tuple(f"reader{i}@example.com" for i in range(6))
+    config = setup_newsletter(tmp_path, smtp_server, feed_server, readers)
+    smtp_server.delay = 0.3
+    process = subprocess.Popen([sys.executable, "-m", "digest", "--config", str(config), "send", "daily"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "DIGEST_SECRET_KEY": SECRET})
+    deadline = time.monotonic() + 30
+    while len(smtp_server.messages) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_after = len(smtp_server.messages)
+    assert 2 <= killed_after < len(readers)
+
+    smtp_server.delay = 0
+    resumed = run_cli("send", "daily", config=config)
+    assert resumed.returncode == 0, resumed.stderr
+    got = [m.rcpt_tos[0] for m in smtp_server.messages]
+    assert set(got) == set(readers)
+    # At most the one message in flight at the kill goes out twice.
+    assert len(got) - len(readers) <= 1
+
+
+def test_dry_run_and_test_send_store_and_mark_nothing(tmp_path, smtp_server, feed_server):
+    config = setup_newsletter(tmp_path, smtp_server, feed_server)
+    dry = run_cli("send", "daily", "--dry-run", config=config)
+    assert dry.returncode == 0, dry.stderr
+    assert "4 new articles" in dry.stdout and "would go to 2 confirmed subscribers" in dry.stdout
+    assert smtp_server.messages == []
+
+    test = run_cli("send", "daily", "--to", "editor@example.com", config=config)
+    assert test.returncode == 0, test.stderr
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["editor@example.com"]]
+
+    preview_file = tmp_path / "preview.html"
+    preview = run_cli("preview", "daily", "--out", str(preview_file), config=config)
+    assert preview.returncode == 0, preview.stderr
+    assert "Council backs new harbour wall" in preview_file.read_text()
+
+    real = run_cli("send", "daily", config=config)
+    assert real.returncode == 0 and "2 sent" in real.stdout
+    text = smtp_server.messages[-1].message.get_body(("plain",)).get_content()
+    assert "Council backs new harbour wall" in text and "Ferry service to Gull Island" in text
+
+
+def test_demo_runs_with_no_configuration(tmp_path):
+    folder = tmp_path / "demo"
+    result = run_cli("demo", "--dir", str(folder), env={"DIGEST_SECRET_KEY": ""})
+    assert result.returncode == 0, result.stderr
+    assert "1 sent, 0 failed" in result.stdout
+    emls = list(folder.glob("received-*.eml"))
+    assert len(emls) == 1 and str(emls[0].resolve()) in result.stdout
+    html = emls[0].with_suffix(".html")
+    assert html.exists() and "Council approves night buses" in html.read_text()
+    again = run_cli("demo", "--dir", str(folder))
+    assert again.returncode == 0 and len(list(folder.glob("received-*.eml"))) == 1
