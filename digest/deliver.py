@@ -5,8 +5,8 @@ sent right after the transport accepts it and committed at once, so a crash
 loses at most the one message in flight (which may then go out twice) and
 skips nobody: the next run picks up every row still queued.
 
-Per recipient the work is a token, a byte join and one transport call; the
-message itself was built once (digest.message).
+Per recipient the work is `build_message` (the pipeline passes one that only
+substitutes bytes in a message built once per issue) and one transport call.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from digest import store
 from digest.content import SendReport
 from digest.errors import PermanentDeliveryError, TemporaryDeliveryError
-from digest.message import MessageTemplate, personalize
 from digest.models import DeliveryStatus
 from digest.transports import Transport
 
@@ -30,9 +29,9 @@ log = logging.getLogger(__name__)
 def deliver_issue(
     sessions: sessionmaker[Session],
     issue_id: int,
-    template: MessageTemplate,
+    envelope_from: str,
+    build_message: Callable[[int, str], bytes],
     transport: Transport,
-    make_token: Callable[[int], str],
     *,
     batch_size: int = 50,
     now: Callable[[], datetime],
@@ -51,7 +50,7 @@ def deliver_issue(
                 break
             for delivery_id, subscriber_id, email, still_confirmed in batch:
                 last_id = delivery_id
-                outcome, error = _deliver_one(transport, template, make_token, subscriber_id, email,
+                outcome, error = _deliver_one(transport, envelope_from, build_message, subscriber_id, email,
                                               still_confirmed)
                 if outcome is None:
                     deferred += 1
@@ -73,16 +72,16 @@ def deliver_issue(
     return SendReport(issue_id=issue_id, sent=sent, failed=failed, deferred=deferred, errors=tuple(errors))
 
 
-def _deliver_one(transport, template, make_token, subscriber_id, email, still_confirmed):
+def _deliver_one(transport, envelope_from, build_message, subscriber_id, email, still_confirmed):
     """(final status or None for "try again later", error text)."""
     if not still_confirmed:
         return DeliveryStatus.skipped, "unsubscribed before delivery"
     try:
-        message = personalize(template, to=email, token=make_token(subscriber_id), personal_id=str(subscriber_id))
+        message = build_message(subscriber_id, email)
     except UnicodeEncodeError:
         return DeliveryStatus.failed, f"{email}: non-ASCII addresses need SMTPUTF8, not supported yet"
     try:
-        transport.send(template.envelope_from, email, message)
+        transport.send(envelope_from, email, message)
     except PermanentDeliveryError as exc:
         log.warning("permanent failure: %s", exc)
         return DeliveryStatus.failed, str(exc)

@@ -117,17 +117,25 @@ def parse_feed(
     base_url = base_url or url
     if "json" in content_type or data.lstrip()[:1] == b"{":
         return _parse_json_feed(data, name, url, base_url)
-    parsed = feedparser.parse(data, response_headers={"content-type": content_type, "content-location": base_url})
+    headers = {"content-type": content_type}
+    if not base_url.startswith("file:"):
+        headers["content-location"] = base_url
+    parsed = feedparser.parse(data, response_headers=headers)
     if parsed.bozo and not parsed.entries:
         reason = parsed.get("bozo_exception", "not a feed")
         raise FeedError(f"{url}: not a readable feed: {reason}")
     if not parsed.entries and not parsed.feed:
         raise FeedError(f"{url}: not a feed (no channel and no entries)")
+    if base_url.startswith("file:"):
+        # A local copy of a feed: relative links belong to the site the feed names.
+        base_url = parsed.feed.get("link") or ""
     return tuple(entry for raw in parsed.entries if (entry := _from_feedparser(raw, name, url, base_url)))
 
 
 def _from_feedparser(raw, name: str, url: str, base_url: str) -> FeedEntry | None:
     link = urljoin(base_url, raw.get("link", "")) if raw.get("link") else ""
+    if not link.startswith(("http://", "https://")):
+        link = ""  # javascript:, data:, file: or unresolvable: not a link we put in an email
     html = ""
     if raw.get("content"):
         html = max((c.get("value", "") for c in raw.content), key=len)
@@ -146,11 +154,15 @@ def _parse_json_feed(data: bytes, name: str, url: str, base_url: str) -> tuple[F
         raise FeedError(f"{url}: not valid JSON: {exc}") from exc
     if not isinstance(feed, dict) or not str(feed.get("version", "")).startswith("https://jsonfeed.org/version/"):
         raise FeedError(f"{url}: JSON but not a JSON Feed (no jsonfeed.org version)")
+    if base_url.startswith("file:"):
+        base_url = str(feed.get("home_page_url") or "")
     entries = []
     for item in feed.get("items") or []:
         if not isinstance(item, dict):
             continue
         link = urljoin(base_url, item.get("url") or item.get("external_url") or "")
+        if not link.startswith(("http://", "https://")):
+            link = ""
         html = item.get("content_html") or ""
         if not html and item.get("content_text"):
             html = "".join(f"<p>{_escape(p)}</p>" for p in str(item["content_text"]).split("\n\n"))

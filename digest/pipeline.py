@@ -134,9 +134,13 @@ def _unfinished(rt: Runtime, slug: str) -> list[Issue]:
 def _send_issue(rt, newsletter, issue: Issue, secret: str, progress) -> SendReport:
     template = _template(rt, newsletter, RenderedIssue(issue.subject, issue.html, issue.text),
                          f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}")
+
+    def build_message(subscriber_id: int, email: str) -> bytes:
+        token = make_unsubscribe_token(secret, subscriber_id, newsletter.slug)
+        return personalize(template, to=email, token=token, personal_id=str(subscriber_id))
+
     report = deliver_issue(
-        rt.sessions, issue.id, template, rt.transport_factory(),
-        lambda subscriber_id: make_unsubscribe_token(secret, subscriber_id, newsletter.slug),
+        rt.sessions, issue.id, template.envelope_from, build_message, rt.transport_factory(),
         batch_size=rt.settings.delivery.batch_size, now=rt.now, progress=progress,
     )
     log.info("%s issue %d: %d sent, %d failed, %d deferred", newsletter.slug, issue.id, report.sent,

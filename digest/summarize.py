@@ -31,6 +31,9 @@ STOPWORDS = set(
     "told according as".split()
 )
 _CANDIDATE = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+# A photo caption ends with its credit: "... on Jan. 30, 2023. (Danilo Pavlov)" or "(Photo: AFP)".
+_CAPTION = re.compile(r"[.!?]\s*\((?:photo|image|credit|getty|[A-Z][\w'’.-]*)(?:[:/ ]+[\w'’.-]+){0,4}\)\s*$",
+                      re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d[\d,.]*", re.UNICODE)
 
 
@@ -66,7 +69,8 @@ def _is_boundary(before: str, after: str) -> bool:
 
 def summarize(text: str, *, title: str | None = None, max_sentences: int = 3) -> list[str]:
     """The chosen sentences, in article order: at most `max_sentences`, never cut."""
-    sentences = split_sentences(text)
+    paragraphs = [p for p in re.split(r"\n\s*\n|\n", text) if not _CAPTION.search(p)]
+    sentences = [s for s in split_sentences("\n".join(paragraphs)) if _is_prose(s)]
     if len(sentences) <= max_sentences:
         return sentences
     words = [_content_words(s) for s in sentences]
@@ -81,6 +85,12 @@ def summarize(text: str, *, title: str | None = None, max_sentences: int = 3) ->
         scores.append(1.2 * position + 0.6 * centrality + 0.5 * overlap + 0.4 * length)
     chosen = sorted(range(len(sentences)), key=lambda i: scores[i], reverse=True)[:max_sentences]
     return [sentences[i] for i in sorted(chosen)]
+
+
+def _is_prose(sentence: str) -> bool:
+    """Real sentences only: page furniture ("Skip to content", "* indicates required",
+    "Subscribe") has no closing punctuation or too few words to be news."""
+    return len(sentence.split()) >= 3 and sentence.rstrip("\"'”’)]").endswith((".", "!", "?", "…"))
 
 
 def _content_words(sentence: str) -> list[str]:

@@ -33,7 +33,7 @@ class InvalidAddress(SubscriberError):
 
 
 def normalize_address(address: str, *, check_deliverability: bool = False) -> str:
-    """Validate and normalize; DNS checks stay off unless the operator asks (tests never do DNS)."""
+    """Validate and normalize (lower case); DNS checks stay off unless the operator asks (tests never do DNS)."""
     address = address.strip()
     if any(ch in address for ch in "\r\n"):
         raise InvalidAddress(f"not a valid email address: {address!r}")
@@ -41,7 +41,9 @@ def normalize_address(address: str, *, check_deliverability: bool = False) -> st
         result = validate_email(address, check_deliverability=check_deliverability)
     except EmailNotValidError as exc:
         raise InvalidAddress(f"not a valid email address: {address!r}: {exc}") from None
-    return result.normalized
+    # Local parts are case-sensitive on paper but not at any real mailbox provider;
+    # treating "Ann@" and "ann@" as two people would mail one reader twice.
+    return result.normalized.lower()
 
 
 def add_subscriber(

@@ -1,0 +1,120 @@
+"""Fetching and parsing sources: formats, sanitizing, identity, first-run backlog, failures."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from conftest import DATA
+from digest.content import FeedEntry
+from digest.gather import canonical_url, fetch_source, html_to_text, parse_feed, select_first_run
+
+
+def fetch_file(name: str, **kwargs):
+    with httpx.Client() as client:
+        return fetch_source(client, name, (DATA / name).as_uri(), **kwargs)
+
+
+def test_rss_entries_are_parsed_and_sanitized():
+    result = fetch_file("wire.xml")
+    assert result.error is None
+    ferry, museum, storm = result.entries
+    assert ferry.title == "Ferry service to Gull Island doubles in summer"
+    assert ferry.link == "https://wire.example.org/ferry?id=7"  # utm_* dropped
+    assert ferry.categories == ("Transport",)
+    assert ferry.published == datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+    assert ferry.text.startswith("The ferry to Gull Island will sail twice an hour from June")
+    assert "\n\nIsland shops had asked" in ferry.text  # paragraphs kept
+    assert "alert" not in ferry.text and "tracker" not in ferry.text
+    assert ferry.uid.startswith("guid:") and ferry.uid.endswith("#wire-ferry")
+
+
+def test_atom_relative_links_and_summary_only_entries():
+    result = fetch_file("desk.atom")
+    cycle, bakery = result.entries
+    assert cycle.link == "https://desk.example.org/cycle-lanes"
+    assert cycle.text.startswith("Four kilometres of protected cycle lanes")
+    assert bakery.text.startswith("A family bakery on Mill Street")
+    assert bakery.categories == ()
+
+
+def test_json_feed_and_entries_without_id_keyed_by_canonical_link():
+    result = fetch_file("notes.json", category="Community")
+    first, second = result.entries
+    assert first.title == "Library extends weekend hours"
+    assert first.categories == ("Libraries", "Community")
+    assert "\n\nStaff said demand" in first.text
+    assert second.uid == "link:https://notes.example.org/2"
+    assert second.published == datetime(2026, 11, 23, 7, 30, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("name, error", [
+    ("broken.xml", "not a readable feed"),
+    ("notafeed.txt", "not a readable feed"),
+    ("missing.xml", "cannot read"),
+])
+def test_broken_sources_become_errors_not_exceptions(name, error):
+    result = fetch_file(name)
+    assert result.entries == () and error in result.error
+
+
+def test_json_that_is_not_a_json_feed_is_an_error():
+    with pytest.raises(Exception, match="not a JSON Feed"):
+        parse_feed(b'{"hello": 1}', "x", "file:///x.json")
+
+
+def test_http_conditional_get_redirect_timeout_and_size(feed_server):
+    body = (DATA / "wire.xml").read_bytes()
+    feed_server.routes["/feed"] = (200, {"ETag": '"abc"', "Last-Modified": "Tue, 24 Nov 2026 08:00:00 GMT"}, body)
+    feed_server.routes["/moved"] = (301, {"Location": "/feed"}, b"")
+    with httpx.Client(timeout=1.0, headers={"User-Agent": "digest-test"}) as client:
+        first = fetch_source(client, "wire", feed_server.url("/feed"))
+        assert len(first.entries) == 3 and first.etag == '"abc"'
+        again = fetch_source(client, "wire", feed_server.url("/feed"), etag=first.etag, modified=first.modified)
+        assert again.not_modified and again.entries == ()
+        path, headers = feed_server.requests[-1]
+        assert headers["If-None-Match"] == '"abc"' and headers["User-Agent"] == "digest-test"
+        assert headers["If-Modified-Since"] == "Tue, 24 Nov 2026 08:00:00 GMT"
+
+        moved = fetch_source(client, "wire", feed_server.url("/moved"))
+        assert len(moved.entries) == 3 and moved.final_url == feed_server.url("/feed")
+        assert moved.entries[0].source_url == feed_server.url("/moved")  # identity stays the configured URL
+
+        too_big = fetch_source(client, "wire", feed_server.url("/feed"), max_bytes=100)
+        assert "larger than 100 bytes" in too_big.error
+
+        feed_server.delay = 1.5
+        slow = fetch_source(client, "wire", feed_server.url("/feed"))
+        assert "timed out" in slow.error
+
+
+def test_connection_refused_is_an_error():
+    with httpx.Client(timeout=1.0) as client:
+        result = fetch_source(client, "dead", "http://127.0.0.1:9/feed.xml")
+    assert result.error and "ConnectError" in result.error
+
+
+def test_html_to_text_drops_hostile_markup():
+    html = ('<p>Safe <b>text</b>.</p><script>steal()</script><iframe src="x"></iframe>'
+            '<a href="javascript:alert(1)" onclick="x()">link</a><style>body{}</style>')
+    assert html_to_text(html) == "Safe text.\n\nlink"
+
+
+def test_canonical_url_drops_tracking_and_fragment():
+    assert canonical_url("HTTPS://Ex.org/a?utm_source=x&b=1&fbclid=2#top") == "https://ex.org/a?b=1"
+
+
+def _entry(uid: str, age_days: float | None, now: datetime) -> FeedEntry:
+    published = None if age_days is None else now - timedelta(days=age_days)
+    return FeedEntry(uid=uid, link="", title=uid, text="", source_name="s", source_url="u", published=published)
+
+
+def test_first_run_takes_only_recent_and_newest_entries():
+    now = datetime(2026, 11, 24, tzinfo=timezone.utc)
+    entries = [_entry(f"e{i}", i, now) for i in range(30)] + [_entry("undated", None, now)]
+    assert select_first_run(entries, now, max_items=5, max_age_days=7) == {"undated", "e0", "e1", "e2", "e3"}
+    assert select_first_run(entries, now, max_items=100, max_age_days=7) == {
+        "undated", *(f"e{i}" for i in range(8))}
+    assert len(select_first_run(entries, now, max_items=100, max_age_days=0)) == 31

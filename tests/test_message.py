@@ -1,0 +1,75 @@
+"""Rendering once per issue and personalizing bytes per recipient."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import datetime, timedelta, timezone
+
+from digest.compose import build_issue
+from digest.config import NewsletterSettings, SiteSettings, SourceSettings
+from digest.content import UNSUBSCRIBE_URL_MARK, ArticleItem
+from digest.message import build_template, personalize
+from digest.render import make_environment, make_subject, render_issue
+
+NOW = datetime(2026, 11, 24, 7, tzinfo=timezone.utc)
+SITE = SiteSettings(name="Gazette", base_url="https://gazette.example.org", postal_address="1 Road, Town",
+                    unsubscribe_mailbox="unsub@gazette.example.org")
+NEWSLETTER = NewsletterSettings(slug="daily", title="Gazette Dailý", from_address="Gazette <d@gazette.example.org>",
+                                sources=(SourceSettings("Wire", "u"),))
+
+
+def rendered_issue(items):
+    draft = build_issue(NEWSLETTER, items, NOW)
+    return render_issue(draft, SITE, NEWSLETTER, make_environment())
+
+
+def items():
+    return [ArticleItem(id=1, title="Rates <rise> & fall", link="https://x.example/a?b=1&c=2", source_name="Wire",
+                        published=NOW, summary=("First sentence.", "Second — with ünïcode.")),
+            ArticleItem(id=2, title="Second story", link="https://x.example/b", source_name="Wire",
+                        published=NOW - timedelta(hours=1), summary=("Only sentence.",))]
+
+
+def test_render_escapes_inlines_css_and_marks_the_personal_link():
+    rendered = rendered_issue(items())
+    assert "Rates &lt;rise&gt; &amp; fall" in rendered.html
+    assert 'href="https://x.example/a?b=1&amp;c=2"' in rendered.html
+    assert 'style="' in rendered.html and 'class="item-title"' in rendered.html
+    assert rendered.html.count(UNSUBSCRIBE_URL_MARK) == 1 and rendered.text.count(UNSUBSCRIBE_URL_MARK) == 1
+    assert "1 Road, Town" in rendered.html and "1 Road, Town" in rendered.text
+    assert "Rates <rise> & fall" in rendered.text and "Read more: https://x.example/a?b=1&c=2" in rendered.text
+    assert rendered.subject == "Gazette Dailý, 24 Nov 2026: Rates <rise> & fall"
+
+
+def test_subject_is_cut_at_a_word():
+    long = [ArticleItem(id=1, title="word " * 40, link="", source_name="W", published=NOW)]
+    subject = make_subject(build_issue(NEWSLETTER, long, NOW))
+    assert len(subject) <= 110 and subject.endswith("word…")
+
+
+def test_personalized_messages_differ_only_in_personal_parts():
+    template = build_template(rendered_issue(items()), from_address=NEWSLETTER.from_address, list_id="daily",
+                              list_name=NEWSLETTER.title, base_url=SITE.base_url,
+                              unsubscribe_mailbox=SITE.unsubscribe_mailbox, message_id_prefix="digest.9.x",
+                              date=NOW)
+    one = personalize(template, to="a@example.com", token="tok-A", personal_id="1")
+    two = personalize(template, to="b@example.com", token="tok-B", personal_id="2")
+    assert all(len(line) <= 998 for line in one.split(b"\r\n"))
+    assert b"\n" not in one.replace(b"\r\n", b"")  # CRLF everywhere
+    for raw, to, token, number in ((one, "a@example.com", "tok-A", "1"), (two, "b@example.com", "tok-B", "2")):
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert message["To"] == to
+        assert message["Message-ID"] == f"<digest.9.x.{number}@gazette.example.org>"
+        assert message["Subject"] == "Gazette Dailý, 24 Nov 2026: Rates <rise> & fall"
+        assert message["List-Unsubscribe"] == (
+            f"<https://gazette.example.org/unsubscribe?token={token}>, "
+            f"<mailto:unsub@gazette.example.org?subject=unsubscribe%20{token}>")
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert message["Date"].datetime == NOW
+        plain, html = [part.get_content() for part in message.iter_parts()]
+        assert message.get_content_type() == "multipart/alternative"
+        assert f"Unsubscribe: https://gazette.example.org/unsubscribe?token={token}" in plain
+        assert f'href="https://gazette.example.org/unsubscribe?token={token}"' in html
+        assert "Second — with ünïcode." in plain and "Second — with ünïcode." in html
+        assert UNSUBSCRIBE_URL_MARK not in plain + html

@@ -1,0 +1,68 @@
+"""The transport contract against a real SMTP server and a real folder."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from conftest import free_port
+from digest.config import SmtpSettings
+from digest.errors import PermanentDeliveryError, TemporaryDeliveryError, TransportUnavailable
+from digest.transports import ConsoleTransport, FileTransport, SmtpTransport
+
+MESSAGE = b"From: a@example.org\r\nTo: b@example.com\r\nSubject: hi\r\n\r\n.leading dot\r\nbody\r\n"
+
+
+def test_smtp_sends_over_one_connection_and_translates_replies(smtp_server):
+    smtp_server.replies = {"soft@example.com": "451 4.7.1 greylisted", "hard@example.com": "550 5.1.1 unknown"}
+    transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=smtp_server.port, timeout=5))
+    transport.open()
+    try:
+        transport.send("a@example.org", "b@example.com", MESSAGE)
+        with pytest.raises(TemporaryDeliveryError, match="451 4.7.1 greylisted"):
+            transport.send("a@example.org", "soft@example.com", MESSAGE)
+        with pytest.raises(PermanentDeliveryError, match="550 5.1.1 unknown"):
+            transport.send("a@example.org", "hard@example.com", MESSAGE)
+        transport.send("a@example.org", "c@example.com", MESSAGE)
+    finally:
+        transport.close()
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["b@example.com"], ["c@example.com"]]
+    assert smtp_server.messages[0].data == MESSAGE  # dot-stuffing undone by the server: bytes intact
+
+
+def test_smtp_reconnects_after_the_server_drops_the_connection(smtp_server):
+    transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=smtp_server.port, timeout=5))
+    transport.open()
+    transport.send("a@example.org", "b@example.com", MESSAGE)
+    transport.connection.sock.close()  # the server's side sees the connection go away
+    transport.send("a@example.org", "c@example.com", MESSAGE)
+    transport.close()
+    assert len(smtp_server.messages) == 2
+
+
+def test_smtp_unreachable_server_and_missing_password():
+    dead = SmtpTransport(SmtpSettings(host="127.0.0.1", port=free_port(), timeout=2))
+    with pytest.raises(TransportUnavailable, match="cannot connect to SMTP server 127.0.0.1"):
+        dead.open()
+    no_password = SmtpTransport(SmtpSettings(host="127.0.0.1", port=25, user="me", password=None))
+    with pytest.raises(TransportUnavailable, match="DIGEST_SMTP_PASSWORD"):
+        no_password.open()
+
+
+def test_file_transport_writes_one_eml_per_message(tmp_path):
+    transport = FileTransport(tmp_path / "outbox")
+    transport.open()
+    transport.send("a@example.org", "b@example.com", MESSAGE)
+    transport.send("a@example.org", "c/../@example.com", MESSAGE)
+    transport.close()
+    files = sorted((tmp_path / "outbox").iterdir())
+    assert len(files) == 2 and all(f.suffix == ".eml" and f.read_bytes() == MESSAGE for f in files)
+    assert all(f.parent == tmp_path / "outbox" for f in files)
+
+
+def test_console_transport_prints_the_message():
+    stream = io.StringIO()
+    transport = ConsoleTransport(stream)
+    transport.send("a@example.org", "b@example.com", MESSAGE)
+    assert "to b@example.com" in stream.getvalue() and "Subject: hi" in stream.getvalue()
