@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from digest.config import NewsletterSettings, SectionSettings
 from digest.content import ArticleItem, IssueDraft, Section
@@ -27,7 +28,7 @@ def build_issue(newsletter: NewsletterSettings, items: Sequence[ArticleItem], da
         newsletter=newsletter.slug,
         title=newsletter.title,
         description=newsletter.description,
-        date=date,
+        date=date.astimezone(ZoneInfo(newsletter.timezone)),  # the reader's calendar day, not UTC's
         sections=group_into_sections(newest, rules),
     )
 

@@ -9,7 +9,9 @@ the send loop cheap.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import jinja2
 from premailer import Premailer
@@ -36,8 +38,15 @@ def make_environment(folder: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["datetime"] = lambda value, fmt="%d %b %Y, %H:%M UTC": value.strftime(fmt)
+    env.filters["datetime"] = _format_datetime
     return env
+
+
+def _format_datetime(value, fmt: str = "%d %b %Y, %H:%M %Z", tz: str | None = None) -> str:
+    """Times in the newsletter's own time zone: a reader in Kyiv should not do UTC sums."""
+    if tz:
+        value = value.astimezone(ZoneInfo(tz))
+    return re.sub(r"\b0(\d)", r"\1", value.strftime(fmt))  # "3 Nov", not "03 Nov"
 
 
 def render_issue(
