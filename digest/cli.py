@@ -123,6 +123,8 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
     for report in outcome.reports:
         click.echo(f"issue {report.issue_id}: {report.sent} sent, {report.failed} failed, "
                    f"{report.deferred} to retry")
+    if outcome.nothing_new and outcome.fetches and all(r.error for r in outcome.fetches):
+        raise DigestError(f"every source of {newsletter} failed; nothing was gathered and no issue made")
     if outcome.nothing_new:
         click.echo(f"{newsletter}: nothing new, no issue made (use --force to send anyway)")
     if any(r.deferred for r in outcome.reports):

@@ -241,7 +241,8 @@ def _check_newsletter(newsletter: NewsletterSettings, where: str, path: Path) ->
     from apscheduler.triggers.cron import CronTrigger
 
     if not SLUG_RE.match(newsletter.slug):
-        raise ConfigError(f"{path}: '{where}.slug' must be lowercase letters, digits and dashes, not {newsletter.slug!r}")
+        raise ConfigError(
+            f"{path}: '{where}.slug' must be lowercase letters, digits and dashes, not {newsletter.slug!r}")
     if "@" not in parseaddr(newsletter.from_address)[1]:
         raise ConfigError(f"{path}: '{where}.from_address' is not an email address: {newsletter.from_address!r}")
     try:

@@ -83,6 +83,9 @@ class IssueArticle(Base):
     newsletter: Mapped[str] = mapped_column(String(100))
     section: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer)
+    # False for articles that were new but did not fit (max_items, section limits):
+    # recorded so tomorrow's issue does not serve them up as news.
+    included: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class DeliveryStatus(enum.Enum):

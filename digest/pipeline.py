@@ -25,7 +25,7 @@ from digest.errors import ConfigError
 from digest.message import MessageTemplate, build_template, personalize
 from digest.models import Issue
 from digest.transports import Transport, make_transport
-from subscribers import confirmed_recipients, make_unsubscribe_token
+from subscribers import confirmed_recipients, make_unsubscribe_token, normalize_address
 from subscribers.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,14 @@ def gather_all(rt: Runtime, newsletters: tuple[NewsletterSettings, ...] | None =
     return results
 
 
-def draft_issue(rt: Runtime, newsletter: NewsletterSettings) -> tuple[IssueDraft, RenderedIssue]:
+@dataclass(frozen=True)
+class Draft:
+    issue: IssueDraft
+    rendered: RenderedIssue
+    left_out: tuple[int, ...]  # new articles that did not fit this issue
+
+
+def draft_issue(rt: Runtime, newsletter: NewsletterSettings) -> Draft:
     """Compose and render what the next issue would carry, writing nothing."""
     with rt.sessions() as session:
         articles = store.unsent_articles(session, newsletter.slug, [s.url for s in newsletter.sources])
@@ -97,8 +104,10 @@ def draft_issue(rt: Runtime, newsletter: NewsletterSettings) -> tuple[IssueDraft
             store.to_item(a, summarize.summarize(a.text, title=a.title, max_sentences=newsletter.summary_sentences))
             for a in articles[: newsletter.max_items]
         ]
-    draft = compose.build_issue(newsletter, items, rt.now())
-    return draft, render.render_issue(draft, rt.settings.site, newsletter, rt.templates)
+    issue = compose.build_issue(newsletter, items, rt.now())
+    kept = {item.id for item in issue.items}
+    left_out = tuple(a.id for a in articles if a.id not in kept)
+    return Draft(issue, render.render_issue(issue, rt.settings.site, newsletter, rt.templates), left_out)
 
 
 def send_newsletter(
@@ -110,14 +119,14 @@ def send_newsletter(
     secret = _secret(rt)
     reports = [_send_issue(rt, newsletter, issue, secret, progress) for issue in _unfinished(rt, slug)]
     fetches = tuple(gather_all(rt, (newsletter,))) if fetch else ()
-    draft, rendered = draft_issue(rt, newsletter)
-    if not draft.items and not force:
+    draft = draft_issue(rt, newsletter)
+    if not draft.issue.items and not force:
         log.info("%s: nothing new, no issue made", slug)
         return SendOutcome(tuple(reports), fetches, None, nothing_new=True)
     slot = slot or f"manual-{rt.now():%Y%m%dT%H%M%S}"
     try:
         with rt.sessions() as session, session.begin():
-            issue = store.create_issue(session, draft, rendered, slot, rt.now())
+            issue = store.create_issue(session, draft.issue, draft.rendered, slot, rt.now(), draft.left_out)
     except IntegrityError:
         # Another run made this slot's issue (or took these articles) first: never a second issue.
         log.warning("%s: slot %s already has an issue; not making another", slug, slot)
@@ -170,9 +179,10 @@ def preview(rt: Runtime, slug: str, *, fetch: bool = True) -> tuple[IssueDraft, 
     newsletter = rt.settings.newsletter(slug)
     if fetch:
         gather_all(rt, (newsletter,))
-    draft, rendered = draft_issue(rt, newsletter)
+    draft = draft_issue(rt, newsletter)
+    rendered = draft.rendered
     sample = f"{rt.settings.site.base_url.rstrip('/')}/unsubscribe?token=preview"
-    return draft, RenderedIssue(rendered.subject, rendered.html.replace(UNSUBSCRIBE_URL_MARK, sample),
+    return draft.issue, RenderedIssue(rendered.subject, rendered.html.replace(UNSUBSCRIBE_URL_MARK, sample),
                                 rendered.text.replace(UNSUBSCRIBE_URL_MARK, sample))
 
 
@@ -183,13 +193,11 @@ def recipient_count(rt: Runtime, slug: str) -> int:
 
 def test_send(rt: Runtime, slug: str, address: str, *, fetch: bool = True) -> RenderedIssue:
     """Send the next issue to one address now; stores no issue and marks nothing."""
-    from subscribers import normalize_address
-
     newsletter = rt.settings.newsletter(slug)
     address = normalize_address(address)
     if fetch:
         gather_all(rt, (newsletter,))
-    _draft, rendered = draft_issue(rt, newsletter)
+    rendered = draft_issue(rt, newsletter).rendered
     template = _template(rt, newsletter, rendered, f"digest.test.{rt.now():%Y%m%d%H%M%S%f}")
     message = personalize(template, to=address, token="test-send", personal_id="0")
     transport = rt.transport_factory()
@@ -201,5 +209,5 @@ def test_send(rt: Runtime, slug: str, address: str, *, fetch: bool = True) -> Re
     return rendered
 
 
-__all__ = ["Runtime", "SendOutcome", "draft_issue", "gather_all", "preview", "recipient_count",
+__all__ = ["Draft", "Runtime", "SendOutcome", "draft_issue", "gather_all", "preview", "recipient_count",
            "send_newsletter", "test_send"]

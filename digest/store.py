@@ -81,9 +81,14 @@ def find_issue(session: Session, newsletter: str, slot: str) -> Issue | None:
 
 
 def create_issue(
-    session: Session, draft: IssueDraft, rendered: RenderedIssue, slot: str, now: datetime
+    session: Session, draft: IssueDraft, rendered: RenderedIssue, slot: str, now: datetime,
+    left_out: Iterable[int] = (),
 ) -> Issue:
-    """The issue, its article links and its outbox (a snapshot of confirmed subscribers), together."""
+    """The issue, its article links and its outbox (a snapshot of confirmed subscribers), together.
+
+    `left_out` are candidate article ids that did not fit; they are linked as
+    not included so they never resurface in a later issue as news.
+    """
     issue = Issue(newsletter=draft.newsletter, slot=slot, created_at=now, status=IssueStatus.sending,
                   subject=rendered.subject, html=rendered.html, text=rendered.text)
     session.add(issue)
@@ -94,6 +99,9 @@ def create_issue(
             session.add(IssueArticle(issue_id=issue.id, article_id=item.id, newsletter=draft.newsletter,
                                      section=section.title, position=position))
             position += 1
+    for article_id in left_out:
+        session.add(IssueArticle(issue_id=issue.id, article_id=article_id, newsletter=draft.newsletter,
+                                 section="", position=-1, included=False))
     confirmed = (
         select(literal(issue.id), Subscriber.id, Subscriber.email, literal(DeliveryStatus.queued.name),
                literal(0))

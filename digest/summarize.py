@@ -77,7 +77,7 @@ def summarize(text: str, *, title: str | None = None, max_sentences: int = 3) ->
     frequency = Counter(w for ws in words for w in set(ws))
     title_words = set(_content_words(title or ""))
     scores = []
-    for index, (sentence, ws) in enumerate(zip(sentences, words)):
+    for index, ws in enumerate(words):
         position = 1.0 / math.sqrt(index + 1)
         centrality = (sum(frequency[w] - 1 for w in set(ws)) / (len(set(ws)) or 1)) / max(frequency.values())
         overlap = len(title_words & set(ws)) / (len(title_words) or 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import re
 import signal
@@ -10,7 +12,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from conftest import SECRET, copy_feed, run_cli, write_config
+from conftest import SECRET, copy_feed, free_port, run_cli, write_config
 from subscribers import read_unsubscribe_token
 
 HTTP_FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -108,13 +110,18 @@ def test_second_run_mails_nothing_twice_and_third_only_the_new_article(tmp_path,
     # The HTTP source was asked conditionally the second time and answered 304.
     assert feed_server.requests[-1][1].get("If-None-Match") == '"v1"'
 
+    forced = run_cli("send", "daily", "--force", config=config)
+    assert forced.returncode == 0, forced.stderr
+    assert len(smtp_server.messages) == 4
+    assert "No new stories since the last issue." in smtp_server.messages[-1].message.get_body(("plain",)).get_content()
+
     feed_server.routes["/desk.atom"] = (200, {"Content-Type": "application/atom+xml", "ETag": '"v2"'}, http_feed(
         ("lighthouse", "Lighthouse keeper retires after 40 years", "2026-11-24T11:00:00Z",
          "The last keeper of the North Point lighthouse retired on Tuesday. He climbed its 120 steps daily."),
         COUNCIL))
     third = run_cli("send", "daily", config=config)
     assert third.returncode == 0, third.stderr
-    latest = smtp_server.messages[2:]
+    latest = smtp_server.messages[4:]
     assert len(latest) == 2
     for received in latest:
         text = received.message.get_body(("plain",)).get_content()
@@ -233,3 +240,63 @@ def test_demo_runs_with_no_configuration(tmp_path):
     assert html.exists() and "Council approves night buses" in html.read_text()
     again = run_cli("demo", "--dir", str(folder))
     assert again.returncode == 0 and len(list(folder.glob("received-*.eml"))) == 1
+
+
+def test_every_source_failing_is_an_error_exit(tmp_path):
+    config = write_config(tmp_path, transport="file", sources="""
+        [[newsletters.sources]]
+        name = "Gone"
+        url = "gone.xml"
+        """)
+    run_cli("subscribers", "add", "ann@example.com", "-n", "daily", "--confirmed", config=config)
+    result = run_cli("send", "daily", config=config)
+    assert result.returncode == 1
+    assert "every source of daily failed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_file_transport_is_the_embedded_default(tmp_path):
+    copy_feed("notes.json", tmp_path)
+    config = write_config(tmp_path, transport="file", sources="""
+        [[newsletters.sources]]
+        name = "Notes"
+        url = "notes.json"
+        """)
+    run_cli("subscribers", "add", "ann@example.com", "-n", "daily", "--confirmed", config=config)
+    result = run_cli("send", "daily", config=config)
+    assert result.returncode == 0, result.stderr
+    (eml,) = (tmp_path / "outbox").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "ann@example.com"
+    assert "Library extends weekend hours" in message.get_body(("html",)).get_content()
+
+
+def test_articles_that_do_not_fit_are_not_served_later_as_news(tmp_path):
+    copy_feed("wire.xml", tmp_path)
+    config = write_config(tmp_path, transport="file", extra_newsletter="max_items = 2", sources="""
+        [[newsletters.sources]]
+        name = "Wire"
+        url = "wire.xml"
+        """)
+    run_cli("subscribers", "add", "ann@example.com", "-n", "daily", "--confirmed", config=config)
+    first = run_cli("send", "daily", config=config)
+    assert first.returncode == 0, first.stderr
+    (eml,) = (tmp_path / "outbox").glob("*.eml")
+    text = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default).get_body(("plain",)).get_content()
+    assert "Ferry service" in text and "Museum finds" in text and "Storm warning" not in text
+    second = run_cli("send", "daily", config=config)
+    assert "nothing new" in second.stdout and len(list((tmp_path / "outbox").glob("*.eml"))) == 1
+
+
+def test_dead_smtp_server_loses_nothing(tmp_path, smtp_server, feed_server):
+    config = setup_newsletter(tmp_path, smtp_server, feed_server)
+    live = config.read_text()
+    config.write_text(live.replace(f"port = {smtp_server.port}", f"port = {free_port()}"))
+    dead = run_cli("send", "daily", config=config)
+    assert dead.returncode == 1
+    assert "cannot connect to SMTP server" in dead.stderr and "Traceback" not in dead.stderr
+
+    config.write_text(live)
+    resumed = run_cli("send", "daily", config=config)
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == ["ann@example.com", "bob@example.net"]
+    assert "Council backs new harbour wall" in smtp_server.messages[0].message.get_body(("plain",)).get_content()

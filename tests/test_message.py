@@ -36,6 +36,7 @@ def test_render_escapes_inlines_css_and_marks_the_personal_link():
     assert "Rates &lt;rise&gt; &amp; fall" in rendered.html
     assert 'href="https://x.example/a?b=1&amp;c=2"' in rendered.html
     assert 'style="' in rendered.html and 'class="item-title"' in rendered.html
+    assert "&#39;" not in rendered.html  # the <style> block is CSS, not escaped text
     assert rendered.html.count(UNSUBSCRIBE_URL_MARK) == 1 and rendered.text.count(UNSUBSCRIBE_URL_MARK) == 1
     assert "1 Road, Town" in rendered.html and "1 Road, Town" in rendered.text
     assert "Rates <rise> & fall" in rendered.text and "Read more: https://x.example/a?b=1&c=2" in rendered.text

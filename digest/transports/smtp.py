@@ -9,7 +9,6 @@ in becomes TransportUnavailable (stop the run; nothing is lost).
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 
 from digest.config import SmtpSettings
@@ -51,7 +50,7 @@ class SmtpTransport:
             self.open()
         try:
             self._send_once(sender, recipient, message)
-        except (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout):
+        except (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError):
             # The server closed an idle or overloaded connection: reconnect once, then give up for now.
             self._drop()
             self.open()
