@@ -127,6 +127,8 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
         raise DigestError(f"every source of {newsletter} failed; nothing was gathered and no issue made")
     if outcome.nothing_new:
         click.echo(f"{newsletter}: nothing new, no issue made (use --force to send anyway)")
+    if outcome.slot_taken:
+        click.echo(f"{newsletter}: another run made this issue first; not making a second one")
     if any(r.deferred for r in outcome.reports):
         sys.exit(75)  # EX_TEMPFAIL: run again later to retry
 

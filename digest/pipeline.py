@@ -8,6 +8,7 @@ transports, so each stage stays a function of plain data.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,6 +57,7 @@ class SendOutcome:
     fetches: tuple[FetchResult, ...]
     new_issue_id: int | None
     nothing_new: bool
+    slot_taken: bool = False
 
 
 def gather_all(rt: Runtime, newsletters: tuple[NewsletterSettings, ...] | None = None) -> list[FetchResult]:
@@ -123,14 +125,15 @@ def send_newsletter(
     if not draft.issue.items and not force:
         log.info("%s: nothing new, no issue made", slug)
         return SendOutcome(tuple(reports), fetches, None, nothing_new=True)
-    slot = slot or f"manual-{rt.now():%Y%m%dT%H%M%S}"
+    # A manual send is its own slot: two within one second must still be two issues.
+    slot = slot or f"manual-{rt.now():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
     try:
         with rt.sessions() as session, session.begin():
             issue = store.create_issue(session, draft.issue, draft.rendered, slot, rt.now(), draft.left_out)
     except IntegrityError:
         # Another run made this slot's issue (or took these articles) first: never a second issue.
         log.warning("%s: slot %s already has an issue; not making another", slug, slot)
-        return SendOutcome(tuple(reports), fetches, None, nothing_new=False)
+        return SendOutcome(tuple(reports), fetches, None, nothing_new=False, slot_taken=True)
     reports.append(_send_issue(rt, newsletter, issue, secret, progress))
     return SendOutcome(tuple(reports), fetches, issue.id, nothing_new=False)
 

@@ -12,7 +12,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from conftest import SECRET, copy_feed, free_port, run_cli, write_config
+from conftest import DATA, SECRET, copy_feed, free_port, run_cli, write_config
 from subscribers import read_unsubscribe_token
 
 HTTP_FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -242,49 +242,49 @@ def test_demo_runs_with_no_configuration(tmp_path):
     assert again.returncode == 0 and len(list(folder.glob("received-*.eml"))) == 1
 
 
-def test_every_source_failing_is_an_error_exit(tmp_path):
-    config = write_config(tmp_path, transport="file", sources="""
+def file_newsletter(tmp_path, feed: str, **config_options):
+    """One source, the file transport, one confirmed reader."""
+    if (DATA / feed).exists():
+        copy_feed(feed, tmp_path)
+    config = write_config(tmp_path, transport="file", **config_options, sources=f"""
         [[newsletters.sources]]
-        name = "Gone"
-        url = "gone.xml"
+        name = "Only source"
+        url = "{feed}"
         """)
     run_cli("subscribers", "add", "ann@example.com", "-n", "daily", "--confirmed", config=config)
+    return config
+
+
+def outbox_messages(tmp_path):
+    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            for path in sorted((tmp_path / "outbox").glob("*.eml"))]
+
+
+def test_every_source_failing_is_an_error_exit(tmp_path):
+    config = file_newsletter(tmp_path, "gone.xml")
     result = run_cli("send", "daily", config=config)
     assert result.returncode == 1
     assert "every source of daily failed" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_file_transport_is_the_embedded_default(tmp_path):
-    copy_feed("notes.json", tmp_path)
-    config = write_config(tmp_path, transport="file", sources="""
-        [[newsletters.sources]]
-        name = "Notes"
-        url = "notes.json"
-        """)
-    run_cli("subscribers", "add", "ann@example.com", "-n", "daily", "--confirmed", config=config)
+    config = file_newsletter(tmp_path, "notes.json")
     result = run_cli("send", "daily", config=config)
     assert result.returncode == 0, result.stderr
-    (eml,) = (tmp_path / "outbox").glob("*.eml")
-    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    (message,) = outbox_messages(tmp_path)
     assert message["To"] == "ann@example.com"
     assert "Library extends weekend hours" in message.get_body(("html",)).get_content()
 
 
 def test_articles_that_do_not_fit_are_not_served_later_as_news(tmp_path):
-    copy_feed("wire.xml", tmp_path)
-    config = write_config(tmp_path, transport="file", extra_newsletter="max_items = 2", sources="""
-        [[newsletters.sources]]
-        name = "Wire"
-        url = "wire.xml"
-        """)
-    run_cli("subscribers", "add", "ann@example.com", "-n", "daily", "--confirmed", config=config)
+    config = file_newsletter(tmp_path, "wire.xml", extra_newsletter="max_items = 2")
     first = run_cli("send", "daily", config=config)
     assert first.returncode == 0, first.stderr
-    (eml,) = (tmp_path / "outbox").glob("*.eml")
-    text = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default).get_body(("plain",)).get_content()
+    (message,) = outbox_messages(tmp_path)
+    text = message.get_body(("plain",)).get_content()
     assert "Ferry service" in text and "Museum finds" in text and "Storm warning" not in text
     second = run_cli("send", "daily", config=config)
-    assert "nothing new" in second.stdout and len(list((tmp_path / "outbox").glob("*.eml"))) == 1
+    assert "nothing new" in second.stdout and len(outbox_messages(tmp_path)) == 1
 
 
 def test_dead_smtp_server_loses_nothing(tmp_path, smtp_server, feed_server):
