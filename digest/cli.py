@@ -17,13 +17,7 @@ import click
 from digest import pipeline
 from digest.config import load_settings
 from digest.errors import DigestError
-from subscribers import (
-    SubscriberError,
-    SubscriptionStatus,
-    add_subscriber,
-    list_subscriptions,
-    remove_subscriber,
-)
+from subscribers import SubscriberError
 
 log = logging.getLogger("digest")
 
@@ -133,52 +127,6 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
         sys.exit(75)  # EX_TEMPFAIL: run again later to retry
 
 
-@cli.group()
-def subscribers() -> None:
-    """Manage subscribers by hand (readers normally join through the signup flow)."""
-
-
-@subscribers.command("add")
-@click.argument("address")
-@click.option("-n", "--newsletter", required=True, help="Newsletter slug.")
-@click.option("--confirmed", is_flag=True,
-              help="State that this person already consented; recorded as such. Without it the "
-                   "subscription stays pending until confirmed.")
-@pass_context
-def subscribers_add(ctx: Context, address: str, newsletter: str, confirmed: bool) -> None:
-    """Subscribe ADDRESS to a newsletter."""
-    rt = ctx.runtime()
-    rt.settings.newsletter(newsletter)
-    with rt.sessions() as session, session.begin():
-        subscription = add_subscriber(session, address, newsletter, confirmed=confirmed, source="cli")
-        click.echo(f"{subscription.subscriber.email}: {subscription.status.value} for {newsletter}")
-
-
-@subscribers.command("list")
-@click.option("-n", "--newsletter", help="Only this newsletter.")
-@click.option("--status", type=click.Choice([s.value for s in SubscriptionStatus]), help="Only this status.")
-@pass_context
-def subscribers_list(ctx: Context, newsletter: str | None, status: str | None) -> None:
-    """List subscriptions: address, newsletter, status."""
-    rt = ctx.runtime()
-    with rt.sessions() as session:
-        rows = list_subscriptions(session, newsletter, SubscriptionStatus(status) if status else None)
-    for email, slug, state in rows:
-        click.echo(f"{email}\t{slug}\t{state.value}")
-
-
-@subscribers.command("remove")
-@click.argument("address")
-@click.option("-n", "--newsletter", help="Only this newsletter (default: all).")
-@pass_context
-def subscribers_remove(ctx: Context, address: str, newsletter: str | None) -> None:
-    """Unsubscribe ADDRESS (the consent record is kept)."""
-    rt = ctx.runtime()
-    with rt.sessions() as session, session.begin():
-        changed = remove_subscriber(session, address, newsletter, source="cli")
-    click.echo(f"{address}: {changed} subscription(s) ended")
-
-
 @cli.command()
 @click.option("--dir", "folder", default="digest-demo", show_default=True, type=click.Path(file_okay=False),
               help="Where the demo keeps its database and writes what it received.")
@@ -190,7 +138,25 @@ def demo(folder: str) -> None:
         click.echo(line)
 
 
+@cli.command()
+@click.option("--host", help="Interface to listen on (default: web.host).")
+@click.option("--port", type=int, help="Port to listen on (default: web.port).")
+@pass_context
+def serve(ctx: Context, host: str | None, port: int | None) -> None:
+    """Run the web app: signup, confirmation and unsubscribe pages, and POST /api/subscribe."""
+    import uvicorn
+
+    from digest.web import create_app
+
+    rt = ctx.runtime()
+    app = create_app(rt.settings, rt.sessions, rt.transport_factory, now=rt.now)
+    web = rt.settings.web
+    uvicorn.run(app, host=host or web.host, port=port or web.port, log_level="info", proxy_headers=True)
+
+
 def main() -> None:
+    import digest.cli_subscribers  # noqa: F401  (registers the `subscribers` command group)
+
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -75,6 +75,17 @@ class GatherSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allowed_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 16_384
+    token_ttl_hours: int = 48
+    signups_per_ip_per_hour: int = 20
+    confirmations_per_address_per_hour: int = 3
+
+
+@dataclass(frozen=True)
 class SourceSettings:
     name: str
     url: str
@@ -100,6 +111,7 @@ class NewsletterSettings:
     timezone: str = "UTC"
     max_items: int = 20
     summary_sentences: int = 3
+    welcome_email: bool = False
     sections: tuple[SectionSettings, ...] = ()
 
 
@@ -110,6 +122,7 @@ class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     gather: GatherSettings = field(default_factory=GatherSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     config_path: Path = field(default=Path("config.toml"), metadata={"derived": True})
 
     def newsletter(self, slug: str) -> NewsletterSettings:
@@ -232,9 +245,13 @@ def _check(settings: Settings, path: Path) -> None:
         _check_newsletter(newsletter, f"newsletters[{i}]", path)
         if slugs.count(newsletter.slug) > 1:
             raise ConfigError(f"{path}: newsletter slug {newsletter.slug!r} is used twice")
-    for key in ("batch_size",):
-        if getattr(settings.delivery, key) < 1:
-            raise ConfigError(f"{path}: 'delivery.{key}' must be at least 1")
+    for section, key in (("delivery", "batch_size"), ("web", "max_body_bytes"), ("web", "token_ttl_hours"),
+                         ("web", "signups_per_ip_per_hour"), ("web", "confirmations_per_address_per_hour")):
+        if getattr(getattr(settings, section), key) < 1:
+            raise ConfigError(f"{path}: '{section}.{key}' must be at least 1")
+    for origin in settings.web.allowed_origins:
+        if not re.match(r"^https?://[^/\s]+$", origin):
+            raise ConfigError(f"{path}: 'web.allowed_origins' entries look like https://example.org, not {origin!r}")
 
 
 def _check_newsletter(newsletter: NewsletterSettings, where: str, path: Path) -> None:

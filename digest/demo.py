@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 
 from digest import pipeline
 from digest.config import load_settings
-from subscribers import add_subscriber
+from subscribers import Origin, add_subscriber
 
 DEMO_DATA = Path(__file__).parent / "demo_data"
 DEMO_READER = "reader@example.com"
@@ -65,7 +65,7 @@ def run_demo(folder: Path) -> list[str]:
         rt = pipeline.Runtime.create(settings)
         with rt.sessions() as session, session.begin():
             for newsletter in settings.newsletters:
-                add_subscriber(session, DEMO_READER, newsletter.slug, confirmed=True, source="demo")
+                add_subscriber(session, DEMO_READER, newsletter.slug, confirmed=True, origin=Origin("demo"))
         lines = [f"SMTP server listening on 127.0.0.1:{controller.port}; demo reader {DEMO_READER}"]
         for newsletter in settings.newsletters:
             outcome = pipeline.send_newsletter(rt, newsletter.slug)

@@ -61,8 +61,8 @@ def render_issue(
         "preheader": _preheader(draft),
         "unsubscribe_url": UNSUBSCRIBE_URL_MARK,
     }
-    html = _render(env, "email/digest.html", context | {"css": _read_css(env)})
-    text = _render(env, "email/digest.txt", context)
+    html = render_template(env, "email/digest.html", context | {"css": read_css(env)})
+    text = render_template(env, "email/digest.txt", context)
     return RenderedIssue(subject=subject, html=inline_css(html), text=text)
 
 
@@ -82,7 +82,8 @@ def _preheader(draft: IssueDraft) -> str:
     return ("Also: " + "; ".join(titles)) if titles else draft.description
 
 
-def _render(env: jinja2.Environment, name: str, context: dict) -> str:
+def render_template(env: jinja2.Environment, name: str, context: dict) -> str:
+    """Render one template; a broken template becomes a RenderError naming it and the line."""
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as exc:
@@ -93,7 +94,7 @@ def _render(env: jinja2.Environment, name: str, context: dict) -> str:
         raise RenderError(f"template {name}: {exc.message}") from exc
 
 
-def _read_css(env: jinja2.Environment) -> str:
+def read_css(env: jinja2.Environment) -> str:
     source, _filename, _uptodate = env.loader.get_source(env, "email/digest.css")
     return source
 

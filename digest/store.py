@@ -162,3 +162,13 @@ def delivery_counts(session: Session, issue_id: int) -> dict[str, int]:
     counts = {status.name: 0 for status in DeliveryStatus}
     counts.update({status.name: count for status, count in rows})
     return counts
+
+
+def deliveries_of(session: Session, email: str) -> list[dict]:
+    """Every digest sent (or queued) to one address, for a reader's data request."""
+    rows = session.execute(
+        select(Issue.newsletter, Issue.subject, Delivery.status, Delivery.sent_at, Delivery.last_error)
+        .join(Issue, Issue.id == Delivery.issue_id).where(Delivery.email == email).order_by(Delivery.id))
+    return [{"newsletter": newsletter, "subject": subject, "status": status.value,
+             "sent_at": sent_at.isoformat() if sent_at else None, "error": error}
+            for newsletter, subject, status, sent_at, error in rows]

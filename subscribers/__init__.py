@@ -3,31 +3,38 @@
 This package never imports `digest`; the app layer wires it to email and web.
 """
 
-from subscribers.models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus
+from subscribers.errors import InvalidAddress, InvalidToken, RateLimited, SubscriberError, TokenExpired
+from subscribers.io import ImportReport, export_csv, import_csv
+from subscribers.models import ConsentEvent, OptInToken, Subscriber, Subscription, SubscriptionStatus
 from subscribers.optin import (
-    InvalidAddress,
-    SubscriberError,
+    DEFAULT_TTL,
+    Origin,
+    SignupResult,
     add_subscriber,
-    confirmed_recipients,
-    list_subscriptions,
-    make_unsubscribe_token,
+    confirm_signup,
     normalize_address,
-    read_unsubscribe_token,
+    peek_confirmation,
     remove_subscriber,
+    renew_expired,
+    request_signup,
+    subscription_from_link,
+    undo_unsubscribe,
+    unsubscribe_by_link,
 )
+from subscribers.records import (
+    confirmed_recipients,
+    export_person,
+    forget_person,
+    list_subscriptions,
+    subscriptions_for_export,
+)
+from subscribers.tokens import make_unsubscribe_token, read_unsubscribe_token
 
 __all__ = [
-    "ConsentEvent",
-    "InvalidAddress",
-    "Subscriber",
-    "SubscriberError",
-    "Subscription",
-    "SubscriptionStatus",
-    "add_subscriber",
-    "confirmed_recipients",
-    "list_subscriptions",
-    "make_unsubscribe_token",
-    "normalize_address",
-    "read_unsubscribe_token",
-    "remove_subscriber",
+    "DEFAULT_TTL", "ConsentEvent", "ImportReport", "InvalidAddress", "InvalidToken", "OptInToken", "Origin",
+    "RateLimited", "SignupResult", "Subscriber", "SubscriberError", "Subscription", "SubscriptionStatus",
+    "TokenExpired", "add_subscriber", "confirm_signup", "confirmed_recipients", "export_csv", "export_person",
+    "forget_person", "import_csv", "list_subscriptions", "make_unsubscribe_token", "normalize_address",
+    "peek_confirmation", "read_unsubscribe_token", "remove_subscriber", "renew_expired", "request_signup",
+    "subscription_from_link", "subscriptions_for_export", "undo_unsubscribe", "unsubscribe_by_link",
 ]

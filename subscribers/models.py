@@ -32,6 +32,7 @@ class Subscriber(Base):
     subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan"
     )
+    events: Mapped[list[ConsentEvent]] = relationship(cascade="all, delete-orphan", order_by="ConsentEvent.id")
 
 
 class Subscription(Base):
@@ -48,6 +49,7 @@ class Subscription(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
+    tokens: Mapped[list[OptInToken]] = relationship(cascade="all, delete-orphan", overlaps="subscription")
 
 
 class ConsentEvent(Base):
@@ -61,3 +63,18 @@ class ConsentEvent(Base):
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class OptInToken(Base):
+    """A confirmation link's token, stored only as its SHA-256: a database leak
+    must not let anyone confirm (or reveal) pending subscriptions."""
+
+    __tablename__ = "optin_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    subscription: Mapped[Subscription] = relationship()

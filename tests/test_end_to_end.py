@@ -58,6 +58,9 @@ def setup_newsletter(tmp_path, smtp_server, feed_server, readers=("ann@example.c
 def test_send_delivers_both_sources_to_every_confirmed_reader(tmp_path, smtp_server, feed_server):
     config = setup_newsletter(tmp_path, smtp_server, feed_server)
     run_cli("subscribers", "add", "pending@example.com", "--newsletter", "daily", config=config)
+    confirmation = smtp_server.messages.pop()
+    assert confirmation.rcpt_tos == ["pending@example.com"]
+    assert confirmation.message["Subject"] == "Please confirm your subscription to Gazette Daily"
 
     result = run_cli("send", "daily", config=config)
 

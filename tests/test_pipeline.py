@@ -13,7 +13,7 @@ from digest import pipeline
 from digest.config import load_settings
 from digest.models import Delivery, Issue
 from digest.transports import MemoryTransport
-from subscribers import add_subscriber
+from subscribers import Origin, add_subscriber
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def runtime(tmp_path):
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
     rt = replace(pipeline.Runtime.create(settings), transport_factory=lambda: transport)
     with rt.sessions() as session, session.begin():
-        add_subscriber(session, "ann@example.com", "daily", confirmed=True, source="test")
+        add_subscriber(session, "ann@example.com", "daily", confirmed=True, origin=Origin("test"))
     return rt, transport, tmp_path
 
 

@@ -1,0 +1,310 @@
+"""The web app (ASGI, Starlette): signup, confirmation, unsubscribe, health.
+
+Every state change is a POST; a GET only shows a page with a button, because
+mail security scanners open every link in a message. Signup answers the same
+way whatever the address's state (no enumeration). The service work is
+synchronous (SQLAlchemy, SMTP), so handlers hand it to the thread pool.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from digest import notify
+from digest.config import Settings
+from digest.errors import ConfigError, DeliveryError
+from digest.render import make_environment, render_template
+from subscribers import (
+    InvalidAddress,
+    Origin,
+    RateLimited,
+    SubscriberError,
+    TokenExpired,
+    confirm_signup,
+    make_unsubscribe_token,
+    peek_confirmation,
+    renew_expired,
+    request_signup,
+    subscription_from_link,
+    undo_unsubscribe,
+    unsubscribe_by_link,
+)
+from subscribers.db import utcnow
+
+log = logging.getLogger(__name__)
+
+THANKS = "Thank you for signing up for this newsletter. We\u2019ve sent you a confirmation email."
+BAD_ADDRESS = "Please, enter correct email address"
+SEND_FAILED = "We could not send the confirmation email just now. Please try again in a few minutes."
+TOO_MANY = "Too many signup attempts from your network. Please try again later."
+
+
+class IpLimiter:
+    """Sliding one-hour window per client IP, in this process's memory."""
+
+    def __init__(self, per_hour: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_hour, self.clock = per_hour, clock
+        self.hits: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, ip: str) -> bool:
+        now, hits = self.clock(), self.hits[ip]
+        while hits and hits[0] <= now - 3600:
+            hits.popleft()
+        if len(hits) >= self.per_hour:
+            return False
+        hits.append(now)
+        return True
+
+
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` (413), declared or streamed."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.max_bytes:
+            return await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings, sessions, transport_factory, *, now: Callable[[], datetime] = utcnow) -> Starlette:
+    env = make_environment()
+    web = settings.web
+    ttl = timedelta(hours=web.token_ttl_hours)
+    limiter = IpLimiter(web.signups_per_ip_per_hour)
+    newsletters = {n.slug: n for n in settings.newsletters}
+
+    def page(name: str, status: int = 200, **context) -> HTMLResponse:
+        context = {"site": settings.site, "newsletters": settings.newsletters, "messages": {}, "email": "",
+                   "newsletter": None, **context}
+        return HTMLResponse(render_template(env, f"web/{name}", context), status_code=status)
+
+    def origin(request: Request) -> Origin:
+        return Origin(source="web", ip=request.client.host if request.client else "",
+                      user_agent=request.headers.get("user-agent", ""))
+
+    def signup(address: str, slug: str, who: Origin, honeypot: str) -> tuple[int, str]:
+        """(HTTP status, message for the reader); the same for new, pending and confirmed addresses."""
+        if slug not in newsletters:
+            return 404, "There is no such newsletter."
+        if not limiter.allow(who.ip):
+            return 429, TOO_MANY
+        if honeypot:
+            log.info("honeypot filled from %s; nothing done", who.ip)
+            return 200, THANKS
+        try:
+            with sessions() as session, session.begin():
+                result = request_signup(session, address, slug, who, now=now(), ttl=ttl,
+                                        max_per_hour=web.confirmations_per_address_per_hour)
+        except InvalidAddress:
+            return 400, BAD_ADDRESS
+        if result.token:
+            try:
+                notify.send_confirmation(transport_factory(), env, settings.site, newsletters[slug], result.email,
+                                         result.token, now=now(), ttl_hours=web.token_ttl_hours)
+            except DeliveryError as exc:
+                log.error("confirmation email to %s failed: %s", result.email, exc)
+                return 503, SEND_FAILED
+        return 200, THANKS
+
+    async def home(request: Request) -> Response:
+        return page("signup.html")
+
+    async def embed(request: Request) -> Response:
+        newsletter = newsletters.get(request.path_params["slug"])
+        if newsletter is None:
+            return page("message.html", 404, title="Not found", message="There is no such newsletter.")
+        return page("embed.html", newsletter=newsletter)
+
+    async def subscribe_form(request: Request) -> Response:
+        form = await request.form()
+        slug = str(form.get("newsletter", ""))
+        status, message = await run_in_threadpool(signup, str(form.get("email", "")), slug, origin(request),
+                                                  str(form.get("website", "")))
+        template = "embed.html" if form.get("embed") else "signup.html"
+        return page(template, status, newsletter=newsletters.get(slug), messages={slug: (status, message)},
+                    email=str(form.get("email", "")) if status == 400 else "")
+
+    async def subscribe_api(request: Request) -> Response:
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                data = json.loads(await request.body())
+                assert isinstance(data, dict)
+            except (ValueError, AssertionError):
+                return JSONResponse({"ok": False, "error": "Send a JSON object with email and newsletter."}, 400)
+        else:
+            data = dict(await request.form())
+        status, message = await run_in_threadpool(signup, str(data.get("email", "")), str(data.get("newsletter", "")),
+                                                  origin(request), str(data.get("website", "")))
+        body = {"ok": True, "message": message} if status == 200 else {"ok": False, "error": message}
+        return JSONResponse(body, status_code=status)
+
+    def confirm_page(token: str) -> Response:
+        try:
+            with sessions() as session:
+                subscription = peek_confirmation(session, token, now=now())
+                title, confirmed = newsletters_title(subscription.newsletter), subscription.confirmed_at is not None
+        except TokenExpired:
+            return page("expired.html", 410, token=token)
+        except SubscriberError as exc:
+            return page("message.html", 400, title="Link not valid", message=str(exc))
+        if confirmed:
+            return page("message.html", title="Successfully subscribed",
+                        message=f"You are subscribed to {title}.")
+        return page("confirm.html", token=token, newsletter_title=title)
+
+    def newsletters_title(slug: str) -> str:
+        return newsletters[slug].title if slug in newsletters else slug
+
+    def confirm(token: str, who: Origin) -> Response:
+        try:
+            with sessions() as session, session.begin():
+                subscription = confirm_signup(session, token, who, now=now())
+                slug, email, subscriber_id = subscription.newsletter, subscription.subscriber.email, \
+                    subscription.subscriber_id
+        except TokenExpired:
+            return page("expired.html", 410, token=token)
+        except SubscriberError as exc:
+            return page("message.html", 400, title="Link not valid", message=str(exc))
+        newsletter = newsletters.get(slug)
+        if newsletter and newsletter.welcome_email and settings.site.secret_key:
+            link = unsubscribe_link(subscriber_id, slug)
+            try:
+                notify.send_welcome(transport_factory(), env, settings.site, newsletter, email, link, now=now())
+            except DeliveryError as exc:
+                log.error("welcome email to %s failed: %s", email, exc)
+        return page("message.html", title="Successfully subscribed",
+                    message=f"You are subscribed to {newsletters_title(slug)}. Your first issue arrives with the "
+                            "next edition.")
+
+    def unsubscribe_link(subscriber_id: int, slug: str) -> str:
+        token = make_unsubscribe_token(secret(), subscriber_id, slug)
+        return f"{settings.site.base_url.rstrip('/')}/unsubscribe?token={token}"
+
+    def secret() -> str:
+        if not settings.site.secret_key:
+            raise ConfigError(f"the environment variable {settings.site.secret_key_env} is not set")
+        return settings.site.secret_key
+
+    def renew(token: str, who: Origin) -> Response:
+        try:
+            with sessions() as session, session.begin():
+                result = renew_expired(session, token, who, now=now(), ttl=ttl,
+                                       max_per_hour=web.confirmations_per_address_per_hour)
+        except RateLimited as exc:
+            return page("message.html", 429, title="Check your inbox", message=str(exc))
+        except SubscriberError as exc:
+            return page("message.html", 400, title="Link not valid", message=str(exc))
+        try:
+            notify.send_confirmation(transport_factory(), env, settings.site, newsletters[result.newsletter],
+                                     result.email, result.token, now=now(), ttl_hours=web.token_ttl_hours)
+        except (DeliveryError, KeyError) as exc:
+            log.error("confirmation email to %s failed: %s", result.email, exc)
+            return page("message.html", 503, title="Please try again", message=SEND_FAILED)
+        return page("message.html", title="Check your inbox", message="We\u2019ve sent you a new confirmation email.")
+
+    def unsubscribe_page(token: str) -> Response:
+        try:
+            with sessions() as session:
+                title = newsletters_title(subscription_from_link(session, secret(), token).newsletter)
+        except SubscriberError as exc:
+            return page("message.html", 400, title="Link not valid", message=str(exc))
+        return page("unsubscribe.html", token=token, newsletter_title=title)
+
+    def unsubscribe(token: str, who: Origin, one_click: bool) -> Response:
+        try:
+            with sessions() as session, session.begin():
+                title = newsletters_title(unsubscribe_by_link(session, secret(), token, who, now=now()).newsletter)
+        except SubscriberError as exc:
+            if one_click:
+                return PlainTextResponse(str(exc), status_code=400)
+            return page("message.html", 400, title="Link not valid", message=str(exc))
+        if one_click:
+            return PlainTextResponse(f"Unsubscribed from {title}.")
+        return page("unsubscribed.html", token=token, newsletter_title=title)
+
+    def undo(token: str, who: Origin) -> Response:
+        try:
+            with sessions() as session, session.begin():
+                title = newsletters_title(undo_unsubscribe(session, secret(), token, who, now=now()).newsletter)
+        except SubscriberError as exc:
+            return page("message.html", 400, title="Link not valid", message=str(exc))
+        return page("message.html", title="Successfully subscribed", message=f"You are subscribed to {title} again.")
+
+    async def confirm_route(request: Request) -> Response:
+        if request.method == "GET":
+            return await run_in_threadpool(confirm_page, request.query_params.get("token", ""))
+        form = await request.form()
+        return await run_in_threadpool(confirm, str(form.get("token", "")), origin(request))
+
+    async def renew_route(request: Request) -> Response:
+        form = await request.form()
+        return await run_in_threadpool(renew, str(form.get("token", "")), origin(request))
+
+    async def unsubscribe_route(request: Request) -> Response:
+        token = request.query_params.get("token", "")
+        if request.method == "GET":
+            return await run_in_threadpool(unsubscribe_page, token)
+        form = await request.form()
+        token = str(form.get("token", "")) or token
+        one_click = form.get("List-Unsubscribe") == "One-Click"  # RFC 8058: the mail provider's POST
+        return await run_in_threadpool(unsubscribe, token, origin(request), one_click)
+
+    async def undo_route(request: Request) -> Response:
+        form = await request.form()
+        return await run_in_threadpool(undo, str(form.get("token", "")), origin(request))
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    routes = [
+        Route("/", home),
+        Route("/embed/{slug}", embed),
+        Route("/subscribe", subscribe_form, methods=["POST"]),
+        Route("/api/subscribe", subscribe_api, methods=["POST"]),
+        Route("/confirm", confirm_route, methods=["GET", "POST"]),
+        Route("/confirm/renew", renew_route, methods=["POST"]),
+        Route("/unsubscribe", unsubscribe_route, methods=["GET", "POST"]),
+        Route("/unsubscribe/undo", undo_route, methods=["POST"]),
+        Route("/healthz", healthz),
+    ]
+    middleware = [
+        Middleware(BodyLimit, max_bytes=web.max_body_bytes),
+        Middleware(CORSMiddleware, allow_origins=list(web.allowed_origins), allow_methods=["POST"],
+                   allow_headers=["Content-Type"]),
+    ]
+    return Starlette(routes=routes, middleware=middleware)

@@ -1,0 +1,60 @@
+"""Tokens in links: random, hashed, single-use confirmation tokens and signed unsubscribe tokens.
+
+Confirmation tokens guard a state change nobody has consented to yet, so they
+are random (256 bits), stored only as a hash, expire and work once.
+Unsubscribe tokens sit in every digest and must keep working for as long as
+the mail exists, so they are stateless signatures (itsdangerous) over the
+subscriber id and newsletter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from subscribers.errors import InvalidToken, SubscriberError
+from subscribers.models import OptInToken, Subscription
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, subscription: Subscription, now: datetime, ttl: timedelta) -> str:
+    """A fresh confirmation token; earlier unused ones for this subscription stop working."""
+    session.execute(update(OptInToken).where(OptInToken.subscription_id == subscription.id,
+                                             OptInToken.used_at.is_(None)).values(used_at=now))
+    token = secrets.token_urlsafe(32)
+    session.add(OptInToken(subscription_id=subscription.id, token_hash=hash_token(token), created_at=now,
+                           expires_at=now + ttl))
+    session.flush()
+    return token
+
+
+def find_token(session: Session, token: str) -> OptInToken:
+    row = session.scalar(select(OptInToken).where(OptInToken.token_hash == hash_token(token or "")))
+    if row is None:
+        raise InvalidToken("This confirmation link is not valid. Check that you copied the whole link.")
+    return row
+
+
+def _serializer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt="unsubscribe")
+
+
+def make_unsubscribe_token(secret: str, subscriber_id: int, newsletter: str) -> str:
+    """A signed, stateless token: the link in every digest must work without a lookup table."""
+    return _serializer(secret).dumps([subscriber_id, newsletter])
+
+
+def read_unsubscribe_token(secret: str, token: str) -> tuple[int, str]:
+    try:
+        subscriber_id, newsletter = _serializer(secret).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        raise SubscriberError("This unsubscribe link is not valid. Check that you copied the whole link.") from None
+    return int(subscriber_id), str(newsletter)
