@@ -56,11 +56,7 @@ def build_template(
     message["Precedence"] = "bulk"
     message.set_content(_TEXT_SLOT.decode(), subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(_HTML_SLOT.decode(), subtype="html", charset="utf-8", cte="quoted-printable")
-    # The policy folds a long ASCII subject right after "Subject:", which some
-    # parsers read back with a leading space; email.header folds at spaces.
-    charset = "us-ascii" if rendered.subject.isascii() else "utf-8"
-    subject = Header(rendered.subject, charset, header_name="Subject").encode(linesep="\r\n", maxlinelen=78)
-    raw = f"Subject: {subject}\r\n".encode("ascii") + message.as_bytes()
+    raw = subject_line(rendered.subject) + message.as_bytes()
     before_text, rest = raw.split(_TEXT_SLOT, 1)
     between, after_html = rest.split(_HTML_SLOT, 1)
     # add_alternative repeats MIME-Version inside the part; it belongs only at the top.
@@ -75,6 +71,17 @@ def build_template(
         base_url=base_url.rstrip("/"),
         unsubscribe_mailbox=unsubscribe_mailbox,
     )
+
+
+def subject_line(subject: str) -> bytes:
+    """The folded Subject header line.
+
+    email.policy folds a long ASCII subject right after "Subject:", which some
+    parsers read back with a leading space; email.header folds at spaces.
+    """
+    charset = "us-ascii" if subject.isascii() else "utf-8"
+    folded = Header(subject, charset, header_name="Subject").encode(linesep="\r\n", maxlinelen=78)
+    return f"Subject: {folded}\r\n".encode("ascii")
 
 
 def unsubscribe_url(template: MessageTemplate, token: str) -> str:

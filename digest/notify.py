@@ -18,6 +18,7 @@ import jinja2
 
 from digest.config import NewsletterSettings, SiteSettings
 from digest.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+from digest.message import subject_line
 from digest.render import inline_css, read_css, render_template
 from digest.transports import Transport
 
@@ -33,7 +34,6 @@ def build_email(env: jinja2.Environment, name: str, *, site: SiteSettings, newsl
     message = EmailMessage(policy=SMTP)
     message["From"] = newsletter.from_address
     message["To"] = to
-    message["Subject"] = subject
     message["Date"] = format_datetime(now)
     domain = urlsplit(site.base_url).hostname or "localhost"
     message["Message-ID"] = f"<{name}.{secrets.token_hex(12)}@{domain}>"
@@ -41,7 +41,7 @@ def build_email(env: jinja2.Environment, name: str, *, site: SiteSettings, newsl
     message.set_content(render_template(env, f"email/{name}.txt", context), cte="quoted-printable")
     message.add_alternative(inline_css(render_template(env, f"email/{name}.html", context)), subtype="html",
                             cte="quoted-printable")
-    return message.as_bytes()
+    return subject_line(subject) + message.as_bytes()
 
 
 def send_confirmations(transport: Transport, env: jinja2.Environment, site: SiteSettings,

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -25,6 +23,7 @@ from starlette.routing import Route
 
 from digest import notify
 from digest.config import Settings
+from digest.guards import BodyLimit, IpLimiter
 from digest.errors import ConfigError, DeliveryError
 from digest.render import make_environment, render_template
 from subscribers import (
@@ -50,55 +49,6 @@ THANKS = "Thank you for signing up for this newsletter. We\u2019ve sent you a co
 BAD_ADDRESS = "Please, enter correct email address"
 SEND_FAILED = "We could not send the confirmation email just now. Please try again in a few minutes."
 TOO_MANY = "Too many signup attempts from your network. Please try again later."
-
-
-class IpLimiter:
-    """Sliding one-hour window per client IP, in this process's memory."""
-
-    def __init__(self, per_hour: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_hour, self.clock = per_hour, clock
-        self.hits: dict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, ip: str) -> bool:
-        now, hits = self.clock(), self.hits[ip]
-        while hits and hits[0] <= now - 3600:
-            hits.popleft()
-        if len(hits) >= self.per_hour:
-            return False
-        hits.append(now)
-        return True
-
-
-class BodyLimit:
-    """Refuse request bodies over `max_bytes` (413), declared or streamed."""
-
-    def __init__(self, app, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > self.max_bytes:
-            return await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
-        seen = 0
-
-        async def limited():
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def create_app(settings: Settings, sessions, transport_factory, *, now: Callable[[], datetime] = utcnow) -> Starlette:
@@ -193,7 +143,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
     def confirm(token: str, who: Origin) -> Response:
         try:
             with sessions() as session, session.begin():
-                subscription = confirm_signup(session, token, who, now=now())
+                subscription, newly = confirm_signup(session, token, who, now=now())
                 slug, email, subscriber_id = subscription.newsletter, subscription.subscriber.email, \
                     subscription.subscriber_id
         except TokenExpired:
@@ -201,7 +151,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         except SubscriberError as exc:
             return page("message.html", 400, title="Link not valid", message=str(exc))
         newsletter = newsletters.get(slug)
-        if newsletter and newsletter.welcome_email and settings.site.secret_key:
+        if newly and newsletter and newsletter.welcome_email and settings.site.secret_key:
             link = unsubscribe_link(subscriber_id, slug)
             try:
                 notify.send_welcome(transport_factory(), env, settings.site, newsletter, email, link, now=now())

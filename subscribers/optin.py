@@ -123,19 +123,24 @@ def peek_confirmation(session: Session, token: str, *, now: datetime | None = No
     return row.subscription
 
 
-def confirm_signup(session: Session, token: str, origin: Origin, *, now: datetime | None = None) -> Subscription:
-    """The reader pressed Confirm (a POST). Single use; an already-confirmed reader just sees success."""
+def confirm_signup(session: Session, token: str, origin: Origin,
+                   *, now: datetime | None = None) -> tuple[Subscription, bool]:
+    """The reader pressed Confirm (a POST): (subscription, whether this press confirmed it).
+
+    Single use; pressing again on a used link just shows success and changes nothing.
+    """
     now = now or utcnow()
     subscription = peek_confirmation(session, token, now=now)
     row = find_token(session, token)
-    if row.used_at is None:
-        row.used_at = now
-        subscription.status = SubscriptionStatus.confirmed
-        subscription.confirmed_at = now
-        subscription.unsubscribed_at = None
-        record(session, subscription, "confirmed", origin, now)
-        session.flush()
-    return subscription
+    if row.used_at is not None:
+        return subscription, False
+    row.used_at = now
+    subscription.status = SubscriptionStatus.confirmed
+    subscription.confirmed_at = now
+    subscription.unsubscribed_at = None
+    record(session, subscription, "confirmed", origin, now)
+    session.flush()
+    return subscription, True
 
 
 def renew_expired(session: Session, token: str, origin: Origin, *, now: datetime | None = None,

@@ -1,0 +1,106 @@
+"""One real browser (Debian's chromium, headless, driven by Playwright) through the whole reader journey:
+signup -> confirmation email -> confirm -> digest received -> one-click unsubscribe."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, SECRET, free_port, run_cli, write_config
+
+CHROMIUM = Path("/usr/bin/chromium")
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+
+
+@pytest.fixture
+def site(tmp_path, smtp_server):
+    """`digest serve`'s app under uvicorn on 127.0.0.1, with base_url pointing at it."""
+    import uvicorn
+
+    from digest import pipeline
+    from digest.config import load_settings
+    from digest.web import create_app
+
+    port = free_port()
+    shutil.copy(DATA / "wire.xml", tmp_path / "wire.xml")
+    config = write_config(tmp_path, smtp_port=smtp_server.port, sources="""
+        [[newsletters.sources]]
+        name = "Wire"
+        url = "wire.xml"
+        """)
+    config.write_text(config.read_text().replace("https://gazette.example.org", f"http://127.0.0.1:{port}"))
+    settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
+    rt = pipeline.Runtime.create(settings)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, rt.sessions, rt.transport_factory),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", config, rt
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def wait_for(predicate, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_reader_journey_in_a_real_browser(site, smtp_server, tmp_path):
+    base, config, rt = site
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 375, "height": 800})
+        page.goto(base + "/")
+        form = page.locator("form.signup").first
+        email = form.get_by_placeholder("Enter your email to subscribe")
+        email.fill("not-an-address")
+        form.get_by_role("button", name="Subscribe").click()
+        playwright_api.expect(form.get_by_role("status")).to_have_text("Please, enter correct email address")
+
+        email.fill("reader@example.com")
+        form.get_by_role("button", name="Subscribe").click()
+        playwright_api.expect(form.get_by_role("status")).to_have_text(
+            "Thank you for signing up for this newsletter. We\u2019ve sent you a confirmation email.")
+        assert wait_for(lambda: len(smtp_server.messages) == 1)
+        confirmation = smtp_server.messages[0].message.get_body(("plain",)).get_content()
+        link = re.search(r"(http://127\.0\.0\.1:\d+/confirm\?token=\S+)", confirmation).group(1)
+
+        page.goto(link)
+        page.get_by_role("button", name="Confirm subscription").click()
+        playwright_api.expect(page.get_by_role("heading", level=1)).to_have_text("Successfully subscribed")
+        page.screenshot(path=str(tmp_path / "confirmed.png"))
+
+        sent = run_cli("send", "daily", config=config)
+        assert sent.returncode == 0, sent.stderr
+        digest = smtp_server.messages[-1].message
+        assert digest["To"] == "reader@example.com" and "Ferry service to Gull Island" in digest["Subject"]
+        one_click = re.search(r"<(http://[^>]+)>", digest["List-Unsubscribe"]).group(1)
+        assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+        # What a mail provider does when the reader presses its Unsubscribe button (RFC 8058).
+        reply = page.request.post(one_click, form={"List-Unsubscribe": "One-Click"})
+        assert reply.status == 200 and reply.text() == "Unsubscribed from Gazette Daily."
+        page.goto(one_click)  # the link in the body still shows a page, changing nothing more
+        playwright_api.expect(page.get_by_role("button", name="Unsubscribe")).to_be_visible()
+        browser.close()
+
+    again = run_cli("send", "daily", "--force", config=config)
+    assert again.returncode == 0 and "0 sent" in again.stdout
