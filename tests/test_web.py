@@ -191,3 +191,35 @@ def test_embed_page_and_healthz(web):
     assert 'name="embed" value="1"' in embed.text
     assert client.get("/embed/none").status_code == 404
     assert client.get("/healthz").text == "ok"
+
+
+def test_digest_serve_runs_the_app(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from conftest import free_port
+
+    config = write_config(tmp_path, transport="file", sources='[[newsletters.sources]]\nname = "A"\nurl = "a.xml"\n')
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "digest", "--config", str(config), "serve", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "DIGEST_SECRET_KEY": SECRET})
+    try:
+        deadline, answer = time.monotonic() + 20, None
+        while time.monotonic() < deadline and answer is None:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert answer is not None and answer.text == "ok"
+        signup = httpx.post(f"http://127.0.0.1:{port}/api/subscribe",
+                            json={"email": "x@example.com", "newsletter": "daily"}, timeout=5)
+        assert signup.json()["ok"] is True
+        assert len(list((tmp_path / "outbox").glob("*x@example.com.eml"))) == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
