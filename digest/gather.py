@@ -14,6 +14,7 @@ import calendar
 import hashlib
 import json
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -27,6 +28,9 @@ import nh3
 
 from digest.content import FeedEntry, FetchResult
 from digest.errors import FeedError
+from digest.extract import extract_text
+
+__all__ = ["canonical_url", "extract_text", "fetch_source", "html_to_text", "parse_feed", "select_first_run"]
 
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.IGNORECASE)
 BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "section"}
@@ -115,21 +119,45 @@ def parse_feed(
     relative links.
     """
     base_url = base_url or url
-    if "json" in content_type or data.lstrip()[:1] == b"{":
+    data = _gunzip(data, url)
+    if "json" in content_type or data.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"{", b"["):
         return _parse_json_feed(data, name, url, base_url)
-    headers = {"content-type": content_type}
+    # An empty Content-Type would make feedparser call every feed "not an XML media type".
+    headers = {"content-type": content_type} if content_type else {}
     if not base_url.startswith("file:"):
         headers["content-location"] = base_url
     parsed = feedparser.parse(data, response_headers=headers)
-    if parsed.bozo and not parsed.entries:
+    # feedparser names no version for CDF; an HTML page parses to a lone feed "summary" (its body text).
+    looks_like_feed = bool(parsed.get("version") or set(parsed.feed) - {"summary", "summary_detail"})
+    # A wrong or missing charset / Content-Type is worth a bozo flag to feedparser, not a rejection to us.
+    soft = isinstance(parsed.get("bozo_exception"),
+                      (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType))
+    if parsed.bozo and not parsed.entries and not (soft and looks_like_feed):
         reason = parsed.get("bozo_exception", "not a feed")
         raise FeedError(f"{url}: not a readable feed: {reason}")
-    if not parsed.entries and not parsed.feed:
-        raise FeedError(f"{url}: not a feed (no channel and no entries)")
+    if not parsed.entries and not looks_like_feed:
+        raise FeedError(f"{url}: not a feed (no RSS, Atom, RDF or CDF channel and no entries)")
+    # From here on it is a feed; one with no entries yet (a new blog, an empty channel) gives ().
     if base_url.startswith("file:"):
         # A local copy of a feed: relative links belong to the site the feed names.
         base_url = parsed.feed.get("link") or ""
     return tuple(entry for raw in parsed.entries if (entry := _from_feedparser(raw, name, url, base_url)))
+
+
+def _gunzip(data: bytes, url: str, max_bytes: int = 50_000_000) -> bytes:
+    """A .gz file served as the feed itself (no Content-Encoding): unpack it, within a size limit."""
+    if data[:2] != b"\x1f\x8b":
+        return data
+    unpacker = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        unpacked = unpacker.decompress(data, max_bytes)
+    except zlib.error as exc:
+        raise FeedError(f"{url}: gzip data that does not unpack: {exc}") from exc
+    if unpacker.unconsumed_tail:
+        raise FeedError(f"{url}: gzip data unpacks to more than {max_bytes} bytes")
+    if not unpacker.eof:
+        raise FeedError(f"{url}: gzip data is truncated")
+    return unpacked
 
 
 def _from_feedparser(raw, name: str, url: str, base_url: str) -> FeedEntry | None:
@@ -140,7 +168,8 @@ def _from_feedparser(raw, name: str, url: str, base_url: str) -> FeedEntry | Non
     if raw.get("content"):
         html = max((c.get("value", "") for c in raw.content), key=len)
     html = html or raw.get("summary", "")
-    struct = raw.get("published_parsed") or raw.get("updated_parsed")
+    # dict.get: FeedParserDict.get("updated_parsed") falls back to published_parsed with a DeprecationWarning.
+    struct = dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")
     published = datetime.fromtimestamp(calendar.timegm(struct), timezone.utc) if struct else None
     categories = tuple(t.get("term", "").strip() for t in raw.get("tags", []) if t.get("term", "").strip())
     return _make_entry(name, url, raw.get("id", ""), link, raw.get("title", ""), html, published,
@@ -149,33 +178,42 @@ def _from_feedparser(raw, name: str, url: str, base_url: str) -> FeedEntry | Non
 
 def _parse_json_feed(data: bytes, name: str, url: str, base_url: str) -> tuple[FeedEntry, ...]:
     try:
-        feed = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+        feed = json.loads(data)  # bytes: json detects UTF-8/16/32 and skips a BOM
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise FeedError(f"{url}: not valid JSON: {exc}") from exc
-    if not isinstance(feed, dict) or not str(feed.get("version", "")).startswith("https://jsonfeed.org/version/"):
+    if not isinstance(feed, dict) or not _str(feed.get("version")).startswith("https://jsonfeed.org/version/"):
         raise FeedError(f"{url}: JSON but not a JSON Feed (no jsonfeed.org version)")
     if base_url.startswith("file:"):
-        base_url = str(feed.get("home_page_url") or "")
+        base_url = _str(feed.get("home_page_url"))
+    items = feed.get("items")
     entries = []
-    for item in feed.get("items") or []:
+    for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict):
             continue
-        link = urljoin(base_url, item.get("url") or item.get("external_url") or "")
+        link = urljoin(base_url, _str(item.get("url")) or _str(item.get("external_url")))
         if not link.startswith(("http://", "https://")):
             link = ""
-        html = item.get("content_html") or ""
-        if not html and item.get("content_text"):
-            html = "".join(f"<p>{_escape(p)}</p>" for p in str(item["content_text"]).split("\n\n"))
-        html = html or _escape(item.get("summary") or "")
-        published = _parse_iso(item.get("date_published") or item.get("date_modified"))
-        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        author = ", ".join(a.get("name", "") for a in authors if isinstance(a, dict))
-        tags = tuple(str(t) for t in item.get("tags") or [] if str(t).strip())
-        entry = _make_entry(name, url, str(item.get("id") or ""), link, str(item.get("title") or ""), html,
-                            published, tags, author)
+        html = _str(item.get("content_html"))
+        if not html and _str(item.get("content_text")):
+            html = "".join(f"<p>{_escape(p)}</p>" for p in _str(item["content_text"]).split("\n\n"))
+        html = html or _escape(_str(item.get("summary")))
+        published = _parse_iso(_str(item.get("date_published")) or _str(item.get("date_modified")))
+        authors = item.get("authors") if isinstance(item.get("authors"), list) and item["authors"] else [
+            item.get("author")]  # JSON Feed 1.0's single author
+        author = ", ".join(n for a in authors if isinstance(a, dict) and (n := _str(a.get("name")).strip()))
+        tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+        tags = tuple(t.strip() for t in tags if isinstance(t, str) and t.strip())
+        guid = item.get("id")
+        guid = str(guid) if isinstance(guid, (str, int)) and not isinstance(guid, bool) else ""
+        entry = _make_entry(name, url, guid, link, _str(item.get("title")), html, published, tags, author)
         if entry:
             entries.append(entry)
     return tuple(entries)
+
+
+def _str(value) -> str:
+    """A JSON Feed string field; anything else (a number, list, object, null) counts as absent."""
+    return value if isinstance(value, str) else ""
 
 
 def _make_entry(name, url, guid, link, title, html, published, categories, author) -> FeedEntry | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -9,6 +11,7 @@ import pytest
 
 from conftest import DATA
 from digest.content import FeedEntry
+from digest.errors import FeedError
 from digest.gather import canonical_url, fetch_source, html_to_text, parse_feed, select_first_run
 
 
@@ -118,3 +121,49 @@ def test_first_run_takes_only_recent_and_newest_entries():
     assert select_first_run(entries, now, max_items=100, max_age_days=7) == {
         "undated", *(f"e{i}" for i in range(8))}
     assert len(select_first_run(entries, now, max_items=100, max_age_days=0)) == 31
+
+
+def test_feed_with_no_entries_yet_is_empty_not_an_error():
+    empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>New blog</title></channel></rss>'
+    assert parse_feed(empty, "x", "https://blog.example.org/feed") == ()  # no Content-Type header either
+    assert parse_feed(b"<rss></rss>", "x", "file:///x.xml", "text/xml; charset=us-ascii") == ()
+
+
+def test_html_page_is_not_a_feed():
+    page = b"<html><head><title>Home</title></head><body><p>Welcome</p></body></html>"
+    with pytest.raises(FeedError, match="not a (readable )?feed"):
+        parse_feed(page, "x", "https://site.example.org/")
+    with pytest.raises(FeedError, match="not a feed"):
+        parse_feed(page, "x", "https://site.example.org/", "application/xhtml+xml")
+
+
+def test_gzip_file_served_as_the_feed_is_unpacked():
+    body = (DATA / "wire.xml").read_bytes()
+    assert [e.title for e in parse_feed(gzip.compress(body), "w", "https://wire.example.org/feed.xml.gz")] == [
+        e.title for e in parse_feed(body, "w", "https://wire.example.org/feed.xml")]
+    with pytest.raises(FeedError, match="gzip"):
+        parse_feed(gzip.compress(body)[:40], "w", "https://wire.example.org/feed.xml.gz")
+
+
+def test_unparseable_dates_leave_the_entry_undated_without_warnings():
+    rss = b'<rss version="2.0"><channel><item><title>t</title><pubDate>not a date</pubDate></item></channel></rss>'
+    (entry,) = parse_feed(rss, "x", "https://x.example.org/feed")  # pytest turns warnings into errors
+    assert entry.published is None and entry.uid.startswith("hash:")
+
+
+def test_json_feed_with_wrongly_typed_fields_is_read_not_crashed():
+    feed = {"version": "https://jsonfeed.org/version/1.1", "home_page_url": 7, "items": [
+        {"id": 1, "title": {"x": 1}, "content_html": ["a"], "url": 5, "tags": "news", "authors": "bob",
+         "date_published": 12345},
+        {"id": "b", "title": "Kept", "url": "https://x.example.org/b", "summary": 7, "content_text": 3,
+         "authors": [{"name": None}, {"name": "Ann"}, "Bob"], "tags": ["a", 1, " "], "date_published": "soon"},
+        "not an item",
+    ]}
+    (entry,) = parse_feed(json.dumps(feed).encode(), "j", "file:///j.json")
+    assert (entry.title, entry.author, entry.categories, entry.published) == ("Kept", "Ann", ("a",), None)
+    for items in ("abc", {"a": 1}, None):
+        assert parse_feed(json.dumps({**feed, "items": items}).encode(), "j", "file:///j.json") == ()
+    with pytest.raises(FeedError, match="not a JSON Feed"):
+        parse_feed(b"[1, 2]", "j", "file:///j.json")
+    bom = b"\xef\xbb\xbf" + json.dumps({**feed, "items": [{"title": "BOM"}]}).encode()
+    assert parse_feed(bom, "j", "file:///j.json")[0].title == "BOM"

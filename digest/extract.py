@@ -1,0 +1,187 @@
+"""Full-text extraction: the main article text of a web page, without boilerplate.
+
+Built on trafilatura (fast mode, comments dropped), then a post-filter that
+removes what trafilatura tends to keep inside article bodies: the page's own
+headline (the digest shows the title separately), inline newsletter sign-up
+boxes, "Read more:" / "Related:" teasers, share/follow/contact lines, copyright
+notices and trailing "More news"-style headings with their link lists.
+
+The result is plain text, paragraphs separated by blank lines; "" when the page
+has no recognisable article. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+
+import lxml.etree
+import lxml.html
+import trafilatura
+
+# Sign-up boxes and similar page furniture, removed before trafilatura looks at the page.
+PRUNE_XPATH = [
+    "//form[string-length(normalize-space(.)) < 600]",  # whole-page ASP.NET forms stay
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' newsletter ')"
+    " or contains(@class, 'newsletter-signup') or contains(@class, 'signup-form')"
+    " or contains(@class, 'subscribe-form') or contains(@id, 'newsletter')]",
+]
+
+# A whole paragraph that is one of these is never article text.
+_JUNK_LINE = re.compile(
+    r"^(subscribe|sign up|log in|thank you|thanks|advertisement|share|share this( article)?|tweet|print"
+    r"|comments?|more news|news feed|editors['’]? picks?|related( articles| stories| posts)?|read more"
+    r"|recommended|trending|most popular|most read|don['’]?t miss|leggi anche|see also|also read"
+    r"|skip to (main )?content"
+    r"|- (order reprints|print article|share|email|print))[.:!]?$",
+    re.IGNORECASE,
+)
+# Paragraphs starting like this are cross-links to other stories.
+_TEASER_START = re.compile(
+    r"^(read more|read also|also read|related|recommended|see also|more|don['’]?t miss|watch|listen"
+    r"|leggi anche|lesen sie auch|à lire aussi|lea también)\s*:", re.IGNORECASE)
+# Short paragraphs containing any of these are sign-up, share, contact or legal furniture.
+_JUNK_PHRASE = re.compile(
+    r"indicates required|enter (your|a valid|correct) e-?mail|e-?mail address|successful+y subscribed"
+    r"|thank you for (signing up|subscribing)|sign up for|signing up for|subscribe to|subscribe now"
+    r"|newsletter|follow us|follow @|on twitter @|follow \w+ on (twitter|facebook|instagram|youtube)"
+    r"|all rights reserved|copyright [©ⓒ]|[©ⓒ] ?\d{4}|originally published (on|in|at)"
+    r"|non-commercial use|subscriber agreement|order reprints|an error has occurred"
+    r"|this article has been sent to|have a tip\?|may be reached at|write to \w[\w .-]* at \S+@",
+    re.IGNORECASE,
+)
+_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+_SPACES = re.compile(r"\s+")
+_BODY_CLASS = re.compile(r"body|article|story|content|text|field-item|entry|post", re.IGNORECASE)
+SHORT_WORDS = 40  # phrase rules only apply to paragraphs shorter than this
+
+# trafilatura logs a WARNING for every page it finds thin; a digest run fetches hundreds.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
+
+def extract_text(html: str, url: str | None = None) -> str:
+    """Main article text of `html` (paragraphs separated by blank lines), or "" if none is found."""
+    if not html or not html.strip():
+        return ""
+    text = _trafilatura(html, url)
+    if not text:
+        return ""
+    root = _parse(html)
+    if root is not None:
+        text = _merge_split_body(root, text, url)
+    paragraphs = [p for p in (_SPACES.sub(" ", line).strip() for line in text.splitlines()) if p]
+    titles, own_urls = _page_identity(root, url)
+    paragraphs = _drop_headline(paragraphs, titles)
+    paragraphs = [p for p in paragraphs if not is_boilerplate(p) and p.rstrip("/") not in own_urls]
+    paragraphs = _drop_trailing_furniture(paragraphs)
+    return "\n\n".join(paragraphs)
+
+
+def _trafilatura(html, url: str | None) -> str:
+    try:
+        return trafilatura.extract(
+            html, url=url, fast=True, include_comments=False, include_tables=True,
+            include_images=False, include_links=False, prune_xpath=PRUNE_XPATH,
+        ) or ""
+    except (ValueError, TypeError, lxml.etree.LxmlError):
+        return ""
+
+
+def _parse(html: str):
+    try:
+        return lxml.html.fromstring(html.encode("utf-8", "replace"), parser=_PARSER)
+    except (ValueError, lxml.etree.LxmlError):
+        return None
+
+
+def _merge_split_body(root, text: str, url: str | None) -> str:
+    """Pages that split the article body into several same-class containers (ads in between).
+
+    trafilatura keeps only the best container; when the paragraphs it kept sit in a
+    container whose class says "body"/"article"/..., and the page has more containers
+    of that very class, extract again from all of them together.
+    """
+    kept = {_SPACES.sub(" ", line).strip() for line in text.splitlines()}
+    kept = {k for k in kept if len(k) > 40}
+    votes: dict[tuple[str, str], int] = {}
+    for p in root.iter("p"):
+        parent = p.getparent()
+        if parent is not None and parent.get("class") and _SPACES.sub(" ", p.text_content()).strip() in kept:
+            key = (parent.tag, parent.get("class"))
+            votes[key] = votes.get(key, 0) + 1
+    if not votes:
+        return text
+    (tag, cls), count = max(votes.items(), key=lambda kv: kv[1])
+    if count < 2 or not _BODY_CLASS.search(cls) or not isinstance(tag, str):
+        return text
+    containers = root.xpath(f"//{tag}[@class=$cls]", cls=cls)
+    containers = [c for c in containers if not any(a in containers for a in c.iterancestors())]
+    if len(containers) < 2:
+        return text
+    title = "".join(root.xpath("//title//text()"))
+    page = lxml.html.fromstring("<html><head><title></title></head><body><article></article></body></html>")
+    page.find("head/title").text = title
+    article = page.find("body/article")
+    for container in containers:  # unwrapped, so the parts read as one body
+        for child in container:
+            article.append(copy.deepcopy(child))
+    merged = _trafilatura(page, url)
+    merged_lines = {_SPACES.sub(" ", line).strip() for line in merged.splitlines()}
+    if len(merged) > len(text) and len(kept & merged_lines) >= 0.8 * len(kept):
+        return merged
+    return text
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    """True for a paragraph that is page furniture rather than article text."""
+    p = paragraph.strip().strip("*").strip()
+    if not re.search(r"[^\W_]", p):
+        return True  # "___", "* * *" and other separators
+    if _JUNK_LINE.match(p) or _TEASER_START.match(p):
+        return True
+    return len(p.split()) < SHORT_WORDS and bool(_JUNK_PHRASE.search(p))
+
+
+def _page_identity(root, url: str | None) -> tuple[set[str], set[str]]:
+    """Headline candidates (<title>, og:/twitter:title, first <h1>) and the page's own URLs."""
+    own_urls = {url.rstrip("/")} if url else set()
+    if root is None:
+        return set(), own_urls
+    found = root.xpath("//title//text()") + root.xpath(
+        "//meta[@property='og:title' or @name='og:title' or @name='twitter:title']/@content")
+    h1 = root.xpath("(//h1)[1]")
+    if h1:
+        found.append(h1[0].text_content())
+    own_urls.update(u.strip().rstrip("/") for u in root.xpath(
+        "//link[@rel='canonical']/@href | //meta[@property='og:url' or @name='twitter:url']/@content"))
+    return {_norm(t) for t in found if _norm(t)}, own_urls
+
+
+def _drop_headline(paragraphs: list[str], titles: set[str]) -> list[str]:
+    """Drop the headline when it leads the text: it is shown as the entry's title anyway."""
+    if not titles:
+        return paragraphs
+    for i, p in enumerate(paragraphs[:2]):
+        n = _norm(p)
+        if len(n) >= 10 and any(n == t or (t.startswith(n) and len(n) > 0.5 * len(t)) for t in titles):
+            return paragraphs[:i] + paragraphs[i + 1:]
+    return paragraphs
+
+
+def _drop_trailing_furniture(paragraphs: list[str]) -> list[str]:
+    """Strip short heading-like lines and bare link lists after the last real paragraph."""
+    end = len(paragraphs)
+    while end > 1:
+        last = paragraphs[end - 1]
+        heading_like = (len(last.split()) <= 6 and len(last) <= 60
+                        and not last.endswith((".", "!", "?", "…", "\"", "”", "。", "！", "？", ")", "）")))
+        if heading_like:
+            end -= 1
+        else:
+            break
+    return paragraphs[:end]
+
+
+def _norm(text: str) -> str:
+    return _SPACES.sub(" ", re.sub(r"[^\w\s]", " ", text)).strip().lower()

@@ -1,0 +1,142 @@
+"""Full-text extraction: article paragraphs kept, page furniture (sign-up boxes, nav lists) dropped."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import pytest
+
+from digest.extract import extract_text as extract_text_direct
+from digest.extract import is_boilerplate
+from digest.gather import extract_text
+
+SHARED = Path(__file__).parents[2] / "shared"
+SEED = SHARED / "seed" / "source-article.txt"
+
+NEVER = ["Enter your email to subscribe", "Subscribe", "* indicates required", "Please, enter correct email address",
+         "News Feed", "MORE NEWS", "Editors' Picks", "Successfuly subscribed", "Thank you for signing up"]
+
+
+def signup_box(title: str = "") -> str:
+    """A typical Mailchimp-style sign-up form (the seed page repeats one per newsletter)."""
+    heading = f"<h3>{escape(title)}</h3>" if title else ""
+    return f"""
+      <div class="newsletter-signup">{heading}
+        <form action="https://example.list-manage.com/subscribe/post" method="post">
+          <label for="mce-EMAIL">Enter your email to subscribe</label>
+          <input type="email" name="EMAIL" id="mce-EMAIL">
+          <div class="mce-error" hidden>Please, enter correct email address</div>
+          <p class="indicates-required"><span class="asterisk">*</span> indicates required</p>
+          <button type="submit">Subscribe</button>
+        </form>
+        <div class="mce-success" hidden><p>Successfuly subscribed</p>
+          <p>Thank you for signing up for this newsletter. We’ve sent you a confirmation email.</p></div>
+      </div>"""
+
+
+def inline_signup_box() -> str:
+    """A sign-up box pasted into the article body as plain paragraphs: no form, no telling class."""
+    return """
+      <div class="promo-box">
+        <p>Enter your email to subscribe</p>
+        <p>Please, enter correct email address</p>
+        <p>Subscribe</p>
+        <p>* indicates required</p>
+      </div>"""
+
+
+def seed_page(lines: list[str]) -> str:
+    """Wrap the seed text's lines in the markup such a news page has."""
+    first, last = lines.index("This audio is created with AI assistance"), lines.index("News Feed")
+    caption, body = lines[1], lines[first + 1:last]
+    teaser_title, teaser = body[-2], body[-1]
+    paragraphs = body[:-2]
+    middle = len(paragraphs) // 2
+    para = "".join(f"\n      <p>{escape(p)}</p>" for p in paragraphs[:middle])
+    para += inline_signup_box()
+    para += "".join(f"\n      <p>{escape(p)}</p>" for p in paragraphs[middle:])
+    news = "".join(f'<li><a href="/news/{i}">{escape(t)}</a></li>' for i, t in enumerate([teaser_title, caption]))
+    newsletter_name = next(line for line in lines if line.startswith("Explaining Ukraine"))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Danilov: Russia's losses in Bakhmut 7.5 times higher than Ukraine's | The Kyiv Independent</title>
+<meta property="og:title" content="Danilov: Russia's losses in Bakhmut 7.5 times higher than Ukraine's">
+</head><body>
+  <a class="skip-link" href="#main">{escape(lines[0])}</a>
+  <header><nav><ul><li><a href="/news-feed">{escape(lines[last])}</a></li><li><a href="/ukraine">Ukraine</a></li>
+    <li><a href="/subscribe">Subscribe</a></li></ul></nav></header>
+  <main id="main">
+    <article>
+      <h1>Danilov: Russia's losses in Bakhmut 7.5 times higher than Ukraine's</h1>
+      <time datetime="2023-06-05T12:00:00Z">June 5, 2023</time>
+      <figure><img src="/danilov.jpg" alt=""><figcaption>{escape(caption)}</figcaption></figure>
+      <div class="audio-player"><span>{escape(lines[first])}</span></div>
+      <div class="article-body">{para}
+      </div>
+      {signup_box()}
+    </article>
+    <aside class="related"><h3><a href="/news/bakhmut">{escape(teaser_title)}</a></h3><p>{escape(teaser)}</p></aside>
+    <section class="news-feed"><h2>News Feed</h2><ul>{news}</ul></section>
+    <section class="more"><h2>MORE NEWS</h2><ul>{news}</ul></section>
+    <section class="picks"><h2>Editors' Picks</h2><ul>{news}</ul></section>
+  </main>
+  <footer>{signup_box()}{signup_box()}{signup_box(newsletter_name)}{signup_box()}</footer>
+</body></html>"""
+
+
+@pytest.fixture
+def seed_lines() -> list[str]:
+    if not SEED.exists():
+        pytest.skip(f"seed article not found at {SEED} (the shared folder ../shared/seed is absent)")
+    return [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_seed_page_keeps_the_article_and_drops_signup_boxes_and_nav(seed_lines):
+    text = extract_text(seed_page(seed_lines), url="https://kyivindependent.example/danilov-bakhmut")
+    assert "factor of 7.5" in text and "22,816" in text
+    assert "Bakhmut was effectively occupied in late May." in text
+    assert "southwestern edges of the ruined city" in text
+    for junk in NEVER:
+        assert junk not in text, junk
+    paragraphs = text.split("\n\n")
+    assert paragraphs[0].startswith("Ukraine's losses in the Battle of Bakhmut")  # headline not repeated
+    assert all(p == p.strip() and p for p in paragraphs)
+
+
+def test_extract_text_is_reexported_from_gather():
+    assert extract_text is extract_text_direct
+
+
+def test_inline_signup_box_inside_a_small_article_is_dropped():
+    body = "".join(f"<p>Paragraph {i} of the council report says the ferry budget grew by {i} percent "
+                   f"while the harbour works ran late for the {i}th month.</p>" for i in range(1, 7))
+    html = (f"<html><head><title>Ferry budget</title></head><body><article><h1>Ferry budget</h1>{body}"
+            f"{inline_signup_box()}<p>Sign up for our newsletter to get the harbour news first.</p>"
+            f"<p>Copyright © 2026 Harbour Gazette. All rights reserved.</p></article></body></html>")
+    text = extract_text(html)
+    assert text.startswith("Paragraph 1 of the council report") and "Paragraph 6" in text
+    assert text.count("\n\n") == 5
+    for junk in ["Subscribe", "indicates required", "newsletter", "Copyright", "Ferry budget"]:
+        assert junk not in text, junk
+
+
+@pytest.mark.parametrize("html", ["", "   ", "not html", "<html><body></body></html>", "<p>hi</p>", "\x00\x01<"])
+def test_pages_without_an_article_give_empty_text(html):
+    assert extract_text(html) == ""
+
+
+@pytest.mark.parametrize("paragraph, junk", [
+    ("Subscribe", True),
+    ("* indicates required", True),
+    ("Read more: Alibaba poised to launch a record listing", True),
+    ("Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.", True),
+    ("___", True),
+    ("Ukraine's losses were lower than Russia's by a factor of 7.5, Danilov said.", False),
+    ("The newsletter industry has grown fast since 2020, and analysts expect subscriptions to keep rising "
+     "as readers move away from social feeds toward direct relationships with writers, according to a "
+     "report published on Tuesday by a media research group that tracks paid newsletters across the "
+     "United States and Europe.", False),  # long paragraphs about newsletters are articles
+])
+def test_is_boilerplate(paragraph, junk):
+    assert is_boilerplate(paragraph) is junk
