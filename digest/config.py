@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from digest.errors import ConfigError
 
 TRANSPORTS = ("file", "smtp", "console")
+SUMMARIZERS = ("extractive", "llm")
 TLS_MODES = ("none", "starttls", "implicit")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -37,6 +38,8 @@ class SiteSettings:
     postal_address: str
     unsubscribe_mailbox: str
     secret_key_env: str = "DIGEST_SECRET_KEY"
+    # Sender id for the Feedback-ID header (Gmail's feedback loop); empty: no header.
+    feedback_id: str = ""
     # Resolved from the environment variable named by secret_key_env.
     secret_key: str | None = field(default=None, metadata={"derived": True})
 
@@ -62,6 +65,13 @@ class DeliverySettings:
     transport: str = field(default="file", metadata={"choices": TRANSPORTS})
     outbox_dir: str = "outbox"
     batch_size: int = 50
+    connections: int = 4
+    max_per_second: float = 0.0
+    max_per_hour: int = 0
+    max_attempts: int = 5
+    retry_base_seconds: float = 30.0
+    max_consecutive_failures: int = 100
+    lease_seconds: int = 120
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
 
@@ -86,10 +96,37 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class SummarizeSettings:
+    backend: str = field(default="extractive", metadata={"choices": SUMMARIZERS})
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key_env: str = "DIGEST_LLM_API_KEY"
+    llm_timeout: float = 30.0
+    llm_max_concurrency: int = 4
+    llm_prompt: str = ""
+    llm_api_key: str | None = field(default=None, metadata={"derived": True})
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    templates_dir: str = ""
+    html_budget_bytes: int = 90_000
+
+
+@dataclass(frozen=True)
+class DkimSettings:
+    selector: str = ""
+    domain: str = ""
+    private_key_env: str = "DIGEST_DKIM_PRIVATE_KEY"
+    private_key: str | None = field(default=None, metadata={"derived": True})
+
+
+@dataclass(frozen=True)
 class SourceSettings:
     name: str
     url: str
     category: str = ""
+    priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -97,6 +134,7 @@ class SectionSettings:
     title: str
     sources: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
     max_items: int = 0
 
 
@@ -112,6 +150,9 @@ class NewsletterSettings:
     max_items: int = 20
     summary_sentences: int = 3
     welcome_email: bool = False
+    reply_to: str = ""
+    top_stories: int = 0
+    top_stories_title: str = "Top stories"
     sections: tuple[SectionSettings, ...] = ()
 
 
@@ -123,6 +164,9 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     gather: GatherSettings = field(default_factory=GatherSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    summarize: SummarizeSettings = field(default_factory=SummarizeSettings)
+    render: RenderSettings = field(default_factory=RenderSettings)
+    dkim: DkimSettings = field(default_factory=DkimSettings)
     config_path: Path = field(default=Path("config.toml"), metadata={"derived": True})
 
     def newsletter(self, slug: str) -> NewsletterSettings:
@@ -161,6 +205,10 @@ def settings_from_dict(raw: dict, path: Path, environ: typing.Mapping[str, str])
             outbox_dir=str(base / settings.delivery.outbox_dir),
             smtp=replace(smtp, password=environ.get(smtp.password_env) or None),
         ),
+        summarize=replace(settings.summarize, llm_api_key=environ.get(settings.summarize.llm_api_key_env) or None),
+        render=replace(settings.render, templates_dir=str(base / settings.render.templates_dir)
+                       if settings.render.templates_dir else ""),
+        dkim=replace(settings.dkim, private_key=environ.get(settings.dkim.private_key_env) or None),
         newsletters=tuple(
             replace(n, sources=tuple(replace(s, url=resolve_source_url(s.url, base)) for s in n.sources))
             for n in settings.newsletters
@@ -245,10 +293,17 @@ def _check(settings: Settings, path: Path) -> None:
         _check_newsletter(newsletter, f"newsletters[{i}]", path)
         if slugs.count(newsletter.slug) > 1:
             raise ConfigError(f"{path}: newsletter slug {newsletter.slug!r} is used twice")
-    for section, key in (("delivery", "batch_size"), ("web", "max_body_bytes"), ("web", "token_ttl_hours"),
+    for section, key in (("delivery", "batch_size"), ("delivery", "connections"), ("delivery", "max_attempts"),
+                         ("delivery", "max_consecutive_failures"), ("delivery", "lease_seconds"),
+                         ("summarize", "llm_max_concurrency"), ("render", "html_budget_bytes"),
+                         ("web", "max_body_bytes"), ("web", "token_ttl_hours"),
                          ("web", "signups_per_ip_per_hour"), ("web", "confirmations_per_address_per_hour")):
         if getattr(getattr(settings, section), key) < 1:
             raise ConfigError(f"{path}: '{section}.{key}' must be at least 1")
+    if settings.summarize.backend == "llm" and not (settings.summarize.llm_base_url and settings.summarize.llm_model):
+        raise ConfigError(f"{path}: summarize.backend = \"llm\" needs 'summarize.llm_base_url' and 'summarize.llm_model'")
+    if bool(settings.dkim.selector) != bool(settings.dkim.domain):
+        raise ConfigError(f"{path}: 'dkim.selector' and 'dkim.domain' go together: set both or neither")
     for origin in settings.web.allowed_origins:
         if not re.match(r"^https?://[^/\s]+$", origin):
             raise ConfigError(f"{path}: 'web.allowed_origins' entries look like https://example.org, not {origin!r}")
