@@ -47,7 +47,7 @@ def cli(ctx: click.Context, config_path: str, verbose: bool) -> None:
     """Gather new articles, summarize them into sections, and mail the digest to confirmed subscribers."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("httpx", "httpcore", "mail.log", "CSSUTILS"):
+    for noisy in ("httpx", "httpcore", "mail.log", "CSSUTILS", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = Context(config_path, verbose)
 
@@ -110,21 +110,26 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
         rendered = pipeline.test_send(rt, newsletter, to_address, fetch=not no_fetch)
         click.echo(f"test copy of {rendered.subject!r} sent to {to_address}")
         return
-    outcome = pipeline.send_newsletter(rt, newsletter, force=force, fetch=not no_fetch)
+    from digest.cli_delivery import Progress, stop_on_signals
+
+    with stop_on_signals() as stop, Progress() as progress:
+        outcome = pipeline.send_newsletter(rt, newsletter, force=force, fetch=not no_fetch, stop=stop,
+                                           progress=progress.update)
     for result in outcome.fetches:
         if result.error:
             click.echo(f"source {result.source_name} skipped: {result.error}", err=True)
     for report in outcome.reports:
-        click.echo(f"issue {report.issue_id}: {report.sent} sent, {report.failed} failed, "
-                   f"{report.deferred} to retry")
+        click.echo(f"issue {report.issue_id}: {report.sent} sent, {report.failed} failed, {report.skipped} skipped"
+                   + (f"; PAUSED: {report.paused_reason}" if report.paused_reason else "")
+                   + ("; stopped, run again to resume" if report.stopped else ""))
     if outcome.nothing_new and outcome.fetches and all(r.error for r in outcome.fetches):
         raise DigestError(f"every source of {newsletter} failed; nothing was gathered and no issue made")
     if outcome.nothing_new:
         click.echo(f"{newsletter}: nothing new, no issue made (use --force to send anyway)")
     if outcome.slot_taken:
         click.echo(f"{newsletter}: another run made this issue first; not making a second one")
-    if any(r.deferred for r in outcome.reports):
-        sys.exit(75)  # EX_TEMPFAIL: run again later to retry
+    if any(r.paused_reason for r in outcome.reports):
+        sys.exit(75)  # EX_TEMPFAIL: fix the cause, then run again to resume
 
 
 @cli.command()
@@ -155,6 +160,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
 
 
 def main() -> None:
+    import digest.cli_delivery  # noqa: F401  (registers `status` and `worker`)
     import digest.cli_subscribers  # noqa: F401  (registers the `subscribers` command group)
 
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 import digest.models  # noqa: F401  (registers digest tables)
 import subscribers.models  # noqa: F401  (registers subscriber tables)
 from digest.errors import ConfigError
-from subscribers.db import Base
 
 
 def make_engine(url: str) -> Engine:
@@ -38,9 +38,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def alembic_config():
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return config
+
+
 def create_schema(engine: Engine) -> None:
+    """Bring the database to the newest schema with the Alembic migrations (SQLite and PostgreSQL alike)."""
+    from alembic import command
+
+    config = alembic_config()
     try:
-        Base.metadata.create_all(engine)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
     except SQLAlchemyError as exc:
         raise ConfigError(f"cannot open the database {engine.url!r}: {exc.__class__.__name__}: {exc.orig}") from exc
 

@@ -1,96 +1,283 @@
-"""Issue outbox -> transport, resumable.
+"""Issue outbox -> transport: a pool of connections, leases, retries, rate limits, pause, clean stop.
 
-Deliveries are walked in id order, a batch at a time. Each message is marked
-sent right after the transport accepts it and committed at once, so a crash
-loses at most the one message in flight (which may then go out twice) and
-skips nobody: the next run picks up every row still queued.
+One coordinating thread claims batches of deliveries (digest.outbox) and
+feeds N sender threads, each holding one persistent connection. Results come
+back to the coordinator, which records them in small transactions (at least
+every COMMIT_SECONDS), so a killed sender resends at most the messages whose
+250 arrived in that window plus the ones in flight; claimed rows it never
+tried are simply leased again. A stop request (SIGTERM/SIGINT) lets the
+messages in flight finish, records them and gives the rest back.
 
-Per recipient the work is `build_message` (the pipeline passes one that only
-substitutes bytes in a message built once per issue) and one transport call.
+Per recipient the work is `build_message` (bytes substituted into a message
+built once per issue) and one transport call.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import random
+import threading
+import time
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest import store
-from digest.content import SendReport
-from digest.errors import PermanentDeliveryError, TemporaryDeliveryError
+from digest import outbox
+from digest.errors import PermanentDeliveryError, TemporaryDeliveryError, TransportUnavailable
 from digest.models import DeliveryStatus
+from digest.outbox import Claimed, Outcome
 from digest.transports import Transport
 
 log = logging.getLogger(__name__)
+COMMIT_EVERY = 100
+COMMIT_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    connections: int = 4
+    batch_size: int = 50
+    lease: timedelta = timedelta(seconds=120)
+    max_attempts: int = 5
+    retry_base_seconds: float = 30.0
+    max_consecutive_failures: int = 100
+    max_per_second: float = 0.0
+    max_per_hour: int = 0
+
+
+@dataclass
+class DeliveryReport:
+    issue_id: int
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    retried: int = 0
+    finished: bool = False
+    paused_reason: str | None = None
+    stopped: bool = False
+    errors: list[str] = field(default_factory=list)
 
 
 def deliver_issue(
-    sessions: sessionmaker[Session],
-    issue_id: int,
-    envelope_from: str,
-    build_message: Callable[[int, str], bytes],
-    transport: Transport,
-    *,
-    batch_size: int = 50,
-    now: Callable[[], datetime],
-    progress: Callable[[int], None] | None = None,
-) -> SendReport:
-    """Send every queued delivery of one issue; TransportUnavailable propagates (rows stay queued)."""
-    sent = failed = deferred = 0
-    errors: list[str] = []
-    last_id = 0
-    transport.open()
+    sessions: sessionmaker[Session], issue_id: int, newsletter: str, envelope_from: str,
+    build_message: Callable[[int, str], bytes], transport_factory: Callable[[], Transport], policy: SendPolicy,
+    *, now: Callable[[], datetime], stop: threading.Event | None = None,
+    progress: Callable[[DeliveryReport], None] | None = None,
+) -> DeliveryReport:
+    """Send every queued delivery of one issue. TransportUnavailable propagates after a clean wind-down."""
+    run = _Run(sessions, issue_id, newsletter, policy, now, stop or threading.Event(), progress)
+    work: queue.Queue[Claimed | None] = queue.Queue()
+    threads = [threading.Thread(target=_sender, args=(transport_factory, envelope_from, build_message, work,
+                                                      run.results, run.stop), daemon=True)
+               for _ in range(policy.connections)]
+    for thread in threads:
+        thread.start()
     try:
-        while True:
-            with sessions() as session:
-                batch = store.queued_batch(session, issue_id, last_id, batch_size)
-            if not batch:
-                break
-            for delivery_id, subscriber_id, email, still_confirmed in batch:
-                last_id = delivery_id
-                outcome, error = _deliver_one(transport, envelope_from, build_message, subscriber_id, email,
-                                              still_confirmed)
-                if outcome is None:
-                    deferred += 1
-                    errors.append(error or "")
-                    _record(sessions, delivery_id, DeliveryStatus.queued, now(), error)
-                    continue
-                _record(sessions, delivery_id, outcome, now(), error)
-                if outcome is DeliveryStatus.sent:
-                    sent += 1
-                elif outcome is DeliveryStatus.failed:
-                    failed += 1
-                    errors.append(error or "")
-                if progress:
-                    progress(1)
+        run.coordinate(work)
+    finally:
+        run.release([item for item in _drain(work) if item is not None])
+        for _ in threads:
+            work.put(None)
+        for thread in threads:
+            thread.join()
+        run.collect(block=False)
+        run.flush(force=True)
+        run.release(list(run.pending))
+        run.wind_down()
+    if run.fatal:
+        raise run.fatal
+    return run.report
+
+
+def _sender(transport_factory, envelope_from, build_message, work, results, stop) -> None:
+    """One connection's loop: send what the coordinator hands over, report each outcome."""
+    transport = transport_factory()
+    try:
+        transport.open()
+    except TransportUnavailable as exc:
+        results.put((None, "unavailable", exc))
+        stop.set()
+        return
+    try:
+        while (item := work.get()) is not None:
+            try:
+                transport.send(envelope_from, item.email, build_message(item.subscriber_id, item.email))
+            except PermanentDeliveryError as exc:
+                results.put((item, DeliveryStatus.failed, str(exc)))
+            except TemporaryDeliveryError as exc:
+                results.put((item, None, str(exc)))
+            except TransportUnavailable as exc:
+                results.put((item, "unavailable", exc))
+                stop.set()
+            except UnicodeEncodeError:
+                results.put((item, DeliveryStatus.failed, f"{item.email}: non-ASCII addresses need SMTPUTF8"))
+            else:
+                results.put((item, DeliveryStatus.sent, None))
     finally:
         transport.close()
-    with sessions() as session, session.begin():
-        store.finish_if_done(session, issue_id, now())
-    return SendReport(issue_id=issue_id, sent=sent, failed=failed, deferred=deferred, errors=tuple(errors))
 
 
-def _deliver_one(transport, envelope_from, build_message, subscriber_id, email, still_confirmed):
-    """(final status or None for "try again later", error text)."""
-    if not still_confirmed:
-        return DeliveryStatus.skipped, "unsubscribed before delivery"
-    try:
-        message = build_message(subscriber_id, email)
-    except UnicodeEncodeError:
-        return DeliveryStatus.failed, f"{email}: non-ASCII addresses need SMTPUTF8, not supported yet"
-    try:
-        transport.send(envelope_from, email, message)
-    except PermanentDeliveryError as exc:
-        log.warning("permanent failure: %s", exc)
-        return DeliveryStatus.failed, str(exc)
-    except TemporaryDeliveryError as exc:
-        log.warning("temporary failure, will retry on the next run: %s", exc)
-        return None, str(exc)
-    return DeliveryStatus.sent, None
+def _drain(work: queue.Queue) -> list:
+    items = []
+    while True:
+        try:
+            items.append(work.get_nowait())
+        except queue.Empty:
+            return items
 
 
-def _record(sessions, delivery_id: int, status: DeliveryStatus, when: datetime, error: str | None) -> None:
-    with sessions() as session, session.begin():
-        store.mark_delivery(session, delivery_id, status, when, error)
+class _Run:
+    """The coordinator's state for one issue: pending claims, the outcome buffer, the counters."""
+
+    def __init__(self, sessions, issue_id, newsletter, policy, now, stop, progress) -> None:
+        self.sessions, self.issue_id, self.newsletter = sessions, issue_id, newsletter
+        self.policy, self.now, self.stop, self.progress = policy, now, stop, progress
+        self.owner = outbox.make_owner()
+        self.results: queue.Queue = queue.Queue()
+        self.pending: dict[int, Claimed] = {}
+        self.buffer: list[Outcome] = []
+        self.buffered_since = 0.0
+        self.consecutive_failures = 0
+        self.next_slot = 0.0
+        self.rate = policy.max_per_second
+        self.fatal: Exception | None = None
+        self.report = DeliveryReport(issue_id)
+        with sessions() as session, session.begin():
+            outbox.release_dead_leases(session)
+            outbox.resume(session, issue_id)
+
+    def coordinate(self, work: queue.Queue) -> None:
+        while not self.stop.is_set():
+            self.collect(block=False)
+            self.flush()
+            if self.consecutive_failures >= self.policy.max_consecutive_failures:
+                self.report.paused_reason = (f"{self.consecutive_failures} failures in a row; last: "
+                                             f"{self.report.errors[-1] if self.report.errors else '?'}")
+                return
+            if work.qsize() >= self.policy.connections * 2:
+                self.collect(block=True)
+                continue
+            batch = self.claim()
+            if batch:
+                for item in batch:
+                    self.pace()
+                    work.put(item)
+            elif self.pending:
+                self.collect(block=True)
+            elif not self.wait_for_more():
+                return
+
+    def claim(self) -> list[Claimed]:
+        size = self.policy.batch_size
+        with self.sessions() as session, session.begin():
+            now = self.now()
+            if self.policy.max_per_hour:
+                size = min(size, self.policy.max_per_hour - len(self.pending)
+                           - outbox.sent_since(session, now - timedelta(hours=1)))
+                if size <= 0:
+                    return []
+            if self.policy.max_per_second:
+                self.rate = self.policy.max_per_second / max(1, outbox.active_senders(session, now) + 1)
+            batch = outbox.claim(session, self.issue_id, self.owner, now, self.policy.lease, size)
+            allowed = outbox.still_confirmed(session, self.newsletter, (c.subscriber_id for c in batch))
+        keep = []
+        for item in batch:
+            if item.subscriber_id in allowed:
+                self.pending[item.delivery_id] = item
+                keep.append(item)
+            else:
+                self.add(Outcome(item.delivery_id, DeliveryStatus.skipped, "unsubscribed before delivery"))
+                self.report.skipped += 1
+        return keep
+
+    def pace(self) -> None:
+        """Space messages out to the per-second limit (shared among the senders now active)."""
+        if not self.policy.max_per_second:
+            return
+        wait = self.next_slot - time.monotonic()
+        if wait > 0:
+            self.stop.wait(wait)
+        self.next_slot = max(self.next_slot, time.monotonic()) + 1.0 / self.rate
+
+    def wait_for_more(self) -> bool:
+        """Nothing claimable now: done, or wait for retries, leases of others, or the hourly window."""
+        self.flush(force=True)
+        with self.sessions() as session:
+            if not outbox.queued_left(session, self.issue_id):
+                return False
+            due = outbox.next_retry_at(session, self.issue_id)
+        delay = 1.0 if due is None else min(max((due - self.now()).total_seconds(), 0.01), 1.0)
+        self.stop.wait(delay)
+        return True
+
+    def collect(self, block: bool) -> None:
+        try:
+            result = self.results.get(timeout=0.05) if block else self.results.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            self.outcome(*result)
+            try:
+                result = self.results.get_nowait()
+            except queue.Empty:
+                return
+
+    def outcome(self, item: Claimed | None, status, error) -> None:
+        if status == "unavailable":
+            self.fatal = self.fatal or error
+            if item is not None:
+                self.release([item])
+            return
+        self.pending.pop(item.delivery_id, None)
+        if status is DeliveryStatus.sent:
+            self.consecutive_failures = 0
+            self.report.sent += 1
+            self.add(Outcome(item.delivery_id, status))
+        else:
+            self.consecutive_failures += 1
+            self.report.errors.append(error)
+            if status is None and item.attempts + 1 < self.policy.max_attempts:
+                backoff = self.policy.retry_base_seconds * 2 ** item.attempts * random.uniform(0.5, 1.5)
+                self.report.retried += 1
+                self.add(Outcome(item.delivery_id, DeliveryStatus.queued, error,
+                                 retry_at=self.now() + timedelta(seconds=backoff)))
+            else:
+                if status is None:
+                    error = f"gave up after {item.attempts + 1} attempts: {error}"
+                self.report.failed += 1
+                self.add(Outcome(item.delivery_id, DeliveryStatus.failed, error))
+        if self.progress:
+            self.progress(self.report)
+
+    def add(self, outcome: Outcome) -> None:
+        if not self.buffer:
+            self.buffered_since = time.monotonic()
+        self.buffer.append(outcome)
+
+    def flush(self, force: bool = False) -> None:
+        if not self.buffer:
+            return
+        if force or len(self.buffer) >= COMMIT_EVERY or time.monotonic() - self.buffered_since >= COMMIT_SECONDS:
+            with self.sessions() as session, session.begin():
+                outbox.record(session, self.buffer, self.now())
+            self.buffer = []
+
+    def release(self, items) -> None:
+        ids = [getattr(item, "delivery_id", item) for item in items]
+        for delivery_id in ids:
+            self.pending.pop(delivery_id, None)
+        if ids:
+            with self.sessions() as session, session.begin():
+                outbox.release(session, ids)
+
+    def wind_down(self) -> None:
+        with self.sessions() as session, session.begin():
+            if self.report.paused_reason:
+                outbox.pause(session, self.issue_id, self.report.paused_reason)
+                log.error("issue %d paused: %s", self.issue_id, self.report.paused_reason)
+            else:
+                self.report.finished = outbox.finish_if_done(session, self.issue_id, self.now())
+        self.report.stopped = self.stop.is_set() and not self.report.finished and not self.fatal

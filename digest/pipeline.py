@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy.exc import IntegrityError
@@ -19,9 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digest import compose, gather, render, store, summarize
 from digest.config import NewsletterSettings, Settings
-from digest.content import UNSUBSCRIBE_URL_MARK, FetchResult, IssueDraft, RenderedIssue, SendReport
+from digest.content import UNSUBSCRIBE_URL_MARK, FetchResult, IssueDraft, RenderedIssue
 from digest.db import create_schema, make_engine, make_sessionmaker
-from digest.deliver import deliver_issue
+from digest.deliver import DeliveryReport, SendPolicy, deliver_issue
 from digest.errors import ConfigError
 from digest.message import MessageTemplate, build_template, personalize
 from digest.models import Issue
@@ -53,7 +54,7 @@ class Runtime:
 
 @dataclass(frozen=True)
 class SendOutcome:
-    reports: tuple[SendReport, ...]
+    reports: tuple[DeliveryReport, ...]
     fetches: tuple[FetchResult, ...]
     new_issue_id: int | None
     nothing_new: bool
@@ -114,12 +115,14 @@ def draft_issue(rt: Runtime, newsletter: NewsletterSettings) -> Draft:
 
 def send_newsletter(
     rt: Runtime, slug: str, *, slot: str | None = None, force: bool = False, fetch: bool = True,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[DeliveryReport], None] | None = None, stop: threading.Event | None = None,
 ) -> SendOutcome:
-    """Finish any interrupted issue, gather, then make and send a new issue if there is news."""
+    """Finish any interrupted or paused issue, gather, then make and send a new issue if there is news."""
     newsletter = rt.settings.newsletter(slug)
-    secret = _secret(rt)
-    reports = [_send_issue(rt, newsletter, issue, secret, progress) for issue in _unfinished(rt, slug)]
+    secret = secret_key(rt)
+    reports = [send_existing_issue(rt, newsletter, issue, secret, progress, stop) for issue in _unfinished(rt, slug)]
+    if stop is not None and stop.is_set():
+        return SendOutcome(tuple(reports), (), None, nothing_new=False)
     fetches = tuple(gather_all(rt, (newsletter,))) if fetch else ()
     draft = draft_issue(rt, newsletter)
     if not draft.issue.items and not force:
@@ -134,7 +137,7 @@ def send_newsletter(
         # Another run made this slot's issue (or took these articles) first: never a second issue.
         log.warning("%s: slot %s already has an issue; not making another", slug, slot)
         return SendOutcome(tuple(reports), fetches, None, nothing_new=False, slot_taken=True)
-    reports.append(_send_issue(rt, newsletter, issue, secret, progress))
+    reports.append(send_existing_issue(rt, newsletter, issue, secret, progress, stop))
     return SendOutcome(tuple(reports), fetches, issue.id, nothing_new=False)
 
 
@@ -143,7 +146,9 @@ def _unfinished(rt: Runtime, slug: str) -> list[Issue]:
         return list(store.unfinished_issues(session, slug))
 
 
-def _send_issue(rt, newsletter, issue: Issue, secret: str, progress) -> SendReport:
+def send_existing_issue(rt: Runtime, newsletter: NewsletterSettings, issue: Issue, secret: str,
+                        progress=None, stop: threading.Event | None = None) -> DeliveryReport:
+    """Deliver what is queued for one issue (`digest worker` calls this for issues made elsewhere)."""
     template = _template(rt, newsletter, RenderedIssue(issue.subject, issue.html, issue.text),
                          f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}")
 
@@ -151,13 +156,19 @@ def _send_issue(rt, newsletter, issue: Issue, secret: str, progress) -> SendRepo
         token = make_unsubscribe_token(secret, subscriber_id, newsletter.slug)
         return personalize(template, to=email, token=token, personal_id=str(subscriber_id))
 
-    report = deliver_issue(
-        rt.sessions, issue.id, template.envelope_from, build_message, rt.transport_factory(),
-        batch_size=rt.settings.delivery.batch_size, now=rt.now, progress=progress,
-    )
-    log.info("%s issue %d: %d sent, %d failed, %d deferred", newsletter.slug, issue.id, report.sent,
-             report.failed, report.deferred)
+    report = deliver_issue(rt.sessions, issue.id, newsletter.slug, template.envelope_from, build_message,
+                           rt.transport_factory, send_policy(rt.settings), now=rt.now, stop=stop, progress=progress)
+    log.info("%s issue %d: %d sent, %d failed, %d skipped%s", newsletter.slug, issue.id, report.sent,
+             report.failed, report.skipped, f"; paused: {report.paused_reason}" if report.paused_reason else "")
     return report
+
+
+def send_policy(settings: Settings) -> SendPolicy:
+    d = settings.delivery
+    return SendPolicy(connections=d.connections, batch_size=d.batch_size, lease=timedelta(seconds=d.lease_seconds),
+                      max_attempts=d.max_attempts, retry_base_seconds=d.retry_base_seconds,
+                      max_consecutive_failures=d.max_consecutive_failures, max_per_second=d.max_per_second,
+                      max_per_hour=d.max_per_hour)
 
 
 def _template(rt: Runtime, newsletter: NewsletterSettings, rendered: RenderedIssue, prefix: str) -> MessageTemplate:
@@ -167,7 +178,7 @@ def _template(rt: Runtime, newsletter: NewsletterSettings, rendered: RenderedIss
                           unsubscribe_mailbox=site.unsubscribe_mailbox, message_id_prefix=prefix, date=rt.now())
 
 
-def _secret(rt: Runtime) -> str:
+def secret_key(rt: Runtime) -> str:
     site = rt.settings.site
     if not site.secret_key:
         raise ConfigError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import Session
 
 from digest.content import ArticleItem, FetchResult, IssueDraft, RenderedIssue
@@ -114,54 +114,12 @@ def create_issue(
     return issue
 
 
-def unfinished_issues(session: Session, newsletter: str) -> Sequence[Issue]:
-    query = select(Issue).where(Issue.newsletter == newsletter, Issue.status == IssueStatus.sending)
+def unfinished_issues(session: Session, newsletter: str | None = None) -> Sequence[Issue]:
+    """Issues still sending or paused (a paused issue resumes when someone sends again)."""
+    query = select(Issue).where(Issue.status.in_((IssueStatus.sending, IssueStatus.paused)))
+    if newsletter:
+        query = query.where(Issue.newsletter == newsletter)
     return session.scalars(query.order_by(Issue.id)).all()
-
-
-def queued_batch(session: Session, issue_id: int, after_id: int, size: int) -> Sequence[tuple[int, int, str, bool]]:
-    """(delivery id, subscriber id, email, still confirmed?) for the next queued deliveries."""
-    still_confirmed = (
-        select(func.count()).select_from(Subscription)
-        .where(Subscription.subscriber_id == Delivery.subscriber_id,
-               Subscription.newsletter == Issue.newsletter,
-               Subscription.status == SubscriptionStatus.confirmed)
-        .scalar_subquery()
-    )
-    query = (
-        select(Delivery.id, Delivery.subscriber_id, Delivery.email, still_confirmed)
-        .join(Issue, Issue.id == Delivery.issue_id)
-        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.queued, Delivery.id > after_id)
-        .order_by(Delivery.id)
-        .limit(size)
-    )
-    return [(row[0], row[1], row[2], bool(row[3])) for row in session.execute(query)]
-
-
-def mark_delivery(session: Session, delivery_id: int, status: DeliveryStatus, now: datetime,
-                  error: str | None = None) -> None:
-    values = {"status": status, "attempts": Delivery.attempts + 1, "last_error": error}
-    if status is DeliveryStatus.sent:
-        values["sent_at"] = now
-    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
-
-
-def finish_if_done(session: Session, issue_id: int, now: datetime) -> bool:
-    """An issue is done when nothing is left queued; only then is it marked sent."""
-    left = session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.queued))
-    if left:
-        return False
-    session.execute(update(Issue).where(Issue.id == issue_id).values(status=IssueStatus.sent, finished_at=now))
-    return True
-
-
-def delivery_counts(session: Session, issue_id: int) -> dict[str, int]:
-    rows = session.execute(select(Delivery.status, func.count()).where(Delivery.issue_id == issue_id)
-                           .group_by(Delivery.status))
-    counts = {status.name: 0 for status in DeliveryStatus}
-    counts.update({status.name: count for status, count in rows})
-    return counts
 
 
 def deliveries_of(session: Session, email: str) -> list[dict]:

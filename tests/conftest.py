@@ -43,16 +43,28 @@ class Received:
 
 @dataclass
 class RecordingHandler:
-    """Records every accepted message; `replies` maps a recipient to a forced SMTP reply."""
+    """Records every accepted message, with fault injection.
+
+    `replies` maps a recipient to a forced RCPT reply: a string (always) or a
+    list (one per attempt, then accepted). `drop_every` closes the connection
+    instead of accepting every Nth message (the client sees it dropped).
+    """
 
     messages: list[Received] = field(default_factory=list)
-    replies: dict[str, str] = field(default_factory=dict)
+    replies: dict[str, str | list[str]] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
     delay: float = 0.0
+    drop_every: int = 0
+    dropped: int = 0
     save_to: Path | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address in self.replies:
-            return self.replies[address]
+        self.attempts[address] = self.attempts.get(address, 0) + 1
+        reply = self.replies.get(address)
+        if isinstance(reply, list) and reply:
+            return reply.pop(0)
+        if isinstance(reply, str):
+            return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -61,6 +73,10 @@ class RecordingHandler:
             import asyncio
 
             await asyncio.sleep(self.delay)
+        if self.drop_every and (len(self.messages) + self.dropped + 1) % self.drop_every == 0:
+            self.dropped += 1
+            server.transport.close()
+            return "421 4.4.2 connection dropped by the test server"
         received = Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
         self.messages.append(received)
         if self.save_to is not None:
@@ -127,7 +143,7 @@ def feed_server():
 
 
 def write_config(folder: Path, *, sources: str, smtp_port: int = 25, transport: str = "smtp",
-                 extra_newsletter: str = "", gather: str = "") -> Path:
+                 extra_newsletter: str = "", gather: str = "", delivery: str = "") -> Path:
     """A config.toml for tests; `sources` is TOML for the [[newsletters.sources]] tables."""
     text = textwrap.dedent(f"""\
         [site]
@@ -142,6 +158,8 @@ def write_config(folder: Path, *, sources: str, smtp_port: int = 25, transport: 
         [delivery]
         transport = "{transport}"
         outbox_dir = "outbox"
+        retry_base_seconds = 0.05
+        {delivery}
 
         [delivery.smtp]
         host = "127.0.0.1"

@@ -1,0 +1,124 @@
+"""`digest status` and `digest worker`, and what `send` needs to be a good terminal citizen:
+a progress bar with rate and ETA on a terminal, plain log lines elsewhere, and a clean
+stop on SIGTERM/SIGINT (messages in flight finish; the rest stays queued for the next run).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
+import click
+from sqlalchemy import select
+
+from digest import outbox, pipeline, store
+from digest.cli import Context, cli, pass_context
+from digest.models import Issue
+
+log = logging.getLogger("digest.send")
+
+
+@contextmanager
+def stop_on_signals():
+    """An Event set by the first SIGTERM or SIGINT; a second SIGINT interrupts at once."""
+    stop = threading.Event()
+
+    def request_stop(signum, _frame):
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        log.warning("%s received: finishing the messages in flight, then stopping",
+                    signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class Progress:
+    """tqdm on a terminal; a log line every 10 seconds otherwise."""
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.bar = None
+        self.last_log = time.monotonic()
+        self.done = 0
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def update(self, report) -> None:
+        done = report.sent + report.failed + report.skipped
+        if self.stream.isatty():
+            if self.bar is None:
+                from tqdm import tqdm
+
+                self.bar = tqdm(desc=f"issue {report.issue_id}", unit="msg", file=self.stream, dynamic_ncols=True)
+            self.bar.update(done - self.done)
+            self.bar.set_postfix(failed=report.failed, refresh=False)
+        elif time.monotonic() - self.last_log >= 10:
+            self.last_log = time.monotonic()
+            log.info("issue %d: %d sent, %d failed, %d skipped so far", report.issue_id, report.sent,
+                     report.failed, report.skipped)
+        self.done = done
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@cli.command()
+@click.argument("newsletter", required=False)
+@click.option("--limit", default=10, show_default=True, help="How many recent issues to show.")
+@pass_context
+def status(ctx: Context, newsletter: str | None, limit: int) -> None:
+    """Each recent issue's state and counts (queued, retrying, sent, failed, skipped)."""
+    rt = ctx.runtime()
+    if newsletter:
+        rt.settings.newsletter(newsletter)
+    with rt.sessions() as session:
+        query = select(Issue).order_by(Issue.id.desc()).limit(limit)
+        if newsletter:
+            query = query.where(Issue.newsletter == newsletter)
+        issues = session.scalars(query).all()
+        counts = outbox.counts(session, [issue.id for issue in issues])
+    if not issues:
+        click.echo("no issues yet")
+    for issue in issues:
+        c = counts[issue.id]
+        click.echo(f"#{issue.id} {issue.newsletter} {issue.created_at:%Y-%m-%d %H:%M} {issue.status.value:8} "
+                   f"queued {c['queued']}  retrying {c['retrying']}  sent {c['sent']}  failed {c['failed']}  "
+                   f"skipped {c['skipped']}  {issue.subject}")
+        if issue.paused_reason:
+            click.echo(f"    paused: {issue.paused_reason}")
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Send what is queued now, then exit (default: keep polling).")
+@click.option("--poll", default=5.0, show_default=True, help="Seconds between looks for work.")
+@pass_context
+def worker(ctx: Context, once: bool, poll: float) -> None:
+    """Send queued deliveries of every issue, sharing the work with other workers (PostgreSQL: any machine)."""
+    rt = ctx.runtime()
+    secret = pipeline.secret_key(rt)
+    with stop_on_signals() as stop:
+        while not stop.is_set():
+            with rt.sessions() as session:
+                issues = [issue for issue in store.unfinished_issues(session) if outbox.queued_left(session, issue.id)]
+            for issue in issues:
+                if stop.is_set():
+                    break
+                newsletter = rt.settings.newsletter(issue.newsletter)
+                report = pipeline.send_existing_issue(rt, newsletter, issue, secret, stop=stop)
+                click.echo(f"issue {report.issue_id}: {report.sent} sent, {report.failed} failed, "
+                           f"{report.skipped} skipped")
+            if once:
+                break
+            stop.wait(poll)

@@ -1,0 +1,174 @@
+"""The outbox in the database: claiming deliveries with a lease, recording outcomes, counting.
+
+Several senders (threads of one process, or `digest worker` processes on
+several machines) share one issue through these functions. A claim is one
+UPDATE of up to N queued rows whose lease is free; on PostgreSQL the rows are
+picked with FOR UPDATE SKIP LOCKED so concurrent claims never block or
+overlap, and on SQLite the single writer lock gives the same guarantee.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus
+from subscribers.models import Subscription, SubscriptionStatus
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: int
+    subscriber_id: int
+    email: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one claimed delivery; `retry_at` set means "queued again until then"."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+def make_owner() -> str:
+    """host:pid:random, so a restarted sender can tell its dead predecessor's leases."""
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+
+
+def claim(session: Session, issue_id: int, owner: str, now: datetime, lease: timedelta,
+          size: int) -> list[Claimed]:
+    free = (
+        select(Delivery.id)
+        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.queued,
+               or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+               or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+        .order_by(Delivery.id)
+        .limit(size)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        free = free.with_for_update(skip_locked=True)
+    rows = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(free.scalar_subquery()))
+        .values(lease_owner=owner, lease_until=now + lease)
+        .returning(Delivery.id, Delivery.subscriber_id, Delivery.email, Delivery.attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.delivery_id)
+
+
+def still_confirmed(session: Session, newsletter: str, subscriber_ids: Iterable[int]) -> set[int]:
+    """Who of these may still receive the issue (someone may have unsubscribed mid-send)."""
+    ids = list(subscriber_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(select(Subscription.subscriber_id).where(
+        Subscription.newsletter == newsletter, Subscription.subscriber_id.in_(ids),
+        Subscription.status == SubscriptionStatus.confirmed)))
+
+
+def record(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None:
+    """Write a batch of outcomes and free their leases, in the caller's transaction."""
+    for outcome in outcomes:
+        values = {"status": outcome.status, "last_error": outcome.error, "lease_owner": None,
+                  "lease_until": None, "next_attempt_at": outcome.retry_at}
+        if outcome.status is DeliveryStatus.sent:
+            values["sent_at"] = now
+        if outcome.status is not DeliveryStatus.skipped:
+            values["attempts"] = Delivery.attempts + 1
+        session.execute(update(Delivery).where(Delivery.id == outcome.delivery_id).values(**values)
+                        .execution_options(synchronize_session=False))
+
+
+def release(session: Session, delivery_ids: Iterable[int]) -> None:
+    """Give back claimed rows that were never tried (a stop or a pause)."""
+    ids = list(delivery_ids)
+    if ids:
+        session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.queued)
+                        .values(lease_owner=None, lease_until=None).execution_options(synchronize_session=False))
+
+
+def release_dead_leases(session: Session, alive=None) -> int:
+    """Leases held by processes of this host that no longer run are freed at once (not after expiry)."""
+    alive = alive or _pid_alive
+    host = socket.gethostname()
+    owners = session.scalars(select(Delivery.lease_owner).distinct().where(
+        Delivery.lease_owner.like(f"{host}:%"), Delivery.status == DeliveryStatus.queued)).all()
+    dead = [owner for owner in owners if not alive(int(owner.split(":")[1]))]
+    if dead:
+        session.execute(update(Delivery).where(Delivery.lease_owner.in_(dead))
+                        .values(lease_owner=None, lease_until=None).execution_options(synchronize_session=False))
+    return len(dead)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def next_retry_at(session: Session, issue_id: int) -> datetime | None:
+    return session.scalar(select(func.min(Delivery.next_attempt_at)).where(
+        Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.queued))
+
+
+def queued_left(session: Session, issue_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.queued)) or 0
+
+
+def finish_if_done(session: Session, issue_id: int, now: datetime) -> bool:
+    """An issue is sent only when nothing is left queued (never marked done early)."""
+    if queued_left(session, issue_id):
+        return False
+    session.execute(update(Issue).where(Issue.id == issue_id, Issue.status != IssueStatus.sent)
+                    .values(status=IssueStatus.sent, finished_at=now, paused_reason=None))
+    return True
+
+
+def pause(session: Session, issue_id: int, reason: str) -> None:
+    session.execute(update(Issue).where(Issue.id == issue_id).values(status=IssueStatus.paused, paused_reason=reason))
+
+
+def resume(session: Session, issue_id: int) -> None:
+    session.execute(update(Issue).where(Issue.id == issue_id, Issue.status == IssueStatus.paused)
+                    .values(status=IssueStatus.sending, paused_reason=None))
+
+
+def sent_since(session: Session, since: datetime) -> int:
+    """Messages sent by every sender since then: the shared sliding window for rate limits."""
+    return session.scalar(select(func.count()).select_from(Delivery).where(Delivery.sent_at > since)) or 0
+
+
+def active_senders(session: Session, now: datetime) -> int:
+    return session.scalar(select(func.count(Delivery.lease_owner.distinct())).where(
+        Delivery.lease_until > now, Delivery.status == DeliveryStatus.queued)) or 0
+
+
+def counts(session: Session, issue_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Per issue: queued, retrying (queued after a temporary failure), sent, failed, skipped."""
+    retrying = and_(Delivery.status == DeliveryStatus.queued, Delivery.attempts > 0)
+    state = case((retrying, "retrying"), else_=Delivery.status)
+    result = {issue_id: {"queued": 0, "retrying": 0, "sent": 0, "failed": 0, "skipped": 0} for issue_id in issue_ids}
+    if issue_ids:
+        for issue_id, name, count in session.execute(
+                select(Delivery.issue_id, state, func.count()).where(Delivery.issue_id.in_(issue_ids))
+                .group_by(Delivery.issue_id, state)):
+            result[issue_id][name if isinstance(name, str) else name.name] = count
+    return result
