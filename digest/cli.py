@@ -162,6 +162,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
 def main() -> None:
     import digest.cli_delivery  # noqa: F401  (registers `status` and `worker`)
     import digest.cli_subscribers  # noqa: F401  (registers the `subscribers` command group)
+    import digest.cli_tools  # noqa: F401  (registers `summarize`)
 
     try:
         cli.main(standalone_mode=False)

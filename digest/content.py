@@ -54,6 +54,8 @@ class ArticleItem:
     categories: tuple[str, ...] = ()
     text: str = ""
     summary: tuple[str, ...] = ()
+    # Other sources that carried the same story; compose keeps one copy and credits these.
+    also_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ transports, so each stage stays a function of plain data.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import threading
@@ -18,7 +19,7 @@ import httpx
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest import compose, gather, render, store, summarize
+from digest import compose, gather, render, store, summaries
 from digest.config import NewsletterSettings, Settings
 from digest.content import UNSUBSCRIBE_URL_MARK, FetchResult, IssueDraft, RenderedIssue
 from digest.db import create_schema, make_engine, make_sessionmaker
@@ -103,10 +104,11 @@ def draft_issue(rt: Runtime, newsletter: NewsletterSettings) -> Draft:
     """Compose and render what the next issue would carry, writing nothing."""
     with rt.sessions() as session:
         articles = store.unsent_articles(session, newsletter.slug, [s.url for s in newsletter.sources])
-        items = [
-            store.to_item(a, summarize.summarize(a.text, title=a.title, max_sentences=newsletter.summary_sentences))
-            for a in articles[: newsletter.max_items]
-        ]
+        bare = [store.to_item(a) for a in articles[: newsletter.max_items]]
+    # Outside the session: an LLM backend may take a while, and needs no database.
+    found = summaries.summarize_articles([(item.title, item.text) for item in bare],
+                                         settings=rt.settings.summarize, max_sentences=newsletter.summary_sentences)
+    items = [dataclasses.replace(item, summary=tuple(summary)) for item, summary in zip(bare, found, strict=True)]
     issue = compose.build_issue(newsletter, items, rt.now())
     kept = {item.id for item in issue.items}
     left_out = tuple(a.id for a in articles if a.id not in kept)

@@ -6,7 +6,15 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).parent.parent
-STAGES = {"gather", "summarize", "compose", "render", "message", "deliver"}
+# A stage may span modules (the summarize stage: its dispatcher and its two backends).
+STAGES = {
+    "gather": {"gather", "extract"},
+    "summarize": {"summaries", "summarize", "summarize_llm", "summarize_model"},
+    "compose": {"compose"},
+    "render": {"render"},
+    "message": {"message"},
+    "deliver": {"deliver"},
+}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -26,10 +34,12 @@ def test_subscribers_never_imports_digest():
 
 
 def test_stages_do_not_import_each_other_or_the_layers_above():
-    for stage in STAGES:
-        imported = imports_of(REPO / "digest" / f"{stage}.py")
-        others = {f"digest.{s}" for s in STAGES - {stage}} | {"digest.pipeline", "digest.cli", "digest.demo"}
-        assert not imported & others, (stage, imported & others)
+    for stage, modules in STAGES.items():
+        others = {f"digest.{m}" for other, ms in STAGES.items() if other != stage for m in ms}
+        others |= {"digest.pipeline", "digest.cli", "digest.demo", "digest.web"}
+        for module in modules:
+            imported = imports_of(REPO / "digest" / f"{module}.py")
+            assert not imported & others, (module, imported & others)
 
 
 def test_modules_stay_small():

@@ -1,0 +1,46 @@
+"""Operator tools on the `digest` command that need no config file or database.
+
+`digest summarize FILE` shows what the offline summarizer makes of one article,
+so an editor can judge it (or file a bug) without a feed, a send or a model
+server. It lives apart from digest/cli.py so the command group stays about the
+newsletter job; cli.py imports this module to register it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import click
+
+from digest.cli import cli
+from digest.gather import html_to_text
+from digest.summarize import summarize
+
+# Markup we recognise as HTML rather than prose that happens to contain "<".
+_HTML = re.compile(r"<(?:!doctype|html|head|body|article|main|div|p|br|h[1-6]|span|a|ul|ol|li|table)\b",
+                   re.IGNORECASE)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+# html_to_text is made for feed fragments: on a whole page it would keep the <title> glued to the body.
+_HEAD = re.compile(r"<head\b.*?</head\s*>", re.IGNORECASE | re.DOTALL)
+
+
+@cli.command("summarize")
+@click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"))
+@click.option("--title", help="The article's headline (helps choose sentences); HTML: defaults to <title>.")
+@click.option("--sentences", type=click.IntRange(min=1), default=3, show_default=True,
+              help="At most this many sentences.")
+def summarize_command(file, title: str | None, sentences: int) -> None:
+    """Print the extractive summary of FILE (plain text or HTML; - reads stdin), one sentence per line."""
+    text, found_title = article_text(file.read())
+    for sentence in summarize(text, title=title or found_title, max_sentences=sentences):
+        click.echo(sentence)
+
+
+def article_text(raw: str) -> tuple[str, str | None]:
+    """(plain text, the HTML <title> if any) of a file that may be plain text or HTML."""
+    if not _HTML.search(raw):
+        return raw, None
+    match = _TITLE.search(raw)
+    title = " ".join(html.unescape(match.group(1)).split()) if match else None
+    return html_to_text(_HEAD.sub("", raw)), title or None

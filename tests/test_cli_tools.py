@@ -1,0 +1,51 @@
+"""`digest summarize FILE`: the extractive summary of one article, one sentence per line."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+import digest.cli_tools  # noqa: F401  (registers the command on the group)
+from digest.cli import cli
+from digest.summarize import summarize
+
+TEXT = ("The city council approved a new bridge on Monday. The vote was 7 to 2 after a long debate.\n\n"
+        "Construction starts in May, the mayor said. The bridge will cost 40 million euros.\n\n"
+        "Opponents worried about the cost. It will open in 2028, officials said.")
+
+
+def run(*args: str, stdin: str | None = None):
+    return CliRunner().invoke(cli, ["summarize", *args], input=stdin, catch_exceptions=False)
+
+
+def test_plain_text_file_prints_one_sentence_per_line(tmp_path):
+    path = tmp_path / "article.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    result = run(str(path), "--sentences", "2", "--title", "Council approves bridge")
+    assert result.exit_code == 0, result.output
+    expected = summarize(TEXT, title="Council approves bridge", max_sentences=2)
+    assert len(expected) == 2
+    assert result.output.splitlines() == expected
+
+
+def test_html_from_stdin_is_turned_into_text_and_its_title_used():
+    page = ("<!doctype html><html><head><title>Council approves bridge</title>"
+            "<script>var tracking = 'Do not print this sentence.';</script></head><body>"
+            + "".join(f"<p>{p.replace('&', '&amp;')}</p>" for p in TEXT.split("\n\n"))
+            + "<script>track('Nor this one, reader.');</script></body></html>")
+    result = run("-", stdin=page)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines == summarize(TEXT, title="Council approves bridge", max_sentences=3)
+    assert not any(bad in line for line in lines for bad in ("<", "tracking", "Nor this one"))
+
+
+def test_default_is_three_sentences_and_bad_arguments_are_refused(tmp_path):
+    assert len(run("-", stdin=TEXT).output.splitlines()) == 3
+    assert run("-", "--sentences", "0", stdin=TEXT).exit_code == 2
+    assert run(str(tmp_path / "missing.txt")).exit_code == 2
+
+
+def test_needs_no_config_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no config.toml here
+    result = run("-", "--sentences", "1", stdin=TEXT)
+    assert result.exit_code == 0 and len(result.output.splitlines()) == 1
