@@ -96,8 +96,10 @@ def preview(ctx: Context, newsletter: str, out: str | None, as_text: bool, open_
 @click.option("--to", "to_address", metavar="ADDRESS", help="Send a test copy to ADDRESS only; mark nothing.")
 @click.option("--force", is_flag=True, help="Make an issue even when there is nothing new.")
 @click.option("--no-fetch", is_flag=True, help="Do not fetch the sources first.")
+@click.option("--enqueue", is_flag=True, help="Make the issue and its outbox only; `digest worker` processes send it.")
 @pass_context
-def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, force: bool, no_fetch: bool) -> None:
+def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, force: bool, no_fetch: bool,
+         enqueue: bool) -> None:
     """Send one issue of NEWSLETTER now (and finish any interrupted one first)."""
     rt = ctx.runtime()
     if dry_run:
@@ -114,7 +116,9 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
 
     with stop_on_signals() as stop, Progress() as progress:
         outcome = pipeline.send_newsletter(rt, newsletter, force=force, fetch=not no_fetch, stop=stop,
-                                           progress=progress.update)
+                                           progress=progress.update, deliver=not enqueue)
+    if enqueue and outcome.new_issue_id:
+        click.echo(f"issue {outcome.new_issue_id} queued for `digest worker`")
     for result in outcome.fetches:
         if result.error:
             click.echo(f"source {result.source_name} skipped: {result.error}", err=True)

@@ -91,12 +91,3 @@ class Recipient:
     subscriber_id: int
     email: str
     unsubscribe_token: str
-
-
-@dataclass(frozen=True)
-class SendReport:
-    issue_id: int | None
-    sent: int = 0
-    failed: int = 0
-    deferred: int = 0
-    errors: tuple[str, ...] = field(default_factory=tuple)

@@ -50,7 +50,7 @@ class Runtime:
         create_schema(engine)
         return cls(settings=settings, sessions=make_sessionmaker(engine),
                    transport_factory=lambda: make_transport(settings.delivery, transport),
-                   templates=render.make_environment())
+                   templates=render.make_environment(settings.render.templates_dir or None))
 
 
 @dataclass(frozen=True)
@@ -112,17 +112,24 @@ def draft_issue(rt: Runtime, newsletter: NewsletterSettings) -> Draft:
     issue = compose.build_issue(newsletter, items, rt.now())
     kept = {item.id for item in issue.items}
     left_out = tuple(a.id for a in articles if a.id not in kept)
-    return Draft(issue, render.render_issue(issue, rt.settings.site, newsletter, rt.templates), left_out)
+    return Draft(issue, render.render_issue(issue, rt.settings.site, newsletter, rt.templates,
+                                            budget_bytes=rt.settings.render.html_budget_bytes), left_out)
 
 
 def send_newsletter(
     rt: Runtime, slug: str, *, slot: str | None = None, force: bool = False, fetch: bool = True,
     progress: Callable[[DeliveryReport], None] | None = None, stop: threading.Event | None = None,
+    deliver: bool = True,
 ) -> SendOutcome:
-    """Finish any interrupted or paused issue, gather, then make and send a new issue if there is news."""
+    """Finish any interrupted or paused issue, gather, then make and send a new issue if there is news.
+
+    With deliver=False the new issue and its outbox are only written, for
+    `digest worker` processes (on this or other machines) to send.
+    """
     newsletter = rt.settings.newsletter(slug)
     secret = secret_key(rt)
-    reports = [send_existing_issue(rt, newsletter, issue, secret, progress, stop) for issue in _unfinished(rt, slug)]
+    unfinished = _unfinished(rt, slug) if deliver else []
+    reports = [send_existing_issue(rt, newsletter, issue, secret, progress, stop) for issue in unfinished]
     if stop is not None and stop.is_set():
         return SendOutcome(tuple(reports), (), None, nothing_new=False)
     fetches = tuple(gather_all(rt, (newsletter,))) if fetch else ()
@@ -139,7 +146,8 @@ def send_newsletter(
         # Another run made this slot's issue (or took these articles) first: never a second issue.
         log.warning("%s: slot %s already has an issue; not making another", slug, slot)
         return SendOutcome(tuple(reports), fetches, None, nothing_new=False, slot_taken=True)
-    reports.append(send_existing_issue(rt, newsletter, issue, secret, progress, stop))
+    if deliver:
+        reports.append(send_existing_issue(rt, newsletter, issue, secret, progress, stop))
     return SendOutcome(tuple(reports), fetches, issue.id, nothing_new=False)
 
 
@@ -152,7 +160,7 @@ def send_existing_issue(rt: Runtime, newsletter: NewsletterSettings, issue: Issu
                         progress=None, stop: threading.Event | None = None) -> DeliveryReport:
     """Deliver what is queued for one issue (`digest worker` calls this for issues made elsewhere)."""
     template = _template(rt, newsletter, RenderedIssue(issue.subject, issue.html, issue.text),
-                         f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}")
+                         f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}", campaign_id=str(issue.id))
 
     def build_message(subscriber_id: int, email: str) -> bytes:
         token = make_unsubscribe_token(secret, subscriber_id, newsletter.slug)
@@ -173,11 +181,14 @@ def send_policy(settings: Settings) -> SendPolicy:
                       max_per_hour=d.max_per_hour)
 
 
-def _template(rt: Runtime, newsletter: NewsletterSettings, rendered: RenderedIssue, prefix: str) -> MessageTemplate:
-    site = rt.settings.site
+def _template(rt: Runtime, newsletter: NewsletterSettings, rendered: RenderedIssue, prefix: str,
+              campaign_id: str = "test") -> MessageTemplate:
+    site, dkim = rt.settings.site, rt.settings.dkim
     return build_template(rendered, from_address=newsletter.from_address, list_id=newsletter.slug,
                           list_name=newsletter.title, base_url=site.base_url,
-                          unsubscribe_mailbox=site.unsubscribe_mailbox, message_id_prefix=prefix, date=rt.now())
+                          unsubscribe_mailbox=site.unsubscribe_mailbox, message_id_prefix=prefix, date=rt.now(),
+                          reply_to=newsletter.reply_to, feedback_id=site.feedback_id, campaign_id=campaign_id,
+                          dkim_selector=dkim.selector, dkim_domain=dkim.domain, dkim_private_key=dkim.private_key)
 
 
 def secret_key(rt: Runtime) -> str:

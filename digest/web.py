@@ -1,4 +1,4 @@
-"""The web app (ASGI, Starlette): signup, confirmation, unsubscribe, health.
+"""The web app (ASGI, Starlette): signup, confirmation, unsubscribe, issue archive, health.
 
 Every state change is a POST; a GET only shows a page with a button, because
 mail security scanners open every link in a message. Signup answers the same
@@ -21,11 +21,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from digest import notify
+from digest import archive, notify
 from digest.config import Settings
 from digest.guards import BodyLimit, IpLimiter
 from digest.errors import ConfigError, DeliveryError
-from digest.render import make_environment, render_template
+from digest.render import issue_path, make_environment, render_template
 from subscribers import (
     InvalidAddress,
     Origin,
@@ -49,10 +49,12 @@ THANKS = "Thank you for signing up for this newsletter. We\u2019ve sent you a co
 BAD_ADDRESS = "Please, enter correct email address"
 SEND_FAILED = "We could not send the confirmation email just now. Please try again in a few minutes."
 TOO_MANY = "Too many signup attempts from your network. Please try again later."
+# The web version of an issue is the email's own HTML: nothing in it may run or load from elsewhere.
+ISSUE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; form-action 'none'"
 
 
 def create_app(settings: Settings, sessions, transport_factory, *, now: Callable[[], datetime] = utcnow) -> Starlette:
-    env = make_environment()
+    env = make_environment(settings.render.templates_dir or None)
     web = settings.web
     ttl = timedelta(hours=web.token_ttl_hours)
     limiter = IpLimiter(web.signups_per_ip_per_hour)
@@ -238,6 +240,39 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         form = await request.form()
         return await run_in_threadpool(undo, str(form.get("token", "")), origin(request))
 
+    def issue_link(entry: archive.ArchivedIssue, latest_of_day: set[int]) -> str:
+        path = issue_path(entry.newsletter, datetime.combine(entry.date, datetime.min.time()))
+        return path if entry.id in latest_of_day else f"{path}?issue={entry.id}"
+
+    def archive_page(slug: str, day_text: str | None, wanted: str) -> Response:
+        newsletter = newsletters.get(slug)
+        day = archive.parse_date(day_text) if day_text is not None else None
+        if newsletter is None or (day_text is not None and day is None):
+            return page("message.html", 404, title="Not found", message="There is no such issue.")
+        with sessions() as session:
+            entries = archive.list_issues(session, slug, newsletter.timezone, on=day)
+            if day is None:
+                by_day: dict = {}  # newest issue of each day: the one its date link serves
+                for entry in entries:
+                    by_day.setdefault(entry.date, entry.id)
+                latest = set(by_day.values())
+                return page("archive.html", title=f"{newsletter.title}: all issues", newsletter=newsletter,
+                            issues=entries, day=None, issue_url=lambda e: issue_link(e, latest))
+            chosen = next((e for e in entries if str(e.id) == wanted), None) if wanted else \
+                (entries[0] if entries else None)
+            if chosen is None:
+                return page("message.html", 404, title="Not found",
+                            message=f"There is no issue of {newsletter.title} on that date.")
+            html = archive.issue_html(session, chosen.id, settings.site.base_url.rstrip("/") + "/")
+        return HTMLResponse(html, headers={"Content-Security-Policy": ISSUE_CSP})
+
+    async def archive_route(request: Request) -> Response:
+        return await run_in_threadpool(archive_page, request.path_params["slug"], None, "")
+
+    async def issue_route(request: Request) -> Response:
+        return await run_in_threadpool(archive_page, request.path_params["slug"], request.path_params["day"],
+                                       request.query_params.get("issue", ""))
+
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
 
@@ -250,6 +285,8 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         Route("/confirm/renew", renew_route, methods=["POST"]),
         Route("/unsubscribe", unsubscribe_route, methods=["GET", "POST"]),
         Route("/unsubscribe/undo", undo_route, methods=["POST"]),
+        Route("/issues/{slug}", archive_route),
+        Route("/issues/{slug}/{day}", issue_route),
         Route("/healthz", healthz),
     ]
     middleware = [

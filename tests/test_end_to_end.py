@@ -332,3 +332,28 @@ def test_dead_smtp_server_loses_nothing(tmp_path, smtp_server, feed_server):
     assert resumed.returncode == 0, resumed.stderr
     assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == ["ann@example.com", "bob@example.net"]
     assert "Council backs new harbour wall" in smtp_server.messages[0].message.get_body(("plain",)).get_content()
+
+
+def test_sigterm_finishes_the_messages_in_flight_and_loses_nothing(tmp_path, smtp_server, feed_server):
+    readers = tuple(f"reader{i}@example.com" for i in range(8))
+    config = setup_newsletter(tmp_path, smtp_server, feed_server, readers)
+    config.write_text(config.read_text().replace("retry_base_seconds = 0.05", "connections = 2"))
+    smtp_server.delay = 0.3
+    process = subprocess.Popen([sys.executable, "-m", "digest", "--config", str(config), "send", "daily"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "DIGEST_SECRET_KEY": SECRET})
+    deadline = time.monotonic() + 30
+    while len(smtp_server.messages) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "stopped, run again to resume" in out and "Traceback" not in err
+    stopped_after = len(smtp_server.messages)
+    assert stopped_after < len(readers)
+
+    smtp_server.delay = 0
+    resumed = run_cli("send", "daily", config=config)
+    assert resumed.returncode == 0, resumed.stderr
+    got = [m.rcpt_tos[0] for m in smtp_server.messages]
+    assert sorted(got) == sorted(readers)  # a clean stop: nobody skipped, nobody twice

@@ -74,3 +74,29 @@ def test_personalized_messages_differ_only_in_personal_parts():
         assert f'href="https://gazette.example.org/unsubscribe?token={token}"' in html
         assert "Second — with ünïcode." in plain and "Second — with ünïcode." in html
         assert UNSUBSCRIBE_URL_MARK not in plain + html
+
+
+def test_bulk_sender_headers_reply_to_feedback_id_and_line_limits():
+    template = build_template(rendered_issue(items()), from_address="d@gazette.example.org", list_id="daily",
+                              list_name=NEWSLETTER.title, base_url=SITE.base_url,
+                              unsubscribe_mailbox=SITE.unsubscribe_mailbox, message_id_prefix="digest.9.x",
+                              date=NOW, reply_to="Letters <letters@gazette.example.org>",
+                              feedback_id="gazette-news", campaign_id="9")
+    raw = personalize(template, to="a@example.com", token="tok-A", personal_id="1")
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii()  # the UTF-8 subject and display names are encoded words
+    lines = raw.split(b"\r\n")
+    assert all(len(line) <= 998 for line in lines)
+    assert all(len(line) <= 78 for line in head.split(b"\r\n") if b"unsubscribe" not in line.lower())
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["From"] == "Gazette Dailý <d@gazette.example.org>"  # no display name given: the title
+    assert message["Reply-To"] == "Letters <letters@gazette.example.org>"
+    assert message["Feedback-ID"] == "9:daily:digest:gazette-news"
+    assert message["Precedence"] == "bulk"
+    assert message["List-Id"] == "Gazette Dailý <daily.gazette.example.org>"
+    assert message["List-Archive"] == "<https://gazette.example.org/issues/daily>"
+    assert message["Message-ID"].endswith("@gazette.example.org>")
+    assert "Reply-To" not in email.message_from_bytes(personalize(
+        build_template(rendered_issue(items()), from_address=NEWSLETTER.from_address, list_id="daily",
+                       list_name=NEWSLETTER.title, base_url=SITE.base_url, unsubscribe_mailbox=SITE.unsubscribe_mailbox,
+                       message_id_prefix="p", date=NOW), to="b@example.com", token="t", personal_id="2"))

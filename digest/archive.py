@@ -1,0 +1,70 @@
+"""The web version of sent issues: queries for /issues/<newsletter>[/<date>].
+
+An issue's date is its creation time in the newsletter's time zone, the same
+day the email's "View in your browser" link names (render.issue_path). The
+stored HTML is the email as it went out, with UNSUBSCRIBE_URL_MARK where each
+reader's personal link was; on the web that becomes the signup page, so no
+personal token is ever shown, and the email-only parts (preheader, "view in
+browser" bar, unsubscribe footer) are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digest.content import UNSUBSCRIBE_URL_MARK
+from digest.models import Issue
+
+_EMAIL_ONLY = re.compile(r"<!--email-only-->.*?<!--/email-only-->", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class ArchivedIssue:
+    id: int
+    newsletter: str
+    date: date  # in the newsletter's time zone
+    created_at: datetime
+    subject: str
+
+
+def _entry(issue: Issue, zone: ZoneInfo) -> ArchivedIssue:
+    return ArchivedIssue(issue.id, issue.newsletter, issue.created_at.astimezone(zone).date(), issue.created_at,
+                         issue.subject)
+
+
+def list_issues(session: Session, newsletter: str, tz: str, *, on: date | None = None,
+                limit: int = 500) -> list[ArchivedIssue]:
+    """The newsletter's issues, newest first; with `on`, only those of that day (newsletter's time zone)."""
+    zone = ZoneInfo(tz)
+    query = select(Issue).where(Issue.newsletter == newsletter)
+    if on is not None:
+        start = datetime.combine(on, time(0), zone).astimezone(timezone.utc)
+        end = datetime.combine(on + timedelta(days=1), time(0), zone).astimezone(timezone.utc)
+        query = query.where(Issue.created_at >= start, Issue.created_at < end)
+    query = query.order_by(Issue.created_at.desc(), Issue.id.desc()).limit(limit)
+    return [_entry(issue, zone) for issue in session.scalars(query)]
+
+
+def issue_html(session: Session, issue_id: int, signup_url: str) -> str | None:
+    """The issue as a web page: personal link replaced by the signup page, email-only parts removed."""
+    issue = session.get(Issue, issue_id)
+    if issue is None:
+        return None
+    return web_version(issue.html, signup_url)
+
+
+def web_version(html: str, signup_url: str) -> str:
+    return _EMAIL_ONLY.sub("", html).replace(UNSUBSCRIBE_URL_MARK, signup_url)
+
+
+def parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
+    except ValueError:
+        return None
