@@ -214,19 +214,25 @@ def test_too_many_failures_in_a_row_pause_the_issue(tmp_path, smtp_server, feed_
     assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == sorted(set(readers) - refused)
 
 
-def test_killed_send_resumes_without_gaps(tmp_path, smtp_server, feed_server):
-    readers = tuple(f"reader{i}@example.com" for i in range(6))
+def slow_send_in_background(tmp_path, smtp_server, feed_server, readers):
+    """`digest send` in a subprocess on 2 connections to a slow server, once 2 messages have arrived."""
     config = setup_newsletter(tmp_path, smtp_server, feed_server, readers)
     config.write_text(config.read_text().replace("retry_base_seconds = 0.05", "connections = 2"))
     smtp_server.delay = 0.3
     process = subprocess.Popen([sys.executable, "-m", "digest", "--config", str(config), "send", "daily"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "DIGEST_SECRET_KEY": SECRET})
     deadline = time.monotonic() + 30
     while len(smtp_server.messages) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
+    return config, process
+
+
+def test_killed_send_resumes_without_gaps(tmp_path, smtp_server, feed_server):
+    readers = tuple(f"reader{i}@example.com" for i in range(6))
+    config, process = slow_send_in_background(tmp_path, smtp_server, feed_server, readers)
     process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.communicate()
     killed_after = len(smtp_server.messages)
     assert 2 <= killed_after < len(readers)
 
@@ -336,15 +342,7 @@ def test_dead_smtp_server_loses_nothing(tmp_path, smtp_server, feed_server):
 
 def test_sigterm_finishes_the_messages_in_flight_and_loses_nothing(tmp_path, smtp_server, feed_server):
     readers = tuple(f"reader{i}@example.com" for i in range(8))
-    config = setup_newsletter(tmp_path, smtp_server, feed_server, readers)
-    config.write_text(config.read_text().replace("retry_base_seconds = 0.05", "connections = 2"))
-    smtp_server.delay = 0.3
-    process = subprocess.Popen([sys.executable, "-m", "digest", "--config", str(config), "send", "daily"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "DIGEST_SECRET_KEY": SECRET})
-    deadline = time.monotonic() + 30
-    while len(smtp_server.messages) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    config, process = slow_send_in_background(tmp_path, smtp_server, feed_server, readers)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
