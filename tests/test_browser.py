@@ -3,6 +3,7 @@ signup -> confirmation email -> confirm -> digest received -> one-click unsubscr
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -15,6 +16,8 @@ from conftest import DATA, SECRET, free_port, run_cli, write_config
 
 CHROMIUM = Path("/usr/bin/chromium")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+if os.environ.get("CI") and not CHROMIUM.exists():  # .ci/run installs it: in CI its absence is a failure
+    raise RuntimeError("CI: /usr/bin/chromium is missing although .ci/run installs it")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
