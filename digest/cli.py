@@ -7,6 +7,7 @@ the traceback.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import webbrowser
@@ -20,6 +21,17 @@ from digest.errors import DigestError
 from subscribers import SubscriberError
 
 log = logging.getLogger("digest")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (and the traceback, if any)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
+                 "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
 
 
 class Context:
@@ -41,13 +53,16 @@ pass_context = click.make_pass_decorator(Context)
 @click.option("-c", "--config", "config_path", default="config.toml", envvar="DIGEST_CONFIG", show_default=True,
               help="Settings file (also $DIGEST_CONFIG).", type=click.Path(dir_okay=False))
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging and full tracebacks on errors.")
+@click.option("--log-json", is_flag=True, help="Log one JSON object per line (for log collectors).")
 @click.version_option(package_name="digest")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str, verbose: bool) -> None:
+def cli(ctx: click.Context, config_path: str, verbose: bool, log_json: bool) -> None:
     """Gather new articles, summarize them into sections, and mail the digest to confirmed subscribers."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("httpx", "httpcore", "mail.log", "CSSUTILS", "alembic"):
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_json else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
+    for noisy in ("httpx", "httpcore", "mail.log", "CSSUTILS", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = Context(config_path, verbose)
 
@@ -164,6 +179,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
 
 
 def main() -> None:
+    import digest.cli_daemon  # noqa: F401  (registers `run`)
     import digest.cli_delivery  # noqa: F401  (registers `status` and `worker`)
     import digest.cli_subscribers  # noqa: F401  (registers the `subscribers` command group)
     import digest.cli_tools  # noqa: F401  (registers `summarize`)

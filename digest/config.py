@@ -96,6 +96,13 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    grace_minutes: float = 120.0
+    gather_interval_minutes: float = 30.0
+    status_port: int = 8001
+
+
+@dataclass(frozen=True)
 class SummarizeSettings:
     backend: str = field(default="extractive", metadata={"choices": SUMMARIZERS})
     llm_base_url: str = ""
@@ -164,6 +171,7 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     gather: GatherSettings = field(default_factory=GatherSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     summarize: SummarizeSettings = field(default_factory=SummarizeSettings)
     render: RenderSettings = field(default_factory=RenderSettings)
     dkim: DkimSettings = field(default_factory=DkimSettings)
@@ -295,7 +303,7 @@ def _check(settings: Settings, path: Path) -> None:
             raise ConfigError(f"{path}: newsletter slug {newsletter.slug!r} is used twice")
     for section, key in (("delivery", "batch_size"), ("delivery", "connections"), ("delivery", "max_attempts"),
                          ("delivery", "max_consecutive_failures"), ("delivery", "lease_seconds"),
-                         ("summarize", "llm_max_concurrency"), ("render", "html_budget_bytes"),
+                         ("summarize", "llm_max_concurrency"), ("schedule", "status_port"), ("render", "html_budget_bytes"),
                          ("web", "max_body_bytes"), ("web", "token_ttl_hours"),
                          ("web", "signups_per_ip_per_hour"), ("web", "confirmations_per_address_per_hour")):
         if getattr(getattr(settings, section), key) < 1:
@@ -309,9 +317,21 @@ def _check(settings: Settings, path: Path) -> None:
             raise ConfigError(f"{path}: 'web.allowed_origins' entries look like https://example.org, not {origin!r}")
 
 
-def _check_newsletter(newsletter: NewsletterSettings, where: str, path: Path) -> None:
+def make_trigger(expression: str, zone):
+    """Five cron fields (minute hour day month weekday), or six with seconds first."""
     from apscheduler.triggers.cron import CronTrigger
 
+    fields_ = expression.split()
+    if len(fields_) == 5:
+        return CronTrigger.from_crontab(expression, timezone=zone)
+    if len(fields_) == 6:
+        second, minute, hour, day, month, day_of_week = fields_
+        return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
+                           day_of_week=day_of_week, timezone=zone)
+    raise ValueError(f"wrong number of fields; got {len(fields_)}, expected 5 (or 6 with seconds first)")
+
+
+def _check_newsletter(newsletter: NewsletterSettings, where: str, path: Path) -> None:
     if not SLUG_RE.match(newsletter.slug):
         raise ConfigError(
             f"{path}: '{where}.slug' must be lowercase letters, digits and dashes, not {newsletter.slug!r}")
@@ -322,7 +342,7 @@ def _check_newsletter(newsletter: NewsletterSettings, where: str, path: Path) ->
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{path}: '{where}.timezone' is not an IANA time zone: {newsletter.timezone!r}") from None
     try:
-        CronTrigger.from_crontab(newsletter.schedule, timezone=zone)
+        make_trigger(newsletter.schedule, zone)
     except ValueError as exc:
         raise ConfigError(f"{path}: '{where}.schedule' is not a cron expression: {exc}") from None
     if newsletter.max_items < 1 or newsletter.summary_sentences < 1:

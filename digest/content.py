@@ -6,7 +6,7 @@ only digest.pipeline chains them. Nothing here touches a database or network.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 # Rendered once per issue; replaced per recipient in the built message bytes.

@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ import httpx
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest import compose, gather, render, store, summaries
+from digest import compose, gather, metrics, render, store, summaries
 from digest.config import NewsletterSettings, Settings
 from digest.content import UNSUBSCRIBE_URL_MARK, FetchResult, IssueDraft, RenderedIssue
 from digest.db import create_schema, make_engine, make_sessionmaker
@@ -86,8 +87,10 @@ def gather_all(rt: Runtime, newsletters: tuple[NewsletterSettings, ...] | None =
             with rt.sessions() as session, session.begin():
                 new = store.save_fetch(session, result, mailable, now)
             if result.error:
+                metrics.SOURCE_ERRORS.labels(source.name).inc()
                 log.error("source %s skipped: %s", source.name, result.error)
             else:
+                metrics.ARTICLES_GATHERED.labels(source.name).inc(new)
                 log.info("source %s: %d entries, %d new", source.name, len(result.entries), new)
             results.append(result)
     return results
@@ -146,6 +149,7 @@ def send_newsletter(
         # Another run made this slot's issue (or took these articles) first: never a second issue.
         log.warning("%s: slot %s already has an issue; not making another", slug, slot)
         return SendOutcome(tuple(reports), fetches, None, nothing_new=False, slot_taken=True)
+    metrics.ISSUES.labels(slug).inc()
     if deliver:
         reports.append(send_existing_issue(rt, newsletter, issue, secret, progress, stop))
     return SendOutcome(tuple(reports), fetches, issue.id, nothing_new=False)
@@ -166,8 +170,12 @@ def send_existing_issue(rt: Runtime, newsletter: NewsletterSettings, issue: Issu
         token = make_unsubscribe_token(secret, subscriber_id, newsletter.slug)
         return personalize(template, to=email, token=token, personal_id=str(subscriber_id))
 
+    started = time.monotonic()
     report = deliver_issue(rt.sessions, issue.id, newsletter.slug, template.envelope_from, build_message,
                            rt.transport_factory, send_policy(rt.settings), now=rt.now, stop=stop, progress=progress)
+    metrics.SEND_DURATION.labels(newsletter.slug).observe(time.monotonic() - started)
+    metrics.MESSAGES_SENT.labels(newsletter.slug).inc(report.sent)
+    metrics.MESSAGES_FAILED.labels(newsletter.slug).inc(report.failed)
     log.info("%s issue %d: %d sent, %d failed, %d skipped%s", newsletter.slug, issue.id, report.sent,
              report.failed, report.skipped, f"; paused: {report.paused_reason}" if report.paused_reason else "")
     return report

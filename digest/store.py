@@ -114,6 +114,16 @@ def create_issue(
     return issue
 
 
+def scheduled_slots(session: Session, newsletter: str) -> set[str]:
+    """Slots the scheduler already made an issue for (manual sends have their own "manual-" slots)."""
+    return set(session.scalars(select(Issue.slot).where(Issue.newsletter == newsletter,
+                                                        Issue.slot.not_like("manual-%"))))
+
+
+def latest_issue(session: Session, newsletter: str) -> Issue | None:
+    return session.scalar(select(Issue).where(Issue.newsletter == newsletter).order_by(Issue.id.desc()).limit(1))
+
+
 def unfinished_issues(session: Session, newsletter: str | None = None) -> Sequence[Issue]:
     """Issues still sending or paused (a paused issue resumes when someone sends again)."""
     query = select(Issue).where(Issue.status.in_((IssueStatus.sending, IssueStatus.paused)))

@@ -23,8 +23,9 @@ from starlette.routing import Route
 
 from digest import archive, notify
 from digest.config import Settings
-from digest.guards import BodyLimit, IpLimiter
 from digest.errors import ConfigError, DeliveryError
+from digest.guards import BodyLimit, IpLimiter
+from digest.ops import ops_routes
 from digest.render import issue_path, make_environment, render_template
 from subscribers import (
     InvalidAddress,
@@ -53,7 +54,9 @@ TOO_MANY = "Too many signup attempts from your network. Please try again later."
 ISSUE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; form-action 'none'"
 
 
-def create_app(settings: Settings, sessions, transport_factory, *, now: Callable[[], datetime] = utcnow) -> Starlette:
+def create_app(settings: Settings, sessions, transport_factory, *, now: Callable[[], datetime] = utcnow,
+               status: Callable[[], dict] | None = None, reader_pages: bool = True) -> Starlette:
+    """The reader-facing pages (unless reader_pages=False) plus /healthz, /status and /metrics."""
     env = make_environment(settings.render.templates_dir or None)
     web = settings.web
     ttl = timedelta(hours=web.token_ttl_hours)
@@ -273,9 +276,6 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         return await run_in_threadpool(archive_page, request.path_params["slug"], request.path_params["day"],
                                        request.query_params.get("issue", ""))
 
-    async def healthz(request: Request) -> Response:
-        return PlainTextResponse("ok")
-
     routes = [
         Route("/", home),
         Route("/embed/{slug}", embed),
@@ -287,11 +287,18 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         Route("/unsubscribe/undo", undo_route, methods=["POST"]),
         Route("/issues/{slug}", archive_route),
         Route("/issues/{slug}/{day}", issue_route),
-        Route("/healthz", healthz),
-    ]
+    ] if reader_pages else []
+    routes += ops_routes(status or (lambda: database_status(settings, sessions, now)))
     middleware = [
         Middleware(BodyLimit, max_bytes=web.max_body_bytes),
         Middleware(CORSMiddleware, allow_origins=list(web.allowed_origins), allow_methods=["POST"],
                    allow_headers=["Content-Type"]),
     ]
     return Starlette(routes=routes, middleware=middleware)
+
+
+def database_status(settings: Settings, sessions, now) -> dict:
+    """/status in a process with no scheduler: next fires from config, last issues from the database."""
+    from digest.schedule import status
+
+    return status(settings, sessions, now, role="no scheduler in this process")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 DATA = Path(__file__).parent / "data"
@@ -200,3 +202,27 @@ def copy_feed(name: str, folder: Path) -> Path:
     target = folder / name
     shutil.copy(DATA / name, target)
     return target
+
+
+ADMIN_URL = os.environ.get("DIGEST_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database for one test (the server is shared by everything on the machine)."""
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
+    try:
+        admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            name = f"digest_test_{secrets.token_hex(5)}"
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        if os.environ.get("CI"):  # .ci/run makes PostgreSQL present: in CI its absence is a failure
+            pytest.fail(f"no PostgreSQL at {ADMIN_URL} in CI: {exc.orig}")
+        pytest.skip(f"no PostgreSQL at {ADMIN_URL}: {exc.orig}")
+    try:
+        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

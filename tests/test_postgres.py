@@ -8,39 +8,14 @@ at 127.0.0.1:5432 is shared by everything on the machine. Without that server
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
-import pytest
 import sqlalchemy as sa
 
 from conftest import DATA, SECRET, run_cli, write_config
-
-ADMIN_URL = os.environ.get("DIGEST_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture
-def pg_url():
-    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
-    try:
-        admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            name = f"digest_test_{secrets.token_hex(5)}"
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        if os.environ.get("CI"):  # .ci/run makes PostgreSQL present: in CI its absence is a failure
-            pytest.fail(f"no PostgreSQL at {ADMIN_URL} in CI: {exc.orig}")
-        pytest.skip(f"no PostgreSQL at {ADMIN_URL}: {exc.orig}")
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
 
 def test_migrations_build_the_models_schema(pg_url):
     from alembic.autogenerate import compare_metadata

@@ -1,0 +1,63 @@
+"""`digest run`: the scheduler daemon (and, with --web, the web app in the same process).
+
+SIGTERM/SIGINT: stop taking new work, let the send in flight finish its
+messages, exit 0. SIGHUP: reload config.toml (a broken edit is logged and the
+old settings stay).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+
+from digest import pipeline
+from digest.cli import Context, cli, pass_context
+from digest.config import load_settings
+
+log = logging.getLogger("digest.daemon")
+
+
+@cli.command()
+@click.option("--web", is_flag=True, help="Also serve the web app (signup, confirm, unsubscribe, issues) on web.port.")
+@pass_context
+def run(ctx: Context, web: bool) -> None:
+    """Run the scheduler: each newsletter on its own cron, gathering in between; one leader per database."""
+    import uvicorn
+
+    from digest.schedule import Daemon
+    from digest.web import create_app
+
+    def load_runtime() -> pipeline.Runtime:
+        return pipeline.Runtime.create(load_settings(ctx.config_path))
+
+    stop = threading.Event()
+    daemon = Daemon(load_runtime, stop)
+    pipeline.secret_key(daemon.rt)  # fail now, not at the first slot
+    rt = daemon.rt
+
+    def on_stop(signum, _frame) -> None:
+        log.info("%s received: finishing the work in flight, then exiting", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
+    signal.signal(signal.SIGHUP, lambda *_: daemon.reload_requested.set())
+
+    settings = rt.settings
+    app = create_app(settings, rt.sessions, rt.transport_factory, now=rt.now, status=daemon.status,
+                     reader_pages=web)
+    port = settings.web.port if web else settings.schedule.status_port
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.web.host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    thread.start()
+    log.info("daemon started; %s on http://%s:%d", "web app" if web else "/healthz /status /metrics",
+             settings.web.host, port)
+    try:
+        daemon.run()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    log.info("daemon stopped")

@@ -1,0 +1,29 @@
+"""Operator endpoints: /healthz (liveness), /status (scheduler and issues, JSON), /metrics (Prometheus).
+
+Served by the web app, and by `digest run` on its own port when it runs
+without --web. `status` is a callable so the daemon can report its role and
+next fire times; a web process without a scheduler reports from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+
+def ops_routes(status: Callable[[], dict]) -> list[Route]:
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def status_route(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(status))
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return [Route("/healthz", healthz), Route("/status", status_route), Route("/metrics", metrics)]

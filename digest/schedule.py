@@ -1,0 +1,214 @@
+"""The daemon's clock: one cron job per newsletter, a gather job, catch-up rules, one leader.
+
+APScheduler 3 fires the jobs (DST is the library's business); every firing
+calls the same pipeline function as `digest send`, keyed by the slot it was
+scheduled for, so a retry, a restart or a second daemon can never make a
+second issue for that slot. After downtime, only the latest missed slot is
+sent, and only if it is within the grace period; the others are logged as
+skipped. Only the leader (digest.leader) schedules; standbys wait to take over.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from digest import outbox, pipeline, store
+from digest.config import make_trigger
+from digest.leader import LeaderLock
+
+log = logging.getLogger(__name__)
+MAX_FIRES = 20_000
+
+
+def fire_times(trigger, start: datetime, end: datetime, limit: int = MAX_FIRES) -> list[datetime]:
+    """The trigger's fire times in [start, end], oldest first (at most `limit`)."""
+    times: list[datetime] = []
+    fire = trigger.get_next_fire_time(None, start)
+    while fire is not None and fire <= end and len(times) < limit:
+        times.append(fire)
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+    return times
+
+
+def slot_key(fire: datetime) -> str:
+    return fire.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plan_catch_up(fires: list[datetime], done: set[str], now: datetime,
+                  grace: timedelta) -> tuple[datetime | None, list[datetime]]:
+    """(the slot to send now, the missed slots to skip): only the latest missed one, and only within grace.
+
+    Slots older than the latest one already sent are history, not missed.
+    """
+    sent = [fire for fire in fires if slot_key(fire) in done]
+    missed = [fire for fire in fires if fire <= now and slot_key(fire) not in done and (not sent or fire > sent[-1])]
+    if not missed:
+        return None, []
+    latest = missed[-1]
+    if now - latest <= grace:
+        return latest, missed[:-1]
+    return None, missed
+
+
+def recent_fires(trigger, now: datetime, grace: timedelta) -> list[datetime]:
+    """The fire times before now that a downtime may have missed: back to the previous one, however old.
+
+    Windows widen from a day to a year until one holds a fire time; a
+    seconds-level schedule looks at the grace window only.
+    """
+    for days in (1, 7, 31, 366):
+        fires = fire_times(trigger, now - max(2 * grace, timedelta(days=days)), now)
+        if len(fires) >= MAX_FIRES:
+            return fire_times(trigger, now - 2 * grace, now)
+        if fires:
+            return fires
+    return []
+
+
+class Daemon:
+    """The scheduler process: leader or standby, reloadable, stoppable."""
+
+    def __init__(self, load_runtime: Callable[[], pipeline.Runtime], stop: threading.Event) -> None:
+        self.load_runtime = load_runtime
+        self.rt = load_runtime()
+        self.stop = stop
+        self.reload_requested = threading.Event()
+        self.lock = LeaderLock(self.rt.sessions.kw["bind"])
+        self.role = "starting"
+        self.last_runs: dict[str, dict] = {}
+        self.scheduler = BackgroundScheduler(timezone=timezone.utc, executors={"default": ThreadPoolExecutor(2)},
+                                             job_defaults={"coalesce": True, "max_instances": 1})
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(minutes=self.rt.settings.schedule.grace_minutes)
+
+    def run(self, poll: float = 1.0) -> None:
+        self.scheduler.start()
+        self.role = "standby"
+        try:
+            while not self.stop.is_set():
+                if self.reload_requested.is_set():
+                    self.reload()
+                if self.role != "leader" and self.lock.try_acquire():
+                    self.lead()
+                elif self.role == "leader" and not self.lock.still_held():
+                    self.stand_by()
+                self.stop.wait(poll)
+        finally:
+            log.info("stopping: waiting for the jobs in flight")
+            self.scheduler.shutdown(wait=True)
+            self.lock.release()
+
+    def lead(self) -> None:
+        self.role = "leader"
+        log.info("this daemon leads the scheduling")
+        self.catch_up()
+        self.add_jobs()
+
+    def stand_by(self) -> None:
+        self.role = "standby"
+        self.scheduler.remove_all_jobs()
+        log.warning("no longer the leader: standing by")
+
+    def reload(self) -> None:
+        self.reload_requested.clear()
+        try:
+            self.rt = self.load_runtime()
+        except Exception as exc:  # a bad edit must not kill a running daemon
+            log.error("config reload failed, keeping the previous settings: %s", exc)
+            return
+        log.info("config reloaded")
+        if self.role == "leader":
+            self.scheduler.remove_all_jobs()
+            self.add_jobs()
+
+    def add_jobs(self) -> None:
+        grace_seconds = max(1, int(self.grace.total_seconds()))
+        for newsletter in self.rt.settings.newsletters:
+            trigger = make_trigger(newsletter.schedule, ZoneInfo(newsletter.timezone))
+            self.scheduler.add_job(self.fire, trigger, args=[newsletter.slug], id=f"send-{newsletter.slug}",
+                                   replace_existing=True, misfire_grace_time=grace_seconds)
+        minutes = self.rt.settings.schedule.gather_interval_minutes
+        if minutes > 0:
+            self.scheduler.add_job(self.gather, "interval", minutes=minutes, id="gather", replace_existing=True)
+
+    def catch_up(self) -> None:
+        now = self.rt.now()
+        for newsletter in self.rt.settings.newsletters:
+            trigger = make_trigger(newsletter.schedule, ZoneInfo(newsletter.timezone))
+            with self.rt.sessions() as session:
+                done = store.scheduled_slots(session, newsletter.slug)
+            run, skipped = plan_catch_up(recent_fires(trigger, now, self.grace), done, now, self.grace)
+            for fire in skipped:
+                log.warning("%s: skipping missed slot %s: %s late, past the grace period of %s",
+                            newsletter.slug, slot_key(fire), now - fire, self.grace)
+            if run is not None:
+                log.info("%s: sending missed slot %s (%s late, within the grace period)", newsletter.slug,
+                         slot_key(run), now - run)
+                self.scheduler.add_job(self.send, args=[newsletter.slug, run], id=f"catch-up-{newsletter.slug}",
+                                       replace_existing=True)
+
+    def fire(self, slug: str) -> None:
+        newsletter = self.rt.settings.newsletter(slug)
+        trigger = make_trigger(newsletter.schedule, ZoneInfo(newsletter.timezone))
+        now = self.rt.now()
+        fires = fire_times(trigger, now - self.grace - timedelta(minutes=1), now)
+        self.send(slug, fires[-1] if fires else now)
+
+    def send(self, slug: str, fire: datetime) -> None:
+        slot = slot_key(fire)
+        record = {"slot": slot, "started": self.rt.now().isoformat()}
+        self.last_runs[slug] = record
+        try:
+            outcome = pipeline.send_newsletter(self.rt, slug, slot=slot, stop=self.stop)
+        except Exception as exc:  # one failed run is logged and reported; the daemon lives on
+            log.exception("%s: slot %s failed", slug, slot)
+            record["result"] = f"error: {exc}"
+            return
+        if outcome.nothing_new:
+            record["result"] = "nothing new: no issue"
+        elif outcome.slot_taken:
+            record["result"] = "this slot already had its issue"
+        else:
+            sent = sum(r.sent for r in outcome.reports)
+            record["result"] = f"issue {outcome.new_issue_id}: {sent} sent"
+        log.info("%s: slot %s: %s", slug, slot, record["result"])
+
+    def gather(self) -> None:
+        try:
+            pipeline.gather_all(self.rt)
+        except Exception:
+            log.exception("gathering failed")
+
+    def status(self) -> dict:
+        return status(self.rt.settings, self.rt.sessions, self.rt.now, role=self.role,
+                      scheduler=self.scheduler if self.role == "leader" else None, last_runs=self.last_runs)
+
+
+def status(settings, sessions, clock, *, role: str, scheduler=None, last_runs: dict | None = None) -> dict:
+    """What /status shows: the role, and per newsletter its next fire and its last issue with counts."""
+    now = clock()
+    newsletters = []
+    with sessions() as session:
+        for newsletter in settings.newsletters:
+            job = scheduler.get_job(f"send-{newsletter.slug}") if scheduler else None
+            trigger = make_trigger(newsletter.schedule, ZoneInfo(newsletter.timezone))
+            next_fire = job.next_run_time if job else trigger.get_next_fire_time(None, now)
+            issue = store.latest_issue(session, newsletter.slug)
+            last = None
+            if issue is not None:
+                last = {"id": issue.id, "slot": issue.slot, "status": issue.status.value,
+                        "subject": issue.subject, "counts": outbox.counts(session, [issue.id])[issue.id]}
+            newsletters.append({"slug": newsletter.slug, "schedule": newsletter.schedule,
+                                "timezone": newsletter.timezone,
+                                "next_fire": next_fire.isoformat() if next_fire else None,
+                                "last_issue": last, "last_run": (last_runs or {}).get(newsletter.slug)})
+    return {"role": role, "now": now.isoformat(), "newsletters": newsletters}
