@@ -71,7 +71,7 @@ def deliver_issue(
     run = _Run(sessions, issue_id, newsletter, policy, now, stop or threading.Event(), progress)
     work: queue.Queue[Claimed | None] = queue.Queue()
     threads = [threading.Thread(target=_sender, args=(transport_factory, envelope_from, build_message, work,
-                                                      run.results, run.stop), daemon=True)
+                                                      run.results, run.stop, run.pacer, now), daemon=True)
                for _ in range(policy.connections)]
     for thread in threads:
         thread.start()
@@ -92,30 +92,55 @@ def deliver_issue(
     return run.report
 
 
-def _sender(transport_factory, envelope_from, build_message, work, results, stop) -> None:
-    """One connection's loop: send what the coordinator hands over, report each outcome."""
+class Pacer:
+    """Spaces sends out to a rate shared by this process's connections (0: no limit).
+
+    The senders wait here, not the coordinator, so recording outcomes never
+    waits behind the rate limit.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.next_slot = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self, stop: threading.Event) -> None:
+        if not self.rate:
+            return
+        with self.lock:
+            now = time.monotonic()
+            slot = max(self.next_slot, now)
+            self.next_slot = slot + 1.0 / self.rate
+        if slot > now:
+            stop.wait(slot - now)
+
+
+def _sender(transport_factory, envelope_from, build_message, work, results, stop, pacer, clock) -> None:
+    """One connection's loop: send what the coordinator hands over, report each outcome with its time."""
     transport = transport_factory()
     try:
         transport.open()
     except TransportUnavailable as exc:
-        results.put((None, "unavailable", exc))
+        results.put((None, "unavailable", exc, clock()))
         stop.set()
         return
     try:
         while (item := work.get()) is not None:
+            pacer.wait(stop)
             try:
                 transport.send(envelope_from, item.email, build_message(item.subscriber_id, item.email))
             except PermanentDeliveryError as exc:
-                results.put((item, DeliveryStatus.failed, str(exc)))
+                results.put((item, DeliveryStatus.failed, str(exc), clock()))
             except TemporaryDeliveryError as exc:
-                results.put((item, None, str(exc)))
+                results.put((item, None, str(exc), clock()))
             except TransportUnavailable as exc:
-                results.put((item, "unavailable", exc))
+                results.put((item, "unavailable", exc, clock()))
                 stop.set()
             except UnicodeEncodeError:
-                results.put((item, DeliveryStatus.failed, f"{item.email}: non-ASCII addresses need SMTPUTF8"))
+                results.put((item, DeliveryStatus.failed, f"{item.email}: non-ASCII addresses need SMTPUTF8",
+                             clock()))
             else:
-                results.put((item, DeliveryStatus.sent, None))
+                results.put((item, DeliveryStatus.sent, None, clock()))
     finally:
         transport.close()
 
@@ -141,8 +166,7 @@ class _Run:
         self.buffer: list[Outcome] = []
         self.buffered_since = 0.0
         self.consecutive_failures = 0
-        self.next_slot = 0.0
-        self.rate = policy.max_per_second
+        self.pacer = Pacer(policy.max_per_second)
         self.fatal: Exception | None = None
         self.report = DeliveryReport(issue_id)
         with sessions() as session, session.begin():
@@ -163,7 +187,6 @@ class _Run:
             batch = self.claim()
             if batch:
                 for item in batch:
-                    self.pace()
                     work.put(item)
             elif self.pending:
                 self.collect(block=True)
@@ -172,15 +195,17 @@ class _Run:
 
     def claim(self) -> list[Claimed]:
         size = self.policy.batch_size
+        if self.policy.max_per_hour:
+            self.flush(force=True)
         with self.sessions() as session, session.begin():
             now = self.now()
-            if self.policy.max_per_hour:
+            if self.policy.max_per_hour:  # outcomes are flushed first, so every sent message is counted
                 size = min(size, self.policy.max_per_hour - len(self.pending)
                            - outbox.sent_since(session, now - timedelta(hours=1)))
                 if size <= 0:
                     return []
-            if self.policy.max_per_second:
-                self.rate = self.policy.max_per_second / max(1, outbox.active_senders(session, now) + 1)
+            if self.policy.max_per_second:  # this process's share of the limit
+                self.pacer.rate = self.policy.max_per_second / max(1, outbox.active_senders(session, now) + 1)
             batch = outbox.claim(session, self.issue_id, self.owner, now, self.policy.lease, size)
             allowed = outbox.still_confirmed(session, self.newsletter, (c.subscriber_id for c in batch))
         keep = []
@@ -192,15 +217,6 @@ class _Run:
                 self.add(Outcome(item.delivery_id, DeliveryStatus.skipped, "unsubscribed before delivery"))
                 self.report.skipped += 1
         return keep
-
-    def pace(self) -> None:
-        """Space messages out to the per-second limit (shared among the senders now active)."""
-        if not self.policy.max_per_second:
-            return
-        wait = self.next_slot - time.monotonic()
-        if wait > 0:
-            self.stop.wait(wait)
-        self.next_slot = max(self.next_slot, time.monotonic()) + 1.0 / self.rate
 
     def wait_for_more(self) -> bool:
         """Nothing claimable now: done, or wait for retries, leases of others, or the hourly window."""
@@ -225,7 +241,7 @@ class _Run:
             except queue.Empty:
                 return
 
-    def outcome(self, item: Claimed | None, status, error) -> None:
+    def outcome(self, item: Claimed | None, status, error, at: datetime) -> None:
         if status == "unavailable":
             self.fatal = self.fatal or error
             if item is not None:
@@ -235,7 +251,7 @@ class _Run:
         if status is DeliveryStatus.sent:
             self.consecutive_failures = 0
             self.report.sent += 1
-            self.add(Outcome(item.delivery_id, status))
+            self.add(Outcome(item.delivery_id, status, at=at))
         else:
             self.consecutive_failures += 1
             self.report.errors.append(error)

@@ -38,6 +38,7 @@ class Outcome:
     status: DeliveryStatus
     error: str | None = None
     retry_at: datetime | None = None
+    at: datetime | None = None  # when the server answered (sent_at), if not the time of recording
 
 
 def make_owner() -> str:
@@ -83,7 +84,7 @@ def record(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None
         values = {"status": outcome.status, "last_error": outcome.error, "lease_owner": None,
                   "lease_until": None, "next_attempt_at": outcome.retry_at}
         if outcome.status is DeliveryStatus.sent:
-            values["sent_at"] = now
+            values["sent_at"] = outcome.at or now
         if outcome.status is not DeliveryStatus.skipped:
             values["attempts"] = Delivery.attempts + 1
         session.execute(update(Delivery).where(Delivery.id == outcome.delivery_id).values(**values)
