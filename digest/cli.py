@@ -181,6 +181,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
 def main() -> None:
     import digest.cli_daemon  # noqa: F401  (registers `run`)
     import digest.cli_delivery  # noqa: F401  (registers `status` and `worker`)
+    import digest.cli_sources  # noqa: F401  (registers check-source and extract)
     import digest.cli_subscribers  # noqa: F401  (registers the `subscribers` command group)
     import digest.cli_tools  # noqa: F401  (registers `summarize`)
 

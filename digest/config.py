@@ -28,6 +28,7 @@ from digest.errors import ConfigError
 TRANSPORTS = ("file", "smtp", "console")
 SUMMARIZERS = ("extractive", "llm")
 TLS_MODES = ("none", "starttls", "implicit")
+SOURCE_KINDS = ("feed", "html")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -82,6 +83,9 @@ class GatherSettings:
     max_bytes: int = 10_000_000
     first_run_max_items: int = 5
     first_run_max_age_days: int = 7
+    max_concurrency: int = 8
+    per_host_concurrency: int = 2
+    max_pages_per_source: int = 20
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,10 @@ class SourceSettings:
     url: str
     category: str = ""
     priority: int = 0
+    kind: str = field(default="feed", metadata={"choices": SOURCE_KINDS})
+    link_pattern: str = ""
+    full_text: bool = False
+    min_interval_minutes: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -303,11 +311,15 @@ def _check(settings: Settings, path: Path) -> None:
             raise ConfigError(f"{path}: newsletter slug {newsletter.slug!r} is used twice")
     for section, key in (("delivery", "batch_size"), ("delivery", "connections"), ("delivery", "max_attempts"),
                          ("delivery", "max_consecutive_failures"), ("delivery", "lease_seconds"),
-                         ("summarize", "llm_max_concurrency"), ("schedule", "status_port"), ("render", "html_budget_bytes"),
+                         ("summarize", "llm_max_concurrency"), ("gather", "max_concurrency"),
+                         ("gather", "per_host_concurrency"),
+                         ("schedule", "status_port"), ("render", "html_budget_bytes"),
                          ("web", "max_body_bytes"), ("web", "token_ttl_hours"),
                          ("web", "signups_per_ip_per_hour"), ("web", "confirmations_per_address_per_hour")):
         if getattr(getattr(settings, section), key) < 1:
             raise ConfigError(f"{path}: '{section}.{key}' must be at least 1")
+    if settings.gather.max_pages_per_source < 0:
+        raise ConfigError(f"{path}: 'gather.max_pages_per_source' must be 0 or more")
     if settings.summarize.backend == "llm" and not (settings.summarize.llm_base_url and settings.summarize.llm_model):
         raise ConfigError(f"{path}: summarize.backend = \"llm\" needs 'summarize.llm_base_url' and 'summarize.llm_model'")
     if bool(settings.dkim.selector) != bool(settings.dkim.domain):
@@ -356,3 +368,16 @@ def _check_newsletter(newsletter: NewsletterSettings, where: str, path: Path) ->
                 raise ConfigError(f"{path}: '{where}.sections[{j}].sources' names unknown source {name!r}")
     if len(set(names)) != len(names):
         raise ConfigError(f"{path}: '{where}.sources' has two sources with the same name")
+    for j, source in enumerate(newsletter.sources):
+        _check_source(source, f"{where}.sources[{j}]", path)
+
+
+def _check_source(source: SourceSettings, where: str, path: Path) -> None:
+    if source.min_interval_minutes < 0:
+        raise ConfigError(f"{path}: '{where}.min_interval_minutes' must be 0 or more")
+    if (source.kind == "html") != bool(source.link_pattern):
+        raise ConfigError(f"{path}: '{where}.link_pattern' is required for kind = \"html\" and only for it")
+    try:
+        re.compile(source.link_pattern)
+    except re.error as exc:
+        raise ConfigError(f"{path}: '{where}.link_pattern' is not a regular expression: {exc}") from None

@@ -26,6 +26,9 @@ class FeedEntry:
     published: datetime | None = None
     categories: tuple[str, ...] = ()
     author: str = ""
+    # Lead image: an http(s) URL (never javascript:, data: or a tracking pixel) and its alt text.
+    image_url: str = ""
+    image_alt: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class FetchResult:
     etag: str | None = None
     modified: str | None = None
     final_url: str | None = None
+    # Where to fetch this source from next time (a permanent redirect, a discovered feed); identity stays
+    # on source_url. None: keep what is remembered; "": forget it and go back to the configured URL.
+    fetch_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,9 @@ class ArticleItem:
     summary: tuple[str, ...] = ()
     # Other sources that carried the same story; compose keeps one copy and credits these.
     also_in: tuple[str, ...] = ()
+    # Lead image (sanitized http(s) URL) and its alt text; "" when the article has none.
+    image_url: str = ""
+    image_alt: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
-"""Sources -> FeedEntry tuples: fetch (http(s) or local file), parse, sanitize.
+"""Bytes -> FeedEntry tuples and page facts: parse, sanitize, pick the lead image.
 
-No database here: the pipeline hands in what it remembers of a source (ETag,
-Last-Modified) and stores what comes back. One broken source is a FetchResult
-with `error` set, never an exception that stops the others.
+Pure functions: no network, no database. digest.fetch does the HTTP and
+digest.sources decides what to fetch; this module only reads what came back.
+A feed that cannot be read raises FeedError, which the caller turns into a
+per-source error.
 
 Feed content is untrusted: every piece of HTML goes through nh3 and is turned
-into plain text before anything else sees it.
+into plain text before anything else sees it, and the only URLs kept (links,
+images) are http(s) ones; 1x1 tracking pixels are never taken for a lead image.
 """
 
 from __future__ import annotations
@@ -16,97 +18,26 @@ import json
 import re
 import zlib
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
-import httpx
+import lxml.etree
 import lxml.html
 import nh3
 
-from digest.content import FeedEntry, FetchResult
+from digest.content import FeedEntry
 from digest.errors import FeedError
 from digest.extract import extract_text
 
-__all__ = ["canonical_url", "extract_text", "fetch_source", "html_to_text", "parse_feed", "select_first_run"]
+__all__ = ["canonical_url", "extract_text", "html_to_text", "image_url", "parse_feed", "read_page",
+           "select_first_run"]
 
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.IGNORECASE)
+# File names that mean "tracking pixel" or "spacer", whatever size they claim.
+PIXEL_NAME = re.compile(r"(^|/)(pixel|spacer|blank|beacon|transparent|1x1|clear)(\.\w+)?$|1x1\.\w+$", re.IGNORECASE)
 BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "section"}
-
-
-def fetch_source(
-    client: httpx.Client,
-    name: str,
-    url: str,
-    *,
-    etag: str | None = None,
-    modified: str | None = None,
-    max_bytes: int = 10_000_000,
-    category: str = "",
-) -> FetchResult:
-    """Fetch and parse one source; every failure becomes `FetchResult.error`.
-
-    `category` (from the source's config) is added to every entry, so a
-    section can claim a whole source by category as well as by name.
-    """
-    try:
-        if url.startswith("file://"):
-            data, content_type, new_etag, new_modified, final_url = _read_file(url, max_bytes), "", None, None, url
-        else:
-            response = _get(client, url, etag, modified, max_bytes)
-            if response is None:
-                return FetchResult(name, url, not_modified=True, etag=etag, modified=modified, final_url=url)
-            data, content_type, new_etag, new_modified, final_url = response
-        entries = parse_feed(data, name, url, content_type, base_url=final_url)
-    except FeedError as exc:
-        return FetchResult(name, url, error=str(exc))
-    if category:
-        entries = tuple(e if category in e.categories else replace(e, categories=(*e.categories, category))
-                        for e in entries)
-    return FetchResult(name, url, entries=entries, etag=new_etag, modified=new_modified, final_url=final_url)
-
-
-def _read_file(url: str, max_bytes: int) -> bytes:
-    path = Path(unquote(urlsplit(url).path))
-    try:
-        if path.stat().st_size > max_bytes:
-            raise FeedError(f"{path}: larger than {max_bytes} bytes")
-        return path.read_bytes()
-    except OSError as exc:
-        raise FeedError(f"cannot read {path}: {exc.strerror}") from exc
-
-
-def _get(client: httpx.Client, url: str, etag: str | None, modified: str | None, max_bytes: int):
-    headers = {}
-    if etag:
-        headers["If-None-Match"] = etag
-    if modified:
-        headers["If-Modified-Since"] = modified
-    try:
-        with client.stream("GET", url, headers=headers, follow_redirects=True) as response:
-            if response.status_code == 304:
-                return None
-            if response.status_code >= 400:
-                raise FeedError(f"{url}: HTTP {response.status_code} {response.reason_phrase}")
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FeedError(f"{url}: response larger than {max_bytes} bytes")
-                chunks.append(chunk)
-    except httpx.TimeoutException as exc:
-        raise FeedError(f"{url}: timed out ({exc.__class__.__name__})") from exc
-    except httpx.HTTPError as exc:
-        raise FeedError(f"{url}: {exc.__class__.__name__}: {exc}") from exc
-    return (
-        b"".join(chunks),
-        response.headers.get("content-type", ""),
-        response.headers.get("etag"),
-        response.headers.get("last-modified"),
-        str(response.url),
-    )
 
 
 def parse_feed(
@@ -173,7 +104,45 @@ def _from_feedparser(raw, name: str, url: str, base_url: str) -> FeedEntry | Non
     published = datetime.fromtimestamp(calendar.timegm(struct), timezone.utc) if struct else None
     categories = tuple(t.get("term", "").strip() for t in raw.get("tags", []) if t.get("term", "").strip())
     return _make_entry(name, url, raw.get("id", ""), link, raw.get("title", ""), html, published,
-                       categories, raw.get("author", ""))
+                       categories, raw.get("author", ""), _feed_image(raw, html, base_url))
+
+
+def _feed_image(raw, html: str, base_url: str) -> tuple[str, str]:
+    """(url, alt) of the entry's lead image: media:content, media:thumbnail, an image enclosure, the first <img>.
+
+    feedparser folds media:description into the entry summary, so the alt
+    text of a media image is the entry title (set by _make_entry).
+    """
+    candidates = [(m.get("url", ""), m.get("width"), m.get("height"), "") for m in raw.get("media_content", [])
+                  if m.get("medium", "image") == "image" and "image" in (m.get("type") or "image/")]
+    candidates += [(m.get("url", ""), m.get("width"), m.get("height"), "") for m in raw.get("media_thumbnail", [])]
+    candidates += [(ln.get("href", ""), None, None, "") for ln in raw.get("links", [])
+                   if ln.get("rel") == "enclosure" and (ln.get("type") or "").startswith("image/")]
+    if "<img" in html:
+        clean = nh3.clean(html, tags={"img"}, attributes={"img": {"src", "alt", "width", "height"}})
+        candidates += [(img.get("src", ""), img.get("width"), img.get("height"), img.get("alt", ""))
+                       for img in lxml.html.fragment_fromstring(clean, create_parent="div").iter("img")]
+    for src, width, height, alt in candidates:
+        if found := image_url(src, base_url, width, height):
+            return found, alt
+    return "", ""
+
+
+def image_url(src, base_url: str, width=None, height=None) -> str:
+    """An absolute http(s) image URL, or "" for javascript:/data: URLs and tracking pixels."""
+    if not isinstance(src, str) or not src.strip():
+        return ""
+    url = urljoin(base_url, src.strip()) if base_url else src.strip()
+    if not url.startswith(("http://", "https://")) or len(url) > 2048 or any(c in url for c in "\"'<> \t\n"):
+        return ""
+    if any(_pixels(size) <= 2 for size in (width, height) if size not in (None, "")):
+        return ""
+    return "" if PIXEL_NAME.search(urlsplit(url).path) else url
+
+
+def _pixels(size) -> int:
+    match = re.match(r"\s*(\d+)", str(size))
+    return int(match.group(1)) if match else 999
 
 
 def _parse_json_feed(data: bytes, name: str, url: str, base_url: str) -> tuple[FeedEntry, ...]:
@@ -205,7 +174,9 @@ def _parse_json_feed(data: bytes, name: str, url: str, base_url: str) -> tuple[F
         tags = tuple(t.strip() for t in tags if isinstance(t, str) and t.strip())
         guid = item.get("id")
         guid = str(guid) if isinstance(guid, (str, int)) and not isinstance(guid, bool) else ""
-        entry = _make_entry(name, url, guid, link, _str(item.get("title")), html, published, tags, author)
+        image = image_url(_str(item.get("image")) or _str(item.get("banner_image")), base_url)
+        entry = _make_entry(name, url, guid, link, _str(item.get("title")), html, published, tags, author,
+                            (image, ""))
         if entry:
             entries.append(entry)
     return tuple(entries)
@@ -216,7 +187,8 @@ def _str(value) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _make_entry(name, url, guid, link, title, html, published, categories, author) -> FeedEntry | None:
+def _make_entry(name, url, guid, link, title, html, published, categories, author,
+                image=("", "")) -> FeedEntry | None:
     text = html_to_text(html)
     title = html_to_text(title).replace("\n", " ").strip()
     if not title and not text:
@@ -228,8 +200,11 @@ def _make_entry(name, url, guid, link, title, html, published, categories, autho
         uid = f"link:{link}"
     else:
         uid = "hash:" + hashlib.sha256(f"{url}\n{title}\n{text}".encode()).hexdigest()
-    return FeedEntry(uid=uid, link=link, title=title or _first_words(text), text=text, source_name=name,
-                     source_url=url, published=published, categories=categories, author=author)
+    title = title or _first_words(text)
+    alt = html_to_text(image[1]).replace("\n", " ").strip() if image[0] else ""
+    return FeedEntry(uid=uid, link=link, title=title, text=text, source_name=name, source_url=url,
+                     published=published, categories=categories, author=author, image_url=image[0],
+                     image_alt=alt or (title if image[0] else ""))
 
 
 def html_to_text(html: str) -> str:
@@ -292,3 +267,50 @@ def _escape(text: str) -> str:
 def _first_words(text: str, count: int = 10) -> str:
     words = text.split()
     return " ".join(words[:count]) + ("…" if len(words) > count else "")
+
+
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/json")
+
+
+@dataclass(frozen=True)
+class Page:
+    """What an HTML page tells the gatherer besides its main text (which is extract_text's job)."""
+
+    title: str = ""
+    image_url: str = ""
+    image_alt: str = ""
+    published: datetime | None = None
+    feeds: tuple[str, ...] = ()  # <link rel="alternate"> feeds, for autodiscovery
+    links: tuple[str, ...] = ()  # every http(s) <a href>, absolute and canonical, in page order
+
+
+def read_page(data: bytes | str, url: str) -> Page:
+    """Title, lead image, date, advertised feeds and links of a page; an empty Page if it is not HTML."""
+    try:
+        root = lxml.html.document_fromstring(data)
+    except (lxml.etree.ParserError, ValueError):
+        return Page()
+    base = url if url.startswith(("http://", "https://")) else ""
+    base = urljoin(base, root.xpath("string(//base/@href)").strip()) if base else base
+
+    def meta(*names: str) -> str:
+        for name in names:
+            for value in root.xpath(f"//meta[@property='{name}' or @name='{name}']/@content"):
+                if value.strip():
+                    return value.strip()
+        return ""
+
+    title = html_to_text(meta("og:title", "twitter:title") or root.findtext(".//title") or "")
+    image = image_url(meta("og:image:secure_url", "og:image", "twitter:image"), base,
+                      meta("og:image:width") or None, meta("og:image:height") or None)
+    alt = html_to_text(meta("og:image:alt", "twitter:image:alt")) if image else ""
+    date = _parse_iso(meta("article:published_time", "og:published_time", "date", "dc.date")
+                      or root.xpath("string((//time[@datetime])[1]/@datetime)"))
+    feeds = tuple(dict.fromkeys(
+        feed for link in root.xpath("//link[@href and @type]")
+        if "alternate" in (link.get("rel") or "").lower().split() and link.get("type").lower().strip() in FEED_TYPES
+        and (feed := urljoin(base, link.get("href").strip())).startswith(("http://", "https://"))))
+    links = tuple(dict.fromkeys(
+        canonical_url(href) for a in root.iter("a") if a.get("href")
+        and (href := urljoin(base, a.get("href").strip())).startswith(("http://", "https://"))))
+    return Page(title.replace("\n", " "), image, alt.replace("\n", " "), date, feeds, links)

@@ -24,6 +24,9 @@ class SourceState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
+    # Where the source is fetched from now (after a permanent redirect or feed autodiscovery); articles
+    # stay keyed by `url`, the configured one, so newsletters keep finding them.
+    fetch_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     etag: Mapped[str | None] = mapped_column(Text, nullable=True)
     modified: Mapped[str | None] = mapped_column(Text, nullable=True)
     first_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -48,6 +51,9 @@ class Article(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Stored on a source's first run but never mailed: the backlog a new feed brings.
     backlog: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Lead image (a sanitized http(s) URL) and its alt text; "" when none.
+    image_url: Mapped[str] = mapped_column(Text, default="", server_default="")
+    image_alt: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class IssueStatus(enum.Enum):

@@ -16,12 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import httpx
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest import compose, gather, metrics, render, store, summaries
-from digest.config import NewsletterSettings, Settings
+from digest import compose, fetch, gather, metrics, render, sources, store, summaries
+from digest.config import NewsletterSettings, Settings, SourceSettings
 from digest.content import UNSUBSCRIBE_URL_MARK, FetchResult, IssueDraft, RenderedIssue
 from digest.db import create_schema, make_engine, make_sessionmaker
 from digest.deliver import DeliveryReport, SendPolicy, deliver_issue
@@ -64,36 +63,58 @@ class SendOutcome:
 
 
 def gather_all(rt: Runtime, newsletters: tuple[NewsletterSettings, ...] | None = None) -> list[FetchResult]:
-    """Fetch every source once (sources shared by newsletters are fetched once) and store new articles."""
-    sources = {}
+    """Fetch every due source at once (a source shared by newsletters once) and store new articles.
+
+    A source fetched less than its min_interval_minutes ago is not asked
+    again; it reports "not modified". Results come back in config order;
+    each is stored as soon as its source finishes, in this thread only.
+    """
+    configured: dict[str, SourceSettings] = {}
     for newsletter in newsletters or rt.settings.newsletters:
         for source in newsletter.sources:
-            sources.setdefault(source.url, source)
-    g = rt.settings.gather
-    results = []
-    with httpx.Client(timeout=httpx.Timeout(g.timeout), headers={"User-Agent": g.user_agent}) as client:
-        for url, source in sources.items():
-            with rt.sessions() as session:
-                state = store.source_state(session, url)
-                etag, modified = (state.etag, state.modified) if state else (None, None)
-                first_run = state is None or state.first_fetched_at is None
-            result = gather.fetch_source(client, source.name, url, etag=etag, modified=modified,
-                                         max_bytes=g.max_bytes, category=source.category)
-            now = rt.now()
-            mailable = None
-            if first_run and not result.error:
-                mailable = gather.select_first_run(result.entries, now, max_items=g.first_run_max_items,
-                                                   max_age_days=g.first_run_max_age_days)
-            with rt.sessions() as session, session.begin():
-                new = store.save_fetch(session, result, mailable, now)
-            if result.error:
-                metrics.SOURCE_ERRORS.labels(source.name).inc()
-                log.error("source %s skipped: %s", source.name, result.error)
-            else:
-                metrics.ARTICLES_GATHERED.labels(source.name).inc(new)
-                log.info("source %s: %d entries, %d new", source.name, len(result.entries), new)
-            results.append(result)
-    return results
+            configured.setdefault(source.url, source)
+    g, now = rt.settings.gather, rt.now()
+    jobs, results = [], {}
+    with rt.sessions() as session:
+        for url, source in configured.items():
+            state = store.source_state(session, url)
+            if state and state.last_fetched_at and source.min_interval_minutes and (
+                    now - state.last_fetched_at < timedelta(minutes=source.min_interval_minutes)):
+                log.info("source %s: fetched %s ago, less than its min_interval_minutes (%g); not fetched",
+                         source.name, str(now - state.last_fetched_at).split(".")[0], source.min_interval_minutes)
+                results[url] = FetchResult(source.name, url, not_modified=True)
+                continue
+            jobs.append(sources.Job(source, fetch_url=(state.fetch_url or "") if state else "",
+                                    etag=state.etag if state else None, modified=state.modified if state else None,
+                                    first_run=state is None or state.first_fetched_at is None))
+
+    def known(uids):
+        with rt.sessions() as session:
+            return store.known_uids(session, list(uids))
+
+    with fetch.Fetcher(user_agent=g.user_agent, timeout=g.timeout, max_bytes=g.max_bytes,
+                       per_host=g.per_host_concurrency) as fetcher:
+        for job, result in sources.gather_concurrently(fetcher, jobs, g, known, now):
+            results[job.source.url] = result
+            _store_fetch(rt, job, result)
+    return [results[url] for url in configured]
+
+
+def _store_fetch(rt: Runtime, job: sources.Job, result: FetchResult) -> None:
+    now = rt.now()
+    mailable = None
+    if job.first_run and not result.error:
+        mailable = gather.select_first_run(result.entries, now, max_items=rt.settings.gather.first_run_max_items,
+                                           max_age_days=rt.settings.gather.first_run_max_age_days)
+    with rt.sessions() as session, session.begin():
+        new = store.save_fetch(session, result, mailable, now)
+    name = job.source.name
+    if result.error:
+        metrics.SOURCE_ERRORS.labels(name).inc()
+        log.error("source %s skipped: %s", name, result.error)
+    else:
+        metrics.ARTICLES_GATHERED.labels(name).inc(new)
+        log.info("source %s: %d entries, %d new", name, len(result.entries), new)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,14 @@ def source_state(session: Session, url: str) -> SourceState | None:
     return session.scalar(select(SourceState).where(SourceState.url == url))
 
 
+def known_uids(session: Session, uids: Sequence[str]) -> set[str]:
+    """Which of these entry uids are stored already (so their pages need not be fetched again)."""
+    known: set[str] = set()
+    for start in range(0, len(uids), 500):
+        known |= set(session.scalars(select(Article.uid).where(Article.uid.in_(list(uids[start:start + 500])))))
+    return known
+
+
 def save_fetch(session: Session, result: FetchResult, mailable: set[str] | None, now: datetime) -> int:
     """Record one fetch and store its new entries; returns how many articles were new.
 
@@ -32,6 +40,8 @@ def save_fetch(session: Session, result: FetchResult, mailable: set[str] | None,
     state = source_state(session, result.source_url) or SourceState(url=result.source_url, failures=0)
     session.add(state)
     state.last_fetched_at = now
+    if result.fetch_url is not None:
+        state.fetch_url = result.fetch_url or None
     if result.error:
         state.last_error = result.error
         state.failures = (state.failures or 0) + 1
@@ -53,6 +63,7 @@ def save_fetch(session: Session, result: FetchResult, mailable: set[str] | None,
             title=entry.title, text=entry.text, author=entry.author, categories="\n".join(entry.categories),
             published_at=min(entry.published or now, now), fetched_at=now,
             backlog=mailable is not None and entry.uid not in mailable,
+            image_url=entry.image_url, image_alt=entry.image_alt,
         ))
         new += 1
     session.flush()
@@ -72,7 +83,8 @@ def to_item(article: Article, summary: Sequence[str] = ()) -> ArticleItem:
     return ArticleItem(
         id=article.id, title=article.title, link=article.link, source_name=article.source_name,
         published=article.published_at, categories=tuple(c for c in article.categories.split("\n") if c),
-        text=article.text, summary=tuple(summary),
+        text=article.text, summary=tuple(summary), image_url=article.image_url or "",
+        image_alt=article.image_alt or "",
     )
 
 

@@ -146,7 +146,12 @@ def feed_server():
 
 def write_config(folder: Path, *, sources: str, smtp_port: int = 25, transport: str = "smtp",
                  extra_newsletter: str = "", gather: str = "", delivery: str = "") -> Path:
-    """A config.toml for tests; `sources` is TOML for the [[newsletters.sources]] tables."""
+    """A config.toml for tests; `sources` is TOML for the [[newsletters.sources]] tables.
+
+    Article pages are not fetched unless a test asks (`max_pages_per_source`):
+    feed links point at example.org, and tests talk only to 127.0.0.1.
+    """
+    pages = "" if "max_pages_per_source" in gather else "max_pages_per_source = 0"
     text = textwrap.dedent(f"""\
         [site]
         name = "Test Gazette"
@@ -172,6 +177,7 @@ def write_config(folder: Path, *, sources: str, smtp_port: int = 25, transport: 
         timeout = 2.0
         first_run_max_items = 50
         first_run_max_age_days = 0
+        {pages}
         {gather}
 
         [[newsletters]]

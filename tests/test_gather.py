@@ -6,17 +6,31 @@ import gzip
 import json
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import pytest
 
 from conftest import DATA
+from digest.config import GatherSettings, SourceSettings
 from digest.content import FeedEntry
 from digest.errors import FeedError
-from digest.gather import canonical_url, fetch_source, html_to_text, parse_feed, select_first_run
+from digest.fetch import Fetcher
+from digest.gather import canonical_url, html_to_text, parse_feed, select_first_run
+from digest.sources import Job, gather_source
+
+NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
+
+
+def fetcher(timeout: float = 1.0, max_bytes: int = 10_000_000, user_agent: str = "digest-test") -> Fetcher:
+    return Fetcher(user_agent=user_agent, timeout=timeout, max_bytes=max_bytes)
+
+
+def fetch_source(client: Fetcher, name: str, url: str, *, etag=None, modified=None, category="", fetch_url=""):
+    """One source through the gatherer as the pipeline runs it (no stored entries, no page fetches)."""
+    job = Job(SourceSettings(name, url, category=category), fetch_url=fetch_url, etag=etag, modified=modified)
+    return gather_source(client, job, GatherSettings(), lambda uids: set(uids), NOW)
 
 
 def fetch_file(name: str, **kwargs):
-    with httpx.Client() as client:
+    with fetcher() as client:
         return fetch_source(client, name, (DATA / name).as_uri(), **kwargs)
 
 
@@ -72,7 +86,7 @@ def test_http_conditional_get_redirect_timeout_and_size(feed_server):
     body = (DATA / "wire.xml").read_bytes()
     feed_server.routes["/feed"] = (200, {"ETag": '"abc"', "Last-Modified": "Tue, 24 Nov 2026 08:00:00 GMT"}, body)
     feed_server.routes["/moved"] = (301, {"Location": "/feed"}, b"")
-    with httpx.Client(timeout=1.0, headers={"User-Agent": "digest-test"}) as client:
+    with fetcher() as client:
         first = fetch_source(client, "wire", feed_server.url("/feed"))
         assert len(first.entries) == 3 and first.etag == '"abc"'
         again = fetch_source(client, "wire", feed_server.url("/feed"), etag=first.etag, modified=first.modified)
@@ -84,9 +98,12 @@ def test_http_conditional_get_redirect_timeout_and_size(feed_server):
         moved = fetch_source(client, "wire", feed_server.url("/moved"))
         assert len(moved.entries) == 3 and moved.final_url == feed_server.url("/feed")
         assert moved.entries[0].source_url == feed_server.url("/moved")  # identity stays the configured URL
+        assert moved.fetch_url == feed_server.url("/feed")  # a 301 is remembered for the next fetch
 
-        too_big = fetch_source(client, "wire", feed_server.url("/feed"), max_bytes=100)
+    with fetcher(max_bytes=100) as client:
+        too_big = fetch_source(client, "wire", feed_server.url("/feed"))
         assert "larger than 100 bytes" in too_big.error
+    with fetcher() as client:
 
         feed_server.delay = 1.5
         slow = fetch_source(client, "wire", feed_server.url("/feed"))
@@ -94,7 +111,7 @@ def test_http_conditional_get_redirect_timeout_and_size(feed_server):
 
 
 def test_connection_refused_is_an_error():
-    with httpx.Client(timeout=1.0) as client:
+    with fetcher() as client:
         result = fetch_source(client, "dead", "http://127.0.0.1:9/feed.xml")
     assert result.error and "ConnectError" in result.error
 
