@@ -86,8 +86,9 @@ def build_template(
         message["Feedback-ID"] = f"{campaign_id or '0'}:{list_id}:digest:{feedback_id}"
     message.set_content(_TEXT_SLOT.decode(), subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(_HTML_SLOT.decode(), subtype="html", charset="utf-8", cte="quoted-printable")
-    raw = subject_line(rendered.subject) + message.as_bytes()
-    before_text, rest = raw.split(_TEXT_SLOT, 1)
+    # Split before the subject goes in: a feed title could contain the slot markers.
+    before_text, rest = message.as_bytes().split(_TEXT_SLOT, 1)
+    before_text = subject_line(rendered.subject) + before_text
     between, after_html = rest.split(_HTML_SLOT, 1)
     # add_alternative repeats MIME-Version inside the part; it belongs only at the top.
     between = between.replace(b"MIME-Version: 1.0\r\n", b"")
@@ -155,6 +156,9 @@ def _with_url(pieces: tuple[bytes, ...], encoded_url: bytes) -> bytes:
 
 def _qp(body: str) -> bytes:
     encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True)
+    # b2a_qp ends lines the way the input's first line ends, or with a bare LF
+    # when the input has none (a long URL): SMTP allows CRLF only.
+    encoded = encoded.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     return encoded[:-2] if encoded.endswith(b"\r\n") else encoded  # the skeleton brings the line end
 
 

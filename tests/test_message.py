@@ -100,3 +100,24 @@ def test_bulk_sender_headers_reply_to_feedback_id_and_line_limits():
         build_template(rendered_issue(items()), from_address=NEWSLETTER.from_address, list_id="daily",
                        list_name=NEWSLETTER.title, base_url=SITE.base_url, unsubscribe_mailbox=SITE.unsubscribe_mailbox,
                        message_id_prefix="p", date=NOW), to="b@example.com", token="t", personal_id="2"))
+
+
+def test_real_tokens_and_hostile_titles_keep_the_message_intact():
+    from digest.content import RenderedIssue
+    from subscribers import make_unsubscribe_token
+
+    rendered = RenderedIssue("Title with @@TEXT_BODY@@ and @@HTML_BODY@@ in it", "<p>html " + "x" * 300 + "</p>",
+                             "text line\n" + UNSUBSCRIBE_URL_MARK + "\nend")
+    rendered = RenderedIssue(rendered.subject, rendered.html + UNSUBSCRIBE_URL_MARK, rendered.text)
+    template = build_template(rendered, from_address="G <g@gazette.example.org>", list_id="daily", list_name="G",
+                              base_url="https://gazette.example.org/some/longer/path/prefix",
+                              unsubscribe_mailbox="u@gazette.example.org", message_id_prefix="d.1", date=NOW)
+    token = make_unsubscribe_token("a-real-secret-key", 123456, "daily")
+    raw = personalize(template, to="a@example.com", token=token, personal_id="1")
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # no bare LF anywhere (RFC 5321)
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n")[raw.split(b"\r\n").index(b""):])
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["Subject"] == "Title with @@TEXT_BODY@@ and @@HTML_BODY@@ in it"
+    plain, html = [part.get_content() for part in message.iter_parts()]
+    url = f"https://gazette.example.org/some/longer/path/prefix/unsubscribe?token={token}"
+    assert url in plain and url in html
