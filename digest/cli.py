@@ -131,7 +131,7 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
 
     with stop_on_signals() as stop, Progress() as progress:
         outcome = pipeline.send_newsletter(rt, newsletter, force=force, fetch=not no_fetch, stop=stop,
-                                           progress=progress.update, deliver=not enqueue)
+                                           progress=progress.update, deliver=not enqueue, resume_paused=True)
     if enqueue and outcome.new_issue_id:
         click.echo(f"issue {outcome.new_issue_id} queued for `digest worker`")
     for result in outcome.fetches:

@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from digest import outbox, pipeline, store
 from digest.cli import Context, cli, pass_context
-from digest.models import Issue
+from digest.errors import DeliveryError
+from digest.models import Issue, IssueStatus
 
 log = logging.getLogger("digest.send")
 
@@ -105,20 +106,32 @@ def status(ctx: Context, newsletter: str | None, limit: int) -> None:
 @click.option("--poll", default=5.0, show_default=True, help="Seconds between looks for work.")
 @pass_context
 def worker(ctx: Context, once: bool, poll: float) -> None:
-    """Send queued deliveries of every issue, sharing the work with other workers (PostgreSQL: any machine)."""
+    """Send queued deliveries of every issue, sharing the work with other workers (PostgreSQL: any machine).
+
+    Paused issues are left alone until someone runs `digest send` for that newsletter."""
     rt = ctx.runtime()
     secret = pipeline.secret_key(rt)
     with stop_on_signals() as stop:
         while not stop.is_set():
             with rt.sessions() as session:
-                issues = [issue for issue in store.unfinished_issues(session) if outbox.queued_left(session, issue.id)]
+                issues = [issue for issue in store.unfinished_issues(session)
+                          if issue.status is IssueStatus.sending and outbox.queued_left(session, issue.id)]
             for issue in issues:
                 if stop.is_set():
                     break
-                newsletter = rt.settings.newsletter(issue.newsletter)
-                report = pipeline.send_existing_issue(rt, newsletter, issue, secret, stop=stop)
+                if issue.newsletter not in {n.slug for n in rt.settings.newsletters}:
+                    log.error("issue %d belongs to %r, which config.toml no longer has: skipped", issue.id,
+                              issue.newsletter)
+                    continue
+                try:
+                    report = pipeline.send_existing_issue(rt, rt.settings.newsletter(issue.newsletter), issue, secret,
+                                                          stop=stop)
+                except DeliveryError as exc:  # the mail server is down: wait and try again, do not die
+                    log.error("issue %d: %s; retrying in %.0f s", issue.id, exc, poll)
+                    continue
                 click.echo(f"issue {report.issue_id}: {report.sent} sent, {report.failed} failed, "
-                           f"{report.skipped} skipped")
+                           f"{report.skipped} skipped" + (f"; PAUSED: {report.paused_reason}"
+                                                          if report.paused_reason else ""))
             if once:
                 break
             stop.wait(poll)

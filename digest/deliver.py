@@ -65,18 +65,25 @@ def deliver_issue(
     sessions: sessionmaker[Session], issue_id: int, newsletter: str, envelope_from: str,
     build_message: Callable[[int, str], bytes], transport_factory: Callable[[], Transport], policy: SendPolicy,
     *, now: Callable[[], datetime], stop: threading.Event | None = None,
-    progress: Callable[[DeliveryReport], None] | None = None,
+    progress: Callable[[DeliveryReport], None] | None = None, resume: bool = True,
 ) -> DeliveryReport:
-    """Send every queued delivery of one issue. TransportUnavailable propagates after a clean wind-down."""
-    run = _Run(sessions, issue_id, newsletter, policy, now, stop or threading.Event(), progress)
+    """Send every queued delivery of one issue. TransportUnavailable propagates after a clean wind-down.
+
+    `stop` is the caller's (SIGTERM); a failure here never sets it, so a daemon
+    survives an unreachable mail server. A paused issue is resumed only when
+    `resume` is true (`digest send`); workers and the scheduler leave it paused.
+    """
+    run = _Run(sessions, issue_id, newsletter, policy, now, stop or threading.Event(), progress, resume)
+    if run.report.paused_reason:
+        return run.report
     work: queue.Queue[Claimed | None] = queue.Queue()
     threads = [threading.Thread(target=_sender, args=(transport_factory, envelope_from, build_message, work,
-                                                      run.results, run.stop, run.pacer, now), daemon=True)
+                                                      run.results, run.halt, run.pacer, now), daemon=True)
                for _ in range(policy.connections)]
     for thread in threads:
         thread.start()
     try:
-        run.coordinate(work)
+        run.coordinate(work, alive=lambda: any(thread.is_alive() for thread in threads))
     finally:
         run.release([item for item in _drain(work) if item is not None])
         for _ in threads:
@@ -115,18 +122,22 @@ class Pacer:
             stop.wait(slot - now)
 
 
-def _sender(transport_factory, envelope_from, build_message, work, results, stop, pacer, clock) -> None:
-    """One connection's loop: send what the coordinator hands over, report each outcome with its time."""
+def _sender(transport_factory, envelope_from, build_message, work, results, halt, pacer, clock) -> None:
+    """One connection's loop: send what the coordinator hands over, report each outcome with its time.
+
+    Anything unexpected (a bug in a template, a transport's odd exception)
+    counts as a temporary failure of that message: the thread lives on.
+    """
     transport = transport_factory()
     try:
         transport.open()
     except TransportUnavailable as exc:
         results.put((None, "unavailable", exc, clock()))
-        stop.set()
+        halt.set()
         return
     try:
         while (item := work.get()) is not None:
-            pacer.wait(stop)
+            pacer.wait(halt)
             try:
                 transport.send(envelope_from, item.email, build_message(item.subscriber_id, item.email))
             except PermanentDeliveryError as exc:
@@ -135,10 +146,13 @@ def _sender(transport_factory, envelope_from, build_message, work, results, stop
                 results.put((item, None, str(exc), clock()))
             except TransportUnavailable as exc:
                 results.put((item, "unavailable", exc, clock()))
-                stop.set()
+                halt.set()
             except UnicodeEncodeError:
                 results.put((item, DeliveryStatus.failed, f"{item.email}: non-ASCII addresses need SMTPUTF8",
                              clock()))
+            except Exception as exc:  # noqa: BLE001  (see the docstring)
+                log.exception("unexpected error sending to %s", item.email)
+                results.put((item, None, f"{item.email}: unexpected {exc.__class__.__name__}: {exc}", clock()))
             else:
                 results.put((item, DeliveryStatus.sent, None, clock()))
     finally:
@@ -157,9 +171,11 @@ def _drain(work: queue.Queue) -> list:
 class _Run:
     """The coordinator's state for one issue: pending claims, the outcome buffer, the counters."""
 
-    def __init__(self, sessions, issue_id, newsletter, policy, now, stop, progress) -> None:
+    def __init__(self, sessions, issue_id, newsletter, policy, now, stop, progress, resume) -> None:
         self.sessions, self.issue_id, self.newsletter = sessions, issue_id, newsletter
         self.policy, self.now, self.stop, self.progress = policy, now, stop, progress
+        self.halt = threading.Event()  # our own reasons to stop: the caller's `stop` is never set here
+        self.renewed_at = time.monotonic()
         self.owner = outbox.make_owner()
         self.results: queue.Queue = queue.Queue()
         self.pending: dict[int, Claimed] = {}
@@ -171,12 +187,19 @@ class _Run:
         self.report = DeliveryReport(issue_id)
         with sessions() as session, session.begin():
             outbox.release_dead_leases(session)
-            outbox.resume(session, issue_id)
+            if resume:
+                outbox.resume(session, issue_id)
+            elif outbox.paused_reason(session, issue_id):
+                self.report.paused_reason = outbox.paused_reason(session, issue_id)
 
-    def coordinate(self, work: queue.Queue) -> None:
-        while not self.stop.is_set():
+    def coordinate(self, work: queue.Queue, alive: Callable[[], bool]) -> None:
+        while not (self.stop.is_set() or self.halt.is_set()):
             self.collect(block=False)
             self.flush()
+            self.renew_leases()
+            if not alive():
+                self.fatal = self.fatal or TransportUnavailable("every sending connection has stopped")
+                return
             if self.consecutive_failures >= self.policy.max_consecutive_failures:
                 self.report.paused_reason = (f"{self.consecutive_failures} failures in a row; last: "
                                              f"{self.report.errors[-1] if self.report.errors else '?'}")
@@ -195,17 +218,25 @@ class _Run:
 
     def claim(self) -> list[Claimed]:
         size = self.policy.batch_size
+        if self.policy.max_per_second:  # what the senders can send in half a lease, so leases never run out queued
+            size = max(1, min(size, int(self.pacer.rate * self.policy.lease.total_seconds() / 2)))
         if self.policy.max_per_hour:
             self.flush(force=True)
         with self.sessions() as session, session.begin():
             now = self.now()
+            reason = outbox.paused_reason(session, self.issue_id)
+            if reason:  # another process paused it: stop here too
+                self.report.paused_reason = reason
+                self.halt.set()
+                return []
             if self.policy.max_per_hour:  # outcomes are flushed first, so every sent message is counted
                 size = min(size, self.policy.max_per_hour - len(self.pending)
                            - outbox.sent_since(session, now - timedelta(hours=1)))
                 if size <= 0:
                     return []
             if self.policy.max_per_second:  # this process's share of the limit
-                self.pacer.rate = self.policy.max_per_second / max(1, outbox.active_senders(session, now) + 1)
+                others = outbox.active_senders(session, now, exclude=self.owner)
+                self.pacer.rate = self.policy.max_per_second / (others + 1)
             batch = outbox.claim(session, self.issue_id, self.owner, now, self.policy.lease, size)
             allowed = outbox.still_confirmed(session, self.newsletter, (c.subscriber_id for c in batch))
         keep = []
@@ -217,6 +248,14 @@ class _Run:
                 self.add(Outcome(item.delivery_id, DeliveryStatus.skipped, "unsubscribed before delivery"))
                 self.report.skipped += 1
         return keep
+
+    def renew_leases(self) -> None:
+        """Claimed rows waiting in our queue keep their lease while this process lives."""
+        if not self.pending or time.monotonic() - self.renewed_at < self.policy.lease.total_seconds() / 3:
+            return
+        self.renewed_at = time.monotonic()
+        with self.sessions() as session, session.begin():
+            outbox.renew(session, self.owner, list(self.pending), self.now() + self.policy.lease)
 
     def wait_for_more(self) -> bool:
         """Nothing claimable now: done, or wait for retries, leases of others, or the hourly window."""
@@ -278,7 +317,7 @@ class _Run:
             return
         if force or len(self.buffer) >= COMMIT_EVERY or time.monotonic() - self.buffered_since >= COMMIT_SECONDS:
             with self.sessions() as session, session.begin():
-                outbox.record(session, self.buffer, self.now())
+                outbox.record(session, self.buffer, self.now(), self.owner)
             self.buffer = []
 
     def release(self, items) -> None:
@@ -287,7 +326,7 @@ class _Run:
             self.pending.pop(delivery_id, None)
         if ids:
             with self.sessions() as session, session.begin():
-                outbox.release(session, ids)
+                outbox.release(session, ids, self.owner)
 
     def wind_down(self) -> None:
         with self.sessions() as session, session.begin():
@@ -296,4 +335,4 @@ class _Run:
                 log.error("issue %d paused: %s", self.issue_id, self.report.paused_reason)
             else:
                 self.report.finished = outbox.finish_if_done(session, self.issue_id, self.now())
-        self.report.stopped = self.stop.is_set() and not self.report.finished and not self.fatal
+        self.report.stopped = self.stop.is_set() and not self.report.finished

@@ -52,6 +52,7 @@ def claim(session: Session, issue_id: int, owner: str, now: datetime, lease: tim
         select(Delivery.id)
         .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.queued,
                or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+               or_(Delivery.lease_owner.is_(None), Delivery.lease_owner != owner),
                or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
         .order_by(Delivery.id)
         .limit(size)
@@ -78,8 +79,12 @@ def still_confirmed(session: Session, newsletter: str, subscriber_ids: Iterable[
         Subscription.status == SubscriptionStatus.confirmed)))
 
 
-def record(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None:
-    """Write a batch of outcomes and free their leases, in the caller's transaction."""
+def record(session: Session, outcomes: Sequence[Outcome], now: datetime, owner: str) -> None:
+    """Write a batch of outcomes and free their leases, in the caller's transaction.
+
+    Only rows this owner still holds are written: a row whose lease ran out and
+    went to another sender is that sender's to record.
+    """
     for outcome in outcomes:
         values = {"status": outcome.status, "last_error": outcome.error, "lease_owner": None,
                   "lease_until": None, "next_attempt_at": outcome.retry_at}
@@ -87,16 +92,28 @@ def record(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None
             values["sent_at"] = outcome.at or now
         if outcome.status is not DeliveryStatus.skipped:
             values["attempts"] = Delivery.attempts + 1
-        session.execute(update(Delivery).where(Delivery.id == outcome.delivery_id).values(**values)
-                        .execution_options(synchronize_session=False))
+        session.execute(update(Delivery).where(Delivery.id == outcome.delivery_id, Delivery.lease_owner == owner)
+                        .values(**values).execution_options(synchronize_session=False))
 
 
-def release(session: Session, delivery_ids: Iterable[int]) -> None:
+def release(session: Session, delivery_ids: Iterable[int], owner: str) -> None:
     """Give back claimed rows that were never tried (a stop or a pause)."""
     ids = list(delivery_ids)
     if ids:
-        session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.queued)
+        session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.queued,
+                                               Delivery.lease_owner == owner)
                         .values(lease_owner=None, lease_until=None).execution_options(synchronize_session=False))
+
+
+def renew(session: Session, owner: str, delivery_ids: Sequence[int], until: datetime) -> None:
+    if delivery_ids:
+        session.execute(update(Delivery).where(Delivery.id.in_(list(delivery_ids)), Delivery.lease_owner == owner)
+                        .values(lease_until=until).execution_options(synchronize_session=False))
+
+
+def paused_reason(session: Session, issue_id: int) -> str | None:
+    row = session.execute(select(Issue.status, Issue.paused_reason).where(Issue.id == issue_id)).one()
+    return (row.paused_reason or "paused") if row.status is IssueStatus.paused else None
 
 
 def release_dead_leases(session: Session, alive=None) -> int:
@@ -157,9 +174,13 @@ def sent_since(session: Session, since: datetime) -> int:
     return session.scalar(select(func.count()).select_from(Delivery).where(Delivery.sent_at > since)) or 0
 
 
-def active_senders(session: Session, now: datetime) -> int:
-    return session.scalar(select(func.count(Delivery.lease_owner.distinct())).where(
-        Delivery.lease_until > now, Delivery.status == DeliveryStatus.queued)) or 0
+def active_senders(session: Session, now: datetime, exclude: str | None = None) -> int:
+    """Other processes holding live leases: they share the per-second limit with us."""
+    query = select(func.count(Delivery.lease_owner.distinct())).where(
+        Delivery.lease_until > now, Delivery.status == DeliveryStatus.queued)
+    if exclude:
+        query = query.where(Delivery.lease_owner != exclude)
+    return session.scalar(query) or 0
 
 
 def counts(session: Session, issue_ids: Sequence[int]) -> dict[int, dict[str, int]]:

@@ -143,9 +143,10 @@ def draft_issue(rt: Runtime, newsletter: NewsletterSettings) -> Draft:
 def send_newsletter(
     rt: Runtime, slug: str, *, slot: str | None = None, force: bool = False, fetch: bool = True,
     progress: Callable[[DeliveryReport], None] | None = None, stop: threading.Event | None = None,
-    deliver: bool = True,
+    deliver: bool = True, resume_paused: bool = False,
 ) -> SendOutcome:
-    """Finish any interrupted or paused issue, gather, then make and send a new issue if there is news.
+    """Finish any interrupted issue (and a paused one if resume_paused: `digest send` says so, the
+    scheduler does not), gather, then make and send a new issue if there is news.
 
     With deliver=False the new issue and its outbox are only written, for
     `digest worker` processes (on this or other machines) to send.
@@ -153,7 +154,8 @@ def send_newsletter(
     newsletter = rt.settings.newsletter(slug)
     secret = secret_key(rt)
     unfinished = _unfinished(rt, slug) if deliver else []
-    reports = [send_existing_issue(rt, newsletter, issue, secret, progress, stop) for issue in unfinished]
+    reports = [send_existing_issue(rt, newsletter, issue, secret, progress, stop, resume=resume_paused)
+               for issue in unfinished]
     if stop is not None and stop.is_set():
         return SendOutcome(tuple(reports), (), None, nothing_new=False)
     fetches = tuple(gather_all(rt, (newsletter,))) if fetch else ()
@@ -182,7 +184,8 @@ def _unfinished(rt: Runtime, slug: str) -> list[Issue]:
 
 
 def send_existing_issue(rt: Runtime, newsletter: NewsletterSettings, issue: Issue, secret: str,
-                        progress=None, stop: threading.Event | None = None) -> DeliveryReport:
+                        progress=None, stop: threading.Event | None = None, resume: bool = False,
+                        ) -> DeliveryReport:
     """Deliver what is queued for one issue (`digest worker` calls this for issues made elsewhere)."""
     template = _template(rt, newsletter, RenderedIssue(issue.subject, issue.html, issue.text),
                          f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}", campaign_id=str(issue.id))
@@ -193,7 +196,8 @@ def send_existing_issue(rt: Runtime, newsletter: NewsletterSettings, issue: Issu
 
     started = time.monotonic()
     report = deliver_issue(rt.sessions, issue.id, newsletter.slug, template.envelope_from, build_message,
-                           rt.transport_factory, send_policy(rt.settings), now=rt.now, stop=stop, progress=progress)
+                           rt.transport_factory, send_policy(rt.settings), now=rt.now, stop=stop, progress=progress,
+                           resume=resume)
     metrics.SEND_DURATION.labels(newsletter.slug).observe(time.monotonic() - started)
     metrics.MESSAGES_SENT.labels(newsletter.slug).inc(report.sent)
     metrics.MESSAGES_FAILED.labels(newsletter.slug).inc(report.failed)

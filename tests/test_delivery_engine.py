@@ -1,0 +1,93 @@
+"""Delivery engine edge cases found in review: leases that outlive a slow queue, a crashing transport,
+a paused issue and workers, and a daemon that must survive its mail server going away."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from conftest import SECRET, free_port
+from digest import outbox, pipeline
+from digest.config import load_settings
+from digest.models import Issue, IssueStatus
+from test_daemon import Daemon, daemon_config, wait_until
+from test_rate_limits import newsletter_with_readers
+
+
+def runtime(config, **transport):
+    rt = pipeline.Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
+    return replace(rt, **transport) if transport else rt
+
+
+def test_slow_queues_keep_their_leases_and_nobody_gets_two(tmp_path, smtp_server):
+    config = newsletter_with_readers(tmp_path, smtp_server, 40, "max_per_second = 10.0\nlease_seconds = 2\n"
+                                     "batch_size = 50\nconnections = 2")
+    outcome = pipeline.send_newsletter(runtime(config), "daily")
+    got = [m.rcpt_tos[0] for m in smtp_server.messages]
+    assert len(got) == len(set(got)) == 40 and outcome.reports[-1].sent == 40
+
+
+class Exploding:
+    """A transport with a bug: every send raises something no one planned for."""
+
+    def open(self):
+        pass
+
+    def send(self, sender, recipient, message):
+        raise RuntimeError("boom")
+
+    def close(self):
+        pass
+
+
+def test_an_unexpected_transport_error_is_a_failure_not_a_hang(tmp_path, smtp_server):
+    config = newsletter_with_readers(tmp_path, smtp_server, 3, "max_attempts = 2")
+    rt = runtime(config, transport_factory=Exploding)
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(outcome=pipeline.send_newsletter(rt, "daily")), daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the send hung"
+    report = result["outcome"].reports[-1]
+    assert report.failed == 3 and "unexpected RuntimeError: boom" in report.errors[-1]
+
+
+def test_a_paused_issue_waits_for_digest_send(tmp_path, smtp_server):
+    config = newsletter_with_readers(tmp_path, smtp_server, 4, "")
+    rt = runtime(config)
+    pipeline.send_newsletter(rt, "daily", deliver=False)
+    with rt.sessions() as session, session.begin():
+        issue = session.scalar(select(Issue))
+        outbox.pause(session, issue.id, "5 failures in a row; last: 550 blocked")
+    newsletter = rt.settings.newsletter("daily")
+    worker_like = pipeline.send_existing_issue(rt, newsletter, issue, SECRET)
+    assert worker_like.paused_reason and worker_like.sent == 0 and smtp_server.messages == []
+    scheduler_like = pipeline.send_newsletter(rt, "daily", fetch=False)
+    assert smtp_server.messages == [] and scheduler_like.nothing_new
+    operator = pipeline.send_newsletter(rt, "daily", fetch=False, resume_paused=True)
+    assert operator.reports[0].sent == 4 and len(smtp_server.messages) == 4
+    with rt.sessions() as session:
+        assert session.scalar(select(Issue.status)) is IssueStatus.sent
+
+
+def test_the_daemon_survives_its_mail_server_going_away(tmp_path, smtp_server):
+    from aiosmtpd.controller import Controller
+
+    from conftest import RecordingHandler
+
+    port = free_port()
+    config, _status_port = daemon_config(tmp_path, smtp_server, "*/2 * * * * *")
+    config.write_text(config.read_text().replace(f"port = {smtp_server.port}", f"port = {port}"))
+    daemon = Daemon(config)
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    try:
+        assert daemon.wait_for("cannot connect to SMTP server"), daemon.text()
+        assert daemon.process.poll() is None  # still running
+        controller.start()
+        assert wait_until(lambda: len(handler.messages) == 1, seconds=20), daemon.text()
+    finally:
+        assert daemon.stop() == 0
+        controller.stop()
