@@ -109,7 +109,8 @@ def subscribers_import(ctx: Context, csv_file: Path, newsletter: str, consent_ob
                             now=rt.now(), ttl=_hours(rt.settings.web.token_ttl_hours))
     for line, problem in report.errors:
         click.echo(f"{csv_file}:{line}: {problem}", err=True)
-    click.echo(f"{report.added} added, {report.unchanged} unchanged, {len(report.errors)} bad row(s)")
+    click.echo(f"{report.added} added, {report.unchanged} unchanged, {len(report.errors)} bad row(s)"
+               + (f", {report.unsubscribed} left alone (they unsubscribed earlier)" if report.unsubscribed else ""))
     _mail_confirmations(rt, newsletter, report.confirmations)
 
 

@@ -51,10 +51,11 @@ class LeaderLock:
             return False
 
     def _try_postgres(self) -> bool:
-        connection = self.engine.connect()
+        # Autocommit: a session-level lock needs no transaction, and an open one would sit
+        # "idle in transaction" (and be killed where idle_in_transaction_session_timeout is set).
+        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}).scalar()
-            connection.commit()
         except SQLAlchemyError:
             connection.close()
             raise

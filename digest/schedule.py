@@ -83,7 +83,9 @@ class Daemon:
         self.lock = LeaderLock(self.rt.sessions.kw["bind"])
         self.role = "starting"
         self.last_runs: dict[str, dict] = {}
-        self.scheduler = BackgroundScheduler(timezone=timezone.utc, executors={"default": ThreadPoolExecutor(2)},
+        # A thread per newsletter plus gathering: one long send must not make another slot miss its window.
+        threads = len(self.rt.settings.newsletters) + 2
+        self.scheduler = BackgroundScheduler(timezone=timezone.utc, executors={"default": ThreadPoolExecutor(threads)},
                                              job_defaults={"coalesce": True, "max_instances": 1})
 
     @property

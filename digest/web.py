@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from starlette.applications import Starlette
@@ -28,6 +29,7 @@ from digest.guards import BodyLimit, IpLimiter
 from digest.ops import ops_routes
 from digest.render import issue_path, make_environment, render_template
 from subscribers import (
+    SubscriptionStatus,
     InvalidAddress,
     Origin,
     RateLimited,
@@ -55,8 +57,13 @@ ISSUE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:
 
 
 def create_app(settings: Settings, sessions, transport_factory, *, now: Callable[[], datetime] = utcnow,
-               status: Callable[[], dict] | None = None, reader_pages: bool = True) -> Starlette:
-    """The reader-facing pages (unless reader_pages=False) plus /healthz, /status and /metrics."""
+               status: Callable[[], dict] | None = None, reader_pages: bool = True,
+               mailer: Callable[[Callable[[], None]], object] | None = None) -> Starlette:
+    """The reader-facing pages (unless reader_pages=False) plus /healthz, /status and /metrics.
+
+    `mailer` runs the confirmation emails (default: a small background pool).
+    """
+    mailer = mailer or ThreadPoolExecutor(max_workers=2, thread_name_prefix="confirmations").submit
     env = make_environment(settings.render.templates_dir or None)
     web = settings.web
     ttl = timedelta(hours=web.token_ttl_hours)
@@ -88,13 +95,17 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         except InvalidAddress:
             return 400, BAD_ADDRESS
         if result.token:
-            try:
-                notify.send_confirmation(transport_factory(), env, settings.site, newsletters[slug], result.email,
-                                         result.token, now=now(), ttl_hours=web.token_ttl_hours)
-            except DeliveryError as exc:
-                log.error("confirmation email to %s failed: %s", result.email, exc)
-                return 503, SEND_FAILED
+            # Mailed in the background: answering only after the SMTP round trip would tell, by its
+            # timing, a new address from a confirmed one (no enumeration).
+            mailer(lambda: send_confirmation(result))
         return 200, THANKS
+
+    def send_confirmation(result) -> None:
+        try:
+            notify.send_confirmation(transport_factory(), env, settings.site, newsletters[result.newsletter],
+                                     result.email, result.token, now=now(), ttl_hours=web.token_ttl_hours)
+        except DeliveryError as exc:
+            log.error("confirmation email to %s failed (they may sign up again): %s", result.email, exc)
 
     async def home(request: Request) -> Response:
         return page("signup.html")
@@ -132,7 +143,8 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         try:
             with sessions() as session:
                 subscription = peek_confirmation(session, token, now=now())
-                title, confirmed = newsletters_title(subscription.newsletter), subscription.confirmed_at is not None
+                title = newsletters_title(subscription.newsletter)
+                confirmed = subscription.status is SubscriptionStatus.confirmed
         except TokenExpired:
             return page("expired.html", 410, token=token)
         except SubscriberError as exc:

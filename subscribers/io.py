@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from subscribers.db import utcnow
 from subscribers.errors import InvalidAddress
-from subscribers.models import Subscriber, Subscription
+from subscribers.models import Subscriber, Subscription, SubscriptionStatus
 from subscribers.optin import DEFAULT_TTL, Origin, add_subscriber
 
 EXPORT_COLUMNS = ("email", "newsletter", "status", "created_at", "confirmed_at", "unsubscribed_at")
@@ -28,6 +28,7 @@ EXPORT_COLUMNS = ("email", "newsletter", "status", "created_at", "confirmed_at",
 class ImportReport:
     added: int = 0
     unchanged: int = 0
+    unsubscribed: int = 0  # left alone: they unsubscribed earlier
     errors: list[tuple[int, str]] = field(default_factory=list)
     confirmations: list[tuple[str, str]] = field(default_factory=list)  # (email, token) to mail
 
@@ -55,6 +56,10 @@ def import_csv(session: Session, text: str, newsletter: str, *, source: str, con
             report.errors.append((line, f"not a valid email address: {row[column].strip()!r}"))
             continue
         email = subscription.subscriber.email
+        if subscription.status is SubscriptionStatus.unsubscribed:
+            report.unsubscribed += 1
+            seen.add(email)
+            continue
         if email in seen or (token is None and subscription.confirmed_at and subscription.confirmed_at < now):
             report.unchanged += 1
         else:

@@ -51,12 +51,13 @@ def normalize_address(address: str, *, check_deliverability: bool = False) -> st
     if any(ch in address for ch in "\r\n\0") or len(address) > 320:
         raise InvalidAddress("Please, enter correct email address")
     try:
-        result = validate_email(address, check_deliverability=check_deliverability)
+        # No SMTPUTF8 (non-ASCII local parts): most relays refuse it; IDN domains become punycode.
+        result = validate_email(address, check_deliverability=check_deliverability, allow_smtputf8=False)
     except EmailNotValidError:
         raise InvalidAddress("Please, enter correct email address") from None
     # Local parts are case-sensitive on paper but not at any real mailbox provider;
     # treating "Ann@" and "ann@" as two people would mail one reader twice.
-    return result.normalized.lower()
+    return (result.ascii_email or result.normalized).lower()
 
 
 def record(session: Session, subscription: Subscription, kind: str, origin: Origin, now: datetime,
@@ -211,6 +212,9 @@ def add_subscriber(session: Session, address: str, newsletter: str, *, confirmed
     now = now or utcnow()
     subscription = subscription_for(session, normalize_address(address), newsletter, now)
     if subscription.status is SubscriptionStatus.confirmed:
+        return subscription, None
+    if subscription.status is SubscriptionStatus.unsubscribed:
+        # Someone who left is not brought back by an operator's list; they may sign up again themselves.
         return subscription, None
     if confirmed:
         subscription.status = SubscriptionStatus.confirmed

@@ -220,3 +220,19 @@ def test_cli_add_list_remove_import_export_forget(tmp_path):
     assert bad.returncode == 1 and "Please, enter correct email address" in bad.stderr and "Traceback" not in bad.stderr
     unknown = run_cli("subscribers", "add", "d@example.org", "-n", "weekly", config=config)
     assert unknown.returncode == 1 and "unknown newsletter 'weekly'" in unknown.stderr
+
+
+def test_an_operators_list_never_brings_back_someone_who_unsubscribed(sessions):
+    with sessions() as session, session.begin():
+        add_subscriber(session, "gone@example.com", "daily", confirmed=True, origin=Origin("cli"), now=NOW)
+    with sessions() as session:
+        (subscriber_id, _email), = confirmed_recipients(session, "daily")
+    with sessions() as session, session.begin():
+        unsubscribe_by_link(session, "s", make_unsubscribe_token("s", subscriber_id, "daily"), WEB, now=NOW)
+    for consent in (True, False):
+        with sessions() as session, session.begin():
+            report = import_csv(session, "gone@example.com\n", "daily", source="old.csv", consent_obtained=consent,
+                                now=NOW)
+        assert report.unsubscribed == 1 and report.added == 0 and report.confirmations == []
+    with sessions() as session:
+        assert list_subscriptions(session) == [("gone@example.com", "daily", SubscriptionStatus.unsubscribed)]

@@ -45,7 +45,8 @@ def web(tmp_path, smtp_server):
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
     rt = pipeline.Runtime.create(settings)
     clock = Clock()
-    app = create_app(settings, rt.sessions, rt.transport_factory, now=clock)
+    # Confirmation emails go out in the background in production; here, before the answer, to inspect them.
+    app = create_app(settings, rt.sessions, rt.transport_factory, now=clock, mailer=lambda job: job())
     with TestClient(app, base_url="https://gazette.example.org") as client:
         yield client, rt, smtp_server, clock
 
@@ -219,7 +220,33 @@ def test_digest_serve_runs_the_app(tmp_path):
         signup = httpx.post(f"http://127.0.0.1:{port}/api/subscribe",
                             json={"email": "x@example.com", "newsletter": "daily"}, timeout=5)
         assert signup.json()["ok"] is True
+        deadline = time.monotonic() + 10  # the confirmation is mailed in the background
+        while not list((tmp_path / "outbox").glob("*x@example.com.eml")) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert len(list((tmp_path / "outbox").glob("*x@example.com.eml"))) == 1
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_signing_up_again_after_unsubscribing_needs_a_real_confirmation(web):
+    client, rt, smtp, _clock = web
+    client.post("/subscribe", data={"email": "back@example.com", "newsletter": "daily"})
+    client.post("/confirm", data={"token": confirm_link(smtp.messages[-1]).split("token=")[1]})
+    with rt.sessions() as session:
+        ((subscriber_id, _email),) = confirmed_recipients(session, "daily")
+    client.post("/unsubscribe", data={"token": make_unsubscribe_token(SECRET, subscriber_id, "daily")})
+    client.post("/subscribe", data={"email": "back@example.com", "newsletter": "daily"})
+    link = confirm_link(smtp.messages[-1])
+    page = client.get(link)
+    assert "Confirm subscription" in page.text and statuses(rt)[0][2].value == "pending"
+    assert "Successfully subscribed" in client.post("/confirm", data={"token": link.split("token=")[1]}).text
+    assert statuses(rt)[0][2].value == "confirmed"
+
+
+def test_international_domains_are_accepted_and_non_ascii_mailboxes_refused(web):
+    client, rt, smtp, _clock = web
+    ok = client.post("/api/subscribe", json={"email": "ann@exämple.com", "newsletter": "daily"})
+    assert ok.status_code == 200 and smtp.messages[-1].rcpt_tos == ["ann@xn--exmple-cua.com"]
+    refused = client.post("/api/subscribe", json={"email": "jörg@example.com", "newsletter": "daily"})
+    assert refused.status_code == 400 and refused.json()["error"] == BAD_ADDRESS
