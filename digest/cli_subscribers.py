@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from digest import notify, store
+from digest import notify, pipeline, store
 from digest.cli import Context, cli, pass_context
 from digest.errors import DigestError
 from subscribers import (
@@ -150,3 +150,33 @@ def subscribers_forget(ctx: Context, address: str, yes: bool) -> None:
 
 def _hours(hours: int) -> timedelta:
     return timedelta(hours=hours)
+
+
+@subscribers.command("unsubscribe-mail")
+@click.argument("message", type=click.File("rb"), default="-")
+@pass_context
+def subscribers_unsubscribe_mail(ctx: Context, message) -> None:
+    """Act on a mail sent to the List-Unsubscribe mailto: address (MESSAGE file, or stdin).
+
+    Deliver that mailbox to this command, e.g. a Postfix alias
+    `unsubscribe: "|/srv/digest/.venv/bin/digest --config /srv/digest/config.toml subscribers unsubscribe-mail"`.
+    """
+    import email
+    import email.policy
+    import re
+
+    from subscribers import SubscriberError, unsubscribe_by_link
+
+    rt = ctx.runtime()
+    parsed = email.message_from_binary_file(message, policy=email.policy.default)
+    match = re.search(r"unsubscribe\s+([\w.\-]+)", str(parsed.get("Subject", "")), re.IGNORECASE)
+    if not match:
+        raise DigestError("no unsubscribe token in the subject of this message")
+    secret = pipeline.secret_key(rt)
+    try:
+        with rt.sessions() as session, session.begin():
+            subscription = unsubscribe_by_link(session, secret, match.group(1),
+                                               Origin("mailto", user_agent=str(parsed.get("From", ""))[:200]))
+            click.echo(f"{subscription.subscriber.email}: unsubscribed from {subscription.newsletter}")
+    except SubscriberError as exc:
+        raise DigestError(str(exc)) from exc

@@ -97,6 +97,7 @@ class WebSettings:
     token_ttl_hours: int = 48
     signups_per_ip_per_hour: int = 20
     confirmations_per_address_per_hour: int = 3
+    ops_allowed_ips: tuple[str, ...] = ("127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,23 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 
-def ops_routes(status: Callable[[], dict]) -> list[Route]:
+def ops_routes(status: Callable[[], dict], allowed_ips: tuple[str, ...]) -> list[Route]:
+    """/status and /metrics tell a lot about the list: only `allowed_ips` may read them."""
+
+    def allowed(request: Request) -> bool:
+        return bool(request.client) and request.client.host in allowed_ips
+
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
 
     async def status_route(request: Request) -> Response:
+        if not allowed(request):
+            return PlainTextResponse("Forbidden", status_code=403)
         return JSONResponse(await run_in_threadpool(status))
 
     async def metrics(request: Request) -> Response:
+        if not allowed(request):
+            return PlainTextResponse("Forbidden", status_code=403)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return [Route("/healthz", healthz), Route("/status", status_route), Route("/metrics", metrics)]

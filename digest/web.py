@@ -300,7 +300,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         Route("/issues/{slug}", archive_route),
         Route("/issues/{slug}/{day}", issue_route),
     ] if reader_pages else []
-    routes += ops_routes(status or (lambda: database_status(settings, sessions, now)))
+    routes += ops_routes(status or (lambda: database_status(settings, sessions, now)), web.ops_allowed_ips)
     middleware = [
         Middleware(BodyLimit, max_bytes=web.max_body_bytes),
         Middleware(CORSMiddleware, allow_origins=list(web.allowed_origins), allow_methods=["POST"],

@@ -236,3 +236,29 @@ def test_an_operators_list_never_brings_back_someone_who_unsubscribed(sessions):
         assert report.unsubscribed == 1 and report.added == 0 and report.confirmations == []
     with sessions() as session:
         assert list_subscriptions(session) == [("gone@example.com", "daily", SubscriptionStatus.unsubscribed)]
+
+
+def test_mailto_unsubscribe_is_acted_on(tmp_path):
+    import email
+    import email.policy
+    import re
+    import shutil
+
+    from conftest import DATA
+
+    shutil.copy(DATA / "wire.xml", tmp_path / "wire.xml")
+    config = write_config(tmp_path, transport="file", sources='[[newsletters.sources]]\nname = "A"\nurl = "wire.xml"\n')
+    run_cli("subscribers", "add", "mail@example.com", "-n", "daily", "--confirmed", config=config)
+    assert run_cli("send", "daily", config=config).returncode == 0
+    (digest_mail,) = (tmp_path / "outbox").glob("*mail@example.com.eml")
+    header = email.message_from_bytes(digest_mail.read_bytes(), policy=email.policy.default)["List-Unsubscribe"]
+    subject = re.search(r"subject=unsubscribe%20([\w.\-]+)>", header).group(1)
+    reply = tmp_path / "reply.eml"
+    reply.write_bytes(f"From: mail@example.com\r\nTo: unsubscribe@gazette.example.org\r\n"
+                      f"Subject: unsubscribe {subject}\r\n\r\n".encode())
+    done = run_cli("subscribers", "unsubscribe-mail", str(reply), config=config)
+    assert done.returncode == 0 and "mail@example.com: unsubscribed from daily" in done.stdout, done.stderr
+    assert "unsubscribed" in run_cli("subscribers", "list", config=config).stdout
+    reply.write_bytes(b"From: x@example.com\r\nSubject: unsubscribe forged.token\r\n\r\n")
+    forged = run_cli("subscribers", "unsubscribe-mail", str(reply), config=config)
+    assert forged.returncode == 1 and "not valid" in forged.stderr

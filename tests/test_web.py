@@ -192,6 +192,8 @@ def test_embed_page_and_healthz(web):
     assert 'name="embed" value="1"' in embed.text
     assert client.get("/embed/none").status_code == 404
     assert client.get("/healthz").text == "ok"
+    # The test client's address is "testclient", not in web.ops_allowed_ips: no list details for it.
+    assert client.get("/status").status_code == 403 and client.get("/metrics").status_code == 403
 
 
 def test_digest_serve_runs_the_app(tmp_path):
