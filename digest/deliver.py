@@ -137,6 +137,9 @@ def _sender(transport_factory, envelope_from, build_message, work, results, halt
         return
     try:
         while (item := work.get()) is not None:
+            if halt.is_set():  # pausing or failing: hand it back untried
+                results.put((item, "untried", None, clock()))
+                continue
             pacer.wait(halt)
             try:
                 transport.send(envelope_from, item.email, build_message(item.subscriber_id, item.email))
@@ -203,6 +206,7 @@ class _Run:
             if self.consecutive_failures >= self.policy.max_consecutive_failures:
                 self.report.paused_reason = (f"{self.consecutive_failures} failures in a row; last: "
                                              f"{self.report.errors[-1] if self.report.errors else '?'}")
+                self.halt.set()  # senders hand back what they have not started
                 return
             if work.qsize() >= self.policy.connections * 2:
                 self.collect(block=True)
@@ -285,6 +289,9 @@ class _Run:
             self.fatal = self.fatal or error
             if item is not None:
                 self.release([item])
+            return
+        if status == "untried":
+            self.release([item])
             return
         self.pending.pop(item.delivery_id, None)
         if status is DeliveryStatus.sent:

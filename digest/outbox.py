@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus
@@ -85,11 +85,20 @@ def record(session: Session, outcomes: Sequence[Outcome], now: datetime, owner: 
     Only rows this owner still holds are written: a row whose lease ran out and
     went to another sender is that sender's to record.
     """
+    sent = [o for o in outcomes if o.status is DeliveryStatus.sent]
+    if sent:  # the common case in one executemany: a per-row ORM UPDATE cost half the sender's CPU
+        table = Delivery.__table__
+        session.execute(
+            table.update()
+            .where(table.c.id == bindparam("b_id"), table.c.lease_owner == owner)
+            .values(status=DeliveryStatus.sent, last_error=None, lease_owner=None, lease_until=None,
+                    next_attempt_at=None, sent_at=bindparam("b_at"), attempts=table.c.attempts + 1),
+            [{"b_id": o.delivery_id, "b_at": o.at or now} for o in sent])
     for outcome in outcomes:
+        if outcome.status is DeliveryStatus.sent:
+            continue
         values = {"status": outcome.status, "last_error": outcome.error, "lease_owner": None,
                   "lease_until": None, "next_attempt_at": outcome.retry_at}
-        if outcome.status is DeliveryStatus.sent:
-            values["sent_at"] = outcome.at or now
         if outcome.status is not DeliveryStatus.skipped:
             values["attempts"] = Delivery.attempts + 1
         session.execute(update(Delivery).where(Delivery.id == outcome.delivery_id, Delivery.lease_owner == owner)

@@ -9,6 +9,7 @@ subscriber id and newsletter.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -43,7 +44,9 @@ def find_token(session: Session, token: str) -> OptInToken:
     return row
 
 
+@functools.lru_cache(maxsize=8)
 def _serializer(secret: str) -> URLSafeSerializer:
+    """One per secret: it is built for every recipient of every issue otherwise."""
     return URLSafeSerializer(secret, salt="unsubscribe")
 
 

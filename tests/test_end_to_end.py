@@ -202,7 +202,8 @@ def test_too_many_failures_in_a_row_pause_the_issue(tmp_path, smtp_server, feed_
 
     paused = run_cli("send", "daily", config=config)
     assert paused.returncode == 75
-    assert "PAUSED: 5 failures in a row" in paused.stdout
+    in_a_row = int(re.search(r"PAUSED: (\d+) failures in a row", paused.stdout).group(1))
+    assert in_a_row >= 5  # the threshold, plus whatever was already in flight on the other connections
     refused = set(smtp_server.attempts)
     assert 5 <= len(refused) < 15  # it stopped instead of burning through the list
     assert "paused" in run_cli("status", config=config).stdout
