@@ -61,18 +61,38 @@ class SmtpTransport:
                 raise TemporaryDeliveryError(f"connection lost sending to {recipient}: {exc}") from exc
 
     def _send_once(self, sender: str, recipient: str, message: bytes) -> None:
-        assert self.connection is not None
-        try:
-            refused = self.connection.sendmail(sender, [recipient], message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = exc.recipients[recipient]
-            _raise_for(code, reply, recipient)
-        except smtplib.SMTPResponseException as exc:
-            _raise_for(exc.smtp_code, exc.smtp_error, recipient)
-        else:
-            if recipient in refused:
-                code, reply = refused[recipient]
+        """MAIL, RCPT, DATA by hand: smtplib.sendmail dot-stuffs with a regex over every 30 KB message,
+        which cost a tenth of the sender's CPU; bytes.replace does the same in C."""
+        connection = self.connection
+        assert connection is not None
+        connection.ehlo_or_helo_if_needed()
+        for command, expected in ((lambda: connection.mail(sender), (250,)),
+                                  (lambda: connection.rcpt(recipient), (250, 251)),
+                                  (lambda: connection.docmd("DATA"), (354,))):
+            code, reply = command()
+            if code not in expected:
+                self._reset(code)
                 _raise_for(code, reply, recipient)
+        stuffed = message.replace(b"\r\n.", b"\r\n..")
+        if stuffed.startswith(b"."):
+            stuffed = b"." + stuffed
+        if not stuffed.endswith(b"\r\n"):
+            stuffed += b"\r\n"
+        connection.send(stuffed + b".\r\n")
+        code, reply = connection.getreply()
+        if code != 250:
+            self._reset(code)
+            _raise_for(code, reply, recipient)
+
+    def _reset(self, code: int) -> None:
+        """After a refusal: RSET for the next message, or drop the connection the server is closing (421)."""
+        if code == 421:
+            self._drop()
+            return
+        try:
+            self.connection.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
 
     def _drop(self) -> None:
         if self.connection is not None:
