@@ -1,0 +1,347 @@
+"""Helpers of bench/send.py: Postfix's sink and source, process bookkeeping, the benchmark's data."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SMTP_LIMIT = REPO.parent / "shared" / "tools" / "smtp_limit" / "smtp_limit.py"
+HOST = "127.0.0.1"
+SECRET = "bench-secret-key-not-for-production"
+SLUG = "daily"
+PG_ADMIN = os.environ.get("DIGEST_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+NOW = datetime.now(UTC).replace(microsecond=0)
+TARGET_RENDERED = 30_000  # bytes of rendered HTML + text
+MIB = 1024 * 1024
+
+# Targets from issue 4 (2-core machine).
+T_ONE = 0.25
+T_TWO_PG = 0.35
+T_RSS_MB = 120.0
+T_FLAT = 0.10
+T_ENQUEUE_S = 2.0
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers borrowed from ../shared/tools/smtp_limit (imported, not copied)
+# --------------------------------------------------------------------------------------------
+
+def load_smtp_limit():
+    if not SMTP_LIMIT.exists():
+        sys.exit(f"bench/send.py: {SMTP_LIMIT} not found (the smtp_limit tool beside the repository)")
+    spec = importlib.util.spec_from_file_location("smtp_limit", SMTP_LIMIT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["smtp_limit"] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+def ensure_postfix(postfix_dir: str) -> None:
+    """smtp-source/smtp-sink from Debian's postfix package: `apt-get download` + `dpkg -x`, nothing installed."""
+    sbin = Path(postfix_dir) / "usr/sbin"
+    if (sbin / "smtp-source").exists() and (sbin / "smtp-sink").exists():
+        return
+    print(f"setup: apt-get download postfix; dpkg -x into {postfix_dir}", flush=True)
+    dl = tempfile.mkdtemp(prefix="bench-send-deb.", dir="/tmp")
+    os.chmod(dl, 0o755)
+    try:
+        if subprocess.run(["apt-get", "download", "postfix"], cwd=dl, capture_output=True,
+                          check=False).returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], check=True)
+            subprocess.run(["apt-get", "download", "postfix"], cwd=dl, check=True)
+        debs = list(Path(dl).glob("postfix_*.deb"))
+        os.makedirs(postfix_dir, exist_ok=True)
+        subprocess.run(["dpkg", "-x", str(debs[0]), postfix_dir], check=True)
+    finally:
+        shutil.rmtree(dl, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Process bookkeeping: everything started here is stopped in Children.close()
+# --------------------------------------------------------------------------------------------
+
+class Children:
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, cmd, **kwargs) -> subprocess.Popen:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True, **kwargs)
+        self.procs.append(proc)
+        return proc
+
+    def forget(self, proc) -> None:
+        if proc in self.procs:
+            self.procs.remove(proc)
+
+    def close(self) -> None:
+        for proc in list(self.procs):
+            if proc.returncode is None and proc.poll() is None:
+                try:
+                    os.kill(proc.pid, signal.SIGTERM)
+                    proc.wait(timeout=15)
+                except ProcessLookupError:
+                    pass
+                except subprocess.TimeoutExpired:
+                    os.kill(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=5)
+            self.forget(proc)
+
+
+def wait4(proc: subprocess.Popen, timeout: float, poll=None):
+    """Reap `proc` (rusage of that process alone); `poll()` runs every 0.25 s; SIGKILL after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return usage
+        if time.monotonic() > deadline:
+            os.kill(proc.pid, signal.SIGKILL)
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return usage
+        if poll is not None:
+            poll()
+        time.sleep(0.25)
+
+
+def vm_rss_mb(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def cpu_snapshot() -> dict[int, tuple[str, int, int]]:
+    """pid -> (command name, parent pid, CPU clock ticks) of every process on the host.
+
+    The ticks include reaped children (cutime + cstime), so a PostgreSQL backend that exits before
+    the second snapshot still shows up, in its postmaster's count.
+    """
+    out = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            comm = data[data.index("(") + 1:data.rindex(")")]
+            rest = data[data.rindex(")") + 2:].split()
+            out[int(entry.name)] = (comm, int(rest[1]), sum(int(x) for x in rest[11:15]))
+    return out
+
+
+def top_cpu(before: dict, after: dict, seconds: float, exclude: set[int], n: int = 4) -> str:
+    """The biggest CPU users between two snapshots, by command name, in % of one core."""
+    by_comm: dict[str, int] = {}
+    for pid, (comm, _ppid, ticks) in after.items():
+        if pid in exclude or pid == os.getpid():
+            continue
+        by_comm[comm] = by_comm.get(comm, 0) + ticks - (before[pid][2] if pid in before else 0)
+    for pid, (comm, ppid, ticks) in before.items():
+        if pid not in after and ppid in after and ppid not in exclude:  # reaped: counted in its parent's total
+            parent = after[ppid][0]
+            by_comm[parent] = by_comm.get(parent, 0) - ticks
+    hz, seconds = os.sysconf("SC_CLK_TCK"), max(seconds, 1e-9)
+    top = sorted(by_comm.items(), key=lambda kv: -kv[1])[:n]
+    return ", ".join(f"{comm} {100 * ticks / hz / seconds:.0f}%" for comm, ticks in top
+                     if 100 * ticks / hz / seconds >= 1) or "-"
+
+
+def bench_lines(path: Path) -> list[dict]:
+    out = []
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("BENCH "):
+            out.append(json.loads(line[6:]))
+    return out
+
+
+def tail(path: Path, n: int = 800) -> str:
+    try:
+        return path.read_text(errors="replace")[-n:]
+    except OSError:
+        return ""
+
+
+# --------------------------------------------------------------------------------------------
+# The data: config, subscribers, articles
+# --------------------------------------------------------------------------------------------
+
+PLACES = ["Kyiv", "Lviv", "the harbour district", "the old town", "the northern suburbs", "Odesa", "the river port",
+          "the university quarter", "the central market", "the airport"]
+SUBJECTS = ["The city council", "The regional health office", "A group of local traders", "The transport authority",
+            "The school board", "Residents of the district", "The energy company", "The fire service",
+            "A coalition of tenants", "The museum's director"]
+VERBS = ["approved a plan", "asked for more money", "published new figures", "announced a review",
+         "warned of delays", "opened a consultation", "signed a contract", "postponed a decision"]
+OBJECTS = ["to repair the tram lines", "to extend the night bus trial", "for the new water mains",
+           "on winter heating", "about school meals", "for a second bridge", "on rents in the centre",
+           "to plant two thousand trees", "on the future of the market hall", "about parking permits"]
+TAILS = ["after a meeting that lasted until late on Monday evening",
+         "citing a shortfall of about {n} million in this year's budget",
+         "and said the first results should be known by {month}",
+         "although critics said the figures did not add up",
+         "following complaints from more than {n} hundred residents",
+         "in a statement published on its website on Tuesday",
+         "with work due to start in {month} if the money arrives",
+         "despite a petition signed by {n} thousand people"]
+MONTHS = ["March", "April", "May", "June", "September", "October", "November"]
+
+
+def article_texts(count: int, seed: int = 4) -> list[tuple[str, str]]:
+    rnd = random.Random(seed)
+    out = []
+    for k in range(count):
+        sentences = []
+        for _ in range(9):
+            tail_ = rnd.choice(TAILS).format(n=rnd.randint(2, 40), month=rnd.choice(MONTHS))
+            sentences.append(f"{rnd.choice(SUBJECTS)} in {rnd.choice(PLACES)} {rnd.choice(VERBS)} "
+                             f"{rnd.choice(OBJECTS)}, {tail_}.")
+        title = f"{rnd.choice(SUBJECTS)} {rnd.choice(VERBS)} {rnd.choice(OBJECTS)} (story {k + 1})"
+        out.append((title, " ".join(sentences)))
+    return out
+
+
+ARTICLES = 60  # stored per database; newsletter.max_items (calibrated) picks how many go into the issue
+
+
+def write_config(folder: Path, *, url: str, port: int, connections: int, max_items: int,
+                 batch_size: int = 50) -> Path:
+    path = folder / "config.toml"
+    path.write_text(textwrap.dedent(f"""\
+        [site]
+        name = "Bench Gazette"
+        base_url = "https://gazette.example.org"
+        postal_address = "1 Bench Road, Benchville"
+        unsubscribe_mailbox = "unsubscribe@gazette.example.org"
+        feedback_id = "bench"
+
+        [storage]
+        url = "{url}"
+
+        [delivery]
+        transport = "smtp"
+        connections = {connections}
+        batch_size = {batch_size}
+
+        [delivery.smtp]
+        host = "{HOST}"
+        port = {port}
+        timeout = 30.0
+
+        [[newsletters]]
+        slug = "{SLUG}"
+        title = "Bench Daily"
+        description = "Benchmark digest."
+        from_address = "Bench Daily <daily@gazette.example.org>"
+        max_items = {max_items}
+        summary_sentences = 3
+        reply_to = "letters@gazette.example.org"
+
+        [[newsletters.sources]]
+        name = "Wire"
+        url = "wire.xml"
+        category = "News"
+        """), encoding="utf-8")
+    return path
+
+
+def populate(url: str, config: Path, subscribers: int) -> float:
+    """Schema (Alembic), `subscribers` confirmed subscribers and the articles, with SQLAlchemy core. Seconds."""
+    from sqlalchemy import insert
+
+    from digest.config import load_settings
+    from digest.db import create_schema, make_engine
+    from digest.models import Article
+    from subscribers.models import Subscriber, Subscription
+
+    started = time.perf_counter()
+    source_url = load_settings(config, {}).newsletter(SLUG).sources[0].url
+    engine = make_engine(url)
+    create_schema(engine)
+    chunk = 50_000
+    with engine.begin() as connection:
+        for first in range(0, subscribers, chunk):
+            ids = range(first + 1, min(first + chunk, subscribers) + 1)
+            connection.execute(insert(Subscriber.__table__),
+                               [{"id": i, "email": f"reader{i}@example.com", "created_at": NOW} for i in ids])
+            connection.execute(insert(Subscription.__table__),
+                               [{"id": i, "subscriber_id": i, "newsletter": SLUG, "status": "confirmed",
+                                 "created_at": NOW, "confirmed_at": NOW} for i in ids])
+        connection.execute(insert(Article.__table__), [
+            {"uid": f"bench-{k}", "source_url": source_url, "source_name": "Wire",
+             "link": f"https://news.example.org/2026/story-{k}", "title": title, "text": text,
+             "author": "Desk", "categories": "News", "published_at": NOW - timedelta(minutes=k),
+             "fetched_at": NOW, "backlog": False}
+            for k, (title, text) in enumerate(article_texts(ARTICLES))])
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:  # sequences past the explicit ids; fresh statistics
+            from sqlalchemy import text
+            connection.execute(text("SELECT setval('subscribers_id_seq', (SELECT max(id) FROM subscribers))"))
+            connection.execute(text("SELECT setval('subscriptions_id_seq', (SELECT max(id) FROM subscriptions))"))
+            connection.execute(text("ANALYZE"))
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+def calibrate(folder: Path, port: int) -> tuple[int, int, int, bytes]:
+    """max_items whose rendered HTML + text is closest to TARGET_RENDERED; also one finished message's bytes."""
+    import dataclasses
+
+    from digest import pipeline
+    from digest.config import load_settings
+    from digest.content import RenderedIssue
+    from digest.message import personalize
+    from subscribers import make_unsubscribe_token
+
+    url = f"sqlite:///{folder / 'calibrate.db'}"
+    config = write_config(folder, url=url, port=port, connections=1, max_items=ARTICLES)
+    populate(url, config, 1)
+    settings = load_settings(config, {"DIGEST_SECRET_KEY": SECRET})
+    rt = pipeline.Runtime.create(settings)
+    sizes = {}
+
+    def size(k: int) -> int:
+        if k not in sizes:
+            newsletter = dataclasses.replace(settings.newsletter(SLUG), max_items=k)
+            r = pipeline.draft_issue(rt, newsletter).rendered
+            sizes[k] = len(r.html.encode()) + len(r.text.encode())
+        return sizes[k]
+
+    low, high = 1, ARTICLES
+    while low < high:  # smallest k with size >= target
+        mid = (low + high) // 2
+        if size(mid) >= TARGET_RENDERED:
+            high = mid
+        else:
+            low = mid + 1
+    k = low
+    if k > 1 and TARGET_RENDERED - size(k - 1) < size(k) - TARGET_RENDERED:
+        k -= 1
+    newsletter = dataclasses.replace(settings.newsletter(SLUG), max_items=k)
+    draft = pipeline.draft_issue(rt, newsletter)
+    template = pipeline._template(rt, newsletter, RenderedIssue(draft.rendered.subject, draft.rendered.html,
+                                                                draft.rendered.text), "digest.1.20261124070000")
+    message = personalize(template, to="reader1@example.com",
+                          token=make_unsubscribe_token(SECRET, 1, SLUG), personal_id="1")
+    rt.sessions.kw["bind"].dispose()
+    return k, size(k), len(draft.issue.items), message
+
+
