@@ -282,6 +282,7 @@ class Page:
     published: datetime | None = None
     feeds: tuple[str, ...] = ()  # <link rel="alternate"> feeds, for autodiscovery
     links: tuple[str, ...] = ()  # every http(s) <a href>, absolute and canonical, in page order
+    canonical: str = ""  # the page's own <link rel="canonical">: the link one story has everywhere
 
 
 def read_page(data: bytes | str, url: str) -> Page:
@@ -313,4 +314,8 @@ def read_page(data: bytes | str, url: str) -> Page:
     links = tuple(dict.fromkeys(
         canonical_url(href) for a in root.iter("a") if a.get("href")
         and (href := urljoin(base, a.get("href").strip())).startswith(("http://", "https://"))))
-    return Page(title.replace("\n", " "), image, alt.replace("\n", " "), date, feeds, links)
+    canonical = next((link.get("href").strip() for link in root.iter("link")
+                      if link.get("href") and "canonical" in (link.get("rel") or "").lower().split()), "")
+    canonical = urljoin(base, canonical) if canonical and base else ""
+    canonical = canonical_url(canonical) if canonical.startswith(("http://", "https://")) else ""
+    return Page(title.replace("\n", " "), image, alt.replace("\n", " "), date, feeds, links, canonical)

@@ -151,6 +151,8 @@ def _enrich(entry: FeedEntry, article: tuple[str, Page]) -> FeedEntry:
         entry = replace(entry, text=text)
     if not entry.image_url and page.image_url:
         entry = replace(entry, image_url=page.image_url, image_alt=page.image_alt or entry.title)
+    if page.canonical and page.canonical != entry.link:  # the uid stays: it is what dedup across runs keys on
+        entry = replace(entry, link=page.canonical)
     return entry
 
 

@@ -184,3 +184,12 @@ def test_json_feed_with_wrongly_typed_fields_is_read_not_crashed():
         parse_feed(b"[1, 2]", "j", "file:///j.json")
     bom = b"\xef\xbb\xbf" + json.dumps({**feed, "items": [{"title": "BOM"}]}).encode()
     assert parse_feed(bom, "j", "file:///j.json")[0].title == "BOM"
+
+
+def test_read_page_reports_the_canonical_link_without_tracking():
+    from digest.gather import read_page
+
+    page = read_page(b'<html><head><link rel="Canonical" href="/story/42?utm_source=x&id=1"></head>'
+                     b'<body><p>Text</p></body></html>', "https://news.example.org/amp/42")
+    assert page.canonical == "https://news.example.org/story/42?id=1"
+    assert read_page(b"<html><body><p>No canonical</p></body></html>", "https://x.example/a").canonical == ""

@@ -323,3 +323,16 @@ def test_lead_image_reaches_the_rendered_issue(tmp_path, server):
     assert draft.items[0].image_url == "https://img.example.org/p.jpg"
     assert 'src="https://img.example.org/p.jpg" alt="Pier plan" width="552"' in rendered.html
     assert "img.example.org" not in rendered.text
+
+
+def test_a_fetched_page_gives_the_story_its_canonical_link():
+    from digest.content import FeedEntry
+    from digest.gather import Page
+    from digest.sources import _enrich
+
+    entry = FeedEntry(uid="guid:u#1", link="https://feeds.example.org/r/1?utm_source=rss", title="T",
+                      text="Short teaser.", source_name="S", source_url="u")
+    enriched = _enrich(entry, ("A much longer main text of the article page. " * 5,
+                               Page(canonical="https://news.example.org/story/1")))
+    assert enriched.link == "https://news.example.org/story/1" and enriched.uid == entry.uid
+    assert enriched.text.startswith("A much longer main text")
