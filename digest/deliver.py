@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import queue
+from collections import deque
 import random
 import threading
 import time
@@ -181,7 +182,8 @@ class _Run:
         self.renewed_at = time.monotonic()
         self.owner = outbox.make_owner()
         self.results: queue.Queue = queue.Queue()
-        self.pending: dict[int, Claimed] = {}
+        self.pending: dict[int, Claimed] = {}  # claimed and not yet answered (in backlog, queue or flight)
+        self.backlog: deque[Claimed] = deque()
         self.buffer: list[Outcome] = []
         self.buffered_since = 0.0
         self.consecutive_failures = 0
@@ -208,13 +210,16 @@ class _Run:
                                              f"{self.report.errors[-1] if self.report.errors else '?'}")
                 self.halt.set()  # senders hand back what they have not started
                 return
-            if work.qsize() >= self.policy.connections * 2:
+            # Feed the senders a little at a time from the claimed batch, so they never run far
+            # ahead of the failure count (a pause stops within a few messages, not a whole batch).
+            while self.backlog and work.qsize() < self.policy.connections * 2:
+                work.put(self.backlog.popleft())
+            if self.backlog or work.qsize() >= self.policy.connections * 2:
                 self.collect(block=True)
                 continue
             batch = self.claim()
             if batch:
-                for item in batch:
-                    work.put(item)
+                self.backlog.extend(batch)
             elif self.pending:
                 self.collect(block=True)
             elif not self.wait_for_more():
