@@ -40,9 +40,10 @@ class Context:
         self.verbose = verbose
         self._runtime: pipeline.Runtime | None = None
 
-    def runtime(self, transport: str | None = None) -> pipeline.Runtime:
-        if self._runtime is None or transport:
-            self._runtime = pipeline.Runtime.create(load_settings(self.config_path), transport)
+    def runtime(self) -> pipeline.Runtime:
+        """Settings read and the database opened once per command, when the command first needs them."""
+        if self._runtime is None:
+            self._runtime = pipeline.Runtime.create(load_settings(self.config_path))
         return self._runtime
 
 

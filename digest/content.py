@@ -93,10 +93,3 @@ class RenderedIssue:
     subject: str
     html: str
     text: str
-
-
-@dataclass(frozen=True)
-class Recipient:
-    subscriber_id: int
-    email: str
-    unsubscribe_token: str

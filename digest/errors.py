@@ -4,11 +4,10 @@
     ├── ConfigError            bad or missing settings (names the key and the file)
     ├── FeedError              one source could not be fetched or parsed
     ├── RenderError            a template failed
-    ├── DeliveryError
-    │   ├── TemporaryDeliveryError   4xx or a dropped connection: try again later
-    │   ├── PermanentDeliveryError   5xx: never retry this recipient
-    │   └── TransportUnavailable     nothing can be sent (connect/auth failed)
-    └── NothingToSend          no issue was made (nothing new, unknown newsletter)
+    └── DeliveryError
+        ├── TemporaryDeliveryError   4xx or a dropped connection: try again later
+        ├── PermanentDeliveryError   5xx: never retry this recipient
+        └── TransportUnavailable     nothing can be sent (connect/auth failed)
 
 Each entry point catches DigestError once and prints `str(error)` (plus the
 hint); foreign exceptions are wrapped where they are first met, with `from`.
@@ -54,8 +53,4 @@ class PermanentDeliveryError(DeliveryError):
 
 
 class TransportUnavailable(DeliveryError):
-    pass
-
-
-class NothingToSend(DigestError):
     pass

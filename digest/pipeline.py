@@ -45,11 +45,11 @@ class Runtime:
     templates: object = field(default=None)
 
     @classmethod
-    def create(cls, settings: Settings, transport: str | None = None) -> Runtime:
+    def create(cls, settings: Settings) -> Runtime:
         engine = make_engine(settings.storage.url)
         create_schema(engine)
         return cls(settings=settings, sessions=make_sessionmaker(engine),
-                   transport_factory=lambda: make_transport(settings.delivery, transport),
+                   transport_factory=lambda: make_transport(settings.delivery),
                    templates=render.make_environment(settings.render.templates_dir or None))
 
 

@@ -88,10 +88,6 @@ def to_item(article: Article, summary: Sequence[str] = ()) -> ArticleItem:
     )
 
 
-def find_issue(session: Session, newsletter: str, slot: str) -> Issue | None:
-    return session.scalar(select(Issue).where(Issue.newsletter == newsletter, Issue.slot == slot))
-
-
 def create_issue(
     session: Session, draft: IssueDraft, rendered: RenderedIssue, slot: str, now: datetime,
     left_out: Iterable[int] = (),

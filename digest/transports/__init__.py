@@ -29,14 +29,12 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-def make_transport(delivery: DeliverySettings, name: str | None = None) -> Transport:
-    name = name or delivery.transport
-    if name == "smtp":
+def make_transport(delivery: DeliverySettings) -> Transport:
+    """A fresh transport as configured; each sender thread gets its own (one connection each)."""
+    if delivery.transport == "smtp":
         return SmtpTransport(delivery.smtp)
-    if name == "file":
+    if delivery.transport == "file":
         return FileTransport(delivery.outbox_dir)
-    if name == "console":
+    if delivery.transport == "console":
         return ConsoleTransport()
-    if name == "memory":
-        return MemoryTransport()
-    raise ConfigError(f"unknown transport {name!r}", hint="use file, smtp or console")
+    raise ConfigError(f"unknown transport {delivery.transport!r}", hint="use file, smtp or console")
