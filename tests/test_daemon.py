@@ -33,6 +33,16 @@ def test_catch_up_sends_only_the_latest_missed_slot_within_grace():
     assert run is None and skipped == fires  # 3.5 hours late: past the grace period
 
 
+def test_previous_fire_is_the_slot_a_firing_stands_for():
+    from digest.schedule import previous_fire
+
+    every_second = CronTrigger(second="*", timezone=timezone.utc)
+    assert previous_fire(every_second, NOW, timedelta(hours=2)) == NOW
+    daily = CronTrigger.from_crontab("0 7 * * *", timezone=timezone.utc)
+    assert previous_fire(daily, NOW, timedelta(hours=2)) == NOW.replace(hour=7, minute=0)
+    assert previous_fire(daily, NOW.replace(hour=10), timedelta(hours=2)) is None  # 3 hours late: past grace
+
+
 def test_fire_times_follow_daylight_saving_time():
     from zoneinfo import ZoneInfo
 
