@@ -193,15 +193,32 @@ def write_config(folder: Path, *, sources: str, smtp_port: int = 25, transport: 
     return path
 
 
+def _cli(args, config: Path | None, env: dict[str, str] | None):
+    command = [sys.executable, "-m", "digest", *(["--config", str(config)] if config is not None else []), *args]
+    return command, {**os.environ, "DIGEST_SECRET_KEY": SECRET, **(env or {})}
+
+
 def run_cli(*args: str, config: Path | None = None, env: dict[str, str] | None = None,
             timeout: float = 60) -> subprocess.CompletedProcess:
     """Run the real `digest` command in a subprocess, as a user would."""
-    full_env = {**os.environ, "DIGEST_SECRET_KEY": SECRET, **(env or {})}
-    command = [sys.executable, "-m", "digest"]
-    if config is not None:
-        command += ["--config", str(config)]
-    return subprocess.run([*command, *args], capture_output=True, text=True, env=full_env, timeout=timeout,
+    command, full_env = _cli(args, config, env)
+    return subprocess.run(command, capture_output=True, text=True, env=full_env, timeout=timeout,
                           cwd=config.parent if config else None)
+
+
+def start_cli(*args: str, config: Path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) -> subprocess.Popen:
+    """The real `digest` command in the background (a send to interrupt, a daemon, a worker)."""
+    command, full_env = _cli(args, config, None)
+    return subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True, env=full_env)
+
+
+def wait_until(predicate, seconds: float = 20.0, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
 
 
 def copy_feed(name: str, folder: Path) -> Path:

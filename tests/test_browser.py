@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA, SECRET, free_port, run_cli, write_config
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
+from conftest import DATA
+from test_sources import SIGNUP, Route, article_page, rss, server  # noqa: F401  (server: the fixture)
 
 import digest.cli_sources  # noqa: F401  (registers the commands on digest.cli.cli)
-from conftest import DATA
 from digest.cli import cli
-from test_sources import SIGNUP, Route, article_page, rss, server  # noqa: F401  (server: the fixture)
 
 
 def run(*args: str, folder=None):

@@ -9,8 +9,8 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_cli, write_config
+
 from digest.config import Settings, load_settings
 from digest.errors import ConfigError
 

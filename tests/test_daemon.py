@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 
 import httpx
 from apscheduler.triggers.cron import CronTrigger
+from conftest import DATA, free_port, run_cli, start_cli, wait_until, write_config
 
-from conftest import DATA, SECRET, free_port, run_cli, write_config
 from digest.schedule import fire_times, plan_catch_up, slot_key
 
 NOW = datetime(2026, 11, 24, 7, 30, tzinfo=timezone.utc)
@@ -58,9 +56,7 @@ class Daemon:
     def __init__(self, config, name="daemon") -> None:
         self.log_path = config.parent / f"{name}.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115
-        self.process = subprocess.Popen([sys.executable, "-m", "digest", "--config", str(config), "run"],
-                                        stdout=self.log, stderr=subprocess.STDOUT,
-                                        env={**os.environ, "DIGEST_SECRET_KEY": SECRET})
+        self.process = start_cli("run", config=config, stdout=self.log, stderr=subprocess.STDOUT)
 
     def text(self) -> str:
         return self.log_path.read_text()
@@ -92,15 +88,6 @@ def daemon_config(tmp_path, smtp_server, schedule, grace_minutes=1.0, readers=("
     assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
                    config=config).returncode == 0
     return config, port
-
-
-def wait_until(predicate, seconds=20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_daemon_sends_on_schedule_skips_empty_slots_and_reports(tmp_path, smtp_server):

@@ -6,14 +6,14 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
+from conftest import SECRET, free_port, wait_until
 from sqlalchemy import select
+from test_daemon import Daemon, daemon_config
+from test_rate_limits import newsletter_with_readers
 
-from conftest import SECRET, free_port
 from digest import outbox, pipeline
 from digest.config import load_settings
 from digest.models import Issue, IssueStatus
-from test_daemon import Daemon, daemon_config, wait_until
-from test_rate_limits import newsletter_with_readers
 
 
 def runtime(config, **transport):
@@ -74,7 +74,6 @@ def test_a_paused_issue_waits_for_digest_send(tmp_path, smtp_server):
 
 def test_the_daemon_survives_its_mail_server_going_away(tmp_path, smtp_server):
     from aiosmtpd.controller import Controller
-
     from conftest import RecordingHandler
 
     port = free_port()

@@ -10,13 +10,19 @@ from datetime import datetime, timedelta, timezone
 import dkim
 import lxml.html
 import pytest
+from conftest import SECRET, write_config
 from dkim import dknewkey
 from starlette.testclient import TestClient
 
-from conftest import SECRET, write_config
 from digest import pipeline
 from digest.compose import build_issue
-from digest.config import NewsletterSettings, SectionSettings, SiteSettings, SourceSettings, load_settings
+from digest.config import (
+    NewsletterSettings,
+    SectionSettings,
+    SiteSettings,
+    SourceSettings,
+    load_settings,
+)
 from digest.content import UNSUBSCRIBE_URL_MARK, ArticleItem
 from digest.errors import ConfigError, RenderError
 from digest.message import build_template, personalize

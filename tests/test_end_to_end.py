@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import re
 import signal
-import subprocess
-import sys
-import time
 from datetime import datetime, timezone
 
-from conftest import DATA, SECRET, copy_feed, free_port, run_cli, write_config
+from conftest import (
+    DATA,
+    SECRET,
+    copy_feed,
+    free_port,
+    run_cli,
+    start_cli,
+    wait_until,
+    write_config,
+)
+
 from subscribers import read_unsubscribe_token
 
 HTTP_FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -222,12 +228,8 @@ def slow_send_in_background(tmp_path, smtp_server, feed_server, readers):
     config = setup_newsletter(tmp_path, smtp_server, feed_server, readers)
     config.write_text(config.read_text().replace("retry_base_seconds = 0.05", "connections = 2"))
     smtp_server.delay = 0.3
-    process = subprocess.Popen([sys.executable, "-m", "digest", "--config", str(config), "send", "daily"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "DIGEST_SECRET_KEY": SECRET})
-    deadline = time.monotonic() + 30
-    while len(smtp_server.messages) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    process = start_cli("send", "daily", config=config)
+    wait_until(lambda: len(smtp_server.messages) >= 2, seconds=30, step=0.02)
     return config, process
 
 

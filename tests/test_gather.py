@@ -7,8 +7,8 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from conftest import DATA
+
 from digest.config import GatherSettings, SourceSettings
 from digest.content import FeedEntry
 from digest.errors import FeedError

@@ -6,9 +6,9 @@ import shutil
 from dataclasses import replace
 
 import pytest
+from conftest import DATA, SECRET, write_config
 from sqlalchemy import func, select
 
-from conftest import DATA, SECRET, write_config
 from digest import pipeline
 from digest.config import load_settings
 from digest.models import Delivery, Issue

@@ -7,15 +7,12 @@ at 127.0.0.1:5432 is shared by everything on the machine. Without that server
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
+from conftest import DATA, run_cli, start_cli, write_config
 
-from conftest import DATA, SECRET, run_cli, write_config
 
 def test_migrations_build_the_models_schema(pg_url):
     from alembic.autogenerate import compare_metadata
@@ -76,10 +73,7 @@ def test_two_workers_share_one_issue_with_no_duplicates(pg_url, tmp_path, smtp_s
     assert smtp_server.messages == []
 
     smtp_server.delay = 0.005
-    env = {**os.environ, "DIGEST_SECRET_KEY": SECRET}
-    command = [sys.executable, "-m", "digest", "--config", str(config), "worker", "--once"]
-    workers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-               for _ in range(2)]
+    workers = [start_cli("worker", "--once", config=config) for _ in range(2)]
     outputs = [worker.communicate(timeout=120) for worker in workers]
     assert all(worker.returncode == 0 for worker in workers), outputs
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 
+from conftest import DATA, SECRET, run_cli, start_cli, wait_until, write_config
 from sqlalchemy import select
 
-from conftest import DATA, SECRET, run_cli, write_config
 from digest import pipeline
 from digest.config import load_settings
 from digest.models import Delivery
@@ -40,12 +37,8 @@ def test_messages_per_second_are_spaced_out(tmp_path, smtp_server):
 
 def test_the_hourly_window_holds_the_rest_back(tmp_path, smtp_server):
     config = newsletter_with_readers(tmp_path, smtp_server, 8, "max_per_hour = 5")
-    process = subprocess.Popen([sys.executable, "-m", "digest", "--config", str(config), "send", "daily"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "DIGEST_SECRET_KEY": SECRET})
-    deadline = time.monotonic() + 20
-    while len(smtp_server.messages) < 5 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    process = start_cli("send", "daily", config=config)
+    wait_until(lambda: len(smtp_server.messages) >= 5)
     time.sleep(2)  # it waits for the window instead of sending more
     assert len(smtp_server.messages) == 5
     process.send_signal(signal.SIGTERM)

@@ -15,9 +15,9 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import SECRET, write_config
 from sqlalchemy import select
 
-from conftest import SECRET, write_config
 from digest import pipeline, store
 from digest.config import load_settings
 from digest.gather import parse_feed, read_page

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import run_cli, write_config
 from sqlalchemy import select
 
-from conftest import run_cli, write_config
 from digest.db import create_schema, make_engine, make_sessionmaker
 from subscribers import (
     ConsentEvent,

@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 
 import pytest
-
 from conftest import free_port
+
 from digest.config import SmtpSettings
-from digest.errors import PermanentDeliveryError, TemporaryDeliveryError, TransportUnavailable
+from digest.errors import (
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+    TransportUnavailable,
+)
 from digest.transports import ConsoleTransport, FileTransport, SmtpTransport
 
 MESSAGE = b"From: a@example.org\r\nTo: b@example.com\r\nSubject: hi\r\n\r\n.leading dot\r\nbody\r\n"

@@ -6,9 +6,9 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import SECRET, start_cli, wait_until, write_config
 from starlette.testclient import TestClient
 
-from conftest import SECRET, write_config
 from digest import pipeline
 from digest.config import load_settings
 from digest.web import BAD_ADDRESS, THANKS, TOO_MANY, create_app
@@ -59,6 +59,15 @@ def statuses(rt):
 def confirm_link(received) -> str:
     text = received.message.get_body(("plain",)).get_content()
     return re.search(r"https://gazette\.example\.org(/confirm\?token=\S+)", text).group(1)
+
+
+def subscribe_and_confirm(client, rt, smtp, address: str) -> int:
+    """Through the pages, as a reader would; returns the subscriber id."""
+    client.post("/subscribe", data={"email": address, "newsletter": "daily"})
+    client.post("/confirm", data={"token": confirm_link(smtp.messages[-1]).split("token=")[1]})
+    with rt.sessions() as session:
+        ((subscriber_id, _email),) = confirmed_recipients(session, "daily")
+    return subscriber_id
 
 
 def test_signup_page_lists_every_newsletter_with_the_source_page_words(web):
@@ -133,10 +142,7 @@ def test_forged_reused_and_expired_tokens(web):
 
 def test_one_click_and_page_unsubscribe_with_undo(web):
     client, rt, smtp, _clock = web
-    client.post("/subscribe", data={"email": "u@example.com", "newsletter": "daily"})
-    client.post("/confirm", data={"token": confirm_link(smtp.messages[-1]).split("token=")[1]})
-    with rt.sessions() as session:
-        ((subscriber_id, _email),) = confirmed_recipients(session, "daily")
+    subscriber_id = subscribe_and_confirm(client, rt, smtp, "u@example.com")
     token = make_unsubscribe_token(SECRET, subscriber_id, "daily")
 
     page = client.get(f"/unsubscribe?token={token}")
@@ -197,20 +203,16 @@ def test_embed_page_and_healthz(web):
 
 
 def test_digest_serve_runs_the_app(tmp_path):
-    import os
     import subprocess
-    import sys
     import time
 
     import httpx
-
     from conftest import free_port
 
     config = write_config(tmp_path, transport="file", sources='[[newsletters.sources]]\nname = "A"\nurl = "a.xml"\n')
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "digest", "--config", str(config), "serve", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "DIGEST_SECRET_KEY": SECRET})
+    process = start_cli("serve", "--port", str(port), config=config, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL)
     try:
         deadline, answer = time.monotonic() + 20, None
         while time.monotonic() < deadline and answer is None:
@@ -222,10 +224,8 @@ def test_digest_serve_runs_the_app(tmp_path):
         signup = httpx.post(f"http://127.0.0.1:{port}/api/subscribe",
                             json={"email": "x@example.com", "newsletter": "daily"}, timeout=5)
         assert signup.json()["ok"] is True
-        deadline = time.monotonic() + 10  # the confirmation is mailed in the background
-        while not list((tmp_path / "outbox").glob("*x@example.com.eml")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(list((tmp_path / "outbox").glob("*x@example.com.eml"))) == 1
+        # The confirmation is mailed in the background.
+        assert wait_until(lambda: len(list((tmp_path / "outbox").glob("*x@example.com.eml"))) == 1, seconds=10)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -233,10 +233,7 @@ def test_digest_serve_runs_the_app(tmp_path):
 
 def test_signing_up_again_after_unsubscribing_needs_a_real_confirmation(web):
     client, rt, smtp, _clock = web
-    client.post("/subscribe", data={"email": "back@example.com", "newsletter": "daily"})
-    client.post("/confirm", data={"token": confirm_link(smtp.messages[-1]).split("token=")[1]})
-    with rt.sessions() as session:
-        ((subscriber_id, _email),) = confirmed_recipients(session, "daily")
+    subscriber_id = subscribe_and_confirm(client, rt, smtp, "back@example.com")
     client.post("/unsubscribe", data={"token": make_unsubscribe_token(SECRET, subscriber_id, "daily")})
     client.post("/subscribe", data={"email": "back@example.com", "newsletter": "daily"})
     link = confirm_link(smtp.messages[-1])
