@@ -1,4 +1,4 @@
-"""Article-extraction quality and speed: trafilatura alone vs digest.extract.extract_text.
+"""Article-extraction quality and speed: trafilatura alone vs digest.gather.extract.extract_text.
 
 Uses the article-extraction benchmark (Zyte/scrapinghub) kept outside the repo in
 ../shared/evaldata/article_extraction, with that folder's own loader and scoring
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import trafilatura
 
-from digest.extract import extract_text
+from digest.gather.extract import extract_text
 
 REPO = Path(__file__).resolve().parents[1]
 EVALDATA = REPO.parent / "shared" / "evaldata"

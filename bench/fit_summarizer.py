@@ -1,9 +1,9 @@
-"""Fit the summarizer's sentence weights on the BBC News Summary training split; rewrite digest/summarize_model.py.
+"""Fit the summarizer's sentence weights on the BBC News Summary training split; rewrite digest/summarize/model.py.
 
 A sentence's label is whether the human extractive summary contains it. The
-model is an L2-regularised logistic regression over digest.summarize's
+model is an L2-regularised logistic regression over digest.summarize.extractive's
 sentence_features(), fitted by Newton's method in plain Python (numpy is not
-needed). Only the training split is read (digest.summarize_model.held_out(id)
+needed). Only the training split is read (digest.summarize.model.held_out(id)
 is False); bench/summaries.py reports on the rest.
 
 The lead prior is not fitted. BBC's reference summaries rank sentences by
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from summaries import REPO, in_reference, load_documents
 
-from digest.summarize import (
+from digest.summarize.extractive import (
     FEATURES,
     _is_prose,
     _sentences_with_breaks,
@@ -39,7 +39,7 @@ from digest.summarize import (
 L2 = 1.0  # on standardised features, summed (not averaged) log-loss
 LEDE_SHARE = 0.75  # the first sentence is in at least this share of summaries
 
-TEMPLATE = '''"""Learned weights of the extractive summarizer (digest/summarize.py). Generated file: do not edit.
+TEMPLATE = '''"""Learned weights of the extractive summarizer (digest/summarize/extractive.py). Generated file: do not edit.
 
 Regenerate with `.venv/bin/python bench/fit_summarizer.py`. WEIGHTS and BIAS: a
 logistic regression (L2 = {l2}) predicting whether a sentence is in the reference
@@ -181,7 +181,7 @@ def main() -> int:
         features="".join(f'    "{name}",\n' for name in FEATURES),
         weights="".join(f"    {weight:.6f},  # {name}\n" for name, weight in zip(FEATURES, weights)),
         bias=round(bias, 6), lead=lead, share=LEDE_SHARE)
-    target = REPO / "digest" / "summarize_model.py"
+    target = REPO / "digest" / "summarize" / "model.py"
     target.write_text(text, encoding="utf-8")
     print(f"wrote {target}")
     return 0

@@ -18,8 +18,8 @@ from email.policy import SMTP
 from digest.compose import build_issue
 from digest.config import NewsletterSettings, SiteSettings, SourceSettings
 from digest.content import UNSUBSCRIBE_URL_MARK, ArticleItem
-from digest.message import build_template, personalize
-from digest.render import make_environment, render_issue
+from digest.render.message import build_template, personalize
+from digest.render.html import make_environment, render_issue
 from subscribers import make_unsubscribe_token
 
 NOW = datetime(2026, 11, 24, 7, tzinfo=timezone.utc)

@@ -72,7 +72,7 @@ def send_existing_issue(*args, **kwargs):
     return report
 pipeline.send_existing_issue = send_existing_issue
 
-from digest.cli import main
+from digest.cli.main import main
 main()
 '''
 

@@ -308,7 +308,7 @@ def calibrate(folder: Path, port: int) -> tuple[int, int, int, bytes]:
     from digest import pipeline
     from digest.config import load_settings
     from digest.content import RenderedIssue
-    from digest.message import personalize
+    from digest.render.message import personalize
     from subscribers import make_unsubscribe_token
 
     url = f"sqlite:///{folder / 'calibrate.db'}"

@@ -3,7 +3,7 @@
 Reads ../shared/evaldata (beside the repo root; never copied into the repo) with
 its own loader and ROUGE code. Exact-duplicate articles are dropped; the default
 split is the held-out one that bench/fit_summarizer.py never learns from
-(digest.summarize_model.held_out). Prints ROUGE-1/2/L F1 (x100, macro),
+(digest.summarize.model.held_out). Prints ROUGE-1/2/L F1 (x100, macro),
 sentence precision (share of chosen sentences found verbatim in the human
 extractive summary), mean summary length, and our articles per second on one core.
 
@@ -18,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from digest import summarize_model
-from digest.summarize import summarize
-from digest.summarize_model import held_out
+from digest.summarize import model as summarize_model
+from digest.summarize.extractive import summarize
+from digest.summarize.model import held_out
 
 REPO = Path(__file__).resolve().parent.parent
 EVALDATA = REPO.parent / "shared" / "evaldata"
@@ -107,7 +107,7 @@ def main() -> int:
           f"{args.sentences} sentences each")
     lead = [loader.split_sentences(body)[:args.sentences] for _, _, _, body, _ in docs]
     rows = [(f"Lead-{args.sentences} (evaldata splitter)", lead),
-            ("ours (digest.summarize)", ours(docs, args.sentences))]
+            ("ours (digest.summarize.extractive)", ours(docs, args.sentences))]
     if args.no_lead_prior:
         shipped, summarize_model.LEAD_PRIOR = summarize_model.LEAD_PRIOR, 0.0
         rows.append(("ours without the lead prior", ours(docs, args.sentences)))

@@ -15,19 +15,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest import compose, fetch, gather, metrics, render, sources, store, summaries
-from digest.config import NewsletterSettings, Settings, SourceSettings
+from digest import compose, metrics, store
+from digest.config import NewsletterSettings, Settings, SiteSettings, SourceSettings, make_trigger
 from digest.content import UNSUBSCRIBE_URL_MARK, FetchResult, IssueDraft, RenderedIssue
 from digest.db import create_schema, make_engine, make_sessionmaker
-from digest.deliver import DeliveryReport, SendPolicy, deliver_issue
-from digest.errors import ConfigError
-from digest.message import MessageTemplate, build_template, personalize
+from digest.deliver import notify, outbox
+from digest.deliver.engine import DeliveryReport, SendPolicy, deliver_issue
+from digest.deliver.transports import Transport, make_transport
+from digest.errors import ConfigError, DeliveryError
+from digest.gather import feeds, fetch, sources
 from digest.models import Issue
-from digest.transports import Transport, make_transport
+from digest.render import notice
+from digest.render.html import make_environment, render_issue
+from digest.render.message import MessageTemplate, build_template, personalize
+from digest.summarize.backends import summarize_articles
 from subscribers import confirmed_recipients, make_unsubscribe_token, normalize_address
 from subscribers.db import utcnow
 
@@ -50,7 +56,7 @@ class Runtime:
         create_schema(engine)
         return cls(settings=settings, sessions=make_sessionmaker(engine),
                    transport_factory=lambda: make_transport(settings.delivery),
-                   templates=render.make_environment(settings.render.templates_dir or None))
+                   templates=make_environment(settings.render.templates_dir or None))
 
 
 @dataclass(frozen=True)
@@ -104,8 +110,8 @@ def _store_fetch(rt: Runtime, job: sources.Job, result: FetchResult) -> None:
     now = rt.now()
     mailable = None
     if job.first_run and not result.error:
-        mailable = gather.select_first_run(result.entries, now, max_items=rt.settings.gather.first_run_max_items,
-                                           max_age_days=rt.settings.gather.first_run_max_age_days)
+        mailable = feeds.select_first_run(result.entries, now, max_items=rt.settings.gather.first_run_max_items,
+                                          max_age_days=rt.settings.gather.first_run_max_age_days)
     with rt.sessions() as session, session.begin():
         new = store.save_fetch(session, result, mailable, now)
     name = job.source.name
@@ -130,14 +136,14 @@ def draft_issue(rt: Runtime, newsletter: NewsletterSettings) -> Draft:
         articles = store.unsent_articles(session, newsletter.slug, [s.url for s in newsletter.sources])
         bare = [store.to_item(a) for a in articles[: newsletter.max_items]]
     # Outside the session: an LLM backend may take a while, and needs no database.
-    found = summaries.summarize_articles([(item.title, item.text) for item in bare],
-                                         settings=rt.settings.summarize, max_sentences=newsletter.summary_sentences)
+    found = summarize_articles([(item.title, item.text) for item in bare],
+                               settings=rt.settings.summarize, max_sentences=newsletter.summary_sentences)
     items = [dataclasses.replace(item, summary=tuple(summary)) for item, summary in zip(bare, found, strict=True)]
     issue = compose.build_issue(newsletter, items, rt.now())
     kept = {item.id for item in issue.items}
     left_out = tuple(a.id for a in articles if a.id not in kept)
-    return Draft(issue, render.render_issue(issue, rt.settings.site, newsletter, rt.templates,
-                                            budget_bytes=rt.settings.render.html_budget_bytes), left_out)
+    return Draft(issue, render_issue(issue, rt.settings.site, newsletter, rt.templates,
+                                     budget_bytes=rt.settings.render.html_budget_bytes), left_out)
 
 
 def send_newsletter(
@@ -269,5 +275,49 @@ def test_send(rt: Runtime, slug: str, address: str, *, fetch: bool = True) -> Re
     return rendered
 
 
+def send_confirmations(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings,
+                       pairs: list[tuple[str, str]], *, now: datetime, ttl_hours: int) -> list[str]:
+    """Mail each (address, token) its confirmation link over one connection; returns the failures."""
+    messages = [(to, notice.confirmation_email(env, site, newsletter, to, token, now=now, ttl_hours=ttl_hours))
+                for to, token in pairs]
+    return notify.send_messages(transport, newsletter.from_address, messages)
+
+
+def send_confirmation(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings, to: str,
+                      token: str, *, now: datetime, ttl_hours: int) -> None:
+    failures = send_confirmations(transport, env, site, newsletter, [(to, token)], now=now, ttl_hours=ttl_hours)
+    if failures:
+        raise DeliveryError(failures[0])
+
+
+def send_welcome(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings, to: str,
+                 unsubscribe_url: str, *, now: datetime) -> None:
+    message = notice.welcome_email(env, site, newsletter, to, unsubscribe_url, now=now)
+    failures = notify.send_messages(transport, newsletter.from_address, [(to, message)])
+    if failures:
+        raise DeliveryError(failures[0])
+
+
+def status(settings, sessions, clock, *, role: str, scheduler=None, last_runs: dict | None = None) -> dict:
+    """What /status shows: the role, and per newsletter its next fire and its last issue with counts."""
+    now = clock()
+    newsletters = []
+    with sessions() as session:
+        for newsletter in settings.newsletters:
+            job = scheduler.get_job(f"send-{newsletter.slug}") if scheduler else None
+            trigger = make_trigger(newsletter.schedule, ZoneInfo(newsletter.timezone))
+            next_fire = job.next_run_time if job else trigger.get_next_fire_time(None, now)
+            issue = store.latest_issue(session, newsletter.slug)
+            last = None
+            if issue is not None:
+                last = {"id": issue.id, "slot": issue.slot, "status": issue.status.value,
+                        "subject": issue.subject, "counts": outbox.counts(session, [issue.id])[issue.id]}
+            newsletters.append({"slug": newsletter.slug, "schedule": newsletter.schedule,
+                                "timezone": newsletter.timezone,
+                                "next_fire": next_fire.isoformat() if next_fire else None,
+                                "last_issue": last, "last_run": (last_runs or {}).get(newsletter.slug)})
+    return {"role": role, "now": now.isoformat(), "newsletters": newsletters}
+
+
 __all__ = ["Draft", "Runtime", "SendOutcome", "draft_issue", "gather_all", "preview", "recipient_count",
-           "send_newsletter", "test_send"]
+           "send_confirmation", "send_confirmations", "send_newsletter", "send_welcome", "status", "test_send"]

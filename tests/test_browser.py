@@ -30,7 +30,7 @@ def site(tmp_path, smtp_server):
 
     from digest import pipeline
     from digest.config import load_settings
-    from digest.web import create_app
+    from digest.web.app import create_app
 
     port = free_port()
     shutil.copy(DATA / "wire.xml", tmp_path / "wire.xml")

@@ -6,8 +6,7 @@ from click.testing import CliRunner
 from conftest import DATA
 from test_sources import SIGNUP, Route, article_page, rss, server  # noqa: F401  (server: the fixture)
 
-import digest.cli_sources  # noqa: F401  (registers the commands on digest.cli.cli)
-from digest.cli import cli
+from digest.cli.main import cli
 
 
 def run(*args: str, folder=None):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-import digest.cli_tools  # noqa: F401  (registers the command on the group)
-from digest.cli import cli
-from digest.summarize import summarize
+from digest.cli.main import cli
+from digest.summarize.extractive import summarize
 
 TEXT = ("The city council approved a new bridge on Monday. The vote was 7 to 2 after a long debate.\n\n"
         "Construction starts in May, the mayor said. The bridge will cost 40 million euros.\n\n"

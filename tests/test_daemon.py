@@ -12,7 +12,7 @@ import httpx
 from apscheduler.triggers.cron import CronTrigger
 from conftest import DATA, free_port, run_cli, start_cli, wait_until, write_config
 
-from digest.schedule import fire_times, plan_catch_up, slot_key
+from digest.daemon.schedule import fire_times, plan_catch_up, slot_key
 
 NOW = datetime(2026, 11, 24, 7, 30, tzinfo=timezone.utc)
 
@@ -32,7 +32,7 @@ def test_catch_up_sends_only_the_latest_missed_slot_within_grace():
 
 
 def test_previous_fire_is_the_slot_a_firing_stands_for():
-    from digest.schedule import previous_fire
+    from digest.daemon.schedule import previous_fire
 
     every_second = CronTrigger(second="*", timezone=timezone.utc)
     assert previous_fire(every_second, NOW, timedelta(hours=2)) == NOW

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from test_daemon import Daemon, daemon_config
 from test_rate_limits import newsletter_with_readers
 
-from digest import outbox, pipeline
+from digest import pipeline
+from digest.deliver import outbox
 from digest.config import load_settings
 from digest.models import Issue, IssueStatus
 

@@ -25,10 +25,10 @@ from digest.config import (
 )
 from digest.content import UNSUBSCRIBE_URL_MARK, ArticleItem
 from digest.errors import ConfigError, RenderError
-from digest.message import build_template, personalize
+from digest.render.message import build_template, personalize
 from digest.models import Issue
-from digest.render import make_environment, render_issue
-from digest.web import create_app
+from digest.render.html import make_environment, render_issue
+from digest.web.app import create_app
 
 NOW = datetime(2026, 11, 24, 7, tzinfo=timezone.utc)
 SITE = SiteSettings(name="The Riverton Ledger", base_url="https://ledger.example.org",

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.extract import extract_text as extract_text_direct
-from digest.extract import is_boilerplate
-from digest.gather import extract_text
+from digest.gather.extract import extract_text as extract_text_direct
+from digest.gather.extract import is_boilerplate
+from digest.gather.feeds import extract_text
 
 SHARED = Path(__file__).parents[2] / "shared"
 SEED = SHARED / "seed" / "source-article.txt"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import FeedError
-from digest.gather import parse_feed
+from digest.gather.feeds import parse_feed
 
 EVALDATA = Path(__file__).parents[2] / "shared" / "evaldata"
 if not (EVALDATA / "load_feeds.py").exists():

@@ -12,9 +12,9 @@ from conftest import DATA
 from digest.config import GatherSettings, SourceSettings
 from digest.content import FeedEntry
 from digest.errors import FeedError
-from digest.fetch import Fetcher
-from digest.gather import canonical_url, html_to_text, parse_feed, select_first_run
-from digest.sources import Job, gather_source
+from digest.gather.fetch import Fetcher
+from digest.gather.feeds import canonical_url, html_to_text, parse_feed, select_first_run
+from digest.gather.sources import Job, gather_source
 
 NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
 
@@ -187,7 +187,7 @@ def test_json_feed_with_wrongly_typed_fields_is_read_not_crashed():
 
 
 def test_read_page_reports_the_canonical_link_without_tracking():
-    from digest.gather import read_page
+    from digest.gather.feeds import read_page
 
     page = read_page(b'<html><head><link rel="Canonical" href="/story/42?utm_source=x&id=1"></head>'
                      b'<body><p>Text</p></body></html>', "https://news.example.org/amp/42")

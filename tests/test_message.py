@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 from digest.compose import build_issue
 from digest.config import NewsletterSettings, SiteSettings, SourceSettings
 from digest.content import UNSUBSCRIBE_URL_MARK, ArticleItem
-from digest.message import build_template, personalize
-from digest.render import make_environment, make_subject, render_issue
+from digest.render.message import build_template, personalize
+from digest.render.html import make_environment, make_subject, render_issue
 
 NOW = datetime(2026, 11, 24, 7, tzinfo=timezone.utc)
 SITE = SiteSettings(name="Gazette", base_url="https://gazette.example.org", postal_address="1 Road, Town",

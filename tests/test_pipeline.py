@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from digest import pipeline
 from digest.config import load_settings
 from digest.models import Delivery, Issue
-from digest.transports import MemoryTransport
+from digest.deliver.transports import MemoryTransport
 from subscribers import Origin, add_subscriber
 
 

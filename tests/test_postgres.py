@@ -30,7 +30,7 @@ def test_migrations_build_the_models_schema(pg_url):
 
 
 def test_concurrent_claims_never_overlap(pg_url):
-    from digest import outbox
+    from digest.deliver import outbox
     from digest.db import create_schema, make_engine, make_sessionmaker
     from digest.models import Delivery, Issue
     from subscribers.models import Subscriber

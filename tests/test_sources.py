@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from digest import pipeline, store
 from digest.config import load_settings
-from digest.gather import parse_feed, read_page
+from digest.gather.feeds import parse_feed, read_page
 from digest.models import Article, SourceState
 from subscribers.db import utcnow
 
@@ -327,8 +327,8 @@ def test_lead_image_reaches_the_rendered_issue(tmp_path, server):
 
 def test_a_fetched_page_gives_the_story_its_canonical_link():
     from digest.content import FeedEntry
-    from digest.gather import Page
-    from digest.sources import _enrich
+    from digest.gather.feeds import Page
+    from digest.gather.sources import _enrich
 
     entry = FeedEntry(uid="guid:u#1", link="https://feeds.example.org/r/1?utm_source=rss", title="T",
                       text="Short teaser.", source_name="S", source_url="u")

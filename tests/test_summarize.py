@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.gather import html_to_text
-from digest.summarize import split_sentences, summarize
-from digest.summarize_model import held_out
+from digest.gather.feeds import html_to_text
+from digest.summarize.extractive import split_sentences, summarize
+from digest.summarize.model import held_out
 
 SEED = Path(__file__).parent.parent.parent / "shared" / "seed" / "source-article.txt"
 EVALDATA = Path(__file__).parents[2] / "shared" / "evaldata"

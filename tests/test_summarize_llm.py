@@ -18,9 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from digest.config import SummarizeSettings
-from digest.summaries import summarize_articles
-from digest.summarize import summarize
-from digest.summarize_llm import answer_sentences
+from digest.summarize.backends import summarize_articles
+from digest.summarize.extractive import summarize
+from digest.summarize.llm import answer_sentences
 
 ARTICLES = [
     ("Council approves new bridge",
@@ -136,7 +136,7 @@ def test_prompt_template_is_rendered_with_title_text_and_sentences(chat):
 
 def test_server_error_falls_back_to_extractive_and_logs(chat, caplog):
     chat.reply = lambda body: (500, b'{"error": "boom"}')
-    with caplog.at_level(logging.WARNING, logger="digest.summarize_llm"):
+    with caplog.at_level(logging.WARNING, logger="digest.summarize.llm"):
         out = summarize_articles(ARTICLES, settings=llm(chat), max_sentences=2)
     assert out == [extractive(a) for a in ARTICLES]
     assert len([r for r in caplog.records if "Council approves" in r.getMessage()]) == 1
@@ -155,7 +155,7 @@ def test_only_the_failing_article_falls_back(chat):
 
 def test_timeout_falls_back(chat, caplog):
     chat.hang = True
-    with caplog.at_level(logging.WARNING, logger="digest.summarize_llm"):
+    with caplog.at_level(logging.WARNING, logger="digest.summarize.llm"):
         out = summarize_articles(ARTICLES[:1], settings=llm(chat, llm_timeout=0.2), max_sentences=2)
     assert out == [extractive(ARTICLES[0])]
     assert "Timeout" in caplog.text

@@ -13,7 +13,7 @@ from digest.errors import (
     TemporaryDeliveryError,
     TransportUnavailable,
 )
-from digest.transports import ConsoleTransport, FileTransport, SmtpTransport
+from digest.deliver.transports import ConsoleTransport, FileTransport, SmtpTransport
 
 MESSAGE = b"From: a@example.org\r\nTo: b@example.com\r\nSubject: hi\r\n\r\n.leading dot\r\nbody\r\n"
 

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from digest import pipeline
 from digest.config import load_settings
-from digest.web import BAD_ADDRESS, THANKS, TOO_MANY, create_app
+from digest.web.app import BAD_ADDRESS, THANKS, TOO_MANY, create_app
 from subscribers import confirmed_recipients, list_subscriptions, make_unsubscribe_token
 
 SECOND_NEWSLETTER = """

@@ -14,21 +14,21 @@ import threading
 import click
 
 from digest import pipeline
-from digest.cli import Context, cli, pass_context
+from digest.cli.context import Context, pass_context
 from digest.config import load_settings
 
 log = logging.getLogger("digest.daemon")
 
 
-@cli.command()
+@click.command()
 @click.option("--web", is_flag=True, help="Also serve the web app (signup, confirm, unsubscribe, issues) on web.port.")
 @pass_context
 def run(ctx: Context, web: bool) -> None:
     """Run the scheduler: each newsletter on its own cron, gathering in between; one leader per database."""
     import uvicorn
 
-    from digest.schedule import Daemon
-    from digest.web import create_app
+    from digest.daemon.schedule import Daemon
+    from digest.web.app import create_app
 
     def load_runtime() -> pipeline.Runtime:
         return pipeline.Runtime.create(load_settings(ctx.config_path))

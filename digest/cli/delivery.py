@@ -15,8 +15,9 @@ from contextlib import contextmanager
 import click
 from sqlalchemy import select
 
-from digest import outbox, pipeline, store
-from digest.cli import Context, cli, pass_context
+from digest import pipeline, store
+from digest.cli.context import Context, pass_context
+from digest.deliver import outbox
 from digest.errors import DeliveryError
 from digest.models import Issue, IssueStatus
 
@@ -75,7 +76,7 @@ class Progress:
             self.bar.close()
 
 
-@cli.command()
+@click.command()
 @click.argument("newsletter", required=False)
 @click.option("--limit", default=10, show_default=True, help="How many recent issues to show.")
 @pass_context
@@ -101,7 +102,7 @@ def status(ctx: Context, newsletter: str | None, limit: int) -> None:
             click.echo(f"    paused: {issue.paused_reason}")
 
 
-@cli.command()
+@click.command()
 @click.option("--once", is_flag=True, help="Send what is queued now, then exit (default: keep polling).")
 @click.option("--poll", default=5.0, show_default=True, help="Seconds between looks for work.")
 @pass_context

@@ -16,7 +16,12 @@ from pathlib import Path
 import click
 
 from digest import pipeline
-from digest.config import load_settings
+from digest.cli.context import Context, pass_context
+from digest.cli.daemon import run
+from digest.cli.delivery import Progress, status, stop_on_signals, worker
+from digest.cli.sources import check_source, extract_command
+from digest.cli.subscribers import subscribers as subscribers_group
+from digest.cli.tools import summarize_command
 from digest.errors import DigestError
 from subscribers import SubscriberError
 
@@ -32,22 +37,6 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
-
-
-class Context:
-    def __init__(self, config_path: str, verbose: bool) -> None:
-        self.config_path = config_path
-        self.verbose = verbose
-        self._runtime: pipeline.Runtime | None = None
-
-    def runtime(self) -> pipeline.Runtime:
-        """Settings read and the database opened once per command, when the command first needs them."""
-        if self._runtime is None:
-            self._runtime = pipeline.Runtime.create(load_settings(self.config_path))
-        return self._runtime
-
-
-pass_context = click.make_pass_decorator(Context)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -128,8 +117,6 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
         rendered = pipeline.test_send(rt, newsletter, to_address, fetch=not no_fetch)
         click.echo(f"test copy of {rendered.subject!r} sent to {to_address}")
         return
-    from digest.cli_delivery import Progress, stop_on_signals
-
     with stop_on_signals() as stop, Progress() as progress:
         outcome = pipeline.send_newsletter(rt, newsletter, force=force, fetch=not no_fetch, stop=stop,
                                            progress=progress.update, deliver=not enqueue, resume_paused=True)
@@ -171,7 +158,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     """Run the web app: signup, confirmation and unsubscribe pages, and POST /api/subscribe."""
     import uvicorn
 
-    from digest.web import create_app
+    from digest.web.app import create_app
 
     rt = ctx.runtime()
     app = create_app(rt.settings, rt.sessions, rt.transport_factory, now=rt.now)
@@ -179,13 +166,12 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     uvicorn.run(app, host=host or web.host, port=port or web.port, log_level="info", proxy_headers=True)
 
 
-def main() -> None:
-    import digest.cli_daemon  # noqa: F401  (registers `run`)
-    import digest.cli_delivery  # noqa: F401  (registers `status` and `worker`)
-    import digest.cli_sources  # noqa: F401  (registers check-source and extract)
-    import digest.cli_subscribers  # noqa: F401  (registers the `subscribers` command group)
-    import digest.cli_tools  # noqa: F401  (registers `summarize`)
+# The command modules define their commands; only the group here knows them all (no import circle).
+for command in (run, status, worker, check_source, extract_command, subscribers_group, summarize_command):
+    cli.add_command(command)
 
+
+def main() -> None:
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

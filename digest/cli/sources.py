@@ -6,7 +6,7 @@ image) or the error; `digest extract URL_OR_FILE` shows the main text the
 gatherer would keep from one article page. Both use the same fetcher as the
 pipeline (User-Agent, timeouts, size cap from [gather] when a config file is
 there, the defaults otherwise) and touch no database. They live apart from
-digest/cli.py so the command group stays about the newsletter job.
+digest/cli/main.py so the command group stays about the newsletter job.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from pathlib import Path
 
 import click
 
-from digest.cli import Context, cli
+from digest.cli.context import Context
 from digest.config import GatherSettings, SourceSettings, load_settings
 from digest.errors import DigestError
-from digest.fetch import Fetcher
-from digest.sources import Job, describe, fetch_article, gather_source
+from digest.gather.fetch import Fetcher
+from digest.gather.sources import Job, describe, fetch_article, gather_source
 from subscribers.db import utcnow
 
 
-@cli.command("check-source")
+@click.command("check-source")
 @click.argument("target", metavar="URL_OR_FILE")
 @click.option("--kind", type=click.Choice(["feed", "html"]), default="feed", show_default=True,
               help="A feed, or an html listing page (needs --link-pattern).")
@@ -47,7 +47,7 @@ def check_source(ctx: Context, target: str, kind: str, link_pattern: str, full_t
         raise DigestError(f"{target}: the gatherer would skip this source")
 
 
-@cli.command("extract")
+@click.command("extract")
 @click.argument("target", metavar="URL_OR_FILE")
 @click.pass_obj
 def extract_command(ctx: Context, target: str) -> None:

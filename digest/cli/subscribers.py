@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from digest import notify, pipeline, store
-from digest.cli import Context, cli, pass_context
+from digest import pipeline, store
+from digest.cli.context import Context, pass_context
 from digest.errors import DigestError
 from subscribers import (
     Origin,
@@ -33,7 +33,7 @@ from subscribers import (
 STATUSES = click.Choice([s.value for s in SubscriptionStatus])
 
 
-@cli.group()
+@click.group()
 def subscribers() -> None:
     """Manage subscribers (readers normally join through the signup pages of `digest serve`)."""
 
@@ -41,9 +41,9 @@ def subscribers() -> None:
 def _mail_confirmations(rt, slug: str, pairs: list[tuple[str, str]]) -> None:
     if not pairs:
         return
-    failures = notify.send_confirmations(rt.transport_factory(), rt.templates, rt.settings.site,
-                                         rt.settings.newsletter(slug), pairs, now=rt.now(),
-                                         ttl_hours=rt.settings.web.token_ttl_hours)
+    failures = pipeline.send_confirmations(rt.transport_factory(), rt.templates, rt.settings.site,
+                                           rt.settings.newsletter(slug), pairs, now=rt.now(),
+                                           ttl_hours=rt.settings.web.token_ttl_hours)
     for failure in failures:
         click.echo(f"confirmation email failed: {failure}", err=True)
     click.echo(f"{len(pairs) - len(failures)} confirmation email(s) sent")

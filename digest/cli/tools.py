@@ -2,7 +2,7 @@
 
 `digest summarize FILE` shows what the offline summarizer makes of one article,
 so an editor can judge it (or file a bug) without a feed, a send or a model
-server. It lives apart from digest/cli.py so the command group stays about the
+server. It lives apart from digest/cli/main.py so the command group stays about the
 newsletter job; cli.py imports this module to register it.
 """
 
@@ -13,9 +13,8 @@ import re
 
 import click
 
-from digest.cli import cli
-from digest.gather import html_to_text
-from digest.summarize import summarize
+from digest.gather.feeds import html_to_text
+from digest.summarize.extractive import summarize
 
 # Markup we recognise as HTML rather than prose that happens to contain "<".
 _HTML = re.compile(r"<(?:!doctype|html|head|body|article|main|div|p|br|h[1-6]|span|a|ul|ol|li|table)\b",
@@ -25,7 +24,7 @@ _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HEAD = re.compile(r"<head\b.*?</head\s*>", re.IGNORECASE | re.DOTALL)
 
 
-@cli.command("summarize")
+@click.command("summarize")
 @click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"))
 @click.option("--title", help="The article's headline (helps choose sentences); HTML: defaults to <title>.")
 @click.option("--sentences", type=click.IntRange(min=1), default=3, show_default=True,

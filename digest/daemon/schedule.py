@@ -5,7 +5,7 @@ calls the same pipeline function as `digest send`, keyed by the slot it was
 scheduled for, so a retry, a restart or a second daemon can never make a
 second issue for that slot. After downtime, only the latest missed slot is
 sent, and only if it is within the grace period; the others are logged as
-skipped. Only the leader (digest.leader) schedules; standbys wait to take over.
+skipped. Only the leader (digest.daemon.leader) schedules; standbys wait to take over.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from digest import outbox, pipeline, store
+from digest import pipeline, store
 from digest.config import make_trigger
-from digest.leader import LeaderLock
+from digest.daemon.leader import LeaderLock
 
 log = logging.getLogger(__name__)
 MAX_FIRES = 20_000
@@ -203,26 +203,6 @@ class Daemon:
             log.exception("gathering failed")
 
     def status(self) -> dict:
-        return status(self.rt.settings, self.rt.sessions, self.rt.now, role=self.role,
-                      scheduler=self.scheduler if self.role == "leader" else None, last_runs=self.last_runs)
+        return pipeline.status(self.rt.settings, self.rt.sessions, self.rt.now, role=self.role,
+                               scheduler=self.scheduler if self.role == "leader" else None, last_runs=self.last_runs)
 
-
-def status(settings, sessions, clock, *, role: str, scheduler=None, last_runs: dict | None = None) -> dict:
-    """What /status shows: the role, and per newsletter its next fire and its last issue with counts."""
-    now = clock()
-    newsletters = []
-    with sessions() as session:
-        for newsletter in settings.newsletters:
-            job = scheduler.get_job(f"send-{newsletter.slug}") if scheduler else None
-            trigger = make_trigger(newsletter.schedule, ZoneInfo(newsletter.timezone))
-            next_fire = job.next_run_time if job else trigger.get_next_fire_time(None, now)
-            issue = store.latest_issue(session, newsletter.slug)
-            last = None
-            if issue is not None:
-                last = {"id": issue.id, "slot": issue.slot, "status": issue.status.value,
-                        "subject": issue.subject, "counts": outbox.counts(session, [issue.id])[issue.id]}
-            newsletters.append({"slug": newsletter.slug, "schedule": newsletter.schedule,
-                                "timezone": newsletter.timezone,
-                                "next_fire": next_fire.isoformat() if next_fire else None,
-                                "last_issue": last, "last_run": (last_runs or {}).get(newsletter.slug)})
-    return {"role": role, "now": now.isoformat(), "newsletters": newsletters}

@@ -1,6 +1,6 @@
 """Issue outbox -> transport: a pool of connections, leases, retries, rate limits, pause, clean stop.
 
-One coordinating thread claims batches of deliveries (digest.outbox) and
+One coordinating thread claims batches of deliveries (digest.deliver.outbox) and
 feeds N sender threads, each holding one persistent connection. Results come
 back to the coordinator, which records them in small transactions (at least
 every COMMIT_SECONDS), so a killed sender resends at most the messages whose
@@ -26,11 +26,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest import outbox
+from digest.deliver import outbox
 from digest.errors import PermanentDeliveryError, TemporaryDeliveryError, TransportUnavailable
 from digest.models import DeliveryStatus
-from digest.outbox import Claimed, Outcome
-from digest.transports import Transport
+from digest.deliver.outbox import Claimed, Outcome
+from digest.deliver.transports import Transport
 
 log = logging.getLogger(__name__)
 COMMIT_EVERY = 100

@@ -1,87 +1,25 @@
-"""Transactional emails of the signup flow: the confirmation request and the welcome.
+"""One-off messages (the signup flow's emails) sent over one connection, outside the outbox.
 
-These go to one person at a time, so an EmailMessage per message is fine
-here (unlike the digest's send loop). The confirmation email is the only mail
-an unconfirmed address ever receives; it carries nothing but the link.
+They go to one person at a time and are not issue deliveries, so there is no
+lease or retry here: a failure is returned for the caller to tell the reader.
 """
 
 from __future__ import annotations
 
-import secrets
-from datetime import datetime
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, parseaddr
-from urllib.parse import quote, urlsplit
+from email.utils import parseaddr
 
-import jinja2
-
-from digest.config import NewsletterSettings, SiteSettings
-from digest.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
-from digest.message import subject_line
-from digest.render import inline_css, read_css, render_template
-from digest.transports import Transport
+from digest.deliver.transports import Transport
+from digest.errors import PermanentDeliveryError, TemporaryDeliveryError
 
 
-def confirmation_url(site: SiteSettings, token: str) -> str:
-    return f"{site.base_url.rstrip('/')}/confirm?token={quote(token)}"
-
-
-def build_email(env: jinja2.Environment, name: str, *, site: SiteSettings, newsletter: NewsletterSettings,
-                to: str, subject: str, now: datetime, **context) -> bytes:
-    """Render templates/email/<name>.html and .txt into one multipart/alternative message."""
-    context = {"site": site, "newsletter": newsletter, "subject": subject, "css": read_css(env), **context}
-    message = EmailMessage(policy=SMTP)
-    message["From"] = newsletter.from_address
-    message["To"] = to
-    message["Date"] = format_datetime(now)
-    domain = urlsplit(site.base_url).hostname or "localhost"
-    message["Message-ID"] = f"<{name}.{secrets.token_hex(12)}@{domain}>"
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(render_template(env, f"email/{name}.txt", context), cte="quoted-printable")
-    message.add_alternative(inline_css(render_template(env, f"email/{name}.html", context)), subtype="html",
-                            cte="quoted-printable")
-    return subject_line(subject) + message.as_bytes()
-
-
-def send_confirmations(transport: Transport, env: jinja2.Environment, site: SiteSettings,
-                       newsletter: NewsletterSettings, pairs: list[tuple[str, str]], *, now: datetime,
-                       ttl_hours: int) -> list[str]:
-    """Mail each (address, token) its confirmation link over one connection; returns the failures."""
-    messages = [
-        (to, build_email(env, "confirm", site=site, newsletter=newsletter, to=to, now=now,
-                         subject=f"Please confirm your subscription to {newsletter.title}",
-                         confirm_url=confirmation_url(site, token), ttl_hours=ttl_hours))
-        for to, token in pairs
-    ]
-    return _send(transport, newsletter, messages)
-
-
-def send_confirmation(transport: Transport, env: jinja2.Environment, site: SiteSettings,
-                      newsletter: NewsletterSettings, to: str, token: str, *, now: datetime,
-                      ttl_hours: int) -> None:
-    failures = send_confirmations(transport, env, site, newsletter, [(to, token)], now=now, ttl_hours=ttl_hours)
-    if failures:
-        raise DeliveryError(failures[0])
-
-
-def send_welcome(transport: Transport, env: jinja2.Environment, site: SiteSettings,
-                 newsletter: NewsletterSettings, to: str, unsubscribe_url: str, *, now: datetime) -> None:
-    message = build_email(env, "welcome", site=site, newsletter=newsletter, to=to, now=now,
-                          subject=f"Welcome to {newsletter.title}", unsubscribe_url=unsubscribe_url)
-    failures = _send(transport, newsletter, [(to, message)])
-    if failures:
-        raise DeliveryError(failures[0])
-
-
-def _send(transport: Transport, newsletter: NewsletterSettings, messages: list[tuple[str, bytes]]) -> list[str]:
-    """TransportUnavailable propagates; per-recipient failures are returned."""
+def send_messages(transport: Transport, from_address: str, messages: list[tuple[str, bytes]]) -> list[str]:
+    """Send each (recipient, message bytes); TransportUnavailable propagates, per-recipient failures are returned."""
     failures = []
     transport.open()
     try:
         for to, message in messages:
             try:
-                transport.send(parseaddr(newsletter.from_address)[1], to, message)
+                transport.send(parseaddr(from_address)[1], to, message)
             except (TemporaryDeliveryError, PermanentDeliveryError) as exc:
                 failures.append(str(exc))
     finally:

@@ -1,7 +1,7 @@
 """Bytes -> FeedEntry tuples and page facts: parse, sanitize, pick the lead image.
 
-Pure functions: no network, no database. digest.fetch does the HTTP and
-digest.sources decides what to fetch; this module only reads what came back.
+Pure functions: no network, no database. digest.gather.fetch does the HTTP and
+digest.gather.sources decides what to fetch; this module only reads what came back.
 A feed that cannot be read raises FeedError, which the caller turns into a
 per-source error.
 
@@ -29,7 +29,7 @@ import nh3
 
 from digest.content import FeedEntry
 from digest.errors import FeedError
-from digest.extract import extract_text
+from digest.gather.extract import extract_text
 
 __all__ = ["canonical_url", "extract_text", "html_to_text", "image_url", "parse_feed", "read_page",
            "select_first_run"]

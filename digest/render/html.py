@@ -1,14 +1,14 @@
 """Issue draft -> (subject, html, text): Jinja2, then premailer, once per issue.
 
 The bodies are rendered once with UNSUBSCRIBE_URL_MARK where each reader's own
-link goes; digest.message swaps it per recipient in the built bytes. Inlining
+link goes; digest.render.message swaps it per recipient in the built bytes. Inlining
 CSS costs milliseconds, so doing it once per issue (never per reader) keeps
 the send loop cheap.
 
 Gmail clips an HTML part over about 102 KB. The digest is rendered, measured,
 and, past the newsletter's HTML budget, rendered again with fewer stories in
 full: the rest are listed as links only and the email points to its web
-version (/issues/<newsletter>/<date>), which render knows from the issue date.
+version (/issues/<newsletter>/<date>), which it knows from the issue date.
 
 Templates are the user's: `make_environment(custom_dir)` looks in the custom
 folder first and falls back to the bundled templates, and every failure inside
@@ -37,8 +37,9 @@ DEFAULT_HTML_BUDGET = 90_000  # bytes; Gmail clips at about 102 KB
 
 def templates_dir() -> Path:
     """Installed wheels carry templates inside the package; a source checkout has them at the top."""
-    packaged = Path(__file__).parent / "templates"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
+    package = Path(__file__).resolve().parent.parent  # digest/
+    packaged = package / "templates"
+    return packaged if packaged.is_dir() else package.parent / "templates"
 
 
 def make_environment(custom_dir: str | Path | None = None) -> jinja2.Environment:

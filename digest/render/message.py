@@ -26,7 +26,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 from urllib.parse import quote, urlsplit
 
 from digest.content import UNSUBSCRIBE_URL_MARK, RenderedIssue
-from digest.dkim import DkimSigner, make_signer
+from digest.render.dkim import DkimSigner, make_signer
 
 _TEXT_SLOT = b"@@TEXT_BODY@@"
 _HTML_SLOT = b"@@HTML_BODY@@"

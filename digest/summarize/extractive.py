@@ -6,7 +6,7 @@ a score from a small linear model over cheap features: position, TextRank
 centrality (how much a sentence shares with the sentences that share most
 with the rest), similarity to the whole article, overlap with the title,
 length, numbers and quotes; plus a fixed bonus that decays down the article,
-because news puts the facts first. The weights live in digest/summarize_model.py,
+because news puts the facts first. The weights live in digest/summarize/model.py,
 fitted offline by bench/fit_summarizer.py; this module needs only the
 standard library, no model file and no download.
 """
@@ -17,7 +17,7 @@ import math
 import re
 from collections import Counter
 
-from digest import summarize_model
+from digest.summarize import model as summarize_model
 
 __all__ = ["split_sentences", "summarize"]
 
@@ -135,7 +135,7 @@ def summarize(text: str, *, title: str | None = None, max_sentences: int = 3) ->
     if len(set(sentences)) <= max_sentences:
         return list(dict.fromkeys(sentences))
     if summarize_model.FEATURES != FEATURES:
-        raise RuntimeError("digest/summarize_model.py is stale: regenerate it with bench/fit_summarizer.py")
+        raise RuntimeError("digest/summarize/model.py is stale: regenerate it with bench/fit_summarizer.py")
     rows = sentence_features(sentences, [br for _, br in units], title)
     weights, bias, lead = summarize_model.WEIGHTS, summarize_model.BIAS, summarize_model.LEAD_PRIOR
     # The fitted log-odds, plus a fixed bonus for the top of the article: the lede (see summarize_model).

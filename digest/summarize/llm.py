@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import jinja2
 
-from digest import summarize
+from digest.summarize import extractive
 from digest.config import SummarizeSettings
 
 log = logging.getLogger(__name__)
@@ -110,11 +110,11 @@ def answer_sentences(answer: str) -> list[str]:
     answer = _THINKING.sub("", answer)
     answer = _PREAMBLE.sub("", answer, count=1)
     answer = _LIST_MARKER.sub("", answer)
-    return [s for s in summarize.split_sentences(answer) if s.strip(" \"'“”")]
+    return [s for s in extractive.split_sentences(answer) if s.strip(" \"'“”")]
 
 
 def _extractive(title: str, text: str, max_sentences: int) -> list[str]:
-    return summarize.summarize(text, title=title, max_sentences=max_sentences)
+    return extractive.summarize(text, title=title, max_sentences=max_sentences)
 
 
 def _environment() -> jinja2.Environment:

@@ -1,4 +1,4 @@
-"""Learned weights of the extractive summarizer (digest/summarize.py). Generated file: do not edit.
+"""Learned weights of the extractive summarizer (digest/summarize/extractive.py). Generated file: do not edit.
 
 Regenerate with `.venv/bin/python bench/fit_summarizer.py`. WEIGHTS and BIAS: a
 logistic regression (L2 = 1.0) predicting whether a sentence is in the reference

@@ -22,12 +22,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from digest import archive, notify
+from digest import pipeline
 from digest.config import Settings
 from digest.errors import ConfigError, DeliveryError
-from digest.guards import BodyLimit, IpLimiter
-from digest.ops import ops_routes
-from digest.render import issue_path, make_environment, render_template
+from digest.render.html import issue_path, make_environment, render_template
+from digest.web import archive
+from digest.web.guards import BodyLimit, IpLimiter
+from digest.web.ops import ops_routes
 from subscribers import (
     SubscriptionStatus,
     InvalidAddress,
@@ -102,8 +103,8 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
 
     def send_confirmation(result) -> None:
         try:
-            notify.send_confirmation(transport_factory(), env, settings.site, newsletters[result.newsletter],
-                                     result.email, result.token, now=now(), ttl_hours=web.token_ttl_hours)
+            pipeline.send_confirmation(transport_factory(), env, settings.site, newsletters[result.newsletter],
+                                         result.email, result.token, now=now(), ttl_hours=web.token_ttl_hours)
         except DeliveryError as exc:
             log.error("confirmation email to %s failed (they may sign up again): %s", result.email, exc)
 
@@ -171,7 +172,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         if newly and newsletter and newsletter.welcome_email and settings.site.secret_key:
             link = unsubscribe_link(subscriber_id, slug)
             try:
-                notify.send_welcome(transport_factory(), env, settings.site, newsletter, email, link, now=now())
+                pipeline.send_welcome(transport_factory(), env, settings.site, newsletter, email, link, now=now())
             except DeliveryError as exc:
                 log.error("welcome email to %s failed: %s", email, exc)
         return page("message.html", title="Successfully subscribed",
@@ -197,8 +198,8 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         except SubscriberError as exc:
             return page("message.html", 400, title="Link not valid", message=str(exc))
         try:
-            notify.send_confirmation(transport_factory(), env, settings.site, newsletters[result.newsletter],
-                                     result.email, result.token, now=now(), ttl_hours=web.token_ttl_hours)
+            pipeline.send_confirmation(transport_factory(), env, settings.site, newsletters[result.newsletter],
+                                         result.email, result.token, now=now(), ttl_hours=web.token_ttl_hours)
         except (DeliveryError, KeyError) as exc:
             log.error("confirmation email to %s failed: %s", result.email, exc)
             return page("message.html", 503, title="Please try again", message=SEND_FAILED)
@@ -311,6 +312,4 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
 
 def database_status(settings: Settings, sessions, now) -> dict:
     """/status in a process with no scheduler: next fires from config, last issues from the database."""
-    from digest.schedule import status
-
-    return status(settings, sessions, now, role="no scheduler in this process")
+    return pipeline.status(settings, sessions, now, role="no scheduler in this process")

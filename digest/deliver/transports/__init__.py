@@ -13,10 +13,10 @@ from typing import Protocol
 
 from digest.config import DeliverySettings
 from digest.errors import ConfigError
-from digest.transports.console import ConsoleTransport
-from digest.transports.file import FileTransport
-from digest.transports.memory import MemoryTransport
-from digest.transports.smtp import SmtpTransport
+from digest.deliver.transports.console import ConsoleTransport
+from digest.deliver.transports.file import FileTransport
+from digest.deliver.transports.memory import MemoryTransport
+from digest.deliver.transports.smtp import SmtpTransport
 
 __all__ = ["ConsoleTransport", "FileTransport", "MemoryTransport", "SmtpTransport", "Transport", "make_transport"]
 

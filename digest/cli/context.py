@@ -1,0 +1,28 @@
+"""What every command gets from the group: the settings path and, on first use, the runtime.
+
+It lives apart from main.py so the command modules can use it without importing
+the group that registers them.
+"""
+
+from __future__ import annotations
+
+import click
+
+from digest import pipeline
+from digest.config import load_settings
+
+
+class Context:
+    def __init__(self, config_path: str, verbose: bool) -> None:
+        self.config_path = config_path
+        self.verbose = verbose
+        self._runtime: pipeline.Runtime | None = None
+
+    def runtime(self) -> pipeline.Runtime:
+        """Settings read and the database opened once per command, when the command first needs them."""
+        if self._runtime is None:
+            self._runtime = pipeline.Runtime.create(load_settings(self.config_path))
+        return self._runtime
+
+
+pass_context = click.make_pass_decorator(Context)

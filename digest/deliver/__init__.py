@@ -1,0 +1,3 @@
+"""Deliver stage: takes an issue's outbox rows and finished message bytes, gives sent / failed /
+retrying outcomes recorded per (issue, subscriber), through a transport (SMTP, file, console).
+"""

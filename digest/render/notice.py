@@ -1,0 +1,55 @@
+"""The signup flow's transactional emails as finished bytes: the confirmation request and the welcome.
+
+These go to one person at a time, so an EmailMessage per message is fine
+here (unlike the digest's send loop). The confirmation email is the only mail
+an unconfirmed address ever receives; it carries nothing but the link.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from urllib.parse import quote, urlsplit
+
+import jinja2
+
+from digest.config import NewsletterSettings, SiteSettings
+from digest.render.html import inline_css, read_css, render_template
+from digest.render.message import subject_line
+
+
+def confirmation_url(site: SiteSettings, token: str) -> str:
+    return f"{site.base_url.rstrip('/')}/confirm?token={quote(token)}"
+
+
+def build_email(env: jinja2.Environment, name: str, *, site: SiteSettings, newsletter: NewsletterSettings,
+                to: str, subject: str, now: datetime, **context) -> bytes:
+    """Render templates/email/<name>.html and .txt into one multipart/alternative message."""
+    context = {"site": site, "newsletter": newsletter, "subject": subject, "css": read_css(env), **context}
+    message = EmailMessage(policy=SMTP)
+    message["From"] = newsletter.from_address
+    message["To"] = to
+    message["Date"] = format_datetime(now)
+    domain = urlsplit(site.base_url).hostname or "localhost"
+    message["Message-ID"] = f"<{name}.{secrets.token_hex(12)}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_template(env, f"email/{name}.txt", context), cte="quoted-printable")
+    message.add_alternative(inline_css(render_template(env, f"email/{name}.html", context)), subtype="html",
+                            cte="quoted-printable")
+    return subject_line(subject) + message.as_bytes()
+
+
+def confirmation_email(env: jinja2.Environment, site: SiteSettings, newsletter: NewsletterSettings, to: str,
+                       token: str, *, now: datetime, ttl_hours: int) -> bytes:
+    return build_email(env, "confirm", site=site, newsletter=newsletter, to=to, now=now,
+                       subject=f"Please confirm your subscription to {newsletter.title}",
+                       confirm_url=confirmation_url(site, token), ttl_hours=ttl_hours)
+
+
+def welcome_email(env: jinja2.Environment, site: SiteSettings, newsletter: NewsletterSettings, to: str,
+                  unsubscribe_url: str, *, now: datetime) -> bytes:
+    return build_email(env, "welcome", site=site, newsletter=newsletter, to=to, now=now,
+                       subject=f"Welcome to {newsletter.title}", unsubscribe_url=unsubscribe_url)
