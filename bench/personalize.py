@@ -17,7 +17,7 @@ from email.policy import SMTP
 
 from digest.compose import build_issue
 from digest.config import NewsletterSettings, SiteSettings, SourceSettings
-from digest.content import UNSUBSCRIBE_URL_MARK, ArticleItem
+from digest.content import ArticleItem
 from digest.render.message import build_template, personalize
 from digest.render.html import make_environment, render_issue
 from subscribers import make_unsubscribe_token
@@ -73,8 +73,8 @@ def main(count: int) -> None:
         message = EmailMessage(policy=SMTP)
         message["From"], message["To"], message["Subject"] = NEWSLETTER.from_address, f"r{n}@example.com", "x"
         message["List-Unsubscribe"] = f"<{url}>"
-        message.set_content(rendered.text.replace(UNSUBSCRIBE_URL_MARK, url), cte="quoted-printable")
-        message.add_alternative(rendered.html.replace(UNSUBSCRIBE_URL_MARK, url), subtype="html",
+        message.set_content(rendered.text.replace(rendered.mark, url), cte="quoted-printable")
+        message.add_alternative(rendered.html.replace(rendered.mark, url), subtype="html",
                                 cte="quoted-printable")
         message.as_bytes()
     elapsed = time.perf_counter() - started

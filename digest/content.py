@@ -6,11 +6,22 @@ only digest.pipeline chains them. Nothing here touches a database or network.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-# Rendered once per issue; replaced per recipient in the built message bytes.
-UNSUBSCRIBE_URL_MARK = "@@UNSUBSCRIBE_URL@@"
+# The fixed mark of issues rendered before marks were random; only read back from old rows.
+LEGACY_UNSUBSCRIBE_MARK = "@@UNSUBSCRIBE_URL@@"
+
+
+def new_personal_mark() -> str:
+    """Where each reader's own unsubscribe link goes, random per render.
+
+    Feed text is written before the issue is rendered and cannot guess 128
+    random bits, so no title, link or image URL from a feed can carry the mark
+    and be turned into a copy of every reader's personal link.
+    """
+    return f"@@unsubscribe-{secrets.token_hex(16)}@@"
 
 
 @dataclass(frozen=True)
@@ -88,8 +99,9 @@ class IssueDraft:
 
 @dataclass(frozen=True)
 class RenderedIssue:
-    """Subject and both bodies; the bodies carry UNSUBSCRIBE_URL_MARK."""
+    """Subject and both bodies; the bodies carry `mark` where each reader's unsubscribe link goes."""
 
     subject: str
     html: str
     text: str
+    mark: str

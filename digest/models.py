@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from digest.content import LEGACY_UNSUBSCRIBE_MARK
 from subscribers.db import Base, UTCDateTime, utcnow
 
 
@@ -77,6 +78,8 @@ class Issue(Base):
     subject: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
+    # Where html and text hold each reader's unsubscribe link: random per issue (content.new_personal_mark).
+    personal_mark: Mapped[str] = mapped_column(String(64), server_default=LEGACY_UNSUBSCRIBE_MARK)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 

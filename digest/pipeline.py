@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digest import compose, metrics, store
 from digest.config import NewsletterSettings, Settings, SiteSettings, SourceSettings, make_trigger
-from digest.content import UNSUBSCRIBE_URL_MARK, FetchResult, IssueDraft, RenderedIssue
+from digest.content import FetchResult, IssueDraft, RenderedIssue
 from digest.db import create_schema, make_engine, make_sessionmaker
 from digest.deliver import notify, outbox
 from digest.deliver.engine import DeliveryReport, SendPolicy, deliver_issue
@@ -193,7 +193,7 @@ def send_existing_issue(rt: Runtime, newsletter: NewsletterSettings, issue: Issu
                         progress=None, stop: threading.Event | None = None, resume: bool = False,
                         ) -> DeliveryReport:
     """Deliver what is queued for one issue (`digest worker` calls this for issues made elsewhere)."""
-    template = _template(rt, newsletter, RenderedIssue(issue.subject, issue.html, issue.text),
+    template = _template(rt, newsletter, RenderedIssue(issue.subject, issue.html, issue.text, issue.personal_mark),
                          f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}", campaign_id=str(issue.id))
 
     def build_message(subscriber_id: int, email: str) -> bytes:
@@ -248,8 +248,8 @@ def preview(rt: Runtime, slug: str, *, fetch: bool = True) -> tuple[IssueDraft, 
     draft = draft_issue(rt, newsletter)
     rendered = draft.rendered
     sample = f"{rt.settings.site.base_url.rstrip('/')}/unsubscribe?token=preview"
-    return draft.issue, RenderedIssue(rendered.subject, rendered.html.replace(UNSUBSCRIBE_URL_MARK, sample),
-                                rendered.text.replace(UNSUBSCRIBE_URL_MARK, sample))
+    return draft.issue, RenderedIssue(rendered.subject, rendered.html.replace(rendered.mark, sample),
+                                      rendered.text.replace(rendered.mark, sample), rendered.mark)
 
 
 def recipient_count(rt: Runtime, slug: str) -> int:

@@ -98,7 +98,8 @@ def create_issue(
     not included so they never resurface in a later issue as news.
     """
     issue = Issue(newsletter=draft.newsletter, slot=slot, created_at=now, status=IssueStatus.sending,
-                  subject=rendered.subject, html=rendered.html, text=rendered.text)
+                  subject=rendered.subject, html=rendered.html, text=rendered.text,
+                  personal_mark=rendered.mark)
     session.add(issue)
     session.flush()
     position = 0

@@ -1,6 +1,6 @@
 """Issue draft -> (subject, html, text): Jinja2, then premailer, once per issue.
 
-The bodies are rendered once with UNSUBSCRIBE_URL_MARK where each reader's own
+The bodies are rendered once with a random mark where each reader's own
 link goes; digest.render.message swaps it per recipient in the built bytes. Inlining
 CSS costs milliseconds, so doing it once per issue (never per reader) keeps
 the send loop cheap.
@@ -28,7 +28,7 @@ import jinja2
 from premailer import Premailer
 
 from digest.config import NewsletterSettings, SiteSettings
-from digest.content import UNSUBSCRIBE_URL_MARK, IssueDraft, RenderedIssue
+from digest.content import IssueDraft, RenderedIssue, new_personal_mark
 from digest.errors import ConfigError, RenderError
 
 SUBJECT_MAX = 110
@@ -85,13 +85,14 @@ def render_issue(
     """Render both bodies; the HTML keeps to `budget_bytes` by listing the last stories as links only."""
     subject = make_subject(draft)
     total = len(draft.items)
+    mark = _fresh_mark(draft)
     context = {
         "issue": draft,
         "site": site,
         "newsletter": newsletter,
         "subject": subject,
         "preheader": _preheader(draft),
-        "unsubscribe_url": UNSUBSCRIBE_URL_MARK,
+        "unsubscribe_url": mark,
         "web_url": site_url(site, issue_path(draft.newsletter, draft.date)),
         "archive_url": site_url(site, f"/issues/{draft.newsletter}"),
         "preferences_url": site_url(site, "/"),
@@ -109,7 +110,16 @@ def render_issue(
     html = html_for(total, total)
     if _size(html) > budget_bytes:
         html = _fit(html_for, total, budget_bytes)
-    return RenderedIssue(subject=subject, html=html, text=text)
+    return RenderedIssue(subject=subject, html=html, text=text, mark=mark)
+
+
+def _fresh_mark(draft: IssueDraft) -> str:
+    """A mark that occurs nowhere in the issue's content (guessing it is already hopeless; this makes it certain)."""
+    content = "\n".join(str(value) for item in draft.items for value in vars(item).values())
+    while True:
+        mark = new_personal_mark()
+        if mark not in content:
+            return mark
 
 
 def _fit(html_for, total: int, budget: int) -> str:

@@ -25,7 +25,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr, parseaddr
 from urllib.parse import quote, urlsplit
 
-from digest.content import UNSUBSCRIBE_URL_MARK, RenderedIssue
+from digest.content import RenderedIssue
 from digest.render.dkim import DkimSigner, make_signer
 
 _TEXT_SLOT = b"@@TEXT_BODY@@"
@@ -35,7 +35,7 @@ _HTML_SLOT = b"@@HTML_BODY@@"
 @dataclass(frozen=True)
 class MessageTemplate:
     skeleton: tuple[bytes, bytes, bytes]  # before text body, between bodies, after html body
-    # Each body, quoted-printable encoded once, in pieces around UNSUBSCRIBE_URL_MARK.
+    # Each body, quoted-printable encoded once, in pieces around the issue's random mark.
     text: tuple[bytes, ...]
     html: tuple[bytes, ...]
     envelope_from: str
@@ -94,8 +94,8 @@ def build_template(
     between = between.replace(b"MIME-Version: 1.0\r\n", b"")
     return MessageTemplate(
         skeleton=(before_text, between, after_html),
-        text=_encode_pieces(rendered.text),
-        html=_encode_pieces(rendered.html),
+        text=_encode_pieces(rendered.text, rendered.mark),
+        html=_encode_pieces(rendered.html, rendered.mark),
         envelope_from=address,
         message_id_prefix=message_id_prefix,
         domain=domain,
@@ -144,8 +144,8 @@ def personalize(template: MessageTemplate, *, to: str, token: str, personal_id: 
     return message
 
 
-def _encode_pieces(body: str) -> tuple[bytes, ...]:
-    return tuple(_qp(piece) for piece in _crlf(body).split(UNSUBSCRIBE_URL_MARK))
+def _encode_pieces(body: str, mark: str) -> tuple[bytes, ...]:
+    return tuple(_qp(piece) for piece in _crlf(body).split(mark))
 
 
 def _with_url(pieces: tuple[bytes, ...], encoded_url: bytes) -> bytes:

@@ -2,7 +2,7 @@
 
 An issue's date is its creation time in the newsletter's time zone, the same
 day the email's "View in your browser" link names (render.issue_path). The
-stored HTML is the email as it went out, with UNSUBSCRIBE_URL_MARK where each
+stored HTML is the email as it went out, with the issue's mark where each
 reader's personal link was; on the web that becomes the signup page, so no
 personal token is ever shown, and the email-only parts (preheader, "view in
 browser" bar, unsubscribe footer) are left out.
@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digest.content import UNSUBSCRIBE_URL_MARK
 from digest.models import Issue
 
 _EMAIL_ONLY = re.compile(r"<!--email-only-->.*?<!--/email-only-->", re.DOTALL)
@@ -56,11 +55,11 @@ def issue_html(session: Session, issue_id: int, signup_url: str) -> str | None:
     issue = session.get(Issue, issue_id)
     if issue is None:
         return None
-    return web_version(issue.html, signup_url)
+    return web_version(issue.html, issue.personal_mark, signup_url)
 
 
-def web_version(html: str, signup_url: str) -> str:
-    return _EMAIL_ONLY.sub("", html).replace(UNSUBSCRIBE_URL_MARK, signup_url)
+def web_version(html: str, mark: str, signup_url: str) -> str:
+    return _EMAIL_ONLY.sub("", html).replace(mark, signup_url)
 
 
 def parse_date(value: str) -> date | None:
