@@ -19,9 +19,7 @@ import tomllib
 import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
-from email.utils import parseaddr
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.errors import ConfigError
 
@@ -86,6 +84,10 @@ class GatherSettings:
     max_concurrency: int = 8
     per_host_concurrency: int = 2
     max_pages_per_source: int = 20
+    deadline: float = 30.0
+    max_entries: int = 500
+    allow_networks: tuple[str, ...] = ()
+    allow_ports: tuple[int, ...] = (80, 443)
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,9 @@ def load_settings(path: str | os.PathLike[str], environ: typing.Mapping[str, str
 
 def settings_from_dict(raw: dict, path: Path, environ: typing.Mapping[str, str]) -> Settings:
     settings = _build(Settings, raw, "", path)
-    _check(settings, path)
+    from digest.config_rules import check_settings  # it reads these dataclasses: imported when used
+
+    check_settings(settings, path)
     base = path.resolve().parent
     site = settings.site
     smtp = settings.delivery.smtp
@@ -297,39 +301,6 @@ def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-def _check(settings: Settings, path: Path) -> None:
-    """Rules that span keys or need more than a type check."""
-    if not re.match(r"^https?://[^/\s]+", settings.site.base_url):
-        raise ConfigError(f"{path}: 'site.base_url' must be an http(s) URL, not {settings.site.base_url!r}")
-    if "@" not in settings.site.unsubscribe_mailbox:
-        raise ConfigError(f"{path}: 'site.unsubscribe_mailbox' must be an email address")
-    if not settings.newsletters:
-        raise ConfigError(f"{path}: at least one [[newsletters]] table is required")
-    slugs = [n.slug for n in settings.newsletters]
-    for i, newsletter in enumerate(settings.newsletters):
-        _check_newsletter(newsletter, f"newsletters[{i}]", path)
-        if slugs.count(newsletter.slug) > 1:
-            raise ConfigError(f"{path}: newsletter slug {newsletter.slug!r} is used twice")
-    for section, key in (("delivery", "batch_size"), ("delivery", "connections"), ("delivery", "max_attempts"),
-                         ("delivery", "max_consecutive_failures"), ("delivery", "lease_seconds"),
-                         ("summarize", "llm_max_concurrency"), ("gather", "max_concurrency"),
-                         ("gather", "per_host_concurrency"),
-                         ("schedule", "status_port"), ("render", "html_budget_bytes"),
-                         ("web", "max_body_bytes"), ("web", "token_ttl_hours"),
-                         ("web", "signups_per_ip_per_hour"), ("web", "confirmations_per_address_per_hour")):
-        if getattr(getattr(settings, section), key) < 1:
-            raise ConfigError(f"{path}: '{section}.{key}' must be at least 1")
-    if settings.gather.max_pages_per_source < 0:
-        raise ConfigError(f"{path}: 'gather.max_pages_per_source' must be 0 or more")
-    if settings.summarize.backend == "llm" and not (settings.summarize.llm_base_url and settings.summarize.llm_model):
-        raise ConfigError(f"{path}: summarize.backend = \"llm\" needs 'summarize.llm_base_url' and 'summarize.llm_model'")
-    if bool(settings.dkim.selector) != bool(settings.dkim.domain):
-        raise ConfigError(f"{path}: 'dkim.selector' and 'dkim.domain' go together: set both or neither")
-    for origin in settings.web.allowed_origins:
-        if not re.match(r"^https?://[^/\s]+$", origin):
-            raise ConfigError(f"{path}: 'web.allowed_origins' entries look like https://example.org, not {origin!r}")
-
-
 def make_trigger(expression: str, zone):
     """Five cron fields (minute hour day month weekday), or six with seconds first."""
     from apscheduler.triggers.cron import CronTrigger
@@ -342,43 +313,3 @@ def make_trigger(expression: str, zone):
         return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
                            day_of_week=day_of_week, timezone=zone)
     raise ValueError(f"wrong number of fields; got {len(fields_)}, expected 5 (or 6 with seconds first)")
-
-
-def _check_newsletter(newsletter: NewsletterSettings, where: str, path: Path) -> None:
-    if not SLUG_RE.match(newsletter.slug):
-        raise ConfigError(
-            f"{path}: '{where}.slug' must be lowercase letters, digits and dashes, not {newsletter.slug!r}")
-    if "@" not in parseaddr(newsletter.from_address)[1]:
-        raise ConfigError(f"{path}: '{where}.from_address' is not an email address: {newsletter.from_address!r}")
-    try:
-        zone = ZoneInfo(newsletter.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{path}: '{where}.timezone' is not an IANA time zone: {newsletter.timezone!r}") from None
-    try:
-        make_trigger(newsletter.schedule, zone)
-    except ValueError as exc:
-        raise ConfigError(f"{path}: '{where}.schedule' is not a cron expression: {exc}") from None
-    if newsletter.max_items < 1 or newsletter.summary_sentences < 1:
-        raise ConfigError(f"{path}: '{where}.max_items' and '{where}.summary_sentences' must be at least 1")
-    if not newsletter.sources:
-        raise ConfigError(f"{path}: '{where}.sources' needs at least one source")
-    names = [s.name for s in newsletter.sources]
-    for j, section in enumerate(newsletter.sections):
-        for name in section.sources:
-            if name not in names:
-                raise ConfigError(f"{path}: '{where}.sections[{j}].sources' names unknown source {name!r}")
-    if len(set(names)) != len(names):
-        raise ConfigError(f"{path}: '{where}.sources' has two sources with the same name")
-    for j, source in enumerate(newsletter.sources):
-        _check_source(source, f"{where}.sources[{j}]", path)
-
-
-def _check_source(source: SourceSettings, where: str, path: Path) -> None:
-    if source.min_interval_minutes < 0:
-        raise ConfigError(f"{path}: '{where}.min_interval_minutes' must be 0 or more")
-    if (source.kind == "html") != bool(source.link_pattern):
-        raise ConfigError(f"{path}: '{where}.link_pattern' is required for kind = \"html\" and only for it")
-    try:
-        re.compile(source.link_pattern)
-    except re.error as exc:
-        raise ConfigError(f"{path}: '{where}.link_pattern' is not a regular expression: {exc}") from None

@@ -68,7 +68,8 @@ class SendOutcome:
     slot_taken: bool = False
 
 
-def gather_all(rt: Runtime, newsletters: tuple[NewsletterSettings, ...] | None = None) -> list[FetchResult]:
+def gather_all(rt: Runtime, newsletters: tuple[NewsletterSettings, ...] | None = None,
+               stop: threading.Event | None = None) -> list[FetchResult]:
     """Fetch every due source at once (a source shared by newsletters once) and store new articles.
 
     A source fetched less than its min_interval_minutes ago is not asked
@@ -98,8 +99,9 @@ def gather_all(rt: Runtime, newsletters: tuple[NewsletterSettings, ...] | None =
         with rt.sessions() as session:
             return store.known_uids(session, list(uids))
 
-    with fetch.Fetcher(user_agent=g.user_agent, timeout=g.timeout, max_bytes=g.max_bytes,
-                       per_host=g.per_host_concurrency) as fetcher:
+    # Every configured source's origin is trusted as the operator wrote it, whichever newsletters run now.
+    trusted = [s.url for n in rt.settings.newsletters for s in n.sources]
+    with fetch.Fetcher.for_settings(g, trusted, stop) as fetcher:
         for job, result in sources.gather_concurrently(fetcher, jobs, g, known, now):
             results[job.source.url] = result
             _store_fetch(rt, job, result)
@@ -164,7 +166,10 @@ def send_newsletter(
                for issue in unfinished]
     if stop is not None and stop.is_set():
         return SendOutcome(tuple(reports), (), None, nothing_new=False)
-    fetches = tuple(gather_all(rt, (newsletter,))) if fetch else ()
+    fetches = tuple(gather_all(rt, (newsletter,), stop)) if fetch else ()
+    if stop is not None and stop.is_set():
+        log.info("%s: stopped while gathering; no issue made", slug)
+        return SendOutcome(tuple(reports), fetches, None, nothing_new=False)
     draft = draft_issue(rt, newsletter)
     if not draft.issue.items and not force:
         log.info("%s: nothing new, no issue made", slug)

@@ -13,14 +13,17 @@ from digest.config import GatherSettings, SourceSettings
 from digest.content import FeedEntry
 from digest.errors import FeedError
 from digest.gather.fetch import Fetcher
+from digest.gather.policy import FetchPolicy
 from digest.gather.feeds import canonical_url, html_to_text, parse_feed, select_first_run
 from digest.gather.sources import Job, gather_source
 
 NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
 
 
-def fetcher(timeout: float = 1.0, max_bytes: int = 10_000_000, user_agent: str = "digest-test") -> Fetcher:
-    return Fetcher(user_agent=user_agent, timeout=timeout, max_bytes=max_bytes)
+def fetcher(*sources: str, timeout: float = 1.0, max_bytes: int = 10_000_000,
+            user_agent: str = "digest-test") -> Fetcher:
+    """A fetcher for which `sources` are configured sources (their origins trusted, as the pipeline does)."""
+    return Fetcher(user_agent=user_agent, timeout=timeout, max_bytes=max_bytes, policy=FetchPolicy.create(sources))
 
 
 def fetch_source(client: Fetcher, name: str, url: str, *, etag=None, modified=None, category="", fetch_url=""):
@@ -30,7 +33,7 @@ def fetch_source(client: Fetcher, name: str, url: str, *, etag=None, modified=No
 
 
 def fetch_file(name: str, **kwargs):
-    with fetcher() as client:
+    with fetcher((DATA / name).as_uri()) as client:
         return fetch_source(client, name, (DATA / name).as_uri(), **kwargs)
 
 
@@ -86,7 +89,7 @@ def test_http_conditional_get_redirect_timeout_and_size(feed_server):
     body = (DATA / "wire.xml").read_bytes()
     feed_server.routes["/feed"] = (200, {"ETag": '"abc"', "Last-Modified": "Tue, 24 Nov 2026 08:00:00 GMT"}, body)
     feed_server.routes["/moved"] = (301, {"Location": "/feed"}, b"")
-    with fetcher() as client:
+    with fetcher(feed_server.url("/feed")) as client:
         first = fetch_source(client, "wire", feed_server.url("/feed"))
         assert len(first.entries) == 3 and first.etag == '"abc"'
         again = fetch_source(client, "wire", feed_server.url("/feed"), etag=first.etag, modified=first.modified)
@@ -100,18 +103,17 @@ def test_http_conditional_get_redirect_timeout_and_size(feed_server):
         assert moved.entries[0].source_url == feed_server.url("/moved")  # identity stays the configured URL
         assert moved.fetch_url == feed_server.url("/feed")  # a 301 is remembered for the next fetch
 
-    with fetcher(max_bytes=100) as client:
+    with fetcher(feed_server.url("/feed"), max_bytes=100) as client:
         too_big = fetch_source(client, "wire", feed_server.url("/feed"))
         assert "larger than 100 bytes" in too_big.error
-    with fetcher() as client:
-
+    with fetcher(feed_server.url("/feed")) as client:
         feed_server.delay = 1.5
         slow = fetch_source(client, "wire", feed_server.url("/feed"))
         assert "timed out" in slow.error
 
 
 def test_connection_refused_is_an_error():
-    with fetcher() as client:
+    with fetcher("http://127.0.0.1:9/feed.xml") as client:
         result = fetch_source(client, "dead", "http://127.0.0.1:9/feed.xml")
     assert result.error and "ConnectError" in result.error
 

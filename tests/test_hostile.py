@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+import signal
+import sqlite3
+import time
 
-from conftest import SECRET, run_cli, write_config
+import pytest
+from conftest import SECRET, run_cli, start_cli, wait_until, write_config
+from hostile_http import HostileServer
 
 from subscribers import read_unsubscribe_token
 
@@ -64,3 +69,74 @@ def test_feed_text_carrying_the_personal_mark_never_gets_a_readers_link(tmp_path
                 assert token not in url and "token=" not in url and "gazette.example.org" not in url, url
         assert "Win a prize" in text and MARKS[0] in text  # the feed's text arrives, as text
     assert len(seen_tokens) == len(readers)
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    # Smaller payloads than the bench's, the same attacks: a 200 MB bomb, 20,000 entries.
+    with HostileServer(drip_interval=0.1, slow_body_interval=0.2, bomb_size=200 << 20, many_entries=20_000) as server:
+        yield server.prebuild()
+
+
+def hostile_config(tmp_path, smtp_server, hostile, modes, gather="", deadline=2.0):
+    sources = "".join(f'[[newsletters.sources]]\nname = "{mode}"\nurl = "{hostile.url(mode)}"\n\n' for mode in modes)
+    config = write_config(tmp_path, smtp_port=smtp_server.port, sources=sources,
+                          gather=f"deadline = {deadline}\nper_host_concurrency = 8\n" + gather)
+    config.write_text(config.read_text().replace("timeout = 2.0\n", "timeout = 1.0\n", 1))
+    (tmp_path / "readers.csv").write_text("email\nann@example.com\n")
+    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
+                   config=config).returncode == 0
+    return config
+
+
+ATTACKS = ["drip-headers", "empty-gzip", "slow-body", "endless", "gzip-bomb"]
+
+
+def test_hostile_sources_are_cut_off_at_their_deadline_and_the_rest_still_go_out(tmp_path, smtp_server, hostile):
+    config = hostile_config(tmp_path, smtp_server, hostile, ["ok-feed", *ATTACKS])
+    started = time.monotonic()
+
+    result = run_cli("send", "daily", config=config, timeout=60)  # a hang fails here, with TimeoutExpired
+
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert elapsed < 30, elapsed  # a hang detector (every source has a 2 s deadline), not a speed target
+    skipped = {line.split()[1]: line for line in result.stderr.splitlines() if line.startswith("source ")}
+    assert set(skipped) == set(ATTACKS), result.stderr
+    for mode in ("drip-headers", "empty-gzip", "slow-body"):
+        assert "timed out" in skipped[mode], skipped[mode]
+    for mode in ("endless", "gzip-bomb"):
+        assert "larger than" in skipped[mode], skipped[mode]
+    (message,) = [m.message for m in smtp_server.messages]
+    text = message.get_body(("plain",)).get_content()
+    assert all(f"Control story {n}\r\n" in text for n in (1, 2, 3)), text
+
+
+def test_a_feed_of_very_many_entries_gives_only_its_newest(tmp_path, smtp_server, hostile):
+    config = hostile_config(tmp_path, smtp_server, hostile, ["many-entries"],
+                            gather="max_entries = 50\nmax_bytes = 30000000")
+
+    result = run_cli("gather", config=config, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert "many-entries: 50 entries" in result.stdout
+    with sqlite3.connect(tmp_path / "digest.db") as db:
+        titles = [row[0] for row in db.execute("SELECT title FROM articles")]
+    assert sorted(titles) == sorted(f"Entry {n}" for n in range(50))  # the feed's newest 50
+
+
+def test_sigterm_while_gathering_stops_within_seconds(tmp_path, smtp_server, hostile):
+    config = hostile_config(tmp_path, smtp_server, hostile, ["drip-headers", "slow-body"], deadline=300.0)
+    before = len(hostile.requests)
+    process = start_cli("gather", config=config)
+    try:
+        assert wait_until(lambda: len(hostile.requests) >= before + 2, seconds=30)
+        process.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        _out, err = process.communicate(timeout=15)
+        assert time.monotonic() - stopped < 5, err  # a hang detector: reads give up within 0.5 s of SIGTERM
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert "SIGTERM received" in err and "stopping" in err, err

@@ -18,7 +18,7 @@ FLOORS = [
     {"web", "daemon", "demo"},
     {"pipeline"},
     {"gather", "summarize", "compose", "render", "deliver"},
-    {"config", "content", "errors", "db", "models", "store", "metrics", "migrations"},
+    {"config", "config_rules", "content", "errors", "db", "models", "store", "metrics", "migrations"},
 ]
 CORE = FLOORS[-1]
 

@@ -61,7 +61,8 @@ def cli(ctx: click.Context, config_path: str, verbose: bool, log_json: bool) -> 
 @pass_context
 def gather(ctx: Context) -> None:
     """Fetch every source of every newsletter and store new articles (sends nothing)."""
-    results = pipeline.gather_all(ctx.runtime())
+    with stop_on_signals() as stop:
+        results = pipeline.gather_all(ctx.runtime(), stop=stop)
     for result in results:
         if result.error:
             click.echo(f"{result.source_name}: ERROR {result.error}")

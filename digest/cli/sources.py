@@ -37,7 +37,7 @@ def check_source(ctx: Context, target: str, kind: str, link_pattern: str, full_t
         raise click.UsageError("--kind html needs --link-pattern")
     settings = _gather_settings(ctx)
     source = SourceSettings(name="check", url=_url(target), kind=kind, link_pattern=link_pattern, full_text=full_text)
-    with _fetcher(settings) as fetcher:
+    with _fetcher(settings, source.url) as fetcher:
         # Nothing is stored here, so every entry counts as new (or, with --no-pages, as already stored).
         result = gather_source(fetcher, Job(source), settings, (lambda uids: set(uids)) if no_pages else
                                (lambda uids: set()), utcnow())
@@ -53,8 +53,9 @@ def check_source(ctx: Context, target: str, kind: str, link_pattern: str, full_t
 def extract_command(ctx: Context, target: str) -> None:
     """Print the main text the gatherer would keep from the article page at URL_OR_FILE."""
     settings = _gather_settings(ctx)
-    with _fetcher(settings) as fetcher:
-        found = fetch_article(fetcher, _url(target))
+    url = _url(target)
+    with _fetcher(settings, url) as fetcher:
+        found = fetch_article(fetcher, url)
     if found is None:
         raise DigestError(f"{target}: could not fetch an HTML page (the log line above says why)")
     text, page = found
@@ -71,9 +72,9 @@ def _gather_settings(ctx: Context) -> GatherSettings:
     return load_settings(path).gather if path.is_file() else GatherSettings()
 
 
-def _fetcher(settings: GatherSettings) -> Fetcher:
-    return Fetcher(user_agent=settings.user_agent, timeout=settings.timeout, max_bytes=settings.max_bytes,
-                   per_host=settings.per_host_concurrency)
+def _fetcher(settings: GatherSettings, target: str) -> Fetcher:
+    """The operator named `target`, so its origin is trusted as a configured source's would be."""
+    return Fetcher.for_settings(settings, trusted=[target])
 
 
 def _url(target: str) -> str:

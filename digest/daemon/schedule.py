@@ -198,7 +198,7 @@ class Daemon:
 
     def gather(self) -> None:
         try:
-            pipeline.gather_all(self.rt)
+            pipeline.gather_all(self.rt, stop=self.stop)
         except Exception:
             log.exception("gathering failed")
 

@@ -1,28 +1,47 @@
-"""HTTP for the gatherer: one polite client shared by every source and article page.
+"""HTTP for the gatherer: one polite, guarded client shared by every source and article page.
 
-Politeness lives here so no caller can forget it: an honest User-Agent on
-every request, connect/read timeouts plus a deadline for the whole body (a
-server that drips one byte a second never holds a worker for ever), a cap on
-response size, conditional GET, and at most `per_host` requests in flight to
-one host however many sources and pages share it. httpx.Client is safe to use
-from several threads; the per-host semaphores make the limit hold across them.
+Politeness and safety live here so no caller can forget them:
+- an honest User-Agent, conditional GET, and at most `per_host` requests in
+  flight to one host however many sources and pages share it;
+- the fetch policy (policy.py) on every hop of every redirect chain, with the
+  address check made on the very address connected to (no DNS rebinding);
+- one wall-clock deadline per request covering connect, TLS, headers, every
+  redirect and the body, enforced between socket reads even when no byte
+  arrives (a server dripping its headers a byte at a time, or a gzip body of
+  empty blocks, is cut off at the deadline, not when a chunk happens to decode);
+- `max_bytes` on the bytes received and on the bytes they decode to, decoding
+  with a bounded output so a gzip bomb never inflates past the cap in memory;
+- a stop event (SIGTERM) that ends every request in flight within half a second.
 
-Failures are FeedError with the URL in the message; nothing here parses.
+It speaks HTTP/1.1 through httpcore (httpx's engine) directly, because the
+guards above sit below httpx's public API: the connect, each socket read, and
+the raw body before decoding. Failures are FeedError with the URL in the
+message; nothing here parses.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import threading
 import time
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
-import httpx
+import httpcore
 
+from digest.config import GatherSettings
 from digest.errors import FeedError
+from digest.gather.policy import FetchPolicy, Refused
 
 PERMANENT = (301, 308)
+REDIRECTS = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 10
+_POLL = 0.5  # seconds between looks at the deadline and the stop event while a socket is silent
+_READ_SIZE = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -39,68 +58,134 @@ class Response:
     not_modified: bool = False
 
 
+class Stopped(FeedError):
+    """The run was asked to stop (SIGTERM) while this request was in flight."""
+
+
+class _Limits(threading.local):
+    """The current request's deadline and trust, per thread: the network backend reads them at each step."""
+
+    deadline: float = float("inf")
+    trusted: bool = False
+    url: str = ""
+
+
 class Fetcher:
     """Shared by all the threads of one gathering run; use as a context manager."""
 
     def __init__(self, *, user_agent: str, timeout: float, max_bytes: int, per_host: int = 2,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 deadline: float | None = None, policy: FetchPolicy | None = None,
+                 stop: threading.Event | None = None) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
+        self.deadline = deadline or 3 * timeout
         self.per_host = max(1, per_host)
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout), headers={"User-Agent": user_agent},
-                                    follow_redirects=True, max_redirects=10, transport=transport,
-                                    limits=httpx.Limits(max_connections=None, max_keepalive_connections=20))
+        self.policy = policy or FetchPolicy()
+        self.stop = stop or threading.Event()
+        self.user_agent = user_agent
+        self._limits = _Limits()
+        self._pool = httpcore.ConnectionPool(
+            max_connections=None, max_keepalive_connections=20, keepalive_expiry=30.0,
+            network_backend=_GuardedBackend(self.policy, self._limits, self.stop))
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def for_settings(cls, settings: GatherSettings, trusted: Iterable[str] = (),
+                     stop: threading.Event | None = None) -> Fetcher:
+        """The fetcher of one run: `trusted` are the URLs the operator configured (their origins are trusted)."""
+        policy = FetchPolicy.create(trusted, allow_networks=settings.allow_networks, allow_ports=settings.allow_ports)
+        return cls(user_agent=settings.user_agent, timeout=settings.timeout, max_bytes=settings.max_bytes,
+                   per_host=settings.per_host_concurrency, deadline=settings.deadline, policy=policy, stop=stop)
 
     def __enter__(self) -> Fetcher:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._client.close()
+        self._pool.close()
 
     def get(self, url: str, *, etag: str | None = None, modified: str | None = None,
             accept: str = "") -> Response:
-        """GET one URL (http(s) or file://) within the size, time and per-host limits."""
-        if url.startswith("file://"):
+        """GET one URL within the policy and the size, time and per-host limits."""
+        if self.stop.is_set():
+            raise Stopped(f"{url}: not fetched, stopping")
+        if url.startswith("file:"):
+            self.policy.check_url(url)  # only a file configured as a source
             return Response(data=read_file(url, self.max_bytes), final_url=url)
-        if not url.startswith(("http://", "https://")):
-            raise FeedError(f"{url}: only http(s) and file URLs can be fetched")
-        headers = {"Accept": accept} if accept else {}
+        headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
+        if accept:
+            headers["Accept"] = accept
         if etag:
             headers["If-None-Match"] = etag
         if modified:
             headers["If-Modified-Since"] = modified
         # Redirects may cross hosts; the limit is on the host we were asked for, which is what a source hammers.
         with self._host_slot(url):
-            return self._get(url, headers)
+            self._limits.deadline = time.monotonic() + self.deadline
+            try:
+                return self._follow(url, headers)
+            finally:
+                self._limits.deadline = float("inf")
 
-    def _get(self, url: str, headers: dict[str, str]) -> Response:
-        deadline = time.monotonic() + 3 * self.timeout
+    def _follow(self, url: str, headers: dict[str, str]) -> Response:
+        """Each hop checked by the policy; the permanent-redirect chain remembered for the source."""
+        moved_to, permanent = "", True
+        for _hop in range(MAX_REDIRECTS + 1):
+            self._limits.trusted = self.policy.check_url(url)
+            self._limits.url = url
+            if url.startswith("file:"):
+                raise Refused(f"{url}: refused, a redirect cannot lead to a local file")
+            status, location, response = self._request(url, headers)
+            if status in REDIRECTS and location:
+                target = urljoin(url, location)
+                permanent = permanent and status in PERMANENT
+                if permanent and target.startswith(("http://", "https://")):
+                    moved_to = target
+                url = target
+                continue
+            return _with_moved(response, moved_to)
+        raise FeedError(f"{url}: more than {MAX_REDIRECTS} redirects")
+
+    def _request(self, url: str, headers: dict[str, str]) -> tuple[int, str, Response | None]:
+        """(status, redirect location, response): the body is read only when it is not a redirect."""
+        request_headers = [("Host", _host_header(url)), *headers.items()]
+        timeouts = {"connect": self.timeout, "read": self.timeout, "write": self.timeout, "pool": self.timeout}
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
-                moved_to = _permanent_target(response)
-                if response.status_code == 304:
-                    return Response(not_modified=True, final_url=str(response.url), moved_to=moved_to)
-                if response.status_code >= 400:
-                    raise FeedError(f"{url}: HTTP {response.status_code} {response.reason_phrase}")
-                declared = response.headers.get("content-length", "")
+            with self._pool.stream("GET", _target(url), headers=request_headers,
+                                   extensions={"timeout": timeouts}) as response:
+                fields = _headers(response.headers)
+                status = response.status
+                if status in REDIRECTS and fields.get("location"):
+                    return status, fields["location"], None
+                if status == 304:
+                    return status, "", Response(not_modified=True, final_url=url)
+                if status >= 400:
+                    reason = response.extensions.get("reason_phrase", b"").decode("latin-1", "replace")
+                    raise FeedError(f"{url}: HTTP {status} {reason}".rstrip())
+                declared = fields.get("content-length", "")
                 if declared.isdigit() and int(declared) > self.max_bytes:
                     raise FeedError(f"{url}: response larger than {self.max_bytes} bytes")
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise FeedError(f"{url}: response larger than {self.max_bytes} bytes")
-                    if time.monotonic() > deadline:
-                        raise FeedError(f"{url}: timed out (body not complete after {3 * self.timeout:g} s)")
-                    chunks.append(chunk)
-        except httpx.TimeoutException as exc:
-            raise FeedError(f"{url}: timed out ({exc.__class__.__name__})") from exc
-        except httpx.HTTPError as exc:
+                data = self._body(url, response.iter_stream(), fields.get("content-encoding", ""))
+        except _DeadlinePassed as exc:
+            raise FeedError(f"{url}: timed out (not complete after {self.deadline:g} s)") from exc
+        except httpcore.TimeoutException as exc:
+            raise FeedError(f"{url}: timed out ({exc.__class__.__name__}, nothing for {self.timeout:g} s)") from exc
+        except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
             raise FeedError(f"{url}: {exc.__class__.__name__}: {exc}") from exc
-        return Response(b"".join(chunks), response.headers.get("content-type", ""), response.headers.get("etag"),
-                        response.headers.get("last-modified"), str(response.url), moved_to)
+        return status, "", Response(data, fields.get("content-type", ""), fields.get("etag"),
+                                    fields.get("last-modified"), url)
+
+    def _body(self, url: str, chunks, encoding: str) -> bytes:
+        """The decoded body; both the bytes received and the bytes decoded stay within max_bytes."""
+        decoder = _Decoder(encoding, self.max_bytes)
+        received, parts = 0, []
+        for chunk in chunks:
+            received += len(chunk)
+            if received > self.max_bytes:
+                raise FeedError(f"{url}: response larger than {self.max_bytes} bytes")
+            parts.append(decoder.feed(chunk, url))
+        parts.append(decoder.finish(url))
+        return b"".join(parts)
 
     def _host_slot(self, url: str) -> threading.BoundedSemaphore:
         host = (urlsplit(url).hostname or "").lower()
@@ -108,15 +193,167 @@ class Fetcher:
             return self._hosts.setdefault(host, threading.BoundedSemaphore(self.per_host))
 
 
-def _permanent_target(response: httpx.Response) -> str:
-    """The URL reached by the leading run of permanent redirects; a 302 after them is only temporary."""
-    target = ""
-    for hop in response.history:
-        if hop.status_code not in PERMANENT:
-            break
-        location = hop.headers.get("location", "")
-        target = str(hop.url.join(location)) if location else target
-    return target if target.startswith(("http://", "https://")) else ""
+class _DeadlinePassed(Exception):
+    """Raised inside httpcore's read loop; turned into a FeedError naming the URL."""
+
+
+class _Decoder:
+    """Content-Encoding gzip / deflate / identity, never producing more than `limit` bytes in total."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        names = [e.strip().lower() for e in encoding.split(",") if e.strip() and e.strip().lower() != "identity"]
+        if len(names) > 1 or (names and names[0] not in ("gzip", "x-gzip", "deflate")):
+            raise FeedError(f"unsupported Content-Encoding {encoding!r}")
+        self.kind = names[0] if names else ""
+        self.limit, self.produced = limit, 0
+        self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS if self.kind in ("gzip", "x-gzip") else zlib.MAX_WBITS)
+        self._first = True
+
+    def feed(self, chunk: bytes, url: str) -> bytes:
+        if not self.kind:
+            return chunk
+        if self._first and self.kind == "deflate" and chunk:
+            self._first = False
+            if chunk[0] & 0x0F != 8:  # raw deflate without the zlib header, as some servers send it
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            out = self._zlib.decompress(chunk, self.limit - self.produced + 1)
+        except zlib.error as exc:
+            raise FeedError(f"{url}: body does not decode as {self.kind}: {exc}") from exc
+        self.produced += len(out)
+        if self.produced > self.limit or self._zlib.unconsumed_tail:
+            raise FeedError(f"{url}: response larger than {self.limit} bytes once decoded")
+        return out
+
+    def finish(self, url: str) -> bytes:
+        if not self.kind:
+            return b""
+        out = self._zlib.flush(self.limit - self.produced + 1)
+        if self.produced + len(out) > self.limit:
+            raise FeedError(f"{url}: response larger than {self.limit} bytes once decoded")
+        return out
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    """Connects only to addresses the policy allows and gives streams that honour the deadline and stop."""
+
+    def __init__(self, policy: FetchPolicy, limits: _Limits, stop: threading.Event) -> None:
+        self.policy, self.limits, self.stop = policy, limits, stop
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options=None) -> httpcore.NetworkStream:
+        addresses = _resolve(host, port)
+        refusals, last_error = [], None
+        for address in addresses:
+            if not self.limits.trusted:
+                try:
+                    self.policy.check_address(host, address)
+                except Refused as exc:
+                    refusals.append(exc)
+                    continue
+            try:
+                stream = self._inner.connect_tcp(str(address), port, timeout=self._step(timeout),
+                                                 local_address=local_address, socket_options=socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last_error = exc
+                continue
+            return _GuardedStream(stream, self)
+        if last_error is not None:
+            raise last_error
+        if refusals:
+            raise refusals[0]
+        raise httpcore.ConnectError(f"{host} has no address")
+
+    def _step(self, timeout: float | None) -> float:
+        """The time one blocking step may take: its own timeout, never past the deadline."""
+        if self.stop.is_set():
+            raise Stopped(f"{self.limits.url}: stopped")
+        remaining = self.limits.deadline - time.monotonic()
+        if remaining <= 0:
+            raise _DeadlinePassed()
+        return min(timeout if timeout is not None else remaining, remaining)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class _GuardedStream(httpcore.NetworkStream):
+    """A socket stream whose reads give up at the deadline or on stop, checked every half second."""
+
+    def __init__(self, stream: httpcore.NetworkStream, backend: _GuardedBackend) -> None:
+        self._stream, self._backend = stream, backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        started = time.monotonic()
+        while True:
+            step = self._backend._step(timeout)
+            waited = time.monotonic() - started
+            if timeout is not None and waited >= timeout:
+                raise httpcore.ReadTimeout(f"no data for {timeout:g} s")
+            try:
+                return self._stream.read(min(max_bytes, _READ_SIZE), timeout=min(step, _POLL))
+            except httpcore.ReadTimeout:
+                continue
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, timeout=self._backend._step(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname: str | None = None, timeout: float | None = None):
+        stream = self._stream.start_tls(ssl_context, server_hostname, timeout=self._backend._step(timeout))
+        return _GuardedStream(stream, self._backend)
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
+def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+    addresses = []
+    for *_rest, sockaddr in found:
+        address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
+
+
+def _target(url: str) -> str:
+    """The URL without its fragment and credentials, host in IDNA, as the request line and pool want it."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=_host_header(url), fragment="").geturl()
+
+
+def _host_header(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if host.isascii():
+        return host
+    try:
+        name = (parts.hostname or "").encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise FeedError(f"{url}: host name cannot be encoded: {exc}") from exc
+    return f"{name}:{parts.port}" if parts.port else name
+
+
+def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+
+
+def _with_moved(response: Response, moved_to: str) -> Response:
+    if not moved_to:
+        return response
+    return Response(response.data, response.content_type, response.etag, response.modified, response.final_url,
+                    moved_to, response.not_modified)
 
 
 def read_file(url: str, max_bytes: int) -> bytes:

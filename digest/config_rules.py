@@ -1,0 +1,106 @@
+"""The rules of config.toml that span keys or need more than a type check.
+
+config.py turns the file into typed settings; these checks then refuse what
+would only fail later (a bad cron, an unknown section source, a port or CIDR
+that is not one), each with one line naming the key and the file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from email.utils import parseaddr
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from digest.config import SLUG_RE, make_trigger
+from digest.errors import ConfigError
+
+if TYPE_CHECKING:
+    from digest.config import GatherSettings, NewsletterSettings, Settings, SourceSettings
+
+
+def check_settings(settings: Settings, path: Path) -> None:
+    """Rules that span keys or need more than a type check."""
+    if not re.match(r"^https?://[^/\s]+", settings.site.base_url):
+        raise ConfigError(f"{path}: 'site.base_url' must be an http(s) URL, not {settings.site.base_url!r}")
+    if "@" not in settings.site.unsubscribe_mailbox:
+        raise ConfigError(f"{path}: 'site.unsubscribe_mailbox' must be an email address")
+    if not settings.newsletters:
+        raise ConfigError(f"{path}: at least one [[newsletters]] table is required")
+    slugs = [n.slug for n in settings.newsletters]
+    for i, newsletter in enumerate(settings.newsletters):
+        _check_newsletter(newsletter, f"newsletters[{i}]", path)
+        if slugs.count(newsletter.slug) > 1:
+            raise ConfigError(f"{path}: newsletter slug {newsletter.slug!r} is used twice")
+    for section, key in (("delivery", "batch_size"), ("delivery", "connections"), ("delivery", "max_attempts"),
+                         ("delivery", "max_consecutive_failures"), ("delivery", "lease_seconds"),
+                         ("summarize", "llm_max_concurrency"), ("gather", "max_concurrency"),
+                         ("gather", "per_host_concurrency"), ("gather", "max_entries"),
+                         ("schedule", "status_port"), ("render", "html_budget_bytes"),
+                         ("web", "max_body_bytes"), ("web", "token_ttl_hours"),
+                         ("web", "signups_per_ip_per_hour"), ("web", "confirmations_per_address_per_hour")):
+        if getattr(getattr(settings, section), key) < 1:
+            raise ConfigError(f"{path}: '{section}.{key}' must be at least 1")
+    if settings.gather.max_pages_per_source < 0:
+        raise ConfigError(f"{path}: 'gather.max_pages_per_source' must be 0 or more")
+    if settings.summarize.backend == "llm" and not (settings.summarize.llm_base_url and settings.summarize.llm_model):
+        raise ConfigError(f"{path}: summarize.backend = \"llm\" needs 'summarize.llm_base_url' and 'summarize.llm_model'")
+    if bool(settings.dkim.selector) != bool(settings.dkim.domain):
+        raise ConfigError(f"{path}: 'dkim.selector' and 'dkim.domain' go together: set both or neither")
+    _check_fetch_policy(settings.gather, path)
+    for origin in settings.web.allowed_origins:
+        if not re.match(r"^https?://[^/\s]+$", origin):
+            raise ConfigError(f"{path}: 'web.allowed_origins' entries look like https://example.org, not {origin!r}")
+
+
+def _check_fetch_policy(gather: GatherSettings, path: Path) -> None:
+    if gather.timeout <= 0 or gather.deadline < gather.timeout:
+        raise ConfigError(f"{path}: 'gather.deadline' must be at least 'gather.timeout' (and both above 0)")
+    try:
+        [ipaddress.ip_network(network, strict=False) for network in gather.allow_networks]
+    except ValueError as exc:
+        raise ConfigError(f"{path}: 'gather.allow_networks' takes CIDRs like 10.1.0.0/16: {exc}") from None
+    if not all(1 <= port <= 65535 for port in gather.allow_ports):
+        raise ConfigError(f"{path}: 'gather.allow_ports' holds port numbers (1-65535)")
+
+
+def _check_newsletter(newsletter: NewsletterSettings, where: str, path: Path) -> None:
+    if not SLUG_RE.match(newsletter.slug):
+        raise ConfigError(
+            f"{path}: '{where}.slug' must be lowercase letters, digits and dashes, not {newsletter.slug!r}")
+    if "@" not in parseaddr(newsletter.from_address)[1]:
+        raise ConfigError(f"{path}: '{where}.from_address' is not an email address: {newsletter.from_address!r}")
+    try:
+        zone = ZoneInfo(newsletter.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{path}: '{where}.timezone' is not an IANA time zone: {newsletter.timezone!r}") from None
+    try:
+        make_trigger(newsletter.schedule, zone)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: '{where}.schedule' is not a cron expression: {exc}") from None
+    if newsletter.max_items < 1 or newsletter.summary_sentences < 1:
+        raise ConfigError(f"{path}: '{where}.max_items' and '{where}.summary_sentences' must be at least 1")
+    if not newsletter.sources:
+        raise ConfigError(f"{path}: '{where}.sources' needs at least one source")
+    names = [s.name for s in newsletter.sources]
+    for j, section in enumerate(newsletter.sections):
+        for name in section.sources:
+            if name not in names:
+                raise ConfigError(f"{path}: '{where}.sections[{j}].sources' names unknown source {name!r}")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{path}: '{where}.sources' has two sources with the same name")
+    for j, source in enumerate(newsletter.sources):
+        _check_source(source, f"{where}.sources[{j}]", path)
+
+
+def _check_source(source: SourceSettings, where: str, path: Path) -> None:
+    if source.min_interval_minutes < 0:
+        raise ConfigError(f"{path}: '{where}.min_interval_minutes' must be 0 or more")
+    if (source.kind == "html") != bool(source.link_pattern):
+        raise ConfigError(f"{path}: '{where}.link_pattern' is required for kind = \"html\" and only for it")
+    try:
+        re.compile(source.link_pattern)
+    except re.error as exc:
+        raise ConfigError(f"{path}: '{where}.link_pattern' is not a regular expression: {exc}") from None
