@@ -40,7 +40,7 @@ class SiteSettings:
     # Sender id for the Feedback-ID header (Gmail's feedback loop); empty: no header.
     feedback_id: str = ""
     # Resolved from the environment variable named by secret_key_env.
-    secret_key: str | None = field(default=None, metadata={"derived": True})
+    secret_key: str | None = field(default=None, repr=False, metadata={"derived": True})
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class SmtpSettings:
     user: str = ""
     password_env: str = "DIGEST_SMTP_PASSWORD"
     timeout: float = 30.0
-    password: str | None = field(default=None, metadata={"derived": True})
+    password: str | None = field(default=None, repr=False, metadata={"derived": True})
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,9 @@ class WebSettings:
     token_ttl_hours: int = 48
     signups_per_ip_per_hour: int = 20
     confirmations_per_address_per_hour: int = 3
+    confirmations_per_hour: int = 500
     ops_allowed_ips: tuple[str, ...] = ("127.0.0.1", "::1")
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ class SummarizeSettings:
     llm_timeout: float = 30.0
     llm_max_concurrency: int = 4
     llm_prompt: str = ""
-    llm_api_key: str | None = field(default=None, metadata={"derived": True})
+    llm_api_key: str | None = field(default=None, repr=False, metadata={"derived": True})
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ class DkimSettings:
     selector: str = ""
     domain: str = ""
     private_key_env: str = "DIGEST_DKIM_PRIVATE_KEY"
-    private_key: str | None = field(default=None, metadata={"derived": True})
+    private_key: str | None = field(default=None, repr=False, metadata={"derived": True})
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,8 @@ def check_settings(settings: Settings, path: Path) -> None:
                          ("gather", "per_host_concurrency"), ("gather", "max_entries"),
                          ("schedule", "status_port"), ("render", "html_budget_bytes"),
                          ("web", "max_body_bytes"), ("web", "token_ttl_hours"),
-                         ("web", "signups_per_ip_per_hour"), ("web", "confirmations_per_address_per_hour")):
+                         ("web", "signups_per_ip_per_hour"), ("web", "confirmations_per_address_per_hour"),
+                         ("web", "confirmations_per_hour")):
         if getattr(getattr(settings, section), key) < 1:
             raise ConfigError(f"{path}: '{section}.{key}' must be at least 1")
     if settings.gather.max_pages_per_source < 0:
@@ -50,6 +51,14 @@ def check_settings(settings: Settings, path: Path) -> None:
     if bool(settings.dkim.selector) != bool(settings.dkim.domain):
         raise ConfigError(f"{path}: 'dkim.selector' and 'dkim.domain' go together: set both or neither")
     _check_fetch_policy(settings.gather, path)
+    smtp = settings.delivery.smtp
+    if smtp.user and smtp.tls == "none" and smtp.host not in ("127.0.0.1", "::1", "localhost"):
+        raise ConfigError(f"{path}: 'delivery.smtp.user' is set with tls = \"none\": the password would cross the "
+                          f"network in clear to {smtp.host}", hint='set delivery.smtp.tls = "starttls" or "implicit"')
+    try:
+        [ipaddress.ip_network(network, strict=False) for network in settings.web.trusted_proxies]
+    except ValueError as exc:
+        raise ConfigError(f"{path}: 'web.trusted_proxies' takes addresses or CIDRs like 10.0.0.5: {exc}") from None
     for origin in settings.web.allowed_origins:
         if not re.match(r"^https?://[^/\s]+$", origin):
             raise ConfigError(f"{path}: 'web.allowed_origins' entries look like https://example.org, not {origin!r}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, literal, select
+from sqlalchemy import delete, insert, literal, select
 from sqlalchemy.orm import Session
 
 from digest.content import ArticleItem, FetchResult, IssueDraft, RenderedIssue
@@ -149,3 +149,8 @@ def deliveries_of(session: Session, email: str) -> list[dict]:
     return [{"newsletter": newsletter, "subject": subject, "status": status.value,
              "sent_at": sent_at.isoformat() if sent_at else None, "error": error}
             for newsletter, subject, status, sent_at, error in rows]
+
+
+def forget_deliveries(session: Session, subscriber_id: int) -> None:
+    """An erased person's outbox rows hold their address: they go with the rest of their data."""
+    session.execute(delete(Delivery).where(Delivery.subscriber_id == subscriber_id))

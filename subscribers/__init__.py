@@ -26,6 +26,7 @@ from subscribers.records import (
     export_person,
     forget_person,
     list_subscriptions,
+    purge_unconfirmed,
     subscriptions_for_export,
 )
 from subscribers.tokens import make_unsubscribe_token, read_unsubscribe_token
@@ -35,6 +36,6 @@ __all__ = [
     "RateLimited", "SignupResult", "Subscriber", "SubscriberError", "Subscription", "SubscriptionStatus",
     "TokenExpired", "add_subscriber", "confirm_signup", "confirmed_recipients", "export_csv", "export_person",
     "forget_person", "import_csv", "list_subscriptions", "make_unsubscribe_token", "normalize_address",
-    "peek_confirmation", "read_unsubscribe_token", "remove_subscriber", "renew_expired", "request_signup",
+    "peek_confirmation", "purge_unconfirmed", "read_unsubscribe_token", "remove_subscriber", "renew_expired", "request_signup",
     "subscription_from_link", "subscriptions_for_export", "undo_unsubscribe", "unsubscribe_by_link",
 ]

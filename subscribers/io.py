@@ -75,10 +75,15 @@ def export_csv(rows: Iterable[tuple[Subscriber, Subscription]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     for subscriber, subscription in rows:
-        writer.writerow((subscriber.email, subscription.newsletter, subscription.status.value,
+        writer.writerow((_cell(subscriber.email), subscription.newsletter, subscription.status.value,
                          *(_iso(v) for v in (subscription.created_at, subscription.confirmed_at,
                                              subscription.unsubscribed_at))))
     return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A value a spreadsheet shows as text: "=1+2@x.org" is a valid address and would run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _iso(value) -> str:

@@ -78,3 +78,13 @@ class OptInToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     subscription: Mapped[Subscription] = relationship()
+
+
+class RateCount(Base):
+    """Uses of one budget key in one fixed window, shared by every web process and replica."""
+
+    __tablename__ = "rate_counts"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)  # window start, in seconds since the epoch
+    count: Mapped[int] = mapped_column(Integer, default=0)

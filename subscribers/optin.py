@@ -23,10 +23,12 @@ from sqlalchemy.orm import Session
 
 from subscribers.db import utcnow
 from subscribers.errors import InvalidAddress, InvalidToken, RateLimited, SubscriberError, TokenExpired
-from subscribers.models import ConsentEvent, OptInToken, Subscriber, Subscription, SubscriptionStatus
-from subscribers.tokens import find_token, issue_token, read_unsubscribe_token
+from subscribers.models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus
+from subscribers.limits import mailbox_key, take
+from subscribers.tokens import find_token, issue_token, make_undo_token, read_undo_token, read_unsubscribe_token
 
 DEFAULT_TTL = timedelta(hours=48)
+UNDO_TTL = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,12 @@ def normalize_address(address: str, *, check_deliverability: bool = False) -> st
 
 
 def record(session: Session, subscription: Subscription, kind: str, origin: Origin, now: datetime,
-           detail: str = "") -> None:
-    session.add(ConsentEvent(subscriber_id=subscription.subscriber_id, newsletter=subscription.newsletter,
-                             kind=kind, at=now, ip=origin.ip[:64], user_agent=origin.user_agent[:500],
-                             detail=f"source={origin.source}" + (f"; {detail}" if detail else "")))
+           detail: str = "") -> ConsentEvent:
+    event = ConsentEvent(subscriber_id=subscription.subscriber_id, newsletter=subscription.newsletter,
+                         kind=kind, at=now, ip=origin.ip[:64], user_agent=origin.user_agent[:500],
+                         detail=f"source={origin.source}" + (f"; {detail}" if detail else ""))
+    session.add(event)
+    return event
 
 
 def subscription_for(session: Session, email: str, newsletter: str, now: datetime) -> Subscription:
@@ -86,29 +90,39 @@ def subscription_for(session: Session, email: str, newsletter: str, now: datetim
 
 def request_signup(
     session: Session, address: str, newsletter: str, origin: Origin, *, now: datetime | None = None,
-    ttl: timedelta = DEFAULT_TTL, max_per_hour: int = 3,
+    ttl: timedelta = DEFAULT_TTL, max_per_hour: int = 3, site_per_hour: int = 0,
 ) -> SignupResult:
-    """A signup form was posted. The caller answers the same way whatever this returns (no enumeration)."""
+    """A signup form was posted. The caller answers the same way whatever this returns (no enumeration).
+
+    At most `max_per_hour` confirmation emails go to one mailbox for one
+    newsletter (however the address is spelled: limits.mailbox_key) and at
+    most `site_per_hour` (0: no cap) to anyone. Someone who unsubscribed stays
+    unsubscribed until they confirm again.
+    """
     now = now or utcnow()
     email = normalize_address(address)
     subscription = subscription_for(session, email, newsletter, now)
     if subscription.status is SubscriptionStatus.confirmed:
         record(session, subscription, "requested", origin, now, "already confirmed; nothing sent")
         return SignupResult(email, newsletter, None)
-    if _recent_requests(session, subscription, now) >= max_per_hour:
-        record(session, subscription, "requested", origin, now, "rate limited; nothing sent")
+    refusal = _budget_refusal(session, email, newsletter, now, max_per_hour, site_per_hour)
+    if refusal:
+        record(session, subscription, "requested", origin, now, f"{refusal}; nothing sent")
         return SignupResult(email, newsletter, None)
     kind = "resent" if subscription.status is SubscriptionStatus.pending and subscription.tokens else "requested"
-    subscription.status = SubscriptionStatus.pending
     token = issue_token(session, subscription, now, ttl)
     record(session, subscription, kind, origin, now)
     return SignupResult(email, newsletter, token)
 
 
-def _recent_requests(session: Session, subscription: Subscription, now: datetime) -> int:
-    """Confirmation emails sent for this subscription in the last hour (one token each; any process)."""
-    return session.scalar(select(func.count()).select_from(OptInToken).where(
-        OptInToken.subscription_id == subscription.id, OptInToken.created_at > now - timedelta(hours=1))) or 0
+def _budget_refusal(session: Session, email: str, newsletter: str, now: datetime, per_mailbox: int,
+                    per_site: int) -> str:
+    """"" when one more confirmation email may go to `email`; otherwise which budget is spent."""
+    if not take(session, f"confirm:{mailbox_key(email)}:{newsletter}", per_mailbox, now):
+        return "rate limited (this mailbox)"
+    if per_site and not take(session, "site:confirmations", per_site, now):
+        return "rate limited (the site's hourly budget of confirmation emails)"
+    return ""
 
 
 def peek_confirmation(session: Session, token: str, *, now: datetime | None = None) -> Subscription:
@@ -152,21 +166,24 @@ def renew_expired(session: Session, token: str, origin: Origin, *, now: datetime
     if row.used_at is not None or row.expires_at > now:
         raise InvalidToken("This link cannot be renewed.")
     subscription = row.subscription
-    if _recent_requests(session, subscription, now) >= max_per_hour:
+    if _budget_refusal(session, subscription.subscriber.email, subscription.newsletter, now, max_per_hour, 0):
         raise RateLimited("We already sent you a new link recently. Please check your inbox.")
     new = issue_token(session, subscription, now, ttl)
     record(session, subscription, "resent", origin, now, "expired link renewed")
     return SignupResult(subscription.subscriber.email, subscription.newsletter, new)
 
 
-def unsubscribe(session: Session, subscription: Subscription, origin: Origin, *, now: datetime | None = None) -> None:
+def unsubscribe(session: Session, subscription: Subscription, origin: Origin, *, now: datetime | None = None,
+                detail: str = "") -> ConsentEvent | None:
+    """The event that records it, or None when there was nothing to change."""
     now = now or utcnow()
     if subscription.status is SubscriptionStatus.unsubscribed:
-        return
+        return None
     subscription.status = SubscriptionStatus.unsubscribed
     subscription.unsubscribed_at = now
-    record(session, subscription, "unsubscribed", origin, now)
+    event = record(session, subscription, "unsubscribed", origin, now, detail)
     session.flush()
+    return event
 
 
 def subscription_from_link(session: Session, secret: str, token: str) -> Subscription:
@@ -179,23 +196,38 @@ def subscription_from_link(session: Session, secret: str, token: str) -> Subscri
 
 
 def unsubscribe_by_link(session: Session, secret: str, token: str, origin: Origin,
-                        *, now: datetime | None = None) -> Subscription:
-    """The personal link in a digest, or the RFC 8058 one-click POST: takes effect at once."""
+                        *, now: datetime | None = None) -> tuple[Subscription, str | None]:
+    """The personal link in a digest, or the RFC 8058 one-click POST: takes effect at once.
+
+    Returns the subscription and, when this very request unsubscribed a
+    confirmed reader, the token of its "undo" button (tokens.make_undo_token).
+    """
     subscription = subscription_from_link(session, secret, token)
-    unsubscribe(session, subscription, origin, now=now)
-    return subscription
+    event = unsubscribe(session, subscription, origin, now=now, detail="personal link")
+    if event is None or subscription.confirmed_at is None:
+        return subscription, None
+    return subscription, make_undo_token(secret, subscription.subscriber_id, subscription.newsletter, event.id)
 
 
-def undo_unsubscribe(session: Session, secret: str, token: str, origin: Origin,
+def undo_unsubscribe(session: Session, secret: str, undo_token: str, origin: Origin,
                      *, now: datetime | None = None) -> Subscription:
-    """"Undo" on the unsubscribed page: only someone who had confirmed can come straight back."""
+    """"Undo" on the unsubscribed page: once, within UNDO_TTL, and only the unsubscribe it was made for.
+
+    Anything recorded since (an operator's removal, a complaint, a new
+    signup, the undo itself) makes the token stale.
+    """
     now = now or utcnow()
-    subscription = subscription_from_link(session, secret, token)
-    if subscription.status is SubscriptionStatus.unsubscribed and subscription.confirmed_at is not None:
-        subscription.status = SubscriptionStatus.confirmed
-        subscription.unsubscribed_at = None
-        record(session, subscription, "resubscribed", origin, now, "undo on the unsubscribed page")
-        session.flush()
+    subscriber_id, newsletter, event_id = read_undo_token(secret, undo_token, UNDO_TTL)
+    subscription = session.scalar(select(Subscription).where(
+        Subscription.subscriber_id == subscriber_id, Subscription.newsletter == newsletter))
+    latest = session.scalar(select(func.max(ConsentEvent.id)).where(
+        ConsentEvent.subscriber_id == subscriber_id, ConsentEvent.newsletter == newsletter))
+    if subscription is None or latest != event_id or subscription.status is not SubscriptionStatus.unsubscribed:
+        raise InvalidToken("This undo link no longer applies. You can sign up again on the signup page.")
+    subscription.status = SubscriptionStatus.confirmed
+    subscription.unsubscribed_at = None
+    record(session, subscription, "resubscribed", origin, now, "undo on the unsubscribed page")
+    session.flush()
     return subscription
 
 

@@ -6,12 +6,14 @@ hold about them, as plain data, and its erasure.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+from subscribers.models import ConsentEvent, OptInToken, Subscriber, Subscription, SubscriptionStatus
 from subscribers.optin import normalize_address
 
 
@@ -74,18 +76,46 @@ def export_person(session: Session, address: str) -> dict | None:
     }
 
 
-def forget_person(session: Session, address: str) -> bool:
-    """Erase one person: subscriber, subscriptions, tokens and consent record.
+def forget_person(session: Session, address: str) -> int | None:
+    """Erase one person: address, subscriptions, tokens and consent record; their id, or None if unknown.
 
-    Rows other packages keep about them (digest deliveries) reference the
-    subscriber with ON DELETE CASCADE, so they go too.
+    The row itself stays as a nameless tombstone so its id is never handed to
+    someone else (SQLite reuses the highest freed id, and the unsubscribe links
+    in old digests name the id): such a link then finds nobody. Rows other
+    packages keep about the id (digest deliveries) are theirs to erase.
     """
     subscriber = find_subscriber(session, address)
     if subscriber is None:
-        return False
-    session.delete(subscriber)
+        return None
+    for row in [*subscriber.subscriptions, *subscriber.events]:
+        session.delete(row)
+    subscriber.email = f"forgotten-{secrets.token_hex(12)}@erased.invalid"
     session.flush()
-    return True
+    return subscriber.id
+
+
+def purge_unconfirmed(session: Session, before: datetime) -> int:
+    """Forget signups never confirmed whose last link was made before `before`: they never agreed to anything.
+
+    Their address, IP and user agent are kept no longer than the link could
+    be used plus a margin; a person who only ever had such signups goes whole.
+    """
+    recent = select(OptInToken.id).where(OptInToken.subscription_id == Subscription.id,
+                                         OptInToken.created_at >= before)
+    stale = list(session.scalars(select(Subscription).where(
+        Subscription.status == SubscriptionStatus.pending, Subscription.confirmed_at.is_(None),
+        Subscription.created_at < before, ~recent.exists())))
+    for subscription in stale:
+        subscriber = subscription.subscriber
+        session.execute(delete(ConsentEvent).where(ConsentEvent.subscriber_id == subscriber.id,
+                                                   ConsentEvent.newsletter == subscription.newsletter))
+        session.delete(subscription)
+        session.flush()
+        session.refresh(subscriber)
+        if not subscriber.subscriptions and not subscriber.events:
+            session.delete(subscriber)
+    session.flush()
+    return len(stale)
 
 
 def _iso(value) -> str | None:

@@ -14,7 +14,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -61,3 +61,19 @@ def read_unsubscribe_token(secret: str, token: str) -> tuple[int, str]:
     except (BadSignature, ValueError, TypeError):
         raise SubscriberError("This unsubscribe link is not valid. Check that you copied the whole link.") from None
     return int(subscriber_id), str(newsletter)
+
+
+def make_undo_token(secret: str, subscriber_id: int, newsletter: str, event_id: int) -> str:
+    """The "undo" button's token: names the one unsubscribe event it may reverse, and its time."""
+    return URLSafeTimedSerializer(secret, salt="undo").dumps([subscriber_id, newsletter, event_id])
+
+
+def read_undo_token(secret: str, token: str, max_age: timedelta) -> tuple[int, str, int]:
+    try:
+        subscriber_id, newsletter, event_id = URLSafeTimedSerializer(secret, salt="undo").loads(
+            token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired:
+        raise InvalidToken("This undo link has expired. You can sign up again on the signup page.") from None
+    except (BadSignature, ValueError, TypeError):
+        raise InvalidToken("This undo link is not valid.") from None
+    return int(subscriber_id), str(newsletter), int(event_id)

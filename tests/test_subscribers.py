@@ -129,13 +129,20 @@ def test_one_person_many_newsletters_and_unsubscribe_with_undo(sessions):
         (subscriber_id, _), = confirmed_recipients(session, "daily")
     link = make_unsubscribe_token("secret", subscriber_id, "daily")
     with sessions() as session, session.begin():
-        unsubscribe_by_link(session, "secret", link, WEB, now=NOW)
-        unsubscribe_by_link(session, "secret", link, WEB, now=NOW)  # idempotent
+        _subscription, undo = unsubscribe_by_link(session, "secret", link, WEB, now=NOW)
+        _subscription, again = unsubscribe_by_link(session, "secret", link, WEB, now=NOW)  # idempotent
+    assert undo and again is None  # only the request that unsubscribed gets an undo button
     with sessions() as session:
         assert confirmed_recipients(session, "daily") == []
         assert len(confirmed_recipients(session, "weekly")) == 1  # the other newsletter is untouched
+    with pytest.raises(InvalidToken):
+        with sessions() as session, session.begin():
+            undo_unsubscribe(session, "secret", link, WEB, now=NOW)  # the unsubscribe link is no undo token
     with sessions() as session, session.begin():
-        undo_unsubscribe(session, "secret", link, WEB, now=NOW)
+        undo_unsubscribe(session, "secret", undo, WEB, now=NOW)
+    with pytest.raises(InvalidToken, match="no longer applies"):
+        with sessions() as session, session.begin():
+            undo_unsubscribe(session, "secret", undo, WEB, now=NOW)  # works once
     with sessions() as session:
         assert len(confirmed_recipients(session, "daily")) == 1
     assert [kind for _n, kind, _ip in events(sessions)] == ["confirmed", "confirmed", "unsubscribed", "resubscribed"]

@@ -11,7 +11,8 @@ from starlette.testclient import TestClient
 
 from digest import pipeline
 from digest.config import load_settings
-from digest.web.app import BAD_ADDRESS, THANKS, TOO_MANY, create_app
+from digest.web.app import create_app
+from digest.web.signup import BAD_ADDRESS, THANKS, TOO_MANY
 from subscribers import confirmed_recipients, list_subscriptions, make_unsubscribe_token
 
 SECOND_NEWSLETTER = """
@@ -153,11 +154,20 @@ def test_one_click_and_page_unsubscribe_with_undo(web):
     assert one_click.status_code == 200 and one_click.text == "Unsubscribed from Gazette Daily."
     assert statuses(rt)[0][2].value == "unsubscribed"
 
-    undo = client.post("/unsubscribe/undo", data={"token": token})
-    assert "subscribed to Gazette Daily again" in undo.text and statuses(rt)[0][2].value == "confirmed"
+    undo = client.post("/unsubscribe/undo", data={"token": token})  # the link in every digest is no undo token
+    assert undo.status_code == 400 and statuses(rt)[0][2].value == "unsubscribed"
+    assert "Undo" not in client.post("/unsubscribe", data={"token": token}).text  # nothing to undo here
+
+    subscribe_and_confirm(client, rt, smtp, "u@example.com")
     by_page = client.post("/unsubscribe", data={"token": token})
     assert "You have been unsubscribed" in by_page.text and "Undo" in by_page.text
     assert statuses(rt)[0][2].value == "unsubscribed"
+    undo_token = re.search(r'name="token" value="([^"]+)"', by_page.text).group(1)
+    assert undo_token != token
+    undo = client.post("/unsubscribe/undo", data={"token": undo_token})
+    assert "subscribed to Gazette Daily again" in undo.text and statuses(rt)[0][2].value == "confirmed"
+    again = client.post("/unsubscribe/undo", data={"token": undo_token})
+    assert again.status_code == 400 and statuses(rt)[0][2].value == "confirmed"  # once only
     forged = client.post(f"/unsubscribe?token={token}x", data={"List-Unsubscribe": "One-Click"})
     assert forged.status_code == 400
 
@@ -238,7 +248,8 @@ def test_signing_up_again_after_unsubscribing_needs_a_real_confirmation(web):
     client.post("/subscribe", data={"email": "back@example.com", "newsletter": "daily"})
     link = confirm_link(smtp.messages[-1])
     page = client.get(link)
-    assert "Confirm subscription" in page.text and statuses(rt)[0][2].value == "pending"
+    # A signup alone never takes an address out of "unsubscribed" (so no import can resubscribe it either).
+    assert "Confirm subscription" in page.text and statuses(rt)[0][2].value == "unsubscribed"
     assert "Successfully subscribed" in client.post("/confirm", data={"token": link.split("token=")[1]}).text
     assert statuses(rt)[0][2].value == "confirmed"
 

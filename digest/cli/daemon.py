@@ -29,6 +29,7 @@ def run(ctx: Context, web: bool) -> None:
 
     from digest.daemon.schedule import Daemon
     from digest.web.app import create_app
+    from digest.web.guards import RedactTokens
 
     def load_runtime() -> pipeline.Runtime:
         return pipeline.Runtime.create(load_settings(ctx.config_path))
@@ -50,7 +51,9 @@ def run(ctx: Context, web: bool) -> None:
     app = create_app(settings, rt.sessions, rt.transport_factory, now=rt.now, status=daemon.status,
                      reader_pages=web)
     port = settings.web.port if web else settings.schedule.status_port
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.web.host, port=port, log_level="warning"))
+    logging.getLogger("uvicorn.access").addFilter(RedactTokens())
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.web.host, port=port, log_level="warning",
+                                           proxy_headers=False))  # web.trusted_proxies decides, not uvicorn
     thread = threading.Thread(target=server.run, name="http", daemon=True)
     thread.start()
     log.info("daemon started; %s on http://%s:%d", "web app" if web else "/healthz /status /metrics",

@@ -160,11 +160,15 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from digest.web.app import create_app
+    from digest.web.guards import RedactTokens
 
     rt = ctx.runtime()
     app = create_app(rt.settings, rt.sessions, rt.transport_factory, now=rt.now)
     web = rt.settings.web
-    uvicorn.run(app, host=host or web.host, port=port or web.port, log_level="info", proxy_headers=True)
+    logging.getLogger("uvicorn.access").addFilter(RedactTokens())
+    # The app decides whose X-Forwarded-For to believe (web.trusted_proxies); uvicorn's own rule would
+    # believe any loopback peer's.
+    uvicorn.run(app, host=host or web.host, port=port or web.port, log_level="info", proxy_headers=False)
 
 
 # The command modules define their commands; only the group here knows them all (no import circle).

@@ -143,8 +143,10 @@ def subscribers_forget(ctx: Context, address: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Erase all data about {address}? This cannot be undone", abort=True)
     with ctx.runtime().sessions() as session, session.begin():
-        if not forget_person(session, address):
+        subscriber_id = forget_person(session, address)
+        if subscriber_id is None:
             raise DigestError(f"no data is held about {address}")
+        store.forget_deliveries(session, subscriber_id)
     click.echo(f"{address}: erased")
 
 
@@ -175,8 +177,8 @@ def subscribers_unsubscribe_mail(ctx: Context, message) -> None:
     secret = pipeline.secret_key(rt)
     try:
         with rt.sessions() as session, session.begin():
-            subscription = unsubscribe_by_link(session, secret, match.group(1),
-                                               Origin("mailto", user_agent=str(parsed.get("From", ""))[:200]))
+            subscription, _undo = unsubscribe_by_link(session, secret, match.group(1),
+                                                      Origin("mailto", user_agent=str(parsed.get("From", ""))[:200]))
             click.echo(f"{subscription.subscriber.email}: unsubscribed from {subscription.newsletter}")
     except SubscriberError as exc:
         raise DigestError(str(exc)) from exc

@@ -44,9 +44,10 @@ def make_signer(selector: str, domain: str, private_key: str | None, *, key_env:
         raise ConfigError(f"dkim.selector is set but {key_env} is empty",
                           hint="put the PEM private key in that environment variable, or clear dkim.selector")
     pem = private_key.replace("\\n", "\n").replace("\r\n", "\n").strip() + "\n"
-    signer = DkimSigner(selector.encode("ascii"), domain.encode("ascii"), pem.encode("ascii"))
     try:
+        signer = DkimSigner(selector.encode("ascii"), domain.encode("ascii"), pem.encode("ascii"))
         signer.sign(b"From: a@" + signer.domain + b"\r\nSubject: key check\r\n\r\nbody\r\n")
-    except dkimpy.DKIMException as exc:
-        raise ConfigError(f"the DKIM private key in {key_env} does not work: {exc}") from exc
+    except Exception as exc:  # dkimpy raises DKIMException, but also ValueError, KeyError, ... on bad PEM
+        raise ConfigError(f"the DKIM private key in {key_env} does not work: {exc.__class__.__name__}: {exc}",
+                          hint="a PEM RSA private key; selector and domain in ASCII") from None
     return signer

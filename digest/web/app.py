@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -27,11 +29,11 @@ from digest.config import Settings
 from digest.errors import ConfigError, DeliveryError
 from digest.render.html import issue_path, make_environment, render_template
 from digest.web import archive
-from digest.web.guards import BodyLimit, IpLimiter
+from digest.web.guards import BodyLimit, ClientAddress, SameOriginPosts, SecurityHeaders
 from digest.web.ops import ops_routes
+from digest.web.signup import SignupDesk
 from subscribers import (
     SubscriptionStatus,
-    InvalidAddress,
     Origin,
     RateLimited,
     SubscriberError,
@@ -40,7 +42,6 @@ from subscribers import (
     make_unsubscribe_token,
     peek_confirmation,
     renew_expired,
-    request_signup,
     subscription_from_link,
     undo_unsubscribe,
     unsubscribe_by_link,
@@ -49,11 +50,11 @@ from subscribers.db import utcnow
 
 log = logging.getLogger(__name__)
 
-THANKS = "Thank you for signing up for this newsletter. We\u2019ve sent you a confirmation email."
-BAD_ADDRESS = "Please, enter correct email address"
 SEND_FAILED = "We could not send the confirmation email just now. Please try again in a few minutes."
-TOO_MANY = "Too many signup attempts from your network. Please try again later."
 # The web version of an issue is the email's own HTML: nothing in it may run or load from elsewhere.
+# Reader pages: our own inline CSS, the one inline script by nonce, forms only to us, framed only when embedded.
+PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; connect-src 'self'; "
+            "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors {frames}")
 ISSUE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; form-action 'none'"
 
 
@@ -62,51 +63,27 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
                mailer: Callable[[Callable[[], None]], object] | None = None) -> Starlette:
     """The reader-facing pages (unless reader_pages=False) plus /healthz, /status and /metrics.
 
-    `mailer` runs the confirmation emails (default: a small background pool).
+    `mailer` runs each signup's work and its confirmation email (default: a small background pool).
     """
-    mailer = mailer or ThreadPoolExecutor(max_workers=2, thread_name_prefix="confirmations").submit
     env = make_environment(settings.render.templates_dir or None)
     web = settings.web
     ttl = timedelta(hours=web.token_ttl_hours)
-    limiter = IpLimiter(web.signups_per_ip_per_hour)
     newsletters = {n.slug: n for n in settings.newsletters}
+    desk = SignupDesk(settings, sessions, transport_factory, env, now, run=mailer)
+    client_ip = ClientAddress(web.trusted_proxies)
+
+    frame_ancestors = " ".join(["'self'", *web.allowed_origins])
 
     def page(name: str, status: int = 200, **context) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(16)  # the one inline script runs; nothing injected could
         context = {"site": settings.site, "newsletters": settings.newsletters, "messages": {}, "email": "",
-                   "newsletter": None, **context}
-        return HTMLResponse(render_template(env, f"web/{name}", context), status_code=status)
+                   "newsletter": None, "csp_nonce": nonce, **context}
+        policy = PAGE_CSP.format(nonce=nonce, frames=frame_ancestors if name == "embed.html" else "'none'")
+        return HTMLResponse(render_template(env, f"web/{name}", context), status_code=status,
+                            headers={"Content-Security-Policy": policy})
 
     def origin(request: Request) -> Origin:
-        return Origin(source="web", ip=request.client.host if request.client else "",
-                      user_agent=request.headers.get("user-agent", ""))
-
-    def signup(address: str, slug: str, who: Origin, honeypot: str) -> tuple[int, str]:
-        """(HTTP status, message for the reader); the same for new, pending and confirmed addresses."""
-        if slug not in newsletters:
-            return 404, "There is no such newsletter."
-        if not limiter.allow(who.ip):
-            return 429, TOO_MANY
-        if honeypot:
-            log.info("honeypot filled from %s; nothing done", who.ip)
-            return 200, THANKS
-        try:
-            with sessions() as session, session.begin():
-                result = request_signup(session, address, slug, who, now=now(), ttl=ttl,
-                                        max_per_hour=web.confirmations_per_address_per_hour)
-        except InvalidAddress:
-            return 400, BAD_ADDRESS
-        if result.token:
-            # Mailed in the background: answering only after the SMTP round trip would tell, by its
-            # timing, a new address from a confirmed one (no enumeration).
-            mailer(lambda: send_confirmation(result))
-        return 200, THANKS
-
-    def send_confirmation(result) -> None:
-        try:
-            pipeline.send_confirmation(transport_factory(), env, settings.site, newsletters[result.newsletter],
-                                         result.email, result.token, now=now(), ttl_hours=web.token_ttl_hours)
-        except DeliveryError as exc:
-            log.error("confirmation email to %s failed (they may sign up again): %s", result.email, exc)
+        return Origin(source="web", ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
 
     async def home(request: Request) -> Response:
         return page("signup.html")
@@ -120,25 +97,28 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
     async def subscribe_form(request: Request) -> Response:
         form = await request.form()
         slug = str(form.get("newsletter", ""))
-        status, message = await run_in_threadpool(signup, str(form.get("email", "")), slug, origin(request),
-                                                  str(form.get("website", "")))
+        status, message, later = await run_in_threadpool(desk.submit, str(form.get("email", "")), slug,
+                                                         origin(request), str(form.get("website", "")))
         template = "embed.html" if form.get("embed") else "signup.html"
-        return page(template, status, newsletter=newsletters.get(slug), messages={slug: (status, message)},
-                    email=str(form.get("email", "")) if status == 400 else "")
+        response = page(template, status, newsletter=newsletters.get(slug), messages={slug: (status, message)},
+                        email=str(form.get("email", "")) if status == 400 else "")
+        response.background = BackgroundTask(later) if later else None
+        return response
 
     async def subscribe_api(request: Request) -> Response:
         if request.headers.get("content-type", "").startswith("application/json"):
             try:
                 data = json.loads(await request.body())
                 assert isinstance(data, dict)
-            except (ValueError, AssertionError):
+            except (ValueError, AssertionError, RecursionError):  # RecursionError: JSON nested thousands deep
                 return JSONResponse({"ok": False, "error": "Send a JSON object with email and newsletter."}, 400)
         else:
             data = dict(await request.form())
-        status, message = await run_in_threadpool(signup, str(data.get("email", "")), str(data.get("newsletter", "")),
-                                                  origin(request), str(data.get("website", "")))
+        status, message, later = await run_in_threadpool(desk.submit, str(data.get("email", "")),
+                                                         str(data.get("newsletter", "")), origin(request),
+                                                         str(data.get("website", "")))
         body = {"ok": True, "message": message} if status == 200 else {"ok": False, "error": message}
-        return JSONResponse(body, status_code=status)
+        return JSONResponse(body, status_code=status, background=BackgroundTask(later) if later else None)
 
     def confirm_page(token: str) -> Response:
         try:
@@ -216,14 +196,15 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
     def unsubscribe(token: str, who: Origin, one_click: bool) -> Response:
         try:
             with sessions() as session, session.begin():
-                title = newsletters_title(unsubscribe_by_link(session, secret(), token, who, now=now()).newsletter)
+                subscription, undo_token = unsubscribe_by_link(session, secret(), token, who, now=now())
+                title = newsletters_title(subscription.newsletter)
         except SubscriberError as exc:
             if one_click:
                 return PlainTextResponse(str(exc), status_code=400)
             return page("message.html", 400, title="Link not valid", message=str(exc))
         if one_click:
             return PlainTextResponse(f"Unsubscribed from {title}.")
-        return page("unsubscribed.html", token=token, newsletter_title=title)
+        return page("unsubscribed.html", undo_token=undo_token, newsletter_title=title)
 
     def undo(token: str, who: Origin) -> Response:
         try:
@@ -234,7 +215,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         return page("message.html", title="Successfully subscribed", message=f"You are subscribed to {title} again.")
 
     async def confirm_route(request: Request) -> Response:
-        if request.method == "GET":
+        if request.method != "POST":  # GET and HEAD: link scanners open links; only the button's POST acts
             return await run_in_threadpool(confirm_page, request.query_params.get("token", ""))
         form = await request.form()
         return await run_in_threadpool(confirm, str(form.get("token", "")), origin(request))
@@ -245,7 +226,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
 
     async def unsubscribe_route(request: Request) -> Response:
         token = request.query_params.get("token", "")
-        if request.method == "GET":
+        if request.method != "POST":  # GET and HEAD change nothing
             return await run_in_threadpool(unsubscribe_page, token)
         form = await request.form()
         token = str(form.get("token", "")) or token
@@ -301,13 +282,24 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         Route("/issues/{slug}", archive_route),
         Route("/issues/{slug}/{day}", issue_route),
     ] if reader_pages else []
-    routes += ops_routes(status or (lambda: database_status(settings, sessions, now)), web.ops_allowed_ips)
+    routes += ops_routes(status or (lambda: database_status(settings, sessions, now)), web.ops_allowed_ips,
+                         client_ip)
     middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(SameOriginPosts, allowed_origins=web.allowed_origins,
+                   site_origin=_origin_of(settings.site.base_url)),
         Middleware(BodyLimit, max_bytes=web.max_body_bytes),
         Middleware(CORSMiddleware, allow_origins=list(web.allowed_origins), allow_methods=["POST"],
                    allow_headers=["Content-Type"]),
     ]
-    return Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware)
+    app.router.redirect_slashes = False  # its redirect is built from the Host header a client sends
+    return app
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def database_status(settings: Settings, sessions, now) -> dict:

@@ -63,7 +63,9 @@ def web_version(html: str, mark: str, signup_url: str) -> str:
 
 
 def parse_date(value: str) -> date | None:
+    """A day an issue could have (years 1 and 9999 have no whole day in every time zone)."""
     try:
-        return date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
+        day = date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
     except ValueError:
         return None
+    return day if day is not None and date.min < day < date.max else None

@@ -1,34 +1,112 @@
-"""Abuse guards for the web app: a per-IP signup limit and a request body cap.
+"""Guards at the web app's door: who the client is, how big a body may be, what the logs may show.
 
-The per-IP window lives in the web process's memory (each worker counts on
-its own); the per-address limit that matters most, confirmation emails per
-address, is counted in the database by subscribers.optin and holds across
-processes.
+The client is the TCP peer, unless the peer is one of web.trusted_proxies:
+then X-Forwarded-For is read from the right, skipping our own proxies, and
+the first address not ours is the client. Anyone else's X-Forwarded-For is
+ignored, or a rotating header would make every request a new client to the
+signup limits, the consent record and the ops endpoints.
 """
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
+import ipaddress
+import logging
+import re
 
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
 
-class IpLimiter:
-    """Sliding one-hour window per client IP, in this process's memory."""
+class ClientAddress:
+    """request -> the client's address, believing X-Forwarded-For only from `trusted_proxies` (CIDRs)."""
 
-    def __init__(self, per_hour: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_hour, self.clock = per_hour, clock
-        self.hits: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(self, trusted_proxies: tuple[str, ...] = ()) -> None:
+        self.trusted = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
 
-    def allow(self, ip: str) -> bool:
-        now, hits = self.clock(), self.hits[ip]
-        while hits and hits[0] <= now - 3600:
-            hits.popleft()
-        if len(hits) >= self.per_hour:
+    def __call__(self, request: Request) -> str:
+        peer = request.client.host if request.client else ""
+        if not self._is_proxy(peer):
+            return peer
+        hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+        for hop in reversed(hops):
+            if not self._is_proxy(hop):
+                return hop if _is_address(hop) else peer
+        return hops[0] if hops and _is_address(hops[0]) else peer
+
+    def _is_proxy(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
             return False
-        hits.append(now)
+        return any(ip in network for network in self.trusted if network.version == ip.version)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+class SecurityHeaders:
+    """Headers every answer carries: no sniffing, no Referer to other sites, no framing but /embed/."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        frameable = scope.get("path", "").startswith("/embed/")
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")  # links carry tokens: none leave the site
+                if not frameable:
+                    headers.setdefault("X-Frame-Options", "DENY")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class SameOriginPosts:
+    """Refuse a POST that a browser sent from another site (its Origin names neither us nor an allowed site).
+
+    Mail providers' one-click unsubscribe POSTs carry no Origin and pass; a
+    page elsewhere cannot make a visitor's browser sign them up or undo things.
+    """
+
+    def __init__(self, app, allowed_origins: tuple[str, ...] = (), site_origin: str = "") -> None:
+        self.app = app
+        self.allowed = {o.rstrip("/").lower() for o in (*allowed_origins, site_origin) if o}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST":
+            headers = Headers(scope=scope)
+            origin = headers.get("origin", "").rstrip("/").lower()
+            host = headers.get("host", "").lower()
+            named_elsewhere = origin not in ("", "null") and origin not in self.allowed and \
+                origin.split("://", 1)[-1] != host
+            cross_site = headers.get("sec-fetch-site") == "cross-site" and origin not in self.allowed
+            if named_elsewhere or cross_site:
+                return await PlainTextResponse("Cross-site request refused.", status_code=403)(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+class RedactTokens(logging.Filter):
+    """Access log lines without the secrets links carry (confirmation and unsubscribe tokens)."""
+
+    _TOKEN = re.compile(r"(token=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(self._TOKEN.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                                for a in record.args)
+        record.msg = self._TOKEN.sub(r"\1[redacted]", str(record.msg))
         return True
 
 

@@ -16,11 +16,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 
-def ops_routes(status: Callable[[], dict], allowed_ips: tuple[str, ...]) -> list[Route]:
-    """/status and /metrics tell a lot about the list: only `allowed_ips` may read them."""
+def ops_routes(status: Callable[[], dict], allowed_ips: tuple[str, ...],
+               client_ip: Callable[[Request], str]) -> list[Route]:
+    """/status and /metrics tell a lot about the list: only `allowed_ips` may read them (guards.ClientAddress)."""
 
     def allowed(request: Request) -> bool:
-        return bool(request.client) and request.client.host in allowed_ips
+        return client_ip(request) in allowed_ips
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
