@@ -80,7 +80,9 @@ def digest_command() -> list[str]:
 
 def write_config(folder: Path, urls: list[str]) -> Path:
     """A minimal config with one newsletter whose sources are `urls` (all on the hostile server)."""
-    per_host = f"per_host_concurrency = {len(urls)}" if len(urls) > 1 else ""
+    per_host = f"per_host_concurrency = {max(len(urls), 8)}"
+    # Article pages only where the case is about them (its feed of teasers, on the source's own origin).
+    pages = 20 if any(url.endswith("/heavy-pages") for url in urls) else 0
     sources = "".join(f"""
         [[newsletters.sources]]
         name = "Source {n} ({url.rsplit('/', 1)[-1]})"
@@ -101,7 +103,7 @@ def write_config(folder: Path, urls: list[str]) -> Path:
         outbox_dir = "outbox"
 
         [gather]
-        max_pages_per_source = 0
+        max_pages_per_source = {pages}
         {per_host}
 
         [[newsletters]]

@@ -86,6 +86,7 @@ class GatherSettings:
     max_pages_per_source: int = 20
     deadline: float = 30.0
     max_entries: int = 500
+    max_page_bytes: int = 3_000_000
     allow_networks: tuple[str, ...] = ()
     allow_ports: tuple[int, ...] = (80, 443)
 

@@ -37,7 +37,7 @@ def check_settings(settings: Settings, path: Path) -> None:
     for section, key in (("delivery", "batch_size"), ("delivery", "connections"), ("delivery", "max_attempts"),
                          ("delivery", "max_consecutive_failures"), ("delivery", "lease_seconds"),
                          ("summarize", "llm_max_concurrency"), ("gather", "max_concurrency"),
-                         ("gather", "per_host_concurrency"), ("gather", "max_entries"),
+                         ("gather", "per_host_concurrency"), ("gather", "max_entries"), ("gather", "max_page_bytes"),
                          ("schedule", "status_port"), ("render", "html_budget_bytes"),
                          ("web", "max_body_bytes"), ("web", "token_ttl_hours"),
                          ("web", "signups_per_ip_per_hour"), ("web", "confirmations_per_address_per_hour"),

@@ -26,6 +26,7 @@ none.
 
 from __future__ import annotations
 
+import functools
 import socket
 import threading
 import time
@@ -33,7 +34,8 @@ import zlib
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-MODES = ("drip-headers", "empty-gzip", "endless", "gzip-bomb", "many-entries", "slow-body", "ok-feed")
+MODES = ("drip-headers", "empty-gzip", "endless", "gzip-bomb", "many-entries", "slow-body", "heavy-pages",
+         "ok-feed")
 
 # Every blocking socket call wakes at least this often to look at the stop Event.
 _TICK = 0.1
@@ -317,6 +319,15 @@ def many_entries_feed(base_url: str, count: int = 150_000, *, newest: float | No
     return b"".join(out)
 
 
+@functools.lru_cache(maxsize=1)
+def heavy_page(size: int) -> bytes:
+    """An article page of about `size` bytes: thousands of nested blocks of text, heavy for any parser."""
+    block = ("<div class=\"c\"><div><p>" + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 8
+             + "</p><span><a href=\"/x\">link</a></span></div></div>\n")
+    head = "<!doctype html><html><head><title>Heavy</title></head><body><article><h1>Heavy</h1>"
+    return (head + block * (size // len(block)) + "</article></body></html>").encode()
+
+
 def small_feed(base_url: str, count: int = 3) -> bytes:
     """A small, valid RSS 2.0 feed: the control case."""
     now = time.time()
@@ -377,8 +388,9 @@ class HostileServer(_ThreadedSocketServer):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, drip_interval: float = 0.2,
                  slow_body_interval: float = 0.5, empty_gzip_rate: int = 100_000, bomb_size: int = 2 << 30,
-                 many_entries: int = 150_000) -> None:
+                 many_entries: int = 150_000, heavy_page_size: int = 2_900_000) -> None:
         super().__init__(host, port)
+        self.heavy_page_size = heavy_page_size
         self.drip_interval = drip_interval
         self.slow_body_interval = slow_body_interval
         self.empty_gzip_rate = empty_gzip_rate
@@ -407,6 +419,8 @@ class HostileServer(_ThreadedSocketServer):
             handler(conn, request)
         elif path.startswith("/a/"):
             self._article(conn, path)
+        elif path.startswith("/heavy/"):
+            self._simple(conn, "200 OK", "text/html; charset=utf-8", heavy_page(self.heavy_page_size))
         else:
             self._simple(conn, "404 Not Found", "text/plain", b"no such mode\n")
 
@@ -471,6 +485,16 @@ class HostileServer(_ThreadedSocketServer):
         """Attack: a 302 to whatever `?to=` names (e.g. an InternalService): redirect-based SSRF."""
         target = parse_qs(urlsplit(request.path).query).get("to", [""])[0]
         self._simple(conn, "302 Found", "text/plain", b"moved\n", {"Location": target})
+
+    def _mode_heavy_pages(self, conn: socket.socket, request: Request) -> None:
+        """Attack: eight teasers whose article pages are heavy HTML (just under the page cap), all in one run."""
+        now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+        items = "".join(f"<item><title>Heavy story {n}</title><link>{self.base_url}/heavy/{n}</link>"
+                        f'<guid isPermaLink="false">heavy-{n}</guid><pubDate>{now}</pubDate>'
+                        f"<description>A teaser.</description></item>\n" for n in range(8))
+        body = (f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>Heavy pages</title>'
+                f"<link>{self.base_url}/</link><description>Teasers.</description>\n{items}</channel></rss>\n")
+        self._simple(conn, "200 OK", "application/rss+xml; charset=utf-8", body.encode())
 
     def _article(self, conn: socket.socket, path: str) -> None:
         """Not an attack: a short article page, what the feeds' /a/N links lead to."""

@@ -15,6 +15,7 @@ from subscribers import (
     InvalidToken,
     OptInToken,
     Origin,
+    Subscriber,
     SubscriberError,
     SubscriptionStatus,
     TokenExpired,
@@ -269,3 +270,46 @@ def test_mailto_unsubscribe_is_acted_on(tmp_path):
     reply.write_bytes(b"From: x@example.com\r\nSubject: unsubscribe forged.token\r\n\r\n")
     forged = run_cli("subscribers", "unsubscribe-mail", str(reply), config=config)
     assert forged.returncode == 1 and "not valid" in forged.stderr
+
+
+def test_signups_never_confirmed_are_forgotten_and_nothing_else_is(sessions):
+    from subscribers import purge_unconfirmed
+
+    signup(sessions, "old@example.com", now=NOW - timedelta(days=30))
+    signup(sessions, "fresh@example.com", now=NOW - timedelta(days=1))
+    signup(sessions, "both@example.com", "daily", now=NOW - timedelta(days=30))
+    signup(sessions, "both@example.com", "weekly", now=NOW - timedelta(days=30))
+    with sessions() as session, session.begin():
+        add_subscriber(session, "kept@example.com", "daily", confirmed=True, origin=Origin("cli"),
+                       now=NOW - timedelta(days=30))
+    signup(sessions, "asked-again@example.com", now=NOW - timedelta(days=30))
+    signup(sessions, "asked-again@example.com", now=NOW - timedelta(hours=2))  # a new link: still in use
+    with sessions() as session, session.begin():
+        assert purge_unconfirmed(session, NOW - timedelta(days=9)) == 3
+    with sessions() as session:
+        left = {email for email, _n, _s in list_subscriptions(session)}
+        people = set(session.scalars(select(Subscriber.email)))
+        kinds = {e.detail for e in session.scalars(select(ConsentEvent))}
+    assert left == {"fresh@example.com", "kept@example.com", "asked-again@example.com"}
+    assert people == left  # no address, IP or user agent kept of those who never confirmed
+    assert all("203.0.113.7" not in k for k in kinds)
+
+
+def test_a_forgotten_persons_id_is_never_given_to_the_next_subscriber(sessions):
+    with sessions() as session, session.begin():
+        add_subscriber(session, "gone@example.com", "daily", confirmed=True, origin=Origin("cli"), now=NOW)
+    with sessions() as session:
+        ((gone_id, _),) = confirmed_recipients(session, "daily")
+    old_link = make_unsubscribe_token("s", gone_id, "daily")
+    with sessions() as session, session.begin():
+        assert forget_person(session, "gone@example.com") == gone_id
+    with sessions() as session, session.begin():
+        add_subscriber(session, "new@example.com", "daily", confirmed=True, origin=Origin("cli"), now=NOW)
+    with sessions() as session:
+        ((new_id, email),) = confirmed_recipients(session, "daily")
+        assert email == "new@example.com" and new_id != gone_id
+        assert export_person(session, "gone@example.com") is None
+        assert "gone@example.com" not in set(session.scalars(select(Subscriber.email)))
+    with pytest.raises(SubscriberError, match="no subscription"):
+        with sessions() as session, session.begin():
+            unsubscribe_by_link(session, "s", old_link, WEB, now=NOW)

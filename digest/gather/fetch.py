@@ -75,8 +75,10 @@ class Fetcher:
 
     def __init__(self, *, user_agent: str, timeout: float, max_bytes: int, per_host: int = 2,
                  deadline: float | None = None, policy: FetchPolicy | None = None,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None, max_page_bytes: int | None = None) -> None:
         self.max_bytes = max_bytes
+        # Article pages are parsed by the extractor, which needs ~20 times a page's size in memory.
+        self.max_page_bytes = min(max_page_bytes or max_bytes, max_bytes)
         self.timeout = timeout
         self.deadline = deadline or 3 * timeout
         self.per_host = max(1, per_host)
@@ -96,7 +98,8 @@ class Fetcher:
         """The fetcher of one run: `trusted` are the URLs the operator configured (their origins are trusted)."""
         policy = FetchPolicy.create(trusted, allow_networks=settings.allow_networks, allow_ports=settings.allow_ports)
         return cls(user_agent=settings.user_agent, timeout=settings.timeout, max_bytes=settings.max_bytes,
-                   per_host=settings.per_host_concurrency, deadline=settings.deadline, policy=policy, stop=stop)
+                   per_host=settings.per_host_concurrency, deadline=settings.deadline, policy=policy, stop=stop,
+                   max_page_bytes=settings.max_page_bytes)
 
     def __enter__(self) -> Fetcher:
         return self
@@ -105,13 +108,14 @@ class Fetcher:
         self._pool.close()
 
     def get(self, url: str, *, etag: str | None = None, modified: str | None = None,
-            accept: str = "") -> Response:
-        """GET one URL within the policy and the size, time and per-host limits."""
+            accept: str = "", max_bytes: int | None = None) -> Response:
+        """GET one URL within the policy and the size (max_bytes, or the fetcher's), time and per-host limits."""
+        limit = min(max_bytes or self.max_bytes, self.max_bytes)
         if self.stop.is_set():
             raise Stopped(f"{url}: not fetched, stopping")
         if url.startswith("file:"):
             self.policy.check_url(url)  # only a file configured as a source
-            return Response(data=read_file(url, self.max_bytes), final_url=url)
+            return Response(data=read_file(url, limit), final_url=url)
         headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
         if accept:
             headers["Accept"] = accept
@@ -123,11 +127,11 @@ class Fetcher:
         with self._host_slot(url):
             self._limits.deadline = time.monotonic() + self.deadline
             try:
-                return self._follow(url, headers)
+                return self._follow(url, headers, limit)
             finally:
                 self._limits.deadline = float("inf")
 
-    def _follow(self, url: str, headers: dict[str, str]) -> Response:
+    def _follow(self, url: str, headers: dict[str, str], limit: int) -> Response:
         """Each hop checked by the policy; the permanent-redirect chain remembered for the source."""
         moved_to, permanent = "", True
         for _hop in range(MAX_REDIRECTS + 1):
@@ -135,7 +139,7 @@ class Fetcher:
             self._limits.url = url
             if url.startswith("file:"):
                 raise Refused(f"{url}: refused, a redirect cannot lead to a local file")
-            status, location, response = self._request(url, headers)
+            status, location, response = self._request(url, headers, limit)
             if status in REDIRECTS and location:
                 target = urljoin(url, location)
                 permanent = permanent and status in PERMANENT
@@ -146,7 +150,7 @@ class Fetcher:
             return _with_moved(response, moved_to)
         raise FeedError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
-    def _request(self, url: str, headers: dict[str, str]) -> tuple[int, str, Response | None]:
+    def _request(self, url: str, headers: dict[str, str], limit: int) -> tuple[int, str, Response | None]:
         """(status, redirect location, response): the body is read only when it is not a redirect."""
         request_headers = [("Host", _host_header(url)), *headers.items()]
         timeouts = {"connect": self.timeout, "read": self.timeout, "write": self.timeout, "pool": self.timeout}
@@ -163,9 +167,9 @@ class Fetcher:
                     reason = response.extensions.get("reason_phrase", b"").decode("latin-1", "replace")
                     raise FeedError(f"{url}: HTTP {status} {reason}".rstrip())
                 declared = fields.get("content-length", "")
-                if declared.isdigit() and int(declared) > self.max_bytes:
-                    raise FeedError(f"{url}: response larger than {self.max_bytes} bytes")
-                data = self._body(url, response.iter_stream(), fields.get("content-encoding", ""))
+                if declared.isdigit() and int(declared) > limit:
+                    raise FeedError(f"{url}: response larger than {limit} bytes")
+                data = self._body(url, response.iter_stream(), fields.get("content-encoding", ""), limit)
         except _DeadlinePassed as exc:
             raise FeedError(f"{url}: timed out (not complete after {self.deadline:g} s)") from exc
         except httpcore.TimeoutException as exc:
@@ -175,14 +179,14 @@ class Fetcher:
         return status, "", Response(data, fields.get("content-type", ""), fields.get("etag"),
                                     fields.get("last-modified"), url)
 
-    def _body(self, url: str, chunks, encoding: str) -> bytes:
-        """The decoded body; both the bytes received and the bytes decoded stay within max_bytes."""
-        decoder = _Decoder(encoding, self.max_bytes)
+    def _body(self, url: str, chunks, encoding: str, limit: int) -> bytes:
+        """The decoded body; both the bytes received and the bytes decoded stay within `limit`."""
+        decoder = _Decoder(encoding, limit)
         received, parts = 0, []
         for chunk in chunks:
             received += len(chunk)
-            if received > self.max_bytes:
-                raise FeedError(f"{url}: response larger than {self.max_bytes} bytes")
+            if received > limit:
+                raise FeedError(f"{url}: response larger than {limit} bytes")
             parts.append(decoder.feed(chunk, url))
         parts.append(decoder.finish(url))
         return b"".join(parts)
