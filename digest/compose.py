@@ -100,8 +100,11 @@ def pick_top_stories(items: Sequence[ArticleItem], priority: dict[str, int], now
 
 def story_score(item: ArticleItem, priority: dict[str, int], now: datetime) -> float:
     """Source priority + one per other source carrying the story + recency in (0, 1]."""
-    age_hours = max((_aware(now) - _aware(item.published)).total_seconds() / 3600, 0.0)
-    recency = math.pow(0.5, age_hours / RECENCY_HALF_LIFE_HOURS)
+    if item.published is None:
+        recency = 0.0  # no date: no claim to be recent
+    else:
+        age_hours = max((_aware(now) - _aware(item.published)).total_seconds() / 3600, 0.0)
+        recency = math.pow(0.5, age_hours / RECENCY_HALF_LIFE_HOURS)
     return priority.get(item.source_name, 0) + len(item.also_in) + recency
 
 
@@ -152,8 +155,11 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _newest_key(item: ArticleItem) -> tuple[datetime, int]:
-    return item.published, item.id
+def _newest_key(item: ArticleItem) -> tuple[int, datetime, int]:
+    """Sorted descending: dated stories newest first, then undated ones in the order their feed gave them."""
+    if item.published is None:
+        return 0, datetime.min.replace(tzinfo=timezone.utc), -item.id
+    return 1, _aware(item.published), item.id
 
 
 class _Fingerprint:

@@ -57,6 +57,19 @@ class FetchResult:
     # Where to fetch this source from next time (a permanent redirect, a discovered feed); identity stays
     # on source_url. None: keep what is remembered; "": forget it and go back to the configured URL.
     fetch_url: str | None = None
+    # Filled in by the pipeline once stored: entries not seen before, and how many of those are backlog
+    # (a first run's older entries, stored but never mailed).
+    new: int = 0
+    backlog: int = 0
+
+    def summary(self) -> str:
+        """One line for the operator: what this source gave, and what of it can still be mailed."""
+        if self.error:
+            return f"ERROR {self.error}"
+        if self.not_modified:
+            return "not modified"
+        return (f"{len(self.entries)} entries, {self.new} new ({self.new - self.backlog} mailable"
+                f"{f', {self.backlog} backlog' if self.backlog else ''})")
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,7 @@ class ArticleItem:
     title: str
     link: str
     source_name: str
-    published: datetime
+    published: datetime | None  # None: the feed gave no date we could read (shown without one)
     categories: tuple[str, ...] = ()
     text: str = ""
     summary: tuple[str, ...] = ()

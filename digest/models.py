@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digest.content import LEGACY_UNSUBSCRIBE_MARK
@@ -48,7 +48,10 @@ class Article(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(Text, default="")
     categories: Mapped[str] = mapped_column(Text, default="")  # newline-separated
+    # For an entry whose date could not be read, the time it was first seen (for ordering only).
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # True when the feed gave no readable date: never shown with a time, never new on a first run.
+    undated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Stored on a source's first run but never mailed: the backlog a new feed brings.
     backlog: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -103,26 +103,27 @@ def gather_all(rt: Runtime, newsletters: tuple[NewsletterSettings, ...] | None =
     trusted = [s.url for n in rt.settings.newsletters for s in n.sources]
     with fetch.Fetcher.for_settings(g, trusted, stop) as fetcher:
         for job, result in sources.gather_concurrently(fetcher, jobs, g, known, now):
-            results[job.source.url] = result
-            _store_fetch(rt, job, result)
+            results[job.source.url] = _store_fetch(rt, job, result)
     return [results[url] for url in configured]
 
 
-def _store_fetch(rt: Runtime, job: sources.Job, result: FetchResult) -> None:
+def _store_fetch(rt: Runtime, job: sources.Job, result: FetchResult) -> FetchResult:
     now = rt.now()
     mailable = None
     if job.first_run and not result.error:
         mailable = feeds.select_first_run(result.entries, now, max_items=rt.settings.gather.first_run_max_items,
                                           max_age_days=rt.settings.gather.first_run_max_age_days)
     with rt.sessions() as session, session.begin():
-        new = store.save_fetch(session, result, mailable, now)
+        new, backlog = store.save_fetch(session, result, mailable, now)
+    result = dataclasses.replace(result, new=new, backlog=backlog)
     name = job.source.name
     if result.error:
         metrics.SOURCE_ERRORS.labels(name).inc()
         log.error("source %s skipped: %s", name, result.error)
     else:
         metrics.ARTICLES_GATHERED.labels(name).inc(new)
-        log.info("source %s: %d entries, %d new", name, len(result.entries), new)
+        log.info("source %s: %s", name, result.summary())
+    return result
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ def known_uids(session: Session, uids: Sequence[str]) -> set[str]:
     return known
 
 
-def save_fetch(session: Session, result: FetchResult, mailable: set[str] | None, now: datetime) -> int:
+def save_fetch(session: Session, result: FetchResult, mailable: set[str] | None, now: datetime
+               ) -> tuple[int, int]:
     """Record one fetch and store its new entries; returns how many articles were new.
 
     `mailable` is None for a source we have fetched before; on a first run it
@@ -45,29 +46,30 @@ def save_fetch(session: Session, result: FetchResult, mailable: set[str] | None,
     if result.error:
         state.last_error = result.error
         state.failures = (state.failures or 0) + 1
-        return 0
+        return 0, 0
     state.last_error, state.failures = None, 0
     if result.not_modified:
-        return 0
+        return 0, 0
     state.etag, state.modified = result.etag, result.modified
     state.first_fetched_at = state.first_fetched_at or now
     uids = [entry.uid for entry in result.entries]
     known = set(session.scalars(select(Article.uid).where(Article.uid.in_(uids)))) if uids else set()
-    new = 0
+    new = backlog = 0
     for entry in result.entries:
         if entry.uid in known:
             continue
         known.add(entry.uid)
+        backlog += mailable is not None and entry.uid not in mailable
         session.add(Article(
             uid=entry.uid, source_url=result.source_url, source_name=entry.source_name, link=entry.link,
             title=entry.title, text=entry.text, author=entry.author, categories="\n".join(entry.categories),
-            published_at=min(entry.published or now, now), fetched_at=now,
+            published_at=min(entry.published or now, now), undated=entry.published is None, fetched_at=now,
             backlog=mailable is not None and entry.uid not in mailable,
             image_url=entry.image_url, image_alt=entry.image_alt,
         ))
         new += 1
     session.flush()
-    return new
+    return new, backlog
 
 
 def unsent_articles(session: Session, newsletter: str, source_urls: Iterable[str]) -> Sequence[Article]:
@@ -82,7 +84,7 @@ def unsent_articles(session: Session, newsletter: str, source_urls: Iterable[str
 def to_item(article: Article, summary: Sequence[str] = ()) -> ArticleItem:
     return ArticleItem(
         id=article.id, title=article.title, link=article.link, source_name=article.source_name,
-        published=article.published_at, categories=tuple(c for c in article.categories.split("\n") if c),
+        published=None if article.undated else article.published_at, categories=tuple(c for c in article.categories.split("\n") if c),
         text=article.text, summary=tuple(summary), image_url=article.image_url or "",
         image_alt=article.image_alt or "",
     )

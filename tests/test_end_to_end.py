@@ -164,7 +164,8 @@ def test_broken_source_is_reported_and_the_others_still_make_the_issue(tmp_path,
 
     result = run_cli("send", "daily", config=config)
 
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # the documented "some sources failed"; the issue went out
+    assert "3 of 4 sources failed: Broken file, Dead server, Missing file" in result.stderr
     assert "Broken file skipped" in result.stderr and "not a readable feed" in result.stderr
     assert "Dead server skipped" in result.stderr and "HTTP 500" in result.stderr
     assert "Missing file skipped" in result.stderr and "cannot read" in result.stderr

@@ -136,10 +136,13 @@ def _entry(uid: str, age_days: float | None, now: datetime) -> FeedEntry:
 def test_first_run_takes_only_recent_and_newest_entries():
     now = datetime(2026, 11, 24, tzinfo=timezone.utc)
     entries = [_entry(f"e{i}", i, now) for i in range(30)] + [_entry("undated", None, now)]
-    assert select_first_run(entries, now, max_items=5, max_age_days=7) == {"undated", "e0", "e1", "e2", "e3"}
-    assert select_first_run(entries, now, max_items=100, max_age_days=7) == {
-        "undated", *(f"e{i}" for i in range(8))}
-    assert len(select_first_run(entries, now, max_items=100, max_age_days=0)) == 31
+    # An undated entry among dated ones may be years old: never "new" on a first run.
+    assert select_first_run(entries, now, max_items=5, max_age_days=7) == {"e0", "e1", "e2", "e3", "e4"}
+    assert select_first_run(entries, now, max_items=100, max_age_days=7) == {f"e{i}" for i in range(8)}
+    assert len(select_first_run(entries, now, max_items=100, max_age_days=0)) == 30
+    # A source that dates nothing at all: its first entries in feed order.
+    undated = [_entry(f"u{i}", None, now) for i in range(10)]
+    assert select_first_run(undated, now, max_items=3, max_age_days=7) == {"u0", "u1", "u2"}
 
 
 def test_feed_with_no_entries_yet_is_empty_not_an_error():

@@ -99,7 +99,7 @@ def test_hostile_sources_are_cut_off_at_their_deadline_and_the_rest_still_go_out
     result = run_cli("send", "daily", config=config, timeout=60)  # a hang fails here, with TimeoutExpired
 
     elapsed = time.monotonic() - started
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # some sources failed; the issue still went out
     assert elapsed < 30, elapsed  # a hang detector (every source has a 2 s deadline), not a speed target
     skipped = {line.split()[1]: line for line in result.stderr.splitlines() if line.startswith("source ")}
     assert set(skipped) == set(ATTACKS), result.stderr

@@ -6,6 +6,8 @@ the group that registers them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
 from digest import pipeline
@@ -18,10 +20,16 @@ class Context:
         self.verbose = verbose
         self._runtime: pipeline.Runtime | None = None
 
-    def runtime(self) -> pipeline.Runtime:
-        """Settings read and the database opened once per command, when the command first needs them."""
+    def runtime(self, *, pages: bool = True) -> pipeline.Runtime:
+        """Settings read and the database opened once per command, when the command first needs them.
+
+        pages=False (--no-pages) turns article page fetching off for this command, whatever config.toml says.
+        """
         if self._runtime is None:
-            self._runtime = pipeline.Runtime.create(load_settings(self.config_path))
+            settings = load_settings(self.config_path)
+            if not pages:
+                settings = replace(settings, gather=replace(settings.gather, max_pages_per_source=0))
+            self._runtime = pipeline.Runtime.create(settings)
         return self._runtime
 
 

@@ -26,6 +26,7 @@ from digest.errors import DigestError
 from subscribers import SubscriberError
 
 log = logging.getLogger("digest")
+EXIT_SOURCES_FAILED = 3  # some sources failed; what the others gave was stored (and, for send, sent)
 
 
 class JsonFormatter(logging.Formatter):
@@ -58,20 +59,26 @@ def cli(ctx: click.Context, config_path: str, verbose: bool, log_json: bool) -> 
 
 
 @cli.command()
+@click.option("--no-pages", is_flag=True, help="Do not fetch article pages (teasers stay teasers): for no network.")
 @pass_context
-def gather(ctx: Context) -> None:
+def gather(ctx: Context, no_pages: bool) -> None:
     """Fetch every source of every newsletter and store new articles (sends nothing)."""
     with stop_on_signals() as stop:
-        results = pipeline.gather_all(ctx.runtime(), stop=stop)
+        results = pipeline.gather_all(ctx.runtime(pages=not no_pages), stop=stop)
     for result in results:
-        if result.error:
-            click.echo(f"{result.source_name}: ERROR {result.error}")
-        elif result.not_modified:
-            click.echo(f"{result.source_name}: not modified")
-        else:
-            click.echo(f"{result.source_name}: {len(result.entries)} entries")
-    if results and all(r.error for r in results):
+        click.echo(f"{result.source_name}: {result.summary()}")
+    _exit_on_failed_sources(results)
+
+
+def _exit_on_failed_sources(results) -> None:
+    """Every source failed: an error (1). Some failed: exit status 3, after the work that could be done."""
+    failed = [r for r in results if r.error]
+    if results and len(failed) == len(results):
         raise DigestError("every source failed")
+    if failed:
+        click.echo(f"{len(failed)} of {len(results)} sources failed: "
+                   f"{', '.join(r.source_name for r in failed)}", err=True)
+        sys.exit(EXIT_SOURCES_FAILED)
 
 
 @cli.command()
@@ -80,11 +87,12 @@ def gather(ctx: Context) -> None:
 @click.option("--text", "as_text", is_flag=True, help="Show the plain-text part instead of the HTML.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in a web browser.")
 @click.option("--no-fetch", is_flag=True, help="Use stored articles only; do not fetch the sources first.")
+@click.option("--no-pages", is_flag=True, help="Do not fetch article pages (teasers stay teasers): for no network.")
 @pass_context
 def preview(ctx: Context, newsletter: str, out: str | None, as_text: bool, open_browser: bool,
-            no_fetch: bool) -> None:
+            no_fetch: bool, no_pages: bool) -> None:
     """Show the next issue of NEWSLETTER as it would go out. Sends nothing and marks nothing as sent."""
-    draft, rendered = pipeline.preview(ctx.runtime(), newsletter, fetch=not no_fetch)
+    draft, rendered = pipeline.preview(ctx.runtime(pages=not no_pages), newsletter, fetch=not no_fetch)
     body = rendered.text if as_text else rendered.html
     if out or open_browser:
         path = Path(out or f"preview-{newsletter}.{'txt' if as_text else 'html'}")
@@ -103,11 +111,12 @@ def preview(ctx: Context, newsletter: str, out: str | None, as_text: bool, open_
 @click.option("--force", is_flag=True, help="Make an issue even when there is nothing new.")
 @click.option("--no-fetch", is_flag=True, help="Do not fetch the sources first.")
 @click.option("--enqueue", is_flag=True, help="Make the issue and its outbox only; `digest worker` processes send it.")
+@click.option("--no-pages", is_flag=True, help="Do not fetch article pages (teasers stay teasers): for no network.")
 @pass_context
 def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, force: bool, no_fetch: bool,
-         enqueue: bool) -> None:
+         enqueue: bool, no_pages: bool) -> None:
     """Send one issue of NEWSLETTER now (and finish any interrupted one first)."""
-    rt = ctx.runtime()
+    rt = ctx.runtime(pages=not no_pages)
     if dry_run:
         draft, rendered = pipeline.preview(rt, newsletter, fetch=not no_fetch)
         click.echo(f"Subject: {rendered.subject}")
@@ -138,6 +147,11 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
         click.echo(f"{newsletter}: another run made this issue first; not making a second one")
     if any(r.paused_reason for r in outcome.reports):
         sys.exit(75)  # EX_TEMPFAIL: fix the cause, then run again to resume
+    failed = [r for r in outcome.fetches if r.error]
+    if failed:  # the issue went out with what the other sources (and earlier runs) gave
+        click.echo(f"{len(failed)} of {len(outcome.fetches)} sources failed: "
+                   f"{', '.join(r.source_name for r in failed)}", err=True)
+        sys.exit(EXIT_SOURCES_FAILED)
 
 
 @cli.command()
@@ -163,6 +177,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     from digest.web.guards import RedactTokens
 
     rt = ctx.runtime()
+    pipeline.secret_key(rt)  # refuse to start: without it every unsubscribe link would answer 500
     app = create_app(rt.settings, rt.sessions, rt.transport_factory, now=rt.now)
     web = rt.settings.web
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import html as html_lib
 import json
 import re
 import zlib
@@ -29,6 +30,7 @@ import nh3
 
 from digest.content import FeedEntry
 from digest.errors import FeedError
+from digest.gather.dates import parse_date
 from digest.gather.extract import extract_text
 
 __all__ = ["canonical_url", "extract_text", "html_to_text", "image_url", "parse_feed", "read_page",
@@ -39,8 +41,10 @@ TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$"
 PIXEL_NAME = re.compile(r"(^|/)(pixel|spacer|blank|beacon|transparent|1x1|clear)(\.\w+)?$|1x1\.\w+$", re.IGNORECASE)
 # The start of an RSS item or Atom entry (any namespace prefix), to cut a huge feed before parsing.
 _ENTRY_START = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
+_MEDIA_DESCRIPTION = re.compile(rb"<media:description\b[^>]*>(.*?)</media:description>", re.DOTALL)
 DEFAULT_MAX_ENTRIES = 500
 DEFAULT_MAX_BYTES = 10_000_000
+feedparser.registerDateHandler(parse_date)  # localized month names, RSS 0.92 forms: tried before its own
 BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "section"}
 
 
@@ -78,8 +82,9 @@ def parse_feed(
     if base_url.startswith("file:"):
         # A local copy of a feed: relative links belong to the site the feed names.
         base_url = parsed.feed.get("link") or ""
-    return newest(tuple(entry for raw in parsed.entries if (entry := _from_feedparser(raw, name, url, base_url))),
-                  max_entries)
+    captions = _captions(data) if b"description" in data else frozenset()
+    return newest(tuple(entry for raw in parsed.entries
+                        if (entry := _from_feedparser(raw, name, url, base_url, captions))), max_entries)
 
 
 def newest(entries: tuple[FeedEntry, ...], limit: int) -> tuple[FeedEntry, ...]:
@@ -122,14 +127,27 @@ def _gunzip(data: bytes, url: str, max_bytes: int) -> bytes:
     return unpacked
 
 
-def _from_feedparser(raw, name: str, url: str, base_url: str) -> FeedEntry | None:
+def _captions(data: bytes) -> frozenset[str]:
+    """The texts of every media:description in the document, as _squeeze leaves them."""
+    return frozenset(_squeeze(html_lib.unescape(m.group(1).decode("utf-8", "replace").replace("<![CDATA[", "")
+                                                .replace("]]>", "")))
+                     for m in _MEDIA_DESCRIPTION.finditer(data))
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _from_feedparser(raw, name: str, url: str, base_url: str, captions: frozenset[str] = frozenset()
+                     ) -> FeedEntry | None:
     link = urljoin(base_url, raw.get("link", "")) if raw.get("link") else ""
     if not link.startswith(("http://", "https://")):
         link = ""  # javascript:, data:, file: or unresolvable: not a link we put in an email
-    html = ""
-    if raw.get("content"):
-        html = max((c.get("value", "") for c in raw.content), key=len)
-    html = html or raw.get("summary", "")
+    # feedparser files media:description (a photo caption) under content or summary, whichever
+    # it meets first: the item's own text is whatever is not a caption.
+    texts = [c.get("value", "") for c in raw.get("content", [])] + [raw.get("summary", "")]
+    own = [t for t in texts if t and _squeeze(t) not in captions]
+    html = max(own or texts, key=len)
     # dict.get: FeedParserDict.get("updated_parsed") falls back to published_parsed with a DeprecationWarning.
     struct = dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")
     published = datetime.fromtimestamp(calendar.timegm(struct), timezone.utc) if struct else None
@@ -275,9 +293,14 @@ def select_first_run(
     A newsroom adding a feed with 300 old entries must not mail all 300.
     max_age_days = 0 means no age limit.
     """
+    entries = list(entries)
+    if not any(e.published for e in entries):
+        # A source that dates nothing: its first entries, in the order it gives them.
+        return {e.uid for e in entries[:max_items]}
     cutoff = now - timedelta(days=max_age_days) if max_age_days > 0 else None
-    fresh = [e for e in entries if cutoff is None or (e.published or now) >= cutoff]
-    fresh.sort(key=lambda e: e.published or now, reverse=True)
+    # An undated entry beside dated ones may be years old: it is backlog, never "new" on a first run.
+    fresh = [e for e in entries if e.published and (cutoff is None or e.published >= cutoff)]
+    fresh.sort(key=lambda e: e.published, reverse=True)
     return {e.uid for e in fresh[:max_items]}
 
 
