@@ -218,6 +218,27 @@ def send_existing_issue(rt: Runtime, newsletter: NewsletterSettings, issue: Issu
     return report
 
 
+def resume_unfinished(rt: Runtime, stop: threading.Event | None = None) -> list[DeliveryReport]:
+    """Finish every issue left `sending` (a SIGTERM, an SMTP outage, a leader that died mid-send).
+
+    Paused issues are left for `digest send`: they stopped on purpose, after
+    failures an operator should look at first.
+    """
+    with rt.sessions() as session:
+        issues = [i for i in store.unfinished_issues(session) if i.status.value == "sending"]
+        queued = {i.id: sum(n for state, n in outbox.counts(session, [i.id])[i.id].items()
+                            if state in ("queued", "retrying")) for i in issues}
+    known = {n.slug: n for n in rt.settings.newsletters}
+    reports = []
+    for issue in issues:
+        if issue.newsletter not in known or (stop is not None and stop.is_set()):
+            continue
+        log.warning("%s: resuming interrupted issue %d (%d still to send)", issue.newsletter, issue.id,
+                    queued[issue.id])
+        reports.append(send_existing_issue(rt, known[issue.newsletter], issue, secret_key(rt), stop=stop))
+    return reports
+
+
 def send_policy(settings: Settings) -> SendPolicy:
     d = settings.delivery
     return SendPolicy(connections=d.connections, batch_size=d.batch_size, lease=timedelta(seconds=d.lease_seconds),
@@ -326,4 +347,4 @@ def status(settings, sessions, clock, *, role: str, scheduler=None, last_runs: d
 
 
 __all__ = ["Draft", "Runtime", "SendOutcome", "draft_issue", "gather_all", "preview", "recipient_count",
-           "send_confirmation", "send_confirmations", "send_newsletter", "send_welcome", "status", "test_send"]
+           "send_confirmation", "send_confirmations", "resume_unfinished", "send_newsletter", "send_welcome", "status", "test_send"]

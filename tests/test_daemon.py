@@ -166,6 +166,31 @@ def test_sigterm_mid_send_loses_nothing(tmp_path, smtp_server):
     assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == sorted(readers)
 
 
+def test_a_restarted_leader_resumes_the_interrupted_issue_without_waiting_for_a_slot(tmp_path, smtp_server):
+    readers = tuple(f"r{i}@example.com" for i in range(6))
+    config, port = daemon_config(tmp_path, smtp_server, "* * * * *", grace_minutes=5, readers=readers,
+                                 delivery="connections = 1")
+    smtp_server.delay = 0.4
+    first = Daemon(config)
+    try:
+        assert wait_until(lambda: len(smtp_server.messages) >= 2), first.text()
+    finally:
+        assert first.stop() == 0
+    assert len(smtp_server.messages) < len(readers)
+    smtp_server.delay = 0
+    # No slot for a year: only the resume can finish the issue.
+    config.write_text(config.read_text().replace('schedule = "* * * * *"', 'schedule = "0 0 1 1 *"'))
+    second = Daemon(config, name="second")
+    try:
+        assert wait_until(lambda: len(smtp_server.messages) == len(readers)), second.text()
+        assert second.wait_for("resuming interrupted issue 1"), second.text()
+        resumed = httpx.get(f"http://127.0.0.1:{port}/status").json()["resumed_issues"]
+        assert resumed["1"]["finished"] is True
+    finally:
+        assert second.stop() == 0
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == sorted(readers)  # each reader once
+
+
 def test_sighup_reloads_the_config(tmp_path, smtp_server):
     config, _port = daemon_config(tmp_path, smtp_server, "0 0 1 1 *")
     daemon = Daemon(config)

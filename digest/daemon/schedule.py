@@ -25,6 +25,8 @@ from digest.daemon.leader import LeaderLock
 
 log = logging.getLogger(__name__)
 MAX_FIRES = 20_000
+# The leader looks for interrupted issues at once when it starts or takes over, then this often.
+RESUME_EVERY_MINUTES = 5
 
 
 def fire_times(trigger, start: datetime, end: datetime, limit: int = MAX_FIRES) -> list[datetime]:
@@ -96,6 +98,7 @@ class Daemon:
         self.lock = LeaderLock(self.rt.sessions.kw["bind"])
         self.role = "starting"
         self.last_runs: dict[str, dict] = {}
+        self.last_resumed: dict[int, dict] = {}  # issue id -> what the last resume round did
         # A thread per newsletter plus gathering: one long send must not make another slot miss its window.
         threads = len(self.rt.settings.newsletters) + 2
         self.scheduler = BackgroundScheduler(timezone=timezone.utc, executors={"default": ThreadPoolExecutor(threads)},
@@ -127,6 +130,9 @@ class Daemon:
         log.info("this daemon leads the scheduling")
         self.catch_up()
         self.add_jobs()
+        # Now, and every few minutes: an issue interrupted here or on a leader that died goes out today.
+        self.scheduler.add_job(self.resume, "interval", minutes=RESUME_EVERY_MINUTES, id="resume",
+                               replace_existing=True, next_run_time=datetime.now(timezone.utc))
 
     def stand_by(self) -> None:
         self.role = "standby"
@@ -144,6 +150,8 @@ class Daemon:
         if self.role == "leader":
             self.scheduler.remove_all_jobs()
             self.add_jobs()
+            self.scheduler.add_job(self.resume, "interval", minutes=RESUME_EVERY_MINUTES, id="resume",
+                                   replace_existing=True)
 
     def add_jobs(self) -> None:
         grace_seconds = max(1, int(self.grace.total_seconds()))
@@ -196,6 +204,17 @@ class Daemon:
             record["result"] = f"issue {outcome.new_issue_id}: {sent} sent"
         log.info("%s: slot %s: %s", slug, slot, record["result"])
 
+    def resume(self) -> None:
+        try:
+            reports = pipeline.resume_unfinished(self.rt, stop=self.stop)
+        except Exception:  # logged; the next round tries again
+            log.exception("resuming unfinished issues failed")
+            return
+        for report in reports:
+            self.last_resumed[report.issue_id] = {
+                "at": self.rt.now().isoformat(), "sent": report.sent, "failed": report.failed,
+                "finished": report.finished, "paused": report.paused_reason}
+
     def gather(self) -> None:
         try:
             pipeline.gather_all(self.rt, stop=self.stop)
@@ -203,6 +222,8 @@ class Daemon:
             log.exception("gathering failed")
 
     def status(self) -> dict:
-        return pipeline.status(self.rt.settings, self.rt.sessions, self.rt.now, role=self.role,
-                               scheduler=self.scheduler if self.role == "leader" else None, last_runs=self.last_runs)
+        report = pipeline.status(self.rt.settings, self.rt.sessions, self.rt.now, role=self.role,
+                                 scheduler=self.scheduler if self.role == "leader" else None,
+                                 last_runs=self.last_runs)
+        return {**report, "resumed_issues": {str(k): v for k, v in self.last_resumed.items()}}
 
