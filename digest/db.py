@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import digest.models  # noqa: F401  (registers digest tables)
 import subscribers.models  # noqa: F401  (registers subscriber tables)
 from digest.errors import ConfigError
+
+
+MIGRATION_LOCK = 0x64696765  # "dige": the advisory lock key migrations take on PostgreSQL
 
 
 def make_engine(url: str) -> Engine:
@@ -51,6 +54,10 @@ def create_schema(engine: Engine) -> None:
     config = alembic_config()
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Two commands starting together on a new database would both create the tables; the
+                # second waits here, then finds the schema current.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:

@@ -113,8 +113,16 @@ def _store_fetch(rt: Runtime, job: sources.Job, result: FetchResult) -> FetchRes
     if job.first_run and not result.error:
         mailable = feeds.select_first_run(result.entries, now, max_items=rt.settings.gather.first_run_max_items,
                                           max_age_days=rt.settings.gather.first_run_max_age_days)
-    with rt.sessions() as session, session.begin():
-        new, backlog = store.save_fetch(session, result, mailable, now)
+    for attempt in range(3):
+        try:
+            with rt.sessions() as session, session.begin():
+                new, backlog = store.save_fetch(session, result, mailable, now)
+            break
+        except IntegrityError:
+            # Another process stored this source's state or entries between our look and our insert (two
+            # sends racing on a first fetch): look again; what it stored is now known, not new.
+            if attempt == 2:
+                raise
     result = dataclasses.replace(result, new=new, backlog=backlog)
     name = job.source.name
     if result.error:

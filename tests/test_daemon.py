@@ -31,6 +31,25 @@ def test_catch_up_sends_only_the_latest_missed_slot_within_grace():
     assert run is None and skipped == fires  # 3.5 hours late: past the grace period
 
 
+def test_a_long_downtime_is_told_in_two_lines_not_one_per_slot():
+    from digest.daemon.schedule import describe_skipped, recent_fires
+
+    every_ten_seconds = CronTrigger(second="*/10", timezone=timezone.utc)
+    grace = timedelta(minutes=2)
+    fires = recent_fires(every_ten_seconds, NOW, grace)
+    run, skipped = plan_catch_up(fires, set(), NOW, grace)
+    lines = describe_skipped("daily", skipped, run, NOW, grace)
+    assert len(skipped) > 10 and len(lines) == 2
+    assert "more than the grace period" in lines[0]
+    assert "within the grace period: the latest" in lines[1] and slot_key(run) in lines[1]
+    hourly = CronTrigger.from_crontab("0 * * * *", timezone=timezone.utc)
+    fires = fire_times(hourly, NOW - timedelta(hours=3), NOW)
+    run, skipped = plan_catch_up(fires, {slot_key(fires[0])}, NOW, timedelta(hours=2))
+    # The 06:00 slot was within the grace period: it is replaced by 07:00, not "past the grace period".
+    (line,) = describe_skipped("daily", skipped, run, NOW, timedelta(hours=2))
+    assert "within the grace period" in line and "more than" not in line
+
+
 def test_previous_fire_is_the_slot_a_firing_stands_for():
     from digest.daemon.schedule import previous_fire
 
@@ -142,8 +161,8 @@ def test_restart_outside_the_grace_period_skips_the_slot_and_says_why(tmp_path, 
     config, _port = daemon_config(tmp_path, smtp_server, "0 0 1 1 *", grace_minutes=120)
     daemon = Daemon(config)
     try:
-        assert daemon.wait_for("past the grace period"), daemon.text()
-        assert "skipping missed slot 2026-01-01T00:00:00Z" in daemon.text()
+        assert daemon.wait_for("more than the grace period"), daemon.text()
+        assert "skipping 1 missed slot (2026-01-01T00:00:00Z)" in daemon.text()
     finally:
         assert daemon.stop() == 0
     assert smtp_server.messages == []

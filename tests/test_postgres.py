@@ -83,3 +83,26 @@ def test_two_workers_share_one_issue_with_no_duplicates(pg_url, tmp_path, smtp_s
     assert sum(sent_by) == 200 and min(sent_by) > 0, sent_by  # both workers took part
     status = run_cli("status", "daily", config=config)
     assert "sent 200" in status.stdout and " sent " in status.stdout
+
+
+def test_two_sends_racing_on_a_first_fetch_both_finish_cleanly(tmp_path, pg_url, smtp_server, feed_server):
+    from conftest import run_cli, write_config
+    from concurrent.futures import ThreadPoolExecutor
+
+    items = "".join(f"<item><title>Story {n}</title><link>https://e.org/{n}</link><guid>race-{n}</guid>"
+                    f"<description>Text {n}.</description></item>" for n in range(20))
+    feed_server.routes["/race.xml"] = (200, {"Content-Type": "application/rss+xml"},
+                                       f'<?xml version="1.0"?><rss version="2.0"><channel><title>R</title>'
+                                       f"{items}</channel></rss>".encode())
+    feed_server.delay = 0.5  # both requests are in flight together, so both store at the same moment
+    config = write_config(tmp_path, smtp_port=smtp_server.port, sources=f"""
+        [[newsletters.sources]]
+        name = "Race"
+        url = "{feed_server.url('/race.xml')}"
+        """)
+    config.write_text(config.read_text().replace('url = "sqlite:///digest.db"', f'url = "{pg_url}"'))
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: run_cli("gather", config=config), range(2)))
+    for result in results:
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert sum(int(r.stdout.split(" new")[0].rsplit(", ", 1)[-1]) for r in results) == 20  # each story once

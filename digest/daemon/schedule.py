@@ -59,6 +59,23 @@ def plan_catch_up(fires: list[datetime], done: set[str], now: datetime,
     return None, missed
 
 
+def describe_skipped(slug: str, skipped: list[datetime], run: datetime | None, now: datetime,
+                     grace: timedelta) -> list[str]:
+    """At most two log lines however many slots a downtime missed: those past the grace period, and those
+    within it that the latest missed slot (sent now) replaces."""
+    late = [fire for fire in skipped if now - fire > grace]
+    replaced = [fire for fire in skipped if now - fire <= grace]
+    lines = []
+    if late:
+        span = slot_key(late[0]) if len(late) == 1 else f"{slot_key(late[0])} to {slot_key(late[-1])}"
+        lines.append(f"{slug}: skipping {len(late)} missed slot{'s' if len(late) != 1 else ''} ({span}): "
+                     f"more than the grace period of {grace} late")
+    if replaced and run is not None:
+        lines.append(f"{slug}: skipping {len(replaced)} missed slot{'s' if len(replaced) != 1 else ''} within the "
+                     f"grace period: the latest, {slot_key(run)}, is sent instead")
+    return lines
+
+
 def recent_fires(trigger, now: datetime, grace: timedelta) -> list[datetime]:
     """The fire times before now that a downtime may have missed: back to the previous one, however old.
 
@@ -170,9 +187,8 @@ class Daemon:
             with self.rt.sessions() as session:
                 done = store.scheduled_slots(session, newsletter.slug)
             run, skipped = plan_catch_up(recent_fires(trigger, now, self.grace), done, now, self.grace)
-            for fire in skipped:
-                log.warning("%s: skipping missed slot %s: %s late, past the grace period of %s",
-                            newsletter.slug, slot_key(fire), now - fire, self.grace)
+            for line in describe_skipped(newsletter.slug, skipped, run, now, self.grace):
+                log.warning("%s", line)
             if run is not None:
                 log.info("%s: sending missed slot %s (%s late, within the grace period)", newsletter.slug,
                          slot_key(run), now - run)
