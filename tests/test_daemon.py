@@ -253,3 +253,30 @@ def test_two_daemons_on_postgresql_one_leads_and_the_standby_takes_over(tmp_path
         slots = connection.execute(sa.text("SELECT slot, count(*) FROM issues GROUP BY slot")).all()
     engine.dispose()
     assert len(slots) == 2 and all(count == 1 for _slot, count in slots)
+
+
+def test_sighup_does_not_leak_database_connections(tmp_path, smtp_server, pg_url):
+    import sqlalchemy as sa
+
+    config, _port = daemon_config(tmp_path, smtp_server, "0 0 1 1 *")
+    config.write_text(config.read_text().replace('url = "sqlite:///digest.db"', f'url = "{pg_url}"'))
+    database = pg_url.rsplit("/", 1)[1]
+    watcher = sa.create_engine(pg_url.rsplit("/", 1)[0] + "/postgres", poolclass=sa.pool.NullPool)
+
+    def backends() -> int:
+        with watcher.connect() as connection:
+            return connection.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d"),
+                                      {"d": database}).scalar()
+
+    daemon = Daemon(config)
+    try:
+        assert daemon.wait_for("this daemon leads"), daemon.text()
+        counts = []
+        for n in range(1, 7):
+            daemon.process.send_signal(signal.SIGHUP)
+            assert wait_until(lambda: daemon.text().count("config reloaded") == n), daemon.text()
+            counts.append(backends())
+        assert counts[-1] <= counts[1], counts  # after the first reload, reloads add no connections
+    finally:
+        daemon.stop()
+        watcher.dispose()

@@ -158,11 +158,15 @@ class Daemon:
 
     def reload(self) -> None:
         self.reload_requested.clear()
+        old = self.rt
         try:
             self.rt = self.load_runtime()
         except Exception as exc:  # a bad edit must not kill a running daemon
             log.error("config reload failed, keeping the previous settings: %s", exc)
             return
+        engine = old.sessions.kw["bind"]
+        if engine is not self.lock.engine:  # the leader lock keeps its own connection on the first engine
+            engine.dispose()  # idle connections close now; a job still using one returns it and it closes
         log.info("config reloaded")
         if self.role == "leader":
             self.scheduler.remove_all_jobs()
