@@ -299,6 +299,7 @@ def test_send(rt: Runtime, slug: str, address: str, *, fetch: bool = True) -> Re
     if fetch:
         gather_all(rt, (newsletter,))
     rendered = draft_issue(rt, newsletter).rendered
+    rendered = dataclasses.replace(rendered, subject=f"[Test] {rendered.subject}")  # never taken for the real one
     template = _template(rt, newsletter, rendered, f"digest.test.{rt.now():%Y%m%d%H%M%S%f}")
     message = personalize(template, to=address, token="test-send", personal_id="0")
     transport = rt.transport_factory()

@@ -76,7 +76,9 @@ def test_sample_digest_structure_accessibility_and_inlined_styles():
             assert element.get("style"), element.get("class")  # every styled element carries its CSS inline
     links = {a.text_content().strip(): a.get("href") for a in doc.iter("a")}
     assert links["View in your browser"] == WEB_URL
-    assert links["Manage your newsletters"] == "https://ledger.example.org/"
+    # Labels say what the links do: the signup page lists newsletters, it manages nothing (issue 13 item 15).
+    assert links["All newsletters of The Riverton Ledger"] == "https://ledger.example.org/"
+    assert "one click" not in rendered.html and "Manage your newsletters" not in rendered.html
     assert links["Unsubscribe from Riverton Morning Briefing"] == rendered.mark
     read_more = [text for text in links if text.startswith("Read more")]
     assert len(read_more) == 5 and all(len(text) > len("Read more: ") for text in read_more)

@@ -269,7 +269,15 @@ def test_mailto_unsubscribe_is_acted_on(tmp_path):
     assert "unsubscribed" in run_cli("subscribers", "list", config=config).stdout
     reply.write_bytes(b"From: x@example.com\r\nSubject: unsubscribe forged.token\r\n\r\n")
     forged = run_cli("subscribers", "unsubscribe-mail", str(reply), config=config)
-    assert forged.returncode == 1 and "not valid" in forged.stderr
+    assert forged.returncode == 1 and "not subscribed; nothing done" in forged.stderr
+
+    # A reader who just writes "unsubscribe", replying to the digest: the sender's own subscription goes.
+    run_cli("subscribers", "add", "typed@example.com", "-n", "daily", "--confirmed", config=config)
+    digest_id = email.message_from_bytes(digest_mail.read_bytes(), policy=email.policy.default)["Message-ID"]
+    reply.write_bytes(f"From: Typed Reader <Typed@Example.com>\r\nSubject: Re: unsubscribe\r\n"
+                      f"In-Reply-To: {digest_id}\r\n\r\nPlease unsubscribe me.\r\n".encode())
+    typed = run_cli("subscribers", "unsubscribe-mail", str(reply), config=config)
+    assert typed.returncode == 0 and "typed@example.com: unsubscribed from daily" in typed.stdout, typed.stderr
 
 
 def test_signups_never_confirmed_are_forgotten_and_nothing_else_is(sessions):

@@ -62,18 +62,26 @@ class Progress:
             if self.bar is None:
                 from tqdm import tqdm
 
-                self.bar = tqdm(desc=f"issue {report.issue_id}", unit="msg", file=self.stream, dynamic_ncols=True)
+                from tqdm.contrib.logging import logging_redirect_tqdm
+
+                self.bar = tqdm(desc=f"issue {report.issue_id}", unit="msg", file=self.stream, dynamic_ncols=True,
+                                total=report.total or None, initial=report.done_before)
+                # Log lines go above the bar instead of through it.
+                self._redirect = logging_redirect_tqdm()
+                self._redirect.__enter__()
             self.bar.update(done - self.done)
             self.bar.set_postfix(failed=report.failed, refresh=False)
         elif time.monotonic() - self.last_log >= 10:
             self.last_log = time.monotonic()
-            log.info("issue %d: %d sent, %d failed, %d skipped so far", report.issue_id, report.sent,
-                     report.failed, report.skipped)
+            of = f" of {report.total - report.done_before}" if report.total else ""
+            log.info("issue %d: %d%s done (%d sent, %d failed, %d skipped)", report.issue_id, done, of,
+                     report.sent, report.failed, report.skipped)
         self.done = done
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.close()
+            self._redirect.__exit__(None, None, None)
 
 
 @click.command()

@@ -70,6 +70,10 @@ def gather(ctx: Context, no_pages: bool) -> None:
     _exit_on_failed_sources(results)
 
 
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
 def _exit_on_failed_sources(results) -> None:
     """Every source failed: an error (1). Some failed: exit status 3, after the work that could be done."""
     failed = [r for r in results if r.error]
@@ -106,7 +110,8 @@ def preview(ctx: Context, newsletter: str, out: str | None, as_text: bool, open_
 
 @cli.command()
 @click.argument("newsletter")
-@click.option("--dry-run", is_flag=True, help="Show what would be sent and to how many; send and store nothing.")
+@click.option("--dry-run", is_flag=True, help="Gather (new articles are stored, as `digest gather` does), then show "
+              "what would be sent and to how many; sends nothing and makes no issue.")
 @click.option("--to", "to_address", metavar="ADDRESS", help="Send a test copy to ADDRESS only; mark nothing.")
 @click.option("--force", is_flag=True, help="Make an issue even when there is nothing new.")
 @click.option("--no-fetch", is_flag=True, help="Do not fetch the sources first.")
@@ -120,8 +125,9 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
     if dry_run:
         draft, rendered = pipeline.preview(rt, newsletter, fetch=not no_fetch)
         click.echo(f"Subject: {rendered.subject}")
-        click.echo(f"{len(draft.items)} new articles in {len(draft.sections)} sections; "
-                   f"would go to {pipeline.recipient_count(rt, newsletter)} confirmed subscribers (dry run)")
+        readers = pipeline.recipient_count(rt, newsletter)
+        click.echo(f"{_count(len(draft.items), 'new article')} in {_count(len(draft.sections), 'section')}; "
+                   f"would go to {_count(readers, 'confirmed subscriber')} (dry run)")
         return
     if to_address:
         rendered = pipeline.test_send(rt, newsletter, to_address, fetch=not no_fetch)

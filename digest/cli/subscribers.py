@@ -8,8 +8,9 @@ else reaches an address before it confirms.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 import sys
+from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import click
@@ -17,6 +18,7 @@ import click
 from digest import pipeline, store
 from digest.cli.context import Context, pass_context
 from digest.errors import DigestError
+from digest.models import Issue
 from subscribers import (
     Origin,
     SubscriptionStatus,
@@ -75,7 +77,10 @@ def subscribers_add(ctx: Context, address: str, newsletter: str, confirmed: bool
 @pass_context
 def subscribers_list(ctx: Context, newsletter: str | None, status: str | None) -> None:
     """List subscriptions: address, newsletter, status."""
-    with ctx.runtime().sessions() as session:
+    rt = ctx.runtime()
+    if newsletter:
+        rt.settings.newsletter(newsletter)  # an unknown slug is an error naming the known ones, not an empty list
+    with rt.sessions() as session:
         rows = list_subscriptions(session, newsletter, SubscriptionStatus(status) if status else None)
     for email, slug, state in rows:
         click.echo(f"{email}\t{slug}\t{state.value}")
@@ -171,14 +176,31 @@ def subscribers_unsubscribe_mail(ctx: Context, message) -> None:
 
     rt = ctx.runtime()
     parsed = email.message_from_binary_file(message, policy=email.policy.default)
+    sender = str(parsed.get("From", ""))[:200]
+    who = Origin("mailto", user_agent=sender)
     match = re.search(r"unsubscribe\s+([\w.\-]+)", str(parsed.get("Subject", "")), re.IGNORECASE)
-    if not match:
-        raise DigestError("no unsubscribe token in the subject of this message")
     secret = pipeline.secret_key(rt)
-    try:
-        with rt.sessions() as session, session.begin():
-            subscription, _undo = unsubscribe_by_link(session, secret, match.group(1),
-                                                      Origin("mailto", user_agent=str(parsed.get("From", ""))[:200]))
-            click.echo(f"{subscription.subscriber.email}: unsubscribed from {subscription.newsletter}")
-    except SubscriberError as exc:
-        raise DigestError(str(exc)) from exc
+    if match:
+        try:
+            with rt.sessions() as session, session.begin():
+                subscription, _undo = unsubscribe_by_link(session, secret, match.group(1), who)
+                click.echo(f"{subscription.subscriber.email}: unsubscribed from {subscription.newsletter}")
+                return
+        except SubscriberError:
+            pass  # "unsubscribe me": no token after all; the sender's address decides below
+    # A reader who typed "unsubscribe" themselves: the sender's own subscription, to the newsletter their
+    # mail replies to when it says (In-Reply-To / References name our Message-ID), else all of them.
+    address = parseaddr(sender)[1].lower()
+    issue_ids = [int(n) for n in re.findall(r"<digest\.(\d+)\.", f"{parsed.get('In-Reply-To', '')} "
+                                                                  f"{parsed.get('References', '')}")]
+    with rt.sessions() as session, session.begin():
+        issue = session.get(Issue, issue_ids[-1]) if issue_ids else None
+        newsletter = issue.newsletter if issue is not None else None
+        try:
+            changed = remove_subscriber(session, address, newsletter, who)
+        except SubscriberError as exc:
+            raise DigestError(f"{sender!r}: {exc}") from exc
+    if not changed:
+        raise DigestError(f"{address or sender!r} is not subscribed{f' to {newsletter}' if newsletter else ''}; "
+                          "nothing done")
+    click.echo(f"{address}: unsubscribed from {newsletter or f'{changed} newsletter(s)'} (no token: by sender)")

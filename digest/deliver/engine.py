@@ -60,6 +60,8 @@ class DeliveryReport:
     paused_reason: str | None = None
     stopped: bool = False
     errors: list[str] = field(default_factory=list)
+    total: int = 0  # the issue's deliveries, all states; with done_before, what a progress bar needs
+    done_before: int = 0  # already sent, failed or skipped when this run started
 
 
 def deliver_issue(
@@ -196,6 +198,9 @@ class _Run:
                 outbox.resume(session, issue_id)
             elif outbox.paused_reason(session, issue_id):
                 self.report.paused_reason = outbox.paused_reason(session, issue_id)
+            counts = outbox.counts(session, [issue_id])[issue_id]
+            self.report.total = sum(counts.values())
+            self.report.done_before = counts["sent"] + counts["failed"] + counts["skipped"]
 
     def coordinate(self, work: queue.Queue, alive: Callable[[], bool]) -> None:
         while not (self.stop.is_set() or self.halt.is_set()):
