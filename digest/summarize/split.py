@@ -25,7 +25,8 @@ def _wordset(words: str) -> frozenset[str]:
 # Words that end with a period without ending a sentence, by how sure we are.
 # Titles before a name never end one ("Mr. J. Smith", "Dr. Jones", "e.g. this").
 TITLES = _wordset(
-    "mr mrs ms dr prof st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon fr supt det insp messrs mme "
+    "mr mrs ms dr prof st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon fr supt det insp messrs mme spc pvt "
+    "cpl pfc maj brig cdr atty "
     "mlle e.g i.e cf vs viz approx ca nr ave blvd mgr"
 )
 # Only an abbreviation before a number: "No. 10", "Sept. 1, 2022", "Fig. 3" (but "The answer was no. Then").
@@ -52,6 +53,7 @@ _LONG = 40  # words: a longer "sentence" is usually captions glued together
 _CANDIDATE = re.compile(r"([.!?…]+)[\"'”’)\]]*(\s*)")
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
 _OPENING = "\"'“‘(["
+_QUOTE_MARK = re.compile("[\"'“”‘’]")
 _STOPWORDS = _wordset("a an the of to in on at by for with and or but from as is was")
 
 # Furniture removed before splitting: news-agency datelines, Daily Mail bylines and time stamps, video prompts,
@@ -147,15 +149,16 @@ def _unglue(sentence: str) -> list[str]:
 def _quote_state(sentence: str, quoting: bool) -> tuple[bool, bool]:
     """(does it open a quotation at its start, is a quotation open at its end) given the state before it."""
     opens_first = False
-    for i, ch in enumerate(sentence):
+    for match in _QUOTE_MARK.finditer(sentence):
+        i, ch = match.start(), match.group()
         before = sentence[i - 1] if i else " "
-        after = sentence[i + 1] if i + 1 < len(sentence) else " "
+        after = sentence[i + 1:i + 2] or " "
         if ch in "“‘" or (ch in "\"'" and not before.isalnum() and after.isalnum() and not quoting):
             if ch in "‘'" and before.isalpha():
                 continue
             quoting = True
             opens_first = opens_first or sentence[:i].strip(" ([") == ""
-        elif ch in "”’\"'" and quoting and not (before.isalpha() and after.isalpha()):
+        elif quoting and not (before.isalpha() and after.isalpha()):
             if ch in "’'" and before == "s" and after not in " ,.;:!?)\"”":
                 continue
             quoting = False
