@@ -48,3 +48,10 @@ def test_needs_no_config_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no config.toml here
     result = run("-", "--sentences", "1", stdin=TEXT)
     assert result.exit_code == 0 and len(result.output.splitlines()) == 1
+
+
+def test_a_teaser_without_final_punctuation_is_printed():
+    """Issue 13 item 2: a feed item that is only a headline-like teaser is the publisher's own summary."""
+    result = run("-", stdin="Police say the guards now face a criminal case\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["Police say the guards now face a criminal case"]

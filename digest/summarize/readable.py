@@ -1,0 +1,103 @@
+"""What makes a chosen sentence unreadable out of its place, and the summary of a text with no sentences.
+
+A summary is read cold, in an email, without the article around it. A
+sentence that opens with "He", "But" or "The 39-year-old" points back at
+something the reader was never shown; a bare surname ("Randall-Gay's mother
+complained") is only meaningful after the sentence that gave the full name.
+These checks are deliberately word-level and cheap: they cannot resolve
+references, only refuse the sentences that plainly depend on one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from digest.summarize.split import FURNITURE, Unit
+
+__all__ = ["dangling_names", "leans_on_previous", "name_intros", "teaser"]
+
+# Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
+_LEANING = re.compile(
+    r"^[\"'“‘(]?(?:he|she|it|they|them|his|her|hers|its|their|theirs|him|this|that|these|those|"
+    r"but|and|or|so|yet|nor|also|however|meanwhile|moreover|furthermore|instead|still|then|thus|hence|"
+    r"therefore|otherwise|nevertheless|nonetheless|besides|likewise|similarly|again|later|afterwards|"
+    r"here|both|neither|either|another|other|others|the (?:\d+-year-old|former|latter|same|pair|couple|duo|"
+    r"trio|man|woman|boy|girl|star|player|club|company|firm|group|move|decision|incident|case))\b",
+    re.IGNORECASE)
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?\b")
+_TITLE_WORDS = frozenset(
+    "Mr Mrs Ms Miss Dr Prof Sir Dame Lord Lady President Senator Governor Judge Captain Coach Officer Detective "
+    "Sergeant Chief Inspector Minister Rev Pope King Queen Prince Princess General Colonel Major".split()
+)
+# Capitalised words that are not names: sentence openers, months, days, and the like.
+_NOT_NAMES = frozenset(
+    "The A An He She It They We I You This That These Those There Here His Her Its Their Our My Your If When While "
+    "As After Before But And So Yet Or In On At For From By With Since Despite Although Though However Meanwhile "
+    "Also Then Now Still Some Many Most One Two Both All No Not What Why How Who Where Monday Tuesday Wednesday "
+    "Thursday Friday Saturday Sunday January February March April May June July August September October November "
+    "December According Last Next Earlier Later Today Yesterday".split()
+) | _TITLE_WORDS
+TEASER_WORDS = 60  # a teaser longer than this (no stop anywhere) is cut at a word boundary, with an ellipsis
+_CUT = re.compile(r"\s*(?:\[(?:…|\.\.\.)\]|…|\.\.\.)\s*$")
+
+
+def leans_on_previous(sentence: str) -> bool:
+    """Whether a sentence cannot open a summary: it starts with a pronoun, a connective, lower case or
+    the rest of a quotation."""
+    stripped = sentence.lstrip("\"'“‘([ ")
+    return bool(_LEANING.match(sentence)) or stripped[:1].islower() or sentence[:1] in "”’"
+
+
+def name_intros(sentences: list[str]) -> dict[str, int]:
+    """Surname -> index of the sentence that introduced it with a full name ("Leon Yeaman" gives Yeaman)."""
+    intros: dict[str, int] = {}
+    for i, sentence in enumerate(sentences):
+        for match in _NAME.finditer(sentence):
+            word = match.group()
+            if word in intros or word in _NOT_NAMES:
+                continue
+            before = sentence[:match.start()].rstrip()
+            previous = before.rsplit(" ", 1)[-1] if before else ""
+            if previous[:1].isupper() and previous.rstrip(".,") not in _NOT_NAMES - _TITLE_WORDS:
+                intros[word] = i  # preceded by a first name or a title: a full name, introduced here
+            else:
+                intros.setdefault(word, -1)  # first seen bare: a place, a club, a brand - never dangling
+    return intros
+
+
+def dangling_names(i: int, sentences: list[str], intros: dict[str, int], chosen: list[int]) -> bool:
+    """Whether sentence i uses a bare surname whose full name is only in a sentence not chosen before it."""
+    for word in _bare_names(sentences[i]):
+        k = intros.get(word, -1)
+        if 0 <= k < i and k not in chosen and not any(j < i and word in sentences[j] for j in chosen):
+            return True
+    return False
+
+
+def _bare_names(sentence: str) -> list[str]:
+    """Capitalised words not preceded by a first name or a title ("Yeaman said", not "Mr Yeaman")."""
+    out = []
+    for match in _NAME.finditer(sentence):
+        before = sentence[:match.start()].rstrip()
+        previous = before.rsplit(" ", 1)[-1] if before else ""
+        if not previous[:1].isupper() or previous.rstrip(".,") in _NOT_NAMES - _TITLE_WORDS:
+            out.append(match.group())
+    return out
+
+
+def teaser(found: list[Unit], max_sentences: int) -> list[str]:
+    """A very short text kept whole: a headline-like teaser ("Police say the guards now face a criminal case")
+    is the publisher's own summary, and one or two sentences need no choosing; a feed's cut ("[…]") becomes
+    one ellipsis. Longer texts with no real sentence at all are page furniture and give nothing."""
+    lines = [u.text for u in found if not FURNITURE.search(u.text)]
+    if not lines or len(found) > 2:
+        return []
+    out = []
+    for line in lines[:max_sentences]:
+        words = line.split()
+        if _CUT.search(line):
+            line = _CUT.sub("", line).rstrip(" ,;:-–—") + "…"
+        elif len(words) > TEASER_WORDS:
+            line = " ".join(words[:TEASER_WORDS - 10]).rstrip(" ,;:-–—") + "…"
+        out.append(line)
+    return out

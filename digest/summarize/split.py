@@ -1,0 +1,228 @@
+"""Article text -> sentences, and which of them could open or fill a summary.
+
+Splitting is where most bad summaries start: a photo caption glued to the
+next sentence becomes a 90-word "sentence", a byline becomes the lede, a
+tokenized text (`it 's over . the next`) never splits at all. So before
+splitting we undo tokenization and strip page furniture (datelines, bylines,
+"Scroll down for video", citation markers); after splitting each sentence is
+marked with what the summarizer needs to know and cannot see from the words:
+whether it starts a paragraph, whether it sits inside a quotation that began
+earlier, and whether it is a caption or furniture rather than prose.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+__all__ = ["Unit", "clean_text", "split_sentences", "units"]
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Words that end with a period without ending a sentence, by how sure we are.
+# Titles before a name never end one ("Mr. J. Smith", "Dr. Jones", "e.g. this").
+TITLES = _wordset(
+    "mr mrs ms dr prof st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon fr supt det insp messrs mme spc pvt "
+    "cpl pfc maj brig cdr atty "
+    "mlle e.g i.e cf vs viz approx ca nr ave blvd mgr"
+)
+# Only an abbreviation before a number: "No. 10", "Sept. 1, 2022", "Fig. 3" (but "The answer was no. Then").
+BEFORE_NUMBER = _wordset(
+    "no nos vol pp fig figs art sec ch op ed jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed "
+    "thu thur thurs fri sat sun"
+)
+# Often end a sentence too ("... in the U.S. The talks"): a boundary only before a typical sentence opener.
+AMBIGUOUS = _wordset("etc inc ltd co corp plc llc bros jr sr dept est govt al")
+OPENERS = _wordset(
+    "the a an he she it they we i you this that these those there here his her its their our my your if when while "
+    "as after before but and so yet or in on at for from by with since despite although though however meanwhile "
+    "also then now still some many most one two both all no not what why how who where mr mrs ms dr besides instead "
+    "indeed earlier later last next according under during among another each every such only even just"
+)
+# Capitalised words that start a new sentence when a caption was glued in front of them without a stop
+# ("... last Saturday However, Chinese aviation ..."); only looked for inside overlong sentences.
+_GLUED_OPENERS = ("The|A|An|He|She|It|They|We|I|But|However|Meanwhile|His|Her|Their|Its|This|These|Those|"
+                  "There|In|On|At|After|When|While|Now|Police|Officials|Mr|Mrs|Ms|Dr")
+_GLUED = re.compile(r"(?<=[a-z0-9’'\")\]]) (?=(?:" + _GLUED_OPENERS + r")\b[ ,’'])"
+                    r"|(?<=[a-z0-9’'\")\]]) (?=[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: [A-Z‘“\"'])")
+_LONG = 40  # words: a longer "sentence" is usually captions glued together
+
+_CANDIDATE = re.compile(r"([.!?…]+)[\"'”’)\]]*(\s*)")
+_PARAGRAPHS = re.compile(r"\n\s*\n|\n")
+_OPENING = "\"'“‘(["
+_QUOTE_MARK = re.compile("[\"'“”‘’]")
+_STOPWORDS = _wordset("a an the of to in on at by for with and or but from as is was")
+
+# Furniture removed before splitting: news-agency datelines, Daily Mail bylines and time stamps, video prompts,
+# citation markers. Each is something a publisher adds around the story, never part of it.
+_FURNITURE_SUBS = [
+    (re.compile(r"^[A-Z][A-Za-z .,'-]{0,40}?\s*\((?:CNN|AP|Reuters|AFP|UPI|EW\.com|CNN Student News)\)\s*(?:--|—|–|-)?\s*",
+                re.MULTILINE), ""),
+    (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI)\)\s*(?:--|—|–|-)?\s*", re.MULTILINE), ""),
+    (re.compile(r"(?:^|(?<=\s))By \. [^.\n]{1,80}? \. (?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]*?\d{4}"
+                r"\s*\.?\s*\|?\s*\.?\s*)*"), ""),
+    (re.compile(r"(?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]{0,60}?\d{4}\s*\.?\s*\|?\s*\.?\s*)+"), ""),
+    (re.compile(r"\bScroll down for (?:video|more)\b\.?", re.IGNORECASE), "\n"),
+    (re.compile(r"\[(?:\d+(?:[-–,]\d+)*|[a-z]|citation needed|note \d+|edit)\]"), ""),
+]
+# Tokenized text (PTB style, as many corpora and some feeds store it): undone before splitting.
+_TOKENIZED = re.compile(r" (?:[.,;:!?%]|'s|n't|'re|'ve|'ll|'d|'m)(?= |$)")
+_DETOKENIZE = [
+    (re.compile(r"-LRB-|-LSB-|-LCB-"), "("), (re.compile(r"-RRB-|-RSB-|-RCB-"), ")"),
+    (re.compile(r"``\s*|''\s*(?=\w)"), '"'), (re.compile(r"\s*''"), '"'),
+    (re.compile(r" (?=[.,;:!?%)\]]|'s\b|n't\b|'re\b|'ve\b|'ll\b|'d\b|'m\b)"), ""),
+    (re.compile(r"([(\[$£]) "), r"\1"),
+]
+# Sentences that are page furniture even when they read like prose; never chosen.
+FURNITURE = re.compile(
+    r"\b(?:subscrib(?:e|ed|ing|er|ers)\b|sign(?:ed|ing)? up\b|newsletters?\b|click here|all rights reserved|"
+    r"enable javascript|cookie policy|accept cookies|originally (?:published|appeared)|confirmation e-?mail|"
+    r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|share this (?:article|story)|"
+    r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
+    r"has contributed to this report|contributed reporting)", re.IGNORECASE)
+# A photo caption ends with its credit: "... on Jan. 30, 2023. (Danilo Pavlov)" or "(Photo: AFP)".
+CAPTION = re.compile(r"[.!?]?\s*\((?:photo|image|credit|getty|[A-Z][\w'’.-]*)(?:[:/ ]+[\w'’.-]+){0,4}\)\s*$",
+                     re.IGNORECASE)
+_LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: ...", "Pictured: ...", a caption's label
+_SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
+# Code and markup: braces, tags, statements, comments, prompts.
+CODE = re.compile(r"[{}<>]|==|=>|->|&&|\|\||\w\([^)]*\)\s*[;{]|;\s*$|^\s*(?://|#|\$ |>>>)|\b(?:def|var|const|"
+                  r"function|return|import|#include)\b[^.]*[=(;]")
+
+
+class Unit(NamedTuple):
+    """One sentence and what the summarizer must know about its place in the article."""
+    text: str
+    paragraph_start: bool
+    balanced: bool  # neither starts inside a quotation opened earlier nor leaves one open
+    prose: bool  # a real sentence: not a caption, label, furniture, code, or a fragment without a final stop
+
+
+def clean_text(text: str) -> str:
+    """The text without tokenization and page furniture, paragraphs kept."""
+    sample = text[:4000]
+    if len(_TOKENIZED.findall(sample)) >= max(2, len(sample) // 400):
+        for pattern, repl in _DETOKENIZE:
+            text = pattern.sub(repl, text)
+    for pattern, repl in _FURNITURE_SUBS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split into sentences, keeping "Sept. 1", "U.S.", "7.5", "22,816" and "Mr. J. Smith" whole."""
+    return [sentence for sentence, _ in _sentences_with_breaks(text)]
+
+
+def units(text: str) -> list[Unit]:
+    """The cleaned article as sentences, each marked (see Unit); captions glued into long sentences split off."""
+    out: list[Unit] = []
+    quoting = False
+    for sentence, first in _sentences_with_breaks(clean_text(text)):
+        pieces = _unglue(sentence) if len(sentence.split()) > _LONG or _LABEL.match(sentence) else [sentence]
+        for k, piece in enumerate(pieces):
+            if first and k == 0:
+                quoting = False  # a new paragraph: an unclosed quotation is reopened explicitly if it goes on
+            opens, quoting_after = _quote_state(piece, quoting)
+            balanced = not (quoting and not opens) and not quoting_after
+            out.append(Unit(piece, first and k == 0, balanced, _is_prose(piece, len(pieces) > 1)))
+            quoting = quoting_after
+    return out
+
+
+def _unglue(sentence: str) -> list[str]:
+    """A sentence with captions glued into it ("... on Saturday Skilful: The kite weighs ...") in pieces."""
+    pieces, start = [], 0
+    for match in _GLUED.finditer(sentence):
+        before = sentence[start:match.start()]
+        last = before.rsplit(" ", 1)[-1].lower()
+        if len(before.split()) >= 4 and last not in _STOPWORDS and last.rstrip(".") not in TITLES:
+            pieces.append(before.strip())
+            start = match.end()
+    pieces.append(sentence[start:].strip())
+    return [p for p in pieces if p]
+
+
+def _quote_state(sentence: str, quoting: bool) -> tuple[bool, bool]:
+    """(does it open a quotation at its start, is a quotation open at its end) given the state before it."""
+    opens_first = False
+    for match in _QUOTE_MARK.finditer(sentence):
+        i, ch = match.start(), match.group()
+        before = sentence[i - 1] if i else " "
+        after = sentence[i + 1:i + 2] or " "
+        if ch in "“‘" or (ch in "\"'" and not before.isalnum() and after.isalnum() and not quoting):
+            if ch in "‘'" and before.isalpha():
+                continue
+            quoting = True
+            opens_first = opens_first or sentence[:i].strip(" ([") == ""
+        elif quoting and not (before.isalpha() and after.isalpha()):
+            if ch in "’'" and before == "s" and after not in " ,.;:!?)\"”":
+                continue
+            quoting = False
+    return opens_first, quoting
+
+
+def _is_prose(sentence: str, glued: bool) -> bool:
+    """Real sentences only: page furniture ("Skip to content", "Subscribe"), captions, code and headings
+    have no closing punctuation, too few words, a caption label or a credit."""
+    if len(sentence.split()) < 3 or not sentence.rstrip("\"'”’)]").endswith((".", "!", "?", "…")):
+        return False
+    if FURNITURE.search(sentence) or CAPTION.search(sentence) or CODE.search(sentence):
+        return False
+    label = _LABEL.match(sentence)
+    return not (label and not _SPEECH.search(label.group()) and (glued or len(sentence.split()) > _LONG))
+
+
+def _sentences_with_breaks(text: str) -> list[tuple[str, bool]]:
+    """(sentence, starts a paragraph) pairs; every line break ends a paragraph."""
+    lowercase = not any(ch.isupper() for ch in text[:4000])  # lowercased text: "... over. the next ..."
+    out: list[tuple[str, bool]] = []
+    for paragraph in _PARAGRAPHS.split(text):
+        paragraph = " ".join(paragraph.split())
+        first = True
+        start = 0
+        for match in _CANDIDATE.finditer(paragraph):
+            end = match.end()
+            if end >= len(paragraph) or not _is_boundary(paragraph, start, match, lowercase):
+                continue
+            sentence = paragraph[start:end].strip()
+            if sentence:
+                out.append((sentence, first))
+                first = False
+            start = end
+        if paragraph[start:].strip():
+            out.append((paragraph[start:].strip(), first))
+    return out
+
+
+def _is_boundary(paragraph: str, start: int, match: re.Match, lowercase: bool = False) -> bool:
+    after = paragraph[match.end():match.end() + 1]
+    token = paragraph[start:match.start()].rsplit(" ", 1)[-1]  # the word the punctuation ends
+    rest = paragraph[match.end():].split(" ", 1)[0]
+    if not match.group(2):
+        if match.group(1) in "!?" and rest[:1].isupper() and rest[1:2].islower() and token[-1:].isalpha():
+            return True  # "GROW!So you're": an exclamation glued to the next sentence
+        # Glued sentences ("...website.He said"): a lower-case word, a stop, then a capitalised word; never a
+        # decimal, initials, a domain or a path ("7.5", "U.S.", "example.com", "Bungie.net").
+        return (match.group(1) in ".!?" and len(token) >= 2 and token[-2:].isalpha() and token[-2:].islower()
+                and not any(c in token for c in "./@:") and rest[:1].isupper() and rest[1:2].islower()
+                and not any(c in rest for c in ".@/"))
+    if lowercase and after.isalpha():
+        after = after.upper()
+    if not (after.isupper() or after.isdigit() or after in _OPENING):
+        return False
+    if not match.group(1).endswith(".") or match.group(1).endswith(".."):
+        return True  # "!", "?", "…", "...": a question or exclamation inside a sentence keeps a lower-case word after
+    word = token.lstrip(_OPENING).lower()
+    if word in TITLES:
+        return False
+    if word in BEFORE_NUMBER:
+        return not after.isdigit()
+    if word in AMBIGUOUS or (len(word) == 1 and word.isalpha()) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", word):
+        # "Inc.", "p.m.", "U.S." and initials ("J. Smith", "World War I."): a boundary before "The", "He", ...
+        following = rest.strip(_OPENING).lower()
+        return following in OPENERS and not after.isdigit()
+    return True
