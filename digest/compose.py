@@ -62,12 +62,14 @@ def build_issue(newsletter: NewsletterSettings, items: Sequence[ArticleItem], da
         SectionSettings(title=source.name, sources=(source.name,)) for source in newsletter.sources
     )
     sections.extend(group_into_sections(newest, rules))
+    placed = {item.id for section in sections for item in section.items}
     return IssueDraft(
         newsletter=newsletter.slug,
         title=newsletter.title,
         description=newsletter.description,
         date=date.astimezone(ZoneInfo(newsletter.timezone)),  # the reader's calendar day, not UTC's
         sections=tuple(sections),
+        held_back=tuple(story.id for story in stories if story.id not in placed),
     )
 
 

@@ -169,6 +169,7 @@ class NewsletterSettings:
     schedule: str = "0 7 * * *"
     timezone: str = "UTC"
     max_items: int = 20
+    carry_over_hours: float = 48.0
     summary_sentences: int = 3
     welcome_email: bool = False
     reply_to: str = ""

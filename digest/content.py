@@ -104,6 +104,8 @@ class IssueDraft:
     description: str
     date: datetime
     sections: tuple[Section, ...]
+    # Stories that did not fit (max_items, a section's max_items): kept for the next issue while fresh.
+    held_back: tuple[int, ...] = ()
 
     @property
     def items(self) -> tuple[ArticleItem, ...]:

@@ -66,6 +66,7 @@ class SendOutcome:
     new_issue_id: int | None
     nothing_new: bool
     slot_taken: bool = False
+    held_back: int = 0  # fresh articles the new issue had no room for: the next one offers them
 
 
 def gather_all(rt: Runtime, newsletters: tuple[NewsletterSettings, ...] | None = None,
@@ -138,23 +139,38 @@ def _store_fetch(rt: Runtime, job: sources.Job, result: FetchResult) -> FetchRes
 class Draft:
     issue: IssueDraft
     rendered: RenderedIssue
-    left_out: tuple[int, ...]  # new articles that did not fit this issue
+    left_out: tuple[int, ...]  # articles this issue uses up without carrying: merged duplicates, expired
+    held_back: int = 0  # fresh articles that did not fit: the next issue offers them again
 
 
 def draft_issue(rt: Runtime, newsletter: NewsletterSettings) -> Draft:
     """Compose and render what the next issue would carry, writing nothing."""
     with rt.sessions() as session:
         articles = store.unsent_articles(session, newsletter.slug, [s.url for s in newsletter.sources])
-        bare = [store.to_item(a) for a in articles[: newsletter.max_items]]
+        previous = store.latest_issue(session, newsletter.slug)
+    # Stories that did not fit wait for the next issue while fresh: gathered at most carry_over_hours
+    # before the previous issue. Everything gathered since is news whatever the schedule (daily, weekly).
+    carry = timedelta(hours=newsletter.carry_over_hours)
+    cutoff = previous.created_at - carry if previous is not None else None
+    expired = [a.id for a in articles if cutoff is not None and a.fetched_at < cutoff]
+    waiting = [a for a in articles if cutoff is None or a.fetched_at >= cutoff]
+    bare = [store.to_item(a) for a in waiting[: newsletter.max_items]]
     # Outside the session: an LLM backend may take a while, and needs no database.
     found = summarize_articles([(item.title, item.text) for item in bare],
                                settings=rt.settings.summarize, max_sentences=newsletter.summary_sentences)
     items = [dataclasses.replace(item, summary=tuple(summary)) for item, summary in zip(bare, found, strict=True)]
     issue = compose.build_issue(newsletter, items, rt.now())
     kept = {item.id for item in issue.items}
-    left_out = tuple(a.id for a in articles if a.id not in kept)
+    held = set(issue.held_back) | {a.id for a in waiting[newsletter.max_items:]}
+    merged_away = {item.id for item in bare} - kept - held
+    issue = dataclasses.replace(issue, held_back=tuple(sorted(held)))
+    if held or expired:
+        log.info("%s: %d article(s) held back for the next issue (over max_items = %d or a section's limit); "
+                 "%d held longer than carry_over_hours (%g) dropped", newsletter.slug, len(held), newsletter.max_items,
+                 len(expired), newsletter.carry_over_hours)
     return Draft(issue, render_issue(issue, rt.settings.site, newsletter, rt.templates,
-                                     budget_bytes=rt.settings.render.html_budget_bytes), left_out)
+                                     budget_bytes=rt.settings.render.html_budget_bytes),
+                 tuple(expired) + tuple(sorted(merged_away)), held_back=len(held))
 
 
 def send_newsletter(
@@ -195,7 +211,7 @@ def send_newsletter(
     metrics.ISSUES.labels(slug).inc()
     if deliver:
         reports.append(send_existing_issue(rt, newsletter, issue, secret, progress, stop))
-    return SendOutcome(tuple(reports), fetches, issue.id, nothing_new=False)
+    return SendOutcome(tuple(reports), fetches, issue.id, nothing_new=False, held_back=draft.held_back)
 
 
 def _unfinished(rt: Runtime, slug: str) -> list[Issue]:

@@ -321,15 +321,28 @@ def test_file_transport_is_the_embedded_default(tmp_path):
     assert "Library extends weekend hours" in message.get_body(("html",)).get_content()
 
 
-def test_articles_that_do_not_fit_are_not_served_later_as_news(tmp_path):
+def test_articles_that_do_not_fit_wait_for_the_next_issue_while_fresh(tmp_path):
     config = file_newsletter(tmp_path, "wire.xml", extra_newsletter="max_items = 2")
     first = run_cli("send", "daily", config=config)
     assert first.returncode == 0, first.stderr
+    assert "1 article held back for the next issue" in first.stderr  # said, not silently lost
     (message,) = outbox_messages(tmp_path)
     text = message.get_body(("plain",)).get_content()
     assert "Ferry service" in text and "Museum finds" in text and "Storm warning" not in text
     second = run_cli("send", "daily", config=config)
-    assert "nothing new" in second.stdout and len(outbox_messages(tmp_path)) == 1
+    assert second.returncode == 0, second.stderr
+    later = [m for m in outbox_messages(tmp_path) if m is not message]
+    texts = [m.get_body(("plain",)).get_content() for m in outbox_messages(tmp_path)]
+    assert len(texts) == 2 and any("Storm warning" in t and "Ferry service" not in t for t in texts), texts
+    third = run_cli("send", "daily", config=config)
+    assert "nothing new" in third.stdout and len(later) >= 1
+
+
+def test_held_back_articles_expire_after_carry_over_hours(tmp_path):
+    config = file_newsletter(tmp_path, "wire.xml", extra_newsletter="max_items = 2\ncarry_over_hours = 0.0")
+    assert run_cli("send", "daily", config=config).returncode == 0
+    second = run_cli("send", "daily", config=config)
+    assert "nothing new" in second.stdout and len(outbox_messages(tmp_path)) == 1  # stale news is not news
 
 
 def test_dead_smtp_server_loses_nothing(tmp_path, smtp_server, feed_server):

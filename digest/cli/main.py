@@ -70,6 +70,11 @@ def gather(ctx: Context, no_pages: bool) -> None:
     _exit_on_failed_sources(results)
 
 
+def _held_back(n: int) -> str:
+    return (f"{_count(n, 'article')} held back for the next issue: over max_items or a section's max_items "
+            "(kept while younger than carry_over_hours)")
+
+
 def _count(n: int, thing: str) -> str:
     return f"{n} {thing}{'' if n == 1 else 's'}"
 
@@ -102,6 +107,8 @@ def preview(ctx: Context, newsletter: str, out: str | None, as_text: bool, open_
         path = Path(out or f"preview-{newsletter}.{'txt' if as_text else 'html'}")
         path.write_text(body, encoding="utf-8")
         click.echo(f"Subject: {rendered.subject}\n{len(draft.items)} articles; preview written to {path}")
+    if draft.held_back:
+        click.echo(_held_back(draft.held_back), err=True)
         if open_browser:
             webbrowser.open(path.resolve().as_uri())
     else:
@@ -136,6 +143,8 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
     with stop_on_signals() as stop, Progress() as progress:
         outcome = pipeline.send_newsletter(rt, newsletter, force=force, fetch=not no_fetch, stop=stop,
                                            progress=progress.update, deliver=not enqueue, resume_paused=True)
+    if outcome.held_back:
+        click.echo(_held_back(outcome.held_back), err=True)
     if enqueue and outcome.new_issue_id:
         click.echo(f"issue {outcome.new_issue_id} queued for `digest worker`")
     for result in outcome.fetches:
