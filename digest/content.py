@@ -120,3 +120,6 @@ class RenderedIssue:
     html: str
     text: str
     mark: str
+    # In the "View in your browser" URL (?issue=<web_mark>) until the issue has an id to put there:
+    # two issues on one day each keep their own permanent link.
+    web_mark: str = ""

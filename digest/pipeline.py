@@ -299,8 +299,10 @@ def preview(rt: Runtime, slug: str, *, fetch: bool = True) -> tuple[IssueDraft, 
     draft = draft_issue(rt, newsletter)
     rendered = draft.rendered
     sample = f"{rt.settings.site.base_url.rstrip('/')}/unsubscribe?token=preview"
-    return draft.issue, RenderedIssue(rendered.subject, rendered.html.replace(rendered.mark, sample),
-                                      rendered.text.replace(rendered.mark, sample), rendered.mark)
+    web = f"?issue={rendered.web_mark}"  # no issue yet: the link shows that day's latest
+    return draft.issue, RenderedIssue(rendered.subject,
+                                      rendered.html.replace(rendered.mark, sample).replace(web, ""),
+                                      rendered.text.replace(rendered.mark, sample).replace(web, ""), rendered.mark)
 
 
 def recipient_count(rt: Runtime, slug: str) -> int:
@@ -315,7 +317,9 @@ def test_send(rt: Runtime, slug: str, address: str, *, fetch: bool = True) -> Re
     if fetch:
         gather_all(rt, (newsletter,))
     rendered = draft_issue(rt, newsletter).rendered
-    rendered = dataclasses.replace(rendered, subject=f"[Test] {rendered.subject}")  # never taken for the real one
+    web = f"?issue={rendered.web_mark}"  # no issue is made: the copy's link shows that day's latest
+    rendered = dataclasses.replace(rendered, subject=f"[Test] {rendered.subject}",  # never taken for the real one
+                                   html=rendered.html.replace(web, ""), text=rendered.text.replace(web, ""))
     template = _template(rt, newsletter, rendered, f"digest.test.{rt.now():%Y%m%d%H%M%S%f}")
     message = personalize(template, to=address, token="test-send", personal_id="0")
     transport = rt.transport_factory()

@@ -104,6 +104,9 @@ def create_issue(
                   personal_mark=rendered.mark)
     session.add(issue)
     session.flush()
+    if rendered.web_mark:  # the issue's own permanent web address, now that it has an id
+        issue.html = issue.html.replace(rendered.web_mark, str(issue.id))
+        issue.text = issue.text.replace(rendered.web_mark, str(issue.id))
     position = 0
     for section in draft.sections:
         for item in section.items:

@@ -75,7 +75,7 @@ def test_sample_digest_structure_accessibility_and_inlined_styles():
         if element.get("class") and element.tag not in ("div",):
             assert element.get("style"), element.get("class")  # every styled element carries its CSS inline
     links = {a.text_content().strip(): a.get("href") for a in doc.iter("a")}
-    assert links["View in your browser"] == WEB_URL
+    assert links["View in your browser"] == f"{WEB_URL}?issue={rendered.web_mark}"  # the id, once stored
     # Labels say what the links do: the signup page lists newsletters, it manages nothing (issue 13 item 15).
     assert links["All newsletters of The Riverton Ledger"] == "https://ledger.example.org/"
     assert "one click" not in rendered.html and "Manage your newsletters" not in rendered.html
@@ -97,7 +97,7 @@ def test_plain_text_part_reads_on_its_own():
     numbers = [int(n) for n in re.findall(r"^(\d+)\. ", text, re.M)]
     assert numbers == [1, 2, 3, 4, 5]
     assert "   Read more: https://ledger.example.org/2026/11/1\n" in text
-    assert f"View in your browser: {WEB_URL}" in text and f"Unsubscribe: {rendered.mark}" in text
+    assert f"View in your browser: {WEB_URL}?issue={rendered.web_mark}" in text and f"Unsubscribe: {rendered.mark}" in text
     assert max(len(line) for line in text.splitlines() if "http" not in line) <= 78
 
 
@@ -122,7 +122,7 @@ def test_a_tiny_budget_lists_fewer_links_and_points_to_the_web_version():
     doc = body_of(rendered.html)
     assert not doc.find_class("item") and 0 < len(doc.find_class("brief")) < 30
     more = doc.find_class("more-stories")[0]
-    assert "more stories in this issue" in more.text_content() and more.find(".//a").get("href") == WEB_URL
+    assert "more stories in this issue" in more.text_content() and more.find(".//a").get("href") == f"{WEB_URL}?issue={rendered.web_mark}"
 
 
 def test_custom_templates_dir_overrides_and_falls_back(tmp_path):

@@ -375,3 +375,27 @@ def test_sigterm_finishes_the_messages_in_flight_and_loses_nothing(tmp_path, smt
     assert resumed.returncode == 0, resumed.stderr
     got = [m.rcpt_tos[0] for m in smtp_server.messages]
     assert sorted(got) == sorted(readers)  # a clean stop: nobody skipped, nobody twice
+
+
+def test_two_issues_on_one_day_each_link_to_their_own_web_version(tmp_path):
+    from starlette.testclient import TestClient
+
+    from digest import pipeline
+    from digest.config import load_settings
+    from digest.web.app import create_app
+
+    config = file_newsletter(tmp_path, "wire.xml", extra_newsletter="max_items = 2\ncarry_over_hours = 0.0")
+    assert run_cli("send", "daily", config=config).returncode == 0  # morning: two stories
+    feed = (tmp_path / "wire.xml").read_text()
+    (tmp_path / "wire.xml").write_text(feed.replace("wire-storm", "wire-storm-2").replace(
+        "Storm warning for the coast on Friday", "Evening: harbour reopens after the storm"))
+    assert run_cli("send", "daily", config=config).returncode == 0  # evening: the new one
+    morning, evening = outbox_messages(tmp_path)
+    assert morning["Subject"] != evening["Subject"]
+    rt = pipeline.Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
+    with TestClient(create_app(rt.settings, rt.sessions, rt.transport_factory)) as client:
+        for message in (morning, evening):
+            link = re.search(r"View in your browser: (\S+)", message.get_body(("plain",)).get_content()).group(1)
+            page = client.get(link.split("gazette.example.org", 1)[1])
+            top_story = message["Subject"].split(": ", 1)[1]
+            assert page.status_code == 200 and top_story in page.text, (link, top_story)

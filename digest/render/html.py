@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import types
 from datetime import datetime
 from pathlib import Path
@@ -87,6 +88,7 @@ def render_issue(
     subject = make_subject(draft)
     total = len(draft.items)
     mark = _fresh_mark(draft)
+    web_mark = secrets.token_hex(16)
     context = {
         "issue": draft,
         "site": site,
@@ -94,7 +96,7 @@ def render_issue(
         "subject": subject,
         "preheader": _preheader(draft),
         "unsubscribe_url": mark,
-        "web_url": site_url(site, issue_path(draft.newsletter, draft.date)),
+        "web_url": site_url(site, issue_path(draft.newsletter, draft.date)) + f"?issue={web_mark}",
         "archive_url": site_url(site, f"/issues/{draft.newsletter}"),
         "preferences_url": site_url(site, "/"),
         "item_count": total,
@@ -111,7 +113,7 @@ def render_issue(
     html = html_for(total, total)
     if _size(html) > budget_bytes:
         html = _fit(html_for, total, budget_bytes)
-    return RenderedIssue(subject=subject, html=html, text=text, mark=mark)
+    return RenderedIssue(subject=subject, html=html, text=text, mark=mark, web_mark=web_mark)
 
 
 def _fresh_mark(draft: IssueDraft) -> str:

@@ -255,8 +255,10 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
                 latest = set(by_day.values())
                 return page("archive.html", title=f"{newsletter.title}: all issues", newsletter=newsletter,
                             issues=entries, day=None, issue_url=lambda e: issue_link(e, latest))
-            chosen = next((e for e in entries if str(e.id) == wanted), None) if wanted else \
-                (entries[0] if entries else None)
+            if wanted:  # an email's own permanent link: that issue, even if it was stored just past midnight
+                chosen = archive.find_issue(session, slug, newsletter.timezone, wanted, day)
+            else:
+                chosen = entries[0] if entries else None
             if chosen is None:
                 return page("message.html", 404, title="Not found",
                             message=f"There is no issue of {newsletter.title} on that date.")

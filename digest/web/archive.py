@@ -50,6 +50,18 @@ def list_issues(session: Session, newsletter: str, tz: str, *, on: date | None =
     return [_entry(issue, zone) for issue in session.scalars(query)]
 
 
+def find_issue(session: Session, newsletter: str, tz: str, wanted: str, on: date) -> ArchivedIssue | None:
+    """One issue of `newsletter` by its id (the ?issue= of its permanent link) on or next to day `on`.
+
+    A day either side: an issue composed just before midnight is stored just after it.
+    """
+    issue = session.get(Issue, int(wanted)) if wanted.isdigit() and len(wanted) < 12 else None
+    if issue is None or issue.newsletter != newsletter:
+        return None
+    entry = _entry(issue, ZoneInfo(tz))
+    return entry if abs((entry.date - on).days) <= 1 else None
+
+
 def issue_html(session: Session, issue_id: int, signup_url: str) -> str | None:
     """The issue as a web page: personal link replaced by the signup page, email-only parts removed."""
     issue = session.get(Issue, issue_id)
