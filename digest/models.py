@@ -33,7 +33,8 @@ class SourceState(Base):
     first_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row, since the last success
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Article(Base):

@@ -47,7 +47,7 @@ def save_fetch(session: Session, result: FetchResult, mailable: set[str] | None,
         state.last_error = result.error
         state.failures = (state.failures or 0) + 1
         return 0, 0
-    state.last_error, state.failures = None, 0
+    state.last_error, state.failures, state.last_success_at = None, 0, now
     if result.not_modified:
         return 0, 0
     state.etag, state.modified = result.etag, result.modified

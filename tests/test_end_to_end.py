@@ -196,8 +196,21 @@ def test_retries_failures_and_dropped_connections(tmp_path, smtp_server, feed_se
     assert smtp_server.attempts["bob@example.net"] >= 3  # 451, 421, then accepted (a drop may add one)
     status = run_cli("status", "daily", config=config)
     assert "sent" in status.stdout and "sent 10  failed 2  skipped 0" in status.stdout
+    # Who failed, with the server's reply, and the health of every source.
+    assert "failed: cat@example.org: " in status.stdout and "550 5.1.1 no such user" in status.stdout, status.stdout
+    assert "failed: dan@example.org: gave up after 5 attempts" in status.stdout and "451 4.3.0" in status.stdout
+    assert "HTTP Desk: last success" in status.stdout and "Wire: last success" in status.stdout
     again = run_cli("send", "daily", config=config)
     assert "nothing new" in again.stdout and len(smtp_server.messages) == 10
+
+    # The relay is fixed: the failed deliveries go out with the next send, once each.
+    smtp_server.replies = {}
+    requeued = run_cli("requeue", "1", config=config)
+    assert requeued.returncode == 0 and "2 failed deliveries queued again" in requeued.stdout
+    resent = run_cli("send", "daily", config=config)
+    assert resent.returncode == 0, resent.stderr
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == sorted(readers)
+    assert "sent 12  failed 0" in run_cli("status", "daily", config=config).stdout
 
 
 def test_too_many_failures_in_a_row_pause_the_issue(tmp_path, smtp_server, feed_server):

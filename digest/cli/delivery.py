@@ -89,16 +89,19 @@ class Progress:
 @click.option("--limit", default=10, show_default=True, help="How many recent issues to show.")
 @pass_context
 def status(ctx: Context, newsletter: str | None, limit: int) -> None:
-    """Each recent issue's state and counts (queued, retrying, sent, failed, skipped)."""
+    """Source health, then each recent issue's state and counts, with who failed and the server's reply."""
     rt = ctx.runtime()
-    if newsletter:
-        rt.settings.newsletter(newsletter)
+    chosen = (rt.settings.newsletter(newsletter),) if newsletter else rt.settings.newsletters
     with rt.sessions() as session:
+        click.echo("sources:")
+        for source in {s.url: s for n in chosen for s in n.sources}.values():
+            click.echo(f"  {source.name}: {_health(store.source_state(session, source.url))}")
         query = select(Issue).order_by(Issue.id.desc()).limit(limit)
         if newsletter:
             query = query.where(Issue.newsletter == newsletter)
         issues = session.scalars(query).all()
         counts = outbox.counts(session, [issue.id for issue in issues])
+        failed = {issue.id: outbox.failures(session, issue.id) for issue in issues if counts[issue.id]["failed"]}
     if not issues:
         click.echo("no issues yet")
     for issue in issues:
@@ -108,6 +111,32 @@ def status(ctx: Context, newsletter: str | None, limit: int) -> None:
                    f"skipped {c['skipped']}  {issue.subject}")
         if issue.paused_reason:
             click.echo(f"    paused: {issue.paused_reason}")
+        rows, total = failed.get(issue.id, ([], 0))
+        for address, reply in rows:
+            click.echo(f"    failed: {address}: {reply}")
+        if total > len(rows):
+            click.echo(f"    ... and {total - len(rows)} more failed (`digest requeue {issue.id}` after an outage)")
+
+
+def _health(state) -> str:
+    if state is None:
+        return "never fetched"
+    success = f"last success {state.last_success_at:%Y-%m-%d %H:%M}" if state.last_success_at else "never succeeded"
+    if not state.failures:
+        return success
+    return f"{success}; {state.failures} failure(s) in a row, last: {state.last_error}"
+
+
+@click.command()
+@click.argument("issue_id", type=int)
+@pass_context
+def requeue(ctx: Context, issue_id: int) -> None:
+    """Queue ISSUE_ID's failed deliveries again (after a relay's outage); the next send, worker or daemon sends them."""
+    with ctx.runtime().sessions() as session, session.begin():
+        if session.get(Issue, issue_id) is None:
+            raise DeliveryError(f"there is no issue {issue_id} (`digest status` lists them)")
+        count = outbox.requeue_failed(session, issue_id)
+    click.echo(f"issue {issue_id}: {count} failed deliveries queued again")
 
 
 @click.command()

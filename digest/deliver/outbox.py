@@ -178,6 +178,31 @@ def resume(session: Session, issue_id: int) -> None:
                     .values(status=IssueStatus.sending, paused_reason=None))
 
 
+def requeue_failed(session: Session, issue_id: int) -> int:
+    """Failed deliveries of one issue back in the queue (after a relay's outage): how many.
+
+    The issue goes back to sending, so the daemon's resume, `digest send` or a
+    worker picks it up; the last error stays recorded until the next attempt.
+    """
+    count = session.execute(update(Delivery).where(Delivery.issue_id == issue_id,
+                                                   Delivery.status == DeliveryStatus.failed)
+                            .values(status=DeliveryStatus.queued, attempts=0, lease_owner=None, lease_until=None)
+                            ).rowcount
+    if count:
+        session.execute(update(Issue).where(Issue.id == issue_id)
+                        .values(status=IssueStatus.sending, paused_reason=None, finished_at=None))
+    return count
+
+
+def failures(session: Session, issue_id: int, limit: int = 10) -> tuple[list[tuple[str, str]], int]:
+    """Up to `limit` (address, the server's reply) of an issue's failed deliveries, and how many there are."""
+    failed = and_(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.failed)
+    rows = session.execute(select(Delivery.email, Delivery.last_error).where(failed).order_by(Delivery.id)
+                           .limit(limit)).all()
+    total = session.scalar(select(func.count()).select_from(Delivery).where(failed)) or 0
+    return [(email, error or "") for email, error in rows], total
+
+
 def sent_since(session: Session, since: datetime) -> int:
     """Messages sent by every sender since then: the shared sliding window for rate limits."""
     return session.scalar(select(func.count()).select_from(Delivery).where(Delivery.sent_at > since)) or 0
