@@ -47,3 +47,76 @@ def test_listing_an_unknown_newsletter_is_an_error_naming_the_known_ones(tmp_pat
     config = newsletter(tmp_path, smtp_server)
     result = run_cli("subscribers", "list", "-n", "weekly", config=config)
     assert result.returncode == 1 and "unknown newsletter 'weekly'" in result.stderr and "daily" in result.stderr
+
+
+class Gatekeeper:
+    """A TCP front for the test SMTP server that lets `limit` connections through and greets the rest with 421."""
+
+    def __init__(self, upstream_port: int, limit: int) -> None:
+        import socket
+        import threading
+
+        self.upstream_port, self.limit, self.active, self.refused = upstream_port, limit, 0, 0
+        self.lock = threading.Lock()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                allowed = self.active < self.limit
+                self.active += allowed
+                self.refused += not allowed
+            if not allowed:
+                client.sendall(b"421 4.7.0 Too many connections from your host\r\n")
+                client.close()
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            for a, b, counted in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pipe, args=(a, b, counted), daemon=True).start()
+
+    def _pipe(self, source, target, counted: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                try:
+                    end.close()
+                except OSError:
+                    pass
+            if counted:  # the client's side ends once per connection
+                with self.lock:
+                    self.active -= 1
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_server_allowing_fewer_connections_still_gets_the_whole_issue(tmp_path, smtp_server):
+    gate = Gatekeeper(smtp_server.port, limit=2)
+    try:
+        config = newsletter(tmp_path, smtp_server)
+        config.write_text(config.read_text().replace(f"port = {smtp_server.port}", f"port = {gate.port}")
+                          .replace("[delivery]\n", "[delivery]\nconnections = 4\n", 1))
+        readers = [f"r{n}@example.com" for n in range(12)]
+        (tmp_path / "readers.csv").write_text("email\n" + "\n".join(readers) + "\n")
+        assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
+                       config=config).returncode == 0
+        result = run_cli("send", "daily", config=config)
+    finally:
+        gate.close()
+    assert result.returncode == 0, result.stderr
+    assert gate.refused >= 1 and "refused a connection" in result.stderr and "421" in result.stderr
+    assert "12 sent, 0 failed" in result.stdout
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == sorted(readers)  # each once

@@ -135,8 +135,9 @@ def _sender(transport_factory, envelope_from, build_message, work, results, halt
     try:
         transport.open()
     except TransportUnavailable as exc:
-        results.put((None, "unavailable", exc, clock()))
-        halt.set()
+        # Not a halt by itself: a server that allows fewer connections than delivery.connections still
+        # takes mail on those it accepted. The coordinator halts when no connection opened.
+        results.put((None, "no-connection", exc, clock()))
         return
     try:
         while (item := work.get()) is not None:
@@ -189,6 +190,7 @@ class _Run:
         self.buffer: list[Outcome] = []
         self.buffered_since = 0.0
         self.consecutive_failures = 0
+        self.refused = 0  # connections the server would not open
         self.pacer = Pacer(policy.max_per_second)
         self.fatal: Exception | None = None
         self.report = DeliveryReport(issue_id)
@@ -295,6 +297,15 @@ class _Run:
                 return
 
     def outcome(self, item: Claimed | None, status, error, at: datetime) -> None:
+        if status == "no-connection":
+            self.refused += 1
+            if self.refused >= self.policy.connections:
+                self.fatal = self.fatal or error
+                self.halt.set()
+            elif self.refused == 1:
+                log.warning("issue %d: the mail server refused a connection (%s); sending on the others "
+                            "(lower delivery.connections if it allows fewer)", self.report.issue_id, error)
+            return
         if status == "unavailable":
             self.fatal = self.fatal or error
             if item is not None:

@@ -38,6 +38,14 @@ class SmtpTransport:
                 connection.login(s.user, s.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             raise TransportUnavailable(f"SMTP login as {s.user!r} refused: {_reply(exc)}") from exc
+        except smtplib.SMTPResponseException as exc:
+            if 400 <= exc.smtp_code < 500:  # 421 at the greeting: busy, or too many connections from us
+                raise TransportUnavailable(
+                    f"SMTP server {s.host}:{s.port} refused the connection for now: {_reply(exc)}",
+                    hint="it may allow fewer connections per client: lower delivery.connections",
+                ) from exc
+            raise TransportUnavailable(f"cannot connect to SMTP server {s.host}:{s.port}: {_reply(exc)}",
+                                       hint="check delivery.smtp host, port and tls in config.toml") from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise TransportUnavailable(
                 f"cannot connect to SMTP server {s.host}:{s.port}: {exc}",
