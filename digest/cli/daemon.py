@@ -48,8 +48,14 @@ def run(ctx: Context, web: bool) -> None:
     signal.signal(signal.SIGHUP, lambda *_: daemon.reload_requested.set())
 
     settings = rt.settings
-    app = create_app(settings, rt.sessions, rt.transport_factory, now=rt.now, status=daemon.status,
-                     reader_pages=web)
+
+    def build(runtime: pipeline.Runtime):
+        return create_app(runtime.settings, runtime.sessions, runtime.transport_factory, now=runtime.now,
+                          status=daemon.status, reader_pages=web)
+
+    app = Swappable(build(rt))
+    # SIGHUP reloads the pages too (a new newsletter's signup box); host and port need a restart.
+    daemon.on_reload = lambda runtime: app.swap(build(runtime))
     port = settings.web.port if web else settings.schedule.status_port
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())
     server = uvicorn.Server(uvicorn.Config(app, host=settings.web.host, port=port, log_level="warning",
@@ -64,3 +70,16 @@ def run(ctx: Context, web: bool) -> None:
         server.should_exit = True
         thread.join(timeout=10)
     log.info("daemon stopped")
+
+
+class Swappable:
+    """The ASGI app uvicorn serves, replaceable while it runs: each request goes to the current one."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def swap(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.app(scope, receive, send)

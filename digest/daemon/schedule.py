@@ -116,6 +116,7 @@ class Daemon:
         self.role = "starting"
         self.last_runs: dict[str, dict] = {}
         self.last_resumed: dict[int, dict] = {}  # issue id -> what the last resume round did
+        self.on_reload: Callable[[pipeline.Runtime], None] | None = None  # e.g. rebuild the web app
         # A thread per newsletter plus gathering: one long send must not make another slot miss its window.
         threads = len(self.rt.settings.newsletters) + 2
         self.scheduler = BackgroundScheduler(timezone=timezone.utc, executors={"default": ThreadPoolExecutor(threads)},
@@ -167,6 +168,11 @@ class Daemon:
         engine = old.sessions.kw["bind"]
         if engine is not self.lock.engine:  # the leader lock keeps its own connection on the first engine
             engine.dispose()  # idle connections close now; a job still using one returns it and it closes
+        if self.on_reload is not None:
+            try:
+                self.on_reload(self.rt)
+            except Exception:  # the scheduler has the new settings; the old pages keep serving
+                log.exception("the web app could not be rebuilt with the new settings")
         log.info("config reloaded")
         if self.role == "leader":
             self.scheduler.remove_all_jobs()
