@@ -40,6 +40,7 @@ class FeedEntry:
     # Lead image: an http(s) URL (never javascript:, data: or a tracking pixel) and its alt text.
     image_url: str = ""
     image_alt: str = ""
+    image_width: int = 0  # the chosen rendition's width in px; 0: unknown
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class ArticleItem:
     # Lead image (sanitized http(s) URL) and its alt text; "" when the article has none.
     image_url: str = ""
     image_alt: str = ""
+    image_width: int = 0  # the chosen rendition's width in px; 0: unknown
 
 
 @dataclass(frozen=True)

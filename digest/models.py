@@ -59,6 +59,7 @@ class Article(Base):
     # Lead image (a sanitized http(s) URL) and its alt text; "" when none.
     image_url: Mapped[str] = mapped_column(Text, default="", server_default="")
     image_alt: Mapped[str] = mapped_column(Text, default="", server_default="")
+    image_width: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0: unknown
 
 
 class IssueStatus(enum.Enum):

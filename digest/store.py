@@ -65,7 +65,7 @@ def save_fetch(session: Session, result: FetchResult, mailable: set[str] | None,
             title=entry.title, text=entry.text, author=entry.author, categories="\n".join(entry.categories),
             published_at=min(entry.published or now, now), undated=entry.published is None, fetched_at=now,
             backlog=mailable is not None and entry.uid not in mailable,
-            image_url=entry.image_url, image_alt=entry.image_alt,
+            image_url=entry.image_url, image_alt=entry.image_alt, image_width=entry.image_width,
         ))
         new += 1
     session.flush()
@@ -86,7 +86,7 @@ def to_item(article: Article, summary: Sequence[str] = ()) -> ArticleItem:
         id=article.id, title=article.title, link=article.link, source_name=article.source_name,
         published=None if article.undated else article.published_at, categories=tuple(c for c in article.categories.split("\n") if c),
         text=article.text, summary=tuple(summary), image_url=article.image_url or "",
-        image_alt=article.image_alt or "",
+        image_alt=article.image_alt or "", image_width=article.image_width or 0,
     )
 
 

@@ -8,6 +8,7 @@ pass/fail thresholds: ordering and counts come from the server's own log.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -288,7 +289,8 @@ def test_lead_image_choice_and_sanitizing():
              '<media:content url="/lead.jpg" medium="image" width="800" height="450"/>')
     (entry,) = parse_feed(rss(("Pier", "https://x.example.org/p", "Text."), extra=media), "d",
                           "https://x.example.org/feed.xml")
-    assert (entry.image_url, entry.image_alt) == ("https://x.example.org/lead.jpg", "Pier")
+    # The alt text never just repeats the headline beside the image (issue 13 item 4).
+    assert (entry.image_url, entry.image_alt, entry.image_width) == ("https://x.example.org/lead.jpg", "", 800)
 
     enclosure = '<enclosure url="https://img.example.org/e.jpg" type="image/jpeg" length="1"/>'
     (entry,) = parse_feed(rss(("E", "https://x.example.org/e", "Text."), extra=enclosure), "d", "https://x.org/f")
@@ -321,8 +323,39 @@ def test_lead_image_reaches_the_rendered_issue(tmp_path, server):
     rt = make_runtime(tmp_path, source("Desk", server.url("/feed.xml")))
     draft, rendered = pipeline.preview(rt, "daily")
     assert draft.items[0].image_url == "https://img.example.org/p.jpg"
-    assert 'src="https://img.example.org/p.jpg" alt="Pier plan" width="552"' in rendered.html
+    # Width unknown: the column's width; alt empty, since the headline beside it already says it.
+    assert 'src="https://img.example.org/p.jpg" alt="" width="552"' in rendered.html
     assert "img.example.org" not in rendered.text
+
+
+@pytest.mark.parametrize("renditions, chosen, shown", [
+    # media:content in three widths: the smallest that fills the column, never the thumbnail.
+    ('<media:content url="https://i.example.org/a-140.jpg" medium="image" width="140"/>'
+     '<media:content url="https://i.example.org/a-1200.jpg" medium="image" width="1200"/>'
+     '<media:content url="https://i.example.org/a-640.jpg" medium="image" width="640"/>',
+     "https://i.example.org/a-640.jpg", 'width="552"'),
+    # Widths written into the URLs only (?w=, _WxH): the same choice.
+    ('<media:content url="https://i.example.org/b.jpg?w=140" medium="image"/>'
+     '<media:content url="https://i.example.org/b_142x100.jpg" medium="image"/>'
+     '<media:content url="https://i.example.org/b.jpg?w=800" medium="image"/>',
+     "https://i.example.org/b.jpg?w=800", 'width="552"'),
+    # Only a 400 px one: shown at its own width, not stretched to 552.
+    ('<media:content url="https://i.example.org/c-400x300.jpg" medium="image"/>',
+     "https://i.example.org/c-400x300.jpg", 'width="400" style="display:block; width:100%; max-width:400px'),
+    # Only a thumbnail: too small to help, so no image at all.
+    ('<media:content url="https://i.example.org/d.jpg" medium="image" width="140"/>',
+     "https://i.example.org/d.jpg", None),
+])
+def test_the_best_rendition_leads_and_nothing_is_upscaled(tmp_path, server, renditions, chosen, shown):
+    server.routes["/feed.xml"] = Route(rss(("Harbour", "https://x.example.org/h", "The board met. " * 40),
+                                           extra=renditions))
+    rt = make_runtime(tmp_path, source("Desk", server.url("/feed.xml")))
+    draft, rendered = pipeline.preview(rt, "daily")
+    assert draft.items[0].image_url == chosen
+    if shown is None:
+        assert "<img" not in rendered.html.split("<body", 1)[1] or chosen not in rendered.html
+    else:
+        assert f'src="{chosen.replace("&", "&amp;")}" alt="" {shown}' in rendered.html, re.findall("<img[^>]*>", rendered.html)
 
 
 def test_a_fetched_page_gives_the_story_its_canonical_link():

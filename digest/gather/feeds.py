@@ -32,13 +32,12 @@ from digest.content import FeedEntry
 from digest.errors import FeedError
 from digest.gather.dates import parse_date
 from digest.gather.extract import extract_text
+from digest.gather.images import alt_text, best_rendition, image_url, rendition_width
 
 __all__ = ["canonical_url", "extract_text", "html_to_text", "image_url", "parse_feed", "read_page",
            "select_first_run"]
 
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.IGNORECASE)
-# File names that mean "tracking pixel" or "spacer", whatever size they claim.
-PIXEL_NAME = re.compile(r"(^|/)(pixel|spacer|blank|beacon|transparent|1x1|clear)(\.\w+)?$|1x1\.\w+$", re.IGNORECASE)
 # The start of an RSS item or Atom entry (any namespace prefix), to cut a huge feed before parsing.
 _ENTRY_START = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
 _MEDIA_DESCRIPTION = re.compile(rb"<media:description\b[^>]*>(.*?)</media:description>", re.DOTALL)
@@ -156,12 +155,9 @@ def _from_feedparser(raw, name: str, url: str, base_url: str, captions: frozense
                        categories, raw.get("author", ""), _feed_image(raw, html, base_url))
 
 
-def _feed_image(raw, html: str, base_url: str) -> tuple[str, str]:
-    """(url, alt) of the entry's lead image: media:content, media:thumbnail, an image enclosure, the first <img>.
-
-    feedparser folds media:description into the entry summary, so the alt
-    text of a media image is the entry title (set by _make_entry).
-    """
+def _feed_image(raw, html: str, base_url: str) -> tuple[str, int, str]:
+    """(url, width or 0, alt) of the entry's lead image, the best rendition (images.best_rendition) among
+    media:content, media:thumbnail, image enclosures and the <img>s of its text."""
     candidates = [(m.get("url", ""), m.get("width"), m.get("height"), "") for m in raw.get("media_content", [])
                   if m.get("medium", "image") == "image" and "image" in (m.get("type") or "image/")]
     candidates += [(m.get("url", ""), m.get("width"), m.get("height"), "") for m in raw.get("media_thumbnail", [])]
@@ -171,27 +167,9 @@ def _feed_image(raw, html: str, base_url: str) -> tuple[str, str]:
         clean = nh3.clean(html, tags={"img"}, attributes={"img": {"src", "alt", "width", "height"}})
         candidates += [(img.get("src", ""), img.get("width"), img.get("height"), img.get("alt", ""))
                        for img in lxml.html.fragment_fromstring(clean, create_parent="div").iter("img")]
-    for src, width, height, alt in candidates:
-        if found := image_url(src, base_url, width, height):
-            return found, alt
-    return "", ""
-
-
-def image_url(src, base_url: str, width=None, height=None) -> str:
-    """An absolute http(s) image URL, or "" for javascript:/data: URLs and tracking pixels."""
-    if not isinstance(src, str) or not src.strip():
-        return ""
-    url = urljoin(base_url, src.strip()) if base_url else src.strip()
-    if not url.startswith(("http://", "https://")) or len(url) > 2048 or any(c in url for c in "\"'<> \t\n"):
-        return ""
-    if any(_pixels(size) <= 2 for size in (width, height) if size not in (None, "")):
-        return ""
-    return "" if PIXEL_NAME.search(urlsplit(url).path) else url
-
-
-def _pixels(size) -> int:
-    match = re.match(r"\s*(\d+)", str(size))
-    return int(match.group(1)) if match else 999
+    usable = [(url, rendition_width(url, width), alt) for src, width, height, alt in candidates
+              if (url := image_url(src, base_url, width, height))]
+    return best_rendition(usable)
 
 
 def _parse_json_feed(data: bytes, name: str, url: str, base_url: str) -> tuple[FeedEntry, ...]:
@@ -225,7 +203,7 @@ def _parse_json_feed(data: bytes, name: str, url: str, base_url: str) -> tuple[F
         guid = str(guid) if isinstance(guid, (str, int)) and not isinstance(guid, bool) else ""
         image = image_url(_str(item.get("image")) or _str(item.get("banner_image")), base_url)
         entry = _make_entry(name, url, guid, link, _str(item.get("title")), html, published, tags, author,
-                            (image, ""))
+                            (image, rendition_width(image), ""))
         if entry:
             entries.append(entry)
     return tuple(entries)
@@ -237,7 +215,7 @@ def _str(value) -> str:
 
 
 def _make_entry(name, url, guid, link, title, html, published, categories, author,
-                image=("", "")) -> FeedEntry | None:
+                image=("", 0, "")) -> FeedEntry | None:
     text = html_to_text(html)
     title = html_to_text(title).replace("\n", " ").strip()
     if not title and not text:
@@ -250,10 +228,10 @@ def _make_entry(name, url, guid, link, title, html, published, categories, autho
     else:
         uid = "hash:" + hashlib.sha256(f"{url}\n{title}\n{text}".encode()).hexdigest()
     title = title or _first_words(text)
-    alt = html_to_text(image[1]).replace("\n", " ").strip() if image[0] else ""
+    alt = alt_text(html_to_text(image[2]), title) if image[0] else ""
     return FeedEntry(uid=uid, link=link, title=title, text=text, source_name=name, source_url=url,
                      published=published, categories=categories, author=author, image_url=image[0],
-                     image_alt=alt or (title if image[0] else ""))
+                     image_alt=alt, image_width=image[1])
 
 
 def html_to_text(html: str) -> str:
@@ -333,6 +311,7 @@ class Page:
     title: str = ""
     image_url: str = ""
     image_alt: str = ""
+    image_width: int = 0  # 0: unknown
     published: datetime | None = None
     feeds: tuple[str, ...] = ()  # <link rel="alternate"> feeds, for autodiscovery
     links: tuple[str, ...] = ()  # every http(s) <a href>, absolute and canonical, in page order
@@ -358,7 +337,8 @@ def read_page(data: bytes | str, url: str) -> Page:
     title = html_to_text(meta("og:title", "twitter:title") or root.findtext(".//title") or "")
     image = image_url(meta("og:image:secure_url", "og:image", "twitter:image"), base,
                       meta("og:image:width") or None, meta("og:image:height") or None)
-    alt = html_to_text(meta("og:image:alt", "twitter:image:alt")) if image else ""
+    width = rendition_width(image, meta("og:image:width") or None) if image else 0
+    alt = alt_text(html_to_text(meta("og:image:alt", "twitter:image:alt")), title) if image else ""
     date = _parse_iso(meta("article:published_time", "og:published_time", "date", "dc.date")
                       or root.xpath("string((//time[@datetime])[1]/@datetime)"))
     feeds = tuple(dict.fromkeys(
@@ -372,4 +352,4 @@ def read_page(data: bytes | str, url: str) -> Page:
                       if link.get("href") and "canonical" in (link.get("rel") or "").lower().split()), "")
     canonical = urljoin(base, canonical) if canonical and base else ""
     canonical = canonical_url(canonical) if canonical.startswith(("http://", "https://")) else ""
-    return Page(title.replace("\n", " "), image, alt.replace("\n", " "), date, feeds, links, canonical)
+    return Page(title.replace("\n", " "), image, alt.replace("\n", " "), width, date, feeds, links, canonical)

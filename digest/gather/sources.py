@@ -162,7 +162,7 @@ def _enrich(entry: FeedEntry, article: tuple[str, Page]) -> FeedEntry:
     if len(text.split()) > len(entry.text.split()):
         entry = replace(entry, text=text)
     if not entry.image_url and page.image_url:
-        entry = replace(entry, image_url=page.image_url, image_alt=page.image_alt or entry.title)
+        entry = replace(entry, image_url=page.image_url, image_alt=page.image_alt, image_width=page.image_width)
     if page.canonical and page.canonical != entry.link:  # the uid stays: it is what dedup across runs keys on
         entry = replace(entry, link=page.canonical)
     return entry
@@ -195,7 +195,8 @@ def _html_source(fetcher: Fetcher, job: Job, url: str, settings: GatherSettings,
         if title or text:
             entries.append(FeedEntry(uid=f"link:{link}", link=link, title=title, text=text,
                                      source_name=source.name, source_url=source.url, published=page.published,
-                                     image_url=page.image_url, image_alt=page.image_alt or title))
+                                     image_url=page.image_url, image_alt=page.image_alt,
+                                     image_width=page.image_width))
     # Links left for later (over the bound, or failed) must not hide behind a 304 next time.
     complete = not failed and len(fresh) == len(todo)
     return FetchResult(source.name, source.url, entries=tuple(entries),
