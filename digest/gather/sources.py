@@ -254,6 +254,7 @@ def describe(result: FetchResult) -> list[str]:
         date = entry.published.isoformat() if entry.published else "no date"
         lines += ["", entry.title, f"  date:  {date}", f"  link:  {entry.link or '(none)'}",
                   f"  text:  {len(entry.text.split())} words",
-                  f"  image: {entry.image_url} ({entry.image_alt})" if entry.image_url else "  image: (none)"]
+                  f"  image: {entry.image_url}" + (f" ({entry.image_alt})" if entry.image_alt else "")
+                  + (f", {entry.image_width} px" if entry.image_width else "") if entry.image_url else "  image: (none)"]
     return lines
 
