@@ -1,8 +1,8 @@
 """Per-recipient cost of a finished digest message: our byte substitution vs an EmailMessage per reader.
 
 Prints messages per second on one core for both, for a 30-item issue rendered
-once, and the cost of DKIM-signing each message (RSA-2048, relaxed/relaxed,
-dkimpy; the key comes from the openssl CLI). Run:
+once, and the cost of DKIM-signing each message (RSA-2048, relaxed/simple,
+OpenSSL through `cryptography`; the key comes from the openssl CLI). Run:
 .venv/bin/python bench/personalize.py [recipients]
 """
 

@@ -233,3 +233,29 @@ def test_web_version_and_archive(archive_app):
                     "/issues/nope/2026-11-24", f"/issues/daily/2026-11-20?issue={late}"):
         assert client.get(missing).status_code == 404, missing
     assert older
+
+
+def test_dkim_signatures_of_many_personalized_hostile_messages_verify_independently(tmp_path):
+    """Our OpenSSL signer checked by dkimpy's verifier: long lines, dot-led lines, non-ASCII, real tokens."""
+    from digest.content import RenderedIssue
+    from subscribers import make_unsubscribe_token
+
+    key_file, dns_file = tmp_path / "dkim.key", tmp_path / "dkim.dns"
+    dknewkey.GenRSAKeys(str(key_file), verbose=False)
+    dknewkey.ExtractRSADnsPublicKey(str(key_file), str(dns_file), verbose=False)
+    txt = dns_file.read_bytes()
+    mark = "@@unsubscribe-test-mark@@"
+    text = ("Ünïcödé headline — “quoted” and ☃\n.a line that starts with a dot\n..two dots\n\n"
+            + "word " * 400 + "\n" + "x" * 1500 + f"\nUnsubscribe: {mark}\n\n\n")
+    html = f"<p>{'long ' * 500}</p>\n.<p>dot-led</p>\n<a href=\"{mark}\">Unsubscribe ✓</a>\n"
+    rendered = RenderedIssue("Ünïcödé subject — with a long tail " * 3, html, text, mark)
+    template = build_template(rendered, from_address="Ledger <news@ledger.example.org>", list_id="morning",
+                              list_name="Ledger", base_url=SITE.base_url, unsubscribe_mailbox=SITE.unsubscribe_mailbox,
+                              message_id_prefix="digest.9.x", date=NOW, dkim_selector="news",
+                              dkim_domain="ledger.example.org", dkim_private_key=key_file.read_text())
+    for n in range(40):
+        token = make_unsubscribe_token("a-real-secret", 1000 + n, "morning")
+        raw = personalize(template, to=f"r{n}@example.com", token=token, personal_id=str(1000 + n))
+        assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: txt), n
+        assert not dkim.verify(raw.replace(b"r%d@example.com" % n, b"x@example.com", 1),
+                               dnsfunc=lambda name, timeout=5: txt)
