@@ -176,3 +176,16 @@ def test_no_pages_keeps_teasers_without_touching_the_network(tmp_path, feed_serv
         result = run_cli(*command, config=config)
         assert result.returncode == 0, (command, result.stderr)
     assert [path for path, _ in feed_server.requests] == ["/feed.xml"] * 3  # never /page
+
+
+def test_a_feed_of_unclosed_caption_tags_is_read_in_linear_time():
+    # 200,000 openings with no closing: the old caption regex rescanned to the end from each (quadratic).
+    import subprocess
+    import sys
+
+    script = ("from digest.gather.feeds import parse_feed\n"
+              "data = b'<rss version=\"2.0\"><channel><title>T</title><item><title>A</title>' + "
+              "b'<media:description>x' * 200_000 + b'</item></channel></rss>'\n"
+              "print(len(parse_feed(data, 'x', 'https://e.org/f', max_bytes=20_000_000)))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "1", done.stderr  # a hang fails with TimeoutExpired

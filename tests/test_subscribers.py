@@ -279,6 +279,13 @@ def test_mailto_unsubscribe_is_acted_on(tmp_path):
     typed = run_cli("subscribers", "unsubscribe-mail", str(reply), config=config)
     assert typed.returncode == 0 and "typed@example.com: unsubscribed from daily" in typed.stdout, typed.stderr
 
+    # A hostile In-Reply-To (an id no database holds) is no traceback: the sender's subscriptions decide.
+    run_cli("subscribers", "add", "odd@example.com", "-n", "daily", "--confirmed", config=config)
+    reply.write_bytes(b"From: odd@example.com\r\nSubject: unsubscribe\r\n"
+                      b"In-Reply-To: <digest.99999999999999999999999999.1@x> <digest.123456789012.1@x>\r\n\r\n")
+    odd = run_cli("subscribers", "unsubscribe-mail", str(reply), config=config)
+    assert odd.returncode == 0 and "Traceback" not in odd.stderr, odd.stderr
+
 
 def test_signups_never_confirmed_are_forgotten_and_nothing_else_is(sessions):
     from subscribers import purge_unconfirmed

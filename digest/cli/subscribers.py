@@ -191,7 +191,7 @@ def subscribers_unsubscribe_mail(ctx: Context, message) -> None:
     # A reader who typed "unsubscribe" themselves: the sender's own subscription, to the newsletter their
     # mail replies to when it says (In-Reply-To / References name our Message-ID), else all of them.
     address = parseaddr(sender)[1].lower()
-    issue_ids = [int(n) for n in re.findall(r"<digest\.(\d+)\.", f"{parsed.get('In-Reply-To', '')} "
+    issue_ids = [int(n) for n in re.findall(r"<digest\.(\d{1,12})\.", f"{parsed.get('In-Reply-To', '')} "
                                                                   f"{parsed.get('References', '')}")]
     with rt.sessions() as session, session.begin():
         issue = session.get(Issue, issue_ids[-1]) if issue_ids else None

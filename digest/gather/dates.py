@@ -57,7 +57,9 @@ def month_number(word: str) -> int | None:
 
 def parse_date(text: str) -> time.struct_time | None:
     """A 9-tuple in UTC (what feedparser's date handlers return), or None for a form we do not read."""
-    match = _FORM.match(text or "")
+    if not text or len(text) > 200:  # feed text: a date is short, whatever else a stranger writes there
+        return None
+    match = _FORM.match(text)
     if not match:
         return None
     day, month_word, year, hour, minute, second, zone = match.groups()
