@@ -55,22 +55,24 @@ def check_settings(settings: Settings, path: Path) -> None:
     if smtp.user and smtp.tls == "none" and smtp.host not in ("127.0.0.1", "::1", "localhost"):
         raise ConfigError(f"{path}: 'delivery.smtp.user' is set with tls = \"none\": the password would cross the "
                           f"network in clear to {smtp.host}", hint='set delivery.smtp.tls = "starttls" or "implicit"')
-    try:
-        [ipaddress.ip_network(network, strict=False) for network in settings.web.trusted_proxies]
-    except ValueError as exc:
-        raise ConfigError(f"{path}: 'web.trusted_proxies' takes addresses or CIDRs like 10.0.0.5: {exc}") from None
+    _check_networks(settings.web.trusted_proxies, "web.trusted_proxies", path)
     for origin in settings.web.allowed_origins:
         if not re.match(r"^https?://[^/\s]+$", origin):
             raise ConfigError(f"{path}: 'web.allowed_origins' entries look like https://example.org, not {origin!r}")
 
 
+def _check_networks(networks: tuple[str, ...], key: str, path: Path) -> None:
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: '{key}' takes addresses or CIDRs like 10.1.0.0/16: {exc}") from None
+
+
 def _check_fetch_policy(gather: GatherSettings, path: Path) -> None:
     if gather.timeout <= 0 or gather.deadline < gather.timeout:
         raise ConfigError(f"{path}: 'gather.deadline' must be at least 'gather.timeout' (and both above 0)")
-    try:
-        [ipaddress.ip_network(network, strict=False) for network in gather.allow_networks]
-    except ValueError as exc:
-        raise ConfigError(f"{path}: 'gather.allow_networks' takes CIDRs like 10.1.0.0/16: {exc}") from None
+    _check_networks(gather.allow_networks, "gather.allow_networks", path)
     if not all(1 <= port <= 65535 for port in gather.allow_ports):
         raise ConfigError(f"{path}: 'gather.allow_ports' holds port numbers (1-65535)")
 

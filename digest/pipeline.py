@@ -299,10 +299,16 @@ def preview(rt: Runtime, slug: str, *, fetch: bool = True) -> tuple[IssueDraft, 
     draft = draft_issue(rt, newsletter)
     rendered = draft.rendered
     sample = f"{rt.settings.site.base_url.rstrip('/')}/unsubscribe?token=preview"
-    web = f"?issue={rendered.web_mark}"  # no issue yet: the link shows that day's latest
-    return draft.issue, RenderedIssue(rendered.subject,
-                                      rendered.html.replace(rendered.mark, sample).replace(web, ""),
-                                      rendered.text.replace(rendered.mark, sample).replace(web, ""), rendered.mark)
+    rendered = _unstored(rendered)
+    return draft.issue, RenderedIssue(rendered.subject, rendered.html.replace(rendered.mark, sample),
+                                      rendered.text.replace(rendered.mark, sample), rendered.mark)
+
+
+def _unstored(rendered: RenderedIssue) -> RenderedIssue:
+    """An issue that will never have an id (a preview, a test copy): its web link shows that day's latest."""
+    web = f"?issue={rendered.web_mark}"
+    return dataclasses.replace(rendered, html=rendered.html.replace(web, ""), text=rendered.text.replace(web, ""),
+                               web_mark="")
 
 
 def recipient_count(rt: Runtime, slug: str) -> int:
@@ -317,9 +323,7 @@ def test_send(rt: Runtime, slug: str, address: str, *, fetch: bool = True) -> Re
     if fetch:
         gather_all(rt, (newsletter,))
     rendered = draft_issue(rt, newsletter).rendered
-    web = f"?issue={rendered.web_mark}"  # no issue is made: the copy's link shows that day's latest
-    rendered = dataclasses.replace(rendered, subject=f"[Test] {rendered.subject}",  # never taken for the real one
-                                   html=rendered.html.replace(web, ""), text=rendered.text.replace(web, ""))
+    rendered = dataclasses.replace(_unstored(rendered), subject=f"[Test] {rendered.subject}")  # never the real one
     template = _template(rt, newsletter, rendered, f"digest.test.{rt.now():%Y%m%d%H%M%S%f}")
     message = personalize(template, to=address, token="test-send", personal_id="0")
     transport = rt.transport_factory()

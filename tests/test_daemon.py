@@ -172,10 +172,11 @@ def test_restart_outside_the_grace_period_skips_the_slot_and_says_why(tmp_path, 
     assert smtp_server.messages == []
 
 
-def test_sigterm_mid_send_loses_nothing(tmp_path, smtp_server):
+def interrupt_a_send(tmp_path, smtp_server):
+    """A daemon stopped by SIGTERM in the middle of a slow send: (config, status port, readers)."""
     readers = tuple(f"r{i}@example.com" for i in range(6))
-    config, _port = daemon_config(tmp_path, smtp_server, "* * * * *", grace_minutes=5, readers=readers,
-                                  delivery="connections = 1")
+    config, port = daemon_config(tmp_path, smtp_server, "* * * * *", grace_minutes=5, readers=readers,
+                                 delivery="connections = 1")
     smtp_server.delay = 0.4
     daemon = Daemon(config)
     try:
@@ -184,23 +185,18 @@ def test_sigterm_mid_send_loses_nothing(tmp_path, smtp_server):
         assert daemon.stop() == 0
     assert len(smtp_server.messages) < len(readers)
     smtp_server.delay = 0
+    return config, port, readers
+
+
+def test_sigterm_mid_send_loses_nothing(tmp_path, smtp_server):
+    config, _port, readers = interrupt_a_send(tmp_path, smtp_server)
     resumed = run_cli("send", "daily", config=config)
     assert resumed.returncode == 0, resumed.stderr
     assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == sorted(readers)
 
 
 def test_a_restarted_leader_resumes_the_interrupted_issue_without_waiting_for_a_slot(tmp_path, smtp_server):
-    readers = tuple(f"r{i}@example.com" for i in range(6))
-    config, port = daemon_config(tmp_path, smtp_server, "* * * * *", grace_minutes=5, readers=readers,
-                                 delivery="connections = 1")
-    smtp_server.delay = 0.4
-    first = Daemon(config)
-    try:
-        assert wait_until(lambda: len(smtp_server.messages) >= 2), first.text()
-    finally:
-        assert first.stop() == 0
-    assert len(smtp_server.messages) < len(readers)
-    smtp_server.delay = 0
+    config, port, readers = interrupt_a_send(tmp_path, smtp_server)
     # No slot for a year: only the resume can finish the issue.
     config.write_text(config.read_text().replace('schedule = "* * * * *"', 'schedule = "0 0 1 1 *"'))
     second = Daemon(config, name="second")

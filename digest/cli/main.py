@@ -79,10 +79,10 @@ def _count(n: int, thing: str) -> str:
     return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
-def _exit_on_failed_sources(results) -> None:
-    """Every source failed: an error (1). Some failed: exit status 3, after the work that could be done."""
+def _exit_on_failed_sources(results, *, all_failed_is_error: bool = True) -> None:
+    """Every source failed: an error (1), unless the work went on anyway. Some failed: exit status 3."""
     failed = [r for r in results if r.error]
-    if results and len(failed) == len(results):
+    if all_failed_is_error and results and len(failed) == len(results):
         raise DigestError("every source failed")
     if failed:
         click.echo(f"{len(failed)} of {len(results)} sources failed: "
@@ -162,11 +162,8 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
         click.echo(f"{newsletter}: another run made this issue first; not making a second one")
     if any(r.paused_reason for r in outcome.reports):
         sys.exit(75)  # EX_TEMPFAIL: fix the cause, then run again to resume
-    failed = [r for r in outcome.fetches if r.error]
-    if failed:  # the issue went out with what the other sources (and earlier runs) gave
-        click.echo(f"{len(failed)} of {len(outcome.fetches)} sources failed: "
-                   f"{', '.join(r.source_name for r in failed)}", err=True)
-        sys.exit(EXIT_SOURCES_FAILED)
+    # The issue went out with what the other sources (and earlier runs) gave: 3, even if all of them failed.
+    _exit_on_failed_sources(outcome.fetches, all_failed_is_error=False)
 
 
 @cli.command()

@@ -27,7 +27,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -147,7 +147,7 @@ class Fetcher:
                     moved_to = target
                 url = target
                 continue
-            return _with_moved(response, moved_to)
+            return replace(response, moved_to=moved_to) if moved_to else response
         raise FeedError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
     def _request(self, url: str, headers: dict[str, str], limit: int) -> tuple[int, str, Response | None]:
@@ -351,13 +351,6 @@ def _host_header(url: str) -> str:
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
-
-
-def _with_moved(response: Response, moved_to: str) -> Response:
-    if not moved_to:
-        return response
-    return Response(response.data, response.content_type, response.etag, response.modified, response.final_url,
-                    moved_to, response.not_modified)
 
 
 def read_file(url: str, max_bytes: int) -> bytes:

@@ -87,9 +87,6 @@ class FetchPolicy:
                    allow_networks=tuple(ipaddress.ip_network(n, strict=False) for n in allow_networks),
                    allow_ports=frozenset(allow_ports))
 
-    def is_trusted(self, url: str) -> bool:
-        return origin(url) in self.trusted
-
     def check_url(self, url: str) -> bool:
         """True when url's origin is a configured source's; raises Refused for a URL that may not be fetched."""
         if url.startswith("file:"):

@@ -27,6 +27,7 @@ SIGNED_HEADERS = (
     "From", "To", "Subject", "Date", "Message-ID", "Reply-To", "MIME-Version", "Content-Type",
     "List-Id", "List-Archive", "List-Unsubscribe", "List-Unsubscribe-Post", "Feedback-ID", "Precedence",
 )
+_H_TAG = b"h=" + ":".join(SIGNED_HEADERS).encode()  # the same for every message: built once
 _WSP_RUN = re.compile(rb"[ \t]+")
 _FOLD = re.compile(rb"\r\n(?=[ \t])")
 
@@ -45,7 +46,7 @@ class DkimSigner:
         # One tag a line: the header is signed exactly as it is written (relaxed), b= last and empty.
         tags = b";\r\n\t".join((b"v=1", b"a=rsa-sha256", b"c=relaxed/simple", b"d=" + self.domain,
                                   b"s=" + self.selector, b"t=" + stamp,
-                                  b"h=" + ":".join(SIGNED_HEADERS).encode(), b"bh=" + body_hash, b"b="))
+                                  _H_TAG, b"bh=" + body_hash, b"b="))
         data = b"".join(_relaxed(name, value) + b"\r\n" for name, value in _pick(_header_fields(head), SIGNED_HEADERS))
         data += _relaxed(b"DKIM-Signature", b" " + tags)
         signature = base64.b64encode(self.key.sign(data, padding.PKCS1v15(), hashes.SHA256()))
