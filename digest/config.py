@@ -139,6 +139,31 @@ class DkimSettings:
 
 
 @dataclass(frozen=True)
+class BounceSettings:
+    """Where bounces and complaints come back, and what they do (issue 15).
+
+    With `domain` set, every message leaves with a signed per-delivery
+    envelope sender (VERP) at that domain, and `digest inbound` accepts mail
+    for those addresses and for site.unsubscribe_mailbox only.
+    """
+
+    domain: str = ""
+    local_part: str = "bounces"
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 2525
+    # Also run the listener inside `digest run` (one process for everything).
+    in_daemon: bool = False
+    max_message_bytes: int = 2_000_000
+    max_messages_per_connection: int = 100
+    max_connections: int = 50
+    # Soft bounces (4.x.x, mailbox full, policy blocks) add one point per day at most; the score is
+    # forgotten after soft_window_days without one; at soft_threshold the address is suppressed
+    # (Mailman's bounce_score_threshold and bounce_info_stale_after).
+    soft_threshold: float = 5.0
+    soft_window_days: float = 7.0
+
+
+@dataclass(frozen=True)
 class SourceSettings:
     name: str
     url: str
@@ -190,6 +215,7 @@ class Settings:
     summarize: SummarizeSettings = field(default_factory=SummarizeSettings)
     render: RenderSettings = field(default_factory=RenderSettings)
     dkim: DkimSettings = field(default_factory=DkimSettings)
+    bounces: BounceSettings = field(default_factory=BounceSettings)
     config_path: Path = field(default=Path("config.toml"), metadata={"derived": True})
 
     def newsletter(self, slug: str) -> NewsletterSettings:

@@ -56,9 +56,23 @@ def check_settings(settings: Settings, path: Path) -> None:
         raise ConfigError(f"{path}: 'delivery.smtp.user' is set with tls = \"none\": the password would cross the "
                           f"network in clear to {smtp.host}", hint='set delivery.smtp.tls = "starttls" or "implicit"')
     _check_networks(settings.web.trusted_proxies, "web.trusted_proxies", path)
+    _check_bounces(settings.bounces, path)
     for origin in settings.web.allowed_origins:
         if not re.match(r"^https?://[^/\s]+$", origin):
             raise ConfigError(f"{path}: 'web.allowed_origins' entries look like https://example.org, not {origin!r}")
+
+
+def _check_bounces(bounces, path: Path) -> None:
+    if bounces.domain and not re.match(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", bounces.domain):
+        raise ConfigError(f"{path}: 'bounces.domain' must be a domain name like bounces.example.org")
+    if not re.match(r"^[a-z0-9][a-z0-9_-]{0,40}$", bounces.local_part):
+        raise ConfigError(f"{path}: 'bounces.local_part' must be lower-case letters, digits, '-' or '_' "
+                          "(the delivery's tag follows a '+')")
+    for key in ("max_message_bytes", "max_messages_per_connection", "max_connections", "listen_port"):
+        if getattr(bounces, key) < 1:
+            raise ConfigError(f"{path}: 'bounces.{key}' must be at least 1")
+    if bounces.soft_threshold <= 0 or bounces.soft_window_days <= 0:
+        raise ConfigError(f"{path}: 'bounces.soft_threshold' and 'bounces.soft_window_days' must be above 0")
 
 
 def _check_networks(networks: tuple[str, ...], key: str, path: Path) -> None:

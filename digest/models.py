@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digest.content import LEGACY_UNSUBSCRIBE_MARK
@@ -136,3 +136,39 @@ class Delivery(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # After a 4xx the row waits until then (exponential backoff with jitter).
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Feedback(Base):
+    """What came back about one message: a bounce (hard, soft), a complaint, an auto-reply.
+
+    `delivery_id` is set when the signed return path named an issue delivery
+    (then one row per delivery and kind: an MTA that sends the same DSN twice
+    counts once); transactional mail (a confirmation) has none.
+    """
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("delivery_id", "kind"), Index("ix_feedback_issue_kind", "issue_id", "kind"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=True)
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), nullable=True)
+    email: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(20))  # hard, soft, complaint, auto_reply
+    status: Mapped[str] = mapped_column(String(20), default="")  # the DSN's x.y.z, or the ARF feedback type
+    reporting_mta: Mapped[str] = mapped_column(Text, default="")
+    diagnostic: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str] = mapped_column(Text, default="")  # what the policy did
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class KeptMail(Base):
+    """Inbound mail we could not act on (unparseable, unsigned, unknown): kept for the operator, never lost."""
+
+    __tablename__ = "kept_mail"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    mail_from: Mapped[str] = mapped_column(Text, default="")
+    recipients: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from digest.content import ArticleItem, FetchResult, IssueDraft, RenderedIssue
 from digest.models import Article, Delivery, DeliveryStatus, Issue, IssueArticle, IssueStatus, SourceState
 from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+from subscribers.suppression import not_suppressed
 
 
 def source_state(session: Session, url: str) -> SourceState | None:
@@ -94,7 +95,7 @@ def create_issue(
     session: Session, draft: IssueDraft, rendered: RenderedIssue, slot: str, now: datetime,
     left_out: Iterable[int] = (),
 ) -> Issue:
-    """The issue, its article links and its outbox (a snapshot of confirmed subscribers), together.
+    """The issue, its article links and its outbox (a snapshot of confirmed, unsuppressed subscribers), together.
 
     `left_out` are candidate article ids that did not fit; they are linked as
     not included so they never resurface in a later issue as news.
@@ -120,7 +121,8 @@ def create_issue(
         select(literal(issue.id), Subscriber.id, Subscriber.email, literal(DeliveryStatus.queued.name),
                literal(0))
         .join(Subscription)
-        .where(Subscription.newsletter == draft.newsletter, Subscription.status == SubscriptionStatus.confirmed)
+        .where(Subscription.newsletter == draft.newsletter, Subscription.status == SubscriptionStatus.confirmed,
+               not_suppressed(Subscriber.email))  # a bounced or complaining address gets no outbox row
     )
     session.execute(insert(Delivery).from_select(
         ["issue_id", "subscriber_id", "email", "status", "attempts"], confirmed))

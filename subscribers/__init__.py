@@ -3,17 +3,18 @@
 This package never imports `digest`; the app layer wires it to email and web.
 """
 
-from subscribers.errors import InvalidAddress, InvalidToken, RateLimited, SubscriberError, TokenExpired
+from subscribers.errors import InvalidAddress, InvalidToken, RateLimited, SubscriberError, Suppressed, TokenExpired
 from subscribers.io import ImportReport, export_csv, import_csv
-from subscribers.models import ConsentEvent, OptInToken, Subscriber, Subscription, SubscriptionStatus
+from subscribers.consent import ALL, Origin, normalize_address
+from subscribers.models import (BounceScore, ConsentEvent, OptInToken, Subscriber, Subscription, SubscriptionStatus,
+                                Suppression)
 from subscribers.optin import (
     DEFAULT_TTL,
-    Origin,
     SignupResult,
     add_subscriber,
     confirm_signup,
-    normalize_address,
     peek_confirmation,
+    record_complaint,
     remove_subscriber,
     renew_expired,
     request_signup,
@@ -29,9 +30,13 @@ from subscribers.records import (
     purge_unconfirmed,
     subscriptions_for_export,
 )
+from subscribers.suppression import (BouncePolicy, active_suppression, lift, list_suppressions, not_suppressed,
+                                     record_bounce, suppress, suppressed_among)
 from subscribers.tokens import make_unsubscribe_token, read_unsubscribe_token
 
 __all__ = [
+    "ALL", "BouncePolicy", "BounceScore", "Suppressed", "Suppression", "active_suppression", "lift",
+    "list_suppressions", "not_suppressed", "record_bounce", "record_complaint", "suppress", "suppressed_among",
     "DEFAULT_TTL", "ConsentEvent", "ImportReport", "InvalidAddress", "InvalidToken", "OptInToken", "Origin",
     "RateLimited", "SignupResult", "Subscriber", "SubscriberError", "Subscription", "SubscriptionStatus",
     "TokenExpired", "add_subscriber", "confirm_signup", "confirmed_recipients", "export_csv", "export_person",

@@ -25,3 +25,7 @@ class TokenExpired(SubscriberError):
 
 class RateLimited(SubscriberError):
     pass
+
+
+class Suppressed(SubscriberError):
+    """The address bounced or complained: an operator must lift the suppression before it is added again."""

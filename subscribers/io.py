@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from subscribers.db import utcnow
-from subscribers.errors import InvalidAddress
+from subscribers.errors import InvalidAddress, Suppressed
 from subscribers.models import Subscriber, Subscription, SubscriptionStatus
 from subscribers.optin import DEFAULT_TTL, Origin, add_subscriber
 
@@ -29,6 +29,7 @@ class ImportReport:
     added: int = 0
     unchanged: int = 0
     unsubscribed: int = 0  # left alone: they unsubscribed earlier
+    suppressed: int = 0  # left alone: they bounced or complained
     errors: list[tuple[int, str]] = field(default_factory=list)
     confirmations: list[tuple[str, str]] = field(default_factory=list)  # (email, token) to mail
 
@@ -54,6 +55,9 @@ def import_csv(session: Session, text: str, newsletter: str, *, source: str, con
                                                  origin=origin, now=now, ttl=ttl, kind="imported")
         except InvalidAddress:
             report.errors.append((line, f"not a valid email address: {row[column].strip()!r}"))
+            continue
+        except Suppressed:
+            report.suppressed += 1
             continue
         email = subscription.subscriber.email
         if subscription.status is SubscriptionStatus.unsubscribed:

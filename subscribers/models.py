@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from subscribers.db import Base, UTCDateTime, utcnow
@@ -88,3 +88,33 @@ class RateCount(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     window: Mapped[int] = mapped_column(Integer, primary_key=True)  # window start, in seconds since the epoch
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Suppression(Base):
+    """An address no issue may go to: it bounced hard, kept bouncing, complained, or an operator said so.
+
+    One row per address, kept when lifted (active false) so the history of
+    who lifted it and why stays; every change is also a ConsentEvent.
+    """
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    reason: Mapped[str] = mapped_column(String(30))  # hard_bounce, soft_bounces, complaint, operator
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lifted_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class BounceScore(Base):
+    """Soft bounces of one address: a score that counts bounce days and is forgotten when stale."""
+
+    __tablename__ = "bounce_scores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    last_bounce_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -17,14 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from subscribers.db import utcnow
-from subscribers.errors import InvalidAddress, InvalidToken, RateLimited, SubscriberError, TokenExpired
+from subscribers.consent import Origin, normalize_address, record
+from subscribers.errors import InvalidToken, RateLimited, SubscriberError, Suppressed, TokenExpired
 from subscribers.models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus
 from subscribers.limits import mailbox_key, take
+from subscribers.consent import record_for_address
+from subscribers.suppression import BOUNCE_REASONS, active_suppression, lift_by_signup, suppress
 from subscribers.tokens import find_token, issue_token, make_undo_token, read_undo_token, read_unsubscribe_token
 
 DEFAULT_TTL = timedelta(hours=48)
@@ -32,43 +34,10 @@ UNDO_TTL = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
-class Origin:
-    """Where a consent step came from, for the record."""
-
-    source: str
-    ip: str = ""
-    user_agent: str = ""
-
-
-@dataclass(frozen=True)
 class SignupResult:
     email: str
     newsletter: str
     token: str | None  # None: nothing to send (already confirmed, or too many requests)
-
-
-def normalize_address(address: str, *, check_deliverability: bool = False) -> str:
-    """Validate and normalize (lower case); DNS checks stay off unless the operator asks (tests never do DNS)."""
-    address = (address or "").strip()
-    if any(ch in address for ch in "\r\n\0") or len(address) > 320:
-        raise InvalidAddress("Please, enter correct email address")
-    try:
-        # No SMTPUTF8 (non-ASCII local parts): most relays refuse it; IDN domains become punycode.
-        result = validate_email(address, check_deliverability=check_deliverability, allow_smtputf8=False)
-    except EmailNotValidError:
-        raise InvalidAddress("Please, enter correct email address") from None
-    # Local parts are case-sensitive on paper but not at any real mailbox provider;
-    # treating "Ann@" and "ann@" as two people would mail one reader twice.
-    return (result.ascii_email or result.normalized).lower()
-
-
-def record(session: Session, subscription: Subscription, kind: str, origin: Origin, now: datetime,
-           detail: str = "") -> ConsentEvent:
-    event = ConsentEvent(subscriber_id=subscription.subscriber_id, newsletter=subscription.newsletter,
-                         kind=kind, at=now, ip=origin.ip[:64], user_agent=origin.user_agent[:500],
-                         detail=f"source={origin.source}" + (f"; {detail}" if detail else ""))
-    session.add(event)
-    return event
 
 
 def subscription_for(session: Session, email: str, newsletter: str, now: datetime) -> Subscription:
@@ -102,7 +71,12 @@ def request_signup(
     now = now or utcnow()
     email = normalize_address(address)
     subscription = subscription_for(session, email, newsletter, now)
-    if subscription.status is SubscriptionStatus.confirmed:
+    suppression = active_suppression(session, email)
+    if suppression is not None and suppression.reason not in BOUNCE_REASONS:
+        # A complaint (or an operator's word) is lifted only by an operator; the form answers as always.
+        record(session, subscription, "requested", origin, now, f"suppressed ({suppression.reason}); nothing sent")
+        return SignupResult(email, newsletter, None)
+    if subscription.status is SubscriptionStatus.confirmed and suppression is None:
         record(session, subscription, "requested", origin, now, "already confirmed; nothing sent")
         return SignupResult(email, newsletter, None)
     refusal = _budget_refusal(session, email, newsletter, now, max_per_hour, site_per_hour)
@@ -154,6 +128,7 @@ def confirm_signup(session: Session, token: str, origin: Origin,
     subscription.confirmed_at = now
     subscription.unsubscribed_at = None
     record(session, subscription, "confirmed", origin, now)
+    lift_by_signup(session, subscription.subscriber.email, origin, now)  # the mailbox works again
     session.flush()
     return subscription, True
 
@@ -242,7 +217,13 @@ def add_subscriber(session: Session, address: str, newsletter: str, *, confirmed
     A confirmed subscription is never set back to pending.
     """
     now = now or utcnow()
-    subscription = subscription_for(session, normalize_address(address), newsletter, now)
+    email = normalize_address(address)
+    suppression = active_suppression(session, email)
+    if suppression is not None:
+        raise Suppressed(f"{email} is suppressed ({suppression.reason.replace('_', ' ')} on "
+                         f"{suppression.created_at:%Y-%m-%d}): an operator must lift it first "
+                         "(digest subscribers suppressions lift)")
+    subscription = subscription_for(session, email, newsletter, now)
     if subscription.status is SubscriptionStatus.confirmed:
         return subscription, None
     if subscription.status is SubscriptionStatus.unsubscribed:
@@ -273,3 +254,15 @@ def remove_subscriber(session: Session, address: str, newsletter: str | None, or
     for subscription in changed:
         unsubscribe(session, subscription, origin, now=now)
     return len(changed)
+
+
+def record_complaint(session: Session, email: str, detail: str, origin: Origin, now: datetime) -> list[str]:
+    """A spam complaint: out of every newsletter at once, and suppressed; returns the newsletters left."""
+    record_for_address(session, email, "complaint", origin, now, detail)
+    left = []
+    for subscription in session.scalars(select(Subscription).join(Subscriber).where(
+            Subscriber.email == email, Subscription.status != SubscriptionStatus.unsubscribed)):
+        unsubscribe(session, subscription, origin, now=now, detail=f"spam complaint: {detail}")
+        left.append(subscription.newsletter)
+    suppress(session, email, "complaint", detail, origin, now)
+    return left

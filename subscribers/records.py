@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from subscribers.models import ConsentEvent, OptInToken, Subscriber, Subscription, SubscriptionStatus
 from subscribers.optin import normalize_address
+from subscribers.suppression import not_suppressed
 
 
 def list_subscriptions(
@@ -40,11 +41,12 @@ def subscriptions_for_export(
 
 
 def confirmed_recipients(session: Session, newsletter: str) -> list[tuple[int, str]]:
-    """(subscriber id, address) of everyone who confirmed this newsletter."""
+    """(subscriber id, address) of everyone who confirmed this newsletter and is not suppressed."""
     query = (
         select(Subscriber.id, Subscriber.email)
         .join(Subscription)
-        .where(Subscription.newsletter == newsletter, Subscription.status == SubscriptionStatus.confirmed)
+        .where(Subscription.newsletter == newsletter, Subscription.status == SubscriptionStatus.confirmed,
+               not_suppressed(Subscriber.email))
         .order_by(Subscriber.id)
     )
     return [(row.id, row.email) for row in session.execute(query)]

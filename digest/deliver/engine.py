@@ -261,7 +261,7 @@ class _Run:
                 self.pending[item.delivery_id] = item
                 keep.append(item)
             else:
-                self.add(Outcome(item.delivery_id, DeliveryStatus.skipped, "unsubscribed before delivery"))
+                self.add(Outcome(item.delivery_id, DeliveryStatus.skipped, "unsubscribed or suppressed before delivery"))
                 self.report.skipped += 1
         return keep
 

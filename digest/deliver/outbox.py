@@ -19,7 +19,8 @@ from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus
-from subscribers.models import Subscription, SubscriptionStatus
+from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+from subscribers.suppression import not_suppressed
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,13 @@ def claim(session: Session, issue_id: int, owner: str, now: datetime, lease: tim
 
 
 def still_confirmed(session: Session, newsletter: str, subscriber_ids: Iterable[int]) -> set[int]:
-    """Who of these may still receive the issue (someone may have unsubscribed mid-send)."""
+    """Who of these may still receive the issue (someone may have unsubscribed, bounced or complained mid-send)."""
     ids = list(subscriber_ids)
     if not ids:
         return set()
-    return set(session.scalars(select(Subscription.subscriber_id).where(
+    return set(session.scalars(select(Subscription.subscriber_id).join(Subscriber).where(
         Subscription.newsletter == newsletter, Subscription.subscriber_id.in_(ids),
-        Subscription.status == SubscriptionStatus.confirmed)))
+        Subscription.status == SubscriptionStatus.confirmed, not_suppressed(Subscriber.email))))
 
 
 def record(session: Session, outcomes: Sequence[Outcome], now: datetime, owner: str) -> None:

@@ -1,0 +1,59 @@
+"""What every consent step shares: where it came from, the address it is about, and its record.
+
+Kept apart from the state machine (optin) so the suppression list can record
+its steps too without importing the machine that consults it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from subscribers.errors import InvalidAddress
+from subscribers.models import ConsentEvent, Subscriber, Subscription
+
+ALL = "*"  # the newsletter of a consent event that concerns every newsletter (a suppression, a complaint)
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a consent step came from, for the record."""
+
+    source: str
+    ip: str = ""
+    user_agent: str = ""
+
+def normalize_address(address: str, *, check_deliverability: bool = False) -> str:
+    """Validate and normalize (lower case); DNS checks stay off unless the operator asks (tests never do DNS)."""
+    address = (address or "").strip()
+    if any(ch in address for ch in "\r\n\0") or len(address) > 320:
+        raise InvalidAddress("Please, enter correct email address")
+    try:
+        # No SMTPUTF8 (non-ASCII local parts): most relays refuse it; IDN domains become punycode.
+        result = validate_email(address, check_deliverability=check_deliverability, allow_smtputf8=False)
+    except EmailNotValidError:
+        raise InvalidAddress("Please, enter correct email address") from None
+    # Local parts are case-sensitive on paper but not at any real mailbox provider;
+    # treating "Ann@" and "ann@" as two people would mail one reader twice.
+    return (result.ascii_email or result.normalized).lower()
+
+def record(session: Session, subscription: Subscription, kind: str, origin: Origin, now: datetime,
+           detail: str = "") -> ConsentEvent:
+    event = ConsentEvent(subscriber_id=subscription.subscriber_id, newsletter=subscription.newsletter,
+                         kind=kind, at=now, ip=origin.ip[:64], user_agent=origin.user_agent[:500],
+                         detail=f"source={origin.source}" + (f"; {detail}" if detail else ""))
+    session.add(event)
+    return event
+
+def record_for_address(session: Session, email: str, kind: str, origin: Origin, now: datetime,
+                       detail: str = "") -> None:
+    """An event about the address itself (newsletter "*"); nothing when we hold no record of them."""
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    if subscriber is None:  # never subscribed, or forgotten on request
+        return
+    session.add(ConsentEvent(subscriber_id=subscriber.id, newsletter=ALL, kind=kind, at=now, ip=origin.ip[:64],
+                             user_agent=origin.user_agent[:500],
+                             detail=f"source={origin.source}" + (f"; {detail[:1000]}" if detail else "")))
