@@ -16,3 +16,7 @@ MESSAGES_SENT = Counter("digest_messages_sent_total", "Messages accepted by the 
 MESSAGES_FAILED = Counter("digest_messages_failed_total", "Messages that failed for good", ["newsletter"])
 SEND_DURATION = Histogram("digest_send_duration_seconds", "Time to deliver one issue (one run)", ["newsletter"],
                           buckets=(1, 5, 15, 60, 300, 900, 1800, 3600, 7200))
+FEEDBACK = Counter("digest_feedback_total", "Bounces, complaints and auto-replies acted on, by kind",
+                   ["kind"])  # hard, soft, complaint, auto_reply
+SUPPRESSIONS = Counter("digest_suppressions_total", "Addresses suppressed, by reason", ["reason"])
+INBOUND_KEPT = Counter("digest_inbound_kept_total", "Inbound messages kept for the operator (not acted on)")

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest import compose, metrics, store
+from digest import compose, metrics, returnpath, store
 from digest.config import NewsletterSettings, Settings, SiteSettings, SourceSettings, make_trigger
 from digest.content import FetchResult, IssueDraft, RenderedIssue
 from digest.db import create_schema, make_engine, make_sessionmaker
@@ -28,6 +28,7 @@ from digest.deliver import notify, outbox
 from digest.deliver.engine import DeliveryReport, SendPolicy, deliver_issue
 from digest.deliver.transports import Transport, make_transport
 from digest.errors import ConfigError, DeliveryError
+from digest.feedback import on_send_failures
 from digest.gather import feeds, fetch, sources
 from digest.models import Issue
 from digest.render import notice
@@ -230,10 +231,13 @@ def send_existing_issue(rt: Runtime, newsletter: NewsletterSettings, issue: Issu
         token = make_unsubscribe_token(secret, subscriber_id, newsletter.slug)
         return personalize(template, to=email, token=token, personal_id=str(subscriber_id))
 
+    bounces = rt.settings.bounces
+    verp = (lambda delivery_id: returnpath.for_delivery(secret, bounces.local_part, bounces.domain, delivery_id)) \
+        if bounces.domain else None
     started = time.monotonic()
     report = deliver_issue(rt.sessions, issue.id, newsletter.slug, template.envelope_from, build_message,
                            rt.transport_factory, send_policy(rt.settings), now=rt.now, stop=stop, progress=progress,
-                           resume=resume)
+                           resume=resume, return_path=verp, on_failures=on_send_failures(rt.settings, rt.now))
     metrics.SEND_DURATION.labels(newsletter.slug).observe(time.monotonic() - started)
     metrics.MESSAGES_SENT.labels(newsletter.slug).inc(report.sent)
     metrics.MESSAGES_FAILED.labels(newsletter.slug).inc(report.failed)
@@ -336,24 +340,26 @@ def test_send(rt: Runtime, slug: str, address: str, *, fetch: bool = True) -> Re
 
 
 def send_confirmations(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings,
-                       pairs: list[tuple[str, str]], *, now: datetime, ttl_hours: int) -> list[str]:
+                       pairs: list[tuple[str, str]], *, now: datetime, ttl_hours: int, bounces=None) -> list[str]:
     """Mail each (address, token) its confirmation link over one connection; returns the failures."""
     messages = [(to, notice.confirmation_email(env, site, newsletter, to, token, now=now, ttl_hours=ttl_hours))
                 for to, token in pairs]
-    return notify.send_messages(transport, newsletter.from_address, messages)
+    return notify.send_messages(transport, newsletter.from_address, messages, bounces=bounces, secret=site.secret_key)
 
 
 def send_confirmation(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings, to: str,
-                      token: str, *, now: datetime, ttl_hours: int) -> None:
-    failures = send_confirmations(transport, env, site, newsletter, [(to, token)], now=now, ttl_hours=ttl_hours)
+                      token: str, *, now: datetime, ttl_hours: int, bounces=None) -> None:
+    failures = send_confirmations(transport, env, site, newsletter, [(to, token)], now=now, ttl_hours=ttl_hours,
+                                  bounces=bounces)
     if failures:
         raise DeliveryError(failures[0])
 
 
 def send_welcome(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings, to: str,
-                 unsubscribe_url: str, *, now: datetime) -> None:
+                 unsubscribe_url: str, *, now: datetime, bounces=None) -> None:
     message = notice.welcome_email(env, site, newsletter, to, unsubscribe_url, now=now)
-    failures = notify.send_messages(transport, newsletter.from_address, [(to, message)])
+    failures = notify.send_messages(transport, newsletter.from_address, [(to, message)], bounces=bounces,
+                                    secret=site.secret_key)
     if failures:
         raise DeliveryError(failures[0])
 

@@ -4,7 +4,7 @@ This package never imports `digest`; the app layer wires it to email and web.
 """
 
 from subscribers.errors import InvalidAddress, InvalidToken, RateLimited, SubscriberError, Suppressed, TokenExpired
-from subscribers.io import ImportReport, export_csv, import_csv
+from subscribers.io import ImportReport, export_csv, export_suppressions_csv, import_csv
 from subscribers.consent import ALL, Origin, normalize_address
 from subscribers.models import (BounceScore, ConsentEvent, OptInToken, Subscriber, Subscription, SubscriptionStatus,
                                 Suppression)
@@ -35,7 +35,7 @@ from subscribers.suppression import (BouncePolicy, active_suppression, lift, lis
 from subscribers.tokens import make_unsubscribe_token, read_unsubscribe_token
 
 __all__ = [
-    "ALL", "BouncePolicy", "BounceScore", "Suppressed", "Suppression", "active_suppression", "lift",
+    "ALL", "BouncePolicy", "export_suppressions_csv", "BounceScore", "Suppressed", "Suppression", "active_suppression", "lift",
     "list_suppressions", "not_suppressed", "record_bounce", "record_complaint", "suppress", "suppressed_among",
     "DEFAULT_TTL", "ConsentEvent", "ImportReport", "InvalidAddress", "InvalidToken", "OptInToken", "Origin",
     "RateLimited", "SignupResult", "Subscriber", "SubscriberError", "Subscription", "SubscriptionStatus",

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from subscribers.db import utcnow
 from subscribers.errors import InvalidAddress, Suppressed
-from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+from subscribers.models import Subscriber, Subscription, SubscriptionStatus, Suppression
 from subscribers.optin import DEFAULT_TTL, Origin, add_subscriber
 
 EXPORT_COLUMNS = ("email", "newsletter", "status", "created_at", "confirmed_at", "unsubscribed_at")
@@ -82,6 +82,16 @@ def export_csv(rows: Iterable[tuple[Subscriber, Subscription]]) -> str:
         writer.writerow((_cell(subscriber.email), subscription.newsletter, subscription.status.value,
                          *(_iso(v) for v in (subscription.created_at, subscription.confirmed_at,
                                              subscription.unsubscribed_at))))
+    return out.getvalue()
+
+
+def export_suppressions_csv(rows: Iterable[Suppression]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("email", "active", "reason", "since", "detail", "lifted_at", "lifted_reason"))
+    for row in rows:
+        writer.writerow((_cell(row.email), "yes" if row.active else "no", row.reason, _iso(row.created_at),
+                         _cell(row.detail), _iso(row.lifted_at), _cell(row.lifted_reason)))
     return out.getvalue()
 
 

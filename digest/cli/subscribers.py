@@ -10,15 +10,14 @@ from __future__ import annotations
 import json
 import sys
 from datetime import timedelta
-from email.utils import parseaddr
 from pathlib import Path
 
 import click
 
 from digest import pipeline, store
+from digest.feedback import unsubscribe_request
 from digest.cli.context import Context, pass_context
 from digest.errors import DigestError
-from digest.models import Issue
 from subscribers import (
     Origin,
     SubscriptionStatus,
@@ -45,7 +44,7 @@ def _mail_confirmations(rt, slug: str, pairs: list[tuple[str, str]]) -> None:
         return
     failures = pipeline.send_confirmations(rt.transport_factory(), rt.templates, rt.settings.site,
                                            rt.settings.newsletter(slug), pairs, now=rt.now(),
-                                           ttl_hours=rt.settings.web.token_ttl_hours)
+                                           ttl_hours=rt.settings.web.token_ttl_hours, bounces=rt.settings.bounces)
     for failure in failures:
         click.echo(f"confirmation email failed: {failure}", err=True)
     click.echo(f"{len(pairs) - len(failures)} confirmation email(s) sent")
@@ -168,39 +167,9 @@ def subscribers_unsubscribe_mail(ctx: Context, message) -> None:
     Deliver that mailbox to this command, e.g. a Postfix alias
     `unsubscribe: "|/srv/digest/.venv/bin/digest --config /srv/digest/config.toml subscribers unsubscribe-mail"`.
     """
-    import email
-    import email.policy
-    import re
-
-    from subscribers import SubscriberError, unsubscribe_by_link
-
     rt = ctx.runtime()
-    parsed = email.message_from_binary_file(message, policy=email.policy.default)
-    sender = str(parsed.get("From", ""))[:200]
-    who = Origin("mailto", user_agent=sender)
-    match = re.search(r"unsubscribe\s+([\w.\-]+)", str(parsed.get("Subject", "")), re.IGNORECASE)
-    secret = pipeline.secret_key(rt)
-    if match:
-        try:
-            with rt.sessions() as session, session.begin():
-                subscription, _undo = unsubscribe_by_link(session, secret, match.group(1), who)
-                click.echo(f"{subscription.subscriber.email}: unsubscribed from {subscription.newsletter}")
-                return
-        except SubscriberError:
-            pass  # "unsubscribe me": no token after all; the sender's address decides below
-    # A reader who typed "unsubscribe" themselves: the sender's own subscription, to the newsletter their
-    # mail replies to when it says (In-Reply-To / References name our Message-ID), else all of them.
-    address = parseaddr(sender)[1].lower()
-    issue_ids = [int(n) for n in re.findall(r"<digest\.(\d{1,12})\.", f"{parsed.get('In-Reply-To', '')} "
-                                                                  f"{parsed.get('References', '')}")]
     with rt.sessions() as session, session.begin():
-        issue = session.get(Issue, issue_ids[-1]) if issue_ids else None
-        newsletter = issue.newsletter if issue is not None else None
-        try:
-            changed = remove_subscriber(session, address, newsletter, who)
-        except SubscriberError as exc:
-            raise DigestError(f"{sender!r}: {exc}") from exc
-    if not changed:
-        raise DigestError(f"{address or sender!r} is not subscribed{f' to {newsletter}' if newsletter else ''}; "
-                          "nothing done")
-    click.echo(f"{address}: unsubscribed from {newsletter or f'{changed} newsletter(s)'} (no token: by sender)")
+        line = unsubscribe_request(session, pipeline.secret_key(rt), message.read(), rt.now())
+    if line.endswith("; kept") or "nothing done" in line:
+        raise DigestError(line.removesuffix("; kept"))
+    click.echo(line)

@@ -69,18 +69,25 @@ def deliver_issue(
     build_message: Callable[[int, str], bytes], transport_factory: Callable[[], Transport], policy: SendPolicy,
     *, now: Callable[[], datetime], stop: threading.Event | None = None,
     progress: Callable[[DeliveryReport], None] | None = None, resume: bool = True,
+    return_path: Callable[[int], str] | None = None,
+    on_failures: Callable[[Session, list[tuple[Claimed, str, bool]]], None] | None = None,
 ) -> DeliveryReport:
     """Send every queued delivery of one issue. TransportUnavailable propagates after a clean wind-down.
 
     `stop` is the caller's (SIGTERM); a failure here never sets it, so a daemon
     survives an unreachable mail server. A paused issue is resumed only when
     `resume` is true (`digest send`); workers and the scheduler leave it paused.
+    `return_path(delivery id)` gives each message its own envelope sender
+    (VERP); `on_failures` sees each final failure, (claim, error, refused by
+    the server) in the transaction that records it, to act on bounces at once.
     """
     run = _Run(sessions, issue_id, newsletter, policy, now, stop or threading.Event(), progress, resume)
+    run.on_failures = on_failures
     if run.report.paused_reason:
         return run.report
     work: queue.Queue[Claimed | None] = queue.Queue()
-    threads = [threading.Thread(target=_sender, args=(transport_factory, envelope_from, build_message, work,
+    envelope = return_path or (lambda _delivery_id: envelope_from)
+    threads = [threading.Thread(target=_sender, args=(transport_factory, envelope, build_message, work,
                                                       run.results, run.halt, run.pacer, now), daemon=True)
                for _ in range(policy.connections)]
     for thread in threads:
@@ -125,7 +132,7 @@ class Pacer:
             stop.wait(slot - now)
 
 
-def _sender(transport_factory, envelope_from, build_message, work, results, halt, pacer, clock) -> None:
+def _sender(transport_factory, envelope, build_message, work, results, halt, pacer, clock) -> None:
     """One connection's loop: send what the coordinator hands over, report each outcome with its time.
 
     Anything unexpected (a bug in a template, a transport's odd exception)
@@ -146,7 +153,7 @@ def _sender(transport_factory, envelope_from, build_message, work, results, halt
                 continue
             pacer.wait(halt)
             try:
-                transport.send(envelope_from, item.email, build_message(item.subscriber_id, item.email))
+                transport.send(envelope(item.delivery_id), item.email, build_message(item.subscriber_id, item.email))
             except PermanentDeliveryError as exc:
                 results.put((item, DeliveryStatus.failed, str(exc), clock()))
             except TemporaryDeliveryError as exc:
@@ -188,6 +195,8 @@ class _Run:
         self.pending: dict[int, Claimed] = {}  # claimed and not yet answered (in backlog, queue or flight)
         self.backlog: deque[Claimed] = deque()
         self.buffer: list[Outcome] = []
+        self.failures: list[tuple[Claimed, str, bool]] = []  # final failures in `buffer`, for on_failures
+        self.on_failures = None
         self.buffered_since = 0.0
         self.consecutive_failures = 0
         self.refused = 0  # connections the server would not open
@@ -328,6 +337,7 @@ class _Run:
                 self.add(Outcome(item.delivery_id, DeliveryStatus.queued, error,
                                  retry_at=self.now() + timedelta(seconds=backoff)))
             else:
+                self.failures.append((item, error, status is not None))
                 if status is None:
                     error = f"gave up after {item.attempts + 1} attempts: {error}"
                 self.report.failed += 1
@@ -346,7 +356,9 @@ class _Run:
         if force or len(self.buffer) >= COMMIT_EVERY or time.monotonic() - self.buffered_since >= COMMIT_SECONDS:
             with self.sessions() as session, session.begin():
                 outbox.record(session, self.buffer, self.now(), self.owner)
-            self.buffer = []
+                if self.failures and self.on_failures:
+                    self.on_failures(session, self.failures)
+            self.buffer, self.failures = [], []
 
     def release(self, items) -> None:
         ids = [getattr(item, "delivery_id", item) for item in items]

@@ -152,7 +152,8 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         if newly and newsletter and newsletter.welcome_email and settings.site.secret_key:
             link = unsubscribe_link(subscriber_id, slug)
             try:
-                pipeline.send_welcome(transport_factory(), env, settings.site, newsletter, email, link, now=now())
+                pipeline.send_welcome(transport_factory(), env, settings.site, newsletter, email, link, now=now(),
+                                      bounces=settings.bounces)
             except DeliveryError as exc:
                 log.error("welcome email to %s failed: %s", email, exc)
         return page("message.html", title="Successfully subscribed",
@@ -179,7 +180,8 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
             return page("message.html", 400, title="Link not valid", message=str(exc))
         try:
             pipeline.send_confirmation(transport_factory(), env, settings.site, newsletters[result.newsletter],
-                                         result.email, result.token, now=now(), ttl_hours=web.token_ttl_hours)
+                                         result.email, result.token, now=now(), ttl_hours=web.token_ttl_hours,
+                                         bounces=settings.bounces)
         except (DeliveryError, KeyError) as exc:
             log.error("confirmation email to %s failed: %s", result.email, exc)
             return page("message.html", 503, title="Please try again", message=SEND_FAILED)

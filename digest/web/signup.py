@@ -86,7 +86,7 @@ class SignupDesk:
                 web = self.settings.web
                 pipeline.send_confirmation(self.transport_factory(), self.env, self.settings.site,
                                            self.newsletters[slug], result.email, result.token, now=self.now(),
-                                           ttl_hours=web.token_ttl_hours)
+                                           ttl_hours=web.token_ttl_hours, bounces=self.settings.bounces)
         except DeliveryError as exc:
             log.error("confirmation email to %s failed (they may sign up again): %s", email, exc)
         except Exception:  # the background must survive anything one signup throws

@@ -74,13 +74,13 @@ class SmtpTransport:
         connection = self.connection
         assert connection is not None
         connection.ehlo_or_helo_if_needed()
-        for command, expected in ((lambda: connection.mail(sender), (250,)),
-                                  (lambda: connection.rcpt(recipient), (250, 251)),
-                                  (lambda: connection.docmd("DATA"), (354,))):
+        for stage, command, expected in (("MAIL FROM", lambda: connection.mail(sender), (250,)),
+                                         ("", lambda: connection.rcpt(recipient), (250, 251)),
+                                         ("DATA", lambda: connection.docmd("DATA"), (354,))):
             code, reply = command()
             if code not in expected:
                 self._reset(code)
-                _raise_for(code, reply, recipient)
+                _raise_for(code, reply, recipient, stage)
         stuffed = message.replace(b"\r\n.", b"\r\n..")
         if stuffed.startswith(b"."):
             stuffed = b"." + stuffed
@@ -90,7 +90,7 @@ class SmtpTransport:
         code, reply = connection.getreply()
         if code != 250:
             self._reset(code)
-            _raise_for(code, reply, recipient)
+            _raise_for(code, reply, recipient, "DATA")
 
     def _reset(self, code: int) -> None:
         """After a refusal: RSET for the next message, or drop the connection the server is closing (421)."""
@@ -118,9 +118,10 @@ class SmtpTransport:
             self._drop()
 
 
-def _raise_for(code: int, reply: bytes | str, recipient: str) -> None:
+def _raise_for(code: int, reply: bytes | str, recipient: str, stage: str = "") -> None:
+    """The stage is named unless it is RCPT: a refused MAIL FROM is about us, not the reader (never a bounce)."""
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-    message = f"{recipient}: {code} {text}"
+    message = f"{recipient}: {f'at {stage}: ' if stage else ''}{code} {text}"
     if 400 <= code < 500:
         raise TemporaryDeliveryError(message)
     raise PermanentDeliveryError(message)

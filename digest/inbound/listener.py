@@ -1,0 +1,132 @@
+"""The SMTP listener for returned mail: takes only our own addresses, never relays, never stops on bad mail.
+
+aiosmtpd speaks SMTP; here are the limits that make it safe to face the
+internet: recipients outside our bounce and unsubscribe addresses are
+refused at RCPT (550, so it is no relay), a message above max_bytes is
+refused while it streams (552), one connection may hand over a bounded
+number of messages and only so many connections are served at once (421
+beyond). Acting on a message is blocking database work, so it runs on a
+small thread pool; if it fails (the database is down) the sender is told to
+try again later (451) and its MTA keeps the message: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+
+log = logging.getLogger(__name__)
+MAX_RECIPIENTS = 50
+
+
+@dataclass(frozen=True)
+class ListenerLimits:
+    max_bytes: int = 2_000_000
+    max_messages_per_connection: int = 100
+    max_connections: int = 50
+    timeout_seconds: float = 60.0
+    workers: int = 4
+
+
+class InboundHandler:
+    """aiosmtpd hooks: `accepts(address)` decides RCPT, `process(mail_from, recipients, data)` acts (blocking)."""
+
+    def __init__(self, accepts: Callable[[str], bool], process: Callable[[str, list[str], bytes], None],
+                 limits: ListenerLimits) -> None:
+        self.accepts, self.process, self.limits = accepts, process, limits
+        self.pool = ThreadPoolExecutor(limits.workers, thread_name_prefix="inbound")
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        done = getattr(session, "digest_messages", 0)
+        if done >= self.limits.max_messages_per_connection:
+            asyncio.get_running_loop().call_soon(server.transport.close)
+            return "421 4.7.0 Too many messages on one connection; reconnect"
+        envelope.mail_from, envelope.mail_options = address, list(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if not self.accepts(address):
+            log.info("inbound: refused recipient %r from %s (not ours: no relaying)", address[:200], session.peer)
+            return "550 5.7.1 Relaying denied: this server takes mail for its own bounce addresses only"
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return "452 4.5.3 Too many recipients"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        session.digest_messages = getattr(session, "digest_messages", 0) + 1
+        data = envelope.original_content or envelope.content or b""
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                self.pool, self.process, envelope.mail_from or "", list(envelope.rcpt_tos), data)
+        except Exception:  # noqa: BLE001  (a failure here must not close the listener; the MTA retries)
+            log.exception("inbound: could not act on a message from %s; asked the sender to retry", session.peer)
+            return "451 4.3.0 Temporary failure; please try again later"
+        return "250 OK: received"
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+class _LimitedSMTP(SMTP):
+    """One SMTP connection; past max_connections, a new one is told 421 and closed before the greeting."""
+
+    def __init__(self, *args, counter: _Counter, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.counter, self.counted = counter, False
+
+    def connection_made(self, transport) -> None:
+        if not self.counter.enter():
+            transport.write(b"421 4.7.0 Too many connections; try again later\r\n")
+            transport.close()
+            return
+        self.counted = True
+        super().connection_made(transport)
+
+    def connection_lost(self, exc) -> None:
+        if self.counted:
+            self.counted = False
+            self.counter.leave()
+        super().connection_lost(exc)
+
+
+class _Counter:
+    def __init__(self, limit: int) -> None:
+        self.limit, self.active, self.lock = limit, 0, threading.Lock()
+
+    def enter(self) -> bool:
+        with self.lock:
+            if self.active >= self.limit:
+                return False
+            self.active += 1
+            return True
+
+    def leave(self) -> None:
+        with self.lock:
+            self.active -= 1
+
+
+class InboundServer(Controller):
+    """The listener on its own thread and event loop: `start()`, `stop()`; the daemon and the CLI share it."""
+
+    def __init__(self, handler: InboundHandler, host: str, port: int, limits: ListenerLimits) -> None:
+        self.counter = _Counter(limits.max_connections)
+        super().__init__(handler, hostname=host, port=port, data_size_limit=limits.max_bytes,
+                         timeout=limits.timeout_seconds, decode_data=False, ident="digest inbound")
+        self.inbound = handler
+
+    def factory(self):
+        return _LimitedSMTP(self.handler, counter=self.counter, **self.SMTP_kwargs)
+
+    def stop(self, no_assert: bool = False):
+        super().stop(no_assert=no_assert)
+        self.inbound.close()

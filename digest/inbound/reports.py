@@ -1,0 +1,184 @@
+"""Reading one returned message: what kind it is and what it says, as plain data.
+
+Standard reports are read with the standard library, field by field:
+RFC 3464 delivery status notifications (multipart/report; report-type=
+delivery-status: per recipient its Action and Status) and RFC 5965 abuse
+reports (report-type=feedback-report). For the bounces that follow no
+standard (old qmail, Exim and Exchange texts, provider-specific wording),
+Mailman's flufl.bounce runs its ~30 detectors: it is what Mailman itself
+uses, maintained since 2002, and it says which addresses failed
+permanently or temporarily, which is all we need from those formats (the
+return path already tells us which delivery it was). Auto-replies (RFC
+3834 Auto-Submitted, vacation and out-of-office notes) are recognised first:
+they are not bounces and must never count as one.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+from flufl.bounce import all_failures
+
+STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+AUTO_SUBJECT = re.compile(r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheit|"
+                          r"r[eé]ponse automatique|vacation|away from (my|the) (office|desk)|auto:)", re.IGNORECASE)
+TOKEN_RE = re.compile(r"[?&]token=([\w.\-]{10,300})")
+
+
+@dataclass(frozen=True)
+class RecipientStatus:
+    address: str
+    action: str  # failed, delayed, delivered, relayed, expanded ("failed" for non-standard bounces)
+    status: str  # x.y.z ("" when the report gives none)
+    diagnostic: str = ""
+    remote_mta: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: str  # dsn, bounce (non-standard), complaint, not_spam, auto_reply, unknown
+    recipients: tuple[RecipientStatus, ...] = ()
+    reporting_mta: str = ""
+    feedback_type: str = ""
+    original_recipient: str = ""  # ARF Original-Rcpt-To: a hint only, anyone can write it
+    unsubscribe_tokens: tuple[str, ...] = ()  # from the returned copy's List-Unsubscribe (signed by us)
+    subject: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+
+def parse_message(raw: bytes) -> EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+
+
+def read_report(raw: bytes) -> Report:
+    """Classify one message. Never raises on odd input: a message we cannot read is `unknown`."""
+    try:
+        message = parse_message(raw)
+        subject = _header(message, "Subject")
+        report_type = (message.get_param("report-type", "", header="content-type") or "").lower() \
+            if message.get_content_type() == "multipart/report" else ""
+        if report_type == "feedback-report" or _part(message, "message/feedback-report") is not None:
+            return _feedback(message, subject)
+        if report_type == "delivery-status" or _part(message, "message/delivery-status") is not None:
+            dsn = _dsn(message, subject)
+            if dsn.recipients:
+                return dsn
+        if _is_auto_reply(message, subject):
+            return Report("auto_reply", subject=subject)
+        return _nonstandard(message, subject)
+    except Exception as exc:  # noqa: BLE001  (hostile mail must not stop the listener; the caller keeps it)
+        return Report("unknown", notes=(f"unreadable: {exc.__class__.__name__}: {str(exc)[:200]}",))
+
+
+def _dsn(message: EmailMessage, subject: str) -> Report:
+    part = _part(message, "message/delivery-status")
+    blocks = _status_blocks(part) if part is not None else []
+    reporting = _field_value(blocks[0].get("Reporting-MTA", "")) if blocks else ""
+    recipients = []
+    for block in blocks[1:]:
+        address = _field_value(block.get("Final-Recipient", "") or block.get("Original-Recipient", ""))
+        if not address:
+            continue
+        status = STATUS_RE.search(str(block.get("Status", "")))
+        recipients.append(RecipientStatus(
+            address=address.lower()[:320], action=str(block.get("Action", "")).strip().lower()[:20],
+            status=status.group(0) if status else "", diagnostic=_field_value(block.get("Diagnostic-Code", ""))[:500],
+            remote_mta=_field_value(block.get("Remote-MTA", ""))[:200]))
+    return Report("dsn", tuple(recipients), reporting_mta=reporting[:200], subject=subject,
+                  unsubscribe_tokens=_returned_tokens(message))
+
+
+def _status_blocks(part) -> list:
+    payload = part.get_payload()
+    if isinstance(payload, list):  # the email package parses message/delivery-status into header blocks
+        return payload
+    # Some MTAs base64- or quoted-printable-encode it: read the blocks from the decoded text.
+    text = part.get_payload(decode=True) or b""
+    return [email.message_from_bytes(chunk.strip() + b"\n", policy=email.policy.compat32)
+            for chunk in re.split(rb"\r?\n\r?\n", text) if chunk.strip()]
+
+
+def _feedback(message: EmailMessage, subject: str) -> Report:
+    part = _part(message, "message/feedback-report")
+    fields = {}
+    if part is not None:
+        payload = part.get_payload()
+        block = payload[0] if isinstance(payload, list) and payload else None
+        if block is None:
+            block = email.message_from_bytes(part.get_payload(decode=True) or b"", policy=email.policy.compat32)
+        fields = {key.lower(): str(value).strip() for key, value in block.items()}
+    feedback_type = fields.get("feedback-type", "abuse").lower()[:20]
+    return Report("not_spam" if feedback_type == "not-spam" else "complaint", feedback_type=feedback_type,
+                  reporting_mta=fields.get("reporting-mta", fields.get("user-agent", ""))[:200],
+                  original_recipient=_field_value(fields.get("original-rcpt-to", "")).lower()[:320],
+                  unsubscribe_tokens=_returned_tokens(message), subject=subject)
+
+
+def _nonstandard(message: EmailMessage, subject: str) -> Report:
+    temporary, permanent = all_failures(message)
+    recipients = [RecipientStatus(_text(a).lower()[:320], "failed", "5.0.0") for a in permanent]
+    recipients += [RecipientStatus(_text(a).lower()[:320], "failed", "4.0.0") for a in temporary - permanent]
+    if recipients:
+        return Report("bounce", tuple(recipients), subject=subject, unsubscribe_tokens=_returned_tokens(message))
+    return Report("unknown", subject=subject, notes=("no bounce, complaint or auto-reply recognised",))
+
+
+def _is_auto_reply(message: EmailMessage, subject: str) -> bool:
+    auto = _header(message, "Auto-Submitted").lower()
+    if auto and auto != "no":
+        return True  # RFC 3834: auto-replied, auto-generated (a DSN was handled above)
+    if any(message.get(name) for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")) \
+            and AUTO_SUBJECT.search(subject):
+        return True
+    if _header(message, "Precedence").lower() == "auto_reply" or _header(message, "X-Autoreply").lower() == "yes":
+        return True
+    return bool(AUTO_SUBJECT.search(subject))
+
+
+def _returned_tokens(message: EmailMessage) -> tuple[str, ...]:
+    """Unsubscribe tokens in the List-Unsubscribe of the returned copy of our message (headers or whole)."""
+    values = []
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind == "text/rfc822-headers":
+            headers = email.message_from_bytes(part.get_payload(decode=True) or b"", policy=email.policy.compat32)
+            values.append(str(headers.get("List-Unsubscribe", "")))
+        elif kind in ("message/rfc822", "message/global"):
+            inner = part.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else inner
+            if hasattr(inner, "get"):
+                values.append(str(inner.get("List-Unsubscribe", "")))
+    tokens = []
+    for value in values:
+        for token in TOKEN_RE.findall(value):
+            if token not in tokens:
+                tokens.append(token)
+    return tuple(tokens[:3])
+
+
+def _part(message: EmailMessage, content_type: str):
+    for part in message.walk():
+        if part.get_content_type() == content_type:
+            return part
+    return None
+
+
+def _header(message, name: str) -> str:
+    try:
+        return str(message.get(name, "") or "")[:500]
+    except Exception:  # noqa: BLE001  (a malformed header is as good as none)
+        return ""
+
+
+def _field_value(value) -> str:
+    """"rfc822; a@b" -> "a@b"; "dns; mx.example" -> "mx.example"."""
+    text = str(value or "").strip()
+    return text.split(";", 1)[1].strip() if ";" in text else text
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
