@@ -5,8 +5,10 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+import lxml.html
 import pytest
 
+from digest.gather.combine import combine, list_link_density
 from digest.gather.extract import extract_text as extract_text_direct
 from digest.gather.extract import is_boilerplate
 from digest.gather.feeds import extract_text
@@ -140,3 +142,73 @@ def test_pages_without_an_article_give_empty_text(html):
 ])
 def test_is_boilerplate(paragraph, junk):
     assert is_boilerplate(paragraph) is junk
+
+
+# The two-reading combination (gather/combine.py), on paragraph lists and pages written here.
+
+ARTICLE = [f"The harbour council met on Tuesday evening for the {n} time this year to weigh the ferry budget, "
+           f"which grew by {n} percent while the quay works ran late and the dredging contract went to a new firm."
+           for n in ["first", "second", "third", "fourth", "fifth", "sixth"]]
+RELATED = [f"- Harbour story number {i} about boats and tides this week" for i in range(4)]
+
+
+def harbour_page(inside: str = "", body: list[str] = ARTICLE) -> str:
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in body[:2]) + inside
+    paragraphs += "".join(f"<p>{escape(p)}</p>" for p in body[2:])
+    return f"""<html><head><title>Ferry budget grows again | Harbour Gazette</title></head><body>
+<header><nav><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li></ul></nav></header>
+<main><article><h1>Ferry budget grows again</h1><div class="article-body">{paragraphs}</div></article></main>
+<footer><p>Harbour Gazette, 1 Quay Street</p></footer></body></html>"""
+
+
+def test_a_standfirst_above_the_shared_span_is_dropped():
+    standfirst = "Councillors say the quay works will be done by spring, and the ferry will run again."
+    assert combine([standfirst, *ARTICLE], ARTICLE) == ARTICLE
+
+
+def test_a_related_stories_link_list_after_the_article_is_dropped():
+    links = "".join(f'<li><a href="/n/{i}">{escape(item[2:])}</a></li>' for i, item in enumerate(RELATED))
+    density = list_link_density(lxml.html.fromstring(f"<html><body><ul>{links}</ul></body></html>"))
+    assert combine([*ARTICLE, "More from the harbour", *RELATED], ARTICLE, density) == ARTICLE
+
+
+def test_a_closing_list_that_is_not_links_is_kept():
+    piers = [f"- Pier {i}: closed until March for repairs" for i in range(4)]
+    items = "".join(f"<li>{escape(item[2:])}</li>" for item in piers)
+    density = list_link_density(lxml.html.fromstring(f"<html><body><ul>{items}</ul></body></html>"))
+    assert combine([*ARTICLE, *piers], ARTICLE, density) == [*ARTICLE, *piers]
+
+
+def test_a_long_paragraph_the_precision_reading_lost_is_kept():
+    assert combine(ARTICLE, ARTICLE[:4]) == ARTICLE  # the last two are long: real text, not furniture
+
+
+def test_a_merged_column_is_split_into_the_precision_paragraphs():
+    column = " ".join(["Top stories", ARTICLE[0], ARTICLE[1], "Partner news: a quiz about boats"])
+    assert combine([column, *ARTICLE[2:]], ARTICLE) == ARTICLE
+
+
+def test_readings_that_share_nothing_keep_the_fuller_one():
+    assert combine(ARTICLE, ["A different page altogether, about trains."]) == ARTICLE
+    assert combine(ARTICLE, []) == ARTICLE
+
+
+def test_a_short_article_is_kept_whole():
+    body = ARTICLE[:2]
+    text = extract_text(harbour_page(body=body))
+    assert text.split("\n\n") == body
+
+
+def test_a_quote_and_a_list_inside_the_body_stay_in_place():
+    quote = '"We cannot keep paying for delays," the mayor told the council on Tuesday.'
+    items = ["Pier 1: closed until March", "Pier 2: open on weekdays", "Pier 3: open"]
+    inside = f"<blockquote><p>{escape(quote)}</p></blockquote><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+    paragraphs = extract_text(harbour_page(inside)).split("\n\n")
+    assert paragraphs == [*ARTICLE[:2], quote, *(f"- {i}" for i in items), *ARTICLE[2:]]
+
+
+def test_a_deeply_nested_3_mb_page_gives_text_and_no_error():
+    level = '<div class="c"><p>Deep text with some words in it, again and again.</p>'
+    depth = 3_000_000 // (len(level) + len("</div>"))
+    text = extract_text("<html><body>" + level * depth + "</div>" * depth + "</body></html>")
+    assert "Deep text with some words in it" in text  # seconds and memory: bench/extraction.py

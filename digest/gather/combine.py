@@ -1,0 +1,97 @@
+"""Two readings of one page, combined: trafilatura's recall-leaning fast mode and its precision mode.
+
+The fast mode keeps nearly all of an article but also what sits around it (a
+standfirst above it, a "more stories" list below it) and, on some layouts, runs
+a whole column into one paragraph. The precision mode drops that furniture but
+also, on other layouts, real paragraphs or a closing list. Neither is better on
+every page, so the fast reading stays the base and the precision reading only
+vouches for where the article starts and ends:
+
+* a fast-mode paragraph that holds two or more precision paragraphs is a merged
+  column: it is replaced by those paragraphs (the text between them was furniture);
+* paragraphs before the first or after the last paragraph both readings share are
+  dropped when they are short (furniture is short; a long one is kept, since the
+  precision mode is known to lose real text), except list items that are not
+  mostly links (an article's closing list; a list of links is "related stories").
+
+Nothing here parses HTML except the link-density look-up, which reads <li> elements
+of the already parsed page, a bounded number of them.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"\w+")
+SHORT_WORDS = 30  # outside the shared span, paragraphs under this many words are dropped
+LINK_DENSITY = 0.5  # a list item whose text is at least this much link text is a link list
+MAX_SUBSTRING_CHECKS = 200_000  # merged-column search, bounded for pages with thousands of paragraphs
+MAX_LIST_ITEMS = 2000  # <li> elements read for link density (a hostile page may have millions)
+
+
+def key(paragraph: str) -> str:
+    """Word tokens only: the two modes differ in spacing, bullets and punctuation runs."""
+    return " ".join(_WORD.findall(paragraph.lower()))
+
+
+def combine(recall: list[str], precision: list[str], link_density=None,
+            short_words: int = SHORT_WORDS, protect_lists: bool = True) -> list[str]:
+    """Fast-mode paragraphs trimmed to the span the precision paragraphs vouch for.
+
+    link_density(paragraph) -> float in [0, 1] or None when unknown; short_words=0 turns
+    trimming off (only merged columns are split).
+    """
+    if not precision:
+        return recall
+    recall = _split_merged(recall, precision)
+    shared = {key(p) for p in precision}
+    inside = [i for i, p in enumerate(recall) if key(p) in shared]
+    if not inside:
+        return recall  # the readings disagree entirely: keep the fuller one
+    first, last = inside[0], inside[-1]
+    kept = []
+    for i, p in enumerate(recall):
+        if first <= i <= last or len(p.split()) >= short_words:
+            kept.append(p)
+        elif protect_lists and p.startswith("- "):
+            density = link_density(p) if link_density else None
+            if (density or 0.0) < LINK_DENSITY:
+                kept.append(p)
+    return kept
+
+
+def _split_merged(recall: list[str], precision: list[str]) -> list[str]:
+    keys = [(p, key(p)) for p in precision]
+    shared = {k for _, k in keys}
+    out, budget = [], MAX_SUBSTRING_CHECKS
+    for paragraph in recall:
+        k = key(paragraph)
+        if k not in shared and budget > 0:  # only a paragraph the precision reading lacks can be a merge
+            budget -= len(keys)
+            parts = [p for p, pk in keys if pk and pk in k]
+            if len(parts) >= 2:
+                out.extend(parts)
+                continue
+        out.append(paragraph)
+    return out
+
+
+def list_link_density(root):
+    """A look-up: list-item text -> share of it that is link text, over the page's first <li>s."""
+    table: dict[str, float] | None = None
+
+    def lookup(paragraph: str) -> float | None:
+        nonlocal table
+        if table is None:
+            table = {}
+            if root is not None:
+                for n, li in enumerate(root.iter("li")):
+                    if n >= MAX_LIST_ITEMS:
+                        break
+                    text = key(" ".join(li.itertext()))
+                    if text and text not in table:
+                        linked = sum(len(key(" ".join(a.itertext()))) for a in li.iter("a"))
+                        table[text] = min(1.0, linked / len(text))
+        return table.get(key(paragraph))
+
+    return lookup
