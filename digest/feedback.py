@@ -106,6 +106,8 @@ def keep_unreadable(session: Session, mail_from: str, recipients: list[str], raw
 def _report(session: Session, settings: Settings, secret: str, address: str, raw: bytes, now: datetime) -> str:
     bounces = settings.bounces
     path = returnpath.read(secret, bounces.local_part, bounces.domain, address)
+    if path is None and address == f"{bounces.local_part}@{bounces.domain}".lower():
+        path = returnpath.ReturnPath()  # the plain address (a feedback loop's): only a signed token in it counts
     if path is None:
         return f"{address}: unsigned or forged bounce address; kept"
     report = read_report(raw)
@@ -276,6 +278,13 @@ def issue_feedback(session: Session, issue_ids: list[int]) -> dict[int, dict[str
                 .group_by(Feedback.issue_id, Feedback.kind)):
             result[issue_id][kind] = count
     return result
+
+
+def person_feedback(session: Session, email: str) -> list[dict]:
+    """Every bounce and complaint recorded for one address, for `subscribers export ADDRESS`."""
+    return [{"at": row.at.isoformat(), "kind": row.kind, "status": row.status, "issue_id": row.issue_id,
+             "reporting_mta": row.reporting_mta, "diagnostic": row.diagnostic, "action": row.action}
+            for row in session.scalars(select(Feedback).where(Feedback.email == email).order_by(Feedback.id))]
 
 
 def complaint_rate(session: Session, now: datetime, days: int = 30) -> tuple[int, int, float]:

@@ -27,7 +27,7 @@ class ReturnPath:
     address_mac: str | None = None
 
     def matches_address(self, secret: str, email: str) -> bool:
-        return self.address_mac is not None and hmac.compare_digest(self.address_mac, _mac(secret, f"t:{email}"))
+        return self.address_mac is not None and hmac.compare_digest(self.address_mac, _mac(secret, f"t:{email.lower()}"))
 
 
 def for_delivery(secret: str, local_part: str, domain: str, delivery_id: int) -> str:

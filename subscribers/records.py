@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from subscribers.models import ConsentEvent, OptInToken, Subscriber, Subscription, SubscriptionStatus
+from subscribers.models import (BounceScore, ConsentEvent, OptInToken, Subscriber, Subscription, SubscriptionStatus,
+                                Suppression)
 from subscribers.optin import normalize_address
 from subscribers.suppression import not_suppressed
 
@@ -70,12 +71,25 @@ def export_person(session: Session, address: str) -> dict | None:
              "pending_confirmation_links": sum(1 for t in s.tokens if t.used_at is None)}
             for s in subscriber.subscriptions
         ],
+        "suppression": _suppression(session, subscriber.email),
         "consent_events": [
             {"at": _iso(e.at), "newsletter": e.newsletter, "kind": e.kind, "ip": e.ip,
              "user_agent": e.user_agent, "detail": e.detail}
             for e in subscriber.events
         ],
     }
+
+
+def _suppression(session: Session, email: str) -> dict | None:
+    row = session.scalar(select(Suppression).where(Suppression.email == email))
+    score = session.scalar(select(BounceScore).where(BounceScore.email == email))
+    if row is None and score is None:
+        return None
+    return {"active": bool(row and row.active), "reason": row.reason if row else None,
+            "since": _iso(row.created_at) if row else None, "detail": row.detail if row else None,
+            "lifted_at": _iso(row.lifted_at) if row else None, "lifted_reason": row.lifted_reason if row else None,
+            "soft_bounce_score": score.score if score else 0.0,
+            "last_soft_bounce_at": _iso(score.last_bounce_at) if score else None}
 
 
 def forget_person(session: Session, address: str) -> int | None:

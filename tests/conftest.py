@@ -249,3 +249,28 @@ def pg_url():
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postfix_relay():
+    """A real Postfix on 127.0.0.1 relaying remote.example.net to an aiosmtpd "remote" server (`.remote`, a
+    RecordingHandler whose `replies` a test sets) and bounce.example.net to `digest inbound` on `.inbound_port`."""
+    import tempfile
+
+    import postfix_relay as relay_module
+
+    reason = relay_module.why_unavailable()
+    if reason:
+        pytest.skip(reason)
+    remote = RecordingHandler()
+    controller = Controller(remote, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    directory = Path(tempfile.mkdtemp(prefix="digest-postfix-", dir="/tmp"))
+    relay = relay_module.start(directory, free_port(), controller.port, free_port())
+    relay.remote = remote
+    try:
+        yield relay
+    finally:
+        relay_module.stop(relay)
+        controller.stop()
+        shutil.rmtree(directory, ignore_errors=True)

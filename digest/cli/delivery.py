@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import click
 from sqlalchemy import select
 
-from digest import pipeline, store
+from digest import feedback, pipeline, store
 from digest.cli.context import Context, pass_context
 from digest.deliver import outbox
 from digest.errors import DeliveryError
@@ -102,6 +102,9 @@ def status(ctx: Context, newsletter: str | None, limit: int) -> None:
         issues = session.scalars(query).all()
         counts = outbox.counts(session, [issue.id for issue in issues])
         failed = {issue.id: outbox.failures(session, issue.id) for issue in issues if counts[issue.id]["failed"]}
+        came_back = feedback.issue_feedback(session, [issue.id for issue in issues])
+        complaints, sent, rate = feedback.complaint_rate(session, rt.now())
+    click.echo(f"complaint rate, last 30 days: {complaints} of {sent} sent ({rate:.3%}): {feedback.rate_verdict(rate)}")
     if not issues:
         click.echo("no issues yet")
     for issue in issues:
@@ -109,6 +112,9 @@ def status(ctx: Context, newsletter: str | None, limit: int) -> None:
         click.echo(f"#{issue.id} {issue.newsletter} {issue.created_at:%Y-%m-%d %H:%M} {issue.status.value:8} "
                    f"queued {c['queued']}  retrying {c['retrying']}  sent {c['sent']}  failed {c['failed']}  "
                    f"skipped {c['skipped']}  {issue.subject}")
+        back = came_back[issue.id]
+        click.echo(f"    bounced hard {back['hard']}  soft {back['soft']}  complaints {back['complaint']}"
+                   + (f"  ({back['complaint'] / c['sent']:.2%} of sent)" if back["complaint"] and c["sent"] else ""))
         if issue.paused_reason:
             click.echo(f"    paused: {issue.paused_reason}")
         rows, total = failed.get(issue.id, ([], 0))

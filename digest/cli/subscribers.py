@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from digest import pipeline, store
+from digest import feedback
 from digest.feedback import unsubscribe_request
 from digest.cli.context import Context, pass_context
 from digest.errors import DigestError
@@ -114,7 +115,9 @@ def subscribers_import(ctx: Context, csv_file: Path, newsletter: str, consent_ob
     for line, problem in report.errors:
         click.echo(f"{csv_file}:{line}: {problem}", err=True)
     click.echo(f"{report.added} added, {report.unchanged} unchanged, {len(report.errors)} bad row(s)"
-               + (f", {report.unsubscribed} left alone (they unsubscribed earlier)" if report.unsubscribed else ""))
+               + (f", {report.unsubscribed} left alone (they unsubscribed earlier)" if report.unsubscribed else "")
+               + (f", {report.suppressed} suppressed (bounced or complained; see `digest subscribers "
+                  "suppressions list`)" if report.suppressed else ""))
     _mail_confirmations(rt, newsletter, report.confirmations)
 
 
@@ -135,6 +138,7 @@ def subscribers_export(ctx: Context, address: str | None, newsletter: str | None
         if data is None:
             raise DigestError(f"no data is held about {address}")
         data["deliveries"] = store.deliveries_of(session, data["email"])
+        data["bounces_and_complaints"] = feedback.person_feedback(session, data["email"])
     click.echo(json.dumps(data, indent=2))
 
 

@@ -67,8 +67,6 @@ def read_report(raw: bytes) -> Report:
             dsn = _dsn(message, subject)
             if dsn.recipients:
                 return dsn
-        if _is_auto_reply(message, subject):
-            return Report("auto_reply", subject=subject)
         return _nonstandard(message, subject)
     except Exception as exc:  # noqa: BLE001  (hostile mail must not stop the listener; the caller keeps it)
         return Report("unknown", notes=(f"unreadable: {exc.__class__.__name__}: {str(exc)[:200]}",))
@@ -119,11 +117,23 @@ def _feedback(message: EmailMessage, subject: str) -> Report:
 
 
 def _nonstandard(message: EmailMessage, subject: str) -> Report:
+    """A bounce in no standard format, or an auto-reply (vacation mail also goes to the envelope sender).
+
+    An out-of-office subject wins over flufl.bounce's looser detectors; the
+    Auto-Submitted header alone does not, since MTAs put it on bounces too.
+    """
+    if AUTO_SUBJECT.search(subject):
+        return Report("auto_reply", subject=subject)
     temporary, permanent = all_failures(message)
-    recipients = [RecipientStatus(_text(a).lower()[:320], "failed", "5.0.0") for a in permanent]
-    recipients += [RecipientStatus(_text(a).lower()[:320], "failed", "4.0.0") for a in temporary - permanent]
+    # flufl.bounce's "permanent" is its detectors' reading of an address failure: an x.1.0 here.
+    recipients = [RecipientStatus(_text(a).lower()[:320], "failed", "5.1.0", "non-standard bounce: permanent")
+                  for a in permanent]
+    recipients += [RecipientStatus(_text(a).lower()[:320], "failed", "4.0.0", "non-standard bounce: temporary")
+                   for a in temporary - permanent]
     if recipients:
         return Report("bounce", tuple(recipients), subject=subject, unsubscribe_tokens=_returned_tokens(message))
+    if _is_auto_reply(message, subject):
+        return Report("auto_reply", subject=subject)
     return Report("unknown", subject=subject, notes=("no bounce, complaint or auto-reply recognised",))
 
 
