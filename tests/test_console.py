@@ -365,3 +365,46 @@ def test_admin_retries_failures_after_an_outage(console, smtp_server):
     assert wait_until(lambda: len(smtp_server.messages) == 2)
     assert wait_until(lambda: ">sent<" in client.get(f"/admin/issues/{issue_id}").text.replace("<strong>", ">")
                       .replace("</strong>", "<"))
+
+
+def test_two_replicas_on_postgresql_make_one_draft_and_never_send_it_unapproved(tmp_path, smtp_server, pg_url):
+    import threading
+
+    settings, _rt, clock = make_console(tmp_path, smtp_server.port, extra_newsletter='review = "required"')
+    from dataclasses import replace
+
+    settings = replace(settings, storage=replace(settings.storage, url=pg_url))
+    replicas = [pipeline.Runtime.create(settings) for _ in range(2)]
+    for rt in replicas:
+        rt.now = clock
+    with replicas[0].sessions() as session, session.begin():
+        add_subscriber(session, "r1@example.com", "daily", confirmed=True, origin=Origin("test"), now=clock())
+    pipeline.gather_all(replicas[0])
+    newsletter, slot_at, grace = settings.newsletters[0], clock(), timedelta(minutes=30)
+    barrier, made = threading.Barrier(2), []
+
+    def prepare(rt):
+        barrier.wait()
+        made.append(editorial.prepare(rt, newsletter, "pg-slot", slot_at, fetch=False))
+
+    threads = [threading.Thread(target=prepare, args=(rt,)) for rt in replicas]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sorted(flag for _row, flag in made) == [False, True] and made[0][0].id == made[1][0].id
+    results = []
+
+    def fire(rt):
+        barrier.wait()
+        results.append(editorial.fire(rt, "daily", "pg-slot", slot_at, grace))
+
+    for _round in range(2):  # unapproved: both wait; then approved: exactly one sends
+        threads = [threading.Thread(target=fire, args=(rt,)) for rt in replicas]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        if _round == 0:
+            assert all(r.endswith("waiting for approval") for r in results) and not smtp_server.messages
+            editorial.approve(replicas[1], made[0][0].id, made[0][0].version, "ed")
+    assert sum(r.endswith("1 sent") for r in results) == 1, results
+    assert len([m for m in smtp_server.messages if "r1@example.com" in m.rcpt_tos]) == 1
+    for rt in replicas:
+        rt.sessions.kw["bind"].dispose()
