@@ -27,6 +27,8 @@ TRANSPORTS = ("file", "smtp", "console")
 SUMMARIZERS = ("extractive", "llm")
 TLS_MODES = ("none", "starttls", "implicit")
 SOURCE_KINDS = ("feed", "html")
+REVIEW_MODES = ("off", "optional", "required")
+OPERATOR_ROLES = ("admin", "editor")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -106,10 +108,25 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class AdminSettings:
+    """The operator's console at /admin."""
+
+    enabled: bool = True
+    session_hours: float = 12.0  # a login lasts at most this long...
+    idle_minutes: float = 60.0  # ...and ends after this long without a request
+    # Login attempts per window, counted in the database (every web process shares them).
+    login_attempts_per_account: int = 10
+    login_attempts_per_network: int = 30
+    login_window_minutes: float = 15.0
+
+
+@dataclass(frozen=True)
 class ScheduleSettings:
     grace_minutes: float = 120.0
     gather_interval_minutes: float = 30.0
     status_port: int = 8001
+    # How often the leader looks for drafts to prepare, approve late, send or hold (newsletters under review).
+    review_poll_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -201,6 +218,10 @@ class NewsletterSettings:
     top_stories: int = 0
     top_stories_title: str = "Top stories"
     sections: tuple[SectionSettings, ...] = ()
+    # Editorial review: "optional" drafts the issue review_lead_minutes before its slot and sends it as it
+    # stands; "required" sends it only once an editor has approved it (held after the grace period).
+    review: str = field(default="off", metadata={"choices": REVIEW_MODES})
+    review_lead_minutes: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -211,6 +232,7 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     gather: GatherSettings = field(default_factory=GatherSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     summarize: SummarizeSettings = field(default_factory=SummarizeSettings)
     render: RenderSettings = field(default_factory=RenderSettings)

@@ -41,7 +41,8 @@ def check_settings(settings: Settings, path: Path) -> None:
                          ("schedule", "status_port"), ("render", "html_budget_bytes"),
                          ("web", "max_body_bytes"), ("web", "token_ttl_hours"),
                          ("web", "signups_per_ip_per_hour"), ("web", "confirmations_per_address_per_hour"),
-                         ("web", "confirmations_per_hour")):
+                         ("web", "confirmations_per_hour"), ("admin", "login_attempts_per_account"),
+                         ("admin", "login_attempts_per_network")):
         if getattr(getattr(settings, section), key) < 1:
             raise ConfigError(f"{path}: '{section}.{key}' must be at least 1")
     if settings.gather.max_pages_per_source < 0:
@@ -51,6 +52,12 @@ def check_settings(settings: Settings, path: Path) -> None:
     if bool(settings.dkim.selector) != bool(settings.dkim.domain):
         raise ConfigError(f"{path}: 'dkim.selector' and 'dkim.domain' go together: set both or neither")
     _check_fetch_policy(settings.gather, path)
+    if settings.schedule.review_poll_seconds <= 0:
+        raise ConfigError(f"{path}: 'schedule.review_poll_seconds' must be above 0")
+    admin = settings.admin
+    if min(admin.session_hours, admin.idle_minutes, admin.login_window_minutes) <= 0:
+        raise ConfigError(f"{path}: 'admin.session_hours', 'admin.idle_minutes' and 'admin.login_window_minutes' "
+                          "must be above 0")
     smtp = settings.delivery.smtp
     if smtp.user and smtp.tls == "none" and smtp.host not in ("127.0.0.1", "::1", "localhost"):
         raise ConfigError(f"{path}: 'delivery.smtp.user' is set with tls = \"none\": the password would cross the "
@@ -105,6 +112,8 @@ def _check_newsletter(newsletter: NewsletterSettings, where: str, path: Path) ->
         make_trigger(newsletter.schedule, zone)
     except ValueError as exc:
         raise ConfigError(f"{path}: '{where}.schedule' is not a cron expression: {exc}") from None
+    if newsletter.review_lead_minutes <= 0:
+        raise ConfigError(f"{path}: '{where}.review_lead_minutes' must be above 0")
     if newsletter.max_items < 1 or newsletter.summary_sentences < 1:
         raise ConfigError(f"{path}: '{where}.max_items' and '{where}.summary_sentences' must be at least 1")
     if not newsletter.sources:

@@ -108,6 +108,8 @@ class IssueDraft:
     sections: tuple[Section, ...]
     # Stories that did not fit (max_items, a section's max_items): kept for the next issue while fresh.
     held_back: tuple[int, ...] = ()
+    # An editor's note at the top of the issue (editorial review); "" when none.
+    note: str = ""
 
     @property
     def items(self) -> tuple[ArticleItem, ...]:

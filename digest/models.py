@@ -1,4 +1,4 @@
-"""Article, SourceState, Issue, IssueArticle and Delivery.
+"""Article, SourceState, Issue, IssueArticle, Delivery, and the console's operators, sessions, audit, drafts.
 
 Uniqueness carries the promises: an article is stored once (uid), an article
 goes out once per newsletter (IssueArticle newsletter+article), a slot makes
@@ -172,3 +172,86 @@ class KeptMail(Base):
     recipients: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Operator(Base):
+    """Someone who may use the console: an admin (everything) or an editor (the review of drafts).
+
+    Only the Argon2 hash of the password is kept. `credentials_at` changes with
+    the password: sessions opened before it are dead (a changed password logs
+    out everywhere).
+    """
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    credentials_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OperatorSession(Base):
+    """One login: the cookie's token is random and only its SHA-256 is stored (a database leak logs no one in)."""
+
+    __tablename__ = "operator_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEntry(Base):
+    """Append-only: who did what, when, from where. The operator's name is copied, so it outlives the account."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    operator: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ReviewDraft(Base):
+    """The issue an editor reviews before its slot: one per (newsletter, slot), whoever prepares it.
+
+    `items` is the edited issue as JSON (sections of articles with their titles
+    and summaries); on approval the rendering is frozen into `subject`, `html`
+    and `text`, and exactly those bytes become the issue. `version` grows with
+    every edit, so an approval names the version the editor saw.
+    """
+
+    __tablename__ = "review_drafts"
+    __table_args__ = (UniqueConstraint("newsletter", "slot"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    newsletter: Mapped[str] = mapped_column(String(100), index=True)
+    slot: Mapped[str] = mapped_column(String(64))
+    slot_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(20), default="review")  # review approved held sent superseded
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    items: Mapped[str] = mapped_column(Text)
+    left_out: Mapped[str] = mapped_column(Text, default="")  # article ids used up without being carried
+    note: Mapped[str] = mapped_column(Text, default="")
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    subject: Mapped[str | None] = mapped_column(Text, nullable=True)
+    html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    mark: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    web_mark: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"), nullable=True)
+
+    # Every UPDATE names the version it read: a concurrent edit, approval or send fails instead of overwriting.
+    __mapper_args__ = {"version_id_col": version}

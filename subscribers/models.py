@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from subscribers.db import Base, UTCDateTime, utcnow
@@ -37,7 +37,11 @@ class Subscriber(Base):
 
 class Subscription(Base):
     __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("subscriber_id", "newsletter"),)
+    # The console counts an audience by state, and its changes by day, from these indexes alone.
+    __table_args__ = (UniqueConstraint("subscriber_id", "newsletter"),
+                      Index("ix_subscriptions_newsletter_status", "newsletter", "status"),
+                      Index("ix_subscriptions_newsletter_confirmed_at", "newsletter", "confirmed_at"),
+                      Index("ix_subscriptions_newsletter_unsubscribed_at", "newsletter", "unsubscribed_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)

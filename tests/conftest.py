@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -210,6 +211,24 @@ def start_cli(*args: str, config: Path, stdout=subprocess.PIPE, stderr=subproces
     """The real `digest` command in the background (a send to interrupt, a daemon, a worker)."""
     command, full_env = _cli(args, config, None)
     return subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True, env=full_env)
+
+
+@contextmanager
+def serving(app, port: int):
+    """A Starlette app under a real uvicorn on 127.0.0.1:port, for the browser tests."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def wait_until(predicate, seconds: float = 20.0, step: float = 0.05) -> bool:

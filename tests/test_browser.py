@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA, SECRET, free_port, run_cli, write_config
+from conftest import DATA, SECRET, free_port, run_cli, serving, write_config
 
 CHROMIUM = Path("/usr/bin/chromium")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
@@ -26,7 +25,6 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 @pytest.fixture
 def site(tmp_path, smtp_server):
     """`digest serve`'s app under uvicorn on 127.0.0.1, with base_url pointing at it."""
-    import uvicorn
 
     from digest import pipeline
     from digest.config import load_settings
@@ -42,18 +40,8 @@ def site(tmp_path, smtp_server):
     config.write_text(config.read_text().replace("https://gazette.example.org", f"http://127.0.0.1:{port}"))
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
     rt = pipeline.Runtime.create(settings)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, rt.sessions, rt.transport_factory),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
+    with serving(create_app(settings, rt.sessions, rt.transport_factory), port):
         yield f"http://127.0.0.1:{port}", config, rt
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def wait_for(predicate, seconds=10.0):

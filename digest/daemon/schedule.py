@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from digest import pipeline, store
+from digest import editorial, pipeline, store
 from digest.config import make_trigger
 from digest.daemon.leader import LeaderLock
 
@@ -189,6 +189,9 @@ class Daemon:
         minutes = self.rt.settings.schedule.gather_interval_minutes
         if minutes > 0:
             self.scheduler.add_job(self.gather, "interval", minutes=minutes, id="gather", replace_existing=True)
+        if any(n.review != "off" for n in self.rt.settings.newsletters):
+            self.scheduler.add_job(self.review_round, "interval", seconds=self.rt.settings.schedule.review_poll_seconds,
+                                   id="review", replace_existing=True, next_run_time=datetime.now(timezone.utc))
 
     def catch_up(self) -> None:
         now = self.rt.now()
@@ -216,6 +219,10 @@ class Daemon:
         record = {"slot": slot, "started": self.rt.now().isoformat()}
         self.last_runs[slug] = record
         try:
+            if self.rt.settings.newsletter(slug).review != "off":
+                record["result"] = editorial.fire(self.rt, slug, slot, fire, self.grace, stop=self.stop)
+                log.info("%s: slot %s: %s", slug, slot, record["result"])
+                return
             outcome = pipeline.send_newsletter(self.rt, slug, slot=slot, stop=self.stop)
         except Exception as exc:  # one failed run is logged and reported; the daemon lives on
             log.exception("%s: slot %s failed", slug, slot)
@@ -240,6 +247,35 @@ class Daemon:
             self.last_resumed[report.issue_id] = {
                 "at": self.rt.now().isoformat(), "sent": report.sent, "failed": report.failed,
                 "finished": report.finished, "paused": report.paused_reason}
+
+    def review_round(self) -> None:
+        """Draft each reviewed newsletter's next slot once it is within review_lead_minutes, then settle the
+        drafts whose slot has come: send the approved (or, "optional", any), hold the late "required" ones."""
+        now = self.rt.now()
+        for newsletter in self.rt.settings.newsletters:
+            if newsletter.review == "off" or self.stop.is_set():
+                continue
+            trigger = make_trigger(newsletter.schedule, ZoneInfo(newsletter.timezone))
+            upcoming = trigger.get_next_fire_time(None, now)
+            if upcoming is not None and upcoming - timedelta(minutes=newsletter.review_lead_minutes) <= now:
+                try:
+                    row, made = editorial.prepare(self.rt, newsletter, slot_key(upcoming), upcoming)
+                    if made:
+                        editorial.ask_editors(self.rt, newsletter, row)
+                except Exception:
+                    log.exception("%s: preparing the draft for %s failed", newsletter.slug, slot_key(upcoming))
+        for row in editorial.unsettled(self.rt):
+            newsletter = next((n for n in self.rt.settings.newsletters if n.slug == row.newsletter), None)
+            if newsletter is None or newsletter.review == "off" or row.slot_at > now or self.stop.is_set():
+                continue
+            try:
+                result = editorial.fire(self.rt, row.newsletter, row.slot, row.slot_at, self.grace, stop=self.stop)
+            except Exception:
+                log.exception("%s: settling draft %d failed", row.newsletter, row.id)
+                continue
+            if "waiting" not in result:
+                log.info("%s: slot %s: %s", row.newsletter, row.slot, result)
+                self.last_runs[row.newsletter] = {"slot": row.slot, "result": result}
 
     def gather(self) -> None:
         try:

@@ -1,10 +1,11 @@
 """Is this failure the address's fault (hard), or the moment's or the message's (soft)?
 
 Only a hard bounce may suppress an address at once, so "hard" is kept
-narrow: a permanent (5.x.x) status about the address or its routing (RFC
-3463 subjects 1 and 4: unknown user, no such domain), a disabled mailbox
-(x.2.1), or a permanent status-less reply whose text says the mailbox does
-not exist. A full mailbox (x.2.2), a policy or spam block (x.7.x), a message
+narrow: a permanent (5.x.x) status about the address (RFC 3463 subject 1:
+unknown user, bad domain), a disabled mailbox (x.2.1), a domain mail cannot
+be routed to (x.4.4), or a permanent status-less reply whose text says the
+mailbox does not exist. Other network statuses (x.4.1 no answer, x.4.7
+expired) are about the path, not the reader. A full mailbox (x.2.2), a policy or spam block (x.7.x), a message
 too big (x.3.4), and every 4.x.x are soft: they say nothing lasting about
 the reader, and a relay that blocks us must never empty the list.
 """
@@ -39,7 +40,7 @@ def status_kind(status: str, text: str = "") -> str:
     klass, subject, detail = match.groups()
     if klass != "5":
         return "soft"
-    if subject in ("1", "4") or (subject, detail) == ("2", "1"):
+    if subject == "1" or (subject, detail) in (("2", "1"), ("4", "4")):
         return "hard"
     if (subject, detail) == ("0", "0"):  # "other or undefined": the words decide
         return "hard" if HARD_TEXT.search(text) and not SOFT_TEXT.search(text) else "soft"

@@ -53,3 +53,17 @@ def welcome_email(env: jinja2.Environment, site: SiteSettings, newsletter: Newsl
                   unsubscribe_url: str, *, now: datetime) -> bytes:
     return build_email(env, "welcome", site=site, newsletter=newsletter, to=to, now=now,
                        subject=f"Welcome to {newsletter.title}", unsubscribe_url=unsubscribe_url)
+
+
+def operator_email(site: SiteSettings, from_address: str, to: str, subject: str, body: str, *,
+                   now: datetime) -> bytes:
+    """A plain-text note to an operator (a draft to review, an issue held): no template, nothing personal."""
+    message = EmailMessage(policy=SMTP)
+    message["From"] = from_address
+    message["To"] = to
+    message["Date"] = format_datetime(now)
+    domain = urlsplit(site.base_url).hostname or "localhost"
+    message["Message-ID"] = f"<review.{secrets.token_hex(12)}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body, cte="quoted-printable")
+    return subject_line(subject) + message.as_bytes()

@@ -29,6 +29,7 @@ from digest.config import Settings
 from digest.errors import ConfigError, DeliveryError
 from digest.render.html import issue_path, make_environment, render_template
 from digest.web import archive
+from digest.web.admin import console_routes
 from digest.web.guards import BodyLimit, ClientAddress, SameOriginPosts, SecurityHeaders
 from digest.web.ops import ops_routes
 from digest.web.signup import SignupDesk
@@ -61,7 +62,7 @@ ISSUE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:
 def create_app(settings: Settings, sessions, transport_factory, *, now: Callable[[], datetime] = utcnow,
                status: Callable[[], dict] | None = None, reader_pages: bool = True,
                mailer: Callable[[Callable[[], None]], object] | None = None) -> Starlette:
-    """The reader-facing pages (unless reader_pages=False) plus /healthz, /status and /metrics.
+    """The reader-facing pages and the console (unless reader_pages=False) plus /healthz, /status and /metrics.
 
     `mailer` runs each signup's work and its confirmation email (default: a small background pool).
     """
@@ -286,6 +287,10 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         Route("/issues/{slug}", archive_route),
         Route("/issues/{slug}/{day}", issue_route),
     ] if reader_pages else []
+    if reader_pages and settings.admin.enabled:
+        runtime = pipeline.Runtime(settings=settings, sessions=sessions, transport_factory=transport_factory,
+                                   now=now, templates=env)
+        routes += console_routes(settings, sessions, env, now, client_ip, runtime)
     routes += ops_routes(status or (lambda: database_status(settings, sessions, now)), web.ops_allowed_ips,
                          client_ip)
     middleware = [

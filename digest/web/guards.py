@@ -34,6 +34,13 @@ class ClientAddress:
                 return hop if _is_address(hop) else peer
         return hops[0] if hops and _is_address(hops[0]) else peer
 
+    def is_https(self, request: Request) -> bool:
+        """The client reached us over TLS: directly, or through one of our proxies that says so."""
+        if request.url.scheme == "https":
+            return True
+        peer = request.client.host if request.client else ""
+        return self._is_proxy(peer) and request.headers.get("x-forwarded-proto", "").lower() == "https"
+
     def _is_proxy(self, address: str) -> bool:
         try:
             ip = ipaddress.ip_address(address)

@@ -1,0 +1,113 @@
+"""What the console shows, read with SQL aggregates: counts are never made by loading the rows they count.
+
+Each function takes a session and plain values and returns plain data for a
+template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from digest.deliver import outbox
+from digest.feedback import issue_feedback
+from digest.models import Issue, ReviewDraft, SourceState
+from subscribers.models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus, Suppression
+
+def audience(session: Session, slug: str) -> dict[str, int]:
+    counts = {state.value: 0 for state in SubscriptionStatus}
+    for state, count in session.execute(select(Subscription.status, func.count()).where(
+            Subscription.newsletter == slug).group_by(Subscription.status)):
+        counts[state.value] = count
+    return counts
+
+
+def suppressed(session: Session) -> int:
+    """Addresses suppressed now after bounces or complaints (or by an operator), across newsletters."""
+    return session.scalar(select(func.count()).select_from(Suppression).where(Suppression.active.is_(True))) or 0
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    id: int
+    slot: str
+    created_at: datetime
+    status: str
+    subject: str
+    counts: dict
+
+
+def issues(session: Session, slug: str | None, *, limit: int = 10, before: int | None = None) -> list[IssueRow]:
+    """The newest issues (of one newsletter, or all), with delivery counts per state, newest first."""
+    query = select(Issue.id, Issue.slot, Issue.created_at, Issue.status, Issue.subject, Issue.newsletter)
+    if slug:
+        query = query.where(Issue.newsletter == slug)
+    if before:
+        query = query.where(Issue.id < before)
+    rows = session.execute(query.order_by(Issue.id.desc()).limit(limit)).all()
+    counts = outbox.counts(session, [row.id for row in rows])
+    back = issue_feedback(session, [row.id for row in rows])
+    return [IssueRow(row.id, row.slot, row.created_at, row.status.value, row.subject,
+                     counts[row.id] | {"newsletter": row.newsletter, "bounced": back[row.id]["hard"] +
+                                       back[row.id]["soft"], "complaints": back[row.id]["complaint"]})
+            for row in rows]
+
+
+def sources(session: Session, urls: list[str]) -> dict[str, SourceState]:
+    return {state.url: state for state in session.scalars(select(SourceState).where(SourceState.url.in_(urls)))}
+
+
+def audience_by_day(session: Session, slug: str, today: date, days: int = 30) -> list[tuple[date, int]]:
+    """Confirmed readers at the end of each of the last `days` days, walked back from today's count."""
+    since = datetime.combine(today - timedelta(days=days - 1), datetime.min.time(), timezone.utc)
+    confirmed_now = audience(session, slug)["confirmed"]
+    change: dict[date, int] = {}
+    for column, sign in ((Subscription.confirmed_at, 1), (Subscription.unsubscribed_at, -1)):
+        day = func.date(column)
+        for value, count in session.execute(select(day, func.count()).where(
+                Subscription.newsletter == slug, column >= since).group_by(day)):
+            key = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+            change[key] = change.get(key, 0) + sign * count
+    series, level = [], confirmed_now
+    for offset in range(days):
+        day_ = today - timedelta(days=offset)
+        series.append((day_, level))
+        level -= change.get(day_, 0)
+    return list(reversed(series))
+
+
+def find_readers(session: Session, query: str, limit: int = 50) -> list[Subscriber]:
+    """Addresses starting with `query` (an index range), or containing it when it holds no '@'."""
+    query = query.strip().lower()[:320]
+    if not query:
+        return []
+    if "@" in query:
+        where = (Subscriber.email >= query) & (Subscriber.email < query + "\uffff")
+    else:
+        where = Subscriber.email.contains(query, autoescape=True)
+    return list(session.scalars(select(Subscriber).where(where).order_by(Subscriber.email).limit(limit)))
+
+
+def reader(session: Session, subscriber_id: int) -> tuple[Subscriber, list[Subscription], list[ConsentEvent]] | None:
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        return None
+    subs = list(session.scalars(select(Subscription).where(Subscription.subscriber_id == subscriber_id)
+                                .order_by(Subscription.newsletter)))
+    events = list(session.scalars(select(ConsentEvent).where(ConsentEvent.subscriber_id == subscriber_id)
+                                  .order_by(ConsentEvent.id.desc()).limit(200)))
+    return subscriber, subs, events
+
+
+def drafts(session: Session, slug: str | None = None, limit: int = 30) -> list[ReviewDraft]:
+    query = select(ReviewDraft).order_by(ReviewDraft.id.desc()).limit(limit)
+    if slug:
+        query = query.where(ReviewDraft.newsletter == slug)
+    return list(session.scalars(query))
+
+
+def draft_of_issue(session: Session, issue_id: int) -> ReviewDraft | None:
+    return session.scalar(select(ReviewDraft).where(ReviewDraft.issue_id == issue_id))
