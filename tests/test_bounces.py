@@ -326,3 +326,31 @@ def test_bounces_through_a_real_postfix(tmp_path, postfix_relay):
     finally:
         process.terminate()
         process.communicate(timeout=20)
+
+
+def test_the_daemon_takes_bounces_itself_when_asked(tmp_path, smtp_server):
+    """bounces.in_daemon: one `digest run` sends on schedule and acts on what comes back."""
+    import httpx
+    from test_daemon import Daemon
+
+    inbound_port, status_port = free_port(), free_port()
+    config = setup(tmp_path, smtp_server.port, inbound_port=inbound_port)
+    text = config.read_text().replace("max_messages_per_connection = 3", "max_messages_per_connection = 3\n"
+                                      "in_daemon = true")
+    text = text.replace('summary_sentences = 2', 'summary_sentences = 2\nschedule = "*/2 * * * * *"')
+    config.write_text(text + f"\n[schedule]\ngrace_minutes = 1.0\ngather_interval_minutes = 0.0\n"
+                             f"status_port = {status_port}\n")
+    daemon = Daemon(config)
+    try:
+        assert wait_until(lambda: len(smtp_server.messages) == 4 and _open(inbound_port)), daemon.text()
+        paths = return_paths(smtp_server)
+        with smtplib.SMTP("127.0.0.1", inbound_port, timeout=10) as client:
+            client.sendmail("", [paths["dead@remote.example.net"]],
+                            dsn(paths["dead@remote.example.net"], "dead@remote.example.net"))
+        assert suppressed(config) == {"dead@remote.example.net": "hard_bounce"}
+        metrics = httpx.get(f"http://127.0.0.1:{status_port}/metrics").text
+        assert 'digest_feedback_total{kind="hard"} 1.0' in metrics
+        assert 'digest_suppressions_total{reason="hard_bounce"} 1.0' in metrics
+    finally:
+        assert daemon.stop() == 0
+    assert "Traceback" not in daemon.text()

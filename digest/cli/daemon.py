@@ -15,7 +15,9 @@ import click
 
 from digest import pipeline
 from digest.cli.context import Context, pass_context
+from digest.cli.inbound import make_server
 from digest.config import load_settings
+from digest.errors import DigestError
 
 log = logging.getLogger("digest.daemon")
 
@@ -64,11 +66,22 @@ def run(ctx: Context, web: bool) -> None:
     thread.start()
     log.info("daemon started; %s on http://%s:%d", "web app" if web else "/healthz /status /metrics",
              settings.web.host, port)
+    inbound = None
+    if settings.bounces.in_daemon:  # bounces.in_daemon: one process also takes the mail coming back
+        inbound = make_server(rt)
+        try:
+            inbound.start()
+        except (OSError, RuntimeError) as exc:
+            server.should_exit = True
+            raise DigestError(f"cannot listen for bounces on {inbound.hostname}:{inbound.port}: {exc}") from exc
+        log.info("taking bounces and complaints on smtp://%s:%d", inbound.hostname, inbound.port)
     try:
         daemon.run()
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        if inbound is not None:
+            inbound.stop()
     log.info("daemon stopped")
 
 
