@@ -24,7 +24,7 @@ from digest import compose, metrics, store
 from digest.config import NewsletterSettings, Settings, SiteSettings, SourceSettings, make_trigger
 from digest.content import FetchResult, IssueDraft, RenderedIssue
 from digest.db import create_schema, make_engine, make_sessionmaker
-from digest.deliver import notify, outbox
+from digest.deliver import notify, outbox, processes
 from digest.deliver.engine import DeliveryReport, SendPolicy, deliver_issue
 from digest.deliver.transports import Transport, make_transport
 from digest.errors import ConfigError, DeliveryError
@@ -32,6 +32,7 @@ from digest.gather import feeds, fetch, sources
 from digest.models import Issue
 from digest.render import notice
 from digest.render.html import make_environment, render_issue
+from digest.render.dkim import signer_for
 from digest.render.message import MessageTemplate, build_template, personalize
 from digest.summarize.backends import summarize_articles
 from subscribers import confirmed_recipients, make_unsubscribe_token, normalize_address
@@ -49,6 +50,7 @@ class Runtime:
     transport_factory: Callable[[], Transport]
     now: Callable[[], datetime] = utcnow
     templates: object = field(default=None)
+    processes: int = 1  # sender processes an issue gets: delivery.processes, set by `digest send` and `worker`
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -186,7 +188,9 @@ def send_newsletter(
     """
     newsletter = rt.settings.newsletter(slug)
     secret = secret_key(rt)
-    unfinished = _unfinished(rt, slug) if deliver else []
+    signer_for(rt.settings.dkim)  # a bad key stops the send before anything is gathered or queued
+    with rt.sessions() as session:
+        unfinished = list(store.unfinished_issues(session, slug)) if deliver else []
     reports = [send_existing_issue(rt, newsletter, issue, secret, progress, stop, resume=resume_paused)
                for issue in unfinished]
     if stop is not None and stop.is_set():
@@ -214,32 +218,49 @@ def send_newsletter(
     return SendOutcome(tuple(reports), fetches, issue.id, nothing_new=False, held_back=draft.held_back)
 
 
-def _unfinished(rt: Runtime, slug: str) -> list[Issue]:
-    with rt.sessions() as session:
-        return list(store.unfinished_issues(session, slug))
-
-
 def send_existing_issue(rt: Runtime, newsletter: NewsletterSettings, issue: Issue, secret: str,
                         progress=None, stop: threading.Event | None = None, resume: bool = False,
                         ) -> DeliveryReport:
     """Deliver what is queued for one issue (`digest worker` calls this for issues made elsewhere)."""
-    template = _template(rt, newsletter, RenderedIssue(issue.subject, issue.html, issue.text, issue.personal_mark),
-                         f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}", campaign_id=str(issue.id))
-
-    def build_message(subscriber_id: int, email: str) -> bytes:
-        token = make_unsubscribe_token(secret, subscriber_id, newsletter.slug)
-        return personalize(template, to=email, token=token, personal_id=str(subscriber_id))
-
     started = time.monotonic()
-    report = deliver_issue(rt.sessions, issue.id, newsletter.slug, template.envelope_from, build_message,
-                           rt.transport_factory, send_policy(rt.settings), now=rt.now, stop=stop, progress=progress,
-                           resume=resume)
+    report = processes.deliver_in_processes(rt.sessions, issue.id, rt.processes, _send_in_child, (
+        rt.settings, issue.id, secret), stop=stop, progress=progress, resume=resume) if rt.processes > 1 else (
+        _deliver_here(rt, newsletter, issue, secret, progress, stop, resume))
     metrics.SEND_DURATION.labels(newsletter.slug).observe(time.monotonic() - started)
     metrics.MESSAGES_SENT.labels(newsletter.slug).inc(report.sent)
     metrics.MESSAGES_FAILED.labels(newsletter.slug).inc(report.failed)
     log.info("%s issue %d: %d sent, %d failed, %d skipped%s", newsletter.slug, issue.id, report.sent,
              report.failed, report.skipped, f"; paused: {report.paused_reason}" if report.paused_reason else "")
     return report
+
+
+def _deliver_here(rt: Runtime, newsletter: NewsletterSettings, issue: Issue, secret: str, progress, stop,
+                  resume: bool) -> DeliveryReport:
+    template = _template(rt, newsletter, RenderedIssue(issue.subject, issue.html, issue.text, issue.personal_mark),
+                         f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}", campaign_id=str(issue.id))
+
+    def build_message(item: outbox.Claimed) -> tuple[str, bytes]:
+        """The envelope sender and the bytes of one delivery (item.delivery_id names it: VERP goes here)."""
+        token = make_unsubscribe_token(secret, item.subscriber_id, newsletter.slug)
+        return template.envelope_from, personalize(template, to=item.email, token=token,
+                                                   personal_id=str(item.subscriber_id))
+
+    return deliver_issue(rt.sessions, issue.id, newsletter.slug, build_message, rt.transport_factory,
+                         SendPolicy.from_settings(rt.settings.delivery), now=rt.now, stop=stop, progress=progress,
+                         resume=resume)
+
+
+def _send_in_child(settings: Settings, issue_id: int, secret: str, *, stop, progress) -> DeliveryReport:
+    """One of the processes of a send (delivery.processes): its own database engine and connections."""
+    engine = make_engine(settings.storage.url)
+    try:
+        rt = Runtime(settings, make_sessionmaker(engine), lambda: make_transport(settings.delivery))
+        with rt.sessions() as session:
+            issue = session.get(Issue, issue_id)
+        # The parent resumed the issue if asked; a pause by a sibling must stay a pause.
+        return _deliver_here(rt, settings.newsletter(issue.newsletter), issue, secret, progress, stop, False)
+    finally:
+        engine.dispose()
 
 
 def resume_unfinished(rt: Runtime, stop: threading.Event | None = None) -> list[DeliveryReport]:
@@ -263,22 +284,15 @@ def resume_unfinished(rt: Runtime, stop: threading.Event | None = None) -> list[
     return reports
 
 
-def send_policy(settings: Settings) -> SendPolicy:
-    d = settings.delivery
-    return SendPolicy(connections=d.connections, batch_size=d.batch_size, lease=timedelta(seconds=d.lease_seconds),
-                      max_attempts=d.max_attempts, retry_base_seconds=d.retry_base_seconds,
-                      max_consecutive_failures=d.max_consecutive_failures, max_per_second=d.max_per_second,
-                      max_per_hour=d.max_per_hour)
-
-
 def _template(rt: Runtime, newsletter: NewsletterSettings, rendered: RenderedIssue, prefix: str,
               campaign_id: str = "test") -> MessageTemplate:
-    site, dkim = rt.settings.site, rt.settings.dkim
+    site = rt.settings.site
     return build_template(rendered, from_address=newsletter.from_address, list_id=newsletter.slug,
                           list_name=newsletter.title, base_url=site.base_url,
                           unsubscribe_mailbox=site.unsubscribe_mailbox, message_id_prefix=prefix, date=rt.now(),
                           reply_to=newsletter.reply_to, feedback_id=site.feedback_id, campaign_id=campaign_id,
-                          dkim_selector=dkim.selector, dkim_domain=dkim.domain, dkim_private_key=dkim.private_key)
+                          signer=signer_for(rt.settings.dkim))
+
 
 
 def secret_key(rt: Runtime) -> str:
