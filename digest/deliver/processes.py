@@ -5,10 +5,13 @@ connections and lease owner, so the exactly-once bounds are those of N
 `digest worker`s: a child killed outright resends at most what it had in
 flight or not yet recorded; rows it claimed and never tried go back to the
 queue (at once for a dead process of this host, else when the lease ends).
-The parent claims nothing. It starts the children with the spawn method (a
-fork of a process that has threads and database connections can copy held
-locks and open sockets), relays a stop, merges their progress into one bar,
-their log lines into its own log, and their reports into one.
+The parent claims nothing. It starts the children from a fork server (a fork
+of the parent itself, which has threads and database connections, could copy
+held locks and open sockets): a clean process that imported the sender's
+module once, so each child starts in milliseconds instead of importing
+everything again (~0.8 s of CPU each). The parent relays a stop, merges their
+progress into one bar, their log lines into its own log, and their reports into
+one.
 
 A child stops as a single sender does (messages in flight finish, the rest is
 given back) when the parent asks, when it gets SIGTERM itself (a service
@@ -70,7 +73,7 @@ def deliver_in_processes(sessions: sessionmaker[Session], issue_id: int, count: 
     report.done_before = counts["sent"] + counts["failed"] + counts["skipped"]
     if report.paused_reason:
         return report
-    context = multiprocessing.get_context("spawn")
+    context = _context(target)
     children: list[_Child] = []
     try:
         for index in range(count):
@@ -88,6 +91,15 @@ def deliver_in_processes(sessions: sessionmaker[Session], issue_id: int, count: 
             child.process.join()
             child.conn.close()
     return _merge(report, children, stop)
+
+
+def _context(target) -> multiprocessing.context.BaseContext:
+    """forkserver where the platform has it (Linux), spawn elsewhere: never a fork of this process."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([target.__module__, __name__])
+    return context
 
 
 def _relay(children: list[_Child], stop: threading.Event, report: DeliveryReport, progress) -> None:
