@@ -223,8 +223,10 @@ def send_existing_issue(rt: Runtime, newsletter: NewsletterSettings, issue: Issu
                         ) -> DeliveryReport:
     """Deliver what is queued for one issue (`digest worker` calls this for issues made elsewhere)."""
     started = time.monotonic()
-    report = processes.deliver_in_processes(rt.sessions, issue.id, rt.processes, _send_in_child, (
-        rt.settings, issue.id, secret), stop=stop, progress=progress, resume=resume) if rt.processes > 1 else (
+    # An hourly cap is a budget each process would count without the others' claims: one process spends it.
+    count = 1 if rt.settings.delivery.max_per_hour else rt.processes
+    report = processes.deliver_in_processes(rt.sessions, issue.id, count, _send_in_child, (
+        rt.settings, issue.id, secret), stop=stop, progress=progress, resume=resume) if count > 1 else (
         _deliver_here(rt, newsletter, issue, secret, progress, stop, resume))
     metrics.SEND_DURATION.labels(newsletter.slug).observe(time.monotonic() - started)
     metrics.MESSAGES_SENT.labels(newsletter.slug).inc(report.sent)
