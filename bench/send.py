@@ -15,7 +15,12 @@ Prints figures; asserts nothing. In one run, all on 127.0.0.1:
 4. memory flatness: an issue of 1,000,000 deliveries, the worker stopped with
    SIGTERM after as many messages as the largest list above (it finishes the
    messages in flight and exits); its peak RSS against that list's;
-5. a summary table with the issue's targets.
+5. issue 17, on the largest SQLite list with its best connection count: the
+   same issue again with DKIM on (RSA-2048) in one process, then one command
+   with `delivery.processes` = every core (`--processes`), DKIM off and on; the
+   same two on PostgreSQL; the 1,000,000 issue of 4. runs on all cores with
+   DKIM on, so its peak RSS is per sender process;
+6. a summary table with the targets of issues 4 and 17.
 
 The `digest` processes are the real CLI, started through a few lines of
 bootstrap that wrap store.create_issue and pipeline.send_existing_issue with
@@ -28,7 +33,7 @@ this script does that itself when /tmp/postfix is missing, and reuses that
 tool's helpers (server start/stop, port search, wait4 with a cap) by importing
 smtp_limit.py from beside the repository.
 
-Run:  .venv/bin/python bench/send.py                      # everything, ~6-8 min
+Run:  .venv/bin/python bench/send.py                      # everything, ~10-12 min
       .venv/bin/python bench/send.py --sizes 10000 --no-pg --no-million   # quick, ~1 min
 """
 
@@ -43,6 +48,7 @@ from datetime import datetime
 from pathlib import Path
 
 from send_report import machine, summary
+from send_cores import rerun
 from send_runs import Bench, Send
 from send_support import (
     REPO,
@@ -67,6 +73,10 @@ def main(argv: list[str]) -> int:
                     help="memory flatness with a 1,000,000-delivery issue (default on)")
     ap.add_argument("--million-stop", type=int, default=0,
                     help="SIGTERM the 1,000,000 send after this many sent (default: the largest --sizes)")
+    ap.add_argument("--dkim", action=argparse.BooleanOptionalAction, default=True,
+                    help="the DKIM-on runs (default on)")
+    ap.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                    help="delivery.processes of the one-command runs (default: the number of cores)")
     ap.add_argument("--reference-messages", type=int, default=20_000, help="smtp-source messages (default 20000)")
     ap.add_argument("--send-timeout", type=float, default=300.0, help="a sender is killed after this many s")
     ap.add_argument("--postfix-dir", default=os.environ.get("SMTP_LIMIT_POSTFIX_DIR", "/tmp/postfix"))
@@ -109,13 +119,24 @@ def main(argv: list[str]) -> int:
             best = max(results, key=lambda r: r.rate)
             best_conns = best.connections
             base_for_million = best
+        if base_for_million:
+            print(f"2b. SQLite, {base_for_million.subscribers:,} subscribers again: DKIM on, then "
+                  f"{a.processes} processes", flush=True)
+            if a.dkim:
+                rerun(b, "SQLite", base_for_million, processes=1, dkim=True)
+            for dkim in (False, True) if a.dkim else (False,):
+                base_for_million = rerun(b, "SQLite", base_for_million, processes=a.processes, dkim=dkim)
         if a.pg:
-            print(f"3. PostgreSQL, {a.pg_size:,} subscribers, two workers", flush=True)
-            b.pg_case(a.pg_size, a.pg_connections or best_conns, 2)
+            print(f"3. PostgreSQL, {a.pg_size:,} subscribers, two workers, then one command on "
+                  f"{a.processes} processes", flush=True)
+            pg = b.pg_case(a.pg_size, a.pg_connections or best_conns, 2)
+            for dkim in (False, True) if a.dkim and pg else (False,) if pg else ():
+                rerun(b, "PostgreSQL", pg, processes=a.processes, dkim=dkim)
         if a.million:
             stop = a.million_stop or max(sizes, default=100_000)
-            print(f"4. SQLite, 1,000,000 subscribers, stop after {stop:,} sent", flush=True)
-            million = b.sqlite_case(1_000_000, [best_conns], stop_after=stop)
+            print(f"4. SQLite, 1,000,000 subscribers, {a.processes} processes, DKIM {'on' if a.dkim else 'off'}, "
+                  f"stop after {stop:,} sent", flush=True)
+            million = b.sqlite_case(1_000_000, [best_conns], stop_after=stop, processes=a.processes, dkim=a.dkim)
         print("5. reference again", flush=True)
         b.reference(a.reference_messages)
         summary(b, million, base_for_million)

@@ -24,7 +24,10 @@ from send_support import (
     Children,
     bench_lines,
     cpu_snapshot,
+    dkim_key,
     populate,
+    sender_hwm_mb,
+    set_dkim,
     tail,
     top_cpu,
     vm_rss_mb,
@@ -92,7 +95,9 @@ class Send:
     failed: int = 0
     seconds: float = 0.0       # send window (first send_existing_issue start -> last end)
     wall: float = 0.0          # process wall time(s), start-up included
-    rss_mb: list[float] = field(default_factory=list)   # peak (wait4 ru_maxrss)
+    rss_mb: list[float] = field(default_factory=list)   # peak (the command's own VmHWM at exit)
+    child_rss_mb: list[float] = field(default_factory=list)  # peak of each sender process it started
+    dkim: bool = False
     rss_early_mb: list[float] = field(default_factory=list)  # VmRSS 1 s after the send started
     cpu_pct: list[float] = field(default_factory=list)  # sender process CPU over its send window, % of one core
     sink_cpu_pct: float | None = None
@@ -112,7 +117,9 @@ class Bench:
         self.workdir = Path(tempfile.mkdtemp(prefix="bench-send-", dir="/tmp"))
         self.ports = sl.PortAllocator(args.port_base)
         self.servers = sl.Servers(str(self.workdir), args.postfix_dir)
-        self.env = {**os.environ, "DIGEST_SECRET_KEY": SECRET, "PYTHONPATH": str(args.src)}
+        self.env = {**os.environ, "DIGEST_SECRET_KEY": SECRET, "PYTHONPATH": str(args.src),
+                     "DIGEST_DKIM_PRIVATE_KEY": dkim_key()}
+        self.cases: dict[str, tuple[Path, str]] = {}  # database -> (config, url) of its last (largest) case
         self.python = sys.executable
         self.references: list[tuple[float, float, float]] = []  # (msgs/s, sink CPU %, host busy %)
         self.enqueues: list[tuple[str, int, float, float]] = []  # (db, deliveries, create_issue s, process s)
@@ -206,12 +213,15 @@ class Bench:
                     for i in range(processes)]
             state = {"term": False, "last": 0.0}
             samples: dict[int, list[tuple[float, float]]] = {proc.pid: [] for proc, _log in runs}
+            senders: dict[int, float] = {}  # sender processes of delivery.processes: pid -> peak VmHWM seen
 
             def poll():
                 for proc, _log in runs:
                     rss = vm_rss_mb(proc.pid)
                     if rss is not None:
                         samples[proc.pid].append((time.monotonic(), rss))
+                    for pid, hwm in sender_hwm_mb(proc.pid).items():
+                        senders[pid] = max(hwm, senders.get(pid, 0.0))
                 if stop_after and not state["term"] and time.monotonic() - state["last"] > 0.5:
                     state["last"] = time.monotonic()
                     if count_sent() >= stop_after:
@@ -242,6 +252,7 @@ class Bench:
             seen = max((rss for _t, rss in samples[proc.pid]), default=0.0)
             # the child's own VmHWM at exit; if it never got there (killed), the largest VmRSS polled
             result.rss_mb.append(hwm[-1] / 1024 if hwm else seen)
+        result.child_rss_mb = list(senders.values())
         windows = [(ln["send"][0], ln["send"][1]) for lines in infos for ln in lines]
         result.sent = sum(ln["sent"] for lines in infos for ln in lines)
         result.failed = sum(ln["failed"] for lines in infos for ln in lines)
@@ -262,7 +273,9 @@ class Bench:
         ratio = f"{result.rate / self.ref:.3f}" if self.ref else "n/a"
         print(f"  {result.label}: {result.sent:,} sent, {result.failed} failed in {result.seconds:.2f} s = "
               f"{result.rate:,.0f} msg/s (ratio {ratio}); peak RSS "
-              + "/".join(f"{r:.0f}" for r in result.rss_mb) + " MB (1 s into the send: "
+              + "/".join(f"{r:.0f}" for r in result.rss_mb)
+              + (" MB, its sender processes " + "/".join(f"{r:.0f}" for r in result.child_rss_mb)
+                 if result.child_rss_mb else "") + " MB (1 s into the send: "
               + "/".join(f"{r:.0f}" for r in result.rss_early_mb) + " MB); sender CPU "
               + "/".join(f"{c:.0f}%" for c in result.cpu_pct)
               + f"; smtp-sink CPU {result.sink_cpu_pct or 0:.0f}%; host busy {result.host_busy_pct:.0f}%"
@@ -270,12 +283,16 @@ class Bench:
               + f"; other processes over the wall time: {result.others}",
               flush=True)
 
-    def sqlite_case(self, subscribers: int, connections: list[int], stop_after: int = 0) -> list[Send]:
+    def sqlite_case(self, subscribers: int, connections: list[int], stop_after: int = 0, processes: int = 1,
+                    dkim: bool = False) -> list[Send]:
         folder = self.workdir / f"sqlite-{subscribers}"
         folder.mkdir()
         db = folder / "digest.db"
         url = f"sqlite:///{db}"
-        config = write_config(folder, url=url, port=25, connections=connections[0], max_items=self.max_items)
+        config = write_config(folder, url=url, port=25, connections=connections[0], max_items=self.max_items,
+                              processes=processes)
+        set_dkim(config, dkim)
+        self.cases["SQLite"] = (config, url)
         seconds = populate(url, config, subscribers)
         print(f"  {subscribers:,} confirmed subscribers inserted in {seconds:.1f} s (SQLite)", flush=True)
         self.enqueue(config, "SQLite", subscribers)
@@ -289,8 +306,10 @@ class Bench:
             if k:
                 requeue(db)
             set_key(config, "connections", conns)
-            label = f"SQLite {subscribers:,}" + (f" (stop at {stop_after:,})" if stop_after else "") + f", {conns} conns"
-            result = Send(label, "SQLite", subscribers, conns)
+            label = (f"SQLite {subscribers:,}" + (f" (stop at {stop_after:,})" if stop_after else "")
+                     + (f", {processes} processes x" if processes > 1 else ",") + f" {conns} conns"
+                     + (", DKIM on" if dkim else ""))
+            result = Send(label, "SQLite", subscribers, conns, processes=processes, dkim=dkim)
             self.worker_run(config, result, stop_after=stop_after, count_sent=count_sent)
             results.append(result)
         return results
@@ -314,6 +333,7 @@ class Bench:
         folder = self.workdir / "postgres"
         folder.mkdir()
         config = write_config(folder, url=url, port=25, connections=connections, max_items=self.max_items)
+        self.cases["PostgreSQL"] = (config, url)
         seconds = populate(url, config, subscribers)
         print(f"  {subscribers:,} confirmed subscribers inserted in {seconds:.1f} s (PostgreSQL, database {name})",
               flush=True)

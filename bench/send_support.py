@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -32,6 +33,19 @@ T_TWO_PG = 0.35
 T_RSS_MB = 120.0
 T_FLAT = 0.10
 T_ENQUEUE_S = 2.0
+# Targets from issue 17: DKIM on / off in one process; one command on all cores with DKIM vs smtp-source.
+T_DKIM = 0.9
+T_ALL_CORES = 0.5
+
+
+def dkim_key() -> str:
+    """A fresh RSA-2048 private key (PEM) for the DKIM-on runs, made here: nothing is fetched."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,6 +140,25 @@ def vm_rss_mb(pid: int) -> float | None:
     except OSError:
         pass
     return None
+
+
+def sender_hwm_mb(parent: int) -> dict[int, float]:
+    """VmHWM of each sender process of `parent` (delivery.processes): children of its fork server."""
+    ppid, hwm = {}, {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                stat = f.read()
+            pid = int(entry.name)
+            ppid[pid] = int(stat[stat.rindex(")") + 2:].split()[1])
+            with open(f"/proc/{entry.name}/status") as f:
+                hwm[pid] = next((int(line.split()[1]) for line in f if line.startswith("VmHWM:")), 0)
+        except (OSError, ValueError):
+            continue
+    servers = {pid for pid, up in ppid.items() if up == parent}
+    return {pid: hwm[pid] / 1024 for pid, up in ppid.items() if up in servers and hwm.get(pid)}
 
 
 def cpu_snapshot() -> dict[int, tuple[str, int, int]]:
@@ -223,7 +256,8 @@ ARTICLES = 60  # stored per database; newsletter.max_items (calibrated) picks ho
 
 
 def write_config(folder: Path, *, url: str, port: int, connections: int, max_items: int,
-                 batch_size: int = 50) -> Path:
+                 batch_size: int = 50, processes: int = 1) -> Path:
+    """The bench's config.toml; DKIM off (set_dkim turns it on: the key comes from DIGEST_DKIM_PRIVATE_KEY)."""
     path = folder / "config.toml"
     path.write_text(textwrap.dedent(f"""\
         [site]
@@ -240,11 +274,16 @@ def write_config(folder: Path, *, url: str, port: int, connections: int, max_ite
         transport = "smtp"
         connections = {connections}
         batch_size = {batch_size}
+        processes = {processes}
 
         [delivery.smtp]
         host = "{HOST}"
         port = {port}
         timeout = 30.0
+
+        [dkim]
+        selector = ""
+        domain = ""
 
         [[newsletters]]
         slug = "{SLUG}"
@@ -261,6 +300,17 @@ def write_config(folder: Path, *, url: str, port: int, connections: int, max_ite
         category = "News"
         """), encoding="utf-8")
     return path
+
+
+def set_dkim(config: Path, on: bool) -> None:
+    """DKIM on (selector "bench", the key in DIGEST_DKIM_PRIVATE_KEY) or off in a bench config."""
+    text = config.read_text()
+    text, n = re.subn(r'(?m)^selector = ".*"\ndomain = ".*"$',
+                      'selector = "bench"\ndomain = "gazette.example.org"' if on else 'selector = ""\ndomain = ""',
+                      text)
+    if n != 1:
+        raise RuntimeError("bench config: no [dkim] selector/domain lines")
+    config.write_text(text)
 
 
 def populate(url: str, config: Path, subscribers: int) -> float:
@@ -307,7 +357,6 @@ def calibrate(folder: Path, port: int) -> tuple[int, int, int, bytes]:
 
     from digest import pipeline
     from digest.config import load_settings
-    from digest.content import RenderedIssue
     from digest.render.message import personalize
     from subscribers import make_unsubscribe_token
 
@@ -337,8 +386,7 @@ def calibrate(folder: Path, port: int) -> tuple[int, int, int, bytes]:
         k -= 1
     newsletter = dataclasses.replace(settings.newsletter(SLUG), max_items=k)
     draft = pipeline.draft_issue(rt, newsletter)
-    template = pipeline._template(rt, newsletter, RenderedIssue(draft.rendered.subject, draft.rendered.html,
-                                                                draft.rendered.text), "digest.1.20261124070000")
+    template = pipeline._template(rt, newsletter, draft.rendered, "digest.1.20261124070000")
     message = personalize(template, to="reader1@example.com",
                           token=make_unsubscribe_token(SECRET, 1, SLUG), personal_id="1")
     rt.sessions.kw["bind"].dispose()

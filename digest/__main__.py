@@ -1,3 +1,4 @@
 from digest.cli.main import main
 
-main()
+if __name__ == "__main__":  # not when a spawned sender process imports it
+    main()

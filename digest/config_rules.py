@@ -45,12 +45,17 @@ def check_settings(settings: Settings, path: Path) -> None:
                          ("admin", "login_attempts_per_network")):
         if getattr(getattr(settings, section), key) < 1:
             raise ConfigError(f"{path}: '{section}.{key}' must be at least 1")
+    if settings.delivery.processes < 0:
+        raise ConfigError(f"{path}: 'delivery.processes' must be 0 (one per core) or more")
     if settings.gather.max_pages_per_source < 0:
         raise ConfigError(f"{path}: 'gather.max_pages_per_source' must be 0 or more")
     if settings.summarize.backend == "llm" and not (settings.summarize.llm_base_url and settings.summarize.llm_model):
         raise ConfigError(f"{path}: summarize.backend = \"llm\" needs 'summarize.llm_base_url' and 'summarize.llm_model'")
     if bool(settings.dkim.selector) != bool(settings.dkim.domain):
         raise ConfigError(f"{path}: 'dkim.selector' and 'dkim.domain' go together: set both or neither")
+    if settings.dkim.ed25519_selector and not settings.dkim.selector:
+        raise ConfigError(f"{path}: 'dkim.ed25519_selector' is a second signature beside the RSA one: "
+                          "set 'dkim.selector' and 'dkim.domain' too")
     _check_fetch_policy(settings.gather, path)
     if settings.schedule.review_poll_seconds <= 0:
         raise ConfigError(f"{path}: 'schedule.review_poll_seconds' must be above 0")

@@ -21,18 +21,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest import compose, metrics, returnpath, store
-from digest.config import NewsletterSettings, Settings, SiteSettings, SourceSettings, make_trigger
+from digest.config import NewsletterSettings, Settings, SourceSettings, make_trigger
 from digest.content import FetchResult, IssueDraft, RenderedIssue
 from digest.db import create_schema, make_engine, make_sessionmaker
-from digest.deliver import notify, outbox
+from digest.deliver import outbox, processes
 from digest.deliver.engine import DeliveryReport, SendPolicy, deliver_issue
 from digest.deliver.transports import Transport, make_transport
-from digest.errors import ConfigError, DeliveryError
+from digest.errors import ConfigError
 from digest.feedback import on_send_failures
 from digest.gather import feeds, fetch, sources
 from digest.models import Issue
-from digest.render import notice
 from digest.render.html import make_environment, render_issue
+from digest.render.dkim import signer_for
 from digest.render.message import MessageTemplate, build_template, personalize
 from digest.summarize.backends import summarize_articles
 from subscribers import confirmed_recipients, make_unsubscribe_token, normalize_address
@@ -50,6 +50,7 @@ class Runtime:
     transport_factory: Callable[[], Transport]
     now: Callable[[], datetime] = utcnow
     templates: object = field(default=None)
+    processes: int = 1  # sender processes an issue gets: delivery.processes, set by `digest send` and `worker`
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -187,7 +188,9 @@ def send_newsletter(
     """
     newsletter = rt.settings.newsletter(slug)
     secret = secret_key(rt)
-    unfinished = _unfinished(rt, slug) if deliver else []
+    signer_for(rt.settings.dkim)  # a bad key stops the send before anything is gathered or queued
+    with rt.sessions() as session:
+        unfinished = list(store.unfinished_issues(session, slug)) if deliver else []
     reports = [send_existing_issue(rt, newsletter, issue, secret, progress, stop, resume=resume_paused)
                for issue in unfinished]
     if stop is not None and stop.is_set():
@@ -215,35 +218,54 @@ def send_newsletter(
     return SendOutcome(tuple(reports), fetches, issue.id, nothing_new=False, held_back=draft.held_back)
 
 
-def _unfinished(rt: Runtime, slug: str) -> list[Issue]:
-    with rt.sessions() as session:
-        return list(store.unfinished_issues(session, slug))
-
-
 def send_existing_issue(rt: Runtime, newsletter: NewsletterSettings, issue: Issue, secret: str,
                         progress=None, stop: threading.Event | None = None, resume: bool = False,
                         ) -> DeliveryReport:
     """Deliver what is queued for one issue (`digest worker` calls this for issues made elsewhere)."""
-    template = _template(rt, newsletter, RenderedIssue(issue.subject, issue.html, issue.text, issue.personal_mark),
-                         f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}", campaign_id=str(issue.id))
-
-    def build_message(subscriber_id: int, email: str) -> bytes:
-        token = make_unsubscribe_token(secret, subscriber_id, newsletter.slug)
-        return personalize(template, to=email, token=token, personal_id=str(subscriber_id))
-
-    bounces = rt.settings.bounces
-    verp = (lambda delivery_id: returnpath.for_delivery(secret, bounces.local_part, bounces.domain, delivery_id)) \
-        if bounces.domain else None
     started = time.monotonic()
-    report = deliver_issue(rt.sessions, issue.id, newsletter.slug, template.envelope_from, build_message,
-                           rt.transport_factory, send_policy(rt.settings), now=rt.now, stop=stop, progress=progress,
-                           resume=resume, return_path=verp, on_failures=on_send_failures(rt.settings, rt.now))
+    # An hourly cap is a budget each process would count without the others' claims: one process spends it.
+    count = 1 if rt.settings.delivery.max_per_hour else rt.processes
+    report = processes.deliver_in_processes(rt.sessions, issue.id, count, _send_in_child, (
+        rt.settings, issue.id, secret), stop=stop, progress=progress, resume=resume) if count > 1 else (
+        _deliver_here(rt, newsletter, issue, secret, progress, stop, resume))
     metrics.SEND_DURATION.labels(newsletter.slug).observe(time.monotonic() - started)
     metrics.MESSAGES_SENT.labels(newsletter.slug).inc(report.sent)
     metrics.MESSAGES_FAILED.labels(newsletter.slug).inc(report.failed)
     log.info("%s issue %d: %d sent, %d failed, %d skipped%s", newsletter.slug, issue.id, report.sent,
              report.failed, report.skipped, f"; paused: {report.paused_reason}" if report.paused_reason else "")
     return report
+
+
+def _deliver_here(rt: Runtime, newsletter: NewsletterSettings, issue: Issue, secret: str, progress, stop,
+                  resume: bool) -> DeliveryReport:
+    template = _template(rt, newsletter, RenderedIssue(issue.subject, issue.html, issue.text, issue.personal_mark),
+                         f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}", campaign_id=str(issue.id))
+
+    bounces = rt.settings.bounces
+
+    def build_message(item: outbox.Claimed) -> tuple[str, bytes]:
+        """The envelope sender (signed per delivery with bounces.domain: VERP) and the bytes of one delivery."""
+        token = make_unsubscribe_token(secret, item.subscriber_id, newsletter.slug)
+        sender = returnpath.for_delivery(secret, bounces.local_part, bounces.domain, item.delivery_id) \
+            if bounces.domain else template.envelope_from
+        return sender, personalize(template, to=item.email, token=token, personal_id=str(item.subscriber_id))
+
+    return deliver_issue(rt.sessions, issue.id, newsletter.slug, build_message, rt.transport_factory,
+                         SendPolicy.from_settings(rt.settings.delivery), now=rt.now, stop=stop, progress=progress,
+                         resume=resume, on_failures=on_send_failures(rt.settings, rt.now))
+
+
+def _send_in_child(settings: Settings, issue_id: int, secret: str, *, stop, progress) -> DeliveryReport:
+    """One of the processes of a send (delivery.processes): its own database engine and connections."""
+    engine = make_engine(settings.storage.url)
+    try:
+        rt = Runtime(settings, make_sessionmaker(engine), lambda: make_transport(settings.delivery))
+        with rt.sessions() as session:
+            issue = session.get(Issue, issue_id)
+        # The parent resumed the issue if asked; a pause by a sibling must stay a pause.
+        return _deliver_here(rt, settings.newsletter(issue.newsletter), issue, secret, progress, stop, False)
+    finally:
+        engine.dispose()
 
 
 def resume_unfinished(rt: Runtime, stop: threading.Event | None = None) -> list[DeliveryReport]:
@@ -267,22 +289,15 @@ def resume_unfinished(rt: Runtime, stop: threading.Event | None = None) -> list[
     return reports
 
 
-def send_policy(settings: Settings) -> SendPolicy:
-    d = settings.delivery
-    return SendPolicy(connections=d.connections, batch_size=d.batch_size, lease=timedelta(seconds=d.lease_seconds),
-                      max_attempts=d.max_attempts, retry_base_seconds=d.retry_base_seconds,
-                      max_consecutive_failures=d.max_consecutive_failures, max_per_second=d.max_per_second,
-                      max_per_hour=d.max_per_hour)
-
-
 def _template(rt: Runtime, newsletter: NewsletterSettings, rendered: RenderedIssue, prefix: str,
               campaign_id: str = "test") -> MessageTemplate:
-    site, dkim = rt.settings.site, rt.settings.dkim
+    site = rt.settings.site
     return build_template(rendered, from_address=newsletter.from_address, list_id=newsletter.slug,
                           list_name=newsletter.title, base_url=site.base_url,
                           unsubscribe_mailbox=site.unsubscribe_mailbox, message_id_prefix=prefix, date=rt.now(),
                           reply_to=newsletter.reply_to, feedback_id=site.feedback_id, campaign_id=campaign_id,
-                          dkim_selector=dkim.selector, dkim_domain=dkim.domain, dkim_private_key=dkim.private_key)
+                          signer=signer_for(rt.settings.dkim))
+
 
 
 def secret_key(rt: Runtime) -> str:
@@ -339,31 +354,6 @@ def test_send(rt: Runtime, slug: str, address: str, *, fetch: bool = True) -> Re
     return rendered
 
 
-def send_confirmations(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings,
-                       pairs: list[tuple[str, str]], *, now: datetime, ttl_hours: int, bounces=None) -> list[str]:
-    """Mail each (address, token) its confirmation link over one connection; returns the failures."""
-    messages = [(to, notice.confirmation_email(env, site, newsletter, to, token, now=now, ttl_hours=ttl_hours))
-                for to, token in pairs]
-    return notify.send_messages(transport, newsletter.from_address, messages, bounces=bounces, secret=site.secret_key)
-
-
-def send_confirmation(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings, to: str,
-                      token: str, *, now: datetime, ttl_hours: int, bounces=None) -> None:
-    failures = send_confirmations(transport, env, site, newsletter, [(to, token)], now=now, ttl_hours=ttl_hours,
-                                  bounces=bounces)
-    if failures:
-        raise DeliveryError(failures[0])
-
-
-def send_welcome(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings, to: str,
-                 unsubscribe_url: str, *, now: datetime, bounces=None) -> None:
-    message = notice.welcome_email(env, site, newsletter, to, unsubscribe_url, now=now)
-    failures = notify.send_messages(transport, newsletter.from_address, [(to, message)], bounces=bounces,
-                                    secret=site.secret_key)
-    if failures:
-        raise DeliveryError(failures[0])
-
-
 def status(settings, sessions, clock, *, role: str, scheduler=None, last_runs: dict | None = None) -> dict:
     """What /status shows: the role, and per newsletter its next fire and its last issue with counts."""
     now = clock()
@@ -386,4 +376,4 @@ def status(settings, sessions, clock, *, role: str, scheduler=None, last_runs: d
 
 
 __all__ = ["Draft", "Runtime", "SendOutcome", "draft_issue", "gather_all", "preview", "recipient_count",
-           "send_confirmation", "send_confirmations", "resume_unfinished", "send_newsletter", "send_welcome", "status", "test_send"]
+           "resume_unfinished", "send_newsletter", "status", "test_send"]

@@ -60,6 +60,7 @@ class RecordingHandler:
     drop_every: int = 0
     dropped: int = 0
     save_to: Path | None = None
+    peers: set = field(default_factory=set)  # the client connections that delivered a message
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         self.attempts[address] = self.attempts.get(address, 0) + 1
@@ -81,6 +82,7 @@ class RecordingHandler:
             server.transport.close()
             return "421 4.4.2 connection dropped by the test server"
         received = Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        self.peers.add(session.peer)
         self.messages.append(received)
         if self.save_to is not None:
             (self.save_to / f"{len(self.messages):04d}.eml").write_bytes(received.data)

@@ -218,8 +218,8 @@ def test_retries_failures_and_dropped_connections(tmp_path, smtp_server, feed_se
 def test_too_many_failures_in_a_row_pause_the_issue(tmp_path, smtp_server, feed_server):
     readers = tuple(f"r{i}@example.com" for i in range(60))
     config = setup_newsletter(tmp_path, smtp_server, feed_server, readers)
-    config.write_text(config.read_text().replace("retry_base_seconds = 0.05",
-                                                 "retry_base_seconds = 0.05\nmax_consecutive_failures = 5"))
+    config.write_text(config.read_text().replace("retry_base_seconds = 0.05", "retry_base_seconds = 0.05\n"
+                                                 "max_consecutive_failures = 5\nprocesses = 2"))
     smtp_server.replies = {reader: "550 5.7.1 blocked" for reader in readers}
 
     paused = run_cli("send", "daily", config=config)
@@ -227,9 +227,9 @@ def test_too_many_failures_in_a_row_pause_the_issue(tmp_path, smtp_server, feed_
     in_a_row = int(re.search(r"PAUSED: (\d+) failures in a row", paused.stdout).group(1))
     assert in_a_row >= 5  # the threshold, plus whatever was already in flight on the other connections
     refused = set(smtp_server.attempts)
-    # It stopped instead of burning through the list: 5, plus at most what the 4 connections had
-    # in hand or queued (2 each) when the fifth failure was counted.
-    assert 5 <= len(refused) <= 5 + 4 * 3
+    # It stopped instead of burning through the list: each of the 2 sender processes counts its own
+    # failures in a row, so at most 5 each, plus what its 4 connections had in hand or queued (2 each).
+    assert 5 <= len(refused) <= 2 * (5 + 4 * 3)
     assert "paused" in run_cli("status", config=config).stdout
 
     smtp_server.replies = {}

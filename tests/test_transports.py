@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import free_port
+from aiosmtpd.controller import Controller
+from conftest import RecordingHandler, free_port
 
 from digest.config import SmtpSettings
 from digest.errors import (
@@ -70,3 +71,44 @@ def test_console_transport_prints_the_message():
     transport = ConsoleTransport(stream)
     transport.send("a@example.org", "b@example.com", MESSAGE)
     assert "to b@example.com" in stream.getvalue() and "Subject: hi" in stream.getvalue()
+
+
+class PipeliningServer(RecordingHandler):
+    """aiosmtpd reads commands in order from its stream; this one also says so in its EHLO reply."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_smtp_pipelines_mail_rcpt_data_where_offered(pipelining):
+    handler = PipeliningServer() if pipelining else RecordingHandler()
+    handler.replies = {"soft@example.com": "451 4.7.1 greylisted", "hard@example.com": "550 5.1.1 unknown",
+                       "closing@example.com": "421 4.3.2 shutting down"}
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=controller.port, timeout=5))
+    writes = []
+    try:
+        transport.open()
+        transport.connection.ehlo()
+        assert transport.connection.has_extn("pipelining") is pipelining
+        real_send = transport.connection.send
+        transport.connection.send = lambda data: (writes.append(data), real_send(data))[1]
+        transport.send("a@example.org", "b@example.com", MESSAGE)
+        assert len(writes) == (2 if pipelining else 4)  # commands in one write, then the message
+        with pytest.raises(TemporaryDeliveryError, match="451 4.7.1 greylisted"):
+            transport.send("a@example.org", "soft@example.com", MESSAGE)
+        with pytest.raises(PermanentDeliveryError, match="550 5.1.1 unknown"):
+            transport.send("a@example.org", "hard@example.com", MESSAGE)
+        transport.send("a@example.org", "c@example.com", MESSAGE)  # the refusals left a clean transaction
+        with pytest.raises(TemporaryDeliveryError, match="421 4.3.2"):
+            transport.send("a@example.org", "closing@example.com", MESSAGE)
+        assert transport.connection is None  # 421: the server is closing; the next send reconnects
+        transport.send("a@example.org", "d@example.com", MESSAGE)
+    finally:
+        transport.close()
+        controller.stop()
+    assert [m.rcpt_tos for m in handler.messages] == [["b@example.com"], ["c@example.com"], ["d@example.com"]]
+    assert all(m.data == MESSAGE for m in handler.messages)

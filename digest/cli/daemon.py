@@ -14,6 +14,7 @@ import threading
 import click
 
 from digest import pipeline
+from digest.render.dkim import signer_for
 from digest.cli.context import Context, pass_context
 from digest.cli.inbound import make_server
 from digest.config import load_settings
@@ -39,6 +40,7 @@ def run(ctx: Context, web: bool) -> None:
     stop = threading.Event()
     daemon = Daemon(load_runtime, stop)
     pipeline.secret_key(daemon.rt)  # fail now, not at the first slot
+    signer_for(daemon.rt.settings.dkim)  # a bad DKIM key too
     rt = daemon.rt
 
     def on_stop(signum, _frame) -> None:

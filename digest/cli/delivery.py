@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 
 import click
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from digest.cli.context import Context, pass_context
 from digest.deliver import outbox
 from digest.errors import DeliveryError
 from digest.models import Issue, IssueStatus
+from digest.render.dkim import signer_for
 
 log = logging.getLogger("digest.send")
 
@@ -153,8 +155,9 @@ def worker(ctx: Context, once: bool, poll: float) -> None:
     """Send queued deliveries of every issue, sharing the work with other workers (PostgreSQL: any machine).
 
     Paused issues are left alone until someone runs `digest send` for that newsletter."""
-    rt = ctx.runtime()
+    rt = replace(ctx.runtime(), processes=ctx.runtime().settings.delivery.processes)
     secret = pipeline.secret_key(rt)
+    signer_for(rt.settings.dkim)  # a bad DKIM key stops the worker now, not at its first issue
     with stop_on_signals() as stop:
         while not stop.is_set():
             with rt.sessions() as session:

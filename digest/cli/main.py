@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import webbrowser
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -142,6 +143,7 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
         rendered = pipeline.test_send(rt, newsletter, to_address, fetch=not no_fetch)
         click.echo(f"test copy of {rendered.subject!r} sent to {to_address}")
         return
+    rt = replace(rt, processes=rt.settings.delivery.processes)  # this command owns its process: all cores
     with stop_on_signals() as stop, Progress() as progress:
         outcome = pipeline.send_newsletter(rt, newsletter, force=force, fetch=not no_fetch, stop=stop,
                                            progress=progress.update, deliver=not enqueue, resume_paused=True)

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import click
 
-from digest import pipeline, store
-from digest import feedback
+from digest import feedback, notices, pipeline, store
 from digest.feedback import unsubscribe_request
 from digest.cli.context import Context, pass_context
 from digest.errors import DigestError
@@ -43,7 +42,7 @@ def subscribers() -> None:
 def _mail_confirmations(rt, slug: str, pairs: list[tuple[str, str]]) -> None:
     if not pairs:
         return
-    failures = pipeline.send_confirmations(rt.transport_factory(), rt.templates, rt.settings.site,
+    failures = notices.send_confirmations(rt.transport_factory(), rt.templates, rt.settings.site,
                                            rt.settings.newsletter(slug), pairs, now=rt.now(),
                                            ttl_hours=rt.settings.web.token_ttl_hours, bounces=rt.settings.bounces)
     for failure in failures:

@@ -8,8 +8,9 @@ every COMMIT_SECONDS), so a killed sender resends at most the messages whose
 tried are simply leased again. A stop request (SIGTERM/SIGINT) lets the
 messages in flight finish, records them and gives the rest back.
 
-Per recipient the work is `build_message` (bytes substituted into a message
-built once per issue) and one transport call.
+Per recipient the work is `build_message` (the envelope sender and the bytes
+substituted into a message built once per issue, both per delivery: a VERP
+bounce address differs per message) and one transport call.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from digest.config import DeliverySettings
 from digest.deliver import outbox
 from digest.errors import PermanentDeliveryError, TemporaryDeliveryError, TransportUnavailable
 from digest.models import DeliveryStatus
@@ -48,6 +50,13 @@ class SendPolicy:
     max_per_second: float = 0.0
     max_per_hour: int = 0
 
+    @classmethod
+    def from_settings(cls, d: DeliverySettings) -> SendPolicy:
+        return cls(connections=d.connections, batch_size=d.batch_size, lease=timedelta(seconds=d.lease_seconds),
+                   max_attempts=d.max_attempts, retry_base_seconds=d.retry_base_seconds,
+                   max_consecutive_failures=d.max_consecutive_failures, max_per_second=d.max_per_second,
+                   max_per_hour=d.max_per_hour)
+
 
 @dataclass
 class DeliveryReport:
@@ -65,11 +74,10 @@ class DeliveryReport:
 
 
 def deliver_issue(
-    sessions: sessionmaker[Session], issue_id: int, newsletter: str, envelope_from: str,
-    build_message: Callable[[int, str], bytes], transport_factory: Callable[[], Transport], policy: SendPolicy,
+    sessions: sessionmaker[Session], issue_id: int, newsletter: str,
+    build_message: Callable[[Claimed], tuple[str, bytes]], transport_factory: Callable[[], Transport], policy: SendPolicy,
     *, now: Callable[[], datetime], stop: threading.Event | None = None,
     progress: Callable[[DeliveryReport], None] | None = None, resume: bool = True,
-    return_path: Callable[[int], str] | None = None,
     on_failures: Callable[[Session, list[tuple[Claimed, str, bool]]], None] | None = None,
 ) -> DeliveryReport:
     """Send every queued delivery of one issue. TransportUnavailable propagates after a clean wind-down.
@@ -77,8 +85,7 @@ def deliver_issue(
     `stop` is the caller's (SIGTERM); a failure here never sets it, so a daemon
     survives an unreachable mail server. A paused issue is resumed only when
     `resume` is true (`digest send`); workers and the scheduler leave it paused.
-    `return_path(delivery id)` gives each message its own envelope sender
-    (VERP); `on_failures` sees each final failure, (claim, error, refused by
+    `on_failures` sees each final failure, (claim, error, refused by
     the server) in the transaction that records it, to act on bounces at once.
     """
     run = _Run(sessions, issue_id, newsletter, policy, now, stop or threading.Event(), progress, resume)
@@ -86,8 +93,7 @@ def deliver_issue(
     if run.report.paused_reason:
         return run.report
     work: queue.Queue[Claimed | None] = queue.Queue()
-    envelope = return_path or (lambda _delivery_id: envelope_from)
-    threads = [threading.Thread(target=_sender, args=(transport_factory, envelope, build_message, work,
+    threads = [threading.Thread(target=_sender, args=(transport_factory, build_message, work,
                                                       run.results, run.halt, run.pacer, now), daemon=True)
                for _ in range(policy.connections)]
     for thread in threads:
@@ -132,7 +138,7 @@ class Pacer:
             stop.wait(slot - now)
 
 
-def _sender(transport_factory, envelope, build_message, work, results, halt, pacer, clock) -> None:
+def _sender(transport_factory, build_message, work, results, halt, pacer, clock) -> None:
     """One connection's loop: send what the coordinator hands over, report each outcome with its time.
 
     Anything unexpected (a bug in a template, a transport's odd exception)
@@ -153,7 +159,8 @@ def _sender(transport_factory, envelope, build_message, work, results, halt, pac
                 continue
             pacer.wait(halt)
             try:
-                transport.send(envelope(item.delivery_id), item.email, build_message(item.subscriber_id, item.email))
+                envelope_from, message = build_message(item)
+                transport.send(envelope_from, item.email, message)
             except PermanentDeliveryError as exc:
                 results.put((item, DeliveryStatus.failed, str(exc), clock()))
             except TemporaryDeliveryError as exc:

@@ -49,23 +49,25 @@ def make_owner() -> str:
 
 def claim(session: Session, issue_id: int, owner: str, now: datetime, lease: timedelta,
           size: int) -> list[Claimed]:
+    # Core statements on the tables (not the ORM entities): the ORM's bulk-update path cost a
+    # sixth of a sender's CPU here, once a batch.
+    d = Delivery.__table__.c
     free = (
-        select(Delivery.id)
-        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.queued,
-               or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-               or_(Delivery.lease_owner.is_(None), Delivery.lease_owner != owner),
-               or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
-        .order_by(Delivery.id)
+        select(d.id)
+        .where(d.issue_id == issue_id, d.status == DeliveryStatus.queued,
+               or_(d.lease_until.is_(None), d.lease_until < now),
+               or_(d.lease_owner.is_(None), d.lease_owner != owner),
+               or_(d.next_attempt_at.is_(None), d.next_attempt_at <= now))
+        .order_by(d.id)
         .limit(size)
     )
     if session.get_bind().dialect.name == "postgresql":
         free = free.with_for_update(skip_locked=True)
     rows = session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(free.scalar_subquery()))
+        update(Delivery.__table__)
+        .where(d.id.in_(free.scalar_subquery()))
         .values(lease_owner=owner, lease_until=now + lease)
-        .returning(Delivery.id, Delivery.subscriber_id, Delivery.email, Delivery.attempts)
-        .execution_options(synchronize_session=False)
+        .returning(d.id, d.subscriber_id, d.email, d.attempts)
     ).all()
     return sorted((Claimed(*row) for row in rows), key=lambda c: c.delivery_id)
 
@@ -75,9 +77,10 @@ def still_confirmed(session: Session, newsletter: str, subscriber_ids: Iterable[
     ids = list(subscriber_ids)
     if not ids:
         return set()
-    return set(session.scalars(select(Subscription.subscriber_id).join(Subscriber).where(
-        Subscription.newsletter == newsletter, Subscription.subscriber_id.in_(ids),
-        Subscription.status == SubscriptionStatus.confirmed, not_suppressed(Subscriber.email))))
+    s, people = Subscription.__table__.c, Subscriber.__table__.c
+    return set(session.scalars(select(s.subscriber_id).join(Subscriber.__table__, people.id == s.subscriber_id).where(
+        s.newsletter == newsletter, s.subscriber_id.in_(ids), s.status == SubscriptionStatus.confirmed,
+        not_suppressed(people.email))))
 
 
 def record(session: Session, outcomes: Sequence[Outcome], now: datetime, owner: str) -> None:
@@ -122,7 +125,8 @@ def renew(session: Session, owner: str, delivery_ids: Sequence[int], until: date
 
 
 def paused_reason(session: Session, issue_id: int) -> str | None:
-    row = session.execute(select(Issue.status, Issue.paused_reason).where(Issue.id == issue_id)).one()
+    i = Issue.__table__.c
+    row = session.execute(select(i.status, i.paused_reason).where(i.id == issue_id)).one()
     return (row.paused_reason or "paused") if row.status is IssueStatus.paused else None
 
 

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from digest import pipeline
+from digest import notices, pipeline
 from digest.config import Settings
 from digest.errors import ConfigError, DeliveryError
 from digest.render.html import issue_path, make_environment, render_template
@@ -153,7 +153,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         if newly and newsletter and newsletter.welcome_email and settings.site.secret_key:
             link = unsubscribe_link(subscriber_id, slug)
             try:
-                pipeline.send_welcome(transport_factory(), env, settings.site, newsletter, email, link, now=now(),
+                notices.send_welcome(transport_factory(), env, settings.site, newsletter, email, link, now=now(),
                                       bounces=settings.bounces)
             except DeliveryError as exc:
                 log.error("welcome email to %s failed: %s", email, exc)
@@ -180,7 +180,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         except SubscriberError as exc:
             return page("message.html", 400, title="Link not valid", message=str(exc))
         try:
-            pipeline.send_confirmation(transport_factory(), env, settings.site, newsletters[result.newsletter],
+            notices.send_confirmation(transport_factory(), env, settings.site, newsletters[result.newsletter],
                                          result.email, result.token, now=now(), ttl_hours=web.token_ttl_hours,
                                          bounces=settings.bounces)
         except (DeliveryError, KeyError) as exc:

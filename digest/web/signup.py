@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from digest import pipeline
+from digest import notices
 from digest.config import Settings
 from digest.errors import DeliveryError
 from subscribers import InvalidAddress, Origin, normalize_address, purge_unconfirmed, request_signup
@@ -84,7 +84,7 @@ class SignupDesk:
             result = self._request(email, slug, who)
             if result is not None and result.token:
                 web = self.settings.web
-                pipeline.send_confirmation(self.transport_factory(), self.env, self.settings.site,
+                notices.send_confirmation(self.transport_factory(), self.env, self.settings.site,
                                            self.newsletters[slug], result.email, result.token, now=self.now(),
                                            ttl_hours=web.token_ttl_hours, bounces=self.settings.bounces)
         except DeliveryError as exc:

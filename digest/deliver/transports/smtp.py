@@ -15,6 +15,9 @@ from digest.config import SmtpSettings
 from digest.errors import PermanentDeliveryError, TemporaryDeliveryError, TransportUnavailable
 
 
+_EXPECTED = ((250,), (250, 251), (354,))  # MAIL, RCPT, DATA
+
+
 class SmtpTransport:
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
@@ -70,15 +73,27 @@ class SmtpTransport:
 
     def _send_once(self, sender: str, recipient: str, message: bytes) -> None:
         """MAIL, RCPT, DATA by hand: smtplib.sendmail dot-stuffs with a regex over every 30 KB message,
-        which cost a tenth of the sender's CPU; bytes.replace does the same in C."""
+        which cost a tenth of the sender's CPU; bytes.replace does the same in C. Where the server offers
+        PIPELINING (RFC 2920) the three commands go in one write and their replies come back together:
+        two round trips a message instead of four."""
         connection = self.connection
         assert connection is not None
         connection.ehlo_or_helo_if_needed()
-        for stage, command, expected in (("MAIL FROM", lambda: connection.mail(sender), (250,)),
-                                         ("", lambda: connection.rcpt(recipient), (250, 251)),
-                                         ("DATA", lambda: connection.docmd("DATA"), (354,))):
-            code, reply = command()
+        commands = (f"mail FROM:{smtplib.quoteaddr(sender)}", f"rcpt TO:{smtplib.quoteaddr(recipient)}", "data")
+        if connection.does_esmtp and connection.has_extn("pipelining"):
+            connection.send("".join(command + "\r\n" for command in commands).encode("ascii"))
+            replies = [connection.getreply() for _ in commands]
+        else:  # one at a time: a refused MAIL or RCPT ends the transaction there
+            replies = []
+            for command in commands:
+                replies.append(connection.docmd(command))
+                if replies[-1][0] not in _EXPECTED[len(replies) - 1]:
+                    break
+        for (code, reply), expected, stage in zip(replies, _EXPECTED, ("MAIL FROM", "", "DATA")):
             if code not in expected:
+                if replies[-1][0] == 354:  # DATA accepted after a refused MAIL or RCPT: end it, empty
+                    connection.send(b".\r\n")
+                    connection.getreply()
                 self._reset(code)
                 _raise_for(code, reply, recipient, stage)
         stuffed = message.replace(b"\r\n.", b"\r\n..")
