@@ -267,8 +267,9 @@ def fire(rt: Runtime, slug: str, slot: str, slot_at: datetime, grace: timedelta,
     if row.state == "approved" or (row.state == "review" and not required):
         return send(rt, newsletter, row.id, required=required, stop=stop)
     if row.state == "review" and rt.now() > slot_at + grace:
-        hold(rt, newsletter, row.id)
-        return f"draft {row.id} held: not approved in time"
+        if hold(rt, newsletter, row.id):
+            return f"draft {row.id} held: not approved in time"
+        return f"draft {row.id} changed meanwhile (approved, or held by another round): looked at again next round"
     if row.state == "review":
         return f"draft {row.id} waiting for approval"
     return f"draft {row.id} is {row.state}"
