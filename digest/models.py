@@ -255,6 +255,8 @@ class ReviewDraft(Base):
     mark: Mapped[str | None] = mapped_column(String(64), nullable=True)
     web_mark: Mapped[str | None] = mapped_column(String(64), nullable=True)
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"), nullable=True)
+    # When the editors' review request went out; none yet (a refused mail, a crash in between): asked again.
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     # Every UPDATE names the version it read: a concurrent edit, approval or send fails instead of overwriting.
     __mapper_args__ = {"version_id_col": version}

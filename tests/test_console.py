@@ -486,3 +486,23 @@ def test_send_now_is_refused_when_review_is_required_and_the_approved_draft_goes
     with rt.sessions() as session:
         log = [(e.operator, e.action) for e in accounts.recent_audit(session)]
     assert ("ann", "draft.prepare") in log and ("ed", "draft.approve") in log and ("ann", "draft.send_now") in log
+
+
+def test_a_review_request_the_mail_server_refused_is_asked_again_once(console, smtp_server):
+    _client, rt, clock, _app = console
+    newsletter = rt.settings.newsletters[0]
+    pipeline.gather_all(rt)
+    smtp_server.replies = {"ed@gazette.example.org": ["451 4.3.0 try again later"]}
+    row, made = editorial.prepare(rt, newsletter, "s9", clock() + timedelta(hours=1), fetch=False)
+    editorial.ask_editors(rt, newsletter, row)
+
+    def asked():
+        return [m for m in smtp_server.messages if "ed@gazette.example.org" in m.rcpt_tos]
+
+    with rt.sessions() as session:
+        assert made and not asked() and session.get(ReviewDraft, row.id).asked_at is None
+    assert editorial.ask_pending(rt) == 1 and len(asked()) == 1  # the leader's next round
+    assert editorial.ask_pending(rt) == 0 and len(asked()) == 1
+    with rt.sessions() as session:
+        again = session.get(ReviewDraft, row.id)
+        assert again.asked_at is not None and again.version == row.version  # asking is not an edit

@@ -29,7 +29,7 @@ def test_migrations_build_the_models_schema(pg_url):
     engine.dispose()
 
 
-def test_migration_0010_freezes_the_counts_of_issues_already_sent(pg_url):
+def test_migrations_0010_and_0011_fill_their_new_columns_for_existing_rows(pg_url):
     import json
 
     from alembic import command
@@ -52,7 +52,12 @@ def test_migration_0010_freezes_the_counts_of_issues_already_sent(pg_url):
                 connection.execute(sa.text("INSERT INTO deliveries (issue_id, subscriber_id, email, status, attempts) "
                                            "VALUES (:i, :s, 'x@example.com', :state, :a)"),
                                    {"i": issue_id, "s": subscriber, "state": state, "a": attempts})
+        connection.execute(sa.text("INSERT INTO review_drafts (newsletter, slot, slot_at, state, created_at, version, "
+                                   "items, left_out, note) VALUES ('daily', 's', now(), 'review', now(), 1, '[]', "
+                                   "'[]', '')"))
         command.upgrade(config, "head")
+        # 0011: drafts made before it count as asked (no second review request after an upgrade).
+        assert connection.execute(sa.text("SELECT asked_at = created_at FROM review_drafts")).scalar() is True
         frozen = dict(connection.execute(sa.text("SELECT id, final_counts FROM issues")).all())
         assert json.loads(frozen[1]) == {"queued": 0, "retrying": 0, "sent": 1, "failed": 1, "skipped": 1}
         assert frozen[2] is None  # still sending: counted live

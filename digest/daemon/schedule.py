@@ -270,6 +270,10 @@ class Daemon:
                         editorial.ask_editors(self.rt, newsletter, row)
                 except Exception:
                     log.exception("%s: preparing the draft for %s failed", newsletter.slug, slot)
+        try:
+            editorial.ask_pending(self.rt)
+        except Exception:
+            log.exception("asking the editors again failed")
         for row in editorial.unsettled(self.rt):
             newsletter = next((n for n in self.rt.settings.newsletters if n.slug == row.newsletter), None)
             if newsletter is None or newsletter.review == "off" or row.slot_at > now or self.stop.is_set():
