@@ -267,8 +267,9 @@ def fire(rt: Runtime, slug: str, slot: str, slot_at: datetime, grace: timedelta,
     if row.state == "approved" or (row.state == "review" and not required):
         return send(rt, newsletter, row.id, required=required, stop=stop)
     if row.state == "review" and rt.now() > slot_at + grace:
-        hold(rt, newsletter, row.id)
-        return f"draft {row.id} held: not approved in time"
+        if hold(rt, newsletter, row.id):
+            return f"draft {row.id} held: not approved in time"
+        return f"draft {row.id} changed meanwhile (approved, or held by another round): looked at again next round"
     if row.state == "review":
         return f"draft {row.id} waiting for approval"
     return f"draft {row.id} is {row.state}"
@@ -286,18 +287,36 @@ def review_link(rt: Runtime, draft_id: int) -> str:
 
 
 def ask_editors(rt: Runtime, newsletter: NewsletterSettings, row: ReviewDraft) -> None:
-    tell_editors(rt, newsletter, f"Review: {newsletter.title} for {row.slot_at:%d %b %Y %H:%M} UTC",
-                 f"The next issue of {newsletter.title} is drafted and waits for your review"
-                 f"{' (it is not sent without an approval)' if newsletter.review == 'required' else ''}:\n\n"
-                 f"{review_link(rt, row.id)}\n")
+    """Mail the editors the draft's link; `asked_at` is set only once the mail went (see `ask_pending`)."""
+    if tell_editors(rt, newsletter, f"Review: {newsletter.title} for {row.slot_at:%d %b %Y %H:%M} UTC",
+                    f"The next issue of {newsletter.title} is drafted and waits for your review"
+                    f"{' (it is not sent without an approval)' if newsletter.review == 'required' else ''}:\n\n"
+                    f"{review_link(rt, row.id)}\n"):
+        with rt.sessions() as session, session.begin():  # not an edit: the version the editors see stays
+            session.execute(update(ReviewDraft).where(ReviewDraft.id == row.id).values(asked_at=rt.now())
+                            .execution_options(synchronize_session=False))
 
 
-def tell_editors(rt: Runtime, newsletter: NewsletterSettings, subject: str, body: str) -> None:
+def ask_pending(rt: Runtime) -> int:
+    """Ask again for drafts in review whose request never went out: the mail server refused it, or the
+    process that drafted it died between the draft and the mail. Returns how many were asked."""
+    newsletter_of = {n.slug: n for n in rt.settings.newsletters if n.review != "off"}
+    with rt.sessions() as session:
+        rows = list(session.scalars(select(ReviewDraft).where(ReviewDraft.state == "review",
+                                                              ReviewDraft.asked_at.is_(None))))
+    for row in rows:
+        if row.newsletter in newsletter_of:
+            ask_editors(rt, newsletter_of[row.newsletter], row)
+    return len(rows)
+
+
+def tell_editors(rt: Runtime, newsletter: NewsletterSettings, subject: str, body: str) -> bool:
+    """False only when the mail server failed us (worth trying again); no one with an address is not a failure."""
     with rt.sessions() as session:
         addresses = list(session.scalars(select(Operator.email).where(Operator.email != "").order_by(Operator.name)))
     if not addresses:
         log.warning("%s: no operator has an email address to tell: %s", newsletter.slug, subject)
-        return
+        return True
     messages = [(to, operator_email(rt.settings.site, newsletter.from_address, to, subject, body, now=rt.now()))
                 for to in addresses]
     try:
@@ -306,7 +325,8 @@ def tell_editors(rt: Runtime, newsletter: NewsletterSettings, subject: str, body
         failures = [str(exc)]
     for failure in failures:
         log.error("%s: telling the editors failed: %s", newsletter.slug, failure)
+    return not failures
 
 
-__all__ = ["EDITS", "PINNED_SECTION", "ReviewError", "approve", "edit", "fire", "hold", "issue_of", "items_of",
-           "make_issue", "prepare", "render", "send", "unsettled"]
+__all__ = ["EDITS", "PINNED_SECTION", "ReviewError", "approve", "ask_editors", "ask_pending", "edit", "fire", "hold",
+           "issue_of", "items_of", "make_issue", "prepare", "render", "send", "unsettled"]

@@ -87,6 +87,9 @@ class Issue(Base):
     personal_mark: Mapped[str] = mapped_column(String(64), server_default=LEGACY_UNSUBSCRIBE_MARK)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Delivery counts per state (JSON), frozen when the issue is sent: its outbox no longer changes (a
+    # requeue clears them), and counting 100,000 rows on every console page is what this spares.
+    final_counts: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class IssueArticle(Base):
@@ -252,6 +255,8 @@ class ReviewDraft(Base):
     mark: Mapped[str | None] = mapped_column(String(64), nullable=True)
     web_mark: Mapped[str | None] = mapped_column(String(64), nullable=True)
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"), nullable=True)
+    # When the editors' review request went out; none yet (a refused mail, a crash in between): asked again.
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     # Every UPDATE names the version it read: a concurrent edit, approval or send fails instead of overwriting.
     __mapper_args__ = {"version_id_col": version}

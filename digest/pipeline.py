@@ -35,7 +35,7 @@ from digest.render.html import make_environment, render_issue
 from digest.render.dkim import signer_for
 from digest.render.message import MessageTemplate, build_template, personalize
 from digest.summarize.backends import summarize_articles
-from subscribers import confirmed_recipients, make_unsubscribe_token, normalize_address
+from subscribers import confirmed_count, make_unsubscribe_token, normalize_address
 from subscribers.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -332,7 +332,7 @@ def _unstored(rendered: RenderedIssue) -> RenderedIssue:
 
 def recipient_count(rt: Runtime, slug: str) -> int:
     with rt.sessions() as session:
-        return len(confirmed_recipients(session, slug))
+        return confirmed_count(session, slug)
 
 
 def test_send(rt: Runtime, slug: str, address: str, *, fetch: bool = True) -> RenderedIssue:

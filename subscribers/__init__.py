@@ -23,6 +23,7 @@ from subscribers.optin import (
     unsubscribe_by_link,
 )
 from subscribers.records import (
+    confirmed_count,
     confirmed_recipients,
     export_person,
     forget_person,
@@ -39,7 +40,7 @@ __all__ = [
     "list_suppressions", "not_suppressed", "record_bounce", "record_complaint", "suppress", "suppressed_among",
     "DEFAULT_TTL", "ConsentEvent", "ImportReport", "InvalidAddress", "InvalidToken", "OptInToken", "Origin",
     "RateLimited", "SignupResult", "Subscriber", "SubscriberError", "Subscription", "SubscriptionStatus",
-    "TokenExpired", "add_subscriber", "confirm_signup", "confirmed_recipients", "export_csv", "export_person",
+    "TokenExpired", "add_subscriber", "confirm_signup", "confirmed_count", "confirmed_recipients", "export_csv", "export_person",
     "forget_person", "import_csv", "list_subscriptions", "make_unsubscribe_token", "normalize_address",
     "peek_confirmation", "purge_unconfirmed", "read_unsubscribe_token", "remove_subscriber", "renew_expired", "request_signup",
     "subscription_from_link", "subscriptions_for_export", "undo_unsubscribe", "unsubscribe_by_link",

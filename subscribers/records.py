@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from subscribers.models import (BounceScore, ConsentEvent, OptInToken, Subscriber, Subscription, SubscriptionStatus,
@@ -51,6 +51,13 @@ def confirmed_recipients(session: Session, newsletter: str) -> list[tuple[int, s
         .order_by(Subscriber.id)
     )
     return [(row.id, row.email) for row in session.execute(query)]
+
+
+def confirmed_count(session: Session, newsletter: str) -> int:
+    """How many `confirmed_recipients` would return, counted by the database (a preview must not load them all)."""
+    return session.scalar(select(func.count()).select_from(Subscription).join(Subscriber).where(
+        Subscription.newsletter == newsletter, Subscription.status == SubscriptionStatus.confirmed,
+        not_suppressed(Subscriber.email))) or 0
 
 
 def find_subscriber(session: Session, address: str) -> Subscriber | None:

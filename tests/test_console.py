@@ -4,6 +4,7 @@ door, hostile feed text, and the editor's review from draft to the bytes the SMT
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -42,9 +43,10 @@ def make_console(tmp_path, smtp_port: int, extra_newsletter: str = "", web: str 
     return settings, rt, clock
 
 
-@pytest.fixture
-def console(tmp_path, smtp_server):
-    settings, rt, clock = make_console(tmp_path, smtp_server.port, extra_newsletter='review = "required"')
+@contextmanager
+def open_console(tmp_path, smtp_server, review: str):
+    """(client, runtime, clock, app): an admin ann and an editor ed (both with an address), two readers."""
+    settings, rt, clock = make_console(tmp_path, smtp_server.port, extra_newsletter=f'review = "{review}"')
     with rt.sessions() as session, session.begin():
         accounts.add_operator(session, "ann", "admin", PASSWORD, clock(), email="ann@gazette.example.org")
         accounts.add_operator(session, "ed", "editor", PASSWORD, clock(), email="ed@gazette.example.org")
@@ -53,6 +55,19 @@ def console(tmp_path, smtp_server):
     app = create_app(settings, rt.sessions, rt.transport_factory, now=clock)
     with TestClient(app, base_url="https://gazette.example.org") as client:
         yield client, rt, clock, app
+
+
+@pytest.fixture
+def console(tmp_path, smtp_server):
+    with open_console(tmp_path, smtp_server, "required") as opened:
+        yield opened
+
+
+@pytest.fixture
+def plain_console(tmp_path, smtp_server):
+    """No review: "send now" sends."""
+    with open_console(tmp_path, smtp_server, "off") as opened:
+        yield opened
 
 
 def login(client, name="ann", password=PASSWORD, expect=303):
@@ -350,8 +365,8 @@ def test_optional_review_goes_out_as_drafted(tmp_path, smtp_server):
     assert editorial.items_of(row)[0]["title"] not in html and editorial.items_of(row)[1]["title"] in html
 
 
-def test_admin_retries_failures_after_an_outage(console, smtp_server):
-    client, rt, _clock, _app = console
+def test_admin_retries_failures_after_an_outage(plain_console, smtp_server):
+    client, rt, _clock, _app = plain_console
     smtp_server.replies = {"r1@example.com": "550 5.4.1 relay is down", "r2@example.com": "550 5.4.1 relay is down"}
     pipeline.gather_all(rt)
     login(client)
@@ -411,8 +426,8 @@ def test_two_replicas_on_postgresql_make_one_draft_and_never_send_it_unapproved(
         rt.sessions.kw["bind"].dispose()
 
 
-def test_admin_suppresses_and_lifts_a_reader_with_a_reason(console, smtp_server):
-    client, rt, _clock, _app = console
+def test_admin_suppresses_and_lifts_a_reader_with_a_reason(plain_console, smtp_server):
+    client, rt, _clock, _app = plain_console
     login(client)
     with rt.sessions() as session:
         reader_id = session.scalar(sa.select(Subscriber.id).where(Subscriber.email == "r1@example.com"))
@@ -435,3 +450,59 @@ def test_admin_suppresses_and_lifts_a_reader_with_a_reason(console, smtp_server)
     page = client.get(f"/admin/readers/{reader_id}").text
     assert "Not suppressed." in page and "suppression_lifted" in page and "mistake" in page
     assert "reader.lift" in client.get("/admin/audit").text
+
+
+def test_send_now_is_refused_when_review_is_required_and_the_approved_draft_goes_out_once(console, smtp_server):
+    client, rt, clock, _app = console
+    pipeline.gather_all(rt)
+    login(client)
+    token = csrf(client)
+    page = client.get("/admin/newsletters/daily/next").text
+    assert "/admin/newsletters/daily/send" not in page and "Draft it for review now" in page
+    refused = client.post("/admin/newsletters/daily/send", data={"csrf": token}, follow_redirects=False)
+    assert refused.status_code == 409 and "review is required" in refused.text
+    with rt.sessions() as session:
+        assert session.query(Issue).count() == 0 and session.query(ReviewDraft).count() == 0
+    drafted = client.post("/admin/newsletters/daily/draft", data={"csrf": token}, follow_redirects=False)
+    assert drafted.status_code == 303 and drafted.headers["location"].startswith("/admin/review/")
+    draft_id = int(re.search(r"/admin/review/(\d+)", drafted.headers["location"]).group(1))
+    asked = [m for m in smtp_server.messages if "ed@gazette.example.org" in m.rcpt_tos]
+    assert asked and f"/admin/review/{draft_id}" in asked[0].message.get_body(("plain",)).get_content()
+    again = client.post("/admin/newsletters/daily/draft", data={"csrf": token}, follow_redirects=False)
+    assert again.headers["location"] == f"/admin/review/{draft_id}"  # the open draft, not a second one
+    assert client.post(f"/admin/review/{draft_id}/send", data={"csrf": token}).status_code == 409  # unapproved
+    assert client.post("/admin/newsletters/daily/send", data={"csrf": token}).status_code == 409  # still refused
+    assert not [m for m in smtp_server.messages if "r1@example.com" in m.rcpt_tos]
+    login(client, "ed")
+    assert approve_via_console(client, draft_id).status_code == 303
+    login(client)
+    sent = client.post(f"/admin/review/{draft_id}/send", data={"csrf": csrf(client)}, follow_redirects=False)
+    assert sent.status_code == 303
+    assert wait_until(lambda: len([m for m in smtp_server.messages if m.rcpt_tos[0].startswith("r")]) == 2)
+    with rt.sessions() as session:
+        row = session.get(ReviewDraft, draft_id)
+        assert row.state == "sent" and session.query(Issue).one().id == row.issue_id
+    assert editorial.fire(rt, "daily", row.slot, row.slot_at, timedelta(minutes=30)) == f"draft {draft_id} is sent"
+    with rt.sessions() as session:
+        log = [(e.operator, e.action) for e in accounts.recent_audit(session)]
+    assert ("ann", "draft.prepare") in log and ("ed", "draft.approve") in log and ("ann", "draft.send_now") in log
+
+
+def test_a_review_request_the_mail_server_refused_is_asked_again_once(console, smtp_server):
+    _client, rt, clock, _app = console
+    newsletter = rt.settings.newsletters[0]
+    pipeline.gather_all(rt)
+    smtp_server.replies = {"ed@gazette.example.org": ["451 4.3.0 try again later"]}
+    row, made = editorial.prepare(rt, newsletter, "s9", clock() + timedelta(hours=1), fetch=False)
+    editorial.ask_editors(rt, newsletter, row)
+
+    def asked():
+        return [m for m in smtp_server.messages if "ed@gazette.example.org" in m.rcpt_tos]
+
+    with rt.sessions() as session:
+        assert made and not asked() and session.get(ReviewDraft, row.id).asked_at is None
+    assert editorial.ask_pending(rt) == 1 and len(asked()) == 1  # the leader's next round
+    assert editorial.ask_pending(rt) == 0 and len(asked()) == 1
+    with rt.sessions() as session:
+        again = session.get(ReviewDraft, row.id)
+        assert again.asked_at is not None and again.version == row.version  # asking is not an edit

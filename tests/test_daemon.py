@@ -98,12 +98,14 @@ class Daemon:
         return code
 
 
-def daemon_config(tmp_path, smtp_server, schedule, grace_minutes=1.0, readers=("ann@example.com",), delivery=""):
+def daemon_config(tmp_path, smtp_server, schedule, grace_minutes=1.0, readers=("ann@example.com",), delivery="",
+                  newsletter="", scheduling=""):
     shutil.copy(DATA / "wire.xml", tmp_path / "wire.xml")
     port = free_port()
-    config = write_config(tmp_path, smtp_port=smtp_server.port, delivery=delivery, extra_newsletter=f'schedule = "{schedule}"',
+    config = write_config(tmp_path, smtp_port=smtp_server.port, delivery=delivery,
+                          extra_newsletter=f'schedule = "{schedule}"\n{newsletter}',
                           gather=f"\n[schedule]\ngrace_minutes = {grace_minutes}\ngather_interval_minutes = 0.0\n"
-                                 f"status_port = {port}\n",
+                                 f"status_port = {port}\n{scheduling}",
                           sources='[[newsletters.sources]]\nname = "Wire"\nurl = "wire.xml"\n')
     (tmp_path / "readers.csv").write_text("email\n" + "\n".join(readers) + "\n")
     assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",

@@ -73,6 +73,31 @@ def test_a_paused_issue_waits_for_digest_send(tmp_path, smtp_server):
         assert session.scalar(select(Issue.status)) is IssueStatus.sent
 
 
+def test_a_sent_issue_keeps_its_counts_and_a_requeue_counts_again(tmp_path, smtp_server):
+    import json
+
+    config = newsletter_with_readers(tmp_path, smtp_server, 3, "max_attempts = 1")
+    rt = runtime(config)
+    smtp_server.replies = {"r1@example.com": "451 4.3.0 relay busy"}
+    pipeline.send_newsletter(rt, "daily")
+    with rt.sessions() as session:
+        issue = session.scalar(select(Issue))
+        live = outbox.live_counts(session, [issue.id])[issue.id]
+        assert issue.status is IssueStatus.sent and json.loads(issue.final_counts) == live
+        assert live["sent"] == 2 and live["failed"] == 1 and outbox.counts(session, [issue.id])[issue.id] == live
+    with rt.sessions() as session, session.begin():
+        assert outbox.requeue_failed(session, issue.id) == 1
+    with rt.sessions() as session:
+        assert session.get(Issue, issue.id).final_counts is None  # sending again: counted row by row
+        assert outbox.counts(session, [issue.id])[issue.id] | {"sent": 0} == {
+            "queued": 1, "retrying": 0, "sent": 0, "failed": 0, "skipped": 0}
+    smtp_server.replies = {}
+    pipeline.send_newsletter(rt, "daily", fetch=False)
+    with rt.sessions() as session:
+        assert json.loads(session.get(Issue, issue.id).final_counts)["sent"] == 3
+        assert outbox.counts(session, [issue.id])[issue.id]["failed"] == 0
+
+
 def test_the_daemon_survives_its_mail_server_going_away(tmp_path, smtp_server):
     from aiosmtpd.controller import Controller
     from conftest import RecordingHandler

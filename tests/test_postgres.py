@@ -29,6 +29,43 @@ def test_migrations_build_the_models_schema(pg_url):
     engine.dispose()
 
 
+def test_migrations_0010_and_0011_fill_their_new_columns_for_existing_rows(pg_url):
+    import json
+
+    from alembic import command
+
+    from digest.db import alembic_config, make_engine
+
+    engine = make_engine(pg_url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0009")
+        connection.execute(sa.text("INSERT INTO subscribers (id, email, created_at) VALUES "
+                                   "(1, 'a@example.com', now()), (2, 'b@example.com', now()), "
+                                   "(3, 'c@example.com', now())"))
+        for issue_id, status in ((1, "sent"), (2, "sending")):
+            connection.execute(sa.text("INSERT INTO issues (id, newsletter, slot, created_at, status, subject, html, "
+                                       "text) VALUES (:id, 'daily', :slot, now(), :status, 's', 'h', 't')"),
+                               {"id": issue_id, "slot": f"slot-{issue_id}", "status": status})
+            for subscriber, state, attempts in ((1, "sent", 1), (2, "failed", 3), (3, "skipped", 0)):
+                connection.execute(sa.text("INSERT INTO deliveries (issue_id, subscriber_id, email, status, attempts) "
+                                           "VALUES (:i, :s, 'x@example.com', :state, :a)"),
+                                   {"i": issue_id, "s": subscriber, "state": state, "a": attempts})
+        connection.execute(sa.text("INSERT INTO review_drafts (newsletter, slot, slot_at, state, created_at, version, "
+                                   "items, left_out, note) VALUES ('daily', 's', now(), 'review', now(), 1, '[]', "
+                                   "'[]', '')"))
+        command.upgrade(config, "head")
+        # 0011: drafts made before it count as asked (no second review request after an upgrade).
+        assert connection.execute(sa.text("SELECT asked_at = created_at FROM review_drafts")).scalar() is True
+        frozen = dict(connection.execute(sa.text("SELECT id, final_counts FROM issues")).all())
+        assert json.loads(frozen[1]) == {"queued": 0, "retrying": 0, "sent": 1, "failed": 1, "skipped": 1}
+        assert frozen[2] is None  # still sending: counted live
+        command.downgrade(config, "0009")
+        command.upgrade(config, "head")
+    engine.dispose()
+
+
 def test_concurrent_claims_never_overlap(pg_url):
     from digest.deliver import outbox
     from digest.db import create_schema, make_engine, make_sessionmaker

@@ -116,6 +116,7 @@ class Daemon:
         self.role = "starting"
         self.last_runs: dict[str, dict] = {}
         self.last_resumed: dict[int, dict] = {}  # issue id -> what the last resume round did
+        self.review_fetched: dict[str, str] = {}  # newsletter -> the slot the review round last fetched for
         self.on_reload: Callable[[pipeline.Runtime], None] | None = None  # e.g. rebuild the web app
         # A thread per newsletter plus gathering: one long send must not make another slot miss its window.
         threads = len(self.rt.settings.newsletters) + 2
@@ -258,12 +259,21 @@ class Daemon:
             trigger = make_trigger(newsletter.schedule, ZoneInfo(newsletter.timezone))
             upcoming = trigger.get_next_fire_time(None, now)
             if upcoming is not None and upcoming - timedelta(minutes=newsletter.review_lead_minutes) <= now:
+                slot = slot_key(upcoming)
+                # The sources are asked once per slot here (and again by the slot itself): with nothing new,
+                # later rounds look at what the gather job stores instead of fetching every poll all lead long.
+                fetch = self.review_fetched.get(newsletter.slug) != slot
+                self.review_fetched[newsletter.slug] = slot
                 try:
-                    row, made = editorial.prepare(self.rt, newsletter, slot_key(upcoming), upcoming)
+                    row, made = editorial.prepare(self.rt, newsletter, slot, upcoming, fetch=fetch)
                     if made:
                         editorial.ask_editors(self.rt, newsletter, row)
                 except Exception:
-                    log.exception("%s: preparing the draft for %s failed", newsletter.slug, slot_key(upcoming))
+                    log.exception("%s: preparing the draft for %s failed", newsletter.slug, slot)
+        try:
+            editorial.ask_pending(self.rt)
+        except Exception:
+            log.exception("asking the editors again failed")
         for row in editorial.unsettled(self.rt):
             newsletter = next((n for n in self.rt.settings.newsletters if n.slug == row.newsletter), None)
             if newsletter is None or newsletter.review == "off" or row.slot_at > now or self.stop.is_set():

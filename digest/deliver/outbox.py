@@ -9,6 +9,7 @@ overlap, and on SQLite the single writer lock gives the same guarantee.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterable, Sequence
@@ -169,8 +170,9 @@ def finish_if_done(session: Session, issue_id: int, now: datetime) -> bool:
     """An issue is sent only when nothing is left queued (never marked done early)."""
     if queued_left(session, issue_id):
         return False
+    final = json.dumps(live_counts(session, [issue_id])[issue_id])
     session.execute(update(Issue).where(Issue.id == issue_id, Issue.status != IssueStatus.sent)
-                    .values(status=IssueStatus.sent, finished_at=now, paused_reason=None))
+                    .values(status=IssueStatus.sent, finished_at=now, paused_reason=None, final_counts=final))
     return True
 
 
@@ -195,7 +197,7 @@ def requeue_failed(session: Session, issue_id: int) -> int:
                             ).rowcount
     if count:
         session.execute(update(Issue).where(Issue.id == issue_id)
-                        .values(status=IssueStatus.sending, paused_reason=None, finished_at=None))
+                        .values(status=IssueStatus.sending, paused_reason=None, finished_at=None, final_counts=None))
     return count
 
 
@@ -223,7 +225,20 @@ def active_senders(session: Session, now: datetime, exclude: str | None = None) 
 
 
 def counts(session: Session, issue_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Per issue: queued, retrying (queued after a temporary failure), sent, failed, skipped."""
+    """Per issue: queued, retrying (queued after a temporary failure), sent, failed, skipped.
+
+    A sent issue's counts were frozen when it finished; only issues still
+    sending or paused are counted row by row.
+    """
+    result = {}
+    if issue_ids:
+        for issue_id, final in session.execute(select(Issue.id, Issue.final_counts).where(
+                Issue.id.in_(issue_ids), Issue.status == IssueStatus.sent, Issue.final_counts.is_not(None))):
+            result[issue_id] = json.loads(final)
+    return result | live_counts(session, [i for i in issue_ids if i not in result])
+
+
+def live_counts(session: Session, issue_ids: Sequence[int]) -> dict[int, dict[str, int]]:
     retrying = and_(Delivery.status == DeliveryStatus.queued, Delivery.attempts > 0)
     state = case((retrying, "retrying"), else_=Delivery.status)
     result = {issue_id: {"queued": 0, "retrying": 0, "sent": 0, "failed": 0, "skipped": 0} for issue_id in issue_ids}

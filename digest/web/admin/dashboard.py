@@ -39,7 +39,7 @@ def register(gate: Gate) -> None:
             suppressed = queries.suppressed(session)
             recent = queries.issues(session, newsletter.slug, limit=14)
             states = queries.sources(session, [s.url for s in newsletter.sources])
-            series = queries.audience_by_day(session, newsletter.slug, now.date())
+            series = queries.audience_by_day(session, newsletter.slug, now.date(), audience["confirmed"])
             drafts = queries.drafts(session, newsletter.slug, limit=3)
         chart = charts.build(series, [(f"{row.created_at:%d %b}", row.counts["sent"], row.counts["failed"])
                                       for row in reversed(recent)])

@@ -39,6 +39,7 @@ MESSAGES = {
     "unsubscribed": "The reader is unsubscribed.", "test-sent": "Test copy sent.",
     "sent": "The issue was made and is being sent.", "nothing-new": "Nothing new: no issue was made.",
     "saved": "Saved.", "approved": "Approved: this version is what will be sent.",
+    "drafted": "Drafted for review; the editors were asked. Once approved, it can be sent now from this page.",
 }
 
 

@@ -3,13 +3,21 @@ to any address, and "send now" (admins).
 
 All three use the articles gathered so far (the daemon gathers every
 schedule.gather_interval_minutes): a page never waits on the sources.
+Under review = "required" nothing reaches readers unapproved, from here
+either: "send now" is refused, and an admin instead drafts the issue for
+review at once; the editors are asked, and the approved draft goes out from
+its own page (or with the daemon's next review round).
 """
 
 from __future__ import annotations
 
+import secrets
+
+from sqlalchemy import select
 from starlette.responses import Response
 
-from digest import pipeline
+from digest import editorial, pipeline
+from digest.models import ReviewDraft
 from digest.errors import DigestError
 from digest.web.admin.gate import Ctx, Gate, back, framed
 from digest.web.admin.issues import Sender
@@ -29,7 +37,14 @@ def register(gate: Gate, runtime: pipeline.Runtime, sender: Sender) -> None:
         draft = pipeline.draft_issue(runtime, newsletter).issue
         readers = pipeline.recipient_count(runtime, newsletter.slug)
         return gate.page(ctx, "next.html", status, title=f"Next issue of {newsletter.title}", newsletter=newsletter,
-                         draft=draft, readers=readers, error=error, address=address)
+                         draft=draft, readers=readers, error=error, address=address,
+                         open_draft=open_draft(newsletter.slug) if newsletter.review == "required" else None)
+
+    def open_draft(slug: str) -> ReviewDraft | None:
+        """The draft still in review or approved for this newsletter, if any (its page approves and sends)."""
+        with gate.sessions() as session:
+            return session.scalar(select(ReviewDraft).where(ReviewDraft.newsletter == slug, ReviewDraft.state.in_(
+                ("review", "approved"))).order_by(ReviewDraft.slot_at).limit(1))
 
     def preview(ctx: Ctx) -> Response:
         if ctx.param("slug") not in known:
@@ -52,6 +67,9 @@ def register(gate: Gate, runtime: pipeline.Runtime, sender: Sender) -> None:
         slug = ctx.param("slug")
         if slug not in known:
             return missing(ctx)
+        if known[slug].review == "required":
+            return page(ctx, "Not sent: review is required for this newsletter, so an issue goes out only from a "
+                             "draft an editor approved. Draft it for review, then send the approved draft.", 409)
         outcome = gate.act(ctx, "issue.send_now", f"newsletter:{slug}",
                            lambda _session: pipeline.send_newsletter(runtime, slug, fetch=False, deliver=False),
                            detail=lambda o: f"issue {o.new_issue_id}" if o.new_issue_id else "nothing new")
@@ -60,7 +78,28 @@ def register(gate: Gate, runtime: pipeline.Runtime, sender: Sender) -> None:
         sender.start(outcome.new_issue_id)
         return back(f"/admin/issues/{outcome.new_issue_id}", "sent")
 
+    def draft_now(ctx: Ctx) -> Response:
+        """Review required: the next issue drafted now, for a slot of its own, and the editors asked."""
+        newsletter = known.get(ctx.param("slug"))
+        if newsletter is None:
+            return missing(ctx)
+        if newsletter.review == "off":
+            return page(ctx, "This newsletter is not under review: send it now instead.", 409)
+        existing = open_draft(newsletter.slug)
+        if existing is not None:
+            return back(f"/admin/review/{existing.id}")
+        now = gate.now()
+        slot = f"manual-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+        row, made = gate.act(ctx, "draft.prepare", f"newsletter:{newsletter.slug}", lambda _session: editorial.prepare(
+            runtime, newsletter, slot, now, fetch=False), detail=lambda r: f"draft {r[0].id}" if r[0] else "nothing new")
+        if row is None:
+            return back(f"/admin/newsletters/{newsletter.slug}/next", "nothing-new")
+        if made:
+            editorial.ask_editors(runtime, newsletter, row)
+        return back(f"/admin/review/{row.id}", "drafted")
+
     gate.route("/admin/newsletters/{slug}/next", page)
     gate.route("/admin/newsletters/{slug}/preview.html", preview)
     gate.route("/admin/newsletters/{slug}/test", test_send, methods=("POST",))
     gate.route("/admin/newsletters/{slug}/send", send_now, methods=("POST",), admin=True)
+    gate.route("/admin/newsletters/{slug}/draft", draft_now, methods=("POST",), admin=True)

@@ -60,10 +60,10 @@ def sources(session: Session, urls: list[str]) -> dict[str, SourceState]:
     return {state.url: state for state in session.scalars(select(SourceState).where(SourceState.url.in_(urls)))}
 
 
-def audience_by_day(session: Session, slug: str, today: date, days: int = 30) -> list[tuple[date, int]]:
+def audience_by_day(session: Session, slug: str, today: date, confirmed_now: int,
+                    days: int = 30) -> list[tuple[date, int]]:
     """Confirmed readers at the end of each of the last `days` days, walked back from today's count."""
     since = datetime.combine(today - timedelta(days=days - 1), datetime.min.time(), timezone.utc)
-    confirmed_now = audience(session, slug)["confirmed"]
     change: dict[date, int] = {}
     for column, sign in ((Subscription.confirmed_at, 1), (Subscription.unsubscribed_at, -1)):
         day = func.date(column)
