@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import dkim
 import pytest
-from conftest import DATA, run_cli, write_config
+from conftest import DATA, copy_feed, run_cli, wait_until, write_config
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -151,3 +151,37 @@ def test_a_bad_key_stops_send_and_worker_before_anything_is_queued(tmp_path, smt
     status = run_cli("status", "daily", config=config)
     assert "no issues yet" in status.stdout and smtp_server.messages == []
     assert "never fetched" in status.stdout  # stopped before gathering, too
+
+
+def test_signatures_survive_a_real_relay(tmp_path, keys, postfix_relay):
+    """Through Postfix to the remote server: the bytes delivered are the bytes signed, for every reader."""
+    rsa_key, ed_key, dnsfunc = keys
+    relay = postfix_relay
+    relay.remote.messages.clear()
+    relay.remote.replies = {}
+    copy_feed("wire.xml", tmp_path)
+    config = write_config(tmp_path, smtp_port=relay.port, sources="""
+        [[newsletters.sources]]
+        name = "Wire"
+        url = "wire.xml"
+        """)
+    config.write_text(config.read_text().replace(
+        'from_address = "Gazette Daily <daily@gazette.example.org>"',
+        f'from_address = "Ledger <news@{DOMAIN}>"') + f"""
+[dkim]
+selector = "news"
+domain = "{DOMAIN}"
+ed25519_selector = "ed"
+""")
+    readers = [f"reader{i}+tag@remote.example.net" for i in range(6)] + ["dot.name@remote.example.net"]
+    (tmp_path / "readers.csv").write_text("email\n" + "\n".join(readers) + "\n")
+    env = {"DIGEST_DKIM_PRIVATE_KEY": pem(rsa_key), "DIGEST_DKIM_ED25519_PRIVATE_KEY": pem(ed_key)}
+    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
+                   config=config).returncode == 0
+    sent = run_cli("send", "daily", config=config, env=env)
+    assert sent.returncode == 0 and f"{len(readers)} sent" in sent.stdout, sent.stdout + sent.stderr
+    assert wait_until(lambda: len(relay.remote.messages) == len(readers), seconds=30), relay.log()[-2000:]
+    for received in relay.remote.messages:
+        assert b"Received: " in received.data.split(b"\r\n\r\n", 1)[0]  # it did pass through Postfix
+        assert verify_all(received.data, dnsfunc) == [True, True], received.rcpt_tos
+    assert len({m.message["List-Unsubscribe"] for m in relay.remote.messages}) == len(readers)
