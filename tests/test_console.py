@@ -506,3 +506,15 @@ def test_a_review_request_the_mail_server_refused_is_asked_again_once(console, s
     with rt.sessions() as session:
         again = session.get(ReviewDraft, row.id)
         assert again.asked_at is not None and again.version == row.version  # asking is not an edit
+
+
+def test_command_line_send_respects_required_review(tmp_path, smtp_server):
+    settings, rt, _clock = make_console(tmp_path, smtp_server.port, extra_newsletter='review = "required"')
+    with rt.sessions() as session, session.begin():
+        add_subscriber(session, "r1@example.com", "daily", confirmed=True, origin=Origin("test"), now=_clock())
+    refused = run_cli("send", "daily", config=settings.config_path)
+    assert refused.returncode == 1 and 'review = "required"' in refused.stderr and not smtp_server.messages
+    assert run_cli("send", "daily", "--dry-run", config=settings.config_path).returncode == 0
+    forced = run_cli("send", "daily", "--skip-review", config=settings.config_path)
+    assert forced.returncode == 0 and "without editorial review" in forced.stderr
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["r1@example.com"]]

@@ -127,11 +127,18 @@ def preview(ctx: Context, newsletter: str, out: str | None, as_text: bool, open_
 @click.option("--no-fetch", is_flag=True, help="Do not fetch the sources first.")
 @click.option("--enqueue", is_flag=True, help="Make the issue and its outbox only; `digest worker` processes send it.")
 @click.option("--no-pages", is_flag=True, help="Do not fetch article pages (teasers stay teasers): for no network.")
+@click.option("--skip-review", is_flag=True, help='Send although the newsletter has review = "required" (the '
+              "issue goes out unapproved; logged).")
 @pass_context
 def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, force: bool, no_fetch: bool,
-         enqueue: bool, no_pages: bool) -> None:
+         enqueue: bool, no_pages: bool, skip_review: bool) -> None:
     """Send one issue of NEWSLETTER now (and finish any interrupted one first)."""
     rt = ctx.runtime(pages=not no_pages)
+    if rt.settings.newsletter(newsletter).review == "required" and not (dry_run or to_address):
+        if not skip_review:
+            raise DigestError(f"{newsletter} has review = \"required\": an editor approves each issue in the console "
+                              "(/admin/review) and it goes out at its slot; `--skip-review` sends one unapproved")
+        logging.getLogger("digest").warning("%s: sending without editorial review (--skip-review)", newsletter)
     if dry_run:
         draft, rendered = pipeline.preview(rt, newsletter, fetch=not no_fetch)
         click.echo(f"Subject: {rendered.subject}")
