@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -32,8 +33,6 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # Argon2 takes any length; a megabyte "password" is only a way to burn our CPU
 _HASHER = PasswordHasher()
-# Verified when the name is unknown, so a wrong name costs the same time as a wrong password.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often (a write per page is waste)
 
 
@@ -115,11 +114,21 @@ def set_password(session: Session, name: str, password: str, now: datetime, role
     session.execute(delete(OperatorSession).where(OperatorSession.operator_id == operator.id))
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the name is unknown, so a wrong name costs the same time as a wrong password.
+
+    Made on first use, not at import: Argon2 takes 64 MiB and 80 ms, and every
+    `digest` process (each sender among them) imports this module.
+    """
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
 def authenticate(session: Session, name: str, password: str) -> Operator | None:
     """The operator if the password is theirs; the same work is done for an unknown name."""
     operator = session.scalar(select(Operator).where(Operator.name == name[:64]))
     try:
-        _HASHER.verify(operator.password_hash if operator else _DUMMY_HASH, password[:MAX_PASSWORD])
+        _HASHER.verify(operator.password_hash if operator else _dummy_hash(), password[:MAX_PASSWORD])
     except (VerificationError, InvalidHashError):
         return None
     if operator is None:
