@@ -354,3 +354,18 @@ def test_the_daemon_takes_bounces_itself_when_asked(tmp_path, smtp_server):
     finally:
         assert daemon.stop() == 0
     assert "Traceback" not in daemon.text()
+
+
+def test_a_bounced_confirmation_email_counts_too(tmp_path, smtp_server):
+    config = setup(tmp_path, smtp_server.port, readers=("ann@remote.example.net",))
+    added = run_cli("subscribers", "add", "typo@remote.example.net", "-n", "daily", config=config)
+    assert added.returncode == 0, added.stderr
+    (confirmation,) = [m for m in smtp_server.messages if m.rcpt_tos == ["typo@remote.example.net"]]
+    path = confirmation.mail_from
+    assert path.startswith("bounces+t") and path.endswith("@bounce.example.net")  # signed for its recipient
+    # A DSN naming another address at that return path acts on nobody; the right one suppresses.
+    wrong = pipe(config, path, dsn(path, "ann@remote.example.net"))
+    assert b"kept" in wrong.stdout and not suppressed(config)
+    right = pipe(config, path, dsn(path, "typo@remote.example.net"))
+    assert b"suppressed (hard bounce)" in right.stdout, right.stdout
+    assert suppressed(config) == {"typo@remote.example.net": "hard_bounce"}
