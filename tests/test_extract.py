@@ -8,7 +8,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from digest.gather.combine import combine, is_fragment, list_link_density
+from digest.gather.combine import FRAGMENT_RATIO, combine, is_fragment, list_link_density
 from digest.gather.extract import extract_paragraphs
 from digest.gather.extract import extract_text as extract_text_direct
 from digest.gather.extract import is_boilerplate
@@ -215,8 +215,8 @@ def test_a_deeply_nested_3_mb_page_gives_text_and_no_error():
     assert "Deep text with some words in it" in text  # seconds and memory: bench/extraction.py
 
 
-# Round two (issue 14): hover cards, time stamps and credit lines, teaser lists, a fast reading
-# that is a fragment of the precision one.
+# Round two (issue 14): hover cards, time stamps and credit lines, teaser lists; and the rejected
+# option of a fast reading that is a fragment of the precision one (off unless asked for).
 
 def test_a_hover_card_inside_a_paragraph_is_dropped_and_the_name_it_hangs_on_kept():
     card = ('<span class="rollover-person"><a href="/people/ann-lee">Ann Lee</a>'
@@ -259,14 +259,14 @@ def test_a_teaser_list_with_linked_headlines_after_the_article_is_dropped():
     assert combine([*ARTICLE, *listed], ARTICLE, list_link_density(root, headings=False)) == [*ARTICLE, *listed]
 
 
-def test_a_fast_reading_that_is_a_fragment_of_the_precision_one_gives_way():
+def test_a_fast_reading_that_is_a_fragment_of_the_precision_one_gives_way_only_when_asked():
     assert is_fragment(ARTICLE[:1], ARTICLE)
-    assert combine(ARTICLE[:1], ARTICLE) == ARTICLE
-    assert combine(ARTICLE[:1], ARTICLE, fragment=0) == ARTICLE[:1]
+    assert combine(ARTICLE[:1], ARTICLE, fragment=FRAGMENT_RATIO) == ARTICLE
+    assert combine(ARTICLE[:1], ARTICLE) == ARTICLE[:1]  # off by default: rejected on the dev pages
     assert not is_fragment(ARTICLE[:4], ARTICLE)  # 6 paragraphs against 4: not twice as long
-    assert combine(ARTICLE[:4], ARTICLE) == ARTICLE[:4]
+    assert combine(ARTICLE[:4], ARTICLE, fragment=FRAGMENT_RATIO) == ARTICLE[:4]
     trains = ["A different page altogether, about trains."]
     assert not is_fragment(trains, ARTICLE)  # twice as long but not holding the fast text
-    assert combine(trains, ARTICLE) == trains
+    assert combine(trains, ARTICLE, fragment=FRAGMENT_RATIO) == trains
     # the precision mode split a fast paragraph in two: still held, found by its words
     assert is_fragment([ARTICLE[0] + " " + ARTICLE[1]], [*ARTICLE[:1], ARTICLE[1], *ARTICLE[2:]])

@@ -12,7 +12,8 @@ vouches for where the article starts and ends:
 * paragraphs before the first or after the last paragraph both readings share are
   dropped when they are short (furniture is short; a long one is kept, since the
   precision mode is known to lose real text), except list items that are not
-  mostly links (an article's closing list; a list of links is "related stories").
+  mostly links (an article's closing list; a list of links, or of items with a
+  linked headline, is "related stories").
 
 Nothing here parses HTML except the link-density look-up, which reads <li> elements
 of the already parsed page, a bounded number of them.
@@ -25,9 +26,11 @@ import re
 _WORD = re.compile(r"\w+")
 SHORT_WORDS = 30  # outside the shared span, paragraphs under this many words are dropped
 LINK_DENSITY = 0.5  # a list item whose text is at least this much link text is a link list
-# The fast reading is taken for a fragment when the precision reading has this many times its
-# words and holds nearly all of them (FRAGMENT_COVER): fast mode runs no fallback extractor, so
-# on some layouts it keeps one block of the article where the precision mode's fallbacks find it all.
+# Tried in round two and REJECTED (off by default; bench/extraction.py still measures it): take
+# the fast reading for a fragment when the precision reading has this many times its words and
+# holds nearly all of them (FRAGMENT_COVER), and use the precision reading instead. The idea:
+# fast mode runs no fallback extractor. On the one dev page where it fires (held-out fold B),
+# the short fast reading was right (a list of quotes of which the article is one): F1 -0.4.
 FRAGMENT_RATIO = 2.0
 FRAGMENT_COVER = 0.9
 MAX_SCANNED_CHARS = 50_000_000  # fragment test's substring searches, bounded likewise
@@ -42,11 +45,12 @@ def key(paragraph: str) -> str:
 
 def combine(recall: list[str], precision: list[str], link_density=None,
             short_words: int = SHORT_WORDS, protect_lists: bool = True,
-            fragment: float = FRAGMENT_RATIO) -> list[str]:
+            fragment: float = 0) -> list[str]:
     """Fast-mode paragraphs trimmed to the span the precision paragraphs vouch for.
 
     link_density(paragraph) -> float in [0, 1] or None when unknown; short_words=0 turns
-    trimming off (only merged columns are split); fragment=0 never swaps the base.
+    trimming off (only merged columns are split); fragment=FRAGMENT_RATIO swaps the base
+    for a fragment (rejected, see FRAGMENT_RATIO).
     """
     if not precision:
         return recall

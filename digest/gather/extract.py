@@ -5,7 +5,9 @@ combine.py says why and how the two are merged), each reading through a post-fil
 that removes what trafilatura tends to keep inside article bodies: the page's own
 headline (the digest shows the title separately), inline newsletter sign-up
 boxes, "Read more:" / "Related:" teasers, share/follow/contact lines, copyright
-notices and trailing "More news"-style headings with their link lists.
+notices, lone time stamps and newswire credit lines, and trailing "More news"-style
+headings with their link lists. Before trafilatura reads the page, sign-up forms
+and hover cards inside sentences are pruned (PRUNE_XPATH, HOVER_CARD_XPATH).
 
 The result is plain text, paragraphs separated by blank lines; "" when the page
 has no recognisable article. Nothing here touches the network.
@@ -22,7 +24,7 @@ import lxml.html
 import trafilatura
 
 from digest.gather.combine import SHORT_WORDS as SHORT_OUTSIDE
-from digest.gather.combine import FRAGMENT_RATIO, combine, list_link_density
+from digest.gather.combine import combine, list_link_density
 
 # Sign-up boxes and similar page furniture, removed before trafilatura looks at the page.
 PRUNE_XPATH = [
@@ -90,7 +92,7 @@ def extract_text(html: str, url: str | None = None) -> str:
 
 
 def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = SHORT_OUTSIDE,
-                       protect_lists: bool = True, precision: bool = True, fragment: float = FRAGMENT_RATIO,
+                       protect_lists: bool = True, precision: bool = True, fragment: float = 0,
                        hover_cards: bool = True, metadata_lines: bool = True,
                        teaser_headings: bool = True) -> list[str]:
     """The article's paragraphs; the keyword arguments exist for bench/extraction.py's cross-validation
