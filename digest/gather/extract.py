@@ -196,9 +196,11 @@ def is_boilerplate(paragraph: str, *, metadata_lines: bool = True) -> bool:
 
 def is_time_stamp(paragraph: str) -> bool:
     """True for a line that is only a date and time (a publication or update stamp)."""
-    p = _MERIDIEM.sub("", paragraph.strip())
-    return (len(p.split()) <= STAMP_WORDS and not p.endswith((".", "!", "?", "…", "。"))
-            and bool(_CLOCK.search(p)) and bool(_STAMP_CONTEXT.search(p)))
+    p = paragraph.strip()
+    if len(p) > 40 * STAMP_WORDS or len(p.split()) > STAMP_WORDS:  # checked before any pattern runs
+        return False
+    p = _MERIDIEM.sub("", p)
+    return not p.endswith((".", "!", "?", "…", "。")) and bool(_CLOCK.search(p)) and bool(_STAMP_CONTEXT.search(p))
 
 
 def _page_identity(root, url: str | None) -> tuple[set[str], set[str]]:
