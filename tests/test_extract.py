@@ -8,7 +8,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from digest.gather.combine import combine, list_link_density
+from digest.gather.combine import FRAGMENT_RATIO, combine, is_fragment, list_link_density
+from digest.gather.extract import extract_paragraphs
 from digest.gather.extract import extract_text as extract_text_direct
 from digest.gather.extract import is_boilerplate
 from digest.gather.feeds import extract_text
@@ -212,3 +213,60 @@ def test_a_deeply_nested_3_mb_page_gives_text_and_no_error():
     depth = 3_000_000 // (len(level) + len("</div>"))
     text = extract_text("<html><body>" + level * depth + "</div>" * depth + "</body></html>")
     assert "Deep text with some words in it" in text  # seconds and memory: bench/extraction.py
+
+
+# Round two (issue 14): hover cards, time stamps and credit lines, teaser lists; and the rejected
+# option of a fast reading that is a fragment of the precision one (off unless asked for).
+
+def test_a_hover_card_inside_a_paragraph_is_dropped_and_the_name_it_hangs_on_kept():
+    card = ('<span class="rollover-person"><a href="/people/ann-lee">Ann Lee</a>'
+            '<span class="rollover-card"><img src="/ann-lee.jpg" alt=""><a href="/people/ann-lee">Ann Lee</a>'
+            '<a href="/n/1">Latest: Ann Lee opens the new fish market on the quay</a>'
+            '<a href="/n/2">Latest: quay repairs are delayed for a third winter</a></span></span>')
+    inside = f"<p>The mayor, {card}, told the council the ferry will run again by the first week of spring.</p>"
+    html = harbour_page(inside)
+    text = extract_text(html)
+    assert "The mayor, Ann Lee, told the council the ferry will run again" in text
+    assert "Latest:" not in text and text.count("Ann Lee") == 1
+    assert all(p in text for p in ARTICLE)
+    assert "Latest: Ann Lee opens" in "\n\n".join(extract_paragraphs(html, hover_cards=False))
+
+
+@pytest.mark.parametrize("paragraph, junk", [
+    ("November 3, 2025 - 09:41 CET", True),
+    ("Updated at 4:05 p.m.", True),
+    ("terça-feira, 3 de março de 2026 às 09:45", True),
+    ("Posted 12.30", True),
+    ("Harbour Gazette reporters Ann Lee and Tom Park contributed to this report.", True),
+    ("The vote closes at 18:00 on Friday.", False),  # a sentence with a time in it
+    ("Ferries 2019: 14:10 and 16:45 departures kept after the timetable review by the council board", False),
+    ("Doors open at 9:30", False),  # a time but no year and no "updated"
+])
+def test_time_stamps_and_credit_lines_are_metadata(paragraph, junk):
+    assert is_boilerplate(paragraph) is junk
+    assert is_boilerplate(paragraph, metadata_lines=False) is False
+
+
+def test_a_teaser_list_with_linked_headlines_after_the_article_is_dropped():
+    teasers = [("Quay repairs delayed again", "The council blames the winter storms and a late crane"),
+               ("New fish market opens", "Traders moved in on Monday after two years of works")]
+    items = "".join(f'<li><a href="/n/{i}"><img src="/t{i}.jpg" alt=""></a><h3><a href="/n/{i}">{h}</a></h3>'
+                    f"<h4>{s}</h4></li>" for i, (h, s) in enumerate(teasers))
+    root = lxml.html.fromstring(f"<html><body><ul>{items}</ul></body></html>")
+    listed = [f"- {h} {s}" for h, s in teasers]  # how trafilatura writes those items
+    assert combine([*ARTICLE, *listed], ARTICLE, list_link_density(root)) == ARTICLE
+    # counted by words alone the items are mostly unlinked, like an article's own closing list
+    assert combine([*ARTICLE, *listed], ARTICLE, list_link_density(root, headings=False)) == [*ARTICLE, *listed]
+
+
+def test_a_fast_reading_that_is_a_fragment_of_the_precision_one_gives_way_only_when_asked():
+    assert is_fragment(ARTICLE[:1], ARTICLE)
+    assert combine(ARTICLE[:1], ARTICLE, fragment=FRAGMENT_RATIO) == ARTICLE
+    assert combine(ARTICLE[:1], ARTICLE) == ARTICLE[:1]  # off by default: rejected on the dev pages
+    assert not is_fragment(ARTICLE[:4], ARTICLE)  # 6 paragraphs against 4: not twice as long
+    assert combine(ARTICLE[:4], ARTICLE, fragment=FRAGMENT_RATIO) == ARTICLE[:4]
+    trains = ["A different page altogether, about trains."]
+    assert not is_fragment(trains, ARTICLE)  # twice as long but not holding the fast text
+    assert combine(trains, ARTICLE, fragment=FRAGMENT_RATIO) == trains
+    # the precision mode split a fast paragraph in two: still held, found by its words
+    assert is_fragment([ARTICLE[0] + " " + ARTICLE[1]], [*ARTICLE[:1], ARTICLE[1], *ARTICLE[2:]])

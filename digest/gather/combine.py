@@ -12,7 +12,8 @@ vouches for where the article starts and ends:
 * paragraphs before the first or after the last paragraph both readings share are
   dropped when they are short (furniture is short; a long one is kept, since the
   precision mode is known to lose real text), except list items that are not
-  mostly links (an article's closing list; a list of links is "related stories").
+  mostly links (an article's closing list; a list of links, or of items with a
+  linked headline, is "related stories").
 
 Nothing here parses HTML except the link-density look-up, which reads <li> elements
 of the already parsed page, a bounded number of them.
@@ -25,6 +26,14 @@ import re
 _WORD = re.compile(r"\w+")
 SHORT_WORDS = 30  # outside the shared span, paragraphs under this many words are dropped
 LINK_DENSITY = 0.5  # a list item whose text is at least this much link text is a link list
+# Tried in round two and REJECTED (off by default; bench/extraction.py still measures it): take
+# the fast reading for a fragment when the precision reading has this many times its words and
+# holds nearly all of them (FRAGMENT_COVER), and use the precision reading instead. The idea:
+# fast mode runs no fallback extractor. On the one dev page where it fires (held-out fold B),
+# the short fast reading was right (a list of quotes of which the article is one): F1 -0.4.
+FRAGMENT_RATIO = 2.0
+FRAGMENT_COVER = 0.9
+MAX_SCANNED_CHARS = 50_000_000  # fragment test's substring searches, bounded likewise
 MAX_SUBSTRING_CHECKS = 200_000  # merged-column search, bounded for pages with thousands of paragraphs
 MAX_LIST_ITEMS = 2000  # <li> elements read for link density (a hostile page may have millions)
 
@@ -35,14 +44,18 @@ def key(paragraph: str) -> str:
 
 
 def combine(recall: list[str], precision: list[str], link_density=None,
-            short_words: int = SHORT_WORDS, protect_lists: bool = True) -> list[str]:
+            short_words: int = SHORT_WORDS, protect_lists: bool = True,
+            fragment: float = 0) -> list[str]:
     """Fast-mode paragraphs trimmed to the span the precision paragraphs vouch for.
 
     link_density(paragraph) -> float in [0, 1] or None when unknown; short_words=0 turns
-    trimming off (only merged columns are split).
+    trimming off (only merged columns are split); fragment=FRAGMENT_RATIO swaps the base
+    for a fragment (rejected, see FRAGMENT_RATIO).
     """
     if not precision:
         return recall
+    if fragment and is_fragment(recall, precision, fragment):
+        return precision
     recall = _split_merged(recall, precision)
     shared = {key(p) for p in precision}
     inside = [i for i, p in enumerate(recall) if key(p) in shared]
@@ -58,6 +71,25 @@ def combine(recall: list[str], precision: list[str], link_density=None,
             if (density or 0.0) < LINK_DENSITY:
                 kept.append(p)
     return kept
+
+
+def is_fragment(recall: list[str], precision: list[str], ratio: float = FRAGMENT_RATIO) -> bool:
+    """True when the precision reading is `ratio` times longer and holds (nearly) all of the fast one."""
+    recall_words = sum(len(_WORD.findall(p)) for p in recall)
+    precision_words = sum(len(_WORD.findall(p)) for p in precision)
+    if not recall_words or precision_words < ratio * recall_words:
+        return False
+    keys = [key(p) for p in precision]
+    shared, whole = set(keys), f" {' '.join(keys)} "  # in reading order: a fast paragraph split in two is found
+    held, budget = 0, MAX_SCANNED_CHARS
+    for paragraph in recall:
+        k = key(paragraph)
+        if k in shared:
+            held += len(k.split())
+        elif budget >= len(whole):  # a paragraph the precision mode split or trimmed: search its text
+            budget -= len(whole)
+            held += len(k.split()) if f" {k} " in whole else 0
+    return held >= FRAGMENT_COVER * recall_words
 
 
 def _split_merged(recall: list[str], precision: list[str]) -> list[str]:
@@ -76,8 +108,28 @@ def _split_merged(recall: list[str], precision: list[str]) -> list[str]:
     return out
 
 
-def list_link_density(root):
-    """A look-up: list-item text -> share of it that is link text, over the page's first <li>s."""
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _linked_heading(li) -> bool:
+    for heading in li.iter(*_HEADINGS):
+        if next(heading.iter("a"), None) is not None:
+            return True
+        for above in heading.iterancestors():  # a link around the heading, up to the item itself
+            if above is li:
+                break
+            if above.tag == "a":
+                return True
+    return False
+
+
+def list_link_density(root, *, headings: bool = True):
+    """A look-up: list-item text -> share of it that is link text, over the page's first <li>s.
+
+    An item holding a linked heading is a story teaser (headline, then a standfirst that is
+    not linked): it counts as all link, whatever the share of its words (headings=False: it
+    counts by its words, as before).
+    """
     table: dict[str, float] | None = None
 
     def lookup(paragraph: str) -> float | None:
@@ -91,7 +143,7 @@ def list_link_density(root):
                     text = key(" ".join(li.itertext()))
                     if text and text not in table:
                         linked = sum(len(key(" ".join(a.itertext()))) for a in li.iter("a"))
-                        table[text] = min(1.0, linked / len(text))
+                        table[text] = 1.0 if headings and _linked_heading(li) else min(1.0, linked / len(text))
         return table.get(key(paragraph))
 
     return lookup

@@ -5,7 +5,9 @@ combine.py says why and how the two are merged), each reading through a post-fil
 that removes what trafilatura tends to keep inside article bodies: the page's own
 headline (the digest shows the title separately), inline newsletter sign-up
 boxes, "Read more:" / "Related:" teasers, share/follow/contact lines, copyright
-notices and trailing "More news"-style headings with their link lists.
+notices, lone time stamps and newswire credit lines, and trailing "More news"-style
+headings with their link lists. Before trafilatura reads the page, sign-up forms
+and hover cards inside sentences are pruned (PRUNE_XPATH, HOVER_CARD_XPATH).
 
 The result is plain text, paragraphs separated by blank lines; "" when the page
 has no recognisable article. Nothing here touches the network.
@@ -31,6 +33,11 @@ PRUNE_XPATH = [
     " or contains(@class, 'newsletter-signup') or contains(@class, 'signup-form')"
     " or contains(@class, 'subscribe-form') or contains(@id, 'newsletter')]",
 ]
+_HOVER = " or ".join(f"contains(@class, '{word}')" for word in ("tooltip", "popover", "rollover", "hovercard", "hover-card"))
+# A hover card inside running text (a person's photo and their latest headlines, shown on
+# mouse-over): the innermost such element holding a picture or several links goes; the linked
+# name it hangs on stays.
+HOVER_CARD_XPATH = f"//p//*[{_HOVER}][.//img or count(.//a) >= 2][not(.//*[{_HOVER}][.//img or count(.//a) >= 2])]"
 
 # A whole paragraph that is one of these is never article text.
 _JUNK_LINE = re.compile(
@@ -55,6 +62,15 @@ _JUNK_PHRASE = re.compile(
     r"|this article has been sent to|have a tip\?|may be reached at|write to \w[\w .-]* at \S+@",
     re.IGNORECASE,
 )
+# A newswire's credit line closing a story: who else reported, not what.
+_CREDIT_LINE = re.compile(r"contributed (to )?this (report|story)", re.IGNORECASE)
+# A time stamp standing alone ("November 20, 2019 - 11:28 AMT", "Updated at 1:23 p.m."): the
+# page's metadata, not its text. A clock time with a year or an "updated"-like word, in a short
+# line that does not end like a sentence.
+_CLOCK = re.compile(r"\b\d{1,2}[:.h]\d{2}\b")
+_STAMP_CONTEXT = re.compile(r"\b(1[89]|20)\d\d\b|^(updated|published|posted|last updated|modified)\b", re.IGNORECASE)
+_MERIDIEM = re.compile(r"\s*\b[ap]\.m\.$", re.IGNORECASE)  # "1:23 p.m." ends in a full stop, not a sentence
+STAMP_WORDS = 10
 _PARSER = lxml.html.HTMLParser(encoding="utf-8")
 # trafilatura's two readings (see combine.py): fast, recall-leaning; and the slower precision mode.
 FAST = {"fast": True}
@@ -76,37 +92,43 @@ def extract_text(html: str, url: str | None = None) -> str:
 
 
 def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = SHORT_OUTSIDE,
-                       protect_lists: bool = True, precision: bool = True) -> list[str]:
-    """The article's paragraphs; the keyword arguments exist for bench/extraction.py's cross-validation."""
+                       protect_lists: bool = True, precision: bool = True, fragment: float = 0,
+                       hover_cards: bool = True, metadata_lines: bool = True,
+                       teaser_headings: bool = True) -> list[str]:
+    """The article's paragraphs; the keyword arguments exist for bench/extraction.py's cross-validation
+    (all False / 0 but `precision` is the method of the round before: see bench/README.md)."""
     if not html or not html.strip():
         return []
     root = _parse(html)
-    recall = _paragraphs(html, url, root, FAST)
+    prune = [*PRUNE_XPATH, HOVER_CARD_XPATH] if hover_cards else PRUNE_XPATH
+    recall = _paragraphs(html, url, root, FAST, prune, metadata_lines)
     if not recall or not precision or len(html) > PRECISION_MAX_CHARS:
         return recall
-    return combine(recall, _paragraphs(html, url, root, PRECISION), list_link_density(root),
-                   short_words=short_words, protect_lists=protect_lists)
+    return combine(recall, _paragraphs(html, url, root, PRECISION, prune, metadata_lines),
+                   list_link_density(root, headings=teaser_headings),
+                   short_words=short_words, protect_lists=protect_lists, fragment=fragment)
 
 
-def _paragraphs(html: str, url: str | None, root, mode: dict) -> list[str]:
+def _paragraphs(html: str, url: str | None, root, mode: dict, prune: list[str], metadata_lines: bool) -> list[str]:
     """One trafilatura reading of the page with the furniture filters applied."""
-    text = _trafilatura(html, url, mode)
+    text = _trafilatura(html, url, mode, prune)
     if not text:
         return []
     if root is not None:
-        text = _merge_split_body(root, text, url, mode)
+        text = _merge_split_body(root, text, url, mode, prune)
     paragraphs = [p for p in (_SPACES.sub(" ", line).strip() for line in text.splitlines()) if p]
     titles, own_urls = _page_identity(root, url)
     paragraphs = _drop_headline(paragraphs, titles)
-    paragraphs = [p for p in paragraphs if not is_boilerplate(p) and p.rstrip("/") not in own_urls]
+    paragraphs = [p for p in paragraphs
+                  if not is_boilerplate(p, metadata_lines=metadata_lines) and p.rstrip("/") not in own_urls]
     return _drop_trailing_furniture(paragraphs)
 
 
-def _trafilatura(html, url: str | None, mode: dict) -> str:
+def _trafilatura(html, url: str | None, mode: dict, prune: list[str]) -> str:
     try:
         return trafilatura.extract(
             html, url=url, include_comments=False, include_tables=True,
-            include_images=False, include_links=False, prune_xpath=PRUNE_XPATH, **mode,
+            include_images=False, include_links=False, prune_xpath=prune, **mode,
         ) or ""
     except (ValueError, TypeError, lxml.etree.LxmlError):
         return ""
@@ -119,7 +141,7 @@ def _parse(html: str):
         return None
 
 
-def _merge_split_body(root, text: str, url: str | None, mode: dict) -> str:
+def _merge_split_body(root, text: str, url: str | None, mode: dict, prune: list[str]) -> str:
     """Pages that split the article body into several same-class containers (ads in between).
 
     trafilatura keeps only the best container; when the paragraphs it kept sit in a
@@ -150,21 +172,35 @@ def _merge_split_body(root, text: str, url: str | None, mode: dict) -> str:
     for container in containers:  # unwrapped, so the parts read as one body
         for child in container:
             article.append(copy.deepcopy(child))
-    merged = _trafilatura(page, url, mode)
+    merged = _trafilatura(page, url, mode, prune)
     merged_lines = {_SPACES.sub(" ", line).strip() for line in merged.splitlines()}
     if len(merged) > len(text) and len(kept & merged_lines) >= 0.8 * len(kept):
         return merged
     return text
 
 
-def is_boilerplate(paragraph: str) -> bool:
-    """True for a paragraph that is page furniture rather than article text."""
+def is_boilerplate(paragraph: str, *, metadata_lines: bool = True) -> bool:
+    """True for a paragraph that is page furniture rather than article text.
+
+    metadata_lines: also a lone time stamp and a newswire's credit line (off: the rules before them).
+    """
     p = paragraph.strip().strip("*").strip()
     if not re.search(r"[^\W_]", p):
         return True  # "___", "* * *" and other separators
-    if _JUNK_LINE.match(p) or _TEASER_START.match(p):
+    if _JUNK_LINE.match(p) or _TEASER_START.match(p) or (metadata_lines and is_time_stamp(p)):
         return True
-    return len(p.split()) < SHORT_WORDS and bool(_JUNK_PHRASE.search(p))
+    if len(p.split()) >= SHORT_WORDS:
+        return False
+    return bool(_JUNK_PHRASE.search(p) or (metadata_lines and _CREDIT_LINE.search(p)))
+
+
+def is_time_stamp(paragraph: str) -> bool:
+    """True for a line that is only a date and time (a publication or update stamp)."""
+    p = paragraph.strip()
+    if len(p) > 40 * STAMP_WORDS or len(p.split()) > STAMP_WORDS:  # checked before any pattern runs
+        return False
+    p = _MERIDIEM.sub("", p)
+    return not p.endswith((".", "!", "?", "…", "。")) and bool(_CLOCK.search(p)) and bool(_STAMP_CONTEXT.search(p))
 
 
 def _page_identity(root, url: str | None) -> tuple[set[str], set[str]]:
