@@ -123,3 +123,21 @@ def test_real_tokens_and_hostile_titles_keep_the_message_intact():
     plain, html = [part.get_content() for part in message.iter_parts()]
     url = f"https://gazette.example.org/some/longer/path/prefix/unsubscribe?token={token}"
     assert url in plain and url in html
+
+
+def test_no_line_of_a_message_starts_with_a_dot_and_the_text_survives():
+    """Dot-led lines are written =2E (quoted-printable), so SMTP has nothing to dot-stuff; readers see the dots."""
+    from digest.content import RenderedIssue
+
+    mark = "@@mark@@"
+    text = ".Leading dot\n..two\n" + "x" * 74 + ".after a soft break\n" + "word " * 60 + f"\n{mark}\n.end\n"
+    html = f"<p>{'.' * 300}</p>\n.<b>x</b>\n<a href=\"{mark}\">Unsubscribe</a>\n"
+    template = build_template(RenderedIssue("Dots", html, text, mark), from_address="News <n@example.org>",
+                              list_id="daily", list_name="Daily", base_url="https://gazette.example.org",
+                              unsubscribe_mailbox="u@example.org", message_id_prefix="digest.1.x", date=NOW)
+    raw = personalize(template, to="a@example.com", token="a." * 60 + "b", personal_id="1")
+    assert not raw.startswith(b".") and b"\r\n." not in raw
+    assert all(len(line) <= 76 for line in raw.partition(b"\r\n\r\n")[2].split(b"\r\n"))  # QP keeps 76
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message.get_body(("plain",)).get_content().replace("\r\n", "\n").startswith(".Leading dot\n..two\n")
+    assert ".end" in message.get_body(("plain",)).get_content() and "." * 300 in message.get_body(("html",)).get_content()

@@ -159,7 +159,31 @@ def _qp(body: str) -> bytes:
     # b2a_qp ends lines the way the input's first line ends, or with a bare LF
     # when the input has none (a long URL): SMTP allows CRLF only.
     encoded = encoded.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    lines = encoded.split(b"\r\n")
+    if any(line.startswith(b".") or len(line) > 76 for line in lines):
+        encoded = b"\r\n".join(_fit(line) for line in lines)
     return encoded[:-2] if encoded.endswith(b"\r\n") else encoded  # the next piece brings the line end
+
+
+def _fit(line: bytes) -> bytes:
+    """One encoded line as RFC 2045 wants it and SMTP likes it: at most 76 columns (b2a_qp can write 78
+    when it escapes a space before a soft break) and never starting with "." (written =2E, the same
+    text once decoded), so the SMTP transport has nothing to dot-stuff: a scan instead of a copy."""
+    if not (line.startswith(b".") or len(line) > 76):
+        return line
+    soft = line.endswith(b"=")  # a soft line break: an escape never ends in "="
+    text, out = (line[:-1] if soft else line), []
+    while True:
+        if text.startswith(b"."):
+            text = b"=2E" + text[1:]
+        if len(text) <= (75 if soft else 76):
+            out.append(text + (b"=" if soft else b""))
+            return b"\r\n".join(out)
+        cut = 75
+        while b"=" in text[cut - 2:cut]:  # never split an =XX escape
+            cut -= 1
+        out.append(text[:cut] + b"=")
+        text = text[cut:]
 
 
 def _crlf(text: str) -> str:
