@@ -136,7 +136,10 @@ def test_no_line_of_a_message_starts_with_a_dot_and_the_text_survives():
                               list_id="daily", list_name="Daily", base_url="https://gazette.example.org",
                               unsubscribe_mailbox="u@example.org", message_id_prefix="digest.1.x", date=NOW)
     raw = personalize(template, to="a@example.com", token="a." * 60 + "b", personal_id="1")
-    assert not raw.startswith(b".") and b"\r\n." not in raw
+    assert not raw.startswith(b".") and b"\r\n." not in raw  # so the SMTP transport may skip stuffing it:
+    from digest.content import DotlessMessage
+
+    assert isinstance(raw, DotlessMessage)
     assert all(len(line) <= 76 for line in raw.partition(b"\r\n\r\n")[2].split(b"\r\n"))  # QP keeps 76
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert message.get_body(("plain",)).get_content().replace("\r\n", "\n").startswith(".Leading dot\n..two\n")

@@ -27,7 +27,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr, parseaddr
 from urllib.parse import quote, urlsplit
 
-from digest.content import RenderedIssue
+from digest.content import DotlessMessage, RenderedIssue
 from digest.render.dkim import DkimSigner, Prepared, make_signer
 
 _TEXT_SLOT = b"@@TEXT_BODY@@"
@@ -134,8 +134,8 @@ def unsubscribe_url(template: MessageTemplate, token: str) -> str:
     return f"{template.base_url}/unsubscribe?token={quote(token)}"
 
 
-def personalize(template: MessageTemplate, *, to: str, token: str, personal_id: str) -> bytes:
-    """The finished message for one recipient, ready for the transport."""
+def personalize(template: MessageTemplate, *, to: str, token: str, personal_id: str) -> DotlessMessage:
+    """The finished message for one recipient, ready for the transport (no line starts with "." : _fit)."""
     url = unsubscribe_url(template, token)
     mailto = f"mailto:{template.unsubscribe_mailbox}?subject=unsubscribe%20{quote(token)}"
     personal = (f" {to}".encode("ascii"), f" <{template.message_id_prefix}.{personal_id}@{template.domain}>".encode(
@@ -143,11 +143,10 @@ def personalize(template: MessageTemplate, *, to: str, token: str, personal_id: 
     # Soft line breaks ("=" CRLF) around the URL decode to nothing, so the pieces encoded once per issue
     # never need re-encoding per recipient.
     slot = b"=\r\n" + _qp(url) + b"=\r\n"
-    message = b"".join((b"To:", personal[0], b"\r\nMessage-ID:", personal[1], b"\r\nList-Unsubscribe:",
-                        personal[2], b"\r\n", template.head, b"\r\n", slot.join(template.body)))
-    if template.dkim is not None:
-        return template.dkim.sign(personal, slot) + message
-    return message
+    signature = template.dkim.sign(personal, slot) if template.dkim is not None else b""
+    return DotlessMessage(b"".join((signature, b"To:", personal[0], b"\r\nMessage-ID:", personal[1],
+                                    b"\r\nList-Unsubscribe:", personal[2], b"\r\n", template.head, b"\r\n",
+                                    slot.join(template.body))))
 
 
 def _encode_pieces(body: str, mark: str) -> tuple[bytes, ...]:

@@ -13,6 +13,7 @@ import smtplib
 import ssl
 
 from digest.config import SmtpSettings
+from digest.content import DotlessMessage
 from digest.errors import PermanentDeliveryError, TemporaryDeliveryError, TransportUnavailable
 
 
@@ -98,8 +99,8 @@ class SmtpTransport:
                     connection.getreply()
                 self._reset(code)
                 _raise_for(code, reply, recipient, stage)
-        # Our bodies are quoted-printable with no line starting with "." (render.message): the scan is all it costs.
-        stuffed = message.replace(b"\r\n.", b"\r\n..") if b"\r\n." in message else message
+        # A reader's copy of an issue has no line starting with "." (render.message): nothing to stuff or scan.
+        stuffed = message if isinstance(message, DotlessMessage) else message.replace(b"\r\n.", b"\r\n..")
         if stuffed.startswith(b"."):
             stuffed = b"." + stuffed
         if not stuffed.endswith(b"\r\n"):
