@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus
@@ -79,9 +79,12 @@ def still_confirmed(session: Session, newsletter: str, subscriber_ids: Iterable[
     if not ids:
         return set()
     s, people = Subscription.__table__.c, Subscriber.__table__.c
-    return set(session.scalars(select(s.subscriber_id).join(Subscriber.__table__, people.id == s.subscriber_id).where(
-        s.newsletter == newsletter, s.subscriber_id.in_(ids), s.status == SubscriptionStatus.confirmed,
-        not_suppressed(people.email))))
+    # Driven by the id list, each subscription found by its unique (subscriber, newsletter) key: written as
+    # a join, SQLite chose the (newsletter, status) index and read every confirmed row (93 ms a claim
+    # with 1,000,000 readers instead of 1 ms).
+    return set(session.scalars(select(people.id).where(
+        people.id.in_(ids), not_suppressed(people.email), exists().where(
+            s.subscriber_id == people.id, s.newsletter == newsletter, s.status == SubscriptionStatus.confirmed))))
 
 
 def record(session: Session, outcomes: Sequence[Outcome], now: datetime, owner: str) -> None:
