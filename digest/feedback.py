@@ -11,6 +11,8 @@ so a forged bounce or complaint cannot remove a reader.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import logging
 import re
 from collections.abc import Callable
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 from digest import metrics, returnpath
 from digest.config import Settings
 from digest.inbound.classify import bounce_kind, smtp_refusal_kind
-from digest.inbound.reports import Report, parse_message, read_report
+from digest.inbound.reports import Report, read_report
 from digest.models import Delivery, DeliveryStatus, Feedback, Issue, KeptMail
 from subscribers import (BouncePolicy, Origin, SubscriberError, Subscriber, read_unsubscribe_token, record_bounce,
                          record_complaint, remove_subscriber, unsubscribe_by_link)
@@ -243,7 +245,7 @@ def on_send_failures(settings: Settings, clock):
 
 def unsubscribe_request(session: Session, secret: str, raw: bytes, now: datetime) -> str:
     """Mail to the List-Unsubscribe mailto: the token in its subject, else the sender's own address."""
-    message = parse_message(raw)
+    message = email.message_from_bytes(raw, policy=email.policy.default)  # decoded headers: a =?utf-8?...?= subject
     sender = str(message.get("From", ""))[:200]
     who = Origin("mailto", user_agent=sender)
     match = re.search(r"unsubscribe\s+([\w.\-]+)", str(message.get("Subject", "")), re.IGNORECASE)
