@@ -155,6 +155,9 @@ def write_config(folder: Path, *, sources: str, smtp_port: int = 25, transport: 
     feed links point at example.org, and tests talk only to 127.0.0.1.
     """
     pages = "" if "max_pages_per_source" in gather else "max_pages_per_source = 0"
+    # One sender process unless a test asks for more (tests/test_processes.py does): a fork server and its
+    # senders cost each `digest send` about a second, and the suite sends hundreds of times.
+    processes = "" if "processes" in delivery else "processes = 1"
     text = textwrap.dedent(f"""\
         [site]
         name = "Test Gazette"
@@ -169,6 +172,7 @@ def write_config(folder: Path, *, sources: str, smtp_port: int = 25, transport: 
         transport = "{transport}"
         outbox_dir = "outbox"
         retry_base_seconds = 0.05
+        {processes}
         {delivery}
 
         [delivery.smtp]

@@ -219,7 +219,8 @@ def test_too_many_failures_in_a_row_pause_the_issue(tmp_path, smtp_server, feed_
     readers = tuple(f"r{i}@example.com" for i in range(60))
     config = setup_newsletter(tmp_path, smtp_server, feed_server, readers)
     config.write_text(config.read_text().replace("retry_base_seconds = 0.05", "retry_base_seconds = 0.05\n"
-                                                 "max_consecutive_failures = 5\nprocesses = 2"))
+                                                 "max_consecutive_failures = 5").replace("processes = 1",
+                                                                                          "processes = 2"))
     smtp_server.replies = {reader: "550 5.7.1 blocked" for reader in readers}
 
     paused = run_cli("send", "daily", config=config)
