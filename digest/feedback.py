@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from digest import metrics, returnpath
 from digest.config import Settings
 from digest.inbound.classify import bounce_kind, smtp_refusal_kind
-from digest.inbound.reports import Report, read_report
+from digest.inbound.reports import STATUS_RE, Report, read_report
 from digest.models import Delivery, DeliveryStatus, Feedback, Issue, KeptMail
 from subscribers import (BouncePolicy, Origin, SubscriberError, Subscriber, read_unsubscribe_token, record_bounce,
                          record_complaint, remove_subscriber, unsubscribe_by_link)
@@ -63,9 +63,7 @@ def handle_message(session: Session, settings: Settings, secret: str, mail_from:
         if line.endswith("; kept"):
             keep.append(line)
     if keep:
-        session.add(KeptMail(received_at=now, mail_from=mail_from[:320], recipients=", ".join(recipients)[:2000],
-                             reason="\n".join(keep)[:2000], raw=raw))
-        metrics.INBOUND_KEPT.inc()
+        keep_unreadable(session, mail_from, recipients, raw, "\n".join(keep), now)
     for line in lines:
         log.info("inbound: %s", line)
     return Handled(tuple(lines), kept=bool(keep))
@@ -120,7 +118,7 @@ def _report(session: Session, settings: Settings, secret: str, address: str, raw
     if report.kind in ("not_spam", "auto_reply"):
         email = delivery.email if delivery else ""
         if delivery is not None:
-            _feedback_row(session, delivery, email, report.kind, report.feedback_type, report, "", "none", now)
+            _feedback_row(session, delivery, email, report.kind, report.feedback_type, report, "", now, "none")
         return f"{email or address}: {report.kind.replace('_', '-')}; nothing to do"
     if report.kind == "complaint":
         email = delivery.email if delivery else _complainant(session, secret, path, report)
@@ -136,16 +134,12 @@ def _report(session: Session, settings: Settings, secret: str, address: str, raw
     kind = bounce_kind(status)
     if kind is None:
         return f"{email}: {status.action} ({status.status or 'no status'}); nothing to do"
-    detail = _bounce_detail(kind, status, report, delivery)
-    if delivery is not None and not _feedback_row(session, delivery, email, kind, status.status, report,
-                                                   status.diagnostic, "", now):
+    row = _feedback_row(session, delivery, email, kind, status.status, report, status.diagnostic, now)
+    if row is None:
         return f"{email}: {kind} bounce for delivery {delivery.id} already recorded; nothing more"
-    action = record_bounce(session, email, kind, detail, origin, now, bounce_policy(settings))
-    _set_action(session, delivery, kind, action)
-    metrics.FEEDBACK.labels(kind).inc()
-    if action.startswith("suppressed"):
-        metrics.SUPPRESSIONS.labels("hard_bounce" if kind == "hard" else "soft_bounces").inc()
-    return f"{email}: {kind} bounce {status.status} from {report.reporting_mta or 'unknown MTA'}: {action}"
+    row.action = _counted(kind, record_bounce(session, email, kind, _bounce_detail(kind, status, report, delivery),
+                                               origin, now, bounce_policy(settings)))
+    return f"{email}: {kind} bounce {status.status} from {report.reporting_mta or 'unknown MTA'}: {row.action}"
 
 
 def _recipient_status(report: Report, expected: str | None, path, secret: str):
@@ -177,39 +171,35 @@ def _complainant(session: Session, secret: str, path, report: Report) -> str:
 
 
 def _complaint(session, delivery, email, report, origin, now) -> str:
-    if delivery is not None and not _feedback_row(session, delivery, email, "complaint", report.feedback_type,
-                                                   report, "", "", now):
+    row = _feedback_row(session, delivery, email, "complaint", report.feedback_type, report, "", now)
+    if row is None:
         return f"{email}: complaint for delivery {delivery.id} already recorded; nothing more"
-    if delivery is None:
-        _feedback_row(session, None, email, "complaint", report.feedback_type, report, "", "", now)
     left = record_complaint(session, email, f"{report.feedback_type or 'abuse'} report from "
                             f"{report.reporting_mta or 'unknown'}", origin, now)
-    action = f"unsubscribed from {', '.join(left) if left else 'nothing (already out)'}; suppressed"
-    _set_action(session, delivery, "complaint", action)
-    metrics.FEEDBACK.labels("complaint").inc()
-    metrics.SUPPRESSIONS.labels("complaint").inc()
-    return f"{email}: spam complaint ({report.feedback_type or 'abuse'}): {action}"
+    row.action = _counted("complaint", f"unsubscribed from {', '.join(left) if left else 'nothing (already out)'}; "
+                                       "suppressed")
+    return f"{email}: spam complaint ({report.feedback_type or 'abuse'}): {row.action}"
 
 
-def _feedback_row(session, delivery, email, kind, status, report, diagnostic, action, now) -> bool:
-    """Record it once per delivery and kind; False when it was already recorded (a repeated report)."""
+def _feedback_row(session, delivery, email, kind, status, report, diagnostic, now, action="") -> Feedback | None:
+    """The new row recording it: once per delivery and kind (None when a repeated report already did)."""
     if delivery is not None and session.scalar(select(Feedback.id).where(
             Feedback.delivery_id == delivery.id, Feedback.kind == kind)) is not None:
-        return False
-    session.add(Feedback(delivery_id=delivery.id if delivery else None, issue_id=delivery.issue_id if delivery
-                         else None, email=email, kind=kind, status=(status or "")[:20],
-                         reporting_mta=report.reporting_mta[:200] if report else "", diagnostic=diagnostic[:500],
-                         action=action, at=now))
+        return None
+    row = Feedback(delivery_id=delivery.id if delivery else None, issue_id=delivery.issue_id if delivery else None,
+                   email=email, kind=kind, status=(status or "")[:20], diagnostic=diagnostic[:500], action=action,
+                   reporting_mta=report.reporting_mta[:200] if report else "", at=now)
+    session.add(row)
     session.flush()
-    return True
+    return row
 
 
-def _set_action(session, delivery, kind, action) -> None:
-    if delivery is None:
-        return
-    row = session.scalar(select(Feedback).where(Feedback.delivery_id == delivery.id, Feedback.kind == kind))
-    if row is not None:
-        row.action = action[:200]
+def _counted(kind: str, action: str) -> str:
+    """The metrics of one acted-on report; returns its action, for the row and the log."""
+    metrics.FEEDBACK.labels(kind).inc()
+    if "suppressed" in action and not action.startswith("already"):
+        metrics.SUPPRESSIONS.labels({"hard": "hard_bounce", "soft": "soft_bounces"}.get(kind, kind)).inc()
+    return action[:200]
 
 
 def _bounce_detail(kind, status, report, delivery) -> str:
@@ -231,15 +221,14 @@ def on_send_failures(settings: Settings, clock):
             delivery = session.get(Delivery, claim.delivery_id)
             if delivery is None:
                 continue
-            status = re.search(r"\b[245]\.\d{1,3}\.\d{1,3}\b", error)
-            if not _feedback_row(session, delivery, claim.email, kind, status.group(0) if status else "", None,
-                                 error, "", now):
+            status = STATUS_RE.search(error)
+            row = _feedback_row(session, delivery, claim.email, kind, status.group(0) if status else "", None,
+                                error, now)
+            if row is None:
                 continue
             detail = f"{kind} bounce at our relay: {error[:300]}; delivery {delivery.id} (issue {delivery.issue_id})"
-            action = record_bounce(session, claim.email, kind, detail, Origin("send"), now, policy)
-            _set_action(session, delivery, kind, action)
-            metrics.FEEDBACK.labels(kind).inc()
-            log.info("send: %s: %s bounce (%s): %s", claim.email, kind, error[:200], action)
+            row.action = _counted(kind, record_bounce(session, claim.email, kind, detail, Origin("send"), now, policy))
+            log.info("send: %s: %s bounce (%s): %s", claim.email, kind, error[:200], row.action)
     return act
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from dataclasses import replace
 
 import click
 from sqlalchemy import select
@@ -55,10 +56,9 @@ def inbound(ctx: Context, pipe: bool, recipient: str | None, sender: str, host: 
         log.warning("bounces.domain is not set: only mail to %s (unsubscribe requests) will be taken",
                     rt.settings.site.unsubscribe_mailbox)
     if host or port:
-        from dataclasses import replace
-        rt.settings = replace(rt.settings, bounces=replace(rt.settings.bounces, listen_host=host or
-                                                            rt.settings.bounces.listen_host,
-                                                            listen_port=port or rt.settings.bounces.listen_port))
+        b = rt.settings.bounces
+        rt.settings = replace(rt.settings, bounces=replace(b, listen_host=host or b.listen_host,
+                                                            listen_port=port or b.listen_port))
     server = make_server(rt)
     try:
         server.start()

@@ -62,9 +62,7 @@ class InboundHandler:
 
     async def handle_DATA(self, server, session, envelope):
         session.digest_messages = getattr(session, "digest_messages", 0) + 1
-        data = envelope.original_content or envelope.content or b""
-        if isinstance(data, str):
-            data = data.encode("utf-8", "surrogateescape")
+        data = envelope.original_content or envelope.content or b""  # bytes: the server runs with decode_data=False
         try:
             await asyncio.get_running_loop().run_in_executor(
                 self.pool, self.process, envelope.mail_from or "", list(envelope.rcpt_tos), data)
