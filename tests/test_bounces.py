@@ -369,3 +369,27 @@ def test_a_bounced_confirmation_email_counts_too(tmp_path, smtp_server):
     right = pipe(config, path, dsn(path, "typo@remote.example.net"))
     assert b"suppressed (hard bounce)" in right.stdout, right.stdout
     assert suppressed(config) == {"typo@remote.example.net": "hard_bounce"}
+
+
+def test_listener_refuses_connections_past_its_limit():
+    """bounces.max_connections: a flood of open connections is told 421 before the greeting."""
+    from digest.inbound.listener import InboundHandler, InboundServer, ListenerLimits
+
+    limits = ListenerLimits(max_connections=2)
+    taken = []
+    server = InboundServer(InboundHandler(lambda address: True, lambda *message: taken.append(message), limits),
+                           "127.0.0.1", free_port(), limits)
+    server.start()
+    try:
+        first, second = (smtplib.SMTP("127.0.0.1", server.port, timeout=10) for _ in range(2))
+        with pytest.raises(smtplib.SMTPConnectError) as refused:
+            smtplib.SMTP("127.0.0.1", server.port, timeout=10)
+        assert refused.value.smtp_code == 421
+        first.quit()  # a slot frees up: the next connection is served
+        assert wait_until(lambda: server.counter.active < 2)
+        with smtplib.SMTP("127.0.0.1", server.port, timeout=10) as third:
+            third.sendmail("", ["x@bounce.example.net"], b"Subject: hi\r\n\r\nbody")
+        second.quit()
+    finally:
+        server.stop()
+    assert [recipients for _sender, recipients, _data in taken] == [["x@bounce.example.net"]]
