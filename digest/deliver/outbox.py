@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, literal_column, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus
@@ -95,12 +95,15 @@ def record(session: Session, outcomes: Sequence[Outcome], now: datetime, owner: 
     """
     sent = [o for o in outcomes if o.status is DeliveryStatus.sent]
     if sent:  # the common case in one executemany: a per-row ORM UPDATE cost half the sender's CPU
+        # Only the id and the time are parameters per row; the constants are written into the statement
+        # (as bound constants SQLAlchemy processed each again for every row: a third of this call).
         table = Delivery.__table__
         session.execute(
             table.update()
             .where(table.c.id == bindparam("b_id"), table.c.lease_owner == owner)
-            .values(status=DeliveryStatus.sent, last_error=None, lease_owner=None, lease_until=None,
-                    next_attempt_at=None, sent_at=bindparam("b_at"), attempts=table.c.attempts + 1),
+            .values(status=literal_column(f"'{DeliveryStatus.sent.value}'"), last_error=null(), lease_owner=null(),
+                    lease_until=null(), next_attempt_at=null(), sent_at=bindparam("b_at", type_=table.c.sent_at.type),
+                    attempts=table.c.attempts + 1),
             [{"b_id": o.delivery_id, "b_at": o.at or now} for o in sent])
     for outcome in outcomes:
         if outcome.status is DeliveryStatus.sent:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import smtplib
+import socket
 import ssl
+import struct
 
 from digest.config import SmtpSettings
 from digest.content import DotlessMessage
@@ -57,6 +59,7 @@ class SmtpTransport:
                 f"cannot connect to SMTP server {s.host}:{s.port}: {exc}",
                 hint="check delivery.smtp host, port and tls in config.toml",
             ) from exc
+        _kernel_timeouts(connection.sock, s.timeout)
         self.connection = connection
 
     def send(self, sender: str, recipient: str, message: bytes) -> None:
@@ -135,6 +138,23 @@ class SmtpTransport:
             except (smtplib.SMTPException, OSError):
                 pass
             self._drop()
+
+
+def _kernel_timeouts(sock, seconds: float) -> None:
+    """A plain TCP connection waits in the kernel (SO_RCVTIMEO/SO_SNDTIMEO) instead of Python's timeout.
+
+    With a Python timeout every send and receive is preceded by a poll(): four of a message's eight
+    system calls. A kernel timeout ends the wait the same way (EAGAIN: smtplib then reports the
+    server disconnected, which `send` retries once and then leaves the message queued). TLS sockets
+    keep Python's timeout: their reads may need writes.
+    """
+    if sock is None or isinstance(sock, ssl.SSLSocket) or not seconds:
+        return
+    whole = int(seconds)
+    timeval = struct.pack("ll", whole, int((seconds - whole) * 1_000_000))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+    sock.settimeout(None)
 
 
 def _quote(address: str) -> str:
