@@ -9,11 +9,13 @@ it is copied here. Every system gets the same HTML and page URL.
 Figures, kept apart because they mean different things:
 1. dev-all: every dev page. The extractor was written and tuned looking at these
    pages, so this is an in-sample figure.
-2. per fold, side by side: the method of the round before ("round 1": all of
-   round two's rules off) and the shipped one, and each round-two rule alone on
-   top of round 1. Folds A and B are fixed halves by a hash of the page's site.
+2. per fold, side by side: the methods of the rounds before ("round 1": all of
+   rounds two and three's rules off; "round 2": round three's rules off) and the
+   shipped one (round 3), each round-three rule alone on top of round 2, and each
+   round-two rule alone on top of round 1. Folds A and B are fixed halves by a hash
+   of the page's site; rounds 1 and 2 were designed on fold A, round 3 on fold B.
 3. cross-validated: each fold scored with the settings that win on the other
-   fold alone, out of a fixed menu (ties go to the earlier entry: round 2 first).
+   fold alone, out of a fixed menu (ties go to the earlier entry: round 3 first).
 4. residual errors of the shipped method by kind, per fold (share of the
    per-page normalised shingle mass): extra whole paragraphs (furniture kept),
    extra words inside kept paragraphs, missed whole paragraphs, missed words
@@ -49,15 +51,23 @@ from digest.gather.extract import extract_paragraphs, extract_text
 REPO = Path(__file__).resolve().parents[1]
 EVALDATA = REPO.parent / "shared" / "evaldata"
 
-ROUND1 = {"fragment": 0, "hover_cards": False, "metadata_lines": False, "teaser_headings": False}
+ROUND2 = {"teaser_links": False, "captions": False, "notices": False, "embedded_posts": False,
+          "closing_teasers": False}
+ROUND1 = {**ROUND2, "fragment": 0, "hover_cards": False, "metadata_lines": False, "teaser_headings": False}
 RULES = [("hover cards pruned", {"hover_cards": True}), ("time stamps, credit lines", {"metadata_lines": True}),
-         ("teaser lists (linked headings)", {"teaser_headings": True}), ("fragment gives way (REJECTED)", {"fragment": FRAGMENT_RATIO})]
+         ("teaser lists (linked headings)", {"teaser_headings": True}),
+         ("fragment gives way (REJECTED)", {"fragment": FRAGMENT_RATIO})]
+RULES3 = [("teaser links (REJECTED)", {"teaser_links": True}),
+          ("captions (= an image's alt)", {"captions": True}),
+          ("wire credits, notices (REJECTED)", {"notices": True}),
+          ("embedded tweets kept", {"embedded_posts": True}),
+          ("closing list of teasers (REJECTED)", {"closing_teasers": True})]
 # The menu the cross-validation chooses from: (label, keyword arguments of extract_paragraphs).
 SETTINGS = [("one reading", {"precision": False})] + [
     (f"two readings, short<{words}, lists {'kept' if lists else 'trimmed'}", {"short_words": words, "protect_lists": lists})
     for words in (15, 30, 60) for lists in (True, False)]
-MENU = [(f"round 2, {label}", options) for label, options in SETTINGS] + [
-    (f"round 1, {label}", {**ROUND1, **options}) for label, options in SETTINGS]
+MENU = [(f"round 3, {label}", options) for label, options in SETTINGS] + [
+    (f"round 2, {label}", {**ROUND2, **options}) for label, options in SETTINGS]
 _WORD = re.compile(r"\w+")
 
 
@@ -109,10 +119,10 @@ def predict(pages, **options) -> dict:
 
 def side_by_side(systems: dict[str, dict], folds: dict) -> None:
     """One line per system: P/R/F1 on fold A, fold B and both."""
-    print(f"{'':56s} {'fold A P/R/F1':>19s}   {'fold B P/R/F1':>19s}   {'all P/R/F1':>19s}")
+    print(f"{'':56s} {'fold A P/R/F1':>22s}   {'fold B P/R/F1':>22s}   {'all P/R/F1':>22s}")
     for name, scores in systems.items():
         cells = [pooled(scores, [i for i in folds if folds[i] in which]) for which in ({0}, {1}, {0, 1})]
-        print(f"{name:56s} " + "   ".join(f"{p:.3f}/{r:.3f}/{f:.3f}" for p, r, f in cells))
+        print(f"{name:56s} " + "   ".join(f"{p:.4f}/{r:.4f}/{f:.4f}" for p, r, f in cells))
 
 
 def cross_validate(table: dict, folds: dict) -> None:
@@ -294,13 +304,18 @@ def main() -> None:
         html, url=url, favor_precision=True, include_comments=False), pages, truth, bench)
     run("trafilatura fast, no comments", lambda html, url: trafilatura.extract(
         html, url=url, fast=True, include_comments=False), pages, truth, bench)
-    run("round 1 (the method before this round)", lambda html, url: "\n\n".join(
+    run("round 1 (two rounds before this one)", lambda html, url: "\n\n".join(
         extract_paragraphs(html, url, **ROUND1)), pages, truth, bench)
-    shipped = run("digest extract_text (shipped)", extract_text, pages, truth, bench)
-    print("2. per fold, side by side (fold A: both rounds designed looking at it; fold B: not)")
+    run("round 2 (main before this round)", lambda html, url: "\n\n".join(
+        extract_paragraphs(html, url, **ROUND2)), pages, truth, bench)
+    shipped = run("digest extract_text (shipped: round 3)", extract_text, pages, truth, bench)
+    print("2. per fold, side by side (fold A: rounds 1-2 designed on it, round 3 not; fold B: round 3 designed on it)")
     table = {label: per_page(bench, predict(pages, **options), truth) for label, options in MENU}
-    systems = {"round 1 (main before this round)": table["round 1, two readings, short<30, lists kept"],
-               "round 2 (shipped)": per_page(bench, shipped, truth)}
+    systems = {"round 1": per_page(bench, predict(pages, **ROUND1), truth),
+               "round 2 (main before this round)": table["round 2, two readings, short<30, lists kept"],
+               "round 3 (shipped)": per_page(bench, shipped, truth)}
+    for name, rule in RULES3:
+        systems[f"round 2 + {name}"] = per_page(bench, predict(pages, **{**ROUND2, **rule}), truth)
     for name, rule in RULES:
         systems[f"round 1 + {name}"] = per_page(bench, predict(pages, **{**ROUND1, **rule}), truth)
     side_by_side(systems, folds)

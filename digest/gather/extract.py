@@ -6,8 +6,13 @@ that removes what trafilatura tends to keep inside article bodies: the page's ow
 headline (the digest shows the title separately), inline newsletter sign-up
 boxes, "Read more:" / "Related:" teasers, share/follow/contact lines, copyright
 notices, lone time stamps and newswire credit lines, and trailing "More news"-style
-headings with their link lists. Before trafilatura reads the page, sign-up forms
-and hover cards inside sentences are pruned (PRUNE_XPATH, HOVER_CARD_XPATH).
+headings with their link lists, and captions that repeat an image's alt text
+(furniture.py). Before trafilatura reads the page, sign-up forms and hover cards
+inside sentences are pruned (PRUNE_XPATH, HOVER_CARD_XPATH), and embedded tweets
+are unwrapped so that they read as the quotations they are. Three more rules of
+round 3 (teaser links, newswire credits and legal notices, a closing list of
+teasers) are kept as options, off: each lowered the held-out fold of the dev pages
+(bench/README.md).
 
 The result is plain text, paragraphs separated by blank lines; "" when the page
 has no recognisable article. Nothing here touches the network.
@@ -16,6 +21,7 @@ has no recognisable article. Nothing here touches the network.
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import re
 
@@ -25,6 +31,7 @@ import trafilatura
 
 from digest.gather.combine import SHORT_WORDS as SHORT_OUTSIDE
 from digest.gather.combine import combine, list_link_density
+from digest.gather.furniture import drop_closing_teasers, drop_furniture, page_furniture, teaser_list_items
 
 # Sign-up boxes and similar page furniture, removed before trafilatura looks at the page.
 PRUNE_XPATH = [
@@ -38,6 +45,12 @@ _HOVER = " or ".join(f"contains(@class, '{word}')" for word in ("tooltip", "popo
 # mouse-over): the innermost such element holding a picture or several links goes; the linked
 # name it hangs on stays.
 HOVER_CARD_XPATH = f"//p//*[{_HOVER}][.//img or count(.//a) >= 2][not(.//*[{_HOVER}][.//img or count(.//a) >= 2])]"
+
+# Posts embedded from a social network with the platform's markup (see _unwrap_embedded_posts).
+EMBEDDED_POST_XPATH = "//blockquote[contains(concat(' ', normalize-space(@class), ' '), ' twitter-tweet ')]"
+_EMBED_WRAPPER = re.compile(r"social|embed|tweet|twitter", re.IGNORECASE)
+EMBED_WRAPPER_DEPTH = 3  # wrappers looked at above each post
+MAX_EMBEDDED_POSTS = 200
 
 # A whole paragraph that is one of these is never article text.
 _JUNK_LINE = re.compile(
@@ -64,6 +77,13 @@ _JUNK_PHRASE = re.compile(
 )
 # A newswire's credit line closing a story: who else reported, not what.
 _CREDIT_LINE = re.compile(r"contributed (to )?this (report|story)", re.IGNORECASE)
+# Round 3, REJECTED (is_boilerplate's notices, off): the newswire's closing credits, who
+# reported and who edited: "(Reporting by A; Editing by B)".
+_WIRE_CREDIT = re.compile(r"^\(?\s*(additional )?(reporting|writing) by\b.*\b(editing|writing|reporting) by\b",
+                          re.IGNORECASE)
+# A legal notice names two or more of the furniture phrases ("personal, non-commercial use",
+# "Subscriber Agreement"); it may run past SHORT_WORDS, so it is counted up to NOTICE_WORDS.
+NOTICE_WORDS = 100
 # A time stamp standing alone ("November 20, 2019 - 11:28 AMT", "Updated at 1:23 p.m."): the
 # page's metadata, not its text. A clock time with a year or an "updated"-like word, in a short
 # line that does not end like a sentence.
@@ -94,22 +114,48 @@ def extract_text(html: str, url: str | None = None) -> str:
 def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = SHORT_OUTSIDE,
                        protect_lists: bool = True, precision: bool = True, fragment: float = 0,
                        hover_cards: bool = True, metadata_lines: bool = True,
-                       teaser_headings: bool = True) -> list[str]:
+                       teaser_headings: bool = True, teaser_links: bool = False, captions: bool = True,
+                       notices: bool = False, embedded_posts: bool = True, closing_teasers: bool = False) -> list[str]:
     """The article's paragraphs; the keyword arguments exist for bench/extraction.py's cross-validation
-    (all False / 0 but `precision` is the method of the round before: see bench/README.md)."""
+    (all False / 0 but `precision` is the method of round 1; the last five are round 3's rules, of
+    which teaser_links, notices and closing_teasers were rejected and are off: see bench/README.md)."""
     if not html or not html.strip():
         return []
     root = _parse(html)
+    if embedded_posts and root is not None and _unwrap_embedded_posts(root):
+        html = lxml.html.tostring(root, encoding="unicode")
     prune = [*PRUNE_XPATH, HOVER_CARD_XPATH] if hover_cards else PRUNE_XPATH
-    recall = _paragraphs(html, url, root, FAST, prune, metadata_lines)
-    if not recall or not precision or len(html) > PRECISION_MAX_CHARS:
-        return recall
-    return combine(recall, _paragraphs(html, url, root, PRECISION, prune, metadata_lines),
-                   list_link_density(root, headings=teaser_headings),
-                   short_words=short_words, protect_lists=protect_lists, fragment=fragment)
+    furniture = page_furniture(root, url, teasers=teaser_links, captions=captions)
+    rules = {"metadata_lines": metadata_lines, "notices": notices}
+    paragraphs = _paragraphs(html, url, root, FAST, prune, rules, furniture)
+    if paragraphs and precision and len(html) <= PRECISION_MAX_CHARS:
+        paragraphs = combine(paragraphs, _paragraphs(html, url, root, PRECISION, prune, rules, furniture),
+                             list_link_density(root, headings=teaser_headings),
+                             short_words=short_words, protect_lists=protect_lists, fragment=fragment)
+    if closing_teasers and paragraphs and paragraphs[-1].startswith("- "):
+        paragraphs = _drop_trailing_furniture(drop_closing_teasers(paragraphs, teaser_list_items(root, url)))
+    return paragraphs
 
 
-def _paragraphs(html: str, url: str | None, root, mode: dict, prune: list[str], metadata_lines: bool) -> list[str]:
+def _unwrap_embedded_posts(root) -> bool:
+    """Let a tweet embedded in the story read as the quotation it is; True if the page changed.
+
+    The platform's own markup (a blockquote of class twitter-tweet: the post's text, then its
+    author and date) sits in a wrapper whose class says "social" or "embed", and trafilatura
+    drops both as share-button furniture. The writer put the post in the story's flow (the
+    reaction the story reports, the statement it quotes), so its text is read like any blockquote.
+    """
+    posts = root.xpath(EMBEDDED_POST_XPATH)
+    for post in posts[:MAX_EMBEDDED_POSTS]:
+        for element in [post, *itertools.islice(post.iterancestors(), EMBED_WRAPPER_DEPTH)]:
+            if element is post or _EMBED_WRAPPER.search(element.get("class", "") + " " + element.get("id", "")):
+                element.attrib.pop("class", None)
+                element.attrib.pop("id", None)
+    return bool(posts)
+
+
+def _paragraphs(html: str, url: str | None, root, mode: dict, prune: list[str], rules: dict,
+                furniture: set[str]) -> list[str]:
     """One trafilatura reading of the page with the furniture filters applied."""
     text = _trafilatura(html, url, mode, prune)
     if not text:
@@ -120,8 +166,8 @@ def _paragraphs(html: str, url: str | None, root, mode: dict, prune: list[str], 
     titles, own_urls = _page_identity(root, url)
     paragraphs = _drop_headline(paragraphs, titles)
     paragraphs = [p for p in paragraphs
-                  if not is_boilerplate(p, metadata_lines=metadata_lines) and p.rstrip("/") not in own_urls]
-    return _drop_trailing_furniture(paragraphs)
+                  if not is_boilerplate(p, **rules) and p.rstrip("/") not in own_urls]
+    return _drop_trailing_furniture(drop_furniture(paragraphs, furniture))
 
 
 def _trafilatura(html, url: str | None, mode: dict, prune: list[str]) -> str:
@@ -179,19 +225,28 @@ def _merge_split_body(root, text: str, url: str | None, mode: dict, prune: list[
     return text
 
 
-def is_boilerplate(paragraph: str, *, metadata_lines: bool = True) -> bool:
+def is_boilerplate(paragraph: str, *, metadata_lines: bool = True, notices: bool = False) -> bool:
     """True for a paragraph that is page furniture rather than article text.
 
-    metadata_lines: also a lone time stamp and a newswire's credit line (off: the rules before them).
+    metadata_lines: also a lone time stamp and a newswire's credit line (off: the rules before them);
+    notices: also a newswire's reporting/editing credits, a longer legal notice and a cross-link
+    in brackets (round 3, REJECTED: off unless asked for).
     """
     p = paragraph.strip().strip("*").strip()
     if not re.search(r"[^\W_]", p):
         return True  # "___", "* * *" and other separators
     if _JUNK_LINE.match(p) or _TEASER_START.match(p) or (metadata_lines and is_time_stamp(p)):
         return True
-    if len(p.split()) >= SHORT_WORDS:
-        return False
-    return bool(_JUNK_PHRASE.search(p) or (metadata_lines and _CREDIT_LINE.search(p)))
+    if notices and p.startswith(("[", "(")) and _TEASER_START.match(p[1:].lstrip()):
+        return True  # "[Related: ...]": the same cross-link, in brackets
+    words = len(p.split())
+    if notices and words < NOTICE_WORDS and _WIRE_CREDIT.match(p):
+        return True
+    phrase = _JUNK_PHRASE.search(p) if words < NOTICE_WORDS else None
+    if words < SHORT_WORDS:
+        return bool(phrase or (metadata_lines and _CREDIT_LINE.search(p)))
+    return bool(notices and phrase and any(m.group(0).lower() != phrase.group(0).lower()
+                                           for m in _JUNK_PHRASE.finditer(p, phrase.end())))
 
 
 def is_time_stamp(paragraph: str) -> bool:
