@@ -256,8 +256,10 @@ ARTICLES = 60  # stored per database; newsletter.max_items (calibrated) picks ho
 
 
 def write_config(folder: Path, *, url: str, port: int, connections: int, max_items: int,
-                 batch_size: int = 50, processes: int = 1) -> Path:
-    """The bench's config.toml; DKIM off (set_dkim turns it on: the key comes from DIGEST_DKIM_PRIVATE_KEY)."""
+                 processes: int = 1) -> Path:
+    """The bench's config.toml; DKIM off (set_dkim turns it on: the key comes from DIGEST_DKIM_PRIVATE_KEY).
+
+    delivery.batch_size is left at digest's default: the bench measures what a user gets."""
     path = folder / "config.toml"
     path.write_text(textwrap.dedent(f"""\
         [site]
@@ -273,7 +275,6 @@ def write_config(folder: Path, *, url: str, port: int, connections: int, max_ite
         [delivery]
         transport = "smtp"
         connections = {connections}
-        batch_size = {batch_size}
         processes = {processes}
 
         [delivery.smtp]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import socket
+import threading
+import time
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -44,6 +47,46 @@ def test_smtp_reconnects_after_the_server_drops_the_connection(smtp_server):
     transport.send("a@example.org", "c@example.com", MESSAGE)
     transport.close()
     assert len(smtp_server.messages) == 2
+
+
+def test_smtp_server_that_stops_answering_times_out_and_the_message_stays_queued():
+    """Plain TCP connections wait in the kernel (SO_RCVTIMEO), not in Python's poll: the timeout must still hold,
+    both for the first attempt and for the one reconnection `send` makes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    held = []
+
+    def serve():  # greets and answers EHLO, then reads and never answers
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+            conn.sendall(b"220 stall.example ESMTP\r\n")
+            buffer = b""
+            while b"\r\n" not in buffer:
+                chunk = conn.recv(1024)
+                if not chunk:
+                    break
+                buffer += chunk
+            conn.sendall(b"250-stall.example\r\n250 PIPELINING\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=port, timeout=0.5))
+    try:
+        transport.open()
+        started = time.monotonic()
+        with pytest.raises(TemporaryDeliveryError, match="b@example.com"):
+            transport.send("a@example.org", "b@example.com", MESSAGE)
+        took = time.monotonic() - started
+    finally:
+        transport.close()
+        listener.close()
+        for conn in held:
+            conn.close()
+    assert 0.9 <= took < 10, took  # two attempts of 0.5 s each, not a hang
+    assert len(held) == 2  # the reconnection was made
 
 
 def test_smtp_unreachable_server_and_missing_password():

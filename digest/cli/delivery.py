@@ -51,6 +51,7 @@ class Progress:
 
     def __init__(self, stream=None) -> None:
         self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()  # asked once: it is a system call, and update() runs for every message
         self.bar = None
         self.last_log = time.monotonic()
         self.done = 0
@@ -60,7 +61,7 @@ class Progress:
 
     def update(self, report) -> None:
         done = report.sent + report.failed + report.skipped
-        if self.stream.isatty():
+        if self.tty:
             if self.bar is None:
                 from tqdm import tqdm
 

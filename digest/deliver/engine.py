@@ -9,12 +9,13 @@ tried are simply leased again. A stop request (SIGTERM/SIGINT) lets the
 messages in flight finish, records them and gives the rest back.
 
 Work goes to a sender, and results come back, a few messages at a time (at most
-CHUNK): one hand-over per message between threads (a lock, a wake-up, the GIL
-changing hands) cost more CPU than the message's own SMTP exchange. A failure
+CHUNK), over SimpleQueues: with one hand-over per message through queue.Queue,
+its Condition.notify was most of the coordinator's GIL time in a py-spy profile
+(a lock, a wake-up, the GIL changing hands, every message). A failure
 is reported at once, and every sender checks `halt` before each message, so a
 pause or a stop still takes effect within the messages in flight.
 
-Per recipient the work is `build_message` (the envelope sender and the bytes
+The senders themselves are in digest.deliver.senders. Per recipient the work is `build_message` (the envelope sender and the bytes
 substituted into a message built once per issue, both per delivery: a VERP
 bounce address differs per message) and one transport call.
 """
@@ -35,9 +36,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digest.config import DeliverySettings
 from digest.deliver import outbox
-from digest.errors import PermanentDeliveryError, TemporaryDeliveryError, TransportUnavailable
+from digest.errors import TransportUnavailable
 from digest.models import DeliveryStatus
 from digest.deliver.outbox import Claimed, Outcome
+from digest.deliver.senders import Pacer, run_sender
 from digest.deliver.transports import Transport
 
 log = logging.getLogger(__name__)
@@ -100,7 +102,7 @@ def deliver_issue(
     if run.report.paused_reason:
         return run.report
     work: queue.SimpleQueue[list[Claimed] | None] = queue.SimpleQueue()
-    threads = [threading.Thread(target=_sender, args=(transport_factory, build_message, work,
+    threads = [threading.Thread(target=run_sender, args=(transport_factory, build_message, work,
                                                       run.results, run.halt, run.pacer, now), daemon=True)
                for _ in range(policy.connections)]
     for thread in threads:
@@ -121,86 +123,6 @@ def deliver_issue(
     if run.fatal:
         raise run.fatal
     return run.report
-
-
-class Pacer:
-    """Spaces sends out to a rate shared by this process's connections (0: no limit).
-
-    The senders wait here, not the coordinator, so recording outcomes never
-    waits behind the rate limit.
-    """
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.next_slot = 0.0
-        self.lock = threading.Lock()
-
-    def wait(self, stop: threading.Event) -> None:
-        if not self.rate:
-            return
-        with self.lock:
-            now = time.monotonic()
-            slot = max(self.next_slot, now)
-            self.next_slot = slot + 1.0 / self.rate
-        if slot > now:
-            stop.wait(slot - now)
-
-
-def _sender(transport_factory, build_message, work, results, halt, pacer, clock) -> None:
-    """One connection's loop: send the chunks the coordinator hands over, report outcomes with their times.
-
-    Outcomes go back once a chunk is done, except a failure, which goes back at
-    once with what came before it (the coordinator counts failures in a row).
-    """
-    transport = transport_factory()
-    try:
-        transport.open()
-    except TransportUnavailable as exc:
-        # Not a halt by itself: a server that allows fewer connections than delivery.connections still
-        # takes mail on those it accepted. The coordinator halts when no connection opened.
-        results.put([(None, "no-connection", exc, clock())])
-        return
-    try:
-        while (chunk := work.get()) is not None:
-            done = []
-            for item in chunk:
-                if halt.is_set():  # pausing, failing or stopping: hand it back untried
-                    done.append((item, "untried", None, clock()))
-                    continue
-                pacer.wait(halt)
-                status, error = _send_one(transport, build_message, item, halt)
-                done.append((item, status, error, clock()))
-                if status is not DeliveryStatus.sent:
-                    results.put(done)
-                    done = []
-            if done:
-                results.put(done)
-    finally:
-        transport.close()
-
-
-def _send_one(transport, build_message, item: Claimed, halt: threading.Event):
-    """(status, error) of one message; status None means a temporary failure.
-
-    Anything unexpected (a bug in a template, a transport's odd exception)
-    counts as a temporary failure of that message: the thread lives on.
-    """
-    try:
-        envelope_from, message = build_message(item)
-        transport.send(envelope_from, item.email, message)
-    except PermanentDeliveryError as exc:
-        return DeliveryStatus.failed, str(exc)
-    except TemporaryDeliveryError as exc:
-        return None, str(exc)
-    except TransportUnavailable as exc:
-        halt.set()
-        return "unavailable", exc
-    except UnicodeEncodeError:
-        return DeliveryStatus.failed, f"{item.email}: non-ASCII addresses need SMTPUTF8"
-    except Exception as exc:  # noqa: BLE001  (see the docstring)
-        log.exception("unexpected error sending to %s", item.email)
-        return None, f"{item.email}: unexpected {exc.__class__.__name__}: {exc}"
-    return DeliveryStatus.sent, None
 
 
 def _drain(work: queue.SimpleQueue) -> list:
