@@ -301,7 +301,8 @@ def settings_from_dict(raw: dict, path: Path, environ: typing.Mapping[str, str])
 
 def default_processes() -> int:
     """One sender process per core this process may run on, SQLite included: its single writer lock
-    still leaves room (bench/send.py: 2 processes 1.23x one on 2 cores, DKIM off; 1.15x DKIM on)."""
+    still leaves room. bench/send.py on 2 cores with the sink on the same cores: 2 processes 1.14x one with
+    DKIM on, 0.95x with DKIM off (there the sink needs the second core)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
