@@ -14,7 +14,7 @@ from test_rate_limits import newsletter_with_readers
 from digest import pipeline
 from digest.deliver import outbox
 from digest.config import load_settings
-from digest.models import Issue, IssueStatus
+from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus
 
 
 def runtime(config, **transport):
@@ -28,6 +28,47 @@ def test_slow_queues_keep_their_leases_and_nobody_gets_two(tmp_path, smtp_server
     outcome = pipeline.send_newsletter(runtime(config), "daily")
     got = [m.rcpt_tos[0] for m in smtp_server.messages]
     assert len(got) == len(set(got)) == 40 and outcome.reports[-1].sent == 40
+
+
+class Gated:
+    """Accepts messages at once, except the third, which waits until the test opens the gate."""
+
+    gate = threading.Event()
+    sent: list[str] = []
+
+    def open(self):
+        pass
+
+    def send(self, sender, recipient, message):
+        if len(self.sent) == 2:
+            assert self.gate.wait(30), "the gate never opened"
+        self.sent.append(recipient)
+
+    def close(self):
+        pass
+
+
+def test_an_accepted_message_is_recorded_while_its_chunk_is_still_sending(tmp_path, smtp_server):
+    """Senders take several messages at a time; what the server already accepted must still reach the
+    database within a fraction of a second (a kill -9 resends what is not recorded), not when the chunk ends."""
+    config = newsletter_with_readers(tmp_path, smtp_server, 40, "connections = 1\nbatch_size = 500")
+    rt = runtime(config, transport_factory=Gated)
+    Gated.gate.clear()
+    Gated.sent = []
+    thread = threading.Thread(target=lambda: pipeline.send_newsletter(rt, "daily"), daemon=True)
+    thread.start()
+
+    def recorded() -> int:
+        with rt.sessions() as session:
+            return len(session.scalars(select(Delivery.id).where(Delivery.status == DeliveryStatus.sent)).all())
+
+    try:
+        assert wait_until(lambda: recorded() >= 2, seconds=10), "accepted messages waited for the rest of the chunk"
+        assert len(Gated.sent) == 2  # the third is still being "sent"
+    finally:
+        Gated.gate.set()
+        thread.join(timeout=30)
+    assert recorded() == 40
 
 
 class Exploding:

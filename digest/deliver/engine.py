@@ -8,12 +8,12 @@ every COMMIT_SECONDS), so a killed sender resends at most the messages whose
 tried are simply leased again. A stop request (SIGTERM/SIGINT) lets the
 messages in flight finish, records them and gives the rest back.
 
-Work goes to a sender, and results come back, a few messages at a time (at most
-CHUNK), over SimpleQueues: with one hand-over per message through queue.Queue,
-its Condition.notify was most of the coordinator's GIL time in a py-spy profile
-(a lock, a wake-up, the GIL changing hands, every message). A failure
-is reported at once, and every sender checks `halt` before each message, so a
-pause or a stop still takes effect within the messages in flight.
+Work goes to a sender a few messages at a time (at most CHUNK), and outcomes
+come back through an Inbox that wakes the coordinator only per chunk or failure:
+with one hand-over per message through queue.Queue, its Condition.notify was
+most of the coordinator's GIL time in a py-spy profile (a lock, a wake-up, the
+GIL changing hands, every message). Every sender checks `halt` before each
+message, so a pause or a stop still takes effect within the messages in flight.
 
 The senders themselves are in digest.deliver.senders. Per recipient the work is `build_message` (the envelope sender and the bytes
 substituted into a message built once per issue, both per delivery: a VERP
@@ -39,7 +39,7 @@ from digest.deliver import outbox
 from digest.errors import TransportUnavailable
 from digest.models import DeliveryStatus
 from digest.deliver.outbox import Claimed, Outcome
-from digest.deliver.senders import Pacer, run_sender
+from digest.deliver.senders import Inbox, Pacer, run_sender
 from digest.deliver.transports import Transport
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def deliver_issue(
         return run.report
     work: queue.SimpleQueue[list[Claimed] | None] = queue.SimpleQueue()
     threads = [threading.Thread(target=run_sender, args=(transport_factory, build_message, work,
-                                                      run.results, run.halt, run.pacer, now), daemon=True)
+                                                      run.inbox, run.halt, run.pacer, now), daemon=True)
                for _ in range(policy.connections)]
     for thread in threads:
         thread.start()
@@ -143,7 +143,7 @@ class _Run:
         self.halt = threading.Event()  # our own reasons to stop: the caller's `stop` is never set here
         self.renewed_at = time.monotonic()
         self.owner = outbox.make_owner()
-        self.results: queue.SimpleQueue = queue.SimpleQueue()
+        self.inbox = Inbox()
         self.pending: dict[int, Claimed] = {}  # claimed and not yet answered (in backlog, queue or flight)
         self.backlog: deque[Claimed] = deque()
         self.buffer: list[Outcome] = []
@@ -247,17 +247,8 @@ class _Run:
         return True
 
     def collect(self, block: bool) -> None:
-        try:
-            done = self.results.get(timeout=0.05) if block else self.results.get_nowait()
-        except queue.Empty:
-            return
-        while True:
-            for result in done:
-                self.outcome(*result)
-            try:
-                done = self.results.get_nowait()
-            except queue.Empty:
-                return
+        for result in self.inbox.take(block):
+            self.outcome(*result)
 
     def outcome(self, item: Claimed | None, status, error, at: datetime) -> None:
         if status == "no-connection":

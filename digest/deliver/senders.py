@@ -7,8 +7,10 @@ builds and sends, and reports each outcome with the time the server answered.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
+from collections import deque
 
 from digest.deliver.outbox import Claimed
 from digest.errors import PermanentDeliveryError, TemporaryDeliveryError, TransportUnavailable
@@ -40,35 +42,70 @@ class Pacer:
             stop.wait(slot - now)
 
 
-def run_sender(transport_factory, build_message, work, results, halt, pacer, clock) -> None:
-    """One connection's loop: send the chunks the coordinator hands over, report outcomes with their times.
+class Inbox:
+    """Outcomes on their way from the senders to the coordinator.
 
-    Outcomes go back once a chunk is done, except a failure, which goes back at
-    once with what came before it (the coordinator counts failures in a row).
+    Each outcome is appended as it happens (a deque append: no lock, no wake-up);
+    the coordinator is woken only at the end of a chunk and at a failure, and
+    otherwise drains the inbox whenever it wakes, at least every WAIT_SECONDS. So
+    an accepted message is recorded within WAIT_SECONDS + COMMIT_SECONDS however
+    slow the rest of its chunk is (what a kill -9 resends), without a hand-over
+    between threads for every message.
     """
+
+    WAIT_SECONDS = 0.05
+
+    def __init__(self) -> None:
+        self.items: deque = deque()
+        self.bell: queue.SimpleQueue = queue.SimpleQueue()
+
+    def add(self, outcome: tuple, *, wake: bool = False) -> None:
+        self.items.append(outcome)
+        if wake:
+            self.wake()
+
+    def wake(self) -> None:
+        self.bell.put(None)
+
+    def take(self, block: bool) -> list[tuple]:
+        """Everything arrived so far; when empty and `block`, wait for a wake-up (at most WAIT_SECONDS)."""
+        if block and not self.items:
+            try:
+                self.bell.get(timeout=self.WAIT_SECONDS)
+            except queue.Empty:
+                pass
+        while True:  # wake-ups already answered by this drain
+            try:
+                self.bell.get_nowait()
+            except queue.Empty:
+                break
+        taken = []
+        while self.items:  # the only consumer: a non-empty deque stays non-empty until we pop
+            taken.append(self.items.popleft())
+        return taken
+
+
+def run_sender(transport_factory, build_message, work, inbox: Inbox, halt, pacer, clock) -> None:
+    """One connection's loop: send the chunks the coordinator hands over, each outcome with its time."""
     transport = transport_factory()
     try:
         transport.open()
     except TransportUnavailable as exc:
         # Not a halt by itself: a server that allows fewer connections than delivery.connections still
         # takes mail on those it accepted. The coordinator halts when no connection opened.
-        results.put([(None, "no-connection", exc, clock())])
+        inbox.add((None, "no-connection", exc, clock()), wake=True)
         return
     try:
         while (chunk := work.get()) is not None:
-            done = []
             for item in chunk:
                 if halt.is_set():  # pausing, failing or stopping: hand it back untried
-                    done.append((item, "untried", None, clock()))
+                    inbox.add((item, "untried", None, clock()))
                     continue
                 pacer.wait(halt)
                 status, error = send_one(transport, build_message, item, halt)
-                done.append((item, status, error, clock()))
-                if status is not DeliveryStatus.sent:
-                    results.put(done)
-                    done = []
-            if done:
-                results.put(done)
+                # A failure wakes the coordinator at once: it counts failures in a row.
+                inbox.add((item, status, error, clock()), wake=status is not DeliveryStatus.sent)
+            inbox.wake()
     finally:
         transport.close()
 
