@@ -4,9 +4,10 @@ One coordinating thread claims batches of deliveries (digest.deliver.outbox) and
 feeds N sender threads, each holding one persistent connection. Results come
 back to the coordinator, which records them in small transactions (at least
 every COMMIT_SECONDS), so a killed sender resends at most the messages whose
-250 arrived in that window plus the ones in flight; claimed rows it never
-tried are simply leased again. A stop request (SIGTERM/SIGINT) lets the
-messages in flight finish, records them and gives the rest back.
+250 arrived in that window (plus the Inbox's WAIT_SECONDS) and the ones in
+flight; claimed rows it never tried are simply leased again. A stop request
+(SIGTERM/SIGINT) lets the messages in flight finish, records them and gives the
+rest back.
 
 Work goes to a sender a few messages at a time (at most CHUNK), and outcomes
 come back through an Inbox that wakes the coordinator only per chunk or failure:
@@ -15,9 +16,10 @@ most of the coordinator's GIL time in a py-spy profile (a lock, a wake-up, the
 GIL changing hands, every message). Every sender checks `halt` before each
 message, so a pause or a stop still takes effect within the messages in flight.
 
-The senders themselves are in digest.deliver.senders. Per recipient the work is `build_message` (the envelope sender and the bytes
-substituted into a message built once per issue, both per delivery: a VERP
-bounce address differs per message) and one transport call.
+The senders are in digest.deliver.senders. Per recipient the work is
+`build_message` (the envelope sender and the bytes substituted into a message
+built once per issue, both per delivery: a VERP bounce address differs per
+message) and one transport call.
 """
 
 from __future__ import annotations
