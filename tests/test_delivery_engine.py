@@ -14,6 +14,7 @@ from test_rate_limits import newsletter_with_readers
 from digest import pipeline
 from digest.deliver import outbox
 from digest.config import load_settings
+from digest.errors import PermanentDeliveryError
 from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus
 
 
@@ -69,6 +70,72 @@ def test_an_accepted_message_is_recorded_while_its_chunk_is_still_sending(tmp_pa
         Gated.gate.set()
         thread.join(timeout=30)
     assert recorded() == 40
+
+
+class Refusing:
+    """A relay that refuses every reader (550): counts what it was asked to send, across connections."""
+
+    calls = 0
+    lock = threading.Lock()
+
+    def open(self):
+        pass
+
+    def send(self, sender, recipient, message):
+        with Refusing.lock:
+            Refusing.calls += 1
+        raise PermanentDeliveryError(f"{recipient}: 550 5.7.1 blocked")
+
+    def close(self):
+        pass
+
+
+def test_failures_in_a_row_stop_the_senders_at_the_limit_not_chunks_later(tmp_path, smtp_server):
+    """Each refusal marks a reader failed for good: past the limit only what was already in flight may go."""
+    config = newsletter_with_readers(tmp_path, smtp_server, 300, "connections = 4\nbatch_size = 500\n"
+                                     "max_consecutive_failures = 5")
+    Refusing.calls = 0
+    outcome = pipeline.send_newsletter(runtime(config, transport_factory=Refusing), "daily")
+    report = outcome.reports[-1]
+    assert report.paused_reason and "5 failures in a row" in report.paused_reason
+    assert 5 <= Refusing.calls <= 5 + 4 - 1, Refusing.calls  # the limit, plus the other connections' in flight
+    assert report.failed == Refusing.calls
+    rt = runtime(config)
+    with rt.sessions() as session:
+        queued = session.scalars(select(Delivery.id).where(Delivery.status == DeliveryStatus.queued)).all()
+        leased = session.scalars(select(Delivery.id).where(Delivery.lease_owner.is_not(None))).all()
+    assert len(queued) == 300 - Refusing.calls and leased == []
+
+
+class Stopping:
+    """Accepts messages; the third one also asks the send to stop (as SIGTERM does)."""
+
+    stop = threading.Event()
+    sent: list[str] = []
+
+    def open(self):
+        pass
+
+    def send(self, sender, recipient, message):
+        Stopping.sent.append(recipient)
+        if len(Stopping.sent) == 3:
+            Stopping.stop.set()
+
+    def close(self):
+        pass
+
+
+def test_a_stop_ends_the_send_after_the_message_in_flight_not_after_its_chunk(tmp_path, smtp_server):
+    config = newsletter_with_readers(tmp_path, smtp_server, 100, "connections = 1\nbatch_size = 500")
+    Stopping.stop.clear()
+    Stopping.sent = []
+    rt = runtime(config, transport_factory=Stopping)
+    outcome = pipeline.send_newsletter(rt, "daily", stop=Stopping.stop)
+    assert len(Stopping.sent) == 3 and outcome.reports[-1].sent == 3 and outcome.reports[-1].stopped
+    with rt.sessions() as session:
+        queued = session.scalars(select(Delivery.id).where(Delivery.status == DeliveryStatus.queued)).all()
+        leased = session.scalars(select(Delivery.id).where(Delivery.lease_owner.is_not(None))).all()
+    assert len(queued) == 97 and leased == []
 
 
 class Exploding:

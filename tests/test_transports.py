@@ -89,6 +89,51 @@ def test_smtp_server_that_stops_answering_times_out_and_the_message_stays_queued
     assert len(held) == 2  # the reconnection was made
 
 
+def test_a_reply_cut_by_a_stall_is_a_lost_connection_never_a_reply_code(tmp_path):
+    """The server takes the message, sends "25" of "250 ok" and stalls past the timeout. The kernel timeout
+    hands smtplib's reader the two characters it has: they must not be read as reply code 25 (a permanent
+    failure), and the rest of the line, when it comes, must not become the next command's reply."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    held = []
+
+    def read_until(conn, marker: bytes) -> bool:
+        buffer = b""
+        while marker not in buffer.lower():
+            chunk = conn.recv(65536)
+            if not chunk:
+                return False
+            buffer += chunk
+        return True
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+            conn.sendall(b"220 cut.example ESMTP\r\n")
+            read_until(conn, b"\r\n")
+            conn.sendall(b"250-cut.example\r\n250 PIPELINING\r\n")
+            if read_until(conn, b"data\r\n"):
+                conn.sendall(b"250 ok\r\n250 ok\r\n354 go\r\n")
+                if read_until(conn, b"\r\n.\r\n"):
+                    conn.sendall(b"25")  # and nothing more until the client gives up
+
+    threading.Thread(target=serve, daemon=True).start()
+    transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=port, timeout=0.5))
+    try:
+        transport.open()
+        with pytest.raises(TemporaryDeliveryError, match="b@example.com"):
+            transport.send("a@example.org", "b@example.com", MESSAGE)
+    finally:
+        transport.close()
+        listener.close()
+        for conn in held:
+            conn.close()
+
+
 def test_smtp_unreachable_server_and_missing_password():
     dead = SmtpTransport(SmtpSettings(host="127.0.0.1", port=free_port(), timeout=2))
     with pytest.raises(TransportUnavailable, match="cannot connect to SMTP server 127.0.0.1"):

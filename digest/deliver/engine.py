@@ -105,7 +105,7 @@ def deliver_issue(
         return run.report
     work: queue.SimpleQueue[list[Claimed] | None] = queue.SimpleQueue()
     threads = [threading.Thread(target=run_sender, args=(transport_factory, build_message, work,
-                                                      run.inbox, run.halt, run.pacer, now), daemon=True)
+                                                      run.inbox, run.halt, run.stop, run.pacer, now), daemon=True)
                for _ in range(policy.connections)]
     for thread in threads:
         thread.start()
@@ -145,7 +145,7 @@ class _Run:
         self.halt = threading.Event()  # our own reasons to stop: the caller's `stop` is never set here
         self.renewed_at = time.monotonic()
         self.owner = outbox.make_owner()
-        self.inbox = Inbox()
+        self.inbox = Inbox(policy.max_consecutive_failures)
         self.pending: dict[int, Claimed] = {}  # claimed and not yet answered (in backlog, queue or flight)
         self.backlog: deque[Claimed] = deque()
         self.buffer: list[Outcome] = []
@@ -175,10 +175,7 @@ class _Run:
             if not alive():
                 self.fatal = self.fatal or TransportUnavailable("every sending connection has stopped")
                 return
-            if self.consecutive_failures >= self.policy.max_consecutive_failures:
-                self.report.paused_reason = (f"{self.consecutive_failures} failures in a row; last: "
-                                             f"{self.report.errors[-1] if self.report.errors else '?'}")
-                self.halt.set()  # senders hand back what they have not started
+            if self.report.paused_reason:  # too many failures in a row (outcome)
                 return
             # Feed the senders a little at a time from the claimed batch, so they never run far
             # ahead of the failure count (a pause stops within a few messages, not a whole batch).
@@ -249,8 +246,13 @@ class _Run:
         return True
 
     def collect(self, block: bool) -> None:
+        untried = []
         for result in self.inbox.take(block):
-            self.outcome(*result)
+            if result[1] == "untried":
+                untried.append(result[0])
+            else:
+                self.outcome(*result)
+        self.release(untried)  # one transaction for a stop's or a pause's handed-back chunks
 
     def outcome(self, item: Claimed | None, status, error, at: datetime) -> None:
         if status == "no-connection":
@@ -267,9 +269,6 @@ class _Run:
             if item is not None:
                 self.release([item])
             return
-        if status == "untried":
-            self.release([item])
-            return
         self.pending.pop(item.delivery_id, None)
         if status is DeliveryStatus.sent:
             self.consecutive_failures = 0
@@ -278,6 +277,9 @@ class _Run:
         else:
             self.consecutive_failures += 1
             self.report.errors.append(error)
+            if self.consecutive_failures >= self.policy.max_consecutive_failures and not self.report.paused_reason:
+                self.report.paused_reason = f"{self.consecutive_failures} failures in a row; last: {error}"
+                self.halt.set()  # the senders hand back what they have not started (they stop themselves too)
             if status is None and item.attempts + 1 < self.policy.max_attempts:
                 backoff = self.policy.retry_base_seconds * 2 ** item.attempts * random.uniform(0.5, 1.5)
                 self.report.retried += 1

@@ -55,14 +55,31 @@ class Inbox:
 
     WAIT_SECONDS = 0.05
 
-    def __init__(self) -> None:
+    def __init__(self, failure_limit: int = 0) -> None:
         self.items: deque = deque()
         self.bell: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.failure_limit = failure_limit
+        self.failures_in_a_row = 0
 
-    def add(self, outcome: tuple, *, wake: bool = False) -> None:
-        self.items.append(outcome)
-        if wake:
+    def add(self, outcome: tuple, *, wake: bool = False) -> bool:
+        """True when this outcome makes `failure_limit` failures in a row.
+
+        Counted here, in the order the coordinator will read them, so the senders stop at the limit
+        themselves: waiting for the coordinator (busy with a commit or a claim) let them send a few
+        chunks more, each one a reader marked failed for good.
+        """
+        status = outcome[1]
+        with self.lock:
+            self.items.append(outcome)
+            if status is DeliveryStatus.sent:
+                self.failures_in_a_row = 0
+            elif status is None or status is DeliveryStatus.failed:
+                self.failures_in_a_row += 1
+            limit = bool(self.failure_limit) and self.failures_in_a_row >= self.failure_limit
+        if wake or limit:
             self.wake()
+        return limit
 
     def wake(self) -> None:
         self.bell.put(None)
@@ -85,8 +102,12 @@ class Inbox:
         return taken
 
 
-def run_sender(transport_factory, build_message, work, inbox: Inbox, halt, pacer, clock) -> None:
-    """One connection's loop: send the chunks the coordinator hands over, each outcome with its time."""
+def run_sender(transport_factory, build_message, work, inbox: Inbox, halt, stop, pacer, clock) -> None:
+    """One connection's loop: send the chunks the coordinator hands over, each outcome with its time.
+
+    Before every message it checks `halt` (ours: a pause, a failure) and `stop` (the caller's SIGTERM),
+    so either takes effect within the messages in flight, not at the end of a chunk.
+    """
     transport = transport_factory()
     try:
         transport.open()
@@ -98,13 +119,15 @@ def run_sender(transport_factory, build_message, work, inbox: Inbox, halt, pacer
     try:
         while (chunk := work.get()) is not None:
             for item in chunk:
-                if halt.is_set():  # pausing, failing or stopping: hand it back untried
+                if not (halt.is_set() or stop.is_set()):
+                    pacer.wait(halt)
+                if halt.is_set() or stop.is_set():  # pausing, failing or stopping: hand it back untried
                     inbox.add((item, "untried", None, clock()))
                     continue
-                pacer.wait(halt)
                 status, error = send_one(transport, build_message, item, halt)
-                # A failure wakes the coordinator at once: it counts failures in a row.
-                inbox.add((item, status, error, clock()), wake=status is not DeliveryStatus.sent)
+                # A failure wakes the coordinator at once; the last one of too many in a row stops us all.
+                if inbox.add((item, status, error, clock()), wake=status is not DeliveryStatus.sent):
+                    halt.set()
             inbox.wake()
     finally:
         transport.close()

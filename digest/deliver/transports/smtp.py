@@ -88,18 +88,19 @@ class SmtpTransport:
         commands = (f"mail FROM:{_quote(sender)}", f"rcpt TO:{_quote(recipient)}", "data")
         if connection.does_esmtp and connection.has_extn("pipelining"):
             connection.send("".join(command + "\r\n" for command in commands).encode("ascii"))
-            replies = [connection.getreply() for _ in commands]
+            replies = [_read_reply(connection) for _ in commands]
         else:  # one at a time: a refused MAIL or RCPT ends the transaction there
             replies = []
             for command in commands:
-                replies.append(connection.docmd(command))
+                connection.send(command.encode("ascii") + b"\r\n")
+                replies.append(_read_reply(connection))
                 if replies[-1][0] not in _EXPECTED[len(replies) - 1]:
                     break
         for (code, reply), expected, stage in zip(replies, _EXPECTED, ("MAIL FROM", "", "DATA")):
             if code not in expected:
                 if replies[-1][0] == 354:  # DATA accepted after a refused MAIL or RCPT: end it, empty
                     connection.send(b".\r\n")
-                    connection.getreply()
+                    _read_reply(connection)
                 self._reset(code)
                 _raise_for(code, reply, recipient, stage)
         # A reader's copy of an issue has no line starting with "." (render.message): nothing to stuff or scan.
@@ -109,7 +110,7 @@ class SmtpTransport:
         if not stuffed.endswith(b"\r\n"):
             stuffed += b"\r\n"
         connection.send(stuffed + b".\r\n")
-        code, reply = connection.getreply()
+        code, reply = _read_reply(connection)
         if code != 250:
             self._reset(code)
             _raise_for(code, reply, recipient, "DATA")
@@ -120,7 +121,9 @@ class SmtpTransport:
             self._drop()
             return
         try:
-            self.connection.rset()
+            self.connection.send(b"rset\r\n")
+            if _read_reply(self.connection)[0] != 250:
+                self._drop()
         except (smtplib.SMTPException, OSError):
             self._drop()
 
@@ -140,13 +143,44 @@ class SmtpTransport:
             self._drop()
 
 
+def _read_reply(connection: smtplib.SMTP) -> tuple[int, bytes]:
+    """One SMTP reply (all its lines) as (code, text), like smtplib's getreply, but a line that does not end
+    in a line feed is a lost connection, never a reply.
+
+    With the kernel's timeout a stalled read returns what had arrived (EAGAIN is "no data" to the socket's
+    file): smtplib would parse "25" of a "250 ok" cut by the stall as reply code 25, a permanent failure,
+    and read the rest of the line as the next command's reply.
+    """
+    if connection.file is None:
+        connection.file = connection.sock.makefile("rb")
+    lines = []
+    while True:
+        try:
+            line = connection.file.readline(smtplib._MAXLINE + 1)
+        except OSError as exc:
+            connection.close()
+            raise smtplib.SMTPServerDisconnected(f"connection lost reading a reply: {exc}") from exc
+        if not line.endswith(b"\n") or len(line) > smtplib._MAXLINE:
+            connection.close()
+            raise smtplib.SMTPServerDisconnected("the server closed the connection, stopped answering in the "
+                                                 "middle of a reply, or sent a line too long")
+        lines.append(line[4:].strip(b" \t\r\n"))
+        if line[3:4] != b"-":
+            break
+    try:
+        code = int(line[:3])
+    except ValueError:
+        code = -1
+    return code, b"\n".join(lines)
+
+
 def _kernel_timeouts(sock, seconds: float) -> None:
     """A plain TCP connection waits in the kernel (SO_RCVTIMEO/SO_SNDTIMEO) instead of Python's timeout.
 
     With a Python timeout every send and receive is preceded by a poll(): four of a message's eight
-    system calls. A kernel timeout ends the wait the same way (EAGAIN: smtplib then reports the
-    server disconnected, which `send` retries once and then leaves the message queued). TLS sockets
-    keep Python's timeout: their reads may need writes.
+    system calls. A kernel timeout ends the wait the same way: a stalled read comes back short, which
+    `_read_reply` reports as a lost connection (`send` reconnects once, then leaves the message queued),
+    and a stalled write raises. TLS sockets keep Python's timeout: their reads may need writes.
     """
     if sock is None or isinstance(sock, ssl.SSLSocket) or not seconds:
         return
