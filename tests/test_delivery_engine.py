@@ -31,22 +31,26 @@ def test_slow_queues_keep_their_leases_and_nobody_gets_two(tmp_path, smtp_server
     assert len(got) == len(set(got)) == 40 and outcome.reports[-1].sent == 40
 
 
-class Gated:
+class FakeTransport:
+    """A transport in this process: only `send` differs between the fakes below."""
+
+    def open(self):
+        pass
+
+    def close(self):
+        pass
+
+
+class Gated(FakeTransport):
     """Accepts messages at once, except the third, which waits until the test opens the gate."""
 
     gate = threading.Event()
     sent: list[str] = []
 
-    def open(self):
-        pass
-
     def send(self, sender, recipient, message):
         if len(self.sent) == 2:
             assert self.gate.wait(30), "the gate never opened"
         self.sent.append(recipient)
-
-    def close(self):
-        pass
 
 
 def test_an_accepted_message_is_recorded_while_its_chunk_is_still_sending(tmp_path, smtp_server):
@@ -72,22 +76,16 @@ def test_an_accepted_message_is_recorded_while_its_chunk_is_still_sending(tmp_pa
     assert recorded() == 40
 
 
-class Refusing:
+class Refusing(FakeTransport):
     """A relay that refuses every reader (550): counts what it was asked to send, across connections."""
 
     calls = 0
     lock = threading.Lock()
 
-    def open(self):
-        pass
-
     def send(self, sender, recipient, message):
         with Refusing.lock:
             Refusing.calls += 1
         raise PermanentDeliveryError(f"{recipient}: 550 5.7.1 blocked")
-
-    def close(self):
-        pass
 
 
 def test_failures_in_a_row_stop_the_senders_at_the_limit_not_chunks_later(tmp_path, smtp_server):
@@ -107,22 +105,16 @@ def test_failures_in_a_row_stop_the_senders_at_the_limit_not_chunks_later(tmp_pa
     assert len(queued) == 300 - Refusing.calls and leased == []
 
 
-class Stopping:
+class Stopping(FakeTransport):
     """Accepts messages; the third one also asks the send to stop (as SIGTERM does)."""
 
     stop = threading.Event()
     sent: list[str] = []
 
-    def open(self):
-        pass
-
     def send(self, sender, recipient, message):
         Stopping.sent.append(recipient)
         if len(Stopping.sent) == 3:
             Stopping.stop.set()
-
-    def close(self):
-        pass
 
 
 def test_a_stop_ends_the_send_after_the_message_in_flight_not_after_its_chunk(tmp_path, smtp_server):
@@ -138,17 +130,11 @@ def test_a_stop_ends_the_send_after_the_message_in_flight_not_after_its_chunk(tm
     assert len(queued) == 97 and leased == []
 
 
-class Exploding:
+class Exploding(FakeTransport):
     """A transport with a bug: every send raises something no one planned for."""
-
-    def open(self):
-        pass
 
     def send(self, sender, recipient, message):
         raise RuntimeError("boom")
-
-    def close(self):
-        pass
 
 
 def test_an_unexpected_transport_error_is_a_failure_not_a_hang(tmp_path, smtp_server):

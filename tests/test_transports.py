@@ -49,31 +49,50 @@ def test_smtp_reconnects_after_the_server_drops_the_connection(smtp_server):
     assert len(smtp_server.messages) == 2
 
 
+class ScriptedRelay:
+    """A raw TCP "relay" on 127.0.0.1 that greets, answers EHLO with PIPELINING, then does what `script`
+    does with each connection (aiosmtpd cannot be told to stall in the middle of a reply)."""
+
+    def __init__(self, script) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.script = script
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+            conn.sendall(b"220 relay.example ESMTP\r\n")
+            if read_until(conn, b"\r\n"):
+                conn.sendall(b"250-relay.example\r\n250 PIPELINING\r\n")
+                self.script(conn)
+
+    def close(self) -> None:
+        self.listener.close()
+        for conn in self.held:
+            conn.close()
+
+
+def read_until(conn: socket.socket, marker: bytes) -> bool:
+    buffer = b""
+    while marker not in buffer.lower():
+        chunk = conn.recv(65536)
+        if not chunk:
+            return False
+        buffer += chunk
+    return True
+
+
 def test_smtp_server_that_stops_answering_times_out_and_the_message_stays_queued():
     """Plain TCP connections wait in the kernel (SO_RCVTIMEO), not in Python's poll: the timeout must still hold,
     both for the first attempt and for the one reconnection `send` makes."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    held = []
-
-    def serve():  # greets and answers EHLO, then reads and never answers
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            held.append(conn)
-            conn.sendall(b"220 stall.example ESMTP\r\n")
-            buffer = b""
-            while b"\r\n" not in buffer:
-                chunk = conn.recv(1024)
-                if not chunk:
-                    break
-                buffer += chunk
-            conn.sendall(b"250-stall.example\r\n250 PIPELINING\r\n")
-
-    threading.Thread(target=serve, daemon=True).start()
-    transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=port, timeout=0.5))
+    relay = ScriptedRelay(lambda conn: None)  # reads nothing more, answers nothing more
+    transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=relay.port, timeout=0.5))
     try:
         transport.open()
         started = time.monotonic()
@@ -82,56 +101,31 @@ def test_smtp_server_that_stops_answering_times_out_and_the_message_stays_queued
         took = time.monotonic() - started
     finally:
         transport.close()
-        listener.close()
-        for conn in held:
-            conn.close()
+        relay.close()
     assert 0.9 <= took < 10, took  # two attempts of 0.5 s each, not a hang
-    assert len(held) == 2  # the reconnection was made
+    assert len(relay.held) == 2  # the reconnection was made
 
 
-def test_a_reply_cut_by_a_stall_is_a_lost_connection_never_a_reply_code(tmp_path):
+def test_a_reply_cut_by_a_stall_is_a_lost_connection_never_a_reply_code():
     """The server takes the message, sends "25" of "250 ok" and stalls past the timeout. The kernel timeout
-    hands smtplib's reader the two characters it has: they must not be read as reply code 25 (a permanent
+    hands the reader the two characters it has: they must not be read as reply code 25 (a permanent
     failure), and the rest of the line, when it comes, must not become the next command's reply."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    held = []
 
-    def read_until(conn, marker: bytes) -> bool:
-        buffer = b""
-        while marker not in buffer.lower():
-            chunk = conn.recv(65536)
-            if not chunk:
-                return False
-            buffer += chunk
-        return True
+    def cut_reply(conn):
+        if read_until(conn, b"data\r\n"):
+            conn.sendall(b"250 ok\r\n250 ok\r\n354 go\r\n")
+            if read_until(conn, b"\r\n.\r\n"):
+                conn.sendall(b"25")  # and nothing more until the client gives up
 
-    def serve():
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            held.append(conn)
-            conn.sendall(b"220 cut.example ESMTP\r\n")
-            read_until(conn, b"\r\n")
-            conn.sendall(b"250-cut.example\r\n250 PIPELINING\r\n")
-            if read_until(conn, b"data\r\n"):
-                conn.sendall(b"250 ok\r\n250 ok\r\n354 go\r\n")
-                if read_until(conn, b"\r\n.\r\n"):
-                    conn.sendall(b"25")  # and nothing more until the client gives up
-
-    threading.Thread(target=serve, daemon=True).start()
-    transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=port, timeout=0.5))
+    relay = ScriptedRelay(cut_reply)
+    transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=relay.port, timeout=0.5))
     try:
         transport.open()
         with pytest.raises(TemporaryDeliveryError, match="b@example.com"):
             transport.send("a@example.org", "b@example.com", MESSAGE)
     finally:
         transport.close()
-        listener.close()
-        for conn in held:
-            conn.close()
+        relay.close()
 
 
 def test_smtp_unreachable_server_and_missing_password():
