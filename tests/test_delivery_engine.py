@@ -210,3 +210,27 @@ def test_the_daemon_survives_its_mail_server_going_away(tmp_path, smtp_server):
     finally:
         assert daemon.stop() == 0
         controller.stop()
+
+
+def test_a_zombie_sender_holds_no_leases():
+    """A killed sender whose parent died too stays a zombie until init reaps it; kill(pid, 0) still finds
+    it, and its leases held the rest of the send back for lease_seconds (a resumed send waited 120 s)."""
+    import os
+    import subprocess
+    import sys
+
+    from digest.deliver.outbox import _pid_alive
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert _pid_alive(child.pid)
+        child.kill()  # not reaped yet: a zombie
+        def zombie() -> bool:
+            with open(f"/proc/{child.pid}/stat") as stat:
+                return stat.read().rpartition(")")[2].split()[0] == "Z"
+
+        assert wait_until(zombie, seconds=10)
+        assert not _pid_alive(child.pid)
+        assert _pid_alive(os.getpid())
+    finally:
+        child.wait()

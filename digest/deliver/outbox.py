@@ -164,6 +164,8 @@ def release_dead_leases(session: Session, alive=None) -> int:
 
 
 def _pid_alive(pid: int) -> bool:
+    """A zombie counts as dead: a killed sender whose parent died too waits for init to reap it, and
+    until then kill(pid, 0) still succeeds (its leases then held the rest of a send for lease_seconds)."""
     if pid == os.getpid():
         return True
     try:
@@ -172,7 +174,11 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[:1] != [b"Z"]
+    except OSError:  # no /proc (not Linux), or it exited just now
+        return os.path.exists(f"/proc/{pid}") or not os.path.isdir("/proc")
 
 
 def next_retry_at(session: Session, issue_id: int) -> datetime | None:
