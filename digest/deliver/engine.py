@@ -152,7 +152,6 @@ class _Run:
         self.failures: list[tuple[Claimed, str, bool]] = []  # final failures in `buffer`, for on_failures
         self.on_failures = None
         self.buffered_since = 0.0
-        self.consecutive_failures = 0
         self.refused = 0  # connections the server would not open
         self.pacer = Pacer(policy.max_per_second)
         self.fatal: Exception | None = None
@@ -171,11 +170,11 @@ class _Run:
         while not (self.stop.is_set() or self.halt.is_set()):
             self.collect(block=False)
             self.flush()
+            if self.halt.is_set():  # the outcomes just collected paused the issue: feed nothing more
+                return
             self.renew_leases()
             if not alive():
                 self.fatal = self.fatal or TransportUnavailable("every sending connection has stopped")
-                return
-            if self.report.paused_reason:  # too many failures in a row (outcome)
                 return
             # Feed the senders a little at a time from the claimed batch, so they never run far
             # ahead of the failure count (a pause stops within a few messages, not a whole batch).
@@ -254,7 +253,8 @@ class _Run:
                 self.outcome(*result)
         self.release(untried)  # one transaction for a stop's or a pause's handed-back chunks
 
-    def outcome(self, item: Claimed | None, status, error, at: datetime) -> None:
+    def outcome(self, item: Claimed | None, status, error, at: datetime, in_a_row: int) -> None:
+        """One sender's outcome; `in_a_row`: failures in a row up to it, as the Inbox counted them."""
         if status == "no-connection":
             self.refused += 1
             if self.refused >= self.policy.connections:
@@ -271,14 +271,12 @@ class _Run:
             return
         self.pending.pop(item.delivery_id, None)
         if status is DeliveryStatus.sent:
-            self.consecutive_failures = 0
             self.report.sent += 1
             self.add(Outcome(item.delivery_id, status, at=at))
         else:
-            self.consecutive_failures += 1
             self.report.errors.append(error)
-            if self.consecutive_failures >= self.policy.max_consecutive_failures and not self.report.paused_reason:
-                self.report.paused_reason = f"{self.consecutive_failures} failures in a row; last: {error}"
+            if in_a_row >= self.policy.max_consecutive_failures and not self.report.paused_reason:
+                self.report.paused_reason = f"{in_a_row} failures in a row; last: {error}"
                 self.halt.set()  # the senders hand back what they have not started (they stop themselves too)
             if status is None and item.attempts + 1 < self.policy.max_attempts:
                 backoff = self.policy.retry_base_seconds * 2 ** item.attempts * random.uniform(0.5, 1.5)

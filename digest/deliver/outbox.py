@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import os
 import socket
 from collections.abc import Callable, Iterable, Sequence
@@ -97,9 +98,9 @@ def record(session: Session, outcomes: Sequence[Outcome], now: datetime, owner: 
     sent = [o for o in outcomes if o.status is DeliveryStatus.sent]
     if sent:  # the common case in one executemany: a per-row ORM UPDATE cost half the sender's CPU
         connection = session.connection()
-        sql, names, stamp = _record_sent_statement(connection.dialect)
+        sql, positional, stamp = _record_sent_statement(connection.dialect)
         rows = [{"b_id": o.delivery_id, "b_at": stamp(o.at or now), "b_owner": owner} for o in sent]
-        connection.exec_driver_sql(sql, [tuple(row[name] for name in names) for row in rows] if names else rows)
+        connection.exec_driver_sql(sql, list(map(positional, rows)) if positional else rows)
     for outcome in outcomes:
         if outcome.status is DeliveryStatus.sent:
             continue
@@ -112,9 +113,9 @@ def record(session: Session, outcomes: Sequence[Outcome], now: datetime, owner: 
 
 
 @functools.lru_cache(maxsize=4)
-def _record_sent_statement(dialect) -> tuple[str, tuple[str, ...] | None, Callable]:
-    """The "sent" UPDATE compiled once for this database, its positional parameter order (None: named), and
-    the bind processor of sent_at. Per row only the id and the time vary: through session.execute,
+def _record_sent_statement(dialect) -> tuple[str, Callable | None, Callable]:
+    """The "sent" UPDATE compiled once for this database, what turns a row's named parameters into its
+    positional ones (None where the driver takes names), and the bind processor of sent_at. Per row only the id and the time vary: through session.execute,
     SQLAlchemy's per-row parameter handling cost more than SQLite's own work (bench/README.md, issue 17)."""
     table = Delivery.__table__
     statement = (table.update()
@@ -124,9 +125,9 @@ def _record_sent_statement(dialect) -> tuple[str, tuple[str, ...] | None, Callab
                          sent_at=bindparam("b_at", type_=table.c.sent_at.type),
                          attempts=table.c.attempts + literal_column("1")))
     compiled = statement.compile(dialect=dialect)
-    names = tuple(compiled.positiontup) if dialect.positional else None
+    positional = operator.itemgetter(*compiled.positiontup) if dialect.positional else None
     stamp = table.c.sent_at.type.dialect_impl(dialect).bind_processor(dialect)
-    return compiled.string, names, stamp or (lambda value: value)
+    return compiled.string, positional, stamp or (lambda value: value)
 
 
 def release(session: Session, delivery_ids: Iterable[int], owner: str) -> None:
@@ -176,9 +177,9 @@ def _pid_alive(pid: int) -> bool:
         return True
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rpartition(b")")[2].split()[:1] != [b"Z"]
-    except OSError:  # no /proc (not Linux), or it exited just now
-        return os.path.exists(f"/proc/{pid}") or not os.path.isdir("/proc")
+            return stat.read().rpartition(b")")[2].split()[:1] != [b"Z"]  # the state follows "(name)"
+    except FileNotFoundError:  # exited just now, or a system without /proc: kill's answer stands there
+        return not os.path.isdir("/proc")
 
 
 def next_retry_at(session: Session, issue_id: int) -> datetime | None:

@@ -45,8 +45,8 @@ class Pacer:
 class Inbox:
     """Outcomes on their way from the senders to the coordinator.
 
-    Each outcome is appended as it happens (a deque append: no lock, no wake-up);
-    the coordinator is woken only at the end of a chunk and at a failure, and
+    Each outcome is appended as it happens (a short lock, no wake-up); the
+    coordinator is woken only at the end of a chunk and at a failure, and
     otherwise drains the inbox whenever it wakes, at least every WAIT_SECONDS. So
     an accepted message is recorded within WAIT_SECONDS + COMMIT_SECONDS however
     slow the rest of its chunk is (what a kill -9 resends), without a hand-over
@@ -62,20 +62,20 @@ class Inbox:
         self.failure_limit = failure_limit
         self.failures_in_a_row = 0
 
-    def add(self, outcome: tuple, *, wake: bool = False) -> bool:
-        """True when this outcome makes `failure_limit` failures in a row.
+    def add(self, item: Claimed | None, status, error, at, *, wake: bool = False) -> bool:
+        """Queue (item, status, error, at, failures in a row); True when that makes `failure_limit`.
 
-        Counted here, in the order the coordinator will read them, so the senders stop at the limit
-        themselves: waiting for the coordinator (busy with a commit or a claim) let them send a few
-        chunks more, each one a reader marked failed for good.
+        Failures in a row are counted here, the one count of them, in the order the coordinator reads
+        the outcomes: so the senders stop at the limit themselves (waiting for the coordinator, busy
+        with a commit or a claim, let them send chunks more, each a reader marked failed for good),
+        and the coordinator pauses the issue on the outcome that reached it.
         """
-        status = outcome[1]
         with self.lock:
-            self.items.append(outcome)
             if status is DeliveryStatus.sent:
                 self.failures_in_a_row = 0
             elif status is None or status is DeliveryStatus.failed:
                 self.failures_in_a_row += 1
+            self.items.append((item, status, error, at, self.failures_in_a_row))
             limit = bool(self.failure_limit) and self.failures_in_a_row >= self.failure_limit
         if wake or limit:
             self.wake()
@@ -114,7 +114,7 @@ def run_sender(transport_factory, build_message, work, inbox: Inbox, halt, stop,
     except TransportUnavailable as exc:
         # Not a halt by itself: a server that allows fewer connections than delivery.connections still
         # takes mail on those it accepted. The coordinator halts when no connection opened.
-        inbox.add((None, "no-connection", exc, clock()), wake=True)
+        inbox.add(None, "no-connection", exc, clock(), wake=True)
         return
     try:
         while (chunk := work.get()) is not None:
@@ -122,11 +122,11 @@ def run_sender(transport_factory, build_message, work, inbox: Inbox, halt, stop,
                 if not (halt.is_set() or stop.is_set()):
                     pacer.wait(halt)
                 if halt.is_set() or stop.is_set():  # pausing, failing or stopping: hand it back untried
-                    inbox.add((item, "untried", None, clock()))
+                    inbox.add(item, "untried", None, clock())
                     continue
                 status, error = send_one(transport, build_message, item, halt)
                 # A failure wakes the coordinator at once; the last one of too many in a row stops us all.
-                if inbox.add((item, status, error, clock()), wake=status is not DeliveryStatus.sent):
+                if inbox.add(item, status, error, clock(), wake=status is not DeliveryStatus.sent):
                     halt.set()
             inbox.wake()
     finally:

@@ -54,8 +54,7 @@ def _host(url: str) -> str:
 
 
 def _page(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{(parts.hostname or '').lower().removeprefix('www.')}{parts.path.rstrip('/')}"
+    return _host(url) + urlsplit(url).path.rstrip("/")
 
 
 class _Site:

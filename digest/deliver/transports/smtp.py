@@ -20,6 +20,7 @@ from digest.errors import PermanentDeliveryError, TemporaryDeliveryError, Transp
 
 
 _EXPECTED = ((250,), (250, 251), (354,))  # MAIL, RCPT, DATA
+MAX_REPLY_LINES = 100  # a reply of more lines than this is a hostile or broken server, not an answer
 _PLAIN = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,253}")
 
 
@@ -27,6 +28,7 @@ class SmtpTransport:
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
         self.connection: smtplib.SMTP | None = None
+        self.pipelining = False  # the server offers PIPELINING (RFC 2920): read from its EHLO reply in open()
 
     def open(self) -> None:
         s = self.settings
@@ -44,6 +46,9 @@ class SmtpTransport:
                     connection.starttls(context=ssl.create_default_context())
             if s.user:
                 connection.login(s.user, s.password or "")
+            # EHLO here, once, while Python's timeout still guards smtplib's own reply reading: after
+            # _kernel_timeouts only _read_reply reads, which knows a reply cut by a stall.
+            connection.ehlo_or_helo_if_needed()
         except smtplib.SMTPAuthenticationError as exc:
             raise TransportUnavailable(f"SMTP login as {s.user!r} refused: {_reply(exc)}") from exc
         except smtplib.SMTPResponseException as exc:
@@ -61,6 +66,7 @@ class SmtpTransport:
             ) from exc
         _kernel_timeouts(connection.sock, s.timeout)
         self.connection = connection
+        self.pipelining = connection.does_esmtp and connection.has_extn("pipelining")
 
     def send(self, sender: str, recipient: str, message: bytes) -> None:
         if self.connection is None:
@@ -84,9 +90,8 @@ class SmtpTransport:
         two round trips a message instead of four."""
         connection = self.connection
         assert connection is not None
-        connection.ehlo_or_helo_if_needed()
         commands = (f"mail FROM:{_quote(sender)}", f"rcpt TO:{_quote(recipient)}", "data")
-        if connection.does_esmtp and connection.has_extn("pipelining"):
+        if self.pipelining:
             connection.send("".join(command + "\r\n" for command in commands).encode("ascii"))
             replies = [_read_reply(connection) for _ in commands]
         else:  # one at a time: a refused MAIL or RCPT ends the transaction there
@@ -167,6 +172,9 @@ def _read_reply(connection: smtplib.SMTP) -> tuple[int, bytes]:
         lines.append(line[4:].strip(b" \t\r\n"))
         if line[3:4] != b"-":
             break
+        if len(lines) >= MAX_REPLY_LINES:
+            connection.close()
+            raise smtplib.SMTPServerDisconnected(f"a reply of more than {MAX_REPLY_LINES} lines")
     try:
         code = int(line[:3])
     except ValueError:
