@@ -304,14 +304,14 @@ def main() -> None:
         html, url=url, favor_precision=True, include_comments=False), pages, truth, bench)
     run("trafilatura fast, no comments", lambda html, url: trafilatura.extract(
         html, url=url, fast=True, include_comments=False), pages, truth, bench)
-    run("round 1 (two rounds before this one)", lambda html, url: "\n\n".join(
+    round1 = run("round 1 (two rounds before this one)", lambda html, url: "\n\n".join(
         extract_paragraphs(html, url, **ROUND1)), pages, truth, bench)
     run("round 2 (main before this round)", lambda html, url: "\n\n".join(
         extract_paragraphs(html, url, **ROUND2)), pages, truth, bench)
     shipped = run("digest extract_text (shipped: round 3)", extract_text, pages, truth, bench)
     print("2. per fold, side by side (fold A: rounds 1-2 designed on it, round 3 not; fold B: round 3 designed on it)")
     table = {label: per_page(bench, predict(pages, **options), truth) for label, options in MENU}
-    systems = {"round 1": per_page(bench, predict(pages, **ROUND1), truth),
+    systems = {"round 1": per_page(bench, round1, truth),
                "round 2 (main before this round)": table["round 2, two readings, short<30, lists kept"],
                "round 3 (shipped)": per_page(bench, shipped, truth)}
     for name, rule in RULES3:

@@ -33,6 +33,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class TcpServer:
+    """A raw TCP server on 127.0.0.1 for misbehaving peers aiosmtpd cannot play (a relay that stalls mid-reply,
+    a front that refuses connections): `handle` gets each accepted connection on the accepting thread."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+            self.handle(conn)
+
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.listener.close()
+        for conn in self.held:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+
 @dataclass
 class Received:
     mail_from: str

@@ -347,6 +347,20 @@ def test_an_embedded_tweet_is_read_as_a_quotation():
     assert any(said in p for p in text) and text[:2] == ARTICLE[:2] and text[-4:] == ARTICLE[2:]
 
 
+def test_a_page_of_endless_embedded_tweets_unwraps_only_the_first_ones():
+    """Outside input: a hostile page may hold any number of embedded posts; only MAX_EMBEDDED_POSTS are
+    unwrapped (each with EMBED_WRAPPER_DEPTH wrappers), the rest stay as the page had them."""
+    from digest.gather.extract import EMBEDDED_POST_XPATH, MAX_EMBEDDED_POSTS, _parse, _unwrap_embedded_posts
+
+    post = ('<div class="embed"><div class="social"><div class="tweet-wrap"><div class="embed-outer">'
+            '<blockquote class="twitter-tweet"><p>Late again</p></blockquote></div></div></div></div>')
+    root = _parse(f"<html><body>{post * (MAX_EMBEDDED_POSTS + 50)}</body></html>")
+    assert _unwrap_embedded_posts(root)
+    assert len(root.xpath(EMBEDDED_POST_XPATH)) == 50  # the ones past the limit keep their class
+    assert len(root.xpath("//div[@class='embed']")) == MAX_EMBEDDED_POSTS + 50  # 4th wrapper up: never touched
+    assert extract_text(harbour_page(post * 5000))  # and the page still reads
+
+
 def test_a_closing_list_of_teasers_is_dropped_even_when_partly_linked():
     items = [("Tides are higher this autumn.", "What the harbour master says"),
              ("Fish market opens.", "Traders moved in on Monday"),

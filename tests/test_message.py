@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from digest.compose import build_issue
 from digest.config import NewsletterSettings, SiteSettings, SourceSettings
-from digest.content import LEGACY_UNSUBSCRIBE_MARK, ArticleItem
+from digest.content import LEGACY_UNSUBSCRIBE_MARK, ArticleItem, DotlessMessage, RenderedIssue
 from digest.render.message import build_template, personalize
 from digest.render.html import make_environment, make_subject, render_issue
 
@@ -127,7 +127,6 @@ def test_real_tokens_and_hostile_titles_keep_the_message_intact():
 
 def test_no_line_of_a_message_starts_with_a_dot_and_the_text_survives():
     """Dot-led lines are written =2E (quoted-printable), so SMTP has nothing to dot-stuff; readers see the dots."""
-    from digest.content import RenderedIssue
 
     mark = "@@mark@@"
     text = ".Leading dot\n..two\n" + "x" * 74 + ".after a soft break\n" + "word " * 60 + f"\n{mark}\n.end\n"
@@ -137,8 +136,6 @@ def test_no_line_of_a_message_starts_with_a_dot_and_the_text_survives():
                               unsubscribe_mailbox="u@example.org", message_id_prefix="digest.1.x", date=NOW)
     raw = personalize(template, to="a@example.com", token="a." * 60 + "b", personal_id="1")
     assert not raw.startswith(b".") and b"\r\n." not in raw  # so the SMTP transport may skip stuffing it:
-    from digest.content import DotlessMessage
-
     assert isinstance(raw, DotlessMessage)
     assert all(len(line) <= 76 for line in raw.partition(b"\r\n\r\n")[2].split(b"\r\n"))  # QP keeps 76
     message = email.message_from_bytes(raw, policy=email.policy.default)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import socket
+import threading
 
-from conftest import DATA, run_cli, write_config
+from conftest import DATA, TcpServer, run_cli, write_config
 
 from digest.cli.delivery import Progress
 from digest.deliver.engine import DeliveryReport
@@ -49,39 +51,26 @@ def test_listing_an_unknown_newsletter_is_an_error_naming_the_known_ones(tmp_pat
     assert result.returncode == 1 and "unknown newsletter 'weekly'" in result.stderr and "daily" in result.stderr
 
 
-class Gatekeeper:
+class Gatekeeper(TcpServer):
     """A TCP front for the test SMTP server that lets `limit` connections through and greets the rest with 421."""
 
     def __init__(self, upstream_port: int, limit: int) -> None:
-        import socket
-        import threading
-
         self.upstream_port, self.limit, self.active, self.refused = upstream_port, limit, 0, 0
         self.lock = threading.Lock()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self) -> None:
-        import socket
-        import threading
-
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            with self.lock:
-                allowed = self.active < self.limit
-                self.active += allowed
-                self.refused += not allowed
-            if not allowed:
-                client.sendall(b"421 4.7.0 Too many connections from your host\r\n")
-                client.close()
-                continue
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-            for a, b, counted in ((client, upstream, True), (upstream, client, False)):
-                threading.Thread(target=self._pipe, args=(a, b, counted), daemon=True).start()
+    def handle(self, client: socket.socket) -> None:
+        with self.lock:
+            allowed = self.active < self.limit
+            self.active += allowed
+            self.refused += not allowed
+        if not allowed:
+            client.sendall(b"421 4.7.0 Too many connections from your host\r\n")
+            client.close()
+            return
+        upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+        for a, b, counted in ((client, upstream, True), (upstream, client, False)):
+            threading.Thread(target=self._pipe, args=(a, b, counted), daemon=True).start()
 
     def _pipe(self, source, target, counted: bool) -> None:
         try:
@@ -98,9 +87,6 @@ class Gatekeeper:
             if counted:  # the client's side ends once per connection
                 with self.lock:
                     self.active -= 1
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 def test_a_server_allowing_fewer_connections_still_gets_the_whole_issue(tmp_path, smtp_server):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 import socket
-import threading
 import time
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import RecordingHandler, free_port
+from conftest import RecordingHandler, TcpServer, free_port
 
 from digest.config import SmtpSettings
 from digest.errors import (
@@ -49,33 +48,19 @@ def test_smtp_reconnects_after_the_server_drops_the_connection(smtp_server):
     assert len(smtp_server.messages) == 2
 
 
-class ScriptedRelay:
-    """A raw TCP "relay" on 127.0.0.1 that greets, answers EHLO with PIPELINING, then does what `script`
-    does with each connection (aiosmtpd cannot be told to stall in the middle of a reply)."""
+class ScriptedRelay(TcpServer):
+    """A "relay" that greets, answers EHLO with PIPELINING, then does what `script` does with the connection
+    (aiosmtpd cannot be told to stall in the middle of a reply)."""
 
     def __init__(self, script) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.held: list[socket.socket] = []
         self.script = script
-        threading.Thread(target=self.serve, daemon=True).start()
+        super().__init__()
 
-    def serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self.held.append(conn)
-            conn.sendall(b"220 relay.example ESMTP\r\n")
-            if read_until(conn, b"\r\n"):
-                conn.sendall(b"250-relay.example\r\n250 PIPELINING\r\n")
-                self.script(conn)
-
-    def close(self) -> None:
-        self.listener.close()
-        for conn in self.held:
-            conn.close()
+    def handle(self, conn: socket.socket) -> None:
+        conn.sendall(b"220 relay.example ESMTP\r\n")
+        if read_until(conn, b"\r\n"):
+            conn.sendall(b"250-relay.example\r\n250 PIPELINING\r\n")
+            self.script(conn)
 
 
 def read_until(conn: socket.socket, marker: bytes) -> bool:
@@ -122,6 +107,30 @@ def test_a_reply_cut_by_a_stall_is_a_lost_connection_never_a_reply_code():
     try:
         transport.open()
         with pytest.raises(TemporaryDeliveryError, match="b@example.com"):
+            transport.send("a@example.org", "b@example.com", MESSAGE)
+    finally:
+        transport.close()
+        relay.close()
+
+
+def test_a_reply_that_never_ends_is_a_lost_connection():
+    """A relay answering DATA's end with continuation lines forever: the reader stops at MAX_REPLY_LINES."""
+    from digest.deliver.transports.smtp import MAX_REPLY_LINES
+
+    def endless(conn):
+        if read_until(conn, b"data\r\n"):
+            conn.sendall(b"250 ok\r\n250 ok\r\n354 go\r\n")
+            if read_until(conn, b"\r\n.\r\n"):
+                try:
+                    conn.sendall(b"250-more\r\n" * (MAX_REPLY_LINES * 10))
+                except OSError:  # the client hung up, as it should
+                    pass
+
+    relay = ScriptedRelay(endless)
+    transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=relay.port, timeout=5))
+    try:
+        transport.open()
+        with pytest.raises(TemporaryDeliveryError, match=f"more than {MAX_REPLY_LINES} lines"):
             transport.send("a@example.org", "b@example.com", MESSAGE)
     finally:
         transport.close()
