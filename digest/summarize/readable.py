@@ -14,7 +14,7 @@ import re
 
 from digest.summarize.split import FURNITURE, Unit
 
-__all__ = ["dangling_names", "leans_on_previous", "name_intros", "teaser"]
+__all__ = ["dangling_names", "leans_on_previous", "name_intros", "pronoun_dangles", "teaser"]
 
 # Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
 _LEANING = re.compile(
@@ -24,6 +24,8 @@ _LEANING = re.compile(
     r"here|both|neither|either|another|other|others|the (?:\d+-year-old|former|latter|same|pair|couple|duo|"
     r"trio|man|woman|boy|girl|star|player|club|company|firm|group|move|decision|incident|case))\b",
     re.IGNORECASE)
+# Pronouns that stand for someone or something named just before: after a skipped sentence they point at nothing.
+_PRONOUN = re.compile(r"^[\"'“‘(]?(?:he|she|they|him|her|his|hers|them|their|theirs|it|its)\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?\b")
 _TITLE_WORDS = frozenset(
     "Mr Mrs Ms Miss Dr Prof Sir Dame Lord Lady President Senator Governor Judge Captain Coach Officer Detective "
@@ -46,6 +48,24 @@ def leans_on_previous(sentence: str) -> bool:
     the rest of a quotation."""
     stripped = sentence.lstrip("\"'“‘([ ")
     return bool(_LEANING.match(sentence)) or stripped[:1].islower() or sentence[:1] in "”’"
+
+
+def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
+    """Whether sentence i opens with a personal pronoun ("She added that an appeal...") that would point at
+    someone named in a skipped sentence: the sentences between the last chosen one before it and it name
+    someone (a capitalised word that is not a sentence opener), or nothing before it is chosen at all."""
+    if not _PRONOUN.match(sentences[i]):
+        return False
+    earlier = [j for j in chosen if j < i]
+    if not earlier:
+        return True
+    return any(_names_someone(sentences[k]) for k in range(max(earlier) + 1, i))
+
+
+def _names_someone(sentence: str) -> bool:
+    words = sentence.split()[1:]  # the first word is capitalised anyway
+    return any(_NAME.fullmatch(w.strip("\"'“”‘’(),.;:!?")) and w.strip("\"'“”‘’(),.;:!?") not in _NOT_NAMES
+               for w in words)
 
 
 def name_intros(sentences: list[str]) -> dict[str, int]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["Unit", "clean_text", "split_sentences", "units"]
+__all__ = ["Unit", "clean_text", "split_sentences", "units", "word_count"]
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -27,7 +27,8 @@ def _wordset(words: str) -> frozenset[str]:
 TITLES = _wordset(
     "mr mrs ms dr prof st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon fr supt det insp messrs mme spc pvt "
     "cpl pfc maj brig cdr atty "
-    "mlle e.g i.e cf vs viz approx ca nr ave blvd mgr"
+    "mlle e.g i.e cf vs viz approx ca nr ave blvd mgr "
+    "sog bzw ggf evtl vgl inkl zzgl bspw insb"  # German: "vom sog. Digital Darwinismus" (nouns are capitalised)
 )
 # Only an abbreviation before a number: "No. 10", "Sept. 1, 2022", "Fig. 3" (but "The answer was no. Then").
 BEFORE_NUMBER = _wordset(
@@ -35,7 +36,13 @@ BEFORE_NUMBER = _wordset(
     "thu thur thurs fri sat sun"
 )
 # Often end a sentence too ("... in the U.S. The talks"): a boundary only before a typical sentence opener.
-AMBIGUOUS = _wordset("etc inc ltd co corp plc llc bros jr sr dept est govt al")
+AMBIGUOUS = _wordset("etc inc ltd co corp plc llc bros jr sr dept est govt al rd ct ln pl sq hwy pkwy mtn bldg ste apt ft")
+# A day number with a stop before a month is an ordinal ("am 22. November", "le 3. mai" is not, but harmless).
+MONTHS = _wordset(
+    "january february april june july august september october november december "  # not "may", "march"
+    "januar jänner februar märz mai juni juli oktober dezember januari februari maart mei augustus "
+    "juni juli oktober december janvier février mars avril juin juillet août septembre octobre novembre décembre"
+)
 OPENERS = _wordset(
     "the a an he she it they we i you this that these those there here his her its their our my your if when while "
     "as after before but and so yet or in on at for from by with since despite although though however meanwhile "
@@ -48,24 +55,35 @@ _GLUED_OPENERS = ("The|A|An|He|She|It|They|We|I|But|However|Meanwhile|His|Her|Th
                   "There|In|On|At|After|When|While|Now|Police|Officials|Mr|Mrs|Ms|Dr")
 _GLUED = re.compile(r"(?<=[a-z0-9’'\")\]]) (?=(?:" + _GLUED_OPENERS + r")\b[ ,’'])"
                     r"|(?<=[a-z0-9’'\")\]]) (?=[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: [A-Z‘“\"'])")
+PARENTHESIS_REACH = 300  # characters: a parenthesis left open longer than this is a stray, not an aside
 _LONG = 40  # words: a longer "sentence" is usually captions glued together
 
-_CANDIDATE = re.compile(r"([.!?…]+)[\"'”’)\]]*(\s*)")
+_CANDIDATE = re.compile(r"([.!?…。！？]+)[\"'”’“»)\]」』）]*(\s*)")  # “ closes a German quotation
+_FULL_STOPS = "。！？"  # Chinese and Japanese stops end a sentence with no space after them
+_ENDS = (".", "!", "?", "…", *_FULL_STOPS)
+# Han, kana and the like: a sentence of them has no spaces, so words are counted as two characters each.
+_NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
 _OPENING = "\"'“‘(["
-_QUOTE_MARK = re.compile("[\"'“”‘’]")
+_QUOTE_MARK = re.compile("[\"'“”‘’«»„]")
 _STOPWORDS = _wordset("a an the of to in on at by for with and or but from as is was")
 
 # Furniture removed before splitting: news-agency datelines, Daily Mail bylines and time stamps, video prompts,
 # citation markers. Each is something a publisher adds around the story, never part of it.
 _FURNITURE_SUBS = [
-    (re.compile(r"^[A-Z][A-Za-z .,'-]{0,40}?\s*\((?:CNN|AP|Reuters|AFP|UPI|EW\.com|CNN Student News)\)\s*(?:--|—|–|-)?\s*",
-                re.MULTILINE), ""),
+    (re.compile(r"^[A-Z][A-Za-z .,'-]{0,40}?\s*\((?:CNN(?: Business| Money| Politics| Travel| Style| Sport)?|AP|Reuters"
+                r"|AFP|UPI|EW\.com|CNN Student News)\)\s*(?:--|—|–|-)?\s*", re.MULTILINE), ""),
+    # Any other dateline: a place in capitals, maybe its region and the outlet, and a dash before the story starts
+    # ("VIENNA — The house", "HONOLULU, Hawaii (HawaiiNewsNow) - NASA").
+    (re.compile(r"^[A-Z][A-Z.'-]{2,}(?: [A-Z][A-Z.'-]+){0,3}(?:, [A-Z][\w.']*(?: [A-Z][\w.']*){0,2})?"
+                r"(?: \([^()\n]{1,40}\))? ?(?:--|—|–| -) (?=[A-Z“\"])", re.MULTILINE), ""),
     (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI)\)\s*(?:--|—|–|-)?\s*", re.MULTILINE), ""),
     (re.compile(r"(?:^|(?<=\s))By \. [^.\n]{1,80}? \. (?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]*?\d{4}"
                 r"\s*\.?\s*\|?\s*\.?\s*)*"), ""),
     (re.compile(r"(?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]{0,60}?\d{4}\s*\.?\s*\|?\s*\.?\s*)+"), ""),
     (re.compile(r"\bScroll down for (?:video|more)\b\.?", re.IGNORECASE), "\n"),
+    # An agency or column tag before the story: "[Seoul=Newsis]", "【Beijing】".
+    (re.compile(r"^(?:\[[^\]\n=]{1,40}=[^\]\n]{1,40}\]|【[^】\n]{1,40}】)\s*", re.MULTILINE), ""),
     (re.compile(r"\[(?:\d+(?:[-–,]\d+)*|[a-z]|citation needed|note \d+|edit)\]"), ""),
 ]
 # Tokenized text (PTB style, as many corpora and some feeds store it): undone before splitting.
@@ -82,22 +100,26 @@ FURNITURE = re.compile(
     r"enable javascript|cookie policy|accept cookies|originally (?:published|appeared)|confirmation e-?mail|"
     r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|share this (?:article|story)|"
     r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
-    r"has contributed to this report|contributed reporting)", re.IGNORECASE)
+    r"has contributed to this report|contributed reporting|printer-friendly)", re.IGNORECASE)
 # A photo caption ends with its credit: "... on Jan. 30, 2023. (Danilo Pavlov)" or "(Photo: AFP)".
 CAPTION = re.compile(r"[.!?]?\s*\((?:photo|image|credit|getty|[A-Z][\w'’.-]*)(?:[:/ ]+[\w'’.-]+){0,4}\)\s*$",
                      re.IGNORECASE)
+_CREDIT_ALONE = re.compile(r"\([^()]{1,60}\)")  # a parenthesis closing a paragraph on its own, after a stop
 _LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: ...", "Pictured: ...", a caption's label
 _SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
 # Code and markup: braces, tags, statements, comments, prompts.
 CODE = re.compile(r"[{}<>]|==|=>|->|&&|\|\||\w\([^)]*\)\s*[;{]|;\s*$|^\s*(?://|#|\$ |>>>)|\b(?:def|var|const|"
-                  r"function|return|import|#include)\b[^.]*[=(;]")
+                  r"function|return|import|#include)\b[^.]*[=(;]|^[a-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/]?=\s*[^\s=]")
+# Not a sentence of the story: cut off by the feed ("Modern kitche [...]"), or a show-notes time code ("(0:27) Source").
+_CUT_OFF = re.compile(r"\[(?:\.\.\.|…)\]$")
+_TIME_CODE = re.compile(r"^\(\d{1,2}:\d{2}(?::\d{2})?\)")
 
 
 class Unit(NamedTuple):
     """One sentence and what the summarizer must know about its place in the article."""
     text: str
     paragraph_start: bool
-    balanced: bool  # neither starts inside a quotation opened earlier nor leaves one open
+    balanced: bool  # no quotation (or parenthesis) runs into it from an earlier sentence or out of it to a later one
     prose: bool  # a real sentence: not a caption, label, furniture, code, or a fragment without a final stop
 
 
@@ -122,12 +144,12 @@ def units(text: str) -> list[Unit]:
     out: list[Unit] = []
     quoting = False
     for sentence, first in _sentences_with_breaks(clean_text(text)):
-        pieces = _unglue(sentence) if len(sentence.split()) > _LONG or _LABEL.match(sentence) else [sentence]
+        pieces = _unglue(sentence) if word_count(sentence) > _LONG or _LABEL.match(sentence) else [sentence]
         for k, piece in enumerate(pieces):
             if first and k == 0:
                 quoting = False  # a new paragraph: an unclosed quotation is reopened explicitly if it goes on
-            opens, quoting_after = _quote_state(piece, quoting)
-            balanced = not (quoting and not opens) and not quoting_after
+            opens, quoting_after, stray = _quote_state(piece, quoting)
+            balanced = not ((quoting and not opens) or stray or quoting_after or piece.count("(") != piece.count(")"))
             out.append(Unit(piece, first and k == 0, balanced, _is_prose(piece, len(pieces) > 1)))
             quoting = quoting_after
     return out
@@ -146,34 +168,48 @@ def _unglue(sentence: str) -> list[str]:
     return [p for p in pieces if p]
 
 
-def _quote_state(sentence: str, quoting: bool) -> tuple[bool, bool]:
-    """(does it open a quotation at its start, is a quotation open at its end) given the state before it."""
-    opens_first = False
+def _quote_state(sentence: str, quoting: bool) -> tuple[bool, bool, bool]:
+    """(does it open a quotation at its start, is a quotation open at its end, does it close one it never
+    opened) given the state before it. German „…“ and French «…» count as well as English quotes."""
+    opens_first = stray = False
+    opener = "“" if quoting else ""
     for match in _QUOTE_MARK.finditer(sentence):
         i, ch = match.start(), match.group()
         before = sentence[i - 1] if i else " "
         after = sentence[i + 1:i + 2] or " "
-        if ch in "“‘" or (ch in "\"'" and not before.isalnum() and after.isalnum() and not quoting):
+        if quoting and opener == "„" and ch in "“”":
+            quoting = False  # German closes „ with “
+        elif ch in "“‘«„" or (ch in "\"'" and not before.isalnum() and after.isalnum() and not quoting):
             if ch in "‘'" and before.isalpha():
                 continue
-            quoting = True
+            quoting, opener = True, ch
             opens_first = opens_first or sentence[:i].strip(" ([") == ""
         elif quoting and not (before.isalpha() and after.isalpha()):
             if ch in "’'" and before == "s" and after not in " ,.;:!?)\"”":
                 continue
             quoting = False
-    return opens_first, quoting
+        elif not quoting and (ch in "”»" or (ch == '"' and not before.isspace() and not before.isdigit()
+                                              and not after.isalnum())):
+            stray = True  # the end of a quotation that began in an earlier sentence
+    return opens_first, quoting, stray
 
 
 def _is_prose(sentence: str, glued: bool) -> bool:
     """Real sentences only: page furniture ("Skip to content", "Subscribe"), captions, code and headings
     have no closing punctuation, too few words, a caption label or a credit."""
-    if len(sentence.split()) < 3 or not sentence.rstrip("\"'”’)]").endswith((".", "!", "?", "…")):
+    if word_count(sentence) < 3 or not sentence.rstrip("\"'”’“»)]」』）").endswith(_ENDS):
         return False
     if FURNITURE.search(sentence) or CAPTION.search(sentence) or CODE.search(sentence):
         return False
+    if _CUT_OFF.search(sentence) or _TIME_CODE.match(sentence):
+        return False
     label = _LABEL.match(sentence)
-    return not (label and not _SPEECH.search(label.group()) and (glued or len(sentence.split()) > _LONG))
+    return not (label and not _SPEECH.search(label.group()) and (glued or word_count(sentence) > _LONG))
+
+
+def word_count(sentence: str) -> int:
+    """Words as a reader counts them: by spaces, and two characters a word in scripts written without spaces."""
+    return len(sentence.split()) + len(_NO_SPACES.findall(sentence)) // 2
 
 
 def _sentences_with_breaks(text: str) -> list[tuple[str, bool]]:
@@ -188,17 +224,30 @@ def _sentences_with_breaks(text: str) -> list[tuple[str, bool]]:
             end = match.end()
             if end >= len(paragraph) or not _is_boundary(paragraph, start, match, lowercase):
                 continue
+            if _inside_parentheses(paragraph, start, match.start(1)):
+                continue
             sentence = paragraph[start:end].strip()
             if sentence:
                 out.append((sentence, first))
                 first = False
             start = end
-        if paragraph[start:].strip():
-            out.append((paragraph[start:].strip(), first))
+        tail = paragraph[start:].strip()
+        if tail and not first and _CREDIT_ALONE.fullmatch(tail):
+            out[-1] = (f"{out[-1][0]} {tail}", out[-1][1])  # "... on Jan. 30, 2023. (Danilo Pavlov)": a caption's credit
+        elif tail:
+            out.append((tail, first))
     return out
 
 
+def _inside_parentheses(paragraph: str, start: int, at: int) -> bool:
+    """A stop inside a parenthesis that closes soon after ("(Yes, both were there. He spoke!)") ends no sentence."""
+    depth = paragraph.count("(", start, at) - paragraph.count(")", start, at)
+    return depth > 0 and ")" in paragraph[at:at + PARENTHESIS_REACH]
+
+
 def _is_boundary(paragraph: str, start: int, match: re.Match, lowercase: bool = False) -> bool:
+    if match.group(1)[-1] in _FULL_STOPS:
+        return True
     after = paragraph[match.end():match.end() + 1]
     token = paragraph[start:match.start()].rsplit(" ", 1)[-1]  # the word the punctuation ends
     rest = paragraph[match.end():].split(" ", 1)[0]
@@ -208,16 +257,17 @@ def _is_boundary(paragraph: str, start: int, match: re.Match, lowercase: bool = 
         # Glued sentences ("...website.He said"): a lower-case word, a stop, then a capitalised word; never a
         # decimal, initials, a domain or a path ("7.5", "U.S.", "example.com", "Bungie.net").
         return (match.group(1) in ".!?" and len(token) >= 2 and token[-2:].isalpha() and token[-2:].islower()
-                and not any(c in token for c in "./@:") and rest[:1].isupper() and rest[1:2].islower()
-                and not any(c in rest for c in ".@/"))
+                and not any(c in token for c in "./@:=") and rest[:1].isupper() and rest[1:2].islower()
+                and rest.rstrip(",;:!?'’\"”").replace("’", "").replace("'", "").isalpha())  # not "sm.Inhibit($0,"
     if lowercase and after.isalpha():
         after = after.upper()
-    if not (after.isupper() or after.isdigit() or after in _OPENING):
+    caseless = after.isalpha() and after.upper() == after.lower()  # Hangul, Arabic, Hebrew, Thai...: no capitals
+    if not (after.isupper() or caseless or after.isdigit() or after in _OPENING):
         return False
     if not match.group(1).endswith(".") or match.group(1).endswith(".."):
         return True  # "!", "?", "…", "...": a question or exclamation inside a sentence keeps a lower-case word after
     word = token.lstrip(_OPENING).lower()
-    if word in TITLES:
+    if word in TITLES or (word.isdigit() and len(word) <= 2 and rest.strip(_OPENING + ",.;:!?").lower() in MONTHS):
         return False
     if word in BEFORE_NUMBER:
         return not after.isdigit()
