@@ -370,3 +370,14 @@ def test_datelines_are_not_part_of_the_summary(dateline):
     # An acronym before a dash is not a dateline.
     assert summarize("NASA — the space agency — said the launch will slip to May. Engineers found a leak.",
                      max_sentences=1)[0].startswith("NASA — the space agency")
+
+
+def test_a_quotation_reopened_in_each_paragraph_is_still_one_quotation():
+    # The Daily Mail style: each paragraph of a long quotation opens with a quote mark; only the last one closes.
+    text = ("The harbour master backed the new wall in a speech on Monday. He said: 'We have lost four boats in "
+            "two winters and the insurers will not wait. 'The council has been slow but the money is there now. "
+            "I think the wall will save the fishing fleet and the old town together. 'We start in May,' he added. "
+            "Work on the new harbour wall starts in May and should take eighteen months.")
+    for n in (1, 2, 3, 4):
+        summary = summarize(text, max_sentences=n)
+        assert not any(s.startswith("I think the wall") for s in summary), summary

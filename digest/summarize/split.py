@@ -54,7 +54,8 @@ OPENERS = _wordset(
 _GLUED_OPENERS = ("The|A|An|He|She|It|They|We|I|But|However|Meanwhile|His|Her|Their|Its|This|These|Those|"
                   "There|In|On|At|After|When|While|Now|Police|Officials|Mr|Mrs|Ms|Dr")
 _GLUED = re.compile(r"(?<=[a-z0-9’'\")\]]) (?=(?:" + _GLUED_OPENERS + r")\b[ ,’'])"
-                    r"|(?<=[a-z0-9’'\")\]]) (?=[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: [A-Z‘“\"'])")
+                    r"|(?<=[a-z0-9’'\")\]]) (?=[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: [A-Z‘“\"'])"
+                    r"|(?<=[a-z0-9]) (?=[‘“][A-Z])")  # a caption, then a quotation: "... on Friday ‘I’d be over the moon"
 PARENTHESIS_REACH = 300  # characters: a parenthesis left open longer than this is a stray, not an aside
 _LONG = 40  # words: a longer "sentence" is usually captions glued together
 
@@ -161,7 +162,8 @@ def _unglue(sentence: str) -> list[str]:
     for match in _GLUED.finditer(sentence):
         before = sentence[start:match.start()]
         last = before.rsplit(" ", 1)[-1].lower()
-        if len(before.split()) >= 4 and last not in _STOPWORDS and last.rstrip(".") not in TITLES:
+        if (len(before.split()) >= 4 and last not in _STOPWORDS and last.rstrip(".") not in TITLES
+                and not _SPEECH.fullmatch(last)):
             pieces.append(before.strip())
             start = match.end()
     pieces.append(sentence[start:].strip())
@@ -187,6 +189,8 @@ def _quote_state(sentence: str, quoting: bool) -> tuple[bool, bool, bool]:
         elif quoting and not (before.isalpha() and after.isalpha()):
             if ch in "’'" and before == "s" and after not in " ,.;:!?)\"”":
                 continue
+            if before.isspace() and after.isalnum() and ch in "\"'":
+                continue  # the quotation goes on in a new paragraph, reopened as the Daily Mail does: not a close
             quoting = False
         elif not quoting and (ch in "”»" or (ch == '"' and not before.isspace() and not before.isdigit()
                                               and not after.isalnum())):
