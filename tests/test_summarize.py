@@ -381,3 +381,12 @@ def test_a_quotation_reopened_in_each_paragraph_is_still_one_quotation():
     for n in (1, 2, 3, 4):
         summary = summarize(text, max_sentences=n)
         assert not any(s.startswith("I think the wall") for s in summary), summary
+
+
+def test_a_caption_glued_to_a_quotation_is_not_part_of_a_summary_sentence():
+    text = ("Rescue workers searched the flooded valley for a third day on Friday. Rescue workers wade through the "
+            "flooded lanes of the valley below the old mill at Carrow after the river burst its banks on Wednesday "
+            "night and swept two footbridges away ‘We have never seen water like this in forty years,’ said one "
+            "farmer who lost his barn. The council said the two footbridges would be rebuilt by the summer.")
+    for sentence in summarize(text, max_sentences=3):
+        assert not ("footbridges away" in sentence and "never seen water" in sentence), sentence
