@@ -390,3 +390,12 @@ def test_a_caption_glued_to_a_quotation_is_not_part_of_a_summary_sentence():
             "farmer who lost his barn. The council said the two footbridges would be rebuilt by the summer.")
     for sentence in summarize(text, max_sentences=3):
         assert not ("footbridges away" in sentence and "never seen water" in sentence), sentence
+
+
+def test_a_text_of_megabytes_is_read_only_as_far_as_a_summary_needs():
+    from digest.summarize.extractive import MAX_TEXT_CHARS
+    text = BRIDGE + "Divers found more cracks (in the piers. And the deck.) on Friday. " * 40_000 + "Mr. " * 100_000
+    assert len(text) > 10 * MAX_TEXT_CHARS
+    assert summarize(text) == summarize(text[:MAX_TEXT_CHARS])
+    assert summarize(text)[0].startswith("Engineers closed the Old Mill bridge")
+    assert len(split_sentences("Mr. " * 100_000 + "Smith left. He came back.")) == 2

@@ -45,6 +45,7 @@ class Weights(NamedTuple):
 # first (length=1.0, centrality=1.5, position=2.0) drops the key figure of the seed page's story for a quote.
 WEIGHTS = Weights(lead=4, position=1.0, centrality=1.0, quote=0.2, length=0.5, pivot=30.0)
 MAX_NODES = 80  # sentences and captions looked at; centrality is quadratic and a summary never needs page 40
+MAX_TEXT_CHARS = 100_000  # read no further: 80 sentences come well before this, and a hostile text may be megabytes
 SHORT = 6  # words: shorter sentences ("He declined.") are poor summary sentences
 DUPLICATE = 0.6  # share of the smaller sentence's content words found in a chosen one: a near-duplicate
 
@@ -67,7 +68,7 @@ def summarize(text: str, *, title: str | None = None, max_sentences: int = 3) ->
     (the human-reference dev set has no titles)."""
     if max_sentences <= 0 or not text.strip():
         return []
-    found = units(text)
+    found = units(text[:MAX_TEXT_CHARS])
     if len(found) <= 2 or not any(u.prose for u in found):
         return teaser(found, max_sentences)  # a headline-like teaser or a one- or two-sentence article: whole
     return choose(found, max_sentences, WEIGHTS)

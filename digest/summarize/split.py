@@ -56,6 +56,7 @@ _GLUED_OPENERS = ("The|A|An|He|She|It|They|We|I|But|However|Meanwhile|His|Her|Th
 _GLUED = re.compile(r"(?<=[a-z0-9’'\")\]]) (?=(?:" + _GLUED_OPENERS + r")\b[ ,’'])"
                     r"|(?<=[a-z0-9’'\")\]]) (?=[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: [A-Z‘“\"'])"
                     r"|(?<=[a-z0-9]) (?=[‘“][A-Z])")  # a caption, then a quotation: "... on Friday ‘I’d be over the moon"
+WORD_REACH = 100  # characters: longer "words" (a URL, a hash) are not abbreviations or sentence openers
 PARENTHESIS_REACH = 300  # characters: a parenthesis left open longer than this is a stray, not an aside
 _LONG = 40  # words: a longer "sentence" is usually captions glued together
 
@@ -224,17 +225,22 @@ def _sentences_with_breaks(text: str) -> list[tuple[str, bool]]:
         paragraph = " ".join(paragraph.split())
         first = True
         start = 0
+        depth, counted = 0, 0  # parentheses open since `start`, counted up to `counted` (kept linear on long text)
         for match in _CANDIDATE.finditer(paragraph):
             end = match.end()
             if end >= len(paragraph) or not _is_boundary(paragraph, start, match, lowercase):
                 continue
-            if _inside_parentheses(paragraph, start, match.start(1)):
-                continue
+            at = match.start(1)
+            depth += paragraph.count("(", counted, at) - paragraph.count(")", counted, at)
+            counted = at
+            if depth > 0 and ")" in paragraph[at:at + PARENTHESIS_REACH]:
+                continue  # a stop inside an aside that closes soon after: "(Yes, both were there. He spoke!)"
             sentence = paragraph[start:end].strip()
             if sentence:
                 out.append((sentence, first))
                 first = False
-            start = end
+            start = counted = end
+            depth = 0
         tail = paragraph[start:].strip()
         if tail and not first and _CREDIT_ALONE.fullmatch(tail):
             out[-1] = (f"{out[-1][0]} {tail}", out[-1][1])  # "... on Jan. 30, 2023. (Danilo Pavlov)": a caption's credit
@@ -243,18 +249,13 @@ def _sentences_with_breaks(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-def _inside_parentheses(paragraph: str, start: int, at: int) -> bool:
-    """A stop inside a parenthesis that closes soon after ("(Yes, both were there. He spoke!)") ends no sentence."""
-    depth = paragraph.count("(", start, at) - paragraph.count(")", start, at)
-    return depth > 0 and ")" in paragraph[at:at + PARENTHESIS_REACH]
-
-
 def _is_boundary(paragraph: str, start: int, match: re.Match, lowercase: bool = False) -> bool:
     if match.group(1)[-1] in _FULL_STOPS:
         return True
     after = paragraph[match.end():match.end() + 1]
-    token = paragraph[start:match.start()].rsplit(" ", 1)[-1]  # the word the punctuation ends
-    rest = paragraph[match.end():].split(" ", 1)[0]
+    # The word the punctuation ends and the one after it (looked at within a word's reach: no copy of the paragraph).
+    token = paragraph[max(start, match.start() - WORD_REACH):match.start()].rsplit(" ", 1)[-1]
+    rest = paragraph[match.end():match.end() + WORD_REACH].split(" ", 1)[0]
     if not match.group(2):
         if match.group(1) in "!?" and rest[:1].isupper() and rest[1:2].islower() and token[-1:].isalpha():
             return True  # "GROW!So you're": an exclamation glued to the next sentence
