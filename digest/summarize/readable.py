@@ -63,9 +63,10 @@ def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
 
 
 def _names_someone(sentence: str) -> bool:
-    words = sentence.split()[1:]  # the first word is capitalised anyway
-    return any(_NAME.fullmatch(w.strip("\"'“”‘’(),.;:!?")) and w.strip("\"'“”‘’(),.;:!?") not in _NOT_NAMES
-               for w in words)
+    """Whether a sentence has a capitalised word that is not an opener (a person, or a place: a skipped sentence
+    naming either leaves "She" or "It" after it uncertain)."""
+    words = (w.strip("\"'“”‘’(),.;:!?") for w in sentence.split())
+    return any(_NAME.fullmatch(w) and w not in _NOT_NAMES for w in words)
 
 
 def name_intros(sentences: list[str]) -> dict[str, int]:

@@ -28,21 +28,25 @@ TITLES = _wordset(
     "mr mrs ms dr prof st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon fr supt det insp messrs mme spc pvt "
     "cpl pfc maj brig cdr atty "
     "mlle e.g i.e cf vs viz approx ca nr ave blvd mgr "
-    "sog bzw ggf evtl vgl inkl zzgl bspw insb"  # German: "vom sog. Digital Darwinismus" (nouns are capitalised)
+    "sog bzw ggf evtl vgl inkl zzgl bspw insb mio mrd tsd"  # German: "vom sog. Digital Darwinismus" (nouns are capitalised)
 )
 # Only an abbreviation before a number: "No. 10", "Sept. 1, 2022", "Fig. 3" (but "The answer was no. Then").
 BEFORE_NUMBER = _wordset(
     "no nos vol pp fig figs art sec ch op ed jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed "
-    "thu thur thurs fri sat sun"
+    "thu thur thurs fri sat sun apt ste"
 )
 # Often end a sentence too ("... in the U.S. The talks"): a boundary only before a typical sentence opener.
-AMBIGUOUS = _wordset("etc inc ltd co corp plc llc bros jr sr dept est govt al rd ct ln pl sq hwy pkwy mtn bldg ste apt ft")
+AMBIGUOUS = _wordset("etc inc ltd co corp plc llc bros jr sr dept est govt al mtn bldg")
 # A day number with a stop before a month is an ordinal ("am 22. November", "le 3. mai" is not, but harmless).
 MONTHS = _wordset(
-    "january february april june july august september october november december "  # not "may", "march"
     "januar jänner februar märz mai juni juli oktober dezember januari februari maart mei augustus "
-    "juni juli oktober december janvier février mars avril juin juillet août septembre octobre novembre décembre"
+    "juni juli oktober janvier février mars avril juin juillet août septembre octobre novembre décembre "
+    "januar februar marts maj juni juli oktober tammikuuta"
 )
+# Spelled as in English: an ordinal only after a German or Nordic word ("am 22. November", "den 3. april"), since
+# "minus 12. December was the coldest" is two English sentences.
+SHARED_MONTHS = _wordset("april august september november december")
+ORDINAL_BEFORE = _wordset("am im zum vom bis ab seit den dem der til fra og und oder per innen")
 OPENERS = _wordset(
     "the a an he she it they we i you this that these those there here his her its their our my your if when while "
     "as after before but and so yet or in on at for from by with since despite although though however meanwhile "
@@ -54,20 +58,23 @@ OPENERS = _wordset(
 _GLUED_OPENERS = ("The|A|An|He|She|It|They|We|I|But|However|Meanwhile|His|Her|Their|Its|This|These|Those|"
                   "There|In|On|At|After|When|While|Now|Police|Officials|Mr|Mrs|Ms|Dr")
 _GLUED = re.compile(r"(?<=[a-z0-9’'\")\]]) (?=(?:" + _GLUED_OPENERS + r")\b[ ,’'])"
-                    r"|(?<=[a-z0-9’'\")\]]) (?=[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: [A-Z‘“\"'])"
-                    r"|(?<=[a-z0-9]) (?=[‘“][A-Z])")  # a caption, then a quotation: "... on Friday ‘I’d be over the moon"
+                    r"|(?<=[a-z0-9’'\")\]]) (?=[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: [A-Z‘“\"'])")
 WORD_REACH = 100  # characters: longer "words" (a URL, a hash) are not abbreviations or sentence openers
 PARENTHESIS_REACH = 300  # characters: a parenthesis left open longer than this is a stray, not an aside
 _LONG = 40  # words: a longer "sentence" is usually captions glued together
 
-_CANDIDATE = re.compile(r"([.!?…。！？]+)[\"'”’“»)\]」』）]*(\s*)")  # “ closes a German quotation
+# After a stop: closing marks ("“" closes a German „…“ only when a space follows: ".“It was" opens the next one).
+_CANDIDATE = re.compile(r"([.!?…。！？]+)(?:[\"'”’»«)\]」』）]|“(?=[\s\"'”’»)\]]|$))*(\s*)")
 _FULL_STOPS = "。！？"  # Chinese and Japanese stops end a sentence with no space after them
 _ENDS = (".", "!", "?", "…", *_FULL_STOPS)
 # Han, kana and the like: a sentence of them has no spaces, so words are counted as two characters each.
 _NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
 _OPENING = "\"'“‘(["
-_QUOTE_MARK = re.compile("[\"'“”‘’«»„]")
+_QUOTE_MARK = re.compile("[\"'“”‘’«»„「」『』]")
+_CLOSES = {"“": "”", "‘": "’", "«": "»", "„": "“”", "»": "«", "”": "”", '"': '"', "'": "'", "「": "」", "『": "』"}
+_ELISION = re.compile(r"(?:\d0s|\d\d\b|til\b|em\b|tis\b|twas\b|cause\b|n\b)", re.IGNORECASE)
+_NOT_CLOSING = re.compile(r"(?:^|(?<=\s))(?:[a-zA-Z]|\d{1,2}|[ivx]{1,4})\)|[:;]-?\)")  # "a)", "12)", "iv)", ":)"
 _STOPWORDS = _wordset("a an the of to in on at by for with and or but from as is was")
 
 # Furniture removed before splitting: news-agency datelines, Daily Mail bylines and time stamps, video prompts,
@@ -77,8 +84,8 @@ _FURNITURE_SUBS = [
                 r"|AFP|UPI|EW\.com|CNN Student News)\)\s*(?:--|—|–|-)?\s*", re.MULTILINE), ""),
     # Any other dateline: a place in capitals, maybe its region and the outlet, and a dash before the story starts
     # ("VIENNA — The house", "HONOLULU, Hawaii (HawaiiNewsNow) - NASA").
-    (re.compile(r"^[A-Z][A-Z.'-]{2,}(?: [A-Z][A-Z.'-]+){0,3}(?:, [A-Z][\w.']*(?: [A-Z][\w.']*){0,2})?"
-                r"(?: \([^()\n]{1,40}\))? ?(?:--|—|–| -) (?=[A-Z“\"])", re.MULTILINE), ""),
+    (re.compile(r"\A\s*(?:[A-Z][A-Z.'-]{3,}|[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){1,3})"
+                r"(?:, [A-Z][\w.']*(?: [A-Z][\w.']*){0,2})?(?: \([^()\n]{1,40}\))? ?(?:--|—|–| -) (?=[A-Z“\"])"), ""),
     (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI)\)\s*(?:--|—|–|-)?\s*", re.MULTILINE), ""),
     (re.compile(r"(?:^|(?<=\s))By \. [^.\n]{1,80}? \. (?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]*?\d{4}"
                 r"\s*\.?\s*\|?\s*\.?\s*)*"), ""),
@@ -106,7 +113,10 @@ FURNITURE = re.compile(
 # A photo caption ends with its credit: "... on Jan. 30, 2023. (Danilo Pavlov)" or "(Photo: AFP)".
 CAPTION = re.compile(r"[.!?]?\s*\((?:photo|image|credit|getty|[A-Z][\w'’.-]*)(?:[:/ ]+[\w'’.-]+){0,4}\)\s*$",
                      re.IGNORECASE)
-_CREDIT_ALONE = re.compile(r"\([^()]{1,60}\)")  # a parenthesis closing a paragraph on its own, after a stop
+# A photo credit closing a paragraph on its own after the caption: "(Danilo Pavlov)", "(Photo: AFP)"; not "(AP)"
+# after an article's last sentence nor "(Developing story)".
+_CREDIT_ALONE = re.compile(r"\((?:(?i:photo|image|credit|picture)s?[:/]? ?[\w'’. -]{1,40}"
+                           r"|[A-Z][a-z][\w'’.-]*(?: [A-Z][\w'’.-]*){1,3})\)")
 _LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: ...", "Pictured: ...", a caption's label
 _SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
 # Code and markup: braces, tags, statements, comments, prompts.
@@ -144,14 +154,14 @@ def split_sentences(text: str) -> list[str]:
 def units(text: str) -> list[Unit]:
     """The cleaned article as sentences, each marked (see Unit); captions glued into long sentences split off."""
     out: list[Unit] = []
-    quoting = False
+    quoting = ""  # the mark of the quotation open, if one is
     for sentence, first in _sentences_with_breaks(clean_text(text)):
         pieces = _unglue(sentence) if word_count(sentence) > _LONG or _LABEL.match(sentence) else [sentence]
         for k, piece in enumerate(pieces):
             if first and k == 0:
-                quoting = False  # a new paragraph: an unclosed quotation is reopened explicitly if it goes on
+                quoting = ""  # a new paragraph: an unclosed quotation is reopened explicitly if it goes on
             opens, quoting_after, stray = _quote_state(piece, quoting)
-            balanced = not ((quoting and not opens) or stray or quoting_after or piece.count("(") != piece.count(")"))
+            balanced = not ((quoting and not opens) or stray or quoting_after or _parentheses(piece))
             out.append(Unit(piece, first and k == 0, balanced, _is_prose(piece, len(pieces) > 1)))
             quoting = quoting_after
     return out
@@ -161,48 +171,52 @@ def _unglue(sentence: str) -> list[str]:
     """A sentence with captions glued into it ("... on Saturday Skilful: The kite weighs ...") in pieces."""
     pieces, start = [], 0
     for match in _GLUED.finditer(sentence):
-        before = sentence[start:match.start()]
-        last = before.rsplit(" ", 1)[-1].lower()
-        if (len(before.split()) >= 4 and last not in _STOPWORDS and last.rstrip(".") not in TITLES
+        near = sentence[max(start, match.start() - 4 * WORD_REACH):match.start()].split()  # a bounded look back
+        last = near[-1].lower() if near else ""
+        if (len(near) >= 4 and last not in _STOPWORDS and last.rstrip(".") not in TITLES
                 and not _SPEECH.fullmatch(last)):
-            pieces.append(before.strip())
+            pieces.append(sentence[start:match.start()].strip())
             start = match.end()
     pieces.append(sentence[start:].strip())
     return [p for p in pieces if p]
 
 
-def _quote_state(sentence: str, quoting: bool) -> tuple[bool, bool, bool]:
-    """(does it open a quotation at its start, is a quotation open at its end, does it close one it never
-    opened) given the state before it. German „…“ and French «…» count as well as English quotes."""
+def _quote_state(sentence: str, opener: str) -> tuple[bool, str, bool]:
+    """(does it open a quotation at its start, the mark of the quotation open at its end or "", does it close
+    one it never opened), given the mark of the quotation open before it. English, German („…“, »…«), French
+    («…»), Swedish (”…”) and CJK (「…」) quotations; apostrophes and elisions ('90s, 'til) are not quotes."""
     opens_first = stray = False
-    opener = "“" if quoting else ""
     for match in _QUOTE_MARK.finditer(sentence):
         i, ch = match.start(), match.group()
         before = sentence[i - 1] if i else " "
         after = sentence[i + 1:i + 2] or " "
-        if quoting and opener == "„" and ch in "“”":
-            quoting = False  # German closes „ with “
-        elif ch in "“‘«„" or (ch in "\"'" and not before.isalnum() and after.isalnum() and not quoting):
-            if ch in "‘'" and before.isalpha():
-                continue
-            quoting, opener = True, ch
-            opens_first = opens_first or sentence[:i].strip(" ([") == ""
-        elif quoting and not (before.isalpha() and after.isalpha()):
+        if opener:
+            if ch not in _CLOSES[opener] or (before.isalpha() and after.isalpha()):
+                continue  # a nested quotation's mark, or an apostrophe
             if ch in "’'" and before == "s" and after not in " ,.;:!?)\"”":
-                continue
-            if before.isspace() and after.isalnum() and ch in "\"'":
+                continue  # the leaders' plan
+            if ch in "\"'" and before.isspace() and after.isalnum():
                 continue  # the quotation goes on in a new paragraph, reopened as the Daily Mail does: not a close
-            quoting = False
-        elif not quoting and (ch in "”»" or (ch == '"' and not before.isspace() and not before.isdigit()
-                                              and not after.isalnum())):
+            opener = ""
+        elif ch in "“‘«„「『" or (ch in "\"'»”" and not before.isalnum() and after.isalnum()):
+            if ch in "‘'" and (before.isalpha() or _ELISION.match(sentence, i + 1)):
+                continue  # rock 'n' roll, the '90s
+            opener = ch
+            opens_first = opens_first or sentence[:i].strip(" ([") == ""
+        elif ch in "”»」』" or (ch == '"' and not before.isspace() and not before.isdigit() and not after.isalnum()):
             stray = True  # the end of a quotation that began in an earlier sentence
-    return opens_first, quoting, stray
+    return opens_first, opener, stray
+
+
+def _parentheses(text: str) -> int:
+    """Opening minus closing parentheses, list markers ("a)", "2)") and smileys (":)") left out."""
+    return text.count("(") - text.count(")") + len(_NOT_CLOSING.findall(text))
 
 
 def _is_prose(sentence: str, glued: bool) -> bool:
     """Real sentences only: page furniture ("Skip to content", "Subscribe"), captions, code and headings
     have no closing punctuation, too few words, a caption label or a credit."""
-    if word_count(sentence) < 3 or not sentence.rstrip("\"'”’“»)]」』）").endswith(_ENDS):
+    if word_count(sentence) < 3 or not sentence.rstrip("\"'”’“»«)]」』）").endswith(_ENDS):
         return False
     if FURNITURE.search(sentence) or CAPTION.search(sentence) or CODE.search(sentence):
         return False
@@ -233,7 +247,7 @@ def _sentences_with_breaks(text: str) -> list[tuple[str, bool]]:
             at = match.start(1)
             depth += paragraph.count("(", counted, at) - paragraph.count(")", counted, at)
             counted = at
-            if depth > 0 and ")" in paragraph[at:at + PARENTHESIS_REACH]:
+            if depth > 0 and _closes(paragraph[at:at + PARENTHESIS_REACH], depth):
                 continue  # a stop inside an aside that closes soon after: "(Yes, both were there. He spoke!)"
             sentence = paragraph[start:end].strip()
             if sentence:
@@ -249,6 +263,27 @@ def _sentences_with_breaks(text: str) -> list[tuple[str, bool]]:
     return out
 
 
+def _ordinal(paragraph: str, start: int, match: re.Match, rest: str) -> bool:
+    """A day number before a month name: "am 22. November" (German and Nordic languages write the day so)."""
+    month = rest.strip(_OPENING + ",.;:!?").lower()
+    if month in MONTHS:
+        return True
+    if month not in SHARED_MONTHS:
+        return False
+    words = paragraph[max(start, match.start() - WORD_REACH):match.start()].split()
+    return len(words) >= 2 and words[-2].lower().rstrip(",") in ORDINAL_BEFORE
+
+
+def _closes(ahead: str, depth: int) -> bool:
+    """Whether the parentheses open (depth of them) all close in `ahead`."""
+    for ch in ahead:
+        if ch in "()":
+            depth += 1 if ch == "(" else -1
+            if depth <= 0:
+                return True
+    return False
+
+
 def _is_boundary(paragraph: str, start: int, match: re.Match, lowercase: bool = False) -> bool:
     if match.group(1)[-1] in _FULL_STOPS:
         return True
@@ -261,9 +296,10 @@ def _is_boundary(paragraph: str, start: int, match: re.Match, lowercase: bool = 
             return True  # "GROW!So you're": an exclamation glued to the next sentence
         # Glued sentences ("...website.He said"): a lower-case word, a stop, then a capitalised word; never a
         # decimal, initials, a domain or a path ("7.5", "U.S.", "example.com", "Bungie.net").
+        rest = rest.lstrip("“‘\"'")  # "...afternoon.“It was a tough game,” said..."
         return (match.group(1) in ".!?" and len(token) >= 2 and token[-2:].isalpha() and token[-2:].islower()
                 and not any(c in token for c in "./@:=") and rest[:1].isupper() and rest[1:2].islower()
-                and rest.rstrip(",;:!?'’\"”").replace("’", "").replace("'", "").isalpha())  # not "sm.Inhibit($0,"
+                and rest.rstrip(",;:!?'’\"”").replace("’", "").replace("'", "").replace("-", "").isalpha())  # not "sm.Inhibit($0,"
     if lowercase and after.isalpha():
         after = after.upper()
     caseless = after.isalpha() and after.upper() == after.lower()  # Hangul, Arabic, Hebrew, Thai...: no capitals
@@ -272,7 +308,7 @@ def _is_boundary(paragraph: str, start: int, match: re.Match, lowercase: bool = 
     if not match.group(1).endswith(".") or match.group(1).endswith(".."):
         return True  # "!", "?", "…", "...": a question or exclamation inside a sentence keeps a lower-case word after
     word = token.lstrip(_OPENING).lower()
-    if word in TITLES or (word.isdigit() and len(word) <= 2 and rest.strip(_OPENING + ",.;:!?").lower() in MONTHS):
+    if word in TITLES or (word.isdigit() and len(word) <= 2 and _ordinal(paragraph, start, match, rest)):
         return False
     if word in BEFORE_NUMBER:
         return not after.isdigit()
