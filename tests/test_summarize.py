@@ -392,6 +392,7 @@ def test_a_text_of_megabytes_is_read_only_as_far_as_a_summary_needs():
     assert summarize(text)[0].startswith("Engineers closed the Old Mill bridge")
     assert len(split_sentences("Mr. " * 100_000 + "Smith left. He came back.")) == 2
     assert units("word of The " * 20_000)  # candidate caption joins that never split: once took minutes (quadratic)
+    assert len(summarize("return " * 14_000 + "end.")) <= 1  # the code pattern once scanned to the end at every word
 
 
 # --- From a review of the readability round: each case broke on its first version.
@@ -411,6 +412,13 @@ def test_a_text_of_megabytes_is_read_only_as_far_as_a_summary_needs():
     ("He said it was over.Smith-Jones disagreed.", ["He said it was over.", "Smith-Jones disagreed."]),
     ("They drew 1-1 on Sunday afternoon.“It was tough,” said the manager.",
      ["They drew 1-1 on Sunday afternoon.", "“It was tough,” said the manager."]),
+    # A second review: Fort, highway, Sainte and apartment abbreviations; German dates after a weekday or a
+    # place; a German quotation glued to the next sentence.
+    ("She lives in Ft. Lauderdale now. Hwy. 101 closed near Sault Ste. Marie. He lives in Apt. B on the top floor.",
+     ["She lives in Ft. Lauderdale now.", "Hwy. 101 closed near Sault Ste. Marie.", "He lives in Apt. B on the top floor."]),
+    ("Am Montag, 4. September, beginnt die Schule. Berlin, 22. November. Dann mehr.",
+     ["Am Montag, 4. September, beginnt die Schule.", "Berlin, 22. November.", "Dann mehr."]),
+    ("„Wir gehen.“Er sagte nichts mehr.", ["„Wir gehen.“", "Er sagte nichts mehr."]),
 ])
 def test_splitting_after_review(text, expected):
     assert split_sentences(text) == expected
@@ -466,3 +474,31 @@ def test_datelines_only_at_the_start_and_never_an_acronym():
     for text in ("ICE — Immigration and Customs Enforcement — arrested 200 people in raids on Monday. Officials said "
                  "more raids would follow.", "WOW -- That is what fans said after the final whistle on Sunday."):
         assert summarize(text, max_sentences=1)[0] == split_sentences(text)[0]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Straight and curly marks mixed in one quotation.
+    ("“We are delighted,\" said the mayor of the town on Monday. The new bridge opens to traffic next week. It cost the "
+     "council about 5 million pounds to build.", 3),
+    ("‘I was a little surprised to be substituted,' Hazard said after the game. Chelsea won 2-0 at home. The result "
+     "keeps them top of the league.", 3),
+    # Parentheses closed after a number or a letter.
+    ("A boy (aged 12) was taken to hospital on Monday. The storm (Category 4) hit Florida. Group (B) met today.", 3),
+    # An article that is one long quotation still gets its lede.
+    ("“We are devastated. He was our only son. We will never forget him. He loved football and his dog.”", 3),
+])
+def test_mixed_quote_marks_and_closed_parentheses_leave_a_full_summary(text, expected):
+    assert len(summarize(text, max_sentences=3)) == expected
+
+
+def test_quotations_that_are_halves_in_nordic_and_number_openings():
+    for text in ("»Vi stannar här. Vi ger inte upp», sa han.", "‘20 people died. We are devastated,’ he said."):
+        assert not any(unit.balanced for unit in units(text)), text
+
+
+def test_credits_glue_only_to_a_caption_paragraph():
+    assert [u.prose for u in units("She cited health reasons. (Developing Story)")] == [True, False]
+    assert [u.prose for u in units("The show opens. (Photography exhibition opens Monday)")] == [True, False]
+    assert [u.prose for u in units("It rained all night. The river rose a metre. (Danilo Pavlov)")] == [True, True, False]
+    assert [u.prose for u in units("Danilov speaks on Jan. 30, 2023. (Danilo Pavlov)")] == [False]
+    assert [u.prose for u in units("The river at dawn near the mill. (Photo: AFP)")] == [False]

@@ -99,8 +99,8 @@ def choose(found: list[Unit], max_sentences: int, weights: Weights = WEIGHTS) ->
         if pick is None:
             break
         chosen.append(pick)
-    if not chosen:  # nothing reads on its own (every sentence leans on another): the lede is the least bad,
-        chosen = [i for i, unit in enumerate(prose) if unit.balanced][:max_sentences]  # but never half a quotation
+    if not chosen:  # nothing reads on its own (every sentence leans on another, or all is one quotation):
+        chosen = list(range(min(max_sentences, len(sentences))))  # the lede is the least bad
     return [sentences[i] for i in sorted(chosen)]
 
 

@@ -64,7 +64,8 @@ def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
 
 def _names_someone(sentence: str) -> bool:
     """Whether a sentence has a capitalised word that is not an opener (a person, or a place: a skipped sentence
-    naming either leaves "She" or "It" after it uncertain)."""
+    naming either leaves "She" or "It" after it uncertain). The first word counts too, since a sentence may open
+    with a surname ("Johnson, the leader..."); so "Firefighters arrived." counts as well: on the safe side."""
     words = (w.strip("\"'“”‘’(),.;:!?") for w in sentence.split())
     return any(_NAME.fullmatch(w) and w not in _NOT_NAMES for w in words)
 

@@ -28,20 +28,19 @@ TITLES = _wordset(
     "mr mrs ms dr prof st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon fr supt det insp messrs mme spc pvt "
     "cpl pfc maj brig cdr atty "
     "mlle e.g i.e cf vs viz approx ca nr ave blvd mgr "
-    "sog bzw ggf evtl vgl inkl zzgl bspw insb mio mrd tsd"  # German: "vom sog. Digital Darwinismus" (nouns are capitalised)
+    "sog bzw ggf evtl vgl inkl zzgl bspw insb mio mrd tsd ste apt"  # German: "vom sog. Digital Darwinismus" (nouns are capitalised)
 )
 # Only an abbreviation before a number: "No. 10", "Sept. 1, 2022", "Fig. 3" (but "The answer was no. Then").
 BEFORE_NUMBER = _wordset(
     "no nos vol pp fig figs art sec ch op ed jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed "
-    "thu thur thurs fri sat sun apt ste"
+    "thu thur thurs fri sat sun hwy rte"
 )
 # Often end a sentence too ("... in the U.S. The talks"): a boundary only before a typical sentence opener.
 AMBIGUOUS = _wordset("etc inc ltd co corp plc llc bros jr sr dept est govt al mtn bldg")
 # A day number with a stop before a month is an ordinal ("am 22. November", "le 3. mai" is not, but harmless).
 MONTHS = _wordset(
     "januar jänner februar märz mai juni juli oktober dezember januari februari maart mei augustus "
-    "juni juli oktober janvier février mars avril juin juillet août septembre octobre novembre décembre "
-    "januar februar marts maj juni juli oktober tammikuuta"
+    "juni juli oktober janvier février mars avril juin juillet août septembre octobre novembre décembre"
 )
 # Spelled as in English: an ordinal only after a German or Nordic word ("am 22. November", "den 3. april"), since
 # "minus 12. December was the coldest" is two English sentences.
@@ -65,6 +64,7 @@ _LONG = 40  # words: a longer "sentence" is usually captions glued together
 
 # After a stop: closing marks ("“" closes a German „…“ only when a space follows: ".“It was" opens the next one).
 _CANDIDATE = re.compile(r"([.!?…。！？]+)(?:[\"'”’»«)\]」』）]|“(?=[\s\"'”’»)\]]|$))*(\s*)")
+_CANDIDATE_GERMAN = re.compile(r"([.!?…。！？]+)[\"'”’“»«)\]」』）]*(\s*)")  # where „ opens, “ always closes
 _FULL_STOPS = "。！？"  # Chinese and Japanese stops end a sentence with no space after them
 _ENDS = (".", "!", "?", "…", *_FULL_STOPS)
 # Han, kana and the like: a sentence of them has no spaces, so words are counted as two characters each.
@@ -72,9 +72,10 @@ _NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
 _OPENING = "\"'“‘(["
 _QUOTE_MARK = re.compile("[\"'“”‘’«»„「」『』]")
-_CLOSES = {"“": "”", "‘": "’", "«": "»", "„": "“”", "»": "«", "”": "”", '"': '"', "'": "'", "「": "」", "『": "』"}
-_ELISION = re.compile(r"(?:\d0s|\d\d\b|til\b|em\b|tis\b|twas\b|cause\b|n\b)", re.IGNORECASE)
-_NOT_CLOSING = re.compile(r"(?:^|(?<=\s))(?:[a-zA-Z]|\d{1,2}|[ivx]{1,4})\)|[:;]-?\)")  # "a)", "12)", "iv)", ":)"
+# The marks that close a quotation opened by each mark; writers mix straight and curly ones ("“We won," he said).
+_CLOSES = {"“": "”\"", '"': '"”', "‘": "’'", "'": "'’", "„": "“”\"", "«": "»", "»": "«»", "”": "”\"", "「": "」", "『": "』"}
+_ELISION = re.compile(r"(?:\d0s\b|\d\d(?=[.,;:!?)]|$)|til\b|em\b|tis\b|twas\b|cause\b|n\b)", re.IGNORECASE)
+_PARENTHESIS = re.compile(r"[()]")
 _STOPWORDS = _wordset("a an the of to in on at by for with and or but from as is was")
 
 # Furniture removed before splitting: news-agency datelines, Daily Mail bylines and time stamps, video prompts,
@@ -84,7 +85,7 @@ _FURNITURE_SUBS = [
                 r"|AFP|UPI|EW\.com|CNN Student News)\)\s*(?:--|—|–|-)?\s*", re.MULTILINE), ""),
     # Any other dateline: a place in capitals, maybe its region and the outlet, and a dash before the story starts
     # ("VIENNA — The house", "HONOLULU, Hawaii (HawaiiNewsNow) - NASA").
-    (re.compile(r"\A\s*(?:[A-Z][A-Z.'-]{3,}|[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){1,3})"
+    (re.compile(r"\A\s*(?!(?:NASA|NATO|OPEC|FIFA|UEFA|UNESCO|UNICEF|ASEAN|NOAA|IAEA|ESPN|NBA|NFL|NHS)\b)(?:[A-Z][A-Z.'-]{3,}|[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){1,3})"
                 r"(?:, [A-Z][\w.']*(?: [A-Z][\w.']*){0,2})?(?: \([^()\n]{1,40}\))? ?(?:--|—|–| -) (?=[A-Z“\"])"), ""),
     (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI)\)\s*(?:--|—|–|-)?\s*", re.MULTILINE), ""),
     (re.compile(r"(?:^|(?<=\s))By \. [^.\n]{1,80}? \. (?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]*?\d{4}"
@@ -115,13 +116,14 @@ CAPTION = re.compile(r"[.!?]?\s*\((?:photo|image|credit|getty|[A-Z][\w'’.-]*)(
                      re.IGNORECASE)
 # A photo credit closing a paragraph on its own after the caption: "(Danilo Pavlov)", "(Photo: AFP)"; not "(AP)"
 # after an article's last sentence nor "(Developing story)".
-_CREDIT_ALONE = re.compile(r"\((?:(?i:photo|image|credit|picture)s?[:/]? ?[\w'’. -]{1,40}"
-                           r"|[A-Z][a-z][\w'’.-]*(?: [A-Z][\w'’.-]*){1,3})\)")
+_CREDIT_ALONE = re.compile(r"\((?:(?i:photo|image|credit|picture)s?(?: by)? ?[:/] ?[\w'’. -]{1,40}"
+                           r"|(?!(?:Developing|Breaking|Updated?|Live|Associated|Watch|Video)\b)"
+                           r"[A-Z][a-z][\w'’.-]*(?: (?!(?:Story|Press|News|Update)\b)[A-Z][\w'’.-]*){1,2})\)")
 _LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: ...", "Pictured: ...", a caption's label
 _SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
 # Code and markup: braces, tags, statements, comments, prompts.
 CODE = re.compile(r"[{}<>]|==|=>|->|&&|\|\||\w\([^)]*\)\s*[;{]|;\s*$|^\s*(?://|#|\$ |>>>)|\b(?:def|var|const|"
-                  r"function|return|import|#include)\b[^.]*[=(;]|^[a-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/]?=\s*[^\s=]")
+                  r"function|return|import|#include)\b[^.]{0,200}?[=(;]|^[a-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/]?=\s*[^\s=]")
 # Not a sentence of the story: cut off by the feed ("Modern kitche [...]"), or a show-notes time code ("(0:27) Source").
 _CUT_OFF = re.compile(r"\[(?:\.\.\.|…)\]$")
 _TIME_CODE = re.compile(r"^\(\d{1,2}:\d{2}(?::\d{2})?\)")
@@ -209,8 +211,11 @@ def _quote_state(sentence: str, opener: str) -> tuple[bool, str, bool]:
 
 
 def _parentheses(text: str) -> int:
-    """Opening minus closing parentheses, list markers ("a)", "2)") and smileys (":)") left out."""
-    return text.count("(") - text.count(")") + len(_NOT_CLOSING.findall(text))
+    """Parentheses left open at the end; a ")" with none open is a list marker ("a)") or a smiley, not a close."""
+    depth = 0
+    for match in _PARENTHESIS.finditer(text):
+        depth = depth + 1 if match.group() == "(" else max(0, depth - 1)
+    return depth
 
 
 def _is_prose(sentence: str, glued: bool) -> bool:
@@ -240,7 +245,7 @@ def _sentences_with_breaks(text: str) -> list[tuple[str, bool]]:
         first = True
         start = 0
         depth, counted = 0, 0  # parentheses open since `start`, counted up to `counted` (kept linear on long text)
-        for match in _CANDIDATE.finditer(paragraph):
+        for match in (_CANDIDATE_GERMAN if "„" in paragraph else _CANDIDATE).finditer(paragraph):
             end = match.end()
             if end >= len(paragraph) or not _is_boundary(paragraph, start, match, lowercase):
                 continue
@@ -256,8 +261,9 @@ def _sentences_with_breaks(text: str) -> list[tuple[str, bool]]:
             start = counted = end
             depth = 0
         tail = paragraph[start:].strip()
-        if tail and not first and _CREDIT_ALONE.fullmatch(tail):
-            out[-1] = (f"{out[-1][0]} {tail}", out[-1][1])  # "... on Jan. 30, 2023. (Danilo Pavlov)": a caption's credit
+        if tail and not first and out[-1][1] and _CREDIT_ALONE.fullmatch(tail):
+            # A paragraph of one sentence and a credit: a caption ("... on Jan. 30, 2023. (Danilo Pavlov)").
+            out[-1] = (f"{out[-1][0]} {tail}", out[-1][1])
         elif tail:
             out.append((tail, first))
     return out
@@ -271,16 +277,18 @@ def _ordinal(paragraph: str, start: int, match: re.Match, rest: str) -> bool:
     if month not in SHARED_MONTHS:
         return False
     words = paragraph[max(start, match.start() - WORD_REACH):match.start()].split()
-    return len(words) >= 2 and words[-2].lower().rstrip(",") in ORDINAL_BEFORE
+    # "am 22. November", "Montag, 4. September", "Berlin, 22. November": English writes neither
+    return len(words) >= 2 and (words[-2].lower() in ORDINAL_BEFORE or words[-2].endswith(","))
 
 
 def _closes(ahead: str, depth: int) -> bool:
     """Whether the parentheses open (depth of them) all close in `ahead`."""
-    for ch in ahead:
-        if ch in "()":
-            depth += 1 if ch == "(" else -1
-            if depth <= 0:
-                return True
+    if ahead.count(")") < depth:
+        return False
+    for match in _PARENTHESIS.finditer(ahead):
+        depth += 1 if match.group() == "(" else -1
+        if depth <= 0:
+            return True
     return False
 
 
@@ -310,6 +318,8 @@ def _is_boundary(paragraph: str, start: int, match: re.Match, lowercase: bool = 
     word = token.lstrip(_OPENING).lower()
     if word in TITLES or (word.isdigit() and len(word) <= 2 and _ordinal(paragraph, start, match, rest)):
         return False
+    if word == "ft" and token.lstrip(_OPENING)[:1] == "F":
+        return False  # "Ft. Lauderdale" (Fort); "300 ft. Engineers" ends a sentence
     if word in BEFORE_NUMBER:
         return not after.isdigit()
     if word in AMBIGUOUS or (len(word) == 1 and word.isalpha()) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", word):
