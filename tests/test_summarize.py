@@ -468,6 +468,8 @@ def test_a_pronoun_after_a_sentence_naming_someone_else_is_not_chosen():
     assert pronoun_dangles(2, sentences, [0])  # "He" would be read as the mayor
     assert not pronoun_dangles(2, sentences, [0, 1])
     assert not pronoun_dangles(2, [sentences[0], "the cost was not given.", sentences[2]], [0])
+    assert not pronoun_dangles(2, [sentences[0], "Firefighters arrived at dawn.", sentences[2]], [0])
+    assert pronoun_dangles(2, [sentences[0], "Anna Berg spoke at dawn.", sentences[2]], [0])
 
 
 def test_datelines_only_at_the_start_and_never_an_acronym():

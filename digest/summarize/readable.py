@@ -63,11 +63,16 @@ def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
 
 
 def _names_someone(sentence: str) -> bool:
-    """Whether a sentence has a capitalised word that is not an opener (a person, or a place: a skipped sentence
-    naming either leaves "She" or "It" after it uncertain). The first word counts too, since a sentence may open
-    with a surname ("Johnson, the leader..."); so "Firefighters arrived." counts as well: on the safe side."""
-    words = (w.strip("\"'“”‘’(),.;:!?") for w in sentence.split())
-    return any(_NAME.fullmatch(w) and w not in _NOT_NAMES for w in words)
+    """Whether a sentence names a person or a place (a skipped sentence naming either leaves "She" or "It" after
+    it uncertain): a capitalised word that is not an opener, or a first word that reads as a name, followed by a
+    comma, a possessive or another capitalised word ("Johnson, the leader...", "Anna Berg said"), unlike
+    "Firefighters arrived" or "During the night"."""
+    words = [w.strip("\"'“”‘’(),.;:!?") for w in sentence.split()]
+    if any(_NAME.fullmatch(w) and w not in _NOT_NAMES for w in words[1:]):
+        return True
+    first = sentence.split()[:2]
+    return (bool(words) and bool(_NAME.fullmatch(words[0])) and words[0] not in _NOT_NAMES and len(first) == 2
+            and (first[0].endswith((",", "'s", "’s")) or first[1][:1].isupper()))
 
 
 def name_intros(sentences: list[str]) -> dict[str, int]:
