@@ -13,7 +13,7 @@ import pytest
 
 from digest.gather.feeds import html_to_text
 from digest.summarize.extractive import split_sentences, summarize
-from digest.summarize.readable import leans_on_previous, pronoun_dangles
+from digest.summarize.readable import dangling_names, leans_on_previous, name_intros, pronoun_dangles
 from digest.summarize.split import units
 
 SEED = Path(__file__).parent.parent.parent / "shared" / "seed" / "source-article.txt"
@@ -504,3 +504,64 @@ def test_credits_glue_only_to_a_caption_paragraph():
     assert [u.prose for u in units("It rained all night. The river rose a metre. (Danilo Pavlov)")] == [True, True, False]
     assert [u.prose for u in units("Danilov speaks on Jan. 30, 2023. (Danilo Pavlov)")] == [False]
     assert [u.prose for u in units("The river at dawn near the mill. (Photo: AFP)")] == [False]
+
+
+# --- From an editor's read of 1,361 summaries of real texts (third review).
+
+def test_a_tokenized_possessive_does_not_cost_the_lede():
+    text = ("Emirates finalized a deal to buy 30 of Boeing 's Dreamliner jets on Wednesday. The order is worth "
+            "8.8 billion dollars at list prices. The deal cuts an earlier order of larger jets by 30 planes.")
+    assert summarize(text, max_sentences=2)[0].startswith("Emirates finalized a deal")
+    assert all(unit.balanced for unit in units(text))
+
+
+def test_a_sentence_about_a_return_is_not_code_and_a_place_label_is_a_dateline():
+    assert [u.prose for u in units("The show covers the return of Banjo & Kazooie (who never really left).")] == [True]
+    text = ("Mangaluru: Karnataka Bank, a private sector bank, has won two national awards for its work with small "
+            "and medium businesses at a ceremony held in New Delhi on Friday evening before a large audience of "
+            "bankers and officials from the ministry. The awards were presented by the minister. The bank thanked "
+            "its staff in a statement.")
+    assert summarize(text, max_sentences=3)[0].startswith("Karnataka Bank, a private sector bank, has won")
+
+
+@pytest.mark.parametrize("text", [
+    "submitted by /u/someone to /r/news\n\n[link] [1143 comments]",
+    "Por Matt Spetalnick e Jason Szep\n\nRead full article >>",
+    "Updated by Mike Shulman on Nov 3, 2019",
+])
+def test_feed_furniture_and_bylines_are_no_summary(text):
+    assert summarize(text, max_sentences=3) == []
+
+
+def test_a_standfirst_is_kept_without_its_continue_reading_link():
+    assert summarize("A cross-border library was the site of a smuggling plot\n\nContinue reading...") == [
+        "A cross-border library was the site of a smuggling plot"]
+
+
+def test_names_behind_a_possessive_or_a_comma_are_still_names():
+    sentences = ["Homeland Security nominee Kirstjen Nielsen testified on Wednesday.", "She was asked about the climate.",
+                 "Nielsen's comment contradicts mainstream climate science."]
+    assert dangling_names(2, sentences, name_intros(sentences), [1])
+    assert not dangling_names(2, sentences, name_intros(sentences), [0])
+    sentences = ["Police arrested six people on Monday, Lt. Matt Harris said.", "The raid took place at a home.",
+                 "Officers arrested a man near 17th Street and Gladstone Avenue, Harris said."]
+    assert dangling_names(2, sentences, name_intros(sentences), [1])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("This week on the show we somehow manage to mix Battlefield: WWII, Hunt: Showdown and a lot of other games "
+     "into one very long and winding sentence about the podcast and the many guests who joined us from around the "
+     "world over this long and busy year.", 1),
+    ("He beat state Del. John Smith in the race. It was close.", 2),
+])
+def test_no_cut_at_a_game_title_or_a_delegate(text, expected):
+    assert len([u for u in units(text)]) == expected
+
+
+def test_connectives_in_other_languages_do_not_open_a_summary():
+    for text in ("Die Stadt will das Werk retten. Und der Konzern will es im Mai schließen. Die Gewerkschaft ist dagegen.",
+                 "La ville veut sauver l'usine. Mais le groupe veut la fermer en mai. Le syndicat proteste.",
+                 "Город хочет спасти завод. Но концерн хочет закрыть его в мае. Профсоюз протестует."):
+        for n in (1, 2):
+            assert not leans_on_previous(summarize(text, max_sentences=n)[0]), text
+        assert leans_on_previous(split_sentences(text)[1])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from digest.summarize.split import FURNITURE, Unit
+from digest.summarize.split import FURNITURE, Unit, is_byline
 
 __all__ = ["dangling_names", "leans_on_previous", "name_intros", "pronoun_dangles", "teaser"]
 
@@ -22,10 +22,16 @@ _LEANING = re.compile(
     r"but|and|or|so|yet|nor|also|however|meanwhile|moreover|furthermore|instead|still|then|thus|hence|"
     r"therefore|otherwise|nevertheless|nonetheless|besides|likewise|similarly|again|later|afterwards|"
     r"here|both|neither|either|another|other|others|the (?:\d+-year-old|former|latter|same|pair|couple|duo|"
-    r"trio|man|woman|boy|girl|star|player|club|company|firm|group|move|decision|incident|case))\b",
+    r"trio|man|woman|boy|girl|star|player|club|company|firm|group|move|decision|incident|case)|"
+    # The same in the languages feeds most often come in: connectives and personal pronouns (not "Es"/"Il",
+    # which open "Es gibt"/"Il y a" sentences that point nowhere).
+    r"und|aber|denn|doch|dann|auch|deshalb|daher|trotzdem|dies|diese|mais|donc|puis|ensuite|cependant|elle|elles|"
+    r"ils|pero|entonces|también|además|ella|ellos|mas|então|também|porém|ele|ela|eles|elas|ma|quindi|poi|lui|lei|"
+    r"maar|toen|ook|hij|zij|но|а|и|тогда|также|поэтому|он|она|они|это)\b",
     re.IGNORECASE)
 # Pronouns that stand for someone or something named just before: after a skipped sentence they point at nothing.
 _PRONOUN = re.compile(r"^[\"'“‘(]?(?:he|she|they|him|her|his|hers|them|their|theirs|it|its)\b", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"['’]s$")
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?\b")
 _TITLE_WORDS = frozenset(
     "Mr Mrs Ms Miss Dr Prof Sir Dame Lord Lady President Senator Governor Judge Captain Coach Officer Detective "
@@ -80,12 +86,12 @@ def name_intros(sentences: list[str]) -> dict[str, int]:
     intros: dict[str, int] = {}
     for i, sentence in enumerate(sentences):
         for match in _NAME.finditer(sentence):
-            word = match.group()
+            word = _POSSESSIVE.sub("", match.group())
             if word in intros or word in _NOT_NAMES:
                 continue
             before = sentence[:match.start()].rstrip()
             previous = before.rsplit(" ", 1)[-1] if before else ""
-            if previous[:1].isupper() and previous.rstrip(".,") not in _NOT_NAMES - _TITLE_WORDS:
+            if _first_name(previous):
                 intros[word] = i  # preceded by a first name or a title: a full name, introduced here
             else:
                 intros.setdefault(word, -1)  # first seen bare: a place, a club, a brand - never dangling
@@ -107,16 +113,21 @@ def _bare_names(sentence: str) -> list[str]:
     for match in _NAME.finditer(sentence):
         before = sentence[:match.start()].rstrip()
         previous = before.rsplit(" ", 1)[-1] if before else ""
-        if not previous[:1].isupper() or previous.rstrip(".,") in _NOT_NAMES - _TITLE_WORDS:
-            out.append(match.group())
+        if not _first_name(previous):
+            out.append(_POSSESSIVE.sub("", match.group()))  # "Nielsen's comment" uses Nielsen
     return out
+
+
+def _first_name(word: str) -> bool:
+    """Whether the word before a name makes it a full name: a first name or a title, not "Avenue, Harris"."""
+    return word[:1].isupper() and not word.endswith(",") and word.rstrip(".") not in _NOT_NAMES - _TITLE_WORDS
 
 
 def teaser(found: list[Unit], max_sentences: int) -> list[str]:
     """A very short text kept whole: a headline-like teaser ("Police say the guards now face a criminal case")
     is the publisher's own summary, and one or two sentences need no choosing; a feed's cut ("[…]") becomes
     one ellipsis. Longer texts with no real sentence at all are page furniture and give nothing."""
-    lines = [u.text for u in found if not FURNITURE.search(u.text)]
+    lines = [u.text for u in found if not FURNITURE.search(u.text) and not is_byline(u.text)]
     if not lines or len(found) > 2:
         return []
     out = []

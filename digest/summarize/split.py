@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["Unit", "clean_text", "split_sentences", "units", "word_count"]
+__all__ = ["Unit", "clean_text", "is_byline", "split_sentences", "units", "word_count"]
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -26,7 +26,7 @@ def _wordset(words: str) -> frozenset[str]:
 # Titles before a name never end one ("Mr. J. Smith", "Dr. Jones", "e.g. this").
 TITLES = _wordset(
     "mr mrs ms dr prof st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon fr supt det insp messrs mme spc pvt "
-    "cpl pfc maj brig cdr atty "
+    "cpl pfc maj brig cdr atty del "
     "mlle e.g i.e cf vs viz approx ca nr ave blvd mgr "
     "sog bzw ggf evtl vgl inkl zzgl bspw insb mio mrd tsd ste apt"  # German: "vom sog. Digital Darwinismus" (nouns are capitalised)
 )
@@ -57,7 +57,8 @@ OPENERS = _wordset(
 _GLUED_OPENERS = ("The|A|An|He|She|It|They|We|I|But|However|Meanwhile|His|Her|Their|Its|This|These|Those|"
                   "There|In|On|At|After|When|While|Now|Police|Officials|Mr|Mrs|Ms|Dr")
 _GLUED = re.compile(r"(?<=[a-z0-9’'\")\]]) (?=(?:" + _GLUED_OPENERS + r")\b[ ,’'])"
-                    r"|(?<=[a-z0-9’'\")\]]) (?=[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: [A-Z‘“\"'])")
+                    r"|(?<=[a-z0-9’'\")\]]) (?=[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: (?:[‘“\"']|(?:"
+                    + _GLUED_OPENERS + r")\b))")  # "... Saturday Skilful: The kite", not "mix Battlefield: WWII"
 WORD_REACH = 100  # characters: longer "words" (a URL, a hash) are not abbreviations or sentence openers
 PARENTHESIS_REACH = 300  # characters: a parenthesis left open longer than this is a stray, not an aside
 _LONG = 40  # words: a longer "sentence" is usually captions glued together
@@ -74,7 +75,10 @@ _OPENING = "\"'“‘(["
 _QUOTE_MARK = re.compile("[\"'“”‘’«»„「」『』]")
 # The marks that close a quotation opened by each mark; writers mix straight and curly ones ("“We won," he said).
 _CLOSES = {"“": "”\"", '"': '"”', "‘": "’'", "'": "'’", "„": "“”\"", "«": "»", "»": "«»", "”": "”\"", "「": "」", "『": "』"}
-_ELISION = re.compile(r"(?:\d0s\b|\d\d(?=[.,;:!?)]|$)|til\b|em\b|tis\b|twas\b|cause\b|n\b)", re.IGNORECASE)
+# After an apostrophe: an elision ('90s, 'til) or a tokenized contraction ("Boeing 's", "do n't" as some feeds
+# and corpora write them), not an opening quote.
+_ELISION = re.compile(r"(?:\d0s\b|\d\d(?=[.,;:!?)]|$)|til\b|em\b|tis\b|twas\b|cause\b|n\b|s\b|re\b|ve\b|ll\b|d\b|m\b|t\b)",
+                      re.IGNORECASE)
 _PARENTHESIS = re.compile(r"[()]")
 _STOPWORDS = _wordset("a an the of to in on at by for with and or but from as is was")
 
@@ -88,6 +92,7 @@ _FURNITURE_SUBS = [
     (re.compile(r"\A\s*(?!(?:NASA|NATO|OPEC|FIFA|UEFA|UNESCO|UNICEF|ASEAN|NOAA|IAEA|ESPN|NBA|NFL|NHS)\b)(?:[A-Z][A-Z.'-]{3,}|[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){1,3})"
                 r"(?:, [A-Z][\w.']*(?: [A-Z][\w.']*){0,2})?(?: \([^()\n]{1,40}\))? ?(?:--|—|–| -) (?=[A-Z“\"])"), ""),
     (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI)\)\s*(?:--|—|–|-)?\s*", re.MULTILINE), ""),
+    (re.compile(r"\A\s*[A-Z][a-z]+(?: [A-Z][a-z]+)?: (?=[A-Z][a-z])"), ""),  # "Mangaluru: Karnataka Bank has..."
     (re.compile(r"(?:^|(?<=\s))By \. [^.\n]{1,80}? \. (?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]*?\d{4}"
                 r"\s*\.?\s*\|?\s*\.?\s*)*"), ""),
     (re.compile(r"(?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]{0,60}?\d{4}\s*\.?\s*\|?\s*\.?\s*)+"), ""),
@@ -110,7 +115,12 @@ FURNITURE = re.compile(
     r"enable javascript|cookie policy|accept cookies|originally (?:published|appeared)|confirmation e-?mail|"
     r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|share this (?:article|story)|"
     r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
-    r"has contributed to this report|contributed reporting|printer-friendly)", re.IGNORECASE)
+    r"has contributed to this report|contributed reporting|printer-friendly|submitted by /?u/|"
+    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments)|\[(?:link|\d+ comments?)\]",
+    re.IGNORECASE)
+# A byline on its own: "Por Matt Spetalnick e Jason Szep", "Updated by Mike Shulman on Nov 3".
+BYLINE = re.compile(r"^(?i:by|por|von|par|di|door|av|updated by|posted by|written by|reporting by)\s+[A-Z]")
+BYLINE_WORDS = 12
 # A photo caption ends with its credit: "... on Jan. 30, 2023. (Danilo Pavlov)" or "(Photo: AFP)".
 CAPTION = re.compile(r"[.!?]?\s*\((?:photo|image|credit|getty|[A-Z][\w'’.-]*)(?:[:/ ]+[\w'’.-]+){0,4}\)\s*$",
                      re.IGNORECASE)
@@ -123,7 +133,7 @@ _LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: 
 _SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
 # Code and markup: braces, tags, statements, comments, prompts.
 CODE = re.compile(r"[{}<>]|==|=>|->|&&|\|\||\w\([^)]*\)\s*[;{]|;\s*$|^\s*(?://|#|\$ |>>>)|\b(?:def|var|const|"
-                  r"function|return|import|#include)\b[^.]{0,200}?[=(;]|^[a-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/]?=\s*[^\s=]")
+                  r"function|return|import|#include)\s+[\w.$\[\]]*\s*[=(;]|^[a-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/]?=\s*[^\s=]")
 # Not a sentence of the story: cut off by the feed ("Modern kitche [...]"), or a show-notes time code ("(0:27) Source").
 _CUT_OFF = re.compile(r"\[(?:\.\.\.|…)\]$")
 _TIME_CODE = re.compile(r"^\(\d{1,2}:\d{2}(?::\d{2})?\)")
@@ -225,10 +235,14 @@ def _is_prose(sentence: str, glued: bool) -> bool:
         return False
     if FURNITURE.search(sentence) or CAPTION.search(sentence) or CODE.search(sentence):
         return False
-    if _CUT_OFF.search(sentence) or _TIME_CODE.match(sentence):
+    if _CUT_OFF.search(sentence) or _TIME_CODE.match(sentence) or is_byline(sentence):
         return False
     label = _LABEL.match(sentence)
     return not (label and not _SPEECH.search(label.group()) and (glued or word_count(sentence) > _LONG))
+
+
+def is_byline(text: str) -> bool:
+    return len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text))
 
 
 def word_count(sentence: str) -> int:
