@@ -565,3 +565,10 @@ def test_connectives_in_other_languages_do_not_open_a_summary():
         for n in (1, 2):
             assert not leans_on_previous(summarize(text, max_sentences=n)[0]), text
         assert leans_on_previous(split_sentences(text)[1])
+
+
+def test_a_demonstrative_opens_no_sentence_after_a_skipped_one():
+    sentences = ["The new phone charges a laptop and a watch at once.", "It ships with a braided cable and a case.",
+                 "This lets you charge everything from one socket."]
+    assert pronoun_dangles(2, sentences, [0])
+    assert not pronoun_dangles(2, sentences, [0, 1])

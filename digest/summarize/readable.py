@@ -32,6 +32,7 @@ _LEANING = re.compile(
 # Pronouns that stand for someone or something named just before: after a skipped sentence they point at nothing.
 _PRONOUN = re.compile(r"^[\"'“‘(]?(?:he|she|they|him|her|his|hers|them|their|theirs|it|its)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s$")
+_DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this|that|these|those|such)\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?\b")
 _TITLE_WORDS = frozenset(
     "Mr Mrs Ms Miss Dr Prof Sir Dame Lord Lady President Senator Governor Judge Captain Coach Officer Detective "
@@ -60,6 +61,8 @@ def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
     """Whether sentence i opens with a personal pronoun ("She added that an appeal...") that would point at
     someone named in a skipped sentence: the sentences between the last chosen one before it and it name
     someone (a capitalised word that is not a sentence opener), or nothing before it is chosen at all."""
+    if _DEMONSTRATIVE.match(sentences[i]):
+        return i - 1 not in chosen  # "This lets you...", "Those issues...": only straight after what they point at
     if not _PRONOUN.match(sentences[i]):
         return False
     earlier = [j for j in chosen if j < i]
