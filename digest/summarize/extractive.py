@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
-from digest.summarize.split import FURNITURE, Unit, split_sentences, units, word_count
+from digest.summarize.split import Unit, is_furniture, split_sentences, units, word_count
 from digest.summarize.readable import dangling_names, leans_on_previous, name_intros, pronoun_dangles, teaser
 
 __all__ = ["Weights", "WEIGHTS", "choose", "split_sentences", "summarize"]
@@ -81,7 +81,7 @@ def choose(found: list[Unit], max_sentences: int, weights: Weights = WEIGHTS) ->
     editors thought mattered."""
     unique: dict[str, Unit] = {}
     for unit in found:
-        if unit.prose or (word_count(unit.text) >= 3 and not FURNITURE.search(unit.text)):
+        if unit.prose or (word_count(unit.text) >= 3 and not is_furniture(unit.text)):
             unique.setdefault(unit.text, unit)  # a sentence repeated in the article counts once, at its first place
     nodes = list(unique.values())[:MAX_NODES]
     prose = [u for u in nodes if u.prose]

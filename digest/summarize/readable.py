@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from digest.summarize.split import FURNITURE, Unit, is_byline
+from digest.summarize.split import Unit, is_furniture
 
 __all__ = ["dangling_names", "leans_on_previous", "name_intros", "pronoun_dangles", "teaser"]
 
@@ -130,7 +130,7 @@ def teaser(found: list[Unit], max_sentences: int) -> list[str]:
     """A very short text kept whole: a headline-like teaser ("Police say the guards now face a criminal case")
     is the publisher's own summary, and one or two sentences need no choosing; a feed's cut ("[…]") becomes
     one ellipsis. Longer texts with no real sentence at all are page furniture and give nothing."""
-    lines = [u.text for u in found if not FURNITURE.search(u.text) and not is_byline(u.text)]
+    lines = [u.text for u in found if not is_furniture(u.text)]
     if not lines or len(found) > 2:
         return []
     out = []

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["Unit", "clean_text", "is_byline", "split_sentences", "units", "word_count"]
+__all__ = ["Unit", "clean_text", "is_furniture", "split_sentences", "units", "word_count"]
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -63,9 +63,12 @@ WORD_REACH = 100  # characters: longer "words" (a URL, a hash) are not abbreviat
 PARENTHESIS_REACH = 300  # characters: a parenthesis left open longer than this is a stray, not an aside
 _LONG = 40  # words: a longer "sentence" is usually captions glued together
 
-# After a stop: closing marks ("“" closes a German „…“ only when a space follows: ".“It was" opens the next one).
-_CANDIDATE = re.compile(r"([.!?…。！？]+)(?:[\"'”’»«)\]」』）]|“(?=[\s\"'”’»)\]]|$))*(\s*)")
-_CANDIDATE_GERMAN = re.compile(r"([.!?…。！？]+)[\"'”’“»«)\]」』）]*(\s*)")  # where „ opens, “ always closes
+# What may follow a sentence's stop before the space: closing quotes and brackets. "“" closes a German „…“;
+# elsewhere only when a space follows (".“It was" opens the next sentence).
+_CLOSING = "\"'”’»«)]」』）"
+_STOP, _AFTER = r"([.!?…。！？]+)", "[" + re.escape(_CLOSING) + "]"
+_CANDIDATE = re.compile(_STOP + r"(?:" + _AFTER + r"|“(?=[\s" + re.escape(_CLOSING) + r"]|$))*(\s*)")
+_CANDIDATE_GERMAN = re.compile(_STOP + r"(?:" + _AFTER + r"|“)*(\s*)")  # where „ opens, “ always closes
 _FULL_STOPS = "。！？"  # Chinese and Japanese stops end a sentence with no space after them
 _ENDS = (".", "!", "?", "…", *_FULL_STOPS)
 # Han, kana and the like: a sentence of them has no spaces, so words are counted as two characters each.
@@ -220,9 +223,9 @@ def _quote_state(sentence: str, opener: str) -> tuple[bool, str, bool]:
     return opens_first, opener, stray
 
 
-def _parentheses(text: str) -> int:
-    """Parentheses left open at the end; a ")" with none open is a list marker ("a)") or a smiley, not a close."""
-    depth = 0
+def _parentheses(text: str, depth: int = 0) -> int:
+    """Parentheses still open after `text`, `depth` of them open before it; a ")" with none open is a list
+    marker ("a)") or a smiley, not a close."""
     for match in _PARENTHESIS.finditer(text):
         depth = depth + 1 if match.group() == "(" else max(0, depth - 1)
     return depth
@@ -231,18 +234,19 @@ def _parentheses(text: str) -> int:
 def _is_prose(sentence: str, glued: bool) -> bool:
     """Real sentences only: page furniture ("Skip to content", "Subscribe"), captions, code and headings
     have no closing punctuation, too few words, a caption label or a credit."""
-    if word_count(sentence) < 3 or not sentence.rstrip("\"'”’“»«)]」』）").endswith(_ENDS):
+    if word_count(sentence) < 3 or not sentence.rstrip(_CLOSING + "“").endswith(_ENDS):
         return False
-    if FURNITURE.search(sentence) or CAPTION.search(sentence) or CODE.search(sentence):
+    if is_furniture(sentence) or CAPTION.search(sentence) or CODE.search(sentence):
         return False
-    if _CUT_OFF.search(sentence) or _TIME_CODE.match(sentence) or is_byline(sentence):
+    if _CUT_OFF.search(sentence) or _TIME_CODE.match(sentence):
         return False
     label = _LABEL.match(sentence)
     return not (label and not _SPEECH.search(label.group()) and (glued or word_count(sentence) > _LONG))
 
 
-def is_byline(text: str) -> bool:
-    return len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text))
+def is_furniture(text: str) -> bool:
+    """Page furniture, whatever else the text is: sign-up, share and "read more" lines, or a byline alone."""
+    return bool(FURNITURE.search(text)) or (len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text)))
 
 
 def word_count(sentence: str) -> int:
@@ -264,8 +268,7 @@ def _sentences_with_breaks(text: str) -> list[tuple[str, bool]]:
             if end >= len(paragraph) or not _is_boundary(paragraph, start, match, lowercase):
                 continue
             at = match.start(1)
-            depth += paragraph.count("(", counted, at) - paragraph.count(")", counted, at)
-            counted = at
+            depth, counted = _parentheses(paragraph[counted:at], depth), at
             if depth > 0 and _closes(paragraph[at:at + PARENTHESIS_REACH], depth):
                 continue  # a stop inside an aside that closes soon after: "(Yes, both were there. He spoke!)"
             sentence = paragraph[start:end].strip()
