@@ -572,3 +572,11 @@ def test_a_demonstrative_opens_no_sentence_after_a_skipped_one():
                  "This lets you charge everything from one socket."]
     assert pronoun_dangles(2, sentences, [0])
     assert not pronoun_dangles(2, sentences, [0, 1])
+
+
+def test_a_surname_that_spells_a_foreign_connective_is_not_leaning():
+    for sentence in ("Ma Ying-jeou said the talks would go on.", "Lei Jun, the founder of the firm, spoke first.",
+                     "Elle Macpherson opened the show on Monday."):
+        assert not leans_on_previous(sentence), sentence
+    for sentence in ("Ma il governo non ha risposto.", "Und der Konzern schweigt.", "Но завод закроют в мае."):
+        assert leans_on_previous(sentence), sentence

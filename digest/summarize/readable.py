@@ -22,13 +22,15 @@ _LEANING = re.compile(
     r"but|and|or|so|yet|nor|also|however|meanwhile|moreover|furthermore|instead|still|then|thus|hence|"
     r"therefore|otherwise|nevertheless|nonetheless|besides|likewise|similarly|again|later|afterwards|"
     r"here|both|neither|either|another|other|others|the (?:\d+-year-old|former|latter|same|pair|couple|duo|"
-    r"trio|man|woman|boy|girl|star|player|club|company|firm|group|move|decision|incident|case)|"
-    # The same in the languages feeds most often come in: connectives and personal pronouns (not "Es"/"Il",
-    # which open "Es gibt"/"Il y a" sentences that point nowhere).
-    r"und|aber|denn|doch|dann|auch|deshalb|daher|trotzdem|dies|diese|mais|donc|puis|ensuite|cependant|elle|elles|"
-    r"ils|pero|entonces|también|además|ella|ellos|mas|então|também|porém|ele|ela|eles|elas|ma|quindi|poi|lui|lei|"
-    r"maar|toen|ook|hij|zij|но|а|и|тогда|также|поэтому|он|она|они|это)\b",
+    r"trio|man|woman|boy|girl|star|player|club|company|firm|group|move|decision|incident|case))\b",
     re.IGNORECASE)
+# The same in the languages feeds most often come in: connectives and personal pronouns (not "Es"/"Il", which
+# open "Es gibt"/"Il y a" sentences that point nowhere), followed by a lower-case word: "Ma il governo...", never
+# "Ma Ying-jeou said..." or "Lei Jun, the founder...".
+_LEANING_ABROAD = re.compile(
+    r"^[\"'“‘„«(]?(?i:und|aber|denn|doch|dann|auch|deshalb|daher|trotzdem|dies|diese|mais|donc|puis|ensuite|"
+    r"cependant|elle|elles|ils|pero|entonces|también|además|ella|ellos|mas|então|também|porém|ele|ela|eles|elas|ma|"
+    r"quindi|poi|lui|lei|maar|toen|ook|hij|zij|но|а|и|тогда|также|поэтому|он|она|они|это),? +[^\W\d_]")
 # Pronouns that stand for someone or something named just before: after a skipped sentence they point at nothing.
 _PRONOUN = re.compile(r"^[\"'“‘(]?(?:he|she|they|him|her|his|hers|them|their|theirs|it|its)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s$")
@@ -54,13 +56,16 @@ def leans_on_previous(sentence: str) -> bool:
     """Whether a sentence cannot open a summary: it starts with a pronoun, a connective, lower case or
     the rest of a quotation."""
     stripped = sentence.lstrip("\"'“‘([ ")
-    return bool(_LEANING.match(sentence)) or stripped[:1].islower() or sentence[:1] in "”’"
+    abroad = _LEANING_ABROAD.match(sentence)
+    return (bool(_LEANING.match(sentence)) or bool(abroad and abroad.group()[-1].islower())
+            or stripped[:1].islower() or sentence[:1] in "”’")
 
 
 def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
-    """Whether sentence i opens with a personal pronoun ("She added that an appeal...") that would point at
-    someone named in a skipped sentence: the sentences between the last chosen one before it and it name
-    someone (a capitalised word that is not a sentence opener), or nothing before it is chosen at all."""
+    """Whether sentence i opens with a word that would point into a skipped sentence: a personal pronoun
+    ("She added that an appeal...") when the sentences between the last chosen one before it and it name
+    someone, or nothing before it is chosen at all; a demonstrative ("This lets you...") unless the sentence
+    just before it is chosen."""
     if _DEMONSTRATIVE.match(sentences[i]):
         return i - 1 not in chosen  # "This lets you...", "Those issues...": only straight after what they point at
     if not _PRONOUN.match(sentences[i]):
