@@ -35,7 +35,7 @@ from urllib.parse import urlparse
 import lxml.html
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from extraction import EVALDATA, load_benchmark  # noqa: E402 - the sibling bench script
+from extraction import EVALDATA, load_benchmark, per_page, pooled  # noqa: E402 - the sibling bench script
 
 from digest.gather import extract as X  # noqa: E402
 from digest.gather.combine import key  # noqa: E402
@@ -150,11 +150,9 @@ def page_rows(html: str, url: str | None, truth: str) -> list[dict]:
     return rows
 
 
-def pooled(bench, truth: dict, predictions: dict) -> tuple[float, float, float]:
-    counts = [bench.page_counts(truth[i], predictions[i]) for i in predictions]
-    p = sum(bench._prec(*c) for c in counts) / len(counts)
-    r = sum(bench._rec(*c) for c in counts) / len(counts)
-    return p, r, 2 * p * r / (p + r)
+def scored(bench, truth: dict, predictions: dict) -> tuple[float, float, float]:
+    """The benchmark's pooled P/R/F1 over the pages predicted (extraction.py's per-page counts and pooling)."""
+    return pooled(per_page(bench, predictions, {page: truth[page] for page in predictions}), predictions)
 
 
 def matrix(rows_by_page: dict, pages, names):
@@ -207,9 +205,9 @@ def main() -> None:
           f"{len(names)} features; mean (and F1 spread) over {len(SEEDS)} random halvings")
     line = "{:62s} P {:.4f}  R {:.4f}  F1 {:.4f}{}"
     candidates = {p: "\n".join(r["text"] for r in rows) for p, rows in rows_by_page.items()}
-    print(line.format("candidates, unfiltered (fast reading + headline drop)", *pooled(bench, truth, candidates), ""))
+    print(line.format("candidates, unfiltered (fast reading + headline drop)", *scored(bench, truth, candidates), ""))
     oracle = {p: "\n".join(r["text"] for r in rows if r["label"] >= 0.5) for p, rows in rows_by_page.items()}
-    print(line.format("oracle filter (keeps exactly the labelled paragraphs)", *pooled(bench, truth, oracle), ""))
+    print(line.format("oracle filter (keeps exactly the labelled paragraphs)", *scored(bench, truth, oracle), ""))
 
     def kept(page, rows, probabilities):
         return "\n".join(r["text"] for r, q in zip(rows, probabilities) if q >= 0.5)
@@ -221,10 +219,10 @@ def main() -> None:
     for label, group, combine in (("learned filter, held-out SITES", site, kept),
                                   ("learned filter, held-out PAGES (sites shared)", {p: p for p in site}, kept),
                                   ("shipped rules, learned second opinion, held-out sites", site, second_opinion)):
-        figures = np.array([pooled(bench, truth, run) for run in cross_validated(rows_by_page, group, names, combine)])
+        figures = np.array([scored(bench, truth, run) for run in cross_validated(rows_by_page, group, names, combine)])
         print(line.format(label, *figures.mean(0), f"  (F1 sd {figures[:, 2].std():.4f})"))
     print(line.format("shipped rules (IN-SAMPLE: designed on these pages)",
-                      *pooled(bench, truth, {p: "\n".join(v) for p, v in shipped.items()}), ""))
+                      *scored(bench, truth, {p: "\n".join(v) for p, v in shipped.items()}), ""))
 
 
 if __name__ == "__main__":
