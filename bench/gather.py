@@ -3,7 +3,7 @@
 The feeds are the 200 largest files of the feed-robustness corpus in
 ../shared/evaldata/feeds (its real-world snapshots first: most of the rest are
 feedparser's one-feature test files), served unchanged from 127.0.0.1; nothing
-from it is copied here. Each run is the real pipeline (digest.pipeline.gather_all: fetch,
+from it is copied here. Each run is the real pipeline (digest.flows.sending.gather_all: fetch,
 parse, sanitize, store in a fresh SQLite file). Article pages are never fetched
 (max_pages_per_source = 0): the corpus links point at real sites.
 
@@ -28,7 +28,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from digest import pipeline
+from digest.flows import sending
 from digest.config import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,9 +100,9 @@ def gather_seconds(port: int, count: int, concurrency: int) -> tuple[float, int,
                           for i in range(count))
         config = Path(folder) / "config.toml"
         config.write_text(CONFIG.format(concurrency=concurrency) + sources)
-        rt = pipeline.Runtime.create(load_settings(config, environ={}))
+        rt = sending.Runtime.create(load_settings(config, environ={}))
         started = time.perf_counter()
-        results = pipeline.gather_all(rt)
+        results = sending.gather_all(rt)
         seconds = time.perf_counter() - started
         rt.sessions.kw["bind"].dispose()
     return seconds, sum(1 for r in results if not r.error), sum(len(r.entries) for r in results)

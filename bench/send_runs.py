@@ -40,7 +40,8 @@ BOOTSTRAP = r'''
 import atexit, json, sys, time
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from digest import pipeline, store
+from digest import store
+from digest.flows import sending
 
 def _say(**data):
     print("BENCH " + json.dumps(data), file=sys.stderr, flush=True)
@@ -65,7 +66,7 @@ def _committed(session):
     if _pending:
         _say(enqueue=[_pending.pop(), time.monotonic()])
 
-_send = pipeline.send_existing_issue
+_send = sending.send_existing_issue
 def send_existing_issue(*args, **kwargs):
     t0, c0 = time.monotonic(), time.process_time()
     report = _send(*args, **kwargs)
@@ -73,7 +74,7 @@ def send_existing_issue(*args, **kwargs):
          skipped=report.skipped, stopped=report.stopped, finished=report.finished,
          errors=report.errors[:3])
     return report
-pipeline.send_existing_issue = send_existing_issue
+sending.send_existing_issue = send_existing_issue
 
 from digest.cli.main import main
 main()

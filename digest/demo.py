@@ -18,7 +18,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-from digest import pipeline
+from digest.flows import sending
 from digest.config import load_settings
 from subscribers import Origin, add_subscriber
 
@@ -62,13 +62,13 @@ def run_demo(folder: Path) -> list[str]:
             delivery=replace(settings.delivery, transport="smtp",
                              smtp=replace(settings.delivery.smtp, host="127.0.0.1", port=controller.port)),
         )
-        rt = pipeline.Runtime.create(settings)
+        rt = sending.Runtime.create(settings)
         with rt.sessions() as session, session.begin():
             for newsletter in settings.newsletters:
                 add_subscriber(session, DEMO_READER, newsletter.slug, confirmed=True, origin=Origin("demo"))
         lines = [f"SMTP server listening on 127.0.0.1:{controller.port}; demo reader {DEMO_READER}"]
         for newsletter in settings.newsletters:
-            outcome = pipeline.send_newsletter(rt, newsletter.slug)
+            outcome = sending.send_newsletter(rt, newsletter.slug)
             for report in outcome.reports:
                 lines.append(f"{newsletter.slug}: issue {report.issue_id}, {report.sent} sent, "
                              f"{report.failed} failed")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from test_daemon import Daemon, daemon_config
 from test_rate_limits import newsletter_with_readers
 
-from digest import pipeline
+from digest.flows import sending
 from digest.deliver import outbox
 from digest.config import load_settings
 from digest.errors import PermanentDeliveryError
@@ -19,14 +19,14 @@ from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus
 
 
 def runtime(config, **transport):
-    rt = pipeline.Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
+    rt = sending.Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
     return replace(rt, **transport) if transport else rt
 
 
 def test_slow_queues_keep_their_leases_and_nobody_gets_two(tmp_path, smtp_server):
     config = newsletter_with_readers(tmp_path, smtp_server, 40, "max_per_second = 10.0\nlease_seconds = 2\n"
                                      "batch_size = 50\nconnections = 2")
-    outcome = pipeline.send_newsletter(runtime(config), "daily")
+    outcome = sending.send_newsletter(runtime(config), "daily")
     got = [m.rcpt_tos[0] for m in smtp_server.messages]
     assert len(got) == len(set(got)) == 40 and outcome.reports[-1].sent == 40
 
@@ -60,7 +60,7 @@ def test_an_accepted_message_is_recorded_while_its_chunk_is_still_sending(tmp_pa
     rt = runtime(config, transport_factory=Gated)
     Gated.gate.clear()
     Gated.sent = []
-    thread = threading.Thread(target=lambda: pipeline.send_newsletter(rt, "daily"), daemon=True)
+    thread = threading.Thread(target=lambda: sending.send_newsletter(rt, "daily"), daemon=True)
     thread.start()
 
     def recorded() -> int:
@@ -93,7 +93,7 @@ def test_failures_in_a_row_stop_the_senders_at_the_limit_not_chunks_later(tmp_pa
     config = newsletter_with_readers(tmp_path, smtp_server, 300, "connections = 4\nbatch_size = 500\n"
                                      "max_consecutive_failures = 5")
     Refusing.calls = 0
-    outcome = pipeline.send_newsletter(runtime(config, transport_factory=Refusing), "daily")
+    outcome = sending.send_newsletter(runtime(config, transport_factory=Refusing), "daily")
     report = outcome.reports[-1]
     assert report.paused_reason and "5 failures in a row" in report.paused_reason
     assert 5 <= Refusing.calls <= 5 + 4 - 1, Refusing.calls  # the limit, plus the other connections' in flight
@@ -122,7 +122,7 @@ def test_a_stop_ends_the_send_after_the_message_in_flight_not_after_its_chunk(tm
     Stopping.stop.clear()
     Stopping.sent = []
     rt = runtime(config, transport_factory=Stopping)
-    outcome = pipeline.send_newsletter(rt, "daily", stop=Stopping.stop)
+    outcome = sending.send_newsletter(rt, "daily", stop=Stopping.stop)
     assert len(Stopping.sent) == 3 and outcome.reports[-1].sent == 3 and outcome.reports[-1].stopped
     with rt.sessions() as session:
         queued = session.scalars(select(Delivery.id).where(Delivery.status == DeliveryStatus.queued)).all()
@@ -141,7 +141,7 @@ def test_an_unexpected_transport_error_is_a_failure_not_a_hang(tmp_path, smtp_se
     config = newsletter_with_readers(tmp_path, smtp_server, 3, "max_attempts = 2")
     rt = runtime(config, transport_factory=Exploding)
     result = {}
-    thread = threading.Thread(target=lambda: result.update(outcome=pipeline.send_newsletter(rt, "daily")), daemon=True)
+    thread = threading.Thread(target=lambda: result.update(outcome=sending.send_newsletter(rt, "daily")), daemon=True)
     thread.start()
     thread.join(timeout=30)
     assert not thread.is_alive(), "the send hung"
@@ -152,16 +152,16 @@ def test_an_unexpected_transport_error_is_a_failure_not_a_hang(tmp_path, smtp_se
 def test_a_paused_issue_waits_for_digest_send(tmp_path, smtp_server):
     config = newsletter_with_readers(tmp_path, smtp_server, 4, "")
     rt = runtime(config)
-    pipeline.send_newsletter(rt, "daily", deliver=False)
+    sending.send_newsletter(rt, "daily", deliver=False)
     with rt.sessions() as session, session.begin():
         issue = session.scalar(select(Issue))
         outbox.pause(session, issue.id, "5 failures in a row; last: 550 blocked")
     newsletter = rt.settings.newsletter("daily")
-    worker_like = pipeline.send_existing_issue(rt, newsletter, issue, SECRET)
+    worker_like = sending.send_existing_issue(rt, newsletter, issue, SECRET)
     assert worker_like.paused_reason and worker_like.sent == 0 and smtp_server.messages == []
-    scheduler_like = pipeline.send_newsletter(rt, "daily", fetch=False)
+    scheduler_like = sending.send_newsletter(rt, "daily", fetch=False)
     assert smtp_server.messages == [] and scheduler_like.nothing_new
-    operator = pipeline.send_newsletter(rt, "daily", fetch=False, resume_paused=True)
+    operator = sending.send_newsletter(rt, "daily", fetch=False, resume_paused=True)
     assert operator.reports[0].sent == 4 and len(smtp_server.messages) == 4
     with rt.sessions() as session:
         assert session.scalar(select(Issue.status)) is IssueStatus.sent
@@ -173,7 +173,7 @@ def test_a_sent_issue_keeps_its_counts_and_a_requeue_counts_again(tmp_path, smtp
     config = newsletter_with_readers(tmp_path, smtp_server, 3, "max_attempts = 1")
     rt = runtime(config)
     smtp_server.replies = {"r1@example.com": "451 4.3.0 relay busy"}
-    pipeline.send_newsletter(rt, "daily")
+    sending.send_newsletter(rt, "daily")
     with rt.sessions() as session:
         issue = session.scalar(select(Issue))
         live = outbox.live_counts(session, [issue.id])[issue.id]
@@ -186,7 +186,7 @@ def test_a_sent_issue_keeps_its_counts_and_a_requeue_counts_again(tmp_path, smtp
         assert outbox.counts(session, [issue.id])[issue.id] | {"sent": 0} == {
             "queued": 1, "retrying": 0, "sent": 0, "failed": 0, "skipped": 0}
     smtp_server.replies = {}
-    pipeline.send_newsletter(rt, "daily", fetch=False)
+    sending.send_newsletter(rt, "daily", fetch=False)
     with rt.sessions() as session:
         assert json.loads(session.get(Issue, issue.id).final_counts)["sent"] == 3
         assert outbox.counts(session, [issue.id])[issue.id]["failed"] == 0

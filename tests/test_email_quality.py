@@ -14,7 +14,7 @@ from conftest import SECRET, write_config
 from dkim import dknewkey
 from starlette.testclient import TestClient
 
-from digest import pipeline
+from digest.flows import sending
 from digest.compose import build_issue
 from digest.config import (
     NewsletterSettings,
@@ -188,7 +188,7 @@ def archive_app(tmp_path):
     config = write_config(tmp_path, sources='[[newsletters.sources]]\nname = "A"\nurl = "a.xml"\n',
                           extra_newsletter='timezone = "Europe/Kyiv"')
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
-    rt = pipeline.Runtime.create(settings)
+    rt = sending.Runtime.create(settings)
     newsletter = settings.newsletter("daily")
     items = [ArticleItem(id=0, title="Ferry to Gull Island", link="https://gazette.example.org/f",
                          source_name="A", published=NOW, summary=("It sails again.",))]

@@ -16,7 +16,7 @@ from conftest import FeedServer, run_cli, write_config
 from test_sources import PARAGRAPH, article_page, rss
 
 from digest.errors import FeedError
-from digest.gather.policy import FetchPolicy, Refused, origin, why_not_public
+from digest.net.policy import FetchPolicy, Refused, origin, why_not_public
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from conftest import DATA
 from digest.config import GatherSettings, SourceSettings
 from digest.content import FeedEntry
 from digest.errors import FeedError
-from digest.gather.fetch import Fetcher
-from digest.gather.policy import FetchPolicy
+from digest.net.fetch import Fetcher
+from digest.net.policy import FetchPolicy
 from digest.gather.feeds import canonical_url, html_to_text, parse_feed, select_first_run
 from digest.gather.sources import Job, gather_source
 

@@ -9,7 +9,7 @@ import time
 from conftest import DATA, SECRET, run_cli, start_cli, wait_until, write_config
 from sqlalchemy import select
 
-from digest import pipeline
+from digest.flows import sending
 from digest.config import load_settings
 from digest.models import Delivery
 
@@ -26,8 +26,8 @@ def newsletter_with_readers(tmp_path, smtp_server, count: int, delivery: str):
 
 def test_messages_per_second_are_spaced_out(tmp_path, smtp_server):
     config = newsletter_with_readers(tmp_path, smtp_server, 12, "max_per_second = 10.0\nconnections = 3")
-    rt = pipeline.Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
-    outcome = pipeline.send_newsletter(rt, "daily")
+    rt = sending.Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
+    outcome = sending.send_newsletter(rt, "daily")
     assert outcome.reports[-1].sent == 12
     with rt.sessions() as session:
         times = sorted(session.scalars(select(Delivery.sent_at)))

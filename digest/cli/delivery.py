@@ -16,7 +16,8 @@ from dataclasses import replace
 import click
 from sqlalchemy import select
 
-from digest import feedback, pipeline, store
+from digest import store
+from digest.flows import feedback, sending
 from digest.cli.context import Context, pass_context
 from digest.deliver import outbox
 from digest.errors import DeliveryError
@@ -157,7 +158,7 @@ def worker(ctx: Context, once: bool, poll: float) -> None:
 
     Paused issues are left alone until someone runs `digest send` for that newsletter."""
     rt = replace(ctx.runtime(), processes=ctx.runtime().settings.delivery.processes)
-    secret = pipeline.secret_key(rt)
+    secret = sending.secret_key(rt)
     signer_for(rt.settings.dkim)  # a bad DKIM key stops the worker now, not at its first issue
     with stop_on_signals() as stop:
         while not stop.is_set():
@@ -172,7 +173,7 @@ def worker(ctx: Context, once: bool, poll: float) -> None:
                               issue.newsletter)
                     continue
                 try:
-                    report = pipeline.send_existing_issue(rt, rt.settings.newsletter(issue.newsletter), issue, secret,
+                    report = sending.send_existing_issue(rt, rt.settings.newsletter(issue.newsletter), issue, secret,
                                                           stop=stop)
                 except DeliveryError as exc:  # the mail server is down: wait and try again, do not die
                     log.error("issue %d: %s; retrying in %.0f s", issue.id, exc, poll)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from digest import pipeline
+from digest.flows import sending
 from digest.cli.context import Context, pass_context
 from digest.cli.daemon import run
 from digest.cli.delivery import Progress, requeue, status, stop_on_signals, worker
@@ -67,7 +67,7 @@ def cli(ctx: click.Context, config_path: str, verbose: bool, log_json: bool) -> 
 def gather(ctx: Context, no_pages: bool) -> None:
     """Fetch every source of every newsletter and store new articles (sends nothing)."""
     with stop_on_signals() as stop:
-        results = pipeline.gather_all(ctx.runtime(pages=not no_pages), stop=stop)
+        results = sending.gather_all(ctx.runtime(pages=not no_pages), stop=stop)
     for result in results:
         click.echo(f"{result.source_name}: {result.summary()}")
     _exit_on_failed_sources(results)
@@ -104,7 +104,7 @@ def _exit_on_failed_sources(results, *, all_failed_is_error: bool = True) -> Non
 def preview(ctx: Context, newsletter: str, out: str | None, as_text: bool, open_browser: bool,
             no_fetch: bool, no_pages: bool) -> None:
     """Show the next issue of NEWSLETTER as it would go out. Sends nothing and marks nothing as sent."""
-    draft, rendered = pipeline.preview(ctx.runtime(pages=not no_pages), newsletter, fetch=not no_fetch)
+    draft, rendered = sending.preview(ctx.runtime(pages=not no_pages), newsletter, fetch=not no_fetch)
     body = rendered.text if as_text else rendered.html
     if out or open_browser:
         path = Path(out or f"preview-{newsletter}.{'txt' if as_text else 'html'}")
@@ -140,19 +140,19 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
                               "(/admin/review) and it goes out at its slot; `--skip-review` sends one unapproved")
         logging.getLogger("digest").warning("%s: sending without editorial review (--skip-review)", newsletter)
     if dry_run:
-        draft, rendered = pipeline.preview(rt, newsletter, fetch=not no_fetch)
+        draft, rendered = sending.preview(rt, newsletter, fetch=not no_fetch)
         click.echo(f"Subject: {rendered.subject}")
-        readers = pipeline.recipient_count(rt, newsletter)
+        readers = sending.recipient_count(rt, newsletter)
         click.echo(f"{_count(len(draft.items), 'new article')} in {_count(len(draft.sections), 'section')}; "
                    f"would go to {_count(readers, 'confirmed subscriber')} (dry run)")
         return
     if to_address:
-        rendered = pipeline.test_send(rt, newsletter, to_address, fetch=not no_fetch)
+        rendered = sending.test_send(rt, newsletter, to_address, fetch=not no_fetch)
         click.echo(f"test copy of {rendered.subject!r} sent to {to_address}")
         return
     rt = replace(rt, processes=rt.settings.delivery.processes)  # this command owns its process: all cores
     with stop_on_signals() as stop, Progress() as progress:
-        outcome = pipeline.send_newsletter(rt, newsletter, force=force, fetch=not no_fetch, stop=stop,
+        outcome = sending.send_newsletter(rt, newsletter, force=force, fetch=not no_fetch, stop=stop,
                                            progress=progress.update, deliver=not enqueue, resume_paused=True)
     if outcome.held_back:
         click.echo(_held_back(outcome.held_back), err=True)
@@ -200,7 +200,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     from digest.web.guards import RedactTokens
 
     rt = ctx.runtime()
-    pipeline.secret_key(rt)  # refuse to start: without it every unsubscribe link would answer 500
+    sending.secret_key(rt)  # refuse to start: without it every unsubscribe link would answer 500
     app = create_app(rt.settings, rt.sessions, rt.transport_factory, now=rt.now)
     web = rt.settings.web
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())

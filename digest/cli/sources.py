@@ -18,7 +18,7 @@ import click
 from digest.cli.context import Context
 from digest.config import GatherSettings, SourceSettings, load_settings
 from digest.errors import DigestError
-from digest.gather.fetch import Fetcher
+from digest.net.fetch import Fetcher
 from digest.gather.sources import Job, describe, fetch_article, gather_source
 from subscribers.db import utcnow
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import click
 
-from digest import feedback, notices, pipeline, store
-from digest.feedback import unsubscribe_request
+from digest import store
+from digest.flows import feedback, notices, sending
+from digest.flows.feedback import unsubscribe_request
 from digest.cli.context import Context, pass_context
 from digest.errors import DigestError
 from subscribers import (
@@ -172,7 +173,7 @@ def subscribers_unsubscribe_mail(ctx: Context, message) -> None:
     """
     rt = ctx.runtime()
     with rt.sessions() as session, session.begin():
-        line = unsubscribe_request(session, pipeline.secret_key(rt), message.read(), rt.now())
+        line = unsubscribe_request(session, sending.secret_key(rt), message.read(), rt.now())
     if line.endswith("; kept") or "nothing done" in line:
         raise DigestError(line.removesuffix("; kept"))
     click.echo(line)

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from digest import editorial, pipeline, store
+from digest import store
+from digest.flows import editorial, sending
 from digest.config import make_trigger
 from digest.daemon.leader import LeaderLock
 
@@ -107,7 +108,7 @@ def previous_fire(trigger, now: datetime, grace: timedelta) -> datetime | None:
 class Daemon:
     """The scheduler process: leader or standby, reloadable, stoppable."""
 
-    def __init__(self, load_runtime: Callable[[], pipeline.Runtime], stop: threading.Event) -> None:
+    def __init__(self, load_runtime: Callable[[], sending.Runtime], stop: threading.Event) -> None:
         self.load_runtime = load_runtime
         self.rt = load_runtime()
         self.stop = stop
@@ -117,7 +118,7 @@ class Daemon:
         self.last_runs: dict[str, dict] = {}
         self.last_resumed: dict[int, dict] = {}  # issue id -> what the last resume round did
         self.review_fetched: dict[str, str] = {}  # newsletter -> the slot the review round last fetched for
-        self.on_reload: Callable[[pipeline.Runtime], None] | None = None  # e.g. rebuild the web app
+        self.on_reload: Callable[[sending.Runtime], None] | None = None  # e.g. rebuild the web app
         # A thread per newsletter plus gathering: one long send must not make another slot miss its window.
         threads = len(self.rt.settings.newsletters) + 2
         self.scheduler = BackgroundScheduler(timezone=timezone.utc, executors={"default": ThreadPoolExecutor(threads)},
@@ -224,7 +225,7 @@ class Daemon:
                 record["result"] = editorial.fire(self.rt, slug, slot, fire, self.grace, stop=self.stop)
                 log.info("%s: slot %s: %s", slug, slot, record["result"])
                 return
-            outcome = pipeline.send_newsletter(self.rt, slug, slot=slot, stop=self.stop)
+            outcome = sending.send_newsletter(self.rt, slug, slot=slot, stop=self.stop)
         except Exception as exc:  # one failed run is logged and reported; the daemon lives on
             log.exception("%s: slot %s failed", slug, slot)
             record["result"] = f"error: {exc}"
@@ -240,7 +241,7 @@ class Daemon:
 
     def resume(self) -> None:
         try:
-            reports = pipeline.resume_unfinished(self.rt, stop=self.stop)
+            reports = sending.resume_unfinished(self.rt, stop=self.stop)
         except Exception:  # logged; the next round tries again
             log.exception("resuming unfinished issues failed")
             return
@@ -289,12 +290,12 @@ class Daemon:
 
     def gather(self) -> None:
         try:
-            pipeline.gather_all(self.rt, stop=self.stop)
+            sending.gather_all(self.rt, stop=self.stop)
         except Exception:
             log.exception("gathering failed")
 
     def status(self) -> dict:
-        report = pipeline.status(self.rt.settings, self.rt.sessions, self.rt.now, role=self.role,
+        report = sending.status(self.rt.settings, self.rt.sessions, self.rt.now, role=self.role,
                                  scheduler=self.scheduler if self.role == "leader" else None,
                                  last_runs=self.last_runs)
         return {**report, "resumed_issues": {str(k): v for k, v in self.last_resumed.items()}}

@@ -1,6 +1,6 @@
 """Bytes -> FeedEntry tuples and page facts: parse, sanitize, pick the lead image.
 
-Pure functions: no network, no database. digest.gather.fetch does the HTTP and
+Pure functions: no network, no database. digest.net.fetch does the HTTP and
 digest.gather.sources decides what to fetch; this module only reads what came back.
 A feed that cannot be read raises FeedError, which the caller turns into a
 per-source error.

@@ -8,7 +8,7 @@ match `link_pattern` are the articles. Teaser entries (or every entry, with
 Sources run in one thread pool and article pages in another, so a source
 waiting for its pages never starves the pool its pages need, and one slow
 source never holds up the rest. Politeness (User-Agent, per-host limit,
-timeouts, size cap) is digest.gather.fetch's; the bounds on how many pages one run
+timeouts, size cap) is digest.net.fetch's; the bounds on how many pages one run
 fetches are here. Which entries are already stored is asked through `known`,
 so this module never touches the database, and nothing here raises: a broken
 source is a FetchResult with `error` set.
@@ -28,7 +28,7 @@ from digest.config import GatherSettings, SourceSettings
 from digest.content import FeedEntry, FetchResult
 from digest.errors import FeedError
 from digest.gather.extract import extract_text
-from digest.gather.fetch import Fetcher, Response
+from digest.net.fetch import Fetcher, Response
 from digest.gather.feeds import Page, canonical_url, parse_feed, read_page, select_first_run
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import secrets
 from sqlalchemy import select
 from starlette.responses import Response
 
-from digest import editorial, pipeline
+from digest.flows import editorial, sending
 from digest.models import ReviewDraft
 from digest.errors import DigestError
 from digest.web.admin.gate import Ctx, Gate, back, framed
@@ -24,7 +24,7 @@ from digest.web.admin.issues import Sender
 from subscribers import SubscriberError
 
 
-def register(gate: Gate, runtime: pipeline.Runtime, sender: Sender) -> None:
+def register(gate: Gate, runtime: sending.Runtime, sender: Sender) -> None:
     known = {n.slug: n for n in gate.settings.newsletters}
 
     def missing(ctx: Ctx) -> Response:
@@ -34,8 +34,8 @@ def register(gate: Gate, runtime: pipeline.Runtime, sender: Sender) -> None:
         newsletter = known.get(ctx.param("slug"))
         if newsletter is None:
             return missing(ctx)
-        draft = pipeline.draft_issue(runtime, newsletter).issue
-        readers = pipeline.recipient_count(runtime, newsletter.slug)
+        draft = sending.draft_issue(runtime, newsletter).issue
+        readers = sending.recipient_count(runtime, newsletter.slug)
         return gate.page(ctx, "next.html", status, title=f"Next issue of {newsletter.title}", newsletter=newsletter,
                          draft=draft, readers=readers, error=error, address=address,
                          open_draft=open_draft(newsletter.slug) if newsletter.review == "required" else None)
@@ -49,7 +49,7 @@ def register(gate: Gate, runtime: pipeline.Runtime, sender: Sender) -> None:
     def preview(ctx: Ctx) -> Response:
         if ctx.param("slug") not in known:
             return framed("<p>There is no such newsletter.</p>")
-        _draft, rendered = pipeline.preview(runtime, ctx.param("slug"), fetch=False)
+        _draft, rendered = sending.preview(runtime, ctx.param("slug"), fetch=False)
         return framed(rendered.html)
 
     def test_send(ctx: Ctx) -> Response:
@@ -58,7 +58,7 @@ def register(gate: Gate, runtime: pipeline.Runtime, sender: Sender) -> None:
             return missing(ctx)
         try:
             gate.act(ctx, "issue.test_send", f"newsletter:{slug}",
-                     lambda _session: pipeline.test_send(runtime, slug, address, fetch=False), detail=address[:320])
+                     lambda _session: sending.test_send(runtime, slug, address, fetch=False), detail=address[:320])
         except (SubscriberError, DigestError) as exc:
             return page(ctx, f"The test copy was not sent: {exc}", 400, address=address)
         return back(f"/admin/newsletters/{slug}/next", "test-sent")
@@ -71,7 +71,7 @@ def register(gate: Gate, runtime: pipeline.Runtime, sender: Sender) -> None:
             return page(ctx, "Not sent: review is required for this newsletter, so an issue goes out only from a "
                              "draft an editor approved. Draft it for review, then send the approved draft.", 409)
         outcome = gate.act(ctx, "issue.send_now", f"newsletter:{slug}",
-                           lambda _session: pipeline.send_newsletter(runtime, slug, fetch=False, deliver=False),
+                           lambda _session: sending.send_newsletter(runtime, slug, fetch=False, deliver=False),
                            detail=lambda o: f"issue {o.new_issue_id}" if o.new_issue_id else "nothing new")
         if outcome.new_issue_id is None:
             return back(f"/admin/newsletters/{slug}/next", "nothing-new")

@@ -32,7 +32,7 @@ from digest.config import NewsletterSettings
 from digest.content import ArticleItem, IssueDraft, RenderedIssue, Section
 from digest.deliver import notify
 from digest.models import Operator, ReviewDraft
-from digest.pipeline import Runtime, draft_issue, gather_all, secret_key, send_existing_issue
+from digest.flows.sending import Runtime, draft_issue, gather_all, secret_key, send_existing_issue
 from digest.render.html import render_issue
 from digest.render.notice import operator_email
 

@@ -28,8 +28,9 @@ from digest.deliver import outbox, processes
 from digest.deliver.engine import DeliveryReport, SendPolicy, deliver_issue
 from digest.deliver.transports import Transport, make_transport
 from digest.errors import ConfigError
-from digest.feedback import on_send_failures
-from digest.gather import feeds, fetch, sources
+from digest.flows.feedback import on_send_failures
+from digest.gather import feeds, sources
+from digest.net import fetch
 from digest.models import Issue
 from digest.render.html import make_environment, render_issue
 from digest.render.dkim import signer_for

@@ -35,7 +35,7 @@ import httpcore
 
 from digest.config import GatherSettings
 from digest.errors import FeedError
-from digest.gather.policy import FetchPolicy, Refused
+from digest.net.policy import FetchPolicy, Refused
 
 PERMANENT = (301, 308)
 REDIRECTS = (301, 302, 303, 307, 308)
