@@ -32,7 +32,7 @@ import sqlalchemy as sa  # noqa: E402
 from console_fill import NOW, SOURCES, WEEKLY_SOURCE, address, fill  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
-from digest.flows import sending  # noqa: E402
+from digest.flows.runtime import Runtime  # noqa: E402
 from digest.config import load_settings  # noqa: E402
 from digest.web.admin import accounts  # noqa: E402
 from digest.web.app import create_app  # noqa: E402
@@ -121,7 +121,7 @@ def login(client: TestClient) -> None:
 
 def measure(label: str, url: str, folder: Path, args) -> list[tuple[str, float, float, float]]:
     settings = load_settings(write_config(folder, url), environ={"DIGEST_SECRET_KEY": secrets.token_hex(16)})
-    rt = sending.Runtime.create(settings)
+    rt = Runtime.create(settings)
     rt.now = lambda: NOW
     started = time.perf_counter()
     print(f"{label}: filling", flush=True)

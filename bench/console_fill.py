@@ -28,7 +28,8 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from digest.flows import sending
+from digest.flows import drafting
+from digest.flows.runtime import Runtime
 from digest.deliver import outbox
 from digest.models import (Article, AuditEntry, Delivery, Feedback, Issue, IssueArticle, ReviewDraft, SourceState)
 from subscribers.models import ConsentEvent, Subscriber, Subscription, Suppression
@@ -61,14 +62,14 @@ def _insert(connection, table, rows) -> None:
         connection.execute(sa.insert(table.__table__), batch)
 
 
-def fill(rt: sending.Runtime, subscribers: int, issues: int, say=print) -> dict:
+def fill(rt: Runtime, subscribers: int, issues: int, say=print) -> dict:
     engine = rt.sessions.kw["bind"]
     with engine.begin() as connection:
         _audience(connection, subscribers)
         say(f"  {subscribers:,} subscribers, their subscriptions, consent events and suppressions")
         _articles(connection, issues)
     daily = rt.settings.newsletter("daily")
-    sample = sending.draft_issue(rt, daily)  # one real rendering: the HTML every stored issue carries
+    sample = drafting.draft_issue(rt, daily)  # one real rendering: the HTML every stored issue carries
     say(f"  a real issue rendered: {len(sample.rendered.html):,} bytes of HTML")
     with engine.begin() as connection:
         ids = _issues(connection, issues, sample)

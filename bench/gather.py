@@ -28,7 +28,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from digest.flows import sending
+from digest.flows import gathering
+from digest.flows.runtime import Runtime
 from digest.config import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,9 +101,9 @@ def gather_seconds(port: int, count: int, concurrency: int) -> tuple[float, int,
                           for i in range(count))
         config = Path(folder) / "config.toml"
         config.write_text(CONFIG.format(concurrency=concurrency) + sources)
-        rt = sending.Runtime.create(load_settings(config, environ={}))
+        rt = Runtime.create(load_settings(config, environ={}))
         started = time.perf_counter()
-        results = sending.gather_all(rt)
+        results = gathering.gather_all(rt)
         seconds = time.perf_counter() - started
         rt.sessions.kw["bind"].dispose()
     return seconds, sum(1 for r in results if not r.error), sum(len(r.entries) for r in results)

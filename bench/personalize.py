@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 
 from digest.compose import build_issue
-from digest.config import NewsletterSettings, SiteSettings, SourceSettings
+from digest.settings import NewsletterSettings, SiteSettings, SourceSettings
 from digest.content import ArticleItem
 from digest.render.message import build_template, personalize
 from digest.render.html import make_environment, render_issue

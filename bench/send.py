@@ -23,7 +23,7 @@ Prints figures; asserts nothing. In one run, all on 127.0.0.1:
 6. a summary table with the targets of issues 4 and 17.
 
 The `digest` processes are the real CLI, started through a few lines of
-bootstrap that wrap store.create_issue and pipeline.send_existing_issue with
+bootstrap that wrap store.create_issue and flows.sending.send_existing_issue with
 timers (printed as `BENCH {json}` lines on stderr), so interpreter start-up and
 imports are not counted as sending time; process wall times are shown as well.
 

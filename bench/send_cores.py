@@ -4,7 +4,7 @@ Each reruns the issue of an earlier case (same database, same deliveries put
 back to queued) with one change in its config.toml: `[dkim] selector` set
 (RSA-2048, the key made at the start and passed in DIGEST_DKIM_PRIVATE_KEY),
 and/or `delivery.processes`. The command is `digest worker --once`, which
-sends through the same pipeline.send_existing_issue as `digest send`; the issue
+sends through the same flows.sending.send_existing_issue as `digest send`; the issue
 was enqueued beforehand so that gathering and rendering are not timed.
 """
 

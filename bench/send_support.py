@@ -356,7 +356,8 @@ def calibrate(folder: Path, port: int) -> tuple[int, int, int, bytes]:
     """max_items whose rendered HTML + text is closest to TARGET_RENDERED; also one finished message's bytes."""
     import dataclasses
 
-    from digest.flows import sending
+    from digest.flows import drafting, sending
+    from digest.flows.runtime import Runtime
     from digest.config import load_settings
     from digest.render.message import personalize
     from subscribers import make_unsubscribe_token
@@ -365,13 +366,13 @@ def calibrate(folder: Path, port: int) -> tuple[int, int, int, bytes]:
     config = write_config(folder, url=url, port=port, connections=1, max_items=ARTICLES)
     populate(url, config, 1)
     settings = load_settings(config, {"DIGEST_SECRET_KEY": SECRET})
-    rt = sending.Runtime.create(settings)
+    rt = Runtime.create(settings)
     sizes = {}
 
     def size(k: int) -> int:
         if k not in sizes:
             newsletter = dataclasses.replace(settings.newsletter(SLUG), max_items=k)
-            r = sending.draft_issue(rt, newsletter).rendered
+            r = drafting.draft_issue(rt, newsletter).rendered
             sizes[k] = len(r.html.encode()) + len(r.text.encode())
         return sizes[k]
 
@@ -386,7 +387,7 @@ def calibrate(folder: Path, port: int) -> tuple[int, int, int, bytes]:
     if k > 1 and TARGET_RENDERED - size(k - 1) < size(k) - TARGET_RENDERED:
         k -= 1
     newsletter = dataclasses.replace(settings.newsletter(SLUG), max_items=k)
-    draft = sending.draft_issue(rt, newsletter)
+    draft = drafting.draft_issue(rt, newsletter)
     template = sending._template(rt, newsletter, draft.rendered, "digest.1.20261124070000")
     message = personalize(template, to="reader1@example.com",
                           token=make_unsubscribe_token(SECRET, 1, SLUG), personal_id="1")

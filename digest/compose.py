@@ -26,7 +26,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from digest.config import NewsletterSettings, SectionSettings
+from digest.settings import NewsletterSettings, SectionSettings
 from digest.content import ArticleItem, IssueDraft, Section
 
 OTHER_SECTION_TITLE = "More news"

@@ -1,6 +1,6 @@
 """The rules of config.toml that span keys or need more than a type check.
 
-config.py turns the file into typed settings; these checks then refuse what
+config.py turns the file into the typed settings of settings.py; these checks then refuse what
 would only fail later (a bad cron, an unknown section source, a port or CIDR
 that is not one), each with one line naming the key and the file.
 """
@@ -11,14 +11,10 @@ import ipaddress
 import re
 from email.utils import parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from digest.config import SLUG_RE, make_trigger
 from digest.errors import ConfigError
-
-if TYPE_CHECKING:
-    from digest.config import GatherSettings, NewsletterSettings, Settings, SourceSettings
+from digest.settings import SLUG_RE, GatherSettings, NewsletterSettings, Settings, SourceSettings, make_trigger
 
 
 def check_settings(settings: Settings, path: Path) -> None:

@@ -1,7 +1,7 @@
 """The plain data that flows between the pipeline stages.
 
 Stages never import each other; they exchange these frozen dataclasses, and
-only digest.pipeline chains them. Nothing here touches a database or network.
+only digest.flows chains them. Nothing here touches a database or network.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from digest.flows import sending
+from digest.flows.runtime import Runtime
 from digest.config import load_settings
 from subscribers import Origin, add_subscriber
 
@@ -62,7 +63,7 @@ def run_demo(folder: Path) -> list[str]:
             delivery=replace(settings.delivery, transport="smtp",
                              smtp=replace(settings.delivery.smtp, host="127.0.0.1", port=controller.port)),
         )
-        rt = sending.Runtime.create(settings)
+        rt = Runtime.create(settings)
         with rt.sessions() as session, session.begin():
             for newsletter in settings.newsletters:
                 add_subscriber(session, DEMO_READER, newsletter.slug, confirmed=True, origin=Origin("demo"))

@@ -1,7 +1,7 @@
 """Reads and writes of digest's own rows, in one place.
 
-The stages are pure; the pipeline calls these functions at the edges. Each
-takes a session and leaves committing to the caller, so the pipeline decides
+The stages are pure; the flows call these functions at the edges. Each
+takes a session and leaves committing to the caller, so the flow decides
 what is one transaction (an issue, its article links and its outbox rows are
 written together, or not at all).
 """

@@ -26,7 +26,7 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 def site(tmp_path, smtp_server):
     """`digest serve`'s app under uvicorn on 127.0.0.1, with base_url pointing at it."""
 
-    from digest.flows import sending
+    from digest.flows.runtime import Runtime
     from digest.config import load_settings
     from digest.web.app import create_app
 
@@ -39,7 +39,7 @@ def site(tmp_path, smtp_server):
         """)
     config.write_text(config.read_text().replace("https://gazette.example.org", f"http://127.0.0.1:{port}"))
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
-    rt = sending.Runtime.create(settings)
+    rt = Runtime.create(settings)
     with serving(create_app(settings, rt.sessions, rt.transport_factory), port):
         yield f"http://127.0.0.1:{port}", config, rt
 

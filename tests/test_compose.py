@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from digest.compose import build_issue
-from digest.config import NewsletterSettings, SectionSettings, SourceSettings
+from digest.settings import NewsletterSettings, SectionSettings, SourceSettings
 from digest.content import ArticleItem
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, run_cli, write_config
 
-from digest.config import Settings, load_settings
+from digest.config import load_settings
+from digest.settings import Settings
 from digest.errors import ConfigError
 
 

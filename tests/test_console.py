@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from conftest import DATA, SECRET, run_cli, wait_until, write_config
 from starlette.testclient import TestClient
 
-from digest.flows import editorial, sending
+from digest.flows import editor_mail, editorial, gathering
+from digest.flows.runtime import Runtime
 from digest.config import load_settings
 from digest.models import Article, Delivery, DeliveryStatus, Issue, ReviewDraft
 from digest.web.admin import accounts
@@ -38,7 +39,7 @@ def make_console(tmp_path, smtp_port: int, extra_newsletter: str = "", web: str 
                           gather="\n[admin]\nlogin_attempts_per_account = 5\nlogin_attempts_per_network = 8\n" + web)
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
     clock = Clock()
-    rt = sending.Runtime.create(settings)
+    rt = Runtime.create(settings)
     rt.now = clock
     return settings, rt, clock
 
@@ -286,7 +287,7 @@ def approve_via_console(client, draft_id):
 def test_review_required_sends_exactly_the_approved_issue(console, smtp_server):
     client, rt, clock, _app = console
     newsletter = rt.settings.newsletters[0]
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     slot_at = clock() + timedelta(hours=1)
     row, made = editorial.prepare(rt, newsletter, "2026-11-24T13:00:00Z", slot_at, fetch=False)
     assert made and editorial.prepare(rt, newsletter, "2026-11-24T13:00:00Z", slot_at, fetch=False) == (row, False) \
@@ -325,7 +326,7 @@ def test_review_required_sends_exactly_the_approved_issue(console, smtp_server):
 
 def test_an_edit_after_approval_takes_the_approval_back(console):
     client, rt, clock, _app = console
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     row, _ = editorial.prepare(rt, rt.settings.newsletters[0], "s1", clock() + timedelta(hours=1), fetch=False)
     login(client, "ed")
     stale_page = client.get(f"/admin/review/{row.id}").text
@@ -341,7 +342,7 @@ def test_an_edit_after_approval_takes_the_approval_back(console):
 
 def test_required_and_not_approved_in_time_is_held_and_the_editors_are_told(console, smtp_server):
     _client, rt, clock, _app = console
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     slot_at = clock()
     row, _ = editorial.prepare(rt, rt.settings.newsletters[0], "s2", slot_at, fetch=False)
     clock.now = slot_at + timedelta(minutes=31)
@@ -357,7 +358,7 @@ def test_optional_review_goes_out_as_drafted(tmp_path, smtp_server):
     settings, rt, clock = make_console(tmp_path, smtp_server.port, extra_newsletter='review = "optional"')
     with rt.sessions() as session, session.begin():
         add_subscriber(session, "r1@example.com", "daily", confirmed=True, origin=Origin("test"), now=clock())
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     row, _ = editorial.prepare(rt, settings.newsletters[0], "s3", clock(), fetch=False)
     editorial.edit(rt, row.id, "remove", editorial.items_of(row)[0]["id"])
     assert editorial.fire(rt, "daily", "s3", clock(), timedelta(minutes=30)).endswith("1 sent")
@@ -368,7 +369,7 @@ def test_optional_review_goes_out_as_drafted(tmp_path, smtp_server):
 def test_admin_retries_failures_after_an_outage(plain_console, smtp_server):
     client, rt, _clock, _app = plain_console
     smtp_server.replies = {"r1@example.com": "550 5.4.1 relay is down", "r2@example.com": "550 5.4.1 relay is down"}
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     login(client)
     assert client.post("/admin/newsletters/daily/send", data={"csrf": csrf(client)},
                        follow_redirects=False).status_code == 303
@@ -390,12 +391,12 @@ def test_two_replicas_on_postgresql_make_one_draft_and_never_send_it_unapproved(
     from dataclasses import replace
 
     settings = replace(settings, storage=replace(settings.storage, url=pg_url))
-    replicas = [sending.Runtime.create(settings) for _ in range(2)]
+    replicas = [Runtime.create(settings) for _ in range(2)]
     for rt in replicas:
         rt.now = clock
     with replicas[0].sessions() as session, session.begin():
         add_subscriber(session, "r1@example.com", "daily", confirmed=True, origin=Origin("test"), now=clock())
-    sending.gather_all(replicas[0])
+    gathering.gather_all(replicas[0])
     newsletter, slot_at, grace = settings.newsletters[0], clock(), timedelta(minutes=30)
     barrier, made = threading.Barrier(2), []
 
@@ -441,7 +442,7 @@ def test_admin_suppresses_and_lifts_a_reader_with_a_reason(plain_console, smtp_s
     page = client.get(f"/admin/readers/{reader_id}").text
     assert "Suppressed" in page and "asked by phone" in page
     assert ">1<" in client.get("/admin/newsletters/daily").text.split("Suppressed")[1][:200]
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     assert client.post("/admin/newsletters/daily/send", data={"csrf": token}, follow_redirects=False).status_code == 303
     assert wait_until(lambda: len(smtp_server.messages) == 1)
     assert [m.rcpt_tos for m in smtp_server.messages] == [["r2@example.com"]]  # the suppressed reader got nothing
@@ -454,7 +455,7 @@ def test_admin_suppresses_and_lifts_a_reader_with_a_reason(plain_console, smtp_s
 
 def test_send_now_is_refused_when_review_is_required_and_the_approved_draft_goes_out_once(console, smtp_server):
     client, rt, clock, _app = console
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     login(client)
     token = csrf(client)
     page = client.get("/admin/newsletters/daily/next").text
@@ -491,18 +492,18 @@ def test_send_now_is_refused_when_review_is_required_and_the_approved_draft_goes
 def test_a_review_request_the_mail_server_refused_is_asked_again_once(console, smtp_server):
     _client, rt, clock, _app = console
     newsletter = rt.settings.newsletters[0]
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     smtp_server.replies = {"ed@gazette.example.org": ["451 4.3.0 try again later"]}
     row, made = editorial.prepare(rt, newsletter, "s9", clock() + timedelta(hours=1), fetch=False)
-    editorial.ask_editors(rt, newsletter, row)
+    editor_mail.ask_editors(rt, newsletter, row)
 
     def asked():
         return [m for m in smtp_server.messages if "ed@gazette.example.org" in m.rcpt_tos]
 
     with rt.sessions() as session:
         assert made and not asked() and session.get(ReviewDraft, row.id).asked_at is None
-    assert editorial.ask_pending(rt) == 1 and len(asked()) == 1  # the leader's next round
-    assert editorial.ask_pending(rt) == 0 and len(asked()) == 1
+    assert editor_mail.ask_pending(rt) == 1 and len(asked()) == 1  # the leader's next round
+    assert editor_mail.ask_pending(rt) == 0 and len(asked()) == 1
     with rt.sessions() as session:
         again = session.get(ReviewDraft, row.id)
         assert again.asked_at is not None and again.version == row.version  # asking is not an edit

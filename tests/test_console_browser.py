@@ -12,7 +12,8 @@ from conftest import REPO, SECRET, free_port, serving
 from test_browser import CHROMIUM, LAUNCH_ARGS, playwright_api
 from test_console import PASSWORD, make_console
 
-from digest.flows import editorial, sending
+from digest.flows import editorial, gathering
+from digest.flows.runtime import Runtime
 from digest.web.admin import accounts
 from digest.web.app import create_app
 from subscribers import Origin, add_subscriber
@@ -41,13 +42,13 @@ def served(tmp_path, smtp_server):
     from digest.config import load_settings
 
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
-    rt = sending.Runtime.create(settings)
+    rt = Runtime.create(settings)
     with rt.sessions() as session, session.begin():
         accounts.add_operator(session, "ed", "editor", PASSWORD, rt.now(), email="ed@example.org")
         accounts.add_operator(session, "ann", "admin", PASSWORD, rt.now())
         for address in ("r1@example.com", "r2@example.com"):
             add_subscriber(session, address, "daily", confirmed=True, origin=Origin("test"), now=rt.now())
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     with serving(create_app(settings, rt.sessions, rt.transport_factory), port):
         yield f"http://127.0.0.1:{port}", rt
 

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from conftest import SECRET, run_cli, wait_until
 from test_daemon import Daemon, daemon_config
 
-from digest.flows import editorial, sending
+from digest.flows import editorial
+from digest.flows.runtime import Runtime
 from digest.config import load_settings
 from digest.models import Issue, ReviewDraft
 
@@ -35,7 +36,7 @@ def review_config(tmp_path, smtp_server, url: str = ""):
     added = run_cli("operators", "add", "ed", "--role", "editor", "--email", EDITOR, "--password-env", "ED_PASSWORD",
                     config=config, env={"ED_PASSWORD": "correct horse battery"})
     assert added.returncode == 0, added.stderr
-    return config, sending.Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
+    return config, Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
 
 
 def drafts(rt) -> list[ReviewDraft]:

@@ -12,6 +12,7 @@ from test_daemon import Daemon, daemon_config
 from test_rate_limits import newsletter_with_readers
 
 from digest.flows import sending
+from digest.flows.runtime import Runtime
 from digest.deliver import outbox
 from digest.config import load_settings
 from digest.errors import PermanentDeliveryError
@@ -19,7 +20,7 @@ from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus
 
 
 def runtime(config, **transport):
-    rt = sending.Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
+    rt = Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
     return replace(rt, **transport) if transport else rt
 
 

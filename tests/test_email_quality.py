@@ -14,15 +14,10 @@ from conftest import SECRET, write_config
 from dkim import dknewkey
 from starlette.testclient import TestClient
 
-from digest.flows import sending
+from digest.flows.runtime import Runtime
 from digest.compose import build_issue
-from digest.config import (
-    NewsletterSettings,
-    SectionSettings,
-    SiteSettings,
-    SourceSettings,
-    load_settings,
-)
+from digest.config import load_settings
+from digest.settings import NewsletterSettings, SectionSettings, SiteSettings, SourceSettings
 from digest.content import ArticleItem
 from digest.errors import ConfigError, RenderError
 from digest.render.message import build_template, personalize
@@ -188,7 +183,7 @@ def archive_app(tmp_path):
     config = write_config(tmp_path, sources='[[newsletters.sources]]\nname = "A"\nurl = "a.xml"\n',
                           extra_newsletter='timezone = "Europe/Kyiv"')
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
-    rt = sending.Runtime.create(settings)
+    rt = Runtime.create(settings)
     newsletter = settings.newsletter("daily")
     items = [ArticleItem(id=0, title="Ferry to Gull Island", link="https://gazette.example.org/f",
                          source_name="A", published=NOW, summary=("It sails again.",))]

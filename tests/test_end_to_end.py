@@ -396,7 +396,7 @@ def test_sigterm_finishes_the_messages_in_flight_and_loses_nothing(tmp_path, smt
 def test_two_issues_on_one_day_each_link_to_their_own_web_version(tmp_path):
     from starlette.testclient import TestClient
 
-    from digest.flows import sending
+    from digest.flows.runtime import Runtime
     from digest.config import load_settings
     from digest.web.app import create_app
 
@@ -408,7 +408,7 @@ def test_two_issues_on_one_day_each_link_to_their_own_web_version(tmp_path):
     assert run_cli("send", "daily", config=config).returncode == 0  # evening: the new one
     morning, evening = outbox_messages(tmp_path)
     assert morning["Subject"] != evening["Subject"]
-    rt = sending.Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
+    rt = Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
     with TestClient(create_app(rt.settings, rt.sessions, rt.transport_factory)) as client:
         for message in (morning, evening):
             link = re.search(r"View in your browser: (\S+)", message.get_body(("plain",)).get_content()).group(1)

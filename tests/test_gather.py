@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from conftest import DATA
 
-from digest.config import GatherSettings, SourceSettings
+from digest.settings import GatherSettings, SourceSettings
 from digest.content import FeedEntry
 from digest.errors import FeedError
 from digest.net.fetch import Fetcher
@@ -192,7 +192,7 @@ def test_json_feed_with_wrongly_typed_fields_is_read_not_crashed():
 
 
 def test_read_page_reports_the_canonical_link_without_tracking():
-    from digest.gather.feeds import read_page
+    from digest.gather.pages import read_page
 
     page = read_page(b'<html><head><link rel="Canonical" href="/story/42?utm_source=x&id=1"></head>'
                      b'<body><p>Text</p></body></html>', "https://news.example.org/amp/42")

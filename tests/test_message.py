@@ -7,7 +7,7 @@ import email.policy
 from datetime import datetime, timedelta, timezone
 
 from digest.compose import build_issue
-from digest.config import NewsletterSettings, SiteSettings, SourceSettings
+from digest.settings import NewsletterSettings, SiteSettings, SourceSettings
 from digest.content import LEGACY_UNSUBSCRIBE_MARK, ArticleItem, DotlessMessage, RenderedIssue
 from digest.render.message import build_template, personalize
 from digest.render.html import make_environment, make_subject, render_issue

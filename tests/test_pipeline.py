@@ -9,7 +9,8 @@ import pytest
 from conftest import DATA, SECRET, write_config
 from sqlalchemy import func, select
 
-from digest.flows import sending
+from digest.flows import drafting, sending
+from digest.flows.runtime import Runtime
 from digest.config import load_settings
 from digest.models import Delivery, Issue
 from digest.deliver.transports import MemoryTransport
@@ -26,7 +27,7 @@ def runtime(tmp_path):
         """)
     transport = MemoryTransport()
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
-    rt = replace(sending.Runtime.create(settings), transport_factory=lambda: transport)
+    rt = replace(Runtime.create(settings), transport_factory=lambda: transport)
     with rt.sessions() as session, session.begin():
         add_subscriber(session, "ann@example.com", "daily", confirmed=True, origin=Origin("test"))
     return rt, transport, tmp_path
@@ -55,7 +56,7 @@ def test_one_slot_makes_one_issue_whatever_happens(runtime):
 
 def test_preview_and_test_send_write_no_issue_and_no_delivery(runtime):
     rt, transport, _folder = runtime
-    draft, rendered = sending.preview(rt, "daily")
+    draft, rendered = drafting.preview(rt, "daily")
     assert len(draft.items) == 3 and "token=preview" in rendered.html
     sending.test_send(rt, "daily", "editor@example.com")
     assert count(rt, Issue) == 0 and count(rt, Delivery) == 0

@@ -10,6 +10,7 @@ from conftest import DATA, SECRET, run_cli, start_cli, wait_until, write_config
 from sqlalchemy import select
 
 from digest.flows import sending
+from digest.flows.runtime import Runtime
 from digest.config import load_settings
 from digest.models import Delivery
 
@@ -26,7 +27,7 @@ def newsletter_with_readers(tmp_path, smtp_server, count: int, delivery: str):
 
 def test_messages_per_second_are_spaced_out(tmp_path, smtp_server):
     config = newsletter_with_readers(tmp_path, smtp_server, 12, "max_per_second = 10.0\nconnections = 3")
-    rt = sending.Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
+    rt = Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
     outcome = sending.send_newsletter(rt, "daily")
     assert outcome.reports[-1].sent == 12
     with rt.sessions() as session:

@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 from test_message import NEWSLETTER, NOW, items
 from test_web import confirm_link, statuses, subscribe_and_confirm, web  # noqa: F401  (web: the fixture)
 
-from digest.flows import sending
+from digest.flows.runtime import Runtime
 from digest.config import load_settings
 from digest.web.app import create_app
 from subscribers import make_unsubscribe_token
@@ -156,7 +156,7 @@ def test_a_concurrent_burst_for_one_address_sends_at_most_its_budget(served, smt
 def test_the_same_answer_for_new_pending_confirmed_and_unsubscribed_addresses(tmp_path, smtp_server):
     config = write_config(tmp_path, smtp_port=smtp_server.port,
                           sources='[[newsletters.sources]]\nname = "A"\nurl = "a.xml"\n')
-    rt = sending.Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
+    rt = Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
     queued = []
     app = create_app(rt.settings, rt.sessions, rt.transport_factory, mailer=queued.append)
     with TestClient(app) as client:

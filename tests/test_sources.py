@@ -20,9 +20,11 @@ from conftest import SECRET, write_config
 from sqlalchemy import select
 
 from digest import store
-from digest.flows import sending
+from digest.flows import drafting, gathering
+from digest.flows.runtime import Runtime
 from digest.config import load_settings
-from digest.gather.feeds import parse_feed, read_page
+from digest.gather.feeds import parse_feed
+from digest.gather.pages import read_page
 from digest.models import Article, SourceState
 from subscribers.db import utcnow
 
@@ -120,7 +122,7 @@ def make_runtime(tmp_path, sources: str, gather: str = ""):
     config = write_config(tmp_path, transport="file", sources=sources, gather=gather)
     if "timeout" in gather:  # write_config sets its own gather.timeout
         config.write_text(config.read_text().replace("timeout = 2.0\n", "", 1))
-    return sending.Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
+    return Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET}))
 
 
 def source(name: str, url: str, **options) -> str:
@@ -145,7 +147,7 @@ def test_a_slow_source_does_not_hold_up_the_others(tmp_path, server):
     server.routes["/fast.xml"] = Route(rss(("Fast story", "https://f.example.org/1", "Fast.")))
     rt = make_runtime(tmp_path, source("Slow", server.url("/slow.xml")) + source("Fast", server.url("/fast.xml")),
                       gather="timeout = 5.0")
-    results = sending.gather_all(rt)
+    results = gathering.gather_all(rt)
     assert [r.source_name for r in results] == ["Slow", "Fast"]  # config order, whatever finished first
     assert all(r.error is None and len(r.entries) == 1 for r in results)
     log = {path: (started, finished) for path, _headers, started, finished in server.log}
@@ -158,7 +160,7 @@ def test_per_host_limit_and_user_agent(tmp_path, server):
         server.routes[f"/f{i}.xml"] = Route(rss((f"Story {i}", f"https://x.example.org/{i}", "Text.")), delay=0.3)
     rt = make_runtime(tmp_path, "".join(source(f"S{i}", server.url(f"/f{i}.xml")) for i in range(6)),
                       gather='max_concurrency = 6\nper_host_concurrency = 2\nuser_agent = "digest-test/1 (ops@x)"')
-    assert all(r.error is None for r in sending.gather_all(rt))
+    assert all(r.error is None for r in gathering.gather_all(rt))
     assert server.most_active == 2
     assert {headers["User-Agent"] for _path, headers, *_ in server.log} == {"digest-test/1 (ops@x)"}
 
@@ -168,15 +170,15 @@ def test_min_interval_conditional_get_and_304(tmp_path, server):
     rt = make_runtime(tmp_path, source("Desk", server.url("/feed.xml"), min_interval_minutes=30.0))
     start = utcnow()
     rt = replace(rt, now=lambda: start)
-    (first,) = sending.gather_all(rt)
+    (first,) = gathering.gather_all(rt)
     assert len(first.entries) == 1 and len(articles(rt)) == 1
 
     rt = replace(rt, now=lambda: start + timedelta(minutes=10))
-    (skipped,) = sending.gather_all(rt)
+    (skipped,) = gathering.gather_all(rt)
     assert skipped.not_modified and server.paths() == ["/feed.xml"]  # not asked again within 30 minutes
 
     rt = replace(rt, now=lambda: start + timedelta(minutes=31))
-    (again,) = sending.gather_all(rt)
+    (again,) = gathering.gather_all(rt)
     assert again.not_modified and again.error is None and server.paths() == ["/feed.xml", "/feed.xml"]
     assert server.log[-1][1]["If-None-Match"] == '"v1"'
     assert len(articles(rt)) == 1 and state(rt, server.url("/feed.xml")).last_fetched_at == start + timedelta(
@@ -189,18 +191,18 @@ def test_permanent_redirect_is_remembered_but_identity_stays(tmp_path, server):
     server.routes["/new.xml"] = Route(rss(("Moved story", "https://x.example.org/m", "Text.")))
     old, temp = server.url("/old.xml"), server.url("/temp.xml")
     rt = make_runtime(tmp_path, source("Old", old) + source("Temp", temp))
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     assert state(rt, old).fetch_url == server.url("/new.xml")
     assert state(rt, temp).fetch_url is None  # a 302 is temporary: keep asking the configured URL
     with rt.sessions() as session:  # newsletters still find the articles by the configured URL
         assert [a.title for a in store.unsent_articles(session, "daily", [old])] == ["Moved story"]
 
     server.log.clear()
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     assert sorted(server.paths()) == ["/new.xml", "/new.xml", "/temp.xml"]  # /old.xml is not asked again
 
     server.routes["/new.xml"] = Route(b"gone", 410)
-    (broken, _temp) = sending.gather_all(rt)
+    (broken, _temp) = gathering.gather_all(rt)
     assert "410" in broken.error and state(rt, old).fetch_url is None  # gone: back to the configured URL
 
 
@@ -211,7 +213,7 @@ def test_oversized_bodies_are_refused_with_or_without_content_length(tmp_path, s
     server.routes["/small.xml"] = Route(rss(("Small", "https://x.example.org/s", "Text.")))
     rt = make_runtime(tmp_path, source("Big", server.url("/big.xml")) + source("Stream", server.url(
         "/big-stream.xml")) + source("Small", server.url("/small.xml")), gather="max_bytes = 2000")
-    big_result, stream_result, small = sending.gather_all(rt)
+    big_result, stream_result, small = gathering.gather_all(rt)
     assert "larger than 2000 bytes" in big_result.error and "larger than 2000 bytes" in stream_result.error
     assert small.error is None and [a.title for a in articles(rt)] == ["Small"]
 
@@ -226,7 +228,7 @@ def test_html_source_fetches_matching_links_bounded(tmp_path, server):
                                               headers={"Content-Type": "text/html; charset=utf-8"})
     rt = make_runtime(tmp_path, source("Ledger", server.url("/news/"), kind="html", link_pattern=r"/news/\d{4}/"),
                       gather="max_pages_per_source = 1")
-    (first,) = sending.gather_all(rt)
+    (first,) = gathering.gather_all(rt)
     (pier,) = first.entries
     assert (pier.title, pier.link) == ("Pier to be rebuilt", server.url("/news/2026/pier"))
     assert pier.text.startswith("The harbour board met") and len(pier.text.split()) > 100
@@ -236,7 +238,7 @@ def test_html_source_fetches_matching_links_bounded(tmp_path, server):
     assert pier.published.isoformat() == "2026-11-24T09:00:00+00:00"
     assert "/about" not in server.paths() and first.etag is None  # a link was left for later: no 304 next time
 
-    (second,) = sending.gather_all(rt)
+    (second,) = gathering.gather_all(rt)
     (ferry,) = second.entries  # the pier is stored: only the link left over is fetched
     assert ferry.title == "Ferry timetable" and ferry.image_url == ""  # a data: og:image is no image
     assert server.paths().count("/news/2026/pier") == 1 and second.etag == '"l1"'
@@ -250,11 +252,11 @@ def test_feed_autodiscovery_from_a_homepage(tmp_path, server):
     server.routes["/feeds/all.xml"] = Route(rss(("Found it", "https://x.example.org/f", "Text.")))
     home = server.url("/")
     rt = make_runtime(tmp_path, source("Home", home))
-    (result,) = sending.gather_all(rt)
+    (result,) = gathering.gather_all(rt)
     assert [e.title for e in result.entries] == ["Found it"] and result.entries[0].source_url == home
     assert state(rt, home).fetch_url == server.url("/feeds/all.xml")
     server.log.clear()
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     assert server.paths() == ["/feeds/all.xml"]  # straight to the feed next time
 
 
@@ -264,12 +266,12 @@ def test_teasers_get_the_full_text_once(tmp_path, server):
                                            ("Long", server.url("/long"), long_text)))
     server.routes["/story"] = Route(article_page("Pier plan for spring"), headers={"Content-Type": "text/html"})
     rt = make_runtime(tmp_path, source("Desk", server.url("/feed.xml")), gather="max_pages_per_source = 20")
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     pier, long = articles(rt)
     assert pier.text.startswith("The harbour board met") and "Enter your email" not in pier.text
     assert pier.image_url == server.url("/img/pier.jpg") and pier.image_alt == "The pier at dusk"
     assert long.text.startswith("A complete entry.") and "/long" not in server.paths()  # not a teaser
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     assert server.paths().count("/story") == 1  # stored entries never have their page fetched again
 
 
@@ -278,7 +280,7 @@ def test_full_text_option_fetches_every_new_entry(tmp_path, server):
     server.routes["/story"] = Route(article_page("Pier plan for spring"), headers={"Content-Type": "text/html"})
     rt = make_runtime(tmp_path, source("Desk", server.url("/feed.xml"), full_text=True),
                       gather="max_pages_per_source = 20")
-    sending.gather_all(rt)
+    gathering.gather_all(rt)
     assert articles(rt)[0].text.startswith("The harbour board met")
 
 
@@ -322,7 +324,7 @@ def test_lead_image_reaches_the_rendered_issue(tmp_path, server):
                                            extra='<media:content url="https://img.example.org/p.jpg" '
                                                  'medium="image"/>'))
     rt = make_runtime(tmp_path, source("Desk", server.url("/feed.xml")))
-    draft, rendered = sending.preview(rt, "daily")
+    draft, rendered = drafting.preview(rt, "daily")
     assert draft.items[0].image_url == "https://img.example.org/p.jpg"
     # Width unknown: the column's width; alt empty, since the headline beside it already says it.
     assert 'src="https://img.example.org/p.jpg" alt="" width="552"' in rendered.html
@@ -351,7 +353,7 @@ def test_the_best_rendition_leads_and_nothing_is_upscaled(tmp_path, server, rend
     server.routes["/feed.xml"] = Route(rss(("Harbour", "https://x.example.org/h", "The board met. " * 40),
                                            extra=renditions))
     rt = make_runtime(tmp_path, source("Desk", server.url("/feed.xml")))
-    draft, rendered = sending.preview(rt, "daily")
+    draft, rendered = drafting.preview(rt, "daily")
     assert draft.items[0].image_url == chosen
     if shown is None:
         assert "<img" not in rendered.html.split("<body", 1)[1] or chosen not in rendered.html
@@ -361,7 +363,7 @@ def test_the_best_rendition_leads_and_nothing_is_upscaled(tmp_path, server, rend
 
 def test_a_fetched_page_gives_the_story_its_canonical_link():
     from digest.content import FeedEntry
-    from digest.gather.feeds import Page
+    from digest.gather.pages import Page
     from digest.gather.sources import _enrich
 
     entry = FeedEntry(uid="guid:u#1", link="https://feeds.example.org/r/1?utm_source=rss", title="T",

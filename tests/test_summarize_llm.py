@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from digest.config import SummarizeSettings
+from digest.settings import SummarizeSettings
 from digest.summarize.backends import summarize_articles
 from digest.summarize.extractive import summarize
 from digest.summarize.llm import answer_sentences

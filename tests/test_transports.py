@@ -10,7 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from conftest import RecordingHandler, TcpServer, free_port
 
-from digest.config import SmtpSettings
+from digest.settings import SmtpSettings
 from digest.errors import (
     PermanentDeliveryError,
     TemporaryDeliveryError,

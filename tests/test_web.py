@@ -9,7 +9,7 @@ import pytest
 from conftest import SECRET, start_cli, wait_until, write_config
 from starlette.testclient import TestClient
 
-from digest.flows import sending
+from digest.flows.runtime import Runtime
 from digest.config import load_settings
 from digest.web.app import create_app
 from digest.web.signup import BAD_ADDRESS, THANKS, TOO_MANY
@@ -44,7 +44,7 @@ def web(tmp_path, smtp_server):
         gather='\n[web]\nallowed_origins = ["https://news.example.org"]\nmax_body_bytes = 2048\n'
                'signups_per_ip_per_hour = 8\n')
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
-    rt = sending.Runtime.create(settings)
+    rt = Runtime.create(settings)
     clock = Clock()
     # Confirmation emails go out in the background in production; here, before the answer, to inspect them.
     app = create_app(settings, rt.sessions, rt.transport_factory, now=clock, mailer=lambda job: job())

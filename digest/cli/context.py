@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import click
 
-from digest.flows import sending
+from digest.flows.runtime import Runtime
 from digest.config import load_settings
 
 
@@ -18,9 +18,9 @@ class Context:
     def __init__(self, config_path: str, verbose: bool) -> None:
         self.config_path = config_path
         self.verbose = verbose
-        self._runtime: sending.Runtime | None = None
+        self._runtime: Runtime | None = None
 
-    def runtime(self, *, pages: bool = True) -> sending.Runtime:
+    def runtime(self, *, pages: bool = True) -> Runtime:
         """Settings read and the database opened once per command, when the command first needs them.
 
         pages=False (--no-pages) turns article page fetching off for this command, whatever config.toml says.
@@ -29,7 +29,7 @@ class Context:
             settings = load_settings(self.config_path)
             if not pages:
                 settings = replace(settings, gather=replace(settings.gather, max_pages_per_source=0))
-            self._runtime = sending.Runtime.create(settings)
+            self._runtime = Runtime.create(settings)
         return self._runtime
 
 

@@ -13,7 +13,7 @@ import threading
 
 import click
 
-from digest.flows import sending
+from digest.flows.runtime import Runtime, secret_key
 from digest.render.dkim import signer_for
 from digest.cli.context import Context, pass_context
 from digest.cli.inbound import make_server
@@ -34,12 +34,12 @@ def run(ctx: Context, web: bool) -> None:
     from digest.web.app import create_app
     from digest.web.guards import RedactTokens
 
-    def load_runtime() -> sending.Runtime:
-        return sending.Runtime.create(load_settings(ctx.config_path))
+    def load_runtime() -> Runtime:
+        return Runtime.create(load_settings(ctx.config_path))
 
     stop = threading.Event()
     daemon = Daemon(load_runtime, stop)
-    sending.secret_key(daemon.rt)  # fail now, not at the first slot
+    secret_key(daemon.rt)  # fail now, not at the first slot
     signer_for(daemon.rt.settings.dkim)  # a bad DKIM key too
     rt = daemon.rt
 
@@ -53,7 +53,7 @@ def run(ctx: Context, web: bool) -> None:
 
     settings = rt.settings
 
-    def build(runtime: sending.Runtime):
+    def build(runtime: Runtime):
         return create_app(runtime.settings, runtime.sessions, runtime.transport_factory, now=runtime.now,
                           status=daemon.status, reader_pages=web)
 

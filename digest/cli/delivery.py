@@ -17,7 +17,8 @@ import click
 from sqlalchemy import select
 
 from digest import store
-from digest.flows import feedback, sending
+from digest.flows import feedback_counts, sending
+from digest.flows.runtime import secret_key
 from digest.cli.context import Context, pass_context
 from digest.deliver import outbox
 from digest.errors import DeliveryError
@@ -106,9 +107,9 @@ def status(ctx: Context, newsletter: str | None, limit: int) -> None:
         issues = session.scalars(query).all()
         counts = outbox.counts(session, [issue.id for issue in issues])
         failed = {issue.id: outbox.failures(session, issue.id) for issue in issues if counts[issue.id]["failed"]}
-        came_back = feedback.issue_feedback(session, [issue.id for issue in issues])
-        complaints, sent, rate = feedback.complaint_rate(session, rt.now())
-    click.echo(f"complaint rate, last 30 days: {complaints} of {sent} sent ({rate:.3%}): {feedback.rate_verdict(rate)}")
+        came_back = feedback_counts.issue_feedback(session, [issue.id for issue in issues])
+        complaints, sent, rate = feedback_counts.complaint_rate(session, rt.now())
+    click.echo(f"complaint rate, last 30 days: {complaints} of {sent} sent ({rate:.3%}): {feedback_counts.rate_verdict(rate)}")
     if not issues:
         click.echo("no issues yet")
     for issue in issues:
@@ -158,7 +159,7 @@ def worker(ctx: Context, once: bool, poll: float) -> None:
 
     Paused issues are left alone until someone runs `digest send` for that newsletter."""
     rt = replace(ctx.runtime(), processes=ctx.runtime().settings.delivery.processes)
-    secret = sending.secret_key(rt)
+    secret = secret_key(rt)
     signer_for(rt.settings.dkim)  # a bad DKIM key stops the worker now, not at its first issue
     with stop_on_signals() as stop:
         while not stop.is_set():

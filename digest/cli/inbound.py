@@ -10,7 +10,8 @@ from dataclasses import replace
 import click
 from sqlalchemy import select
 
-from digest.flows import feedback, sending
+from digest.flows import feedback
+from digest.flows.runtime import secret_key
 from digest.cli.context import Context, pass_context
 from digest.cli.delivery import stop_on_signals
 from digest.errors import DigestError
@@ -28,7 +29,7 @@ def make_server(rt) -> InboundServer:
     limits = ListenerLimits(max_bytes=b.max_message_bytes, max_messages_per_connection=b.max_messages_per_connection,
                             max_connections=b.max_connections)
     handler = InboundHandler(feedback.accepts(rt.settings),
-                             feedback.processor(rt.settings, sending.secret_key(rt), rt.sessions, rt.now), limits)
+                             feedback.processor(rt.settings, secret_key(rt), rt.sessions, rt.now), limits)
     return InboundServer(handler, b.listen_host, b.listen_port, limits)
 
 
@@ -80,7 +81,7 @@ def _pipe(rt, recipient: str | None, sender: str) -> int:
     if len(raw) > limit:
         click.echo(f"digest: message larger than bounces.max_message_bytes ({limit}); refused", err=True)
         return 65  # EX_DATAERR: the MTA bounces it back to its (not our) sender
-    process = feedback.processor(rt.settings, sending.secret_key(rt), rt.sessions, rt.now)
+    process = feedback.processor(rt.settings, secret_key(rt), rt.sessions, rt.now)
     try:
         handled = process(sender, [recipient], raw)
     except Exception as exc:  # noqa: BLE001  (the database is unreachable: let the MTA keep it and retry)

@@ -1,4 +1,4 @@
-"""The `digest` command: load settings once, wire the runtime, call the pipeline.
+"""The `digest` command: load settings once, wire the runtime, call the flows.
 
 Every command is thin. Errors we expect (DigestError, SubscriberError) are
 caught once in `main` and printed as one line with a non-zero exit; -v adds
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import click
 
-from digest.flows import sending
+from digest.flows import drafting, gathering, overview, sending
+from digest.flows.runtime import secret_key
 from digest.cli.context import Context, pass_context
 from digest.cli.daemon import run
 from digest.cli.delivery import Progress, requeue, status, stop_on_signals, worker
@@ -67,7 +68,7 @@ def cli(ctx: click.Context, config_path: str, verbose: bool, log_json: bool) -> 
 def gather(ctx: Context, no_pages: bool) -> None:
     """Fetch every source of every newsletter and store new articles (sends nothing)."""
     with stop_on_signals() as stop:
-        results = sending.gather_all(ctx.runtime(pages=not no_pages), stop=stop)
+        results = gathering.gather_all(ctx.runtime(pages=not no_pages), stop=stop)
     for result in results:
         click.echo(f"{result.source_name}: {result.summary()}")
     _exit_on_failed_sources(results)
@@ -104,7 +105,7 @@ def _exit_on_failed_sources(results, *, all_failed_is_error: bool = True) -> Non
 def preview(ctx: Context, newsletter: str, out: str | None, as_text: bool, open_browser: bool,
             no_fetch: bool, no_pages: bool) -> None:
     """Show the next issue of NEWSLETTER as it would go out. Sends nothing and marks nothing as sent."""
-    draft, rendered = sending.preview(ctx.runtime(pages=not no_pages), newsletter, fetch=not no_fetch)
+    draft, rendered = drafting.preview(ctx.runtime(pages=not no_pages), newsletter, fetch=not no_fetch)
     body = rendered.text if as_text else rendered.html
     if out or open_browser:
         path = Path(out or f"preview-{newsletter}.{'txt' if as_text else 'html'}")
@@ -140,9 +141,9 @@ def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, f
                               "(/admin/review) and it goes out at its slot; `--skip-review` sends one unapproved")
         logging.getLogger("digest").warning("%s: sending without editorial review (--skip-review)", newsletter)
     if dry_run:
-        draft, rendered = sending.preview(rt, newsletter, fetch=not no_fetch)
+        draft, rendered = drafting.preview(rt, newsletter, fetch=not no_fetch)
         click.echo(f"Subject: {rendered.subject}")
-        readers = sending.recipient_count(rt, newsletter)
+        readers = overview.recipient_count(rt, newsletter)
         click.echo(f"{_count(len(draft.items), 'new article')} in {_count(len(draft.sections), 'section')}; "
                    f"would go to {_count(readers, 'confirmed subscriber')} (dry run)")
         return
@@ -200,7 +201,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     from digest.web.guards import RedactTokens
 
     rt = ctx.runtime()
-    sending.secret_key(rt)  # refuse to start: without it every unsubscribe link would answer 500
+    secret_key(rt)  # refuse to start: without it every unsubscribe link would answer 500
     app = create_app(rt.settings, rt.sessions, rt.transport_factory, now=rt.now)
     web = rt.settings.web
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())

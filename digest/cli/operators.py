@@ -15,7 +15,7 @@ import sys
 import click
 
 from digest.cli.context import Context, pass_context
-from digest.config import OPERATOR_ROLES
+from digest.settings import OPERATOR_ROLES
 from digest.web.admin import accounts
 
 ROLES = click.Choice(OPERATOR_ROLES)

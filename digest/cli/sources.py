@@ -16,7 +16,8 @@ from pathlib import Path
 import click
 
 from digest.cli.context import Context
-from digest.config import GatherSettings, SourceSettings, load_settings
+from digest.config import load_settings
+from digest.settings import GatherSettings, SourceSettings
 from digest.errors import DigestError
 from digest.net.fetch import Fetcher
 from digest.gather.sources import Job, describe, fetch_article, gather_source

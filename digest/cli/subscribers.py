@@ -15,8 +15,9 @@ from pathlib import Path
 import click
 
 from digest import store
-from digest.flows import feedback, notices, sending
-from digest.flows.feedback import unsubscribe_request
+from digest.flows import feedback_counts, notices
+from digest.flows.runtime import secret_key
+from digest.flows.mailto import unsubscribe_request
 from digest.cli.context import Context, pass_context
 from digest.errors import DigestError
 from subscribers import (
@@ -138,7 +139,7 @@ def subscribers_export(ctx: Context, address: str | None, newsletter: str | None
         if data is None:
             raise DigestError(f"no data is held about {address}")
         data["deliveries"] = store.deliveries_of(session, data["email"])
-        data["bounces_and_complaints"] = feedback.person_feedback(session, data["email"])
+        data["bounces_and_complaints"] = feedback_counts.person_feedback(session, data["email"])
     click.echo(json.dumps(data, indent=2))
 
 
@@ -173,7 +174,7 @@ def subscribers_unsubscribe_mail(ctx: Context, message) -> None:
     """
     rt = ctx.runtime()
     with rt.sessions() as session, session.begin():
-        line = unsubscribe_request(session, sending.secret_key(rt), message.read(), rt.now())
+        line = unsubscribe_request(session, secret_key(rt), message.read(), rt.now())
     if line.endswith("; kept") or "nothing done" in line:
         raise DigestError(line.removesuffix("; kept"))
     click.echo(line)

@@ -1,7 +1,7 @@
 """The daemon's clock: one cron job per newsletter, a gather job, catch-up rules, one leader.
 
 APScheduler 3 fires the jobs (DST is the library's business); every firing
-calls the same pipeline function as `digest send`, keyed by the slot it was
+calls the same flow as `digest send`, keyed by the slot it was
 scheduled for, so a retry, a restart or a second daemon can never make a
 second issue for that slot. After downtime, only the latest missed slot is
 sent, and only if it is within the grace period; the others are logged as
@@ -20,8 +20,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from digest import store
-from digest.flows import editorial, sending
-from digest.config import make_trigger
+from digest.flows import editor_mail, editorial, gathering, overview, resuming, sending
+from digest.flows.runtime import Runtime
+from digest.settings import make_trigger
 from digest.daemon.leader import LeaderLock
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def previous_fire(trigger, now: datetime, grace: timedelta) -> datetime | None:
 class Daemon:
     """The scheduler process: leader or standby, reloadable, stoppable."""
 
-    def __init__(self, load_runtime: Callable[[], sending.Runtime], stop: threading.Event) -> None:
+    def __init__(self, load_runtime: Callable[[], Runtime], stop: threading.Event) -> None:
         self.load_runtime = load_runtime
         self.rt = load_runtime()
         self.stop = stop
@@ -118,7 +119,7 @@ class Daemon:
         self.last_runs: dict[str, dict] = {}
         self.last_resumed: dict[int, dict] = {}  # issue id -> what the last resume round did
         self.review_fetched: dict[str, str] = {}  # newsletter -> the slot the review round last fetched for
-        self.on_reload: Callable[[sending.Runtime], None] | None = None  # e.g. rebuild the web app
+        self.on_reload: Callable[[Runtime], None] | None = None  # e.g. rebuild the web app
         # A thread per newsletter plus gathering: one long send must not make another slot miss its window.
         threads = len(self.rt.settings.newsletters) + 2
         self.scheduler = BackgroundScheduler(timezone=timezone.utc, executors={"default": ThreadPoolExecutor(threads)},
@@ -241,7 +242,7 @@ class Daemon:
 
     def resume(self) -> None:
         try:
-            reports = sending.resume_unfinished(self.rt, stop=self.stop)
+            reports = resuming.resume_unfinished(self.rt, stop=self.stop)
         except Exception:  # logged; the next round tries again
             log.exception("resuming unfinished issues failed")
             return
@@ -268,11 +269,11 @@ class Daemon:
                 try:
                     row, made = editorial.prepare(self.rt, newsletter, slot, upcoming, fetch=fetch)
                     if made:
-                        editorial.ask_editors(self.rt, newsletter, row)
+                        editor_mail.ask_editors(self.rt, newsletter, row)
                 except Exception:
                     log.exception("%s: preparing the draft for %s failed", newsletter.slug, slot)
         try:
-            editorial.ask_pending(self.rt)
+            editor_mail.ask_pending(self.rt)
         except Exception:
             log.exception("asking the editors again failed")
         for row in editorial.unsettled(self.rt):
@@ -290,12 +291,12 @@ class Daemon:
 
     def gather(self) -> None:
         try:
-            sending.gather_all(self.rt, stop=self.stop)
+            gathering.gather_all(self.rt, stop=self.stop)
         except Exception:
             log.exception("gathering failed")
 
     def status(self) -> dict:
-        report = sending.status(self.rt.settings, self.rt.sessions, self.rt.now, role=self.role,
+        report = overview.status(self.rt.settings, self.rt.sessions, self.rt.now, role=self.role,
                                  scheduler=self.scheduler if self.role == "leader" else None,
                                  last_runs=self.last_runs)
         return {**report, "resumed_issues": {str(k): v for k, v in self.last_resumed.items()}}

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest.config import DeliverySettings
+from digest.settings import DeliverySettings
 from digest.deliver import outbox
 from digest.errors import TransportUnavailable
 from digest.models import DeliveryStatus

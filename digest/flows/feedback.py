@@ -11,28 +11,24 @@ so a forged bounce or complaint cannot remove a reader.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest import metrics, returnpath
-from digest.config import Settings
+from digest.settings import Settings
 from digest.inbound.classify import bounce_kind, smtp_refusal_kind
 from digest.inbound.reports import STATUS_RE, Report, read_report
-from digest.models import Delivery, DeliveryStatus, Feedback, Issue, KeptMail
+from digest.flows.mailto import unsubscribe_request
+from digest.models import Delivery, Feedback, KeptMail
 from subscribers import (BouncePolicy, Origin, SubscriberError, Subscriber, read_unsubscribe_token, record_bounce,
-                         record_complaint, remove_subscriber, unsubscribe_by_link)
+                         record_complaint)
 
 log = logging.getLogger(__name__)
-WARN_RATE, ALARM_RATE = 0.001, 0.003  # complaint rates where Gmail and Yahoo start to throttle, then block
 
 
 @dataclass(frozen=True)
@@ -232,65 +228,3 @@ def on_send_failures(settings: Settings, clock):
     return act
 
 
-def unsubscribe_request(session: Session, secret: str, raw: bytes, now: datetime) -> str:
-    """Mail to the List-Unsubscribe mailto: the token in its subject, else the sender's own address."""
-    message = email.message_from_bytes(raw, policy=email.policy.default)  # decoded headers: a =?utf-8?...?= subject
-    sender = str(message.get("From", ""))[:200]
-    who = Origin("mailto", user_agent=sender)
-    match = re.search(r"unsubscribe\s+([\w.\-]+)", str(message.get("Subject", "")), re.IGNORECASE)
-    if match:
-        try:
-            subscription, _undo = unsubscribe_by_link(session, secret, match.group(1), who, now=now)
-            return f"{subscription.subscriber.email}: unsubscribed from {subscription.newsletter}"
-        except SubscriberError:
-            pass  # "unsubscribe me" with no token after all: the sender's address decides below
-    # A reader who typed "unsubscribe" themselves: the sender's own subscription, to the newsletter their
-    # mail replies to when it says (In-Reply-To / References name our Message-ID), else all of them.
-    address = parseaddr(sender)[1].lower()
-    issue_ids = [int(n) for n in re.findall(r"<digest\.(\d{1,12})\.", f"{message.get('In-Reply-To', '')} "
-                                                                  f"{message.get('References', '')}")]
-    issue = session.get(Issue, issue_ids[-1]) if issue_ids else None
-    newsletter = issue.newsletter if issue is not None else None
-    try:
-        changed = remove_subscriber(session, address, newsletter, who, now=now)
-    except SubscriberError as exc:
-        return f"{sender!r}: {exc}; kept"
-    if not changed:
-        return f"{address or sender!r} is not subscribed{f' to {newsletter}' if newsletter else ''}; nothing done"
-    return f"{address}: unsubscribed from {newsletter or f'{changed} newsletter(s)'} (no token: by sender)"
-
-
-def issue_feedback(session: Session, issue_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per issue: hard and soft bounces, complaints and auto-replies recorded (one query)."""
-    result = {issue_id: {"hard": 0, "soft": 0, "complaint": 0, "auto_reply": 0} for issue_id in issue_ids}
-    if issue_ids:
-        for issue_id, kind, count in session.execute(
-                select(Feedback.issue_id, Feedback.kind, func.count()).where(Feedback.issue_id.in_(issue_ids))
-                .group_by(Feedback.issue_id, Feedback.kind)):
-            result[issue_id][kind] = count
-    return result
-
-
-def person_feedback(session: Session, email: str) -> list[dict]:
-    """Every bounce and complaint recorded for one address, for `subscribers export ADDRESS`."""
-    return [{"at": row.at.isoformat(), "kind": row.kind, "status": row.status, "issue_id": row.issue_id,
-             "reporting_mta": row.reporting_mta, "diagnostic": row.diagnostic, "action": row.action}
-            for row in session.scalars(select(Feedback).where(Feedback.email == email).order_by(Feedback.id))]
-
-
-def complaint_rate(session: Session, now: datetime, days: int = 30) -> tuple[int, int, float]:
-    """(complaints, messages sent, rate) over the last `days`: what mailbox providers judge us by."""
-    since = now - timedelta(days=days)
-    complaints = session.scalar(select(func.count()).select_from(Feedback).where(
-        Feedback.kind == "complaint", Feedback.at >= since)) or 0
-    sent = session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.status == DeliveryStatus.sent, Delivery.sent_at >= since)) or 0
-    return complaints, sent, (complaints / sent if sent else 0.0)
-
-
-def rate_verdict(rate: float) -> str:
-    if rate > ALARM_RATE:
-        return "ALARM: above 0.3%, where Gmail and Yahoo block senders"
-    if rate > WARN_RATE:
-        return "warning: above 0.1%, where Gmail and Yahoo start to throttle"
-    return "ok"

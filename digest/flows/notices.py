@@ -1,6 +1,6 @@
 """The signup flow's one-off emails (confirmation, welcome): built by render.notice, sent by deliver.notify.
 
-They sit beside the pipeline, not in it: the web app and the command line
+They sit beside the issue flows, not in them: the web app and the command line
 send them as a reader acts, outside any issue and its outbox. With
 bounces.domain set they leave with a return path signed for their
 recipient, so a confirmation that bounces counts like any other bounce.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from digest.config import NewsletterSettings, SiteSettings
+from digest.settings import NewsletterSettings, SiteSettings
 from digest.deliver import notify
 from digest.deliver.transports import Transport
 from digest.errors import DeliveryError

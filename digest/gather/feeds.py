@@ -20,7 +20,6 @@ import json
 import re
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -35,7 +34,7 @@ from digest.gather.dates import parse_date
 from digest.gather.extract import extract_text
 from digest.gather.images import alt_text, best_rendition, image_url, rendition_width
 
-__all__ = ["canonical_url", "extract_text", "html_to_text", "image_url", "parse_feed", "read_page",
+__all__ = ["canonical_url", "extract_text", "html_to_text", "image_url", "parse_feed",
            "select_first_run"]
 
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.IGNORECASE)
@@ -206,7 +205,7 @@ def _parse_json_feed(data: bytes, name: str, url: str, base_url: str) -> tuple[F
         if not html and _str(item.get("content_text")):
             html = "".join(f"<p>{_escape(p)}</p>" for p in _str(item["content_text"]).split("\n\n"))
         html = html or _escape(_str(item.get("summary")))
-        published = _parse_iso(_str(item.get("date_published")) or _str(item.get("date_modified")))
+        published = parse_iso(_str(item.get("date_published")) or _str(item.get("date_modified")))
         authors = item.get("authors") if isinstance(item.get("authors"), list) and item["authors"] else [
             item.get("author")]  # JSON Feed 1.0's single author
         author = ", ".join(n for a in authors if isinstance(a, dict) and (n := _str(a.get("name")).strip()))
@@ -295,7 +294,7 @@ def select_first_run(
     return {e.uid for e in fresh[:max_items]}
 
 
-def _parse_iso(value) -> datetime | None:
+def parse_iso(value) -> datetime | None:
     if not value:
         return None
     try:
@@ -312,57 +311,3 @@ def _escape(text: str) -> str:
 def _first_words(text: str, count: int = 10) -> str:
     words = text.split()
     return " ".join(words[:count]) + ("…" if len(words) > count else "")
-
-
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/json")
-
-
-@dataclass(frozen=True)
-class Page:
-    """What an HTML page tells the gatherer besides its main text (which is extract_text's job)."""
-
-    title: str = ""
-    image_url: str = ""
-    image_alt: str = ""
-    image_width: int = 0  # 0: unknown
-    published: datetime | None = None
-    feeds: tuple[str, ...] = ()  # <link rel="alternate"> feeds, for autodiscovery
-    links: tuple[str, ...] = ()  # every http(s) <a href>, absolute and canonical, in page order
-    canonical: str = ""  # the page's own <link rel="canonical">: the link one story has everywhere
-
-
-def read_page(data: bytes | str, url: str) -> Page:
-    """Title, lead image, date, advertised feeds and links of a page; an empty Page if it is not HTML."""
-    try:
-        root = lxml.html.document_fromstring(data)
-    except (lxml.etree.ParserError, ValueError):
-        return Page()
-    base = url if url.startswith(("http://", "https://")) else ""
-    base = urljoin(base, root.xpath("string(//base/@href)").strip()) if base else base
-
-    def meta(*names: str) -> str:
-        for name in names:
-            for value in root.xpath(f"//meta[@property='{name}' or @name='{name}']/@content"):
-                if value.strip():
-                    return value.strip()
-        return ""
-
-    title = html_to_text(meta("og:title", "twitter:title") or root.findtext(".//title") or "")
-    image = image_url(meta("og:image:secure_url", "og:image", "twitter:image"), base,
-                      meta("og:image:width") or None, meta("og:image:height") or None)
-    width = rendition_width(image, meta("og:image:width") or None) if image else 0
-    alt = alt_text(html_to_text(meta("og:image:alt", "twitter:image:alt")), title) if image else ""
-    date = _parse_iso(meta("article:published_time", "og:published_time", "date", "dc.date")
-                      or root.xpath("string((//time[@datetime])[1]/@datetime)"))
-    feeds = tuple(dict.fromkeys(
-        feed for link in root.xpath("//link[@href and @type]")
-        if "alternate" in (link.get("rel") or "").lower().split() and link.get("type").lower().strip() in FEED_TYPES
-        and (feed := urljoin(base, link.get("href").strip())).startswith(("http://", "https://"))))
-    links = tuple(dict.fromkeys(
-        canonical_url(href) for a in root.iter("a") if a.get("href")
-        and (href := urljoin(base, a.get("href").strip())).startswith(("http://", "https://"))))
-    canonical = next((link.get("href").strip() for link in root.iter("link")
-                      if link.get("href") and "canonical" in (link.get("rel") or "").lower().split()), "")
-    canonical = urljoin(base, canonical) if canonical and base else ""
-    canonical = canonical_url(canonical) if canonical.startswith(("http://", "https://")) else ""
-    return Page(title.replace("\n", " "), image, alt.replace("\n", " "), width, date, feeds, links, canonical)

@@ -25,7 +25,6 @@ import ipaddress
 import socket
 import threading
 import time
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,8 +32,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpcore
 
-from digest.config import GatherSettings
+from digest.settings import GatherSettings
 from digest.errors import FeedError
+from digest.net.decode import BoundedDecoder
 from digest.net.policy import FetchPolicy, Refused
 
 PERMANENT = (301, 308)
@@ -181,7 +181,7 @@ class Fetcher:
 
     def _body(self, url: str, chunks, encoding: str, limit: int) -> bytes:
         """The decoded body; both the bytes received and the bytes decoded stay within `limit`."""
-        decoder = _Decoder(encoding, limit)
+        decoder = BoundedDecoder(encoding, limit)
         received, parts = 0, []
         for chunk in chunks:
             received += len(chunk)
@@ -199,43 +199,6 @@ class Fetcher:
 
 class _DeadlinePassed(Exception):
     """Raised inside httpcore's read loop; turned into a FeedError naming the URL."""
-
-
-class _Decoder:
-    """Content-Encoding gzip / deflate / identity, never producing more than `limit` bytes in total."""
-
-    def __init__(self, encoding: str, limit: int) -> None:
-        names = [e.strip().lower() for e in encoding.split(",") if e.strip() and e.strip().lower() != "identity"]
-        if len(names) > 1 or (names and names[0] not in ("gzip", "x-gzip", "deflate")):
-            raise FeedError(f"unsupported Content-Encoding {encoding!r}")
-        self.kind = names[0] if names else ""
-        self.limit, self.produced = limit, 0
-        self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS if self.kind in ("gzip", "x-gzip") else zlib.MAX_WBITS)
-        self._first = True
-
-    def feed(self, chunk: bytes, url: str) -> bytes:
-        if not self.kind:
-            return chunk
-        if self._first and self.kind == "deflate" and chunk:
-            self._first = False
-            if chunk[0] & 0x0F != 8:  # raw deflate without the zlib header, as some servers send it
-                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-        try:
-            out = self._zlib.decompress(chunk, self.limit - self.produced + 1)
-        except zlib.error as exc:
-            raise FeedError(f"{url}: body does not decode as {self.kind}: {exc}") from exc
-        self.produced += len(out)
-        if self.produced > self.limit or self._zlib.unconsumed_tail:
-            raise FeedError(f"{url}: response larger than {self.limit} bytes once decoded")
-        return out
-
-    def finish(self, url: str) -> bytes:
-        if not self.kind:
-            return b""
-        out = self._zlib.flush(self.limit - self.produced + 1)
-        if self.produced + len(out) > self.limit:
-            raise FeedError(f"{url}: response larger than {self.limit} bytes once decoded")
-        return out
 
 
 class _GuardedBackend(httpcore.NetworkBackend):

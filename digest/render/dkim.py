@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from digest.config import DkimSettings
+from digest.settings import DkimSettings
 from digest.errors import ConfigError
 
 # Signed even when absent (a header added later then breaks the signature);

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from premailer import Premailer
 
-from digest.config import NewsletterSettings, SiteSettings
+from digest.settings import NewsletterSettings, SiteSettings
 from digest.content import IssueDraft, RenderedIssue, new_personal_mark
 from digest.errors import ConfigError, RenderError
 

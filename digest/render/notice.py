@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 
 import jinja2
 
-from digest.config import NewsletterSettings, SiteSettings
+from digest.settings import NewsletterSettings, SiteSettings
 from digest.render.html import inline_css, read_css, render_template
 from digest.render.message import subject_line
 

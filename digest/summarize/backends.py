@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from digest.summarize import extractive
-from digest.config import SummarizeSettings
+from digest.settings import SummarizeSettings
 
 __all__ = ["summarize_articles"]
 

@@ -22,7 +22,7 @@ import httpx
 import jinja2
 
 from digest.summarize import extractive
-from digest.config import SummarizeSettings
+from digest.settings import SummarizeSettings
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from digest.flows import notices, sending
-from digest.config import Settings
+from digest.flows import notices, overview
+from digest.flows.runtime import Runtime
+from digest.settings import Settings
 from digest.errors import ConfigError, DeliveryError
 from digest.render.html import issue_path, make_environment, render_template
 from digest.web import archive
@@ -288,7 +289,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         Route("/issues/{slug}/{day}", issue_route),
     ] if reader_pages else []
     if reader_pages and settings.admin.enabled:
-        runtime = sending.Runtime(settings=settings, sessions=sessions, transport_factory=transport_factory,
+        runtime = Runtime(settings=settings, sessions=sessions, transport_factory=transport_factory,
                                    now=now, templates=env)
         routes += console_routes(settings, sessions, env, now, client_ip, runtime)
     routes += ops_routes(status or (lambda: database_status(settings, sessions, now)), web.ops_allowed_ips,
@@ -313,4 +314,4 @@ def _origin_of(url: str) -> str:
 
 def database_status(settings: Settings, sessions, now) -> dict:
     """/status in a process with no scheduler: next fires from config, last issues from the database."""
-    return sending.status(settings, sessions, now, role="no scheduler in this process")
+    return overview.status(settings, sessions, now, role="no scheduler in this process")

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from digest.flows import notices
-from digest.config import Settings
+from digest.settings import Settings
 from digest.errors import DeliveryError
 from subscribers import InvalidAddress, Origin, normalize_address, purge_unconfirmed, request_signup
 from subscribers.limits import network_key, take

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from digest.config import DeliverySettings
+from digest.settings import DeliverySettings
 from digest.errors import ConfigError
 from digest.deliver.transports.console import ConsoleTransport
 from digest.deliver.transports.file import FileTransport

@@ -14,7 +14,7 @@ import socket
 import ssl
 import struct
 
-from digest.config import SmtpSettings
+from digest.settings import SmtpSettings
 from digest.content import DotlessMessage
 from digest.errors import PermanentDeliveryError, TemporaryDeliveryError, TransportUnavailable
 

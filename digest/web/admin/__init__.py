@@ -1,5 +1,5 @@
 """The operator's console at /admin: takes an operator's requests (after login), gives server-rendered pages
-and acts through the pipeline and the subscribers package; every action is in the audit log.
+and acts through the flows and the subscribers package; every action is in the audit log.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from digest.web.admin.gate import Ctx, Gate
 
 
 def console_routes(settings, sessions, env, now, client_ip, runtime) -> list[Route]:
-    """Every /admin route; `runtime` (a pipeline.Runtime) previews, test-sends and sends."""
+    """Every /admin route; `runtime` (a flows.runtime.Runtime) previews, test-sends and sends."""
     gate = Gate(settings, sessions, env, now, client_ip)
     login.register_logout(gate)
     dashboard.register(gate)

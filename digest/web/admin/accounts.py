@@ -24,7 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from digest.config import OPERATOR_ROLES, AdminSettings
+from digest.settings import OPERATOR_ROLES, AdminSettings
 from digest.errors import DigestError
 from digest.models import AuditEntry, Operator, OperatorSession
 from subscribers.limits import network_key, take

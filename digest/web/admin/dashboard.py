@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.responses import Response
 
-from digest.config import NewsletterSettings, make_trigger
+from digest.settings import NewsletterSettings, make_trigger
 from digest.web.admin import accounts, charts, queries
 from digest.web.admin.gate import Ctx, Gate
 

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from digest.config import Settings
+from digest.settings import Settings
 from digest.render.html import render_template
 from digest.web.admin import accounts
 from digest.web.guards import ClientAddress

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from digest.flows import sending
+from digest.flows.runtime import Runtime, secret_key
 from digest.deliver import outbox
 from digest.models import Issue, IssueStatus
 from digest.web.admin import queries
@@ -30,7 +31,7 @@ PLACEHOLDER = "https://unsubscribe.invalid/each-reader-s-own-link"
 class Sender:
     """Deliveries started from the console, one thread per issue at a time."""
 
-    def __init__(self, runtime: sending.Runtime) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.running: set[int] = set()
         self.lock = threading.Lock()
@@ -51,7 +52,7 @@ class Sender:
                 issue = session.get(Issue, issue_id)
             known = {n.slug: n for n in rt.settings.newsletters}
             if issue is not None and issue.newsletter in known:
-                sending.send_existing_issue(rt, known[issue.newsletter], issue, sending.secret_key(rt))
+                sending.send_existing_issue(rt, known[issue.newsletter], issue, secret_key(rt))
         except Exception:  # logged; the issue stays queued for the daemon, a worker or `digest send`
             log.exception("sending issue %d from the console failed", issue_id)
         finally:

@@ -16,7 +16,8 @@ import secrets
 from sqlalchemy import select
 from starlette.responses import Response
 
-from digest.flows import editorial, sending
+from digest.flows import drafting, editor_mail, editorial, overview, sending
+from digest.flows.runtime import Runtime
 from digest.models import ReviewDraft
 from digest.errors import DigestError
 from digest.web.admin.gate import Ctx, Gate, back, framed
@@ -24,7 +25,7 @@ from digest.web.admin.issues import Sender
 from subscribers import SubscriberError
 
 
-def register(gate: Gate, runtime: sending.Runtime, sender: Sender) -> None:
+def register(gate: Gate, runtime: Runtime, sender: Sender) -> None:
     known = {n.slug: n for n in gate.settings.newsletters}
 
     def missing(ctx: Ctx) -> Response:
@@ -34,8 +35,8 @@ def register(gate: Gate, runtime: sending.Runtime, sender: Sender) -> None:
         newsletter = known.get(ctx.param("slug"))
         if newsletter is None:
             return missing(ctx)
-        draft = sending.draft_issue(runtime, newsletter).issue
-        readers = sending.recipient_count(runtime, newsletter.slug)
+        draft = drafting.draft_issue(runtime, newsletter).issue
+        readers = overview.recipient_count(runtime, newsletter.slug)
         return gate.page(ctx, "next.html", status, title=f"Next issue of {newsletter.title}", newsletter=newsletter,
                          draft=draft, readers=readers, error=error, address=address,
                          open_draft=open_draft(newsletter.slug) if newsletter.review == "required" else None)
@@ -49,7 +50,7 @@ def register(gate: Gate, runtime: sending.Runtime, sender: Sender) -> None:
     def preview(ctx: Ctx) -> Response:
         if ctx.param("slug") not in known:
             return framed("<p>There is no such newsletter.</p>")
-        _draft, rendered = sending.preview(runtime, ctx.param("slug"), fetch=False)
+        _draft, rendered = drafting.preview(runtime, ctx.param("slug"), fetch=False)
         return framed(rendered.html)
 
     def test_send(ctx: Ctx) -> Response:
@@ -95,7 +96,7 @@ def register(gate: Gate, runtime: sending.Runtime, sender: Sender) -> None:
         if row is None:
             return back(f"/admin/newsletters/{newsletter.slug}/next", "nothing-new")
         if made:
-            editorial.ask_editors(runtime, newsletter, row)
+            editor_mail.ask_editors(runtime, newsletter, row)
         return back(f"/admin/review/{row.id}", "drafted")
 
     gate.route("/admin/newsletters/{slug}/next", page)

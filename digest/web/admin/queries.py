@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest.deliver import outbox
-from digest.flows.feedback import issue_feedback
+from digest.flows.feedback_counts import issue_feedback
 from digest.models import Issue, ReviewDraft, SourceState
 from subscribers.models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus, Suppression
 

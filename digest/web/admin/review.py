@@ -9,14 +9,15 @@ import json
 
 from starlette.responses import Response
 
-from digest.flows import editorial, sending
+from digest.flows import editorial
+from digest.flows.runtime import Runtime
 from digest.models import ReviewDraft
 from digest.web.admin import queries
 from digest.web.admin.gate import Ctx, Gate, back, framed
 from digest.web.admin.issues import Sender
 
 
-def register(gate: Gate, runtime: sending.Runtime, sender: Sender) -> None:
+def register(gate: Gate, runtime: Runtime, sender: Sender) -> None:
     known = {n.slug: n for n in gate.settings.newsletters}
 
     def draft_id(ctx: Ctx) -> int | None:

@@ -1,0 +1,260 @@
+"""The settings as typed, immutable values: one dataclass per config.toml table, one field per key.
+
+config.py reads the file into these and config_rules.py checks them; every
+other module takes them as arguments. They live apart from the loader so the
+rules and the loader both import them and neither imports the other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digest.errors import ConfigError
+
+TRANSPORTS = ("file", "smtp", "console")
+SUMMARIZERS = ("extractive", "llm")
+TLS_MODES = ("none", "starttls", "implicit")
+SOURCE_KINDS = ("feed", "html")
+REVIEW_MODES = ("off", "optional", "required")
+OPERATOR_ROLES = ("admin", "editor")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    name: str
+    base_url: str
+    postal_address: str
+    unsubscribe_mailbox: str
+    secret_key_env: str = "DIGEST_SECRET_KEY"
+    # Sender id for the Feedback-ID header (Gmail's feedback loop); empty: no header.
+    feedback_id: str = ""
+    # Resolved from the environment variable named by secret_key_env.
+    secret_key: str | None = field(default=None, repr=False, metadata={"derived": True})
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    url: str = "sqlite:///digest.db"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "127.0.0.1"
+    port: int = 25
+    tls: str = field(default="none", metadata={"choices": TLS_MODES})
+    user: str = ""
+    password_env: str = "DIGEST_SMTP_PASSWORD"
+    timeout: float = 30.0
+    password: str | None = field(default=None, repr=False, metadata={"derived": True})
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    transport: str = field(default="file", metadata={"choices": TRANSPORTS})
+    outbox_dir: str = "outbox"
+    # Deliveries claimed per lease: a claim and its commit cost about 1.5 ms whatever the size, a
+    # twentieth of a second of sending at 50 (bench/README.md, issue 17); feeding stays message by message.
+    batch_size: int = 500
+    connections: int = 4
+    # Sender processes of one `digest send` or `digest worker`; 0: one per core.
+    processes: int = 0
+    max_per_second: float = 0.0
+    max_per_hour: int = 0
+    max_attempts: int = 5
+    retry_base_seconds: float = 30.0
+    max_consecutive_failures: int = 100
+    lease_seconds: int = 120
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+
+
+@dataclass(frozen=True)
+class GatherSettings:
+    timeout: float = 10.0
+    user_agent: str = "digest/0.1 (self-hosted newsletter digest)"
+    max_bytes: int = 10_000_000
+    first_run_max_items: int = 5
+    first_run_max_age_days: int = 7
+    max_concurrency: int = 8
+    per_host_concurrency: int = 2
+    max_pages_per_source: int = 20
+    deadline: float = 30.0
+    max_entries: int = 500
+    max_page_bytes: int = 3_000_000
+    allow_networks: tuple[str, ...] = ()
+    allow_ports: tuple[int, ...] = (80, 443)
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allowed_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 16_384
+    token_ttl_hours: int = 48
+    signups_per_ip_per_hour: int = 20
+    confirmations_per_address_per_hour: int = 3
+    confirmations_per_hour: int = 500
+    ops_allowed_ips: tuple[str, ...] = ("127.0.0.1", "::1")
+    trusted_proxies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    """The operator's console at /admin."""
+
+    enabled: bool = True
+    session_hours: float = 12.0  # a login lasts at most this long...
+    idle_minutes: float = 60.0  # ...and ends after this long without a request
+    # Login attempts per window, counted in the database (every web process shares them).
+    login_attempts_per_account: int = 10
+    login_attempts_per_network: int = 30
+    login_window_minutes: float = 15.0
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    grace_minutes: float = 120.0
+    gather_interval_minutes: float = 30.0
+    status_port: int = 8001
+    # How often the leader looks for drafts to prepare, approve late, send or hold (newsletters under review).
+    review_poll_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class SummarizeSettings:
+    backend: str = field(default="extractive", metadata={"choices": SUMMARIZERS})
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key_env: str = "DIGEST_LLM_API_KEY"
+    llm_timeout: float = 30.0
+    llm_max_concurrency: int = 4
+    llm_prompt: str = ""
+    llm_api_key: str | None = field(default=None, repr=False, metadata={"derived": True})
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    templates_dir: str = ""
+    html_budget_bytes: int = 90_000
+
+
+@dataclass(frozen=True)
+class DkimSettings:
+    selector: str = ""
+    domain: str = ""
+    private_key_env: str = "DIGEST_DKIM_PRIVATE_KEY"
+    # A second signature, ed25519-sha256 (RFC 8463), under its own selector; empty: RSA only.
+    ed25519_selector: str = ""
+    ed25519_private_key_env: str = "DIGEST_DKIM_ED25519_PRIVATE_KEY"
+    private_key: str | None = field(default=None, repr=False, metadata={"derived": True})
+    ed25519_private_key: str | None = field(default=None, repr=False, metadata={"derived": True})
+
+
+@dataclass(frozen=True)
+class BounceSettings:
+    """Where bounces and complaints come back, and what they do (issue 15).
+
+    With `domain` set, every message leaves with a signed per-delivery
+    envelope sender (VERP) at that domain, and `digest inbound` accepts mail
+    for those addresses and for site.unsubscribe_mailbox only.
+    """
+
+    domain: str = ""
+    local_part: str = "bounces"
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 2525
+    # Also run the listener inside `digest run` (one process for everything).
+    in_daemon: bool = False
+    max_message_bytes: int = 2_000_000
+    max_messages_per_connection: int = 100
+    max_connections: int = 50
+    # Soft bounces (4.x.x, mailbox full, policy blocks) add one point per day at most; the score is
+    # forgotten after soft_window_days without one; at soft_threshold the address is suppressed
+    # (Mailman's bounce_score_threshold and bounce_info_stale_after).
+    soft_threshold: float = 5.0
+    soft_window_days: float = 7.0
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    name: str
+    url: str
+    category: str = ""
+    priority: int = 0
+    kind: str = field(default="feed", metadata={"choices": SOURCE_KINDS})
+    link_pattern: str = ""
+    full_text: bool = False
+    min_interval_minutes: float = 0.0
+
+
+@dataclass(frozen=True)
+class SectionSettings:
+    title: str
+    sources: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    max_items: int = 0
+
+
+@dataclass(frozen=True)
+class NewsletterSettings:
+    slug: str
+    title: str
+    from_address: str
+    sources: tuple[SourceSettings, ...]
+    description: str = ""
+    schedule: str = "0 7 * * *"
+    timezone: str = "UTC"
+    max_items: int = 20
+    carry_over_hours: float = 48.0
+    summary_sentences: int = 3
+    welcome_email: bool = False
+    reply_to: str = ""
+    top_stories: int = 0
+    top_stories_title: str = "Top stories"
+    sections: tuple[SectionSettings, ...] = ()
+    # Editorial review: "optional" drafts the issue review_lead_minutes before its slot and sends it as it
+    # stands; "required" sends it only once an editor has approved it (held after the grace period).
+    review: str = field(default="off", metadata={"choices": REVIEW_MODES})
+    review_lead_minutes: float = 60.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    site: SiteSettings
+    newsletters: tuple[NewsletterSettings, ...]
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    gather: GatherSettings = field(default_factory=GatherSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    summarize: SummarizeSettings = field(default_factory=SummarizeSettings)
+    render: RenderSettings = field(default_factory=RenderSettings)
+    dkim: DkimSettings = field(default_factory=DkimSettings)
+    bounces: BounceSettings = field(default_factory=BounceSettings)
+    config_path: Path = field(default=Path("config.toml"), metadata={"derived": True})
+
+    def newsletter(self, slug: str) -> NewsletterSettings:
+        for newsletter in self.newsletters:
+            if newsletter.slug == slug:
+                return newsletter
+        known = ", ".join(n.slug for n in self.newsletters)
+        raise ConfigError(f"unknown newsletter {slug!r} in {self.config_path}", hint=f"known: {known}")
+
+
+def make_trigger(expression: str, zone):
+    """Five cron fields (minute hour day month weekday), or six with seconds first."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields_ = expression.split()
+    if len(fields_) == 5:
+        return CronTrigger.from_crontab(expression, timezone=zone)
+    if len(fields_) == 6:
+        second, minute, hour, day, month, day_of_week = fields_
+        return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
+                           day_of_week=day_of_week, timezone=zone)
+    raise ValueError(f"wrong number of fields; got {len(fields_)}, expected 5 (or 6 with seconds first)")
