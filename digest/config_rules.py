@@ -79,6 +79,10 @@ def _check_bounces(bounces, path: Path) -> None:
     for key in ("max_message_bytes", "max_messages_per_connection", "max_connections", "listen_port"):
         if getattr(bounces, key) < 1:
             raise ConfigError(f"{path}: 'bounces.{key}' must be at least 1")
+    if not 0 <= bounces.sender_side_pause_share <= 1 or bounces.sender_side_min < 1 \
+            or bounces.reputation_window_hours <= 0:
+        raise ConfigError(f"{path}: 'bounces.sender_side_pause_share' must be between 0 and 1, "
+                          "'bounces.sender_side_min' at least 1 and 'bounces.reputation_window_hours' above 0")
     if bounces.soft_threshold <= 0 or bounces.soft_window_days <= 0:
         raise ConfigError(f"{path}: 'bounces.soft_threshold' and 'bounces.soft_window_days' must be above 0")
 

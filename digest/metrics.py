@@ -1,6 +1,6 @@
 """Prometheus metrics, served at /metrics by the web app and the daemon.
 
-Defined once at import on the default registry; the pipeline increments them
+Defined once at import on the default registry; the flows increment them
 wherever it runs (CLI, daemon, worker), so a process that serves /metrics
 reports its own work.
 """
@@ -16,7 +16,11 @@ MESSAGES_SENT = Counter("digest_messages_sent_total", "Messages accepted by the 
 MESSAGES_FAILED = Counter("digest_messages_failed_total", "Messages that failed for good", ["newsletter"])
 SEND_DURATION = Histogram("digest_send_duration_seconds", "Time to deliver one issue (one run)", ["newsletter"],
                           buckets=(1, 5, 15, 60, 300, 900, 1800, 3600, 7200))
-FEEDBACK = Counter("digest_feedback_total", "Bounces, complaints and auto-replies acted on, by kind",
-                   ["kind"])  # hard, soft, complaint, auto_reply
+FEEDBACK = Counter("digest_feedback_total", "Bounces, complaints, reports and auto-replies recorded, by kind",
+                   ["kind"])  # hard, soft, sender, unclassified, complaint, report, auto_reply, delivered, delayed
+BOUNCE_REASONS = Counter("digest_bounces_total", "Bounces recorded, by reason and by whose side it is on",
+                         ["reason", "side"])  # side: reader, sender, or "" (unclassified)
+SENDER_SIDE_ALARMS = Counter("digest_sender_side_alarms_total",
+                             "Issues paused because a receiving domain refused too many of its deliveries")
 SUPPRESSIONS = Counter("digest_suppressions_total", "Addresses suppressed, by reason", ["reason"])
 INBOUND_KEPT = Counter("digest_inbound_kept_total", "Inbound messages kept for the operator (not acted on)")

@@ -87,6 +87,8 @@ class Issue(Base):
     personal_mark: Mapped[str] = mapped_column(String(64), server_default=LEGACY_UNSUBSCRIBE_MARK)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Failures in a row across every process sending it (a success anywhere resets it): the pause limit.
+    failures_in_a_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Delivery counts per state (JSON), frozen when the issue is sent: its outbox no longer changes (a
     # requeue clears them), and counting 100,000 rows on every console page is what this spares.
     final_counts: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -150,14 +152,21 @@ class Feedback(Base):
     """
 
     __tablename__ = "feedback"
-    __table_args__ = (UniqueConstraint("delivery_id", "kind"), Index("ix_feedback_issue_kind", "issue_id", "kind"))
+    __table_args__ = (UniqueConstraint("delivery_id", "kind"), Index("ix_feedback_issue_kind", "issue_id", "kind"),
+                      Index("ix_feedback_domain_at", "domain", "at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=True)
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), nullable=True)
     email: Mapped[str] = mapped_column(String(320))
-    kind: Mapped[str] = mapped_column(String(20))  # hard, soft, complaint, auto_reply
+    # hard, soft (the reader's temporary trouble), sender (a refusal of us), unclassified, complaint,
+    # report (ARF about us), auto_reply, delivered, delayed
+    kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="")  # the DSN's x.y.z, or the ARF feedback type
+    # Why (inbound/classify.py: userunknown, mailboxfull, blocked, ..., unclassified) and whose side it is on.
+    reason: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    side: Mapped[str] = mapped_column(String(10), default="", server_default="")  # reader, sender or ""
+    domain: Mapped[str] = mapped_column(String(255), default="", server_default="")  # the receiving domain
     reporting_mta: Mapped[str] = mapped_column(Text, default="")
     diagnostic: Mapped[str] = mapped_column(Text, default="")
     action: Mapped[str] = mapped_column(Text, default="")  # what the policy did

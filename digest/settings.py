@@ -176,6 +176,13 @@ class BounceSettings:
     # (Mailman's bounce_score_threshold and bounce_info_stale_after).
     soft_threshold: float = 5.0
     soft_window_days: float = 7.0
+    # Sender-side bounces (a receiving domain blocking us) never touch a reader; they count toward that
+    # domain's reputation. When at least sender_side_min of one issue's deliveries to a domain came back
+    # sender-side and they are sender_side_pause_share of what it sent there, the issue pauses (0: never).
+    sender_side_pause_share: float = 0.2
+    sender_side_min: int = 20
+    # `digest status`, the console and /metrics show each receiving domain over this many hours.
+    reputation_window_hours: float = 24.0
 
 
 @dataclass(frozen=True)

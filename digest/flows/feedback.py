@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from digest import metrics, returnpath
 from digest.settings import Settings
-from digest.inbound.classify import bounce_kind, smtp_refusal_kind
-from digest.inbound.reports import STATUS_RE, Report, read_report
+from digest.flows import reputation
+from digest.inbound.classify import Verdict, classify, smtp_refusal
+from digest.inbound.reports import Report, read_report
 from digest.flows.mailto import unsubscribe_request
 from digest.models import Delivery, Feedback, KeptMail
 from subscribers import (BouncePolicy, Origin, SubscriberError, Subscriber, read_unsubscribe_token, record_bounce,
@@ -111,11 +112,14 @@ def _report(session: Session, settings: Settings, secret: str, address: str, raw
     if path.delivery_id is not None and delivery is None:
         return f"{address}: delivery {path.delivery_id} no longer exists; kept"
     origin = Origin("bounce", user_agent=report.reporting_mta[:200])
-    if report.kind in ("not_spam", "auto_reply"):
+    if report.kind in ("report", "auto_reply"):
         email = delivery.email if delivery else ""
         if delivery is not None:
-            _feedback_row(session, delivery, email, report.kind, report.feedback_type, report, "", now, "none")
-        return f"{email or address}: {report.kind.replace('_', '-')}; nothing to do"
+            _feedback_row(session, delivery, email, report.kind, report.feedback_type, report, "", now, "none",
+                          reason=report.feedback_type or "vacation")
+        what = f"a {report.feedback_type or 'feedback'} report, not a complaint" if report.kind == "report" \
+            else "auto-reply"
+        return f"{email or address}: {what}; nothing to do"
     if report.kind == "complaint":
         email = delivery.email if delivery else _complainant(session, secret, path, report)
         if not email:
@@ -127,15 +131,38 @@ def _report(session: Session, settings: Settings, secret: str, address: str, raw
     if failed is None:
         return f"{address}: a bounce about no address this return path was for; kept"
     email, status = failed
-    kind = bounce_kind(status)
-    if kind is None:
-        return f"{email}: {status.action} ({status.status or 'no status'}); nothing to do"
-    row = _feedback_row(session, delivery, email, kind, status.status, report, status.diagnostic, now)
+    verdict = classify(status.action, status.status, status.diagnostic, report.text)
+    detail = _bounce_detail(verdict, status, report, delivery)
+    return _act(session, settings, delivery, email, verdict, status.status or verdict.status,
+                status.diagnostic or report.text, report, detail, origin, now)
+
+
+def _act(session, settings, delivery, email, verdict, status, diagnostic, report, detail, origin, now) -> str:
+    """What the policy does with one bounce's verdict; the line says so."""
+    where = f" from {report.reporting_mta}" if report is not None and report.reporting_mta else ""
+    if verdict.kind is None:  # delivered, relayed, expanded, or a delay notice: nothing failed (yet)
+        if delivery is not None:
+            _feedback_row(session, delivery, email, verdict.reason, status, report, diagnostic, now, "none",
+                          reason=verdict.reason)
+        return f"{email}: {verdict.reason} ({status or 'no status'}){where}; nothing to do"
+    row = _feedback_row(session, delivery, email, verdict.kind, status, report, diagnostic, now, reason=verdict.reason,
+                        side=verdict.side)
     if row is None:
-        return f"{email}: {kind} bounce for delivery {delivery.id} already recorded; nothing more"
-    row.action = _counted(kind, record_bounce(session, email, kind, _bounce_detail(kind, status, report, delivery),
-                                               origin, now, bounce_policy(settings)))
-    return f"{email}: {kind} bounce {status.status} from {report.reporting_mta or 'unknown MTA'}: {row.action}"
+        return f"{email}: {verdict.kind} bounce for delivery {delivery.id} already recorded; nothing more"
+    metrics.BOUNCE_REASONS.labels(verdict.reason, verdict.side).inc()
+    if verdict.acts_on_reader:
+        row.action = _counted(verdict.kind, record_bounce(session, email, verdict.kind, detail, origin, now,
+                                                          bounce_policy(settings)))
+    elif verdict.kind == "sender":
+        row.action = _counted("sender", "none: the receiving server refused us, not the reader; counted toward "
+                                        f"{row.domain}'s sender reputation")
+        paused = reputation.check_issue(session, settings.bounces, delivery, detail) if delivery else None
+        if paused:
+            row.action = f"{row.action}; issue {delivery.issue_id} paused"[:200]
+    else:
+        row.action = _counted("unclassified", "none: unclassified; kept for the operator")
+        return f"{email}: a bounce ({status or 'no status'}){where} no rule explains: unclassified; kept"
+    return f"{email}: {verdict.kind} bounce {status or ''} ({verdict.reason}){where}: {row.action}"
 
 
 def _recipient_status(report: Report, expected: str | None, path, secret: str):
@@ -177,14 +204,16 @@ def _complaint(session, delivery, email, report, origin, now) -> str:
     return f"{email}: spam complaint ({report.feedback_type or 'abuse'}): {row.action}"
 
 
-def _feedback_row(session, delivery, email, kind, status, report, diagnostic, now, action="") -> Feedback | None:
+def _feedback_row(session, delivery, email, kind, status, report, diagnostic, now, action="", *, reason="",
+                  side="") -> Feedback | None:
     """The new row recording it: once per delivery and kind (None when a repeated report already did)."""
     if delivery is not None and session.scalar(select(Feedback.id).where(
             Feedback.delivery_id == delivery.id, Feedback.kind == kind)) is not None:
         return None
     row = Feedback(delivery_id=delivery.id if delivery else None, issue_id=delivery.issue_id if delivery else None,
-                   email=email, kind=kind, status=(status or "")[:20], diagnostic=diagnostic[:500], action=action,
-                   reporting_mta=report.reporting_mta[:200] if report else "", at=now)
+                   email=email, kind=kind, status=(status or "")[:20], diagnostic=(diagnostic or "")[:500],
+                   action=action, reporting_mta=report.reporting_mta[:200] if report else "", at=now,
+                   reason=(reason or "")[:30], side=side, domain=reputation.domain_of(email))
     session.add(row)
     session.flush()
     return row
@@ -198,33 +227,32 @@ def _counted(kind: str, action: str) -> str:
     return action[:200]
 
 
-def _bounce_detail(kind, status, report, delivery) -> str:
+def _bounce_detail(verdict, status, report, delivery) -> str:
     where = f"; delivery {delivery.id} (issue {delivery.issue_id})" if delivery is not None else "; one-off message"
-    return (f"{kind} bounce {status.status or '?'} ({status.action or 'failed'}) reported by "
-            f"{report.reporting_mta or 'unknown MTA'}: {status.diagnostic or '-'}{where}")
+    said = status.diagnostic or " ".join(report.text.split())[:300] or "-"
+    return (f"{verdict.kind} bounce {status.status or verdict.status or '?'} ({verdict.reason}) reported by "
+            f"{report.reporting_mta or 'unknown MTA'}: {said}{where}")
 
 
 def on_send_failures(settings: Settings, clock):
-    """The engine's hook: the relay refused a recipient while we sent (a synchronous bounce)."""
-    policy = bounce_policy(settings)
-
+    """The engine's hook: the relay refused a recipient while we sent (a synchronous bounce), or we gave up
+    retrying one; the same rules as a bounce that comes back by mail."""
     def act(session: Session, failures) -> None:
         now = clock()
         for claim, error, refused in failures:
-            kind = smtp_refusal_kind(error) if refused else "soft"  # retried until we gave up: soft
-            if kind is None:
+            verdict = smtp_refusal(error)
+            if not refused and not verdict.acts_on_reader and verdict.kind != "sender":
+                verdict = Verdict("expired", "reader", "soft", verdict.status)  # retried until we gave up
+            if verdict.kind is None:
                 continue
             delivery = session.get(Delivery, claim.delivery_id)
             if delivery is None:
                 continue
-            status = STATUS_RE.search(error)
-            row = _feedback_row(session, delivery, claim.email, kind, status.group(0) if status else "", None,
-                                error, now)
-            if row is None:
-                continue
-            detail = f"{kind} bounce at our relay: {error[:300]}; delivery {delivery.id} (issue {delivery.issue_id})"
-            row.action = _counted(kind, record_bounce(session, claim.email, kind, detail, Origin("send"), now, policy))
-            log.info("send: %s: %s bounce (%s): %s", claim.email, kind, error[:200], row.action)
+            detail = (f"{verdict.kind} bounce ({verdict.reason}) at our relay: {error[:300]}; delivery {delivery.id} "
+                      f"(issue {delivery.issue_id})")
+            line = _act(session, settings, delivery, claim.email, verdict, verdict.status, error, None, detail,
+                        Origin("send"), now)
+            log.info("send: %s", line)
     return act
 
 

@@ -1,59 +1,268 @@
-"""Is this failure the address's fault (hard), or the moment's or the message's (soft)?
+"""Why one message failed, and whose fault that is: a reason for every bounce, then a side.
 
-Only a hard bounce may suppress an address at once, so "hard" is kept
-narrow: a permanent (5.x.x) status about the address (RFC 3463 subject 1:
-unknown user, bad domain), a disabled mailbox (x.2.1), a domain mail cannot
-be routed to (x.4.4), or a permanent status-less reply whose text says the
-mailbox does not exist. Other network statuses (x.4.1 no answer, x.4.7
-expired) are about the path, not the reader. A full mailbox (x.2.2), a policy or spam block (x.7.x), a message
-too big (x.3.4), and every 4.x.x are soft: they say nothing lasting about
-the reader, and a relay that blocks us must never empty the list.
+Only the reader's side may ever cost a reader their subscription, and only a
+permanent fault of their address suppresses at once (user or domain unknown,
+mailbox moved, a domain that takes no mail). A full mailbox, a message too
+big, a disabled account, a delivery that expired are the reader's side too,
+but temporary: they score. A receiving server that refuses *us* (a blocklist,
+spam filtering, authentication, a rate limit, our sender address) is the
+sender's side and never touches the reader. What no rule explains is
+"unclassified" and never acts.
+
+The decision reads the message the way the Sisimai project documents it
+(its reason families and their order, RFC 3463's status codes): the status
+code decides when it names a specific reason and the wording does not
+contradict it; otherwise the wording decides, the server's own diagnostic
+first, then the human-readable text. Pure: strings in, a Verdict out.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
-from digest.inbound.reports import STATUS_RE, RecipientStatus
+from digest.inbound import wording
+from digest.inbound.statuses import READER_PERMANENT, READER_TEMPORARY, SENDER, STATUS_RE, reason_of_status
 
-HARD_TEXT = re.compile(r"unknown|no such|does(n't| not) exist|not exist|invalid (recipient|mailbox|address|user)|"
-                       r"user not found|recipient not found|mailbox not found|unrouteable|no mailbox|"
-                       r"mailbox (is )?(disabled|unavailable|inactive)|account (is )?(disabled|inactive|deactivated)|"
-                       r"address rejected", re.IGNORECASE)
-SOFT_TEXT = re.compile(r"quota|full|spam|block|policy|reputation|rate|too many|try again|later|relay", re.IGNORECASE)
-
-
-def bounce_kind(recipient: RecipientStatus) -> str | None:
-    """"hard", "soft", or None when the report is not a failure (delayed, delivered, relayed)."""
-    if recipient.action not in ("failed", ""):
-        return None
-    return status_kind(recipient.status, recipient.diagnostic)
-
-
-def status_kind(status: str, text: str = "") -> str:
-    match = STATUS_RE.search(status) or STATUS_RE.search(text)
-    if match is None:
-        code = re.match(r"\s*(?:smtp;\s*)?([245])\d\d\b", text)
-        if code is None or code.group(1) != "5":
-            return "soft"
-        return "hard" if HARD_TEXT.search(text) and not SOFT_TEXT.search(text) else "soft"
-    klass, subject, detail = match.groups()
-    if klass != "5":
-        return "soft"
-    if subject == "1" or (subject, detail) in (("2", "1"), ("4", "4")):
-        return "hard"
-    if (subject, detail) == ("0", "0"):  # "other or undefined": the words decide
-        return "hard" if HARD_TEXT.search(text) and not SOFT_TEXT.search(text) else "soft"
-    return "soft"
+REPLY_RE = re.compile(r"(?<![\d.\-])([245]\d\d)(?=[\s\-]|$)")
+_SPACE = re.compile(r"\s+")
+# The SMTP command a reply answered, as MTAs say it: "after RCPT TO:", "in reply to end of DATA command", ">>> MAIL From:".
+_COMMANDS = (("DATA", re.compile(r"end of data|after data|in reply to data|>>> data|after the data command")),
+             ("MAIL", re.compile(r"mail from:?\s*<|in reply to mail from|after mail from|>>> mail from")),
+             ("RCPT", re.compile(r"rcpt to:?\s*<|in reply to rcpt to|after rcpt to|>>> rcpt to|rcpt to command")),
+             ("HELO", re.compile(r"in reply to (?:ehlo|helo)|after (?:ehlo|helo)|>>> (?:ehlo|helo)")),
+             ("CONN", re.compile(r"after initial connection|in reply to initial|on connect")))
+BEFORE_DATA = {"CONN", "HELO", "MAIL", "RCPT"}
+# A hard reason yields to wording of these families (a 5.1.1 that says "mailbox full" is a full mailbox).
+HARD_YIELDS_TO = ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept", "ratelimited")
+# Wording that tells a refusal of *our* address apart from one of the reader's.
+NOT_SENDER = re.compile(r"recipient address rejected|5\.1\.0 address rejected|ip address rejected")
+# A bounce in no standard format that only warns: the relay still tries, nothing has failed for good yet.
+DELAY_NOTICE = re.compile(r"warning message only|(?:do|need) not (?:need to )?re-?send|no need to re-?send|"
+                          r"only a temporary failure report|will be retried for|still (?:be )?trying to deliver|"
+                          r"has not yet been delivered|delivery (?:has been|is) delayed|this is a delay notice")
+TEMPORARY_TEXT = re.compile(r" temporar| persistent|try again later|will be retried")
 
 
-def smtp_refusal_kind(error: str) -> str | None:
-    """A synchronous refusal our own sender recorded ("addr: 550 5.1.1 ..."): hard, soft, or None.
+@dataclass(frozen=True)
+class Verdict:
+    """reason: one of the wording families, "expired", or "unclassified"; side: reader, sender or "";
+    kind: "hard" (suppress at once), "soft" (the reader's temporary fault: score), "sender" (our fault:
+    count toward the receiving domain's reputation), "unclassified" (keep for the operator), or None when
+    the report is no failure at all (delivered, relayed, delayed)."""
 
-    None for a refusal of our envelope sender (MAIL FROM): that is about
-    us, never about the reader.
+    reason: str
+    side: str
+    kind: str | None
+    status: str = ""
+
+    @property
+    def acts_on_reader(self) -> bool:
+        return self.kind in ("hard", "soft")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    action: str  # the DSN's Action ("" when the report gave none)
+    status: str  # the status code chosen from the Status field and the diagnostic
+    reply: str  # the SMTP reply code (550), or ""
+    command: str  # RCPT, MAIL, DATA, HELO, CONN or ""
+    diagnostic: str  # the server's own words, lower-cased, one line
+    text: str  # the human-readable part, lower-cased, one line
+
+
+def classify(action: str, status: str, diagnostic: str, text: str = "", command: str = "",
+             matcher: Matcher | None = None) -> Verdict:
+    """The verdict on one recipient of one report. `matcher` replaces the wording table (bench/bounces.py
+    leaves a family's own phrases out when it scores that family)."""
+    matcher = matcher or _default()
+    evidence = gather(action, status, diagnostic, text, command)
+    if evidence.action in ("delivered", "relayed", "expanded") or evidence.status.startswith("2."):
+        return Verdict("delivered", "", None, evidence.status)
+    if evidence.action == "delayed" or (not evidence.action.strip() or evidence.action == "failed") and \
+            not evidence.diagnostic and DELAY_NOTICE.search(evidence.text):
+        return Verdict("delayed", "", None, evidence.status)
+    reason = _reason(evidence, matcher)
+    return verdict(reason, evidence)
+
+
+def verdict(reason: str, evidence: Evidence) -> Verdict:
+    if reason in READER_PERMANENT and not (reason == "notaccept" and _temporary(evidence)):
+        return Verdict(reason, "reader", "hard", evidence.status)
+    if reason in READER_PERMANENT or reason in READER_TEMPORARY:
+        return Verdict(reason, "reader", "soft", evidence.status)
+    if reason in SENDER:
+        return Verdict(reason, "sender", "sender", evidence.status)
+    return Verdict("unclassified", "", "unclassified", evidence.status)
+
+
+def gather(action: str, status: str, diagnostic: str, text: str, command: str) -> Evidence:
+    diagnostic, text = _flat(diagnostic), _flat(text)
+    found = STATUS_RE.search(diagnostic) or STATUS_RE.search(text)
+    chosen = _prefer(_code(STATUS_RE.search(status or "")), _code(found))
+    reply = REPLY_RE.search(diagnostic) or REPLY_RE.search(text)
+    reply_code = reply.group(1) if reply else ""
+    if chosen and reply_code and chosen[0] != reply_code[0]:
+        reply_code = ""
+    return Evidence((action or "").strip().lower(), chosen, reply_code,
+                    command or smtp_command(diagnostic) or smtp_command(text), diagnostic, text)
+
+
+def smtp_command(text: str) -> str:
+    """The command the failing reply answered, when the report says; the first one it names."""
+    found = [(m.start(), name) for name, pattern in _COMMANDS if (m := pattern.search(text))]
+    return min(found)[1] if found else ""
+
+
+def _reason(e: Evidence, m: Matcher) -> str:
+    by_status = reason_of_status(e.status)
+    for words in (e.diagnostic, e.text):
+        found = _probe(e, m, by_status, words)
+        if found:
+            return found
+    if by_status and by_status not in wording.WEAK:
+        return by_status
+    for words in (e.diagnostic, e.text):
+        for family in ANOTHER:
+            if m.says(family, words):
+                return family
+    if by_status:
+        return by_status
+    klass = e.status[2:4] if e.status else ""
+    if klass == "6.":
+        return "contenterror"
+    if klass == "7.":
+        return "securityerror"
+    if e.reply[:2] in ("50", "40"):
+        return "syntaxerror"
+    if e.command == "HELO":
+        return "blocked"
+    return ""
+
+
+def _probe(e: Evidence, m: Matcher, by_status: str, words: str) -> str:
+    """The first family, in wording.FIRST's order, that the status code or these words point to."""
+    for family in wording.FIRST:
+        said = m.says(family, words)
+        if family == "userunknown":
+            if e.command in ("MAIL", "CONN", "HELO") or m.says("rejected", words) and not NOT_SENDER.search(words):
+                continue
+            if not (said or by_status == "userunknown") or any(m.says(f, e.diagnostic) or m.says(f, e.text)
+                                                               for f in HARD_YIELDS_TO):
+                continue  # a 5.1.1 that says "mailbox full" or "blocked using" is that, not an unknown user
+            if by_status == "userunknown":
+                return family
+            # Wording alone says "unknown user" of the reply to RCPT TO, or where the status code is about the
+            # address (5.1.x); after DATA, or when the report names neither, it is the receiving side's
+            # filter speaking (Sisimai's rule): soft, unless the words say the whole domain is unknown.
+            if e.command == "RCPT" or by_status in READER_PERMANENT or e.status.startswith("5.1."):
+                return family
+            if e.command != "DATA" and m.says("hostunknown", words):
+                return "hostunknown"
+            return "filtered"
+        if family == "hostunknown":
+            if e.command in ("MAIL", "CONN", "HELO") or m.says("rejected", words) and not NOT_SENDER.search(words):
+                continue
+            if (by_status == "hostunknown" and not m.says("networkerror", words)) or said:
+                return family
+            continue
+        if family == "filtered":
+            if by_status == "filtered" and (said or m.says("userunknown", words)):
+                return family
+            if said and e.command not in BEFORE_DATA:
+                return family
+            continue
+        if family == "rejected":
+            if by_status == "rejected":
+                return family
+            if said and not NOT_SENDER.search(words) and (
+                    e.command == "MAIL" or (e.command == "DATA" and by_status != "userunknown")
+                    or (not e.command and by_status in ("", "securityerror", "systemerror"))):
+                return family
+            continue
+        if family in ("spamdetected", "virusdetected") and e.command in BEFORE_DATA and by_status != family:
+            continue
+        if family == "contenterror" and m.says("spamdetected", words):
+            continue
+        if family == "notaccept" and e.reply in ("521", "556"):
+            return family
+        if family == "suspend" and e.reply == "525":
+            return family
+        if family == "failedstarttls" and e.reply in ("523", "524", "538"):
+            return family
+        if said or (by_status == family and family not in ("filtered",)):
+            return family
+    return ""
+
+
+# Tried when neither the status code nor the first pass decided (Sisimai's "another one" order).
+ANOTHER = ("mailboxfull", "authfailure", "badreputation", "ratelimited", "spamdetected", "virusdetected",
+           "policyviolation", "norelaying", "systemerror", "networkerror", "suspend", "contenterror", "systemfull",
+           "notaccept", "expired", "failedstarttls", "securityerror", "mailererror")
+
+
+def _temporary(e: Evidence) -> bool:
+    if e.status:
+        return e.status[0] == "4"
+    if e.reply:
+        return e.reply[0] == "4"
+    return bool(TEMPORARY_TEXT.search(e.diagnostic or e.text))
+
+
+def _code(match) -> str:
+    return ".".join(match.groups()) if match else ""
+
+
+def _prefer(field: str, in_text: str) -> str:
+    """The Status field unless it is vague (x.0.0, 4.4.7, 4.7.0, 5.3.x, x.5.x) and the text has a more
+    specific code of the same class."""
+    if not field or not in_text:
+        return field or in_text
+    if in_text.endswith(".0.0") or field[0] != in_text[0]:
+        return field
+    vague = field.endswith(".0.0") or field in ("4.4.7", "4.7.0") or field.startswith("5.3.") or \
+        field[2:4] == "5." or (field.endswith(".0") and not in_text.endswith(".0"))
+    return in_text if vague else field
+
+
+def _flat(text: str) -> str:
+    text = _SPACE.sub(" ", (text or "")[:8000]).strip().lower()
+    return text.removeprefix("smtp; ").removeprefix("smtp;")
+
+
+class Matcher:
+    """One compiled pattern per family; "a … b" parts must appear in order with a short gap."""
+
+    def __init__(self, phrases: list[wording.Phrase]) -> None:
+        by_family: dict[str, list[str]] = {}
+        for phrase in phrases:
+            parts = [re.escape(part.strip()) for part in phrase.text.split("…")]
+            by_family.setdefault(phrase.reason, []).append(r".{0,40}?".join(parts))
+        self.patterns = {family: re.compile("|".join(f"(?:{p})" for p in sorted(set(alternatives))))
+                         for family, alternatives in by_family.items()}
+
+    def says(self, family: str, words: str) -> bool:
+        pattern = self.patterns.get(family)
+        return bool(words) and pattern is not None and pattern.search(words) is not None
+
+
+@lru_cache(maxsize=1)
+def _default() -> Matcher:
+    return Matcher(wording.PHRASES)
+
+
+def smtp_refusal(error: str) -> Verdict | None:
+    """A synchronous refusal our own sender recorded ("addr: 550 5.1.1 ..."), through the same rules.
+
+    A refusal of our envelope sender (" at MAIL FROM: ") or of the message at
+    DATA carries the command, so wording about the sender is read as such.
     """
-    if " at MAIL FROM: " in error:
-        return None
+    command = "MAIL" if " at MAIL FROM: " in error else "DATA" if " at DATA: " in error else "RCPT"
     reply = error.split(": ", 1)[1] if ": " in error else error
-    return status_kind("", reply.removeprefix("at DATA: "))
+    reply = reply.removeprefix("at MAIL FROM: ").removeprefix("at DATA: ")
+    found = STATUS_RE.search(reply)
+    result = classify("failed", found.group(0) if found else "", reply, "", command)
+    if command == "MAIL" and result.side == "reader":  # the server refused our address, whatever it says
+        return Verdict("rejected", "sender", "sender", result.status)
+    return result

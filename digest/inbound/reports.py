@@ -2,15 +2,18 @@
 
 Standard reports are read with the standard library, field by field:
 RFC 3464 delivery status notifications (multipart/report; report-type=
-delivery-status: per recipient its Action and Status) and RFC 5965 abuse
-reports (report-type=feedback-report). For the bounces that follow no
-standard (old qmail, Exim and Exchange texts, provider-specific wording),
-Mailman's flufl.bounce runs its ~30 detectors: it is what Mailman itself
-uses, maintained since 2002, and it says which addresses failed
-permanently or temporarily, which is all we need from those formats (the
-return path already tells us which delivery it was). Auto-replies (RFC
-3834 Auto-Submitted, vacation and out-of-office notes) are recognised first:
-they are not bounces and must never count as one.
+delivery-status: per recipient its Action, Status and Diagnostic-Code) and
+RFC 5965 feedback reports (report-type=feedback-report; only abuse, fraud and
+opt-out are a reader's complaint, the other types are reports about us). For
+the bounces that follow no standard (qmail, Exim, Exchange, Notes texts),
+Mailman's flufl.bounce may say which addresses failed, and a message that
+plainly is a bounce (from a mailer daemon, a bounce subject, an
+X-Failed-Recipients header) counts as one about the delivery its signed
+return path names even when no detector finds an address. Neither decides
+hard or soft: classify.py does that from the words. Every report carries its
+human-readable text, cut where the returned copy of our own message starts
+(its words are the newsroom's, not the server's). Auto-replies (RFC 3834)
+are told apart from bounces: they never count as one.
 """
 
 from __future__ import annotations
@@ -23,10 +26,20 @@ from email.message import EmailMessage
 
 from flufl.bounce import all_failures
 
-STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+from digest.inbound.statuses import STATUS_RE
+from digest.inbound.text import human_text
+
 AUTO_SUBJECT = re.compile(r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheit|"
                           r"r[eé]ponse automatique|vacation|away from (my|the) (office|desk)|auto:)", re.IGNORECASE)
 TOKEN_RE = re.compile(r"[?&]token=([\w.\-]{10,300})")
+# ARF feedback types that are a reader saying "not this mail" (RFC 5965, RFC 6650); the rest are reports.
+COMPLAINT_TYPES = {"abuse", "fraud", "opt-out", "opt-out-list"}
+BOUNCE_SENDER = re.compile(r"mailer-daemon|mailer_daemon|postmaster|mail delivery|mail administrator|"
+                           r"delivery ?subsystem|mailerdaemon|^bounce", re.IGNORECASE)
+BOUNCE_SUBJECT = re.compile(r"undeliver|undelivered|non-?deliver|delivery (status|failure|has failed|notification|"
+                            r"problem|report)|failure notice|returned mail|mail delivery failed|could not be delivered|"
+                            r"delivery failed|not delivered|mail failure|message (was )?rejected|bounced|"
+                            r"permanent (fatal )?error|delivery error|rejected:|system administrator", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -40,7 +53,7 @@ class RecipientStatus:
 
 @dataclass(frozen=True)
 class Report:
-    kind: str  # dsn, bounce (non-standard), complaint, not_spam, auto_reply, unknown
+    kind: str  # dsn, bounce (non-standard), complaint, report (ARF, not a complaint), auto_reply, unknown
     recipients: tuple[RecipientStatus, ...] = ()
     reporting_mta: str = ""
     feedback_type: str = ""
@@ -48,6 +61,7 @@ class Report:
     unsubscribe_tokens: tuple[str, ...] = ()  # from the returned copy's List-Unsubscribe (signed by us)
     subject: str = ""
     notes: tuple[str, ...] = field(default=())
+    text: str = ""  # what the server says to people, without the returned copy of our message
 
 
 def parse_message(raw: bytes) -> EmailMessage:
@@ -65,6 +79,9 @@ def read_report(raw: bytes) -> Report:
             if message.get_content_type() == "multipart/report" else ""
         if report_type == "feedback-report" or _part(message, "message/feedback-report") is not None:
             return _feedback(message, subject)
+        own = _providers_complaint(message, subject)
+        if own is not None:
+            return own
         if report_type == "delivery-status" or _part(message, "message/delivery-status") is not None:
             dsn = _dsn(message, subject)
             if dsn.recipients:
@@ -89,7 +106,7 @@ def _dsn(message: EmailMessage, subject: str) -> Report:
             status=status.group(0) if status else "", diagnostic=_field_value(block.get("Diagnostic-Code", ""))[:500],
             remote_mta=_field_value(block.get("Remote-MTA", ""))[:200]))
     return Report("dsn", tuple(recipients), reporting_mta=reporting[:200], subject=subject,
-                  unsubscribe_tokens=_returned_tokens(message))
+                  unsubscribe_tokens=_returned_tokens(message), text=human_text(message))
 
 
 def _status_blocks(part) -> list:
@@ -112,10 +129,25 @@ def _feedback(message: EmailMessage, subject: str) -> Report:
             block = email.message_from_bytes(part.get_payload(decode=True) or b"", policy=email.policy.compat32)
         fields = {key.lower(): str(value).strip() for key, value in block.items()}
     feedback_type = fields.get("feedback-type", "abuse").lower()[:20]
-    return Report("not_spam" if feedback_type == "not-spam" else "complaint", feedback_type=feedback_type,
+    return Report("complaint" if feedback_type in COMPLAINT_TYPES else "report", feedback_type=feedback_type,
                   reporting_mta=fields.get("reporting-mta", fields.get("user-agent", ""))[:200],
                   original_recipient=_field_value(fields.get("original-rcpt-to", "")).lower()[:320],
                   unsubscribe_tokens=_returned_tokens(message), subject=subject)
+
+
+def _providers_complaint(message: EmailMessage, subject: str) -> Report | None:
+    """Complaints in a provider's own format rather than ARF: Microsoft's JMRP and Amazon SES forward
+    the complained-of message with a "complaint about message from" subject; Apple Mail's unsubscribe
+    button mails us with X-Apple-Unsubscribe."""
+    if _header(message, "X-Apple-Unsubscribe").strip().lower() == "true":
+        return Report("complaint", feedback_type="opt-out", reporting_mta="Apple Mail", subject=subject,
+                      unsubscribe_tokens=_returned_tokens(message))
+    sender = _header(message, "From").lower()
+    if "complaint about message from" in subject.lower() and (
+            "staff@hotmail.com" in sender or "complaints@email-abuse.amazonses.com" in sender):
+        return Report("complaint", feedback_type="abuse", reporting_mta=sender[:200], subject=subject,
+                      unsubscribe_tokens=_returned_tokens(message))
+    return None
 
 
 def _nonstandard(message: EmailMessage, subject: str) -> Report:
@@ -124,19 +156,38 @@ def _nonstandard(message: EmailMessage, subject: str) -> Report:
     An out-of-office subject wins over flufl.bounce's looser detectors; the
     Auto-Submitted header alone does not, since MTAs put it on bounces too.
     """
-    if AUTO_SUBJECT.search(subject):
+    bouncy = _looks_like_bounce(message, subject)
+    if not bouncy and _is_auto_reply(message, subject):
         return Report("auto_reply", subject=subject)
-    temporary, permanent = all_failures(message)
-    # flufl.bounce's "permanent" is its detectors' reading of an address failure: an x.1.0 here.
-    recipients = [RecipientStatus(_text(a).lower()[:320], "failed", "5.1.0", "non-standard bounce: permanent")
-                  for a in permanent]
-    recipients += [RecipientStatus(_text(a).lower()[:320], "failed", "4.0.0", "non-standard bounce: temporary")
-                   for a in temporary - permanent]
-    if recipients:
-        return Report("bounce", tuple(recipients), subject=subject, unsubscribe_tokens=_returned_tokens(message))
-    if _is_auto_reply(message, subject):
-        return Report("auto_reply", subject=subject)
-    return Report("unknown", subject=subject, notes=("no bounce, complaint or auto-reply recognised",))
+    text = human_text(message)
+    tokens = _returned_tokens(message)
+    try:
+        temporary, permanent = all_failures(message)
+    except Exception:  # noqa: BLE001  (a detector tripping on odd input: the words below still count)
+        temporary, permanent = set(), set()
+    # flufl.bounce only says which addresses failed; the words decide hard or soft (classify.py).
+    addresses = [_text(a).lower()[:320] for a in (*permanent, *(temporary - permanent))]
+    failed = _header(message, "X-Failed-Recipients")
+    addresses += [a.strip().lower()[:320] for a in failed.split(",") if "@" in a and a.strip().lower() not in addresses]
+    if addresses:
+        return Report("bounce", tuple(RecipientStatus(a, "failed", "") for a in addresses), subject=subject,
+                      unsubscribe_tokens=tokens, text=text)
+    if bouncy:
+        # No address found, but a bounce all the same: it is about the delivery its return path names.
+        return Report("bounce", (RecipientStatus("", "failed", ""),), subject=subject, unsubscribe_tokens=tokens,
+                      text=text)
+    return Report("unknown", subject=subject, notes=("no bounce, complaint or auto-reply recognised",), text=text)
+
+
+def _looks_like_bounce(message: EmailMessage, subject: str) -> bool:
+    """From a mailer daemon or postmaster, with a bounce subject or a failed-recipients header; an
+    out-of-office subject from a person is not one."""
+    sender = _header(message, "From")
+    if _header(message, "X-Failed-Recipients"):
+        return True
+    if BOUNCE_SENDER.search(sender.split("<")[-1]) or BOUNCE_SENDER.search(sender):
+        return not AUTO_SUBJECT.search(subject) or bool(BOUNCE_SUBJECT.search(subject))
+    return bool(BOUNCE_SUBJECT.search(subject)) and not AUTO_SUBJECT.search(subject)
 
 
 def _is_auto_reply(message: EmailMessage, subject: str) -> bool:

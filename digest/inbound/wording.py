@@ -1,0 +1,53 @@
+"""How real mail servers word each reason a message failed: the phrase families a classifier matches.
+
+The phrases live in wording.txt beside this module, one [family] a section.
+The families and most phrases are the facts collected by the Sisimai project
+(its reason list and documented rules, restated there as data, not code);
+they were written down before this classifier was scored. Each phrase is
+matched on the lower-cased text with runs of white space made one space;
+" … " joins parts that must appear in that order with a little text between
+("mailbox … full" matches "mailbox for ann is full").
+
+`source` says where a phrase was learnt: "sisimai" (its documented families),
+or "dev:FAMILY" for the few added after reading dev bounces of that mail
+server family. bench/bounces.py drops a family's own phrases when it scores
+that family, so its cross-validated figures are honest about them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Phrase:
+    reason: str
+    text: str
+    source: str = "sisimai"
+
+
+def read_phrases(text: str) -> list[Phrase]:
+    phrases, family = [], ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            family = line[1:-1]
+            continue
+        phrase, _, source = line.partition("  @")
+        phrases.append(Phrase(family, phrase.strip(), source.strip() or "sisimai"))
+    return phrases
+
+
+PHRASES: list[Phrase] = read_phrases((Path(__file__).parent / "wording.txt").read_text(encoding="utf-8"))
+
+# The order the families are tried in (first hit wins), the specific before the general; the weak
+# ones only when no other family and no status code decided.
+FIRST = ("mailboxfull", "emailtoolarge", "suspend", "hasmoved", "norelaying", "authfailure", "userunknown",
+         "filtered", "requireptr", "notcompliantrfc", "badreputation", "contenterror", "rejected", "hostunknown",
+         "spamdetected", "ratelimited", "blocked", "failedstarttls", "notaccept", "virusdetected", "policyviolation")
+WEAK = ("securityerror", "systemerror", "networkerror", "systemfull", "expired", "mailererror")
+
+VACATION = ("i am away on vacation", "i am away until", "i am out of the office", "i will be traveling for work on")
