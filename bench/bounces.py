@@ -83,6 +83,8 @@ def outcome(raw: bytes, recipient: str, matcher: Matcher | None) -> tuple[str, s
         [s for s in report.recipients if s.action in ("failed", "")] or list(report.recipients)
     s = statuses[0]
     verdict = classify(s.action, s.status, s.diagnostic, report.text, matcher=matcher)
+    if verdict.kind == "soft":
+        return {"reader": "soft", "sender": "sender"}.get(verdict.side, "unclassified"), verdict.reason
     return (verdict.kind or verdict.reason), verdict.reason
 
 
@@ -103,6 +105,12 @@ def table(rows: list[dict], predicted: dict[str, tuple[str, str]], title: str) -
               f"{f'{safe / len(mine):.0%}' if klass in NEVER_SUPPRESSED else '-'} | "
               f"{', '.join(f'{k} {v}' for k, v in other.most_common()) or '-'} |")
     print(f"| overall | {len(rows)} | {total_right / len(rows):.1%} ({total_right}) | | |")
+    # As the issue's goals read: hard suppressed, complaints acted on, everything else left the reader alone.
+    acted = {"hard": "hard", "complaint": "complaint"}
+    goal = sum(predicted[r["sample"]][0] == acted[r["class"]] if r["class"] in acted else
+               predicted[r["sample"]][0] not in ("hard", "complaint") for r in rows)
+    print(f"by the goals' measure (hard suppressed, complaints acted on, nobody else touched): "
+          f"{goal / len(rows):.1%} ({goal})")
 
 
 def cross_validated(rows: list[dict]) -> dict[str, tuple[str, str]]:
@@ -174,7 +182,8 @@ url = "https://wire.example.org/feed.xml"
         elif kept and not rows_:
             predicted[r["sample"]] = ("kept", handled.lines[0][:80])
         else:
-            kinds = [f.kind for f in rows_]
+            kinds = [f.kind if f.kind != "soft" else {"reader": "soft", "sender": "sender"}.get(f.side, "unclassified")
+                     for f in rows_]
             kind = next((k for k in ("soft", "sender", "report", "auto_reply", "unclassified", "delivered", "delayed")
                          if k in kinds), "nothing")
             if kind == "soft" and not scored:

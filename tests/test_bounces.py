@@ -148,7 +148,8 @@ def test_reports_act_on_the_signed_delivery_only(tmp_path, smtp_server):
     assert sorted(r[0] for r in rows) == ["ann@remote.example.net", "full@remote.example.net"]
 
     status = run_cli("status", "daily", config=config)
-    assert "bounced hard 1  soft 1  complaints 1" in status.stdout, status.stdout
+    assert "bounced hard 1  soft 1  sender-side 0  unclassified 0  complaints 1" in status.stdout, status.stdout
+    assert "reasons: mailboxfull 1 (soft, reader), userunknown 1 (hard, reader)" in status.stdout
     assert "complaint rate" in status.stdout and "ALARM" in status.stdout  # 1 of 6 sent: far past 0.3%
 
 
@@ -192,7 +193,14 @@ def test_refusals_at_our_relay_count_but_a_refused_sender_never_does(tmp_path, s
                            "bob@remote.example.net": "554 5.7.1 Message rejected as spam by policy"}
     assert run_cli("send", "daily", config=config).returncode == 0
     assert suppressed(config) == {"dead@remote.example.net": "hard_bounce"}  # a policy block and a full box are soft
-    assert scores(config) == {"full@remote.example.net": 1.0, "bob@remote.example.net": 1.0}
+    # A full mailbox is the reader's trouble: it scores. A spam refusal is the receiving server's view of us:
+    # it never touches the reader, and counts toward remote.example.net's sender reputation.
+    assert scores(config) == {"full@remote.example.net": 1.0}
+    assert dict((e, (s, r)) for e, s, r in query(config, "SELECT email, side, reason FROM feedback")) == {
+        "dead@remote.example.net": ("reader", "userunknown"), "full@remote.example.net": ("reader", "mailboxfull"),
+        "bob@remote.example.net": ("sender", "spamdetected")}
+    assert "remote.example.net: 1 of 4 came back sender-side (25%): warning" in run_cli(
+        "status", config=config).stdout
 
 
 def test_adding_back_and_signing_up_again(tmp_path, smtp_server):
@@ -298,21 +306,25 @@ def test_bounces_through_a_real_postfix(tmp_path, postfix_relay):
     relay = postfix_relay
     relay.remote.messages.clear()
     relay.remote.replies = {"dead@remote.example.net": "550 5.1.1 <dead@remote.example.net>: user unknown",
-                            "full@remote.example.net": "452 4.2.2 <full@remote.example.net>: mailbox full"}
+                            "full@remote.example.net": "452 4.2.2 <full@remote.example.net>: mailbox full",
+                            "bob@remote.example.net": "554 5.7.1 Service unavailable; Client host [127.0.0.1] "
+                                                      "blocked using zen.spamhaus.org"}
     config = setup(tmp_path, relay.port, inbound_port=relay.inbound_port)
     process = start_cli("inbound", config=config)
     try:
         assert wait_until(lambda: _open(relay.inbound_port))
         sent = run_cli("send", "daily", config=config)
         assert sent.returncode == 0 and "4 sent" in sent.stdout, sent.stdout + sent.stderr
-        # Postfix accepted all four; its DSNs for the two it could not deliver come back within seconds.
-        assert wait_until(lambda: suppressed(config) and scores(config), seconds=30), relay.log()[-3000:]
+        # Postfix accepted all four; its DSNs for the three it could not deliver come back within seconds.
+        assert wait_until(lambda: len(query(config, "SELECT id FROM feedback")) == 3, seconds=30), relay.log()[-3000:]
         assert suppressed(config) == {"dead@remote.example.net": "hard_bounce"}
-        assert scores(config) == {"full@remote.example.net": 1.0}
-        assert sorted(m.rcpt_tos[0] for m in relay.remote.messages) == ["ann@remote.example.net", "bob@remote.example.net"]
-        feedback = query(config, "SELECT email, kind, status, reporting_mta FROM feedback ORDER BY email")
-        assert [tuple(r) for r in feedback] == [("dead@remote.example.net", "hard", "5.1.1", "relay.test"),
-                                                ("full@remote.example.net", "soft", "4.2.2", "relay.test")]
+        assert scores(config) == {"full@remote.example.net": 1.0}  # the block on us touches nobody
+        assert sorted(m.rcpt_tos[0] for m in relay.remote.messages) == ["ann@remote.example.net"]
+        feedback = query(config, "SELECT email, kind, side, reason, status, reporting_mta FROM feedback ORDER BY email")
+        assert [tuple(r) for r in feedback] == [
+            ("bob@remote.example.net", "soft", "sender", "blocked", "5.7.1", "relay.test"),
+            ("dead@remote.example.net", "hard", "reader", "userunknown", "5.1.1", "relay.test"),
+            ("full@remote.example.net", "soft", "reader", "mailboxfull", "4.2.2", "relay.test")]
 
         relay.remote.messages.clear()
         relay.remote.replies = {}
@@ -322,7 +334,10 @@ def test_bounces_through_a_real_postfix(tmp_path, postfix_relay):
         assert sorted(m.rcpt_tos[0] for m in relay.remote.messages) == [
             "ann@remote.example.net", "bob@remote.example.net", "full@remote.example.net"]
         status = run_cli("status", "daily", config=config).stdout
-        assert "bounced hard 1  soft 1  complaints 0" in status, status
+        assert "bounced hard 1  soft 1  sender-side 1  unclassified 0  complaints 0" in status, status
+        assert "remote.example.net: 1 of 7 came back sender-side (14%): warning" in status, status
+        assert "reasons: blocked 1 (soft, sender), mailboxfull 1 (soft, reader), userunknown 1 (hard, reader)" \
+            in status, status
     finally:
         process.terminate()
         process.communicate(timeout=20)

@@ -17,7 +17,7 @@ import click
 from sqlalchemy import select
 
 from digest import store
-from digest.flows import feedback_counts, sending
+from digest.flows import feedback_counts, reputation, sending
 from digest.flows.runtime import secret_key
 from digest.cli.context import Context, pass_context
 from digest.deliver import outbox
@@ -108,8 +108,18 @@ def status(ctx: Context, newsletter: str | None, limit: int) -> None:
         counts = outbox.counts(session, [issue.id for issue in issues])
         failed = {issue.id: outbox.failures(session, issue.id) for issue in issues if counts[issue.id]["failed"]}
         came_back = feedback_counts.issue_feedback(session, [issue.id for issue in issues])
+        why = {issue.id: feedback_counts.issue_reasons(session, issue.id) for issue in issues}
         complaints, sent, rate = feedback_counts.complaint_rate(session, rt.now())
-    click.echo(f"complaint rate, last 30 days: {complaints} of {sent} sent ({rate:.3%}): {feedback_counts.rate_verdict(rate)}")
+        standings = reputation.standings(session, rt.settings.bounces, rt.now())
+    click.echo(f"complaint rate, last 30 days: {complaints} of {sent} sent ({rate:.3%}): "
+               f"{feedback_counts.rate_verdict(rate)}")
+    hours = rt.settings.bounces.reputation_window_hours
+    if standings:
+        click.echo(f"sender reputation, last {hours:g} h (receiving domains refusing us, never the readers' fault):")
+        for s in standings:
+            click.echo(f"  {s.domain}: {s.sender_side} of {s.sent} came back sender-side ({s.share:.0%}): {s.verdict}")
+    else:
+        click.echo(f"sender reputation, last {hours:g} h: no receiving domain refused us")
     if not issues:
         click.echo("no issues yet")
     for issue in issues:
@@ -118,8 +128,13 @@ def status(ctx: Context, newsletter: str | None, limit: int) -> None:
                    f"queued {c['queued']}  retrying {c['retrying']}  sent {c['sent']}  failed {c['failed']}  "
                    f"skipped {c['skipped']}  {issue.subject}")
         back = came_back[issue.id]
-        click.echo(f"    bounced hard {back['hard']}  soft {back['soft']}  complaints {back['complaint']}"
+        click.echo(f"    bounced hard {back['hard']}  soft {back['soft']}  sender-side {back['sender']}  "
+                   f"unclassified {back['unclassified']}  complaints {back['complaint']}"
                    + (f"  ({back['complaint'] / c['sent']:.2%} of sent)" if back["complaint"] and c["sent"] else ""))
+        if why[issue.id]:
+            click.echo("    reasons: " + ", ".join(f"{reason or 'unclassified'} {count} ({kind}"
+                                                   f"{', ' + side if side else ''})"
+                                                   for kind, side, reason, count in why[issue.id][:8]))
         if issue.paused_reason:
             click.echo(f"    paused: {issue.paused_reason}")
         rows, total = failed.get(issue.id, ([], 0))

@@ -150,6 +150,7 @@ class _Run:
         self.backlog: deque[Claimed] = deque()
         self.buffer: list[Outcome] = []
         self.failures: list[tuple[Claimed, str, bool]] = []  # final failures in `buffer`, for on_failures
+        self.flush_soon = False
         self.on_failures = None
         self.buffered_since = 0.0
         self.refused = 0  # connections the server would not open
@@ -275,6 +276,9 @@ class _Run:
             self.add(Outcome(item.delivery_id, status, at=at))
         else:
             self.report.errors.append(error)
+            # A run of failures is written down every tenth of the limit, so other processes see it soon.
+            if in_a_row and in_a_row % max(1, self.policy.max_consecutive_failures // 10) == 0:
+                self.flush_soon = True
             if in_a_row >= self.policy.max_consecutive_failures and not self.report.paused_reason:
                 self.report.paused_reason = f"{in_a_row} failures in a row; last: {error}"
                 self.halt.set()  # the senders hand back what they have not started (they stop themselves too)
@@ -291,6 +295,9 @@ class _Run:
                 self.add(Outcome(item.delivery_id, DeliveryStatus.failed, error))
         if self.progress:
             self.progress(self.report)
+        if self.flush_soon:
+            self.flush_soon = False
+            self.flush(force=True)
 
     def add(self, outcome: Outcome) -> None:
         if not self.buffer:
@@ -303,6 +310,14 @@ class _Run:
         if force or len(self.buffer) >= COMMIT_EVERY or time.monotonic() - self.buffered_since >= COMMIT_SECONDS:
             with self.sessions() as session, session.begin():
                 outbox.record(session, self.buffer, self.now(), self.owner)
+                run = outbox.failures_in_a_row(session, self.issue_id, self.buffer)
+                limit = self.policy.max_consecutive_failures
+                if limit and run >= limit and not self.report.paused_reason:
+                    # Every process sending this issue adds to one count: together they stop at the limit.
+                    last = next((o.error for o in reversed(self.buffer) if o.error), "")
+                    self.report.paused_reason = f"{run} failures in a row; last: {last}"
+                    outbox.pause(session, self.issue_id, self.report.paused_reason)
+                    self.halt.set()
                 if self.failures and self.on_failures:
                     self.on_failures(session, self.failures)
             self.buffer, self.failures = [], []

@@ -112,6 +112,26 @@ def record(session: Session, outcomes: Sequence[Outcome], now: datetime, owner: 
                         .values(**values).execution_options(synchronize_session=False))
 
 
+def failures_in_a_row(session: Session, issue_id: int, outcomes: Sequence[Outcome]) -> int:
+    """Add a batch of outcomes to the issue's run of failures, counted across every process sending it (a
+    success anywhere ends the run); returns the run now. In the caller's transaction, beside `record`."""
+    trailing, failures, success = 0, 0, False
+    for outcome in outcomes:
+        if outcome.status is DeliveryStatus.sent:
+            success, trailing = True, 0
+        elif outcome.status is DeliveryStatus.failed or (outcome.status is DeliveryStatus.queued and outcome.error):
+            trailing, failures = trailing + 1, failures + 1
+    issue = Issue.__table__
+    if success:
+        session.execute(issue.update().where(issue.c.id == issue_id, issue.c.failures_in_a_row != trailing)
+                        .values(failures_in_a_row=trailing))
+        return trailing
+    if failures:
+        session.execute(issue.update().where(issue.c.id == issue_id)
+                        .values(failures_in_a_row=issue.c.failures_in_a_row + failures))
+    return session.scalar(select(issue.c.failures_in_a_row).where(issue.c.id == issue_id)) or 0
+
+
 @functools.lru_cache(maxsize=4)
 def _record_sent_statement(dialect) -> tuple[str, Callable | None, Callable]:
     """The "sent" UPDATE compiled once for this database, what turns a row's named parameters into its
@@ -208,7 +228,7 @@ def pause(session: Session, issue_id: int, reason: str) -> None:
 
 def resume(session: Session, issue_id: int) -> None:
     session.execute(update(Issue).where(Issue.id == issue_id, Issue.status == IssueStatus.paused)
-                    .values(status=IssueStatus.sending, paused_reason=None))
+                    .values(status=IssueStatus.sending, paused_reason=None, failures_in_a_row=0))
 
 
 def requeue_failed(session: Session, issue_id: int) -> int:
@@ -223,7 +243,8 @@ def requeue_failed(session: Session, issue_id: int) -> int:
                             ).rowcount
     if count:
         session.execute(update(Issue).where(Issue.id == issue_id)
-                        .values(status=IssueStatus.sending, paused_reason=None, finished_at=None, final_counts=None))
+                        .values(status=IssueStatus.sending, paused_reason=None, finished_at=None, final_counts=None,
+                                failures_in_a_row=0))
     return count
 
 

@@ -153,7 +153,7 @@ def _act(session, settings, delivery, email, verdict, status, diagnostic, report
     if verdict.acts_on_reader:
         row.action = _counted(verdict.kind, record_bounce(session, email, verdict.kind, detail, origin, now,
                                                           bounce_policy(settings)))
-    elif verdict.kind == "sender":
+    elif verdict.side == "sender":
         row.action = _counted("sender", "none: the receiving server refused us, not the reader; counted toward "
                                         f"{row.domain}'s sender reputation")
         paused = reputation.check_issue(session, settings.bounces, delivery, detail) if delivery else None
@@ -241,7 +241,7 @@ def on_send_failures(settings: Settings, clock):
         now = clock()
         for claim, error, refused in failures:
             verdict = smtp_refusal(error)
-            if not refused and not verdict.acts_on_reader and verdict.kind != "sender":
+            if not refused and verdict.side == "":
                 verdict = Verdict("expired", "reader", "soft", verdict.status)  # retried until we gave up
             if verdict.kind is None:
                 continue

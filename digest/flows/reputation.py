@@ -72,9 +72,12 @@ def standings(session: Session, bounces: BounceSettings, now: datetime, limit: i
         Feedback.side == "sender", Feedback.at >= since, Feedback.domain != "").group_by(Feedback.domain)
         .order_by(func.count().desc(), Feedback.domain).limit(limit)).all()
     found = []
+    recent = select(Issue.id).where(Issue.created_at >= since).scalar_subquery()
     for domain, count in rows:
         sent = session.scalar(select(func.count()).select_from(Delivery).where(
             _to(domain), Delivery.sent_at >= since)) or 0
+        sent += session.scalar(select(func.count()).select_from(Delivery).where(  # refused at our relay
+            _to(domain), Delivery.status == DeliveryStatus.failed, Delivery.issue_id.in_(recent))) or 0
         share = count / max(sent, count)
         found.append(Standing(domain, max(sent, count), count, share, verdict(share, count, bounces)))
     return found

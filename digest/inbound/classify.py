@@ -30,7 +30,8 @@ _SPACE = re.compile(r"\s+")
 # The SMTP command a reply answered, as MTAs say it: "after RCPT TO:", "in reply to end of DATA command", ">>> MAIL From:".
 _COMMANDS = (("DATA", re.compile(r"end of data|after data|in reply to data|>>> data|after the data command")),
              ("MAIL", re.compile(r"mail from:?\s*<|in reply to mail from|after mail from|>>> mail from")),
-             ("RCPT", re.compile(r"rcpt to:?\s*<|in reply to rcpt to|after rcpt to|>>> rcpt to|rcpt to command")),
+             ("RCPT", re.compile(r"rcpt to:?\s*<|in reply to rcpt to|after rcpt to|>>> rcpt to|rcpt to command|"
+                               r"\[rcpt_to\]")),
              ("HELO", re.compile(r"in reply to (?:ehlo|helo)|after (?:ehlo|helo)|>>> (?:ehlo|helo)")),
              ("CONN", re.compile(r"after initial connection|in reply to initial|on connect")))
 BEFORE_DATA = {"CONN", "HELO", "MAIL", "RCPT"}
@@ -47,10 +48,10 @@ TEMPORARY_TEXT = re.compile(r" temporar| persistent|try again later|will be retr
 
 @dataclass(frozen=True)
 class Verdict:
-    """reason: one of the wording families, "expired", or "unclassified"; side: reader, sender or "";
-    kind: "hard" (suppress at once), "soft" (the reader's temporary fault: score), "sender" (our fault:
-    count toward the receiving domain's reputation), "unclassified" (keep for the operator), or None when
-    the report is no failure at all (delivered, relayed, delayed)."""
+    """reason: one of the wording families, "delivered", "delayed" or "unclassified"; kind: "hard" (suppress
+    at once), "soft" (never at once), or None when nothing failed (delivered, relayed, a delay notice);
+    side: "reader" (their mailbox: hard suppresses, soft scores), "sender" (a refusal of us: counted toward
+    the receiving domain's reputation, the reader untouched) or "" (unclassified: kept for the operator)."""
 
     reason: str
     side: str
@@ -59,7 +60,7 @@ class Verdict:
 
     @property
     def acts_on_reader(self) -> bool:
-        return self.kind in ("hard", "soft")
+        return self.side == "reader" and self.kind is not None
 
 
 @dataclass(frozen=True)
@@ -93,14 +94,14 @@ def verdict(reason: str, evidence: Evidence) -> Verdict:
     if reason in READER_PERMANENT or reason in READER_TEMPORARY:
         return Verdict(reason, "reader", "soft", evidence.status)
     if reason in SENDER:
-        return Verdict(reason, "sender", "sender", evidence.status)
-    return Verdict("unclassified", "", "unclassified", evidence.status)
+        return Verdict(reason, "sender", "soft", evidence.status)
+    return Verdict("unclassified", "", "soft", evidence.status)
 
 
 def gather(action: str, status: str, diagnostic: str, text: str, command: str) -> Evidence:
     diagnostic, text = _flat(diagnostic), _flat(text)
-    found = STATUS_RE.search(diagnostic) or STATUS_RE.search(text)
-    chosen = _prefer(_code(STATUS_RE.search(status or "")), _code(found))
+    found = [_code(m) for words in (diagnostic, text) for m in STATUS_RE.finditer(words[:4000])][:20]
+    chosen = _prefer(_code(STATUS_RE.search(status or "")), found)
     reply = REPLY_RE.search(diagnostic) or REPLY_RE.search(text)
     reply_code = reply.group(1) if reply else ""
     if chosen and reply_code and chosen[0] != reply_code[0]:
@@ -143,6 +144,8 @@ def _reason(e: Evidence, m: Matcher) -> str:
 
 def _probe(e: Evidence, m: Matcher, by_status: str, words: str) -> str:
     """The first family, in wording.FIRST's order, that the status code or these words point to."""
+    if m.says("lda_userunknown", words):
+        return "userunknown"
     for family in wording.FIRST:
         said = m.says(family, words)
         if family == "userunknown":
@@ -214,16 +217,17 @@ def _code(match) -> str:
     return ".".join(match.groups()) if match else ""
 
 
-def _prefer(field: str, in_text: str) -> str:
-    """The Status field unless it is vague (x.0.0, 4.4.7, 4.7.0, 5.3.x, x.5.x) and the text has a more
-    specific code of the same class."""
-    if not field or not in_text:
-        return field or in_text
-    if in_text.endswith(".0.0") or field[0] != in_text[0]:
-        return field
-    vague = field.endswith(".0.0") or field in ("4.4.7", "4.7.0") or field.startswith("5.3.") or \
-        field[2:4] == "5." or (field.endswith(".0") and not in_text.endswith(".0"))
-    return in_text if vague else field
+def _prefer(field: str, in_text: list[str]) -> str:
+    """The Status field unless it is vague (x.0.0, 4.4.7, 4.7.0, 5.3.x, x.5.x, x.y.0) and the words carry a
+    more specific code of the same class (a transcript's "550 5.1.1 ... User unknown" after a 5.5.0)."""
+    specific = [code for code in in_text if not _vague(code) and (not field or code[0] == field[0])]
+    if not field:
+        return specific[0] if specific else (in_text[0] if in_text else "")
+    return specific[0] if _vague(field) and specific else field
+
+
+def _vague(code: str) -> bool:
+    return code.endswith(".0") or code in ("4.4.7", "4.7.0") or code.startswith("5.3.") or code[1:3] == ".5"
 
 
 def _flat(text: str) -> str:
@@ -264,5 +268,5 @@ def smtp_refusal(error: str) -> Verdict | None:
     found = STATUS_RE.search(reply)
     result = classify("failed", found.group(0) if found else "", reply, "", command)
     if command == "MAIL" and result.side == "reader":  # the server refused our address, whatever it says
-        return Verdict("rejected", "sender", "sender", result.status)
+        return Verdict("rejected", "sender", "soft", result.status)
     return result

@@ -57,7 +57,8 @@ def cut_returned(text: str) -> str:
 def _readable_parts(message: Message):
     """text/plain (or text/html when a part has no plain text) outside the returned copy, in order."""
     if not message.is_multipart():
-        if message.get_content_maintype() == "text":
+        # A multipart whose boundary the parser could not find is still text; so is a body with no type.
+        if message.get_content_maintype() in ("text", "multipart"):
             yield message
         return
     stack = [message]
@@ -80,6 +81,8 @@ def _readable_parts(message: Message):
 def _decoded(part: Message) -> str:
     try:
         payload = part.get_payload(decode=True) or b""
+        if isinstance(payload, list):
+            return ""
     except Exception:  # noqa: BLE001  (a broken transfer encoding reads as no text)
         return ""
     charset = part.get_content_charset() or "utf-8"

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.responses import Response
 
+from digest.flows import reputation
 from digest.settings import NewsletterSettings, make_trigger
 from digest.web.admin import accounts, charts, queries
 from digest.web.admin.gate import Ctx, Gate
@@ -23,11 +24,13 @@ def register(gate: Gate) -> None:
         panels = []
         with gate.sessions() as session:
             suppressed = queries.suppressed(session)
+            standings = reputation.standings(session, settings.bounces, gate.now())
             for newsletter in settings.newsletters:
                 panels.append({"newsletter": newsletter, "audience": queries.audience(session, newsletter.slug),
                                "next_fire": next_fire(newsletter),
                                "last": queries.issues(session, newsletter.slug, limit=1)})
-        return gate.page(ctx, "overview.html", title="Dashboard", panels=panels, suppressed=suppressed)
+        return gate.page(ctx, "overview.html", title="Dashboard", panels=panels, suppressed=suppressed,
+                         standings=standings, window=settings.bounces.reputation_window_hours)
 
     def detail(ctx: Ctx) -> Response:
         newsletter = known.get(ctx.param("slug"))

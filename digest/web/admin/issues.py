@@ -16,6 +16,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from digest.flows import sending
+from digest.flows.feedback_counts import issue_reasons
 from digest.flows.runtime import Runtime, secret_key
 from digest.deliver import outbox
 from digest.models import Issue, IssueStatus
@@ -68,7 +69,7 @@ def register(gate: Gate, sender: Sender) -> None:
             rows = queries.issues(session, slug or None, limit=PAGE,
                                   before=int(before) if before.isdigit() and len(before) < 12 else None)
         return gate.page(ctx, "issues.html", title="Issues", issues=rows, show_newsletter=True,
-                         extra_columns=["bounced", "complaints"],
+                         extra_columns=["bounced", "sender-side", "unclassified", "complaints"],
                          older=rows[-1].id if len(rows) == PAGE else None, slug=slug)
 
     def load(ctx: Ctx, session) -> Issue | None:
@@ -83,9 +84,11 @@ def register(gate: Gate, sender: Sender) -> None:
             counts = outbox.counts(session, [issue.id])[issue.id]
             failures, failed_total = outbox.failures(session, issue.id, limit=200)
             draft = queries.draft_of_issue(session, issue.id)
+            reasons = issue_reasons(session, issue.id)
         web = f"/issues/{issue.newsletter}/{issue.created_at:%Y-%m-%d}?issue={issue.id}"
         return gate.page(ctx, "issue.html", title=issue.subject, issue=issue, counts=counts, failures=failures,
-                         failed_total=failed_total, web_url=web, draft=draft, sending=issue.id in sender.running)
+                         failed_total=failed_total, web_url=web, draft=draft, sending=issue.id in sender.running,
+                         reasons=reasons)
 
     def as_sent(ctx: Ctx) -> Response:
         """The HTML part as mailed, each reader's own unsubscribe link shown as a placeholder."""

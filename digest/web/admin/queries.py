@@ -52,7 +52,9 @@ def issues(session: Session, slug: str | None, *, limit: int = 10, before: int |
     back = issue_feedback(session, [row.id for row in rows])
     return [IssueRow(row.id, row.slot, row.created_at, row.status.value, row.subject,
                      counts[row.id] | {"newsletter": row.newsletter, "bounced": back[row.id]["hard"] +
-                                       back[row.id]["soft"], "complaints": back[row.id]["complaint"]})
+                                       back[row.id]["soft"], "sender-side": back[row.id]["sender"],
+                                       "unclassified": back[row.id]["unclassified"],
+                                       "complaints": back[row.id]["complaint"]})
             for row in rows]
 
 
