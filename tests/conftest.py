@@ -80,8 +80,9 @@ class RecordingHandler:
     """Records every accepted message, with fault injection.
 
     `replies` maps a recipient to a forced RCPT reply: a string (always) or a
-    list (one per attempt, then accepted). `drop_every` closes the connection
-    instead of accepting every Nth message (the client sees it dropped).
+    list (one per attempt, then accepted). `mail_reply` refuses every MAIL FROM
+    with that reply. `drop_every` closes the connection instead of accepting
+    every Nth message (the client sees it dropped).
     """
 
     messages: list[Received] = field(default_factory=list)
@@ -92,6 +93,14 @@ class RecordingHandler:
     dropped: int = 0
     save_to: Path | None = None
     peers: set = field(default_factory=set)  # the client connections that delivered a message
+    mail_reply: str = ""
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         self.attempts[address] = self.attempts.get(address, 0) + 1

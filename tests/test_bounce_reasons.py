@@ -159,6 +159,28 @@ def test_a_relay_refusing_every_recipient_for_policy_pauses_the_issue_and_suppre
     assert sides == [("soft", "sender", "norelaying")], sides
 
 
+def test_a_relay_refusing_our_sender_address_pauses_the_issue_and_suppresses_nobody(tmp_path, smtp_server):
+    copy_feed("wire.xml", tmp_path)
+    config = write_config(tmp_path, smtp_port=smtp_server.port, sources="""
+        [[newsletters.sources]]
+        name = "Wire"
+        url = "wire.xml"
+        """, delivery="max_consecutive_failures = 4")
+    (tmp_path / "readers.csv").write_text("email\n" + "\n".join(f"r{i}@remote.example.net" for i in range(9)) + "\n")
+    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
+                   config=config).returncode == 0
+    smtp_server.mail_reply = "553 5.7.1 <daily@gazette.example.org>: Sender address rejected: not owned by user"
+    try:
+        result = run_cli("send", "daily", config=config)
+    finally:
+        smtp_server.mail_reply = ""
+    assert result.returncode == 75, (result.stdout, result.stderr)
+    assert query(config, "SELECT count(*) FROM suppressions")[0][0] == 0
+    assert query(config, "SELECT count(*) FROM bounce_scores")[0][0] == 0
+    assert query(config, "SELECT DISTINCT side, reason FROM feedback") == [("sender", "rejected")]
+    assert "Sender address rejected" in query(config, "SELECT paused_reason FROM issues")[0][0]
+
+
 def test_refusals_read_through_the_same_rules():
     assert smtp_refusal("a@x: 550 5.1.1 <a@x>: Recipient address rejected: User unknown").kind == "hard"
     assert smtp_refusal("a@x: 452 4.2.2 Mailbox full").side == "reader"

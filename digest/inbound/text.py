@@ -29,7 +29,8 @@ _QUOTED_HEADERS = re.compile(r"^(?:received|return-path|message-id|list-unsubscr
                              r"subject|date|mime-version|content-type): .*\n(?:[ \t].*\n)*"
                              r"(?:received|return-path|message-id|list-unsubscribe|dkim-signature|from|to|subject|"
                              r"date|mime-version|content-type|x-[\w-]+): ", re.IGNORECASE | re.MULTILINE)
-_TAG = re.compile(r"<(?:style|script)\b.*?</(?:style|script)>|<[^>]{0,2000}>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]{0,2000}>")
+_HIDDEN = re.compile(r"<(style|script)\b", re.IGNORECASE)
 _ENTITY = {"&nbsp;": " ", "&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"', "&#39;": "'"}
 
 
@@ -93,7 +94,16 @@ def _decoded(part: Message) -> str:
 
 
 def _untag(html: str) -> str:
-    text = _TAG.sub(" ", html)
+    """Tags out, style and script blocks out with their contents, in one pass (no regex that could
+    rescan the rest of the text from every unclosed <style)."""
+    kept, at = [], 0
+    lower = html.lower()
+    while (found := _HIDDEN.search(html, at)) is not None:
+        kept.append(html[at:found.start()])
+        end = lower.find(f"</{found.group(1).lower()}", found.end())
+        at = len(html) if end < 0 else end
+    kept.append(html[at:])
+    text = _TAG.sub(" ", "".join(kept))
     for entity, char in _ENTITY.items():
         text = text.replace(entity, char)
     return text
