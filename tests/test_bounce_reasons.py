@@ -9,12 +9,14 @@ classifier, and a sample of each class through the real `digest inbound --pipe`.
 from __future__ import annotations
 
 import re
+import smtplib
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from bounce_samples import arf, dsn
-from conftest import SECRET, copy_feed, run_cli, write_config
-from test_bounces import READERS, db, pipe, query, return_paths, scores, setup, suppressed
+from conftest import SECRET, copy_feed, free_port, run_cli, start_cli, wait_until, write_config
+from test_bounces import READERS, _open, db, pipe, query, return_paths, scores, setup, suppressed
 
 from digest.inbound.classify import classify, smtp_refusal
 from digest.inbound.reports import read_report
@@ -34,6 +36,26 @@ def dev_samples() -> list[dict]:
         rows.append({"sample": sample, "class": klass, "reason": reason, "recipient": recipient,
                      "raw": (DEV / "samples" / sample).read_bytes()})
     return rows
+
+
+@contextmanager
+def inbound_listener(config, port: int):
+    """One real `digest inbound` for many messages (a process per message, as --pipe is, costs seconds)."""
+    process = start_cli("inbound", config=config)
+    try:
+        assert wait_until(lambda: _open(port)), process.stderr.read() if process.poll() is not None else "no listener"
+        yield lambda rcpt, raw: _hand_over(port, rcpt, raw)
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+
+
+def _hand_over(port: int, rcpt: str, raw: bytes) -> None:
+    """The listener acts before it answers 250: once this returns, the outcome is in the database. The
+    samples are stored with bare LF line ends; on the wire, as an MTA sends them, lines end in CRLF."""
+    raw = re.sub(rb"\r?\n", b"\r\n", raw)
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.sendmail("", [rcpt], raw)
 
 
 def policy_of(raw: bytes, recipient: str) -> str:
@@ -74,15 +96,16 @@ def test_a_sample_of_each_class_through_digest_inbound(tmp_path, smtp_server):
              "expired": "lhost-exchange2007-05.eml", "complaint": "arf-01.eml", "auth-failure": "arf-18.eml",
              "vacation": "rfc3834-01.eml"}
     readers = tuple(f"{name}@remote.example.net" for name in picks)
-    config = setup(tmp_path, smtp_server.port, readers=readers)
+    port = free_port()
+    config = setup(tmp_path, smtp_server.port, inbound_port=port, readers=readers)
     assert run_cli("send", "daily", config=config).returncode == 0
     paths = return_paths(smtp_server)
-    for (name, sample), reader in zip(picks.items(), readers, strict=True):
-        row = rows[sample]
-        raw = re.sub(re.escape(row["recipient"]).encode(), reader.encode(), row["raw"], flags=re.IGNORECASE) \
-            if row["recipient"] else row["raw"]
-        result = pipe(config, paths[reader], raw)
-        assert result.returncode == 0, (name, result.stderr)
+    with inbound_listener(config, port) as hand_over:
+        for (name, sample), reader in zip(picks.items(), readers, strict=True):
+            row = rows[sample]
+            raw = re.sub(re.escape(row["recipient"]).encode(), reader.encode(), row["raw"], flags=re.IGNORECASE) \
+                if row["recipient"] else row["raw"]
+            hand_over(paths[reader], raw)
     assert suppressed(config) == {"hard@remote.example.net": "hard_bounce", "complaint@remote.example.net": "complaint"}
     assert set(scores(config)) == {"mailboxfull@remote.example.net", "expired@remote.example.net"}
     rows_ = {email: (kind, side, reason) for email, kind, side, reason in query(
@@ -97,19 +120,22 @@ def test_a_sample_of_each_class_through_digest_inbound(tmp_path, smtp_server):
 
 
 def test_success_and_delay_notices_and_auth_failure_reports_act_on_nobody(tmp_path, smtp_server):
-    config = setup(tmp_path, smtp_server.port)
+    port = free_port()
+    config = setup(tmp_path, smtp_server.port, inbound_port=port)
     assert run_cli("send", "daily", config=config).returncode == 0
     paths = return_paths(smtp_server)
     ann, bob, full = (paths[f"{n}@remote.example.net"] for n in ("ann", "bob", "full"))
     delivered = pipe(config, ann, dsn(ann, "ann@remote.example.net", action="delivered", status="2.6.0",
                                       diagnostic="smtp; 250 2.6.0 Message received"))
     assert b"delivered" in delivered.stdout and b"nothing to do" in delivered.stdout, delivered.stdout
-    relayed = pipe(config, ann, dsn(ann, "ann@remote.example.net", action="relayed", status="2.0.0"))
-    assert b"nothing to do" in relayed.stdout
-    report = pipe(config, bob, arf(bob, feedback_type="auth-failure", original_rcpt="bob@remote.example.net"))
-    assert b"auth-failure report, not a complaint" in report.stdout, report.stdout
-    virus = pipe(config, full, arf(full, feedback_type="virus", original_rcpt="full@remote.example.net"))
-    assert b"not a complaint" in virus.stdout
+    with inbound_listener(config, port) as hand_over:
+        hand_over(ann, dsn(ann, "ann@remote.example.net", action="relayed", status="2.0.0"))
+        hand_over(bob, arf(bob, feedback_type="auth-failure", original_rcpt="bob@remote.example.net"))
+        hand_over(full, arf(full, feedback_type="virus", original_rcpt="full@remote.example.net"))
+    rows = sorted(tuple(r) for r in query(config, "SELECT email, kind, reason, action FROM feedback"))
+    assert rows == [("ann@remote.example.net", "delivered", "delivered", "none"),
+                    ("bob@remote.example.net", "report", "auth-failure", "none"),
+                    ("full@remote.example.net", "report", "virus", "none")], rows
     assert suppressed(config) == {} and scores(config) == {}
     states = {s for (s,) in query(config, "SELECT status FROM subscriptions")}
     assert states == {"confirmed"}
@@ -117,7 +143,8 @@ def test_success_and_delay_notices_and_auth_failure_reports_act_on_nobody(tmp_pa
 
 def test_a_receiving_domain_blocking_us_pauses_the_issue_and_suppresses_nobody(tmp_path, smtp_server):
     readers = tuple(f"reader{i}@blocked.example.net" for i in range(10)) + ("ok@remote.example.net",)
-    config = setup(tmp_path, smtp_server.port, readers=readers)
+    port = free_port()
+    config = setup(tmp_path, smtp_server.port, inbound_port=port, readers=readers)
     config.write_text(config.read_text().replace("max_messages_per_connection = 3",
                                                  "max_messages_per_connection = 3\nsender_side_min = 4"))
     assert run_cli("send", "daily", config=config).returncode == 0
@@ -126,10 +153,13 @@ def test_a_receiving_domain_blocking_us_pauses_the_issue_and_suppresses_nobody(t
     with db(config).begin() as connection:
         connection.exec_driver_sql("UPDATE issues SET status = 'sending', finished_at = NULL")
     block = "smtp; 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"
-    for i in range(5):
-        reader = f"reader{i}@blocked.example.net"
-        result = pipe(config, paths[reader], dsn(paths[reader], reader, status="5.7.1", diagnostic=block))
-        assert b"refused us, not the reader" in result.stdout, result.stdout
+    first = pipe(config, paths["reader0@blocked.example.net"], dsn(
+        paths["reader0@blocked.example.net"], "reader0@blocked.example.net", status="5.7.1", diagnostic=block))
+    assert b"refused us, not the reader" in first.stdout, first.stdout
+    with inbound_listener(config, port) as hand_over:
+        for i in range(1, 5):
+            reader = f"reader{i}@blocked.example.net"
+            hand_over(paths[reader], dsn(paths[reader], reader, status="5.7.1", diagnostic=block))
     assert suppressed(config) == {} and scores(config) == {}
     state, reason = query(config, "SELECT status, paused_reason FROM issues")[0]
     assert state == "paused" and "blocked.example.net refuses us: 4 of 10" in reason, reason

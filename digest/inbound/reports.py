@@ -82,16 +82,19 @@ def read_report(raw: bytes) -> Report:
         own = _providers_complaint(message, subject)
         if own is not None:
             return own
+        text = human_text(message)
+        if "feedback-type" in _inline_fields(text):  # a feedback report whose MIME structure was lost on the way
+            return _feedback_report(message, subject, _inline_fields(text))
         if report_type == "delivery-status" or _part(message, "message/delivery-status") is not None:
-            dsn = _dsn(message, subject)
+            dsn = _dsn(message, subject, text)
             if dsn.recipients:
                 return dsn
-        return _nonstandard(message, subject)
+        return _nonstandard(message, subject, text)
     except Exception as exc:  # noqa: BLE001  (hostile mail must not stop the listener; the caller keeps it)
         return Report("unknown", notes=(f"unreadable: {exc.__class__.__name__}: {str(exc)[:200]}",))
 
 
-def _dsn(message: EmailMessage, subject: str) -> Report:
+def _dsn(message: EmailMessage, subject: str, text: str) -> Report:
     part = _part(message, "message/delivery-status")
     blocks = _status_blocks(part) if part is not None else []
     reporting = _field_value(blocks[0].get("Reporting-MTA", "")) if blocks else ""
@@ -106,7 +109,7 @@ def _dsn(message: EmailMessage, subject: str) -> Report:
             status=status.group(0) if status else "", diagnostic=_field_value(block.get("Diagnostic-Code", ""))[:500],
             remote_mta=_field_value(block.get("Remote-MTA", ""))[:200]))
     return Report("dsn", tuple(recipients), reporting_mta=reporting[:200], subject=subject,
-                  unsubscribe_tokens=_returned_tokens(message), text=human_text(message))
+                  unsubscribe_tokens=_returned_tokens(message), text=text)
 
 
 def _status_blocks(part) -> list:
@@ -128,6 +131,10 @@ def _feedback(message: EmailMessage, subject: str) -> Report:
         if block is None:
             block = email.message_from_bytes(part.get_payload(decode=True) or b"", policy=email.policy.compat32)
         fields = {key.lower(): str(value).strip() for key, value in block.items()}
+    return _feedback_report(message, subject, fields)
+
+
+def _feedback_report(message: EmailMessage, subject: str, fields: dict[str, str]) -> Report:
     feedback_type = fields.get("feedback-type", "abuse").lower()[:20]
     return Report("complaint" if feedback_type in COMPLAINT_TYPES else "report", feedback_type=feedback_type,
                   reporting_mta=fields.get("reporting-mta", fields.get("user-agent", ""))[:200],
@@ -150,7 +157,7 @@ def _providers_complaint(message: EmailMessage, subject: str) -> Report | None:
     return None
 
 
-def _nonstandard(message: EmailMessage, subject: str) -> Report:
+def _nonstandard(message: EmailMessage, subject: str, text: str) -> Report:
     """A bounce in no standard format, or an auto-reply (vacation mail also goes to the envelope sender).
 
     An out-of-office subject wins over flufl.bounce's looser detectors; the
@@ -159,7 +166,6 @@ def _nonstandard(message: EmailMessage, subject: str) -> Report:
     bouncy = _looks_like_bounce(message, subject)
     if not bouncy and _is_auto_reply(message, subject):
         return Report("auto_reply", subject=subject)
-    text = human_text(message)
     tokens = _returned_tokens(message)
     try:
         temporary, permanent = all_failures(message)
@@ -169,14 +175,32 @@ def _nonstandard(message: EmailMessage, subject: str) -> Report:
     addresses = [_text(a).lower()[:320] for a in (*permanent, *(temporary - permanent))]
     failed = _header(message, "X-Failed-Recipients")
     addresses += [a.strip().lower()[:320] for a in failed.split(",") if "@" in a and a.strip().lower() not in addresses]
+    # DSN fields written into the text (a report whose MIME structure was lost, or a provider's "technical
+    # report" section) are read as the DSN would be.
+    inline = _inline_fields(text)
+    status = STATUS_RE.search(inline.get("status", ""))
+    action = inline.get("action", "failed").lower()[:20]
+    found = (action, status.group(0) if status else "", _field_value(inline.get("diagnostic-code", ""))[:500])
     if addresses:
-        return Report("bounce", tuple(RecipientStatus(a, "failed", "") for a in addresses), subject=subject,
+        return Report("bounce", tuple(RecipientStatus(a, *found) for a in addresses), subject=subject,
                       unsubscribe_tokens=tokens, text=text)
     if bouncy:
         # No address found, but a bounce all the same: it is about the delivery its return path names.
-        return Report("bounce", (RecipientStatus("", "failed", ""),), subject=subject, unsubscribe_tokens=tokens,
+        return Report("bounce", (RecipientStatus("", *found),), subject=subject, unsubscribe_tokens=tokens,
                       text=text)
     return Report("unknown", subject=subject, notes=("no bounce, complaint or auto-reply recognised",), text=text)
+
+
+_INLINE_FIELD = re.compile(r"^[ \t]*(action|status|diagnostic-code|final-recipient|feedback-type|user-agent|"
+                           r"reporting-mta|original-rcpt-to)[ \t]*:[ \t]*(.{1,500})$", re.IGNORECASE | re.MULTILINE)
+
+
+def _inline_fields(text: str) -> dict[str, str]:
+    """DSN or ARF fields written as lines of text: the first value of each."""
+    fields: dict[str, str] = {}
+    for name, value in _INLINE_FIELD.findall(text[:20000]):
+        fields.setdefault(name.lower(), value.strip())
+    return fields
 
 
 def _looks_like_bounce(message: EmailMessage, subject: str) -> bool:
