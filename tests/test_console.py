@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from digest.flows import editor_mail, editorial, gathering
 from digest.flows.runtime import Runtime
 from digest.config import load_settings
-from digest.models import Article, Delivery, DeliveryStatus, Issue, ReviewDraft
+from digest.models import Article, Delivery, DeliveryStatus, Feedback, Issue, ReviewDraft
 from digest.web.admin import accounts
 from digest.web.app import create_app
 from subscribers import Origin, Subscriber, add_subscriber
@@ -519,3 +519,33 @@ def test_command_line_send_respects_required_review(tmp_path, smtp_server):
     forced = run_cli("send", "daily", "--skip-review", config=settings.config_path)
     assert forced.returncode == 0 and "without editorial review" in forced.stderr
     assert [m.rcpt_tos for m in smtp_server.messages] == [["r1@example.com"]]
+
+
+def test_bounce_reasons_and_sender_reputation_are_shown(plain_console):
+    """A receiving domain blocking us shows on the dashboard with an alarm, and each issue lists its bounces by
+    reason and side; feed-controlled text never reaches these tables (domains and reasons are ours)."""
+    client, rt, clock, _app = plain_console
+    login(client)
+    assert "No receiving domain refused our mail" in client.get("/admin").text
+    with rt.sessions() as session, session.begin():
+        issue = Issue(newsletter="daily", slot="s1", created_at=clock(), subject="One", html="", text="",
+                      personal_mark="m")
+        session.add(issue)
+        session.flush()
+        for subscriber in session.scalars(sa.select(Subscriber).order_by(Subscriber.id)):
+            session.add(Delivery(issue_id=issue.id, subscriber_id=subscriber.id, email=subscriber.email,
+                                 status=DeliveryStatus.sent, sent_at=clock()))
+        session.flush()
+        for delivery in session.scalars(sa.select(Delivery)):
+            session.add(Feedback(delivery_id=delivery.id, issue_id=issue.id, email=delivery.email, kind="soft",
+                                 side="sender", reason="blocked", domain="example.com", at=clock(),
+                                 action="none"))
+        issue_id = issue.id
+    dashboard = client.get("/admin").text
+    assert "example.com" in dashboard and "ALARM" not in dashboard  # 2 of 2, under sender_side_min (20)
+    assert "warning: refusing some of our mail" in dashboard
+    page = client.get(f"/admin/issues/{issue_id}").text
+    assert "Bounces by reason" in page and re.search(r"<td>blocked</td><td>sender</td><td>soft</td>"
+                                                     r"<td class=\"num\">2</td>", page), page
+    listing = client.get("/admin/issues").text
+    assert "Sender-side" in listing
