@@ -24,3 +24,5 @@ SENDER_SIDE_ALARMS = Counter("digest_sender_side_alarms_total",
                              "Issues paused because a receiving domain refused too many of its deliveries")
 SUPPRESSIONS = Counter("digest_suppressions_total", "Addresses suppressed, by reason", ["reason"])
 INBOUND_KEPT = Counter("digest_inbound_kept_total", "Inbound messages kept for the operator (not acted on)")
+LOGIN_ALARMS = Counter("digest_login_alarms_total",
+                       "Operators whose wrong passwords passed the per-account budget in a window")

@@ -14,9 +14,9 @@ IPv6, where one host or one customer's line lives), the whole site.
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,30 @@ def take(session: Session, key: str, limit: int, now: datetime, window: timedelt
         # The first use of the site's budget in a window: a good moment to drop windows long past.
         session.execute(delete(RateCount).where(RateCount.window < start - 2 * seconds))
     return count <= limit
+
+
+def used(session: Session, key: str, now: datetime, window: timedelta = HOUR) -> int:
+    """How many uses `key` has counted in the current window, counting none."""
+    seconds = int(window.total_seconds())
+    start = int(now.timestamp()) // seconds * seconds
+    return session.scalar(select(RateCount.count).where(RateCount.key == key[:200], RateCount.window == start)) or 0
+
+
+_STAMP_EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)  # seconds since then fit a 32-bit count until 2088
+
+
+def stamp(session: Session, key: str, now: datetime) -> None:
+    """Remember when `key` last happened (one row, atomically replaced): for waits that grow with each try."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    seconds = int((now - _STAMP_EPOCH).total_seconds())
+    session.execute(insert(RateCount).values(key=key[:200], window=0, count=seconds)
+                    .on_conflict_do_update(index_elements=["key", "window"], set_={"count": seconds}))
+
+
+def stamped(session: Session, key: str) -> datetime | None:
+    seconds = session.scalar(select(RateCount.count).where(RateCount.key == key[:200], RateCount.window == 0))
+    return None if seconds is None else _STAMP_EPOCH + timedelta(seconds=seconds)
 
 
 def mailbox_key(email: str) -> str:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from digest.settings import OPERATOR_ROLES, AdminSettings
 from digest.errors import DigestError
 from digest.models import AuditEntry, Operator, OperatorSession
-from subscribers.limits import network_key, take
+from subscribers.limits import network_key, stamp, stamped, take, used
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MIN_PASSWORD = 10
@@ -139,11 +139,37 @@ def authenticate(session: Session, name: str, password: str) -> Operator | None:
 
 
 def login_allowed(session: Session, name: str, ip: str, now: datetime, settings: AdminSettings) -> bool:
-    """Count one attempt against the account and the client's network; False once either budget is spent."""
+    """May this network try this account now? Failures count per account *and* network, and per network:
+    past a budget, the next try waits twice as long each time (one minute, two, four, up to the window),
+    so an attacker is slowed to a crawl while the owner, from a network with no failures, always gets in.
+    Failures against one account from everywhere never block it: they raise an alarm (`failed_login`)."""
     window = timedelta(minutes=settings.login_window_minutes)
-    account = take(session, f"login-account:{name[:64].lower()}", settings.login_attempts_per_account, now, window)
-    network = take(session, f"login-net:{network_key(ip)}", settings.login_attempts_per_network, now, window)
-    return account and network
+    pair, net = _login_keys(name, ip)
+    for key, budget in ((pair, settings.login_attempts_per_account), (net, settings.login_attempts_per_network)):
+        over = used(session, key, now, window) - budget
+        last = stamped(session, f"{key}:last") if over >= 0 else None
+        # One try per wait after the last failure, the wait doubling with each failure past the budget.
+        if last is not None and now - last < min(timedelta(minutes=2 ** min(over, 20)), window):
+            return False
+    return True
+
+
+def failed_login(session: Session, name: str, ip: str, now: datetime, settings: AdminSettings) -> bool:
+    """Count a wrong password against the account's pair with this network, the network and the account;
+    True when the account's failures from everywhere just passed its budget (the alarm, once a window)."""
+    window = timedelta(minutes=settings.login_window_minutes)
+    pair, net = _login_keys(name, ip)
+    for key, budget in ((pair, settings.login_attempts_per_account), (net, settings.login_attempts_per_network)):
+        take(session, key, budget, now, window)
+        stamp(session, f"{key}:last", now)
+    account = f"login-account:{name[:64].lower()}"
+    take(session, account, settings.login_attempts_per_account, now, window)
+    return used(session, account, now, window) == settings.login_attempts_per_account + 1
+
+
+def _login_keys(name: str, ip: str) -> tuple[str, str]:
+    network = network_key(ip)
+    return f"login-pair:{name[:64].lower()}:{network}", f"login-net:{network}"
 
 
 def _digest(token: str) -> str:

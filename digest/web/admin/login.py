@@ -10,6 +10,7 @@ a double-submit token in a cookie of its own.
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 
 from starlette.concurrency import run_in_threadpool
@@ -17,8 +18,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from digest import metrics
 from digest.web.admin import accounts
 from digest.web.admin.gate import COOKIE, LOGIN_COOKIE, Ctx, Gate, safe_next
+
+
+log = logging.getLogger(__name__)
 
 
 def login_routes(gate: Gate) -> list[Route]:
@@ -52,8 +57,16 @@ def login_routes(gate: Gate) -> list[Route]:
                 else:
                     token = None
                     accounts.record(session, name[:64] or "-", "login.failed", now, ip=ip)
+                    if accounts.failed_login(session, name, ip, now, admin):
+                        accounts.record(session, name[:64] or "-", "login.alarm", now, ip=ip,
+                                        detail=f"more than {admin.login_attempts_per_account} wrong passwords in "
+                                               f"{admin.login_window_minutes:g} minutes, from any network")
+                        metrics.LOGIN_ALARMS.inc()
+                        log.warning("ALARM: more than %d wrong passwords for operator %r in %g minutes",
+                                    admin.login_attempts_per_account, name[:64], admin.login_window_minutes)
         if throttled:
-            return form_page(request, 429, "Too many attempts. Wait a few minutes before trying again.", name)
+            return form_page(request, 429, "Too many wrong passwords from your network: wait a minute or two "
+                                           "before trying again.", name)
         if token is None:
             return form_page(request, 401, "Wrong name or password.", name)
         response = RedirectResponse(safe_next(str(form.get("next", ""))), status_code=303)
