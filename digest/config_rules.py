@@ -59,6 +59,11 @@ def check_settings(settings: Settings, path: Path) -> None:
     if min(admin.session_hours, admin.idle_minutes, admin.login_window_minutes) <= 0:
         raise ConfigError(f"{path}: 'admin.session_hours', 'admin.idle_minutes' and 'admin.login_window_minutes' "
                           "must be above 0")
+    if admin.test_copies_per_hour < 0:
+        raise ConfigError(f"{path}: 'admin.test_copies_per_hour' must be 0 (no test copies) or more")
+    for entry in admin.test_copy_addresses:
+        if not re.match(r"^[^@\s]*@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", entry):
+            raise ConfigError(f"{path}: 'admin.test_copy_addresses' entries are addresses or @domain, not {entry!r}")
     smtp = settings.delivery.smtp
     if smtp.user and smtp.tls == "none" and smtp.host not in ("127.0.0.1", "::1", "localhost"):
         raise ConfigError(f"{path}: 'delivery.smtp.user' is set with tls = \"none\": the password would cross the "

@@ -112,6 +112,10 @@ class AdminSettings:
     login_attempts_per_account: int = 10
     login_attempts_per_network: int = 30
     login_window_minutes: float = 15.0
+    # Test copies from the console go to operators' own addresses and these (an address, or "@domain" for a
+    # whole domain) only, at most test_copies_per_hour per operator.
+    test_copy_addresses: tuple[str, ...] = ()
+    test_copies_per_hour: int = 10
 
 
 @dataclass(frozen=True)

@@ -46,9 +46,9 @@ def make_console(tmp_path, smtp_port: int, extra_newsletter: str = "", web: str 
 
 
 @contextmanager
-def open_console(tmp_path, smtp_server, review: str):
+def open_console(tmp_path, smtp_server, review: str, web: str = ""):
     """(client, runtime, clock, app): an admin ann and an editor ed (both with an address), two readers."""
-    settings, rt, clock = make_console(tmp_path, smtp_server.port, extra_newsletter=f'review = "{review}"')
+    settings, rt, clock = make_console(tmp_path, smtp_server.port, extra_newsletter=f'review = "{review}"', web=web)
     with rt.sessions() as session, session.begin():
         accounts.add_operator(session, "ann", "admin", PASSWORD, clock(), email="ann@gazette.example.org")
         accounts.add_operator(session, "ed", "editor", PASSWORD, clock(), email="ed@gazette.example.org")
@@ -577,3 +577,29 @@ def test_bounce_reasons_and_sender_reputation_are_shown(plain_console):
                                                      r"<td class=\"num\">2</td>", page), page
     listing = client.get("/admin/issues").text
     assert "Sender-side" in listing
+
+
+def test_test_copies_go_only_to_operators_and_allowed_addresses_a_few_an_hour(tmp_path, smtp_server):
+    """The outside check: an editor mailed the next issue to 12 outside addresses, 12 of 12 sent."""
+    with open_console(tmp_path, smtp_server, "off", web='test_copy_addresses = ["@partner.example.net"]\n'
+                                                        'test_copies_per_hour = 3') as (client, rt, _clock, _app):
+        login(client, "ed")
+
+        def test_copy(address: str):
+            return client.post("/admin/newsletters/daily/test", data={"csrf": csrf(client), "address": address},
+                               follow_redirects=False)
+
+        smtp_server.messages.clear()
+        refused = test_copy("victim@elsewhere.example.org")
+        assert refused.status_code == 403 and "test copies go only to operators" in refused.text
+        assert test_copy("ed@gazette.example.org").status_code == 303  # the editor's own address
+        assert test_copy("ann@gazette.example.org").status_code == 303  # another operator's
+        assert test_copy("desk@partner.example.net").status_code == 303  # an allowed domain
+        limited = test_copy("ed@gazette.example.org")
+        assert limited.status_code == 429 and "3 test copies an hour" in limited.text
+        assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == [
+            "ann@gazette.example.org", "desk@partner.example.net", "ed@gazette.example.org"]
+        assert all(m.message["Subject"].startswith("[Test]") for m in smtp_server.messages)
+        with rt.sessions() as session:
+            actions = [(e.action, e.operator) for e in accounts.recent_audit(session)]
+        assert actions.count(("issue.test_send", "ed")) == 3 and actions.count(("issue.test_send.refused", "ed")) == 2

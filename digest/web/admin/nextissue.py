@@ -1,5 +1,5 @@
 """The next issue: a preview as it would go out now (desktop and 375 px, in sandboxed frames), a test copy
-to any address, and "send now" (admins).
+to an operator's own address (or one the config allows), and "send now" (admins).
 
 All three use the articles gathered so far (the daemon gathers every
 schedule.gather_interval_minutes): a page never waits on the sources.
@@ -18,11 +18,12 @@ from starlette.responses import Response
 
 from digest.flows import drafting, editor_mail, editorial, overview, sending
 from digest.flows.runtime import Runtime
-from digest.models import ReviewDraft
+from digest.models import Operator, ReviewDraft
 from digest.errors import DigestError
 from digest.web.admin.gate import Ctx, Gate, back, framed
 from digest.web.admin.issues import Sender
 from subscribers import SubscriberError
+from subscribers.limits import take
 
 
 def register(gate: Gate, runtime: Runtime, sender: Sender) -> None:
@@ -57,12 +58,31 @@ def register(gate: Gate, runtime: Runtime, sender: Sender) -> None:
         slug, address = ctx.param("slug"), str(ctx.form.get("address", "")).strip()
         if slug not in known:
             return missing(ctx)
+        refusal = test_copy_refusal(ctx, address[:320])
+        if refusal:
+            gate.act(ctx, "issue.test_send.refused", f"newsletter:{slug}", lambda _session: None,
+                     detail=f"{address[:320]}: {refusal}")
+            return page(ctx, f"The test copy was not sent: {refusal}", 403 if "only" in refusal else 429,
+                        address=address)
         try:
             gate.act(ctx, "issue.test_send", f"newsletter:{slug}",
                      lambda _session: sending.test_send(runtime, slug, address, fetch=False), detail=address[:320])
         except (SubscriberError, DigestError) as exc:
             return page(ctx, f"The test copy was not sent: {exc}", 400, address=address)
         return back(f"/admin/newsletters/{slug}/next", "test-sent")
+
+    def test_copy_refusal(ctx: Ctx, address: str) -> str:
+        """Why a test copy may not go to this address now ("" when it may): a console login must not be a
+        way to mail the next issue to anyone, as often as one likes."""
+        admin, wanted = gate.settings.admin, address.lower()
+        with gate.sessions() as session, session.begin():
+            own = {e.lower() for e in session.scalars(select(Operator.email).where(Operator.email != ""))}
+            listed = {e.lower() for e in admin.test_copy_addresses}
+            if wanted not in own | listed and f"@{wanted.rpartition('@')[2]}" not in listed:
+                return "test copies go only to operators' own addresses and admin.test_copy_addresses"
+            if not take(session, f"test-copy:{ctx.who.name}", admin.test_copies_per_hour, gate.now()):
+                return f"at most {admin.test_copies_per_hour} test copies an hour per operator"
+        return ""
 
     def send_now(ctx: Ctx) -> Response:
         slug = ctx.param("slug")
