@@ -603,3 +603,25 @@ def test_test_copies_go_only_to_operators_and_allowed_addresses_a_few_an_hour(tm
         with rt.sessions() as session:
             actions = [(e.action, e.operator) for e in accounts.recent_audit(session)]
         assert actions.count(("issue.test_send", "ed")) == 3 and actions.count(("issue.test_send.refused", "ed")) == 2
+
+
+def test_previews_load_no_image_from_the_feeds_servers(plain_console):
+    """An editor reviewing must not tell a feed's image server when and from where: remote images show as a
+    placeholder, keep their alt text, and the frames' policy allows data: images only."""
+    client, rt, clock, _app = plain_console
+    with rt.sessions() as session, session.begin():
+        session.add(Article(uid="pic", source_url=rt.settings.newsletters[0].sources[0].url, source_name="Wire",
+                            link="https://news.example.org/pic", title="Ferry doubles its sailings",
+                            text="The ferry will sail twice an hour. " * 5, author="", categories="",
+                            published_at=clock(), fetched_at=clock(), image_url="https://img.example.org/ferry.jpg",
+                            image_alt="The ferry at the pier", image_width=800))
+    login(client)
+    framed = client.get("/admin/newsletters/daily/preview.html")
+    assert framed.status_code == 200 and "The ferry at the pier" in framed.text
+    assert "img.example.org" not in framed.text and "Image not loaded in the preview" in framed.text
+    policy = framed.headers["content-security-policy"]
+    assert "img-src data:;" in policy and "https:" not in policy
+    row, _made = editorial.prepare(rt, rt.settings.newsletters[0], "2026-11-25T07:00:00Z",
+                                   clock() + timedelta(hours=1), fetch=False)
+    review = client.get(f"/admin/review/{row.id}/preview.html").text
+    assert "img.example.org" not in review and "The ferry at the pier" in review

@@ -11,6 +11,7 @@ frames only from ourselves (the preview), forms only to ourselves.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +32,15 @@ LOGIN_COOKIE = "digest_console_login"  # the login form's own CSRF token (double
 CONSOLE_CSP = ("default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; frame-src 'self'; "
                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 # A preview or a sent issue inside the console's sandboxed iframe: the email's own inline styles, nothing runs.
-FRAMED_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; "
+# Previews load no image from outside: the feeds' image servers would learn when an editor reviews, and from
+# where. Each remote image shows as a placeholder of its size (framed()), and the policy blocks what slips by.
+FRAMED_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
               "form-action 'none'; frame-ancestors 'self'; sandbox")
+_REMOTE_IMAGE = re.compile(r"""(<img\b[^>]{0,2000}?\bsrc\s*=\s*)(["'])\s*(?:https?:)?//[^"']*\2""", re.IGNORECASE)
+_PLACEHOLDER = ("data:image/svg+xml,%3Csvg xmlns=%27http://www.w3.org/2000/svg%27 width=%27600%27 height=%27300%27%3E"
+                "%3Crect width=%27100%25%27 height=%27100%25%27 fill=%27%23e8e8e8%27/%3E%3Ctext x=%2750%25%27 "
+                "y=%2750%25%27 font-family=%27sans-serif%27 font-size=%2718%27 fill=%27%23555%27 "
+                "text-anchor=%27middle%27%3EImage not loaded in the preview%3C/text%3E%3C/svg%3E")
 MESSAGES = {
     "requeued": "Failed deliveries queued again: the next send or the daemon's resume round sends them.",
     "paused": "The issue is paused.", "resumed": "The issue will resume with the next send or resume round.",
@@ -121,7 +129,9 @@ class Gate:
 
 
 def framed(html: str) -> HTMLResponse:
-    """An email's HTML for the console's iframe: sandboxed by header too, framable by ourselves only."""
+    """An email's HTML for the console's iframe: sandboxed by header too, framable by ourselves only, its
+    remote images replaced by a placeholder (their alt text stays)."""
+    html = _REMOTE_IMAGE.sub(lambda m: f"{m.group(1)}{m.group(2)}{_PLACEHOLDER}{m.group(2)}", html)
     return HTMLResponse(html, headers={"Content-Security-Policy": FRAMED_CSP, "X-Frame-Options": "SAMEORIGIN",
                                        "Cache-Control": "no-store"})
 
