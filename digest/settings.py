@@ -8,7 +8,7 @@ rules and the loader both import them and neither imports the other.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from digest.errors import ConfigError
@@ -33,6 +33,11 @@ class SiteSettings:
     feedback_id: str = ""
     # Resolved from the environment variable named by secret_key_env.
     secret_key: str | None = field(default=None, repr=False, metadata={"derived": True})
+
+    def for_templates(self) -> SiteSettings:
+        """What a template may see of the site: everything but the secret (templates are the operator's to
+        change, perhaps by a designer; none of them needs the key that signs every reader's links)."""
+        return replace(self, secret_key=None)
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,25 @@ def test_custom_templates_dir_overrides_and_falls_back(tmp_path):
         make_environment(tmp_path / "missing")
 
 
+def test_no_template_can_print_the_site_secret(tmp_path):
+    """Templates are the operator's to change, maybe by a designer: the key that signs every reader's links
+    never reaches one (red team: `{{ site }}` and `{{ site.secret_key }}` in a custom template)."""
+    from dataclasses import replace
+
+    from digest.render.notice import confirmation_email
+
+    (tmp_path / "email").mkdir()
+    leak = "KEY[{{ site.secret_key }}] SITE[{{ site }}] {{ unsubscribe_url if unsubscribe_url is defined else '' }}\n"
+    (tmp_path / "email" / "digest.txt").write_text(leak)
+    (tmp_path / "email" / "confirm.txt").write_text(leak)
+    site = replace(SITE, secret_key="s3cret-signing-key-of-the-site")
+    env = make_environment(tmp_path)
+    rendered = render_issue(build_issue(NEWSLETTER, sample_items(), NOW), site, NEWSLETTER, env)
+    assert "KEY[None]" in rendered.text and "s3cret" not in rendered.text + rendered.html
+    mail = confirmation_email(env, site, NEWSLETTER, "reader@example.org", "token123", now=NOW, ttl_hours=48)
+    assert b"KEY[None]" in mail and b"s3cret" not in mail
+
+
 @pytest.mark.parametrize("source, line, what", [
     ("{# top #}\n<p>\n{% for x in %}\n", 3, "Expected an expression"),  # syntax error
     ("<p>\n\n{{ 1 // 0 }}\n", 3, "ZeroDivisionError"),  # runtime error

@@ -91,7 +91,7 @@ def render_issue(
     web_mark = secrets.token_hex(16)
     context = {
         "issue": draft,
-        "site": site,
+        "site": site.for_templates(),
         "newsletter": newsletter,
         "subject": subject,
         "preheader": _preheader(draft),

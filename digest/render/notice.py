@@ -28,7 +28,7 @@ def confirmation_url(site: SiteSettings, token: str) -> str:
 def build_email(env: jinja2.Environment, name: str, *, site: SiteSettings, newsletter: NewsletterSettings,
                 to: str, subject: str, now: datetime, **context) -> bytes:
     """Render templates/email/<name>.html and .txt into one multipart/alternative message."""
-    context = {"site": site, "newsletter": newsletter, "subject": subject, "css": read_css(env), **context}
+    context = {"site": site.for_templates(), "newsletter": newsletter, "subject": subject, "css": read_css(env), **context}
     message = EmailMessage(policy=SMTP)
     message["From"] = newsletter.from_address
     message["To"] = to

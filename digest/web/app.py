@@ -78,7 +78,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
 
     def page(name: str, status: int = 200, **context) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)  # the one inline script runs; nothing injected could
-        context = {"site": settings.site, "newsletters": settings.newsletters, "messages": {}, "email": "",
+        context = {"site": settings.site.for_templates(), "newsletters": settings.newsletters, "messages": {}, "email": "",
                    "newsletter": None, "csp_nonce": nonce, **context}
         policy = PAGE_CSP.format(nonce=nonce, frames=frame_ancestors if name == "embed.html" else "'none'")
         return HTMLResponse(render_template(env, f"web/{name}", context), status_code=status,

@@ -107,7 +107,7 @@ class Gate:
         nonce = secrets.token_urlsafe(16)
         who = who or (ctx.who if ctx else None)
         done = ctx.request.query_params.get("done", "") if ctx else ""
-        context = {"site": self.settings.site, "newsletters": self.settings.newsletters, "who": who,
+        context = {"site": self.settings.site.for_templates(), "newsletters": self.settings.newsletters, "who": who,
                    "csrf": who.csrf if who else "", "nonce": nonce, "notice": MESSAGES.get(done, ""),
                    "title": "", "show_newsletter": False, "extra_columns": [], **context}
         body = render_template(self.env, f"web/admin/{template}", context)
