@@ -6,12 +6,20 @@ only digest.flows chains them. Nothing here touches a database or network.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 # The fixed mark of issues rendered before marks were random; only read back from old rows.
 LEGACY_UNSUBSCRIBE_MARK = "@@UNSUBSCRIBE_URL@@"
+# Unicode's directional marks, embeddings, overrides and isolates: in feed text they can make a line read in an
+# order other than it is written ("Trojan Source"), in a subject, a summary or a console page alike.
+_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_bidi(text: str) -> str:
+    return _BIDI_CONTROLS.sub("", text)
 
 
 def new_personal_mark() -> str:

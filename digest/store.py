@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, literal, select
 from sqlalchemy.orm import Session
 
-from digest.content import ArticleItem, FetchResult, IssueDraft, RenderedIssue
+from digest.content import ArticleItem, FetchResult, IssueDraft, RenderedIssue, strip_bidi
 from digest.models import Article, Delivery, DeliveryStatus, Issue, IssueArticle, IssueStatus, SourceState
 from subscribers.models import Subscriber, Subscription, SubscriptionStatus
 from subscribers.suppression import not_suppressed
@@ -83,11 +83,15 @@ def unsent_articles(session: Session, newsletter: str, source_urls: Iterable[str
 
 
 def to_item(article: Article, summary: Sequence[str] = ()) -> ArticleItem:
+    """A stored article as the stages see it: feed text without directional controls (content.strip_bidi),
+    whichever version of digest stored it."""
     return ArticleItem(
-        id=article.id, title=article.title, link=article.link, source_name=article.source_name,
-        published=None if article.undated else article.published_at, categories=tuple(c for c in article.categories.split("\n") if c),
-        text=article.text, summary=tuple(summary), image_url=article.image_url or "",
-        image_alt=article.image_alt or "", image_width=article.image_width or 0,
+        id=article.id, title=strip_bidi(article.title), link=article.link, source_name=strip_bidi(article.source_name),
+        published=None if article.undated else article.published_at,
+        categories=tuple(strip_bidi(c) for c in article.categories.split("\n") if c),
+        text=strip_bidi(article.text), summary=tuple(strip_bidi(s) for s in summary),
+        image_url=article.image_url or "", image_alt=strip_bidi(article.image_alt or ""),
+        image_width=article.image_width or 0,
     )
 
 

@@ -273,3 +273,20 @@ def test_dkim_signatures_of_many_personalized_hostile_messages_verify_independen
         assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: txt), n
         assert not dkim.verify(raw.replace(b"r%d@example.com" % n, b"x@example.com", 1),
                                dnsfunc=lambda name, timeout=5: txt)
+
+
+def test_directional_controls_from_feeds_never_reach_a_part():
+    """Red team: U+202E and friends in a feed survived into the text and HTML parts (only subjects were clean)."""
+    from digest import store
+    from digest.models import Article
+
+    trojan = "Council \u202eetov\u202c approves \u2066budget\u2069 \u200f"
+    article = Article(id=7, uid="t", source_url="https://wire.example.org/feed", source_name=f"Wire {trojan}",
+                      link="https://news.example.org/7", title=f"Title {trojan}", text=f"Body {trojan}. " * 3,
+                      author="", categories=f"Local {trojan}", published_at=NOW, fetched_at=NOW, image_alt=trojan,
+                      image_url="https://img.example.org/7.jpg", image_width=800, undated=False)
+    item = store.to_item(article, summary=(f"Summary {trojan}.",))
+    rendered = render([item])
+    for part in (rendered.subject, rendered.html, rendered.text):
+        assert not any(c in part for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+    assert "Council etov approves budget" in rendered.text

@@ -29,11 +29,10 @@ import jinja2
 from premailer import Premailer
 
 from digest.settings import NewsletterSettings, SiteSettings
-from digest.content import IssueDraft, RenderedIssue, new_personal_mark
+from digest.content import IssueDraft, RenderedIssue, new_personal_mark, strip_bidi
 from digest.errors import ConfigError, RenderError
 
 SUBJECT_MAX = 110
-_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 DEFAULT_HTML_BUDGET = 90_000  # bytes; Gmail clips at about 102 KB
 
 
@@ -155,7 +154,7 @@ def make_subject(draft: IssueDraft) -> str:
     items = draft.items
     if items:
         subject += f": {items[0].title}"
-    subject = _BIDI_CONTROLS.sub("", subject)  # a feed title must not reorder how the subject reads
+    subject = strip_bidi(subject)  # a feed title must not reorder how the subject reads
     if len(subject) > SUBJECT_MAX:
         subject = subject[: SUBJECT_MAX - 1].rsplit(" ", 1)[0] + "…"
     return " ".join(subject.split())
