@@ -3,8 +3,11 @@
 Confirmation tokens guard a state change nobody has consented to yet, so they
 are random (256 bits), stored only as a hash, expire and work once.
 Unsubscribe tokens sit in every digest and must keep working for as long as
-the mail exists, so they are stateless signatures (itsdangerous) over the
-subscriber id and newsletter.
+the mail exists, so they are stateless: the subscriber id and newsletter
+sealed with AES-GCM under a key derived from the site secret, so a link shows
+nobody who the reader is or which list it is (a reader forwarding a digest
+gives away nothing readable). Tokens of the earlier, signed-but-readable
+format (itsdangerous, "[id, newsletter]") in mail already sent keep working.
 """
 
 from __future__ import annotations
@@ -17,8 +20,15 @@ import secrets
 import zlib
 from datetime import datetime, timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
+from itsdangerous.encoding import base64_decode, base64_encode
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -48,14 +58,32 @@ def find_token(session: Session, token: str) -> OptInToken:
     return row
 
 
+SEALED = "u1."  # the sealed format's prefix; a legacy token starts with base64 or "."
+
+
+@functools.lru_cache(maxsize=8)
+def _sealer(secret: str) -> AESGCM:
+    key = hashlib.sha256(b"digest unsubscribe token v1\0" + secret.encode("utf-8")).digest()
+    return AESGCM(key)
+
+
+def make_unsubscribe_token(secret: str, subscriber_id: int, newsletter: str) -> str:
+    """A sealed, stateless token: the link in every digest works without a lookup table and reads as noise."""
+    nonce = secrets.token_bytes(12)
+    payload = b"%d\0%s" % (subscriber_id, newsletter.encode("utf-8"))
+    sealed = _sealer(secret).encrypt(nonce, payload, b"unsubscribe")
+    return SEALED + base64_encode(nonce + sealed).decode("ascii")
+
+
 @functools.lru_cache(maxsize=8)
 def _serializer(secret: str) -> URLSafeSerializer:
     """One per secret: it is built for every recipient of every issue otherwise."""
     return URLSafeSerializer(secret, salt="unsubscribe")
 
 
-def make_unsubscribe_token(secret: str, subscriber_id: int, newsletter: str) -> str:
-    """A signed, stateless token: the link in every digest must work without a lookup table.
+def make_legacy_unsubscribe_token(secret: str, subscriber_id: int, newsletter: str) -> str:
+    """The earlier format, signed but readable, that mail sent before sealed tokens carries (kept to test
+    that those links still work).
 
     Byte for byte what `_serializer(secret).dumps([subscriber_id, newsletter])` makes (a test holds us to
     it, and itsdangerous reads it), without building a Signer and deriving its key for every reader of
@@ -82,8 +110,12 @@ def _unsubscribe_key(secret: str) -> bytes:
 
 def read_unsubscribe_token(secret: str, token: str) -> tuple[int, str]:
     try:
+        if token.startswith(SEALED):
+            raw = base64_decode(token[len(SEALED):len(SEALED) + 1000])
+            subscriber_id, _, newsletter = _sealer(secret).decrypt(raw[:12], raw[12:], b"unsubscribe").partition(b"\0")
+            return int(subscriber_id), newsletter.decode("utf-8")
         subscriber_id, newsletter = _serializer(secret).loads(token)
-    except (BadSignature, ValueError, TypeError):
+    except (BadSignature, InvalidTag, ValueError, TypeError):
         raise SubscriberError("This unsubscribe link is not valid. Check that you copied the whole link.") from None
     return int(subscriber_id), str(newsletter)
 

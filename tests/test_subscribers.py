@@ -165,18 +165,45 @@ def test_unsubscribe_tokens_are_signed():
         read_unsubscribe_token("secret", token[:-2] + "xx")
 
 
-def test_unsubscribe_tokens_are_exactly_itsdangerous_tokens():
-    """The fast signer must make the very tokens itsdangerous makes and reads, or old links would break."""
+def test_unsubscribe_tokens_are_sealed_and_name_nobody_readably():
+    """Red team: the token carried `[1, 'alpha']` in readable base64. Now the id and list are sealed."""
+    import base64
+    import random
+
+    from subscribers.tokens import SEALED
+
+    rng = random.Random(7)
+    for _ in range(300):
+        secret = rng.choice(["secret", "s" * 64, "ünïcode-kéy"])
+        subscriber_id = rng.choice([1, rng.randint(1, 10**12)])
+        newsletter = rng.choice(["daily", "alpha", "a" * rng.randint(1, 200), "wéekly-ü", "x-y", ""])
+        token = make_unsubscribe_token(secret, subscriber_id, newsletter)
+        assert token.startswith(SEALED) and token != make_unsubscribe_token(secret, subscriber_id, newsletter)
+        body = base64.urlsafe_b64decode(token[len(SEALED):] + "=" * (-len(token[len(SEALED):]) % 4))
+        plain = f"{subscriber_id}\0{newsletter}".encode()
+        assert plain not in body and b"[%d," % subscriber_id not in body
+        assert len(newsletter) < 4 or newsletter.encode() not in body
+        assert read_unsubscribe_token(secret, token) == (subscriber_id, newsletter)
+        with pytest.raises(SubscriberError):
+            read_unsubscribe_token(secret + "x", token)
+    with pytest.raises(SubscriberError):
+        read_unsubscribe_token("secret", token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"))
+
+
+def test_links_in_mail_sent_before_tokens_were_sealed_keep_working():
+    """The earlier tokens, exactly what itsdangerous makes and reads, are still read."""
     import random
 
     from itsdangerous import URLSafeSerializer
 
+    from subscribers.tokens import make_legacy_unsubscribe_token
+
     rng = random.Random(7)
-    for _ in range(500):
+    for _ in range(300):
         secret = rng.choice(["secret", "s" * 64, "ünïcode-kéy"])
         subscriber_id = rng.choice([1, rng.randint(1, 10**12)])
         newsletter = rng.choice(["daily", "a" * rng.randint(1, 200), "wéekly-ü", "x-y", ""])
-        token = make_unsubscribe_token(secret, subscriber_id, newsletter)
+        token = make_legacy_unsubscribe_token(secret, subscriber_id, newsletter)
         assert token == URLSafeSerializer(secret, salt="unsubscribe").dumps([subscriber_id, newsletter])
         assert read_unsubscribe_token(secret, token) == (subscriber_id, newsletter)
 
