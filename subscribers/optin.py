@@ -66,23 +66,28 @@ def request_signup(
     At most `max_per_hour` confirmation emails go to one mailbox for one
     newsletter (however the address is spelled: limits.mailbox_key) and at
     most `site_per_hour` (0: no cap) to anyone. Someone who unsubscribed stays
-    unsubscribed until they confirm again.
+    unsubscribed until they confirm again. The consent record grows as slowly:
+    requests that send nothing are written down `max_per_hour` times an hour.
     """
     now = now or utcnow()
     email = normalize_address(address)
     subscription = subscription_for(session, email, newsletter, now)
     suppression = active_suppression(session, email)
+    def nothing_sent(why: str) -> SignupResult:
+        # A flood of posts for one mailbox must not become a flood of consent rows: requests that send
+        # nothing are recorded up to the same hourly number as the emails, then only counted.
+        if take(session, f"noted:{mailbox_key(email)}:{newsletter}", max_per_hour, now):
+            record(session, subscription, "requested", origin, now, f"{why}; nothing sent")
+        return SignupResult(email, newsletter, None)
+
     if suppression is not None and suppression.reason not in BOUNCE_REASONS:
         # A complaint (or an operator's word) is lifted only by an operator; the form answers as always.
-        record(session, subscription, "requested", origin, now, f"suppressed ({suppression.reason}); nothing sent")
-        return SignupResult(email, newsletter, None)
+        return nothing_sent(f"suppressed ({suppression.reason})")
     if subscription.status is SubscriptionStatus.confirmed and suppression is None:
-        record(session, subscription, "requested", origin, now, "already confirmed; nothing sent")
-        return SignupResult(email, newsletter, None)
+        return nothing_sent("already confirmed")
     refusal = _budget_refusal(session, email, newsletter, now, max_per_hour, site_per_hour)
     if refusal:
-        record(session, subscription, "requested", origin, now, f"{refusal}; nothing sent")
-        return SignupResult(email, newsletter, None)
+        return nothing_sent(refusal)
     kind = "resent" if subscription.status is SubscriptionStatus.pending and subscription.tokens else "requested"
     token = issue_token(session, subscription, now, ttl)
     record(session, subscription, kind, origin, now)

@@ -148,7 +148,13 @@ def test_a_concurrent_burst_for_one_address_sends_at_most_its_budget(served, smt
     with ThreadPoolExecutor(14) as pool:
         answers = list(pool.map(post, range(14)))
     assert answers == [200] * 14  # no 500s
-    assert wait_until(lambda: len(_events(db_path)) == 14, seconds=30)
+
+    def refused() -> int:  # requests that sent nothing, counted (recorded only up to the mailbox's budget)
+        with sqlite3.connect(db_path) as db:
+            return db.execute("SELECT coalesce(sum(count), 0) FROM rate_counts WHERE key LIKE 'noted:%'").fetchone()[0]
+
+    assert wait_until(lambda: refused() == 11, seconds=30)
+    assert len(_events(db_path)) == 6  # 3 emails and the first 3 refusals; the other 8 only counted
     assert len(smtp_server.messages) == 3
     assert {m.rcpt_tos[0].split("+")[0] for m in smtp_server.messages} == {"burst"}
 
@@ -241,3 +247,29 @@ def test_config_refuses_a_password_in_clear_and_a_broken_dkim_key(tmp_path):
     for bad in ("not a key", "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----"):
         with pytest.raises(ConfigError, match="does not work"):
             make_signer("sel", "example.org", bad)
+
+
+def test_a_flood_of_signups_for_one_mailbox_does_not_flood_the_consent_record():
+    """Red team: 10 signups of one address in an hour made 10 consent rows (the mails held at 3)."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from subscribers import Origin, request_signup
+    from subscribers.db import Base
+    from subscribers.models import ConsentEvent
+
+    engine = sa.create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    sent = 0
+    with Session(engine) as session, session.begin():
+        for i in range(40):
+            result = request_signup(session, f"Flood+{i}@Example.org" if i % 2 else "flood@example.org", "daily",
+                                    Origin("web", ip="198.51.100.7"), now=NOW + timedelta(seconds=i), max_per_hour=3)
+            sent += result.token is not None
+        rows = session.scalar(sa.select(sa.func.count()).select_from(ConsentEvent))
+    assert sent == 3 and rows == 6, (sent, rows)  # 3 emails recorded, then 3 refusals; the rest only counted
+    with Session(engine) as session, session.begin():  # an hour later the mailbox has its budget again
+        assert request_signup(session, "flood@example.org", "daily", Origin("web"), now=NOW + timedelta(hours=1),
+                              max_per_hour=3).token is not None
