@@ -465,8 +465,11 @@ def test_admin_suppresses_and_lifts_a_reader_with_a_reason(plain_console, smtp_s
                        follow_redirects=False).status_code == 400  # a reason is required
     assert client.post(f"/admin/readers/{reader_id}/suppress", data={"reason": "asked by phone"},
                        follow_redirects=False).status_code in (401, 403)  # no CSRF token: refused
-    assert client.post(f"/admin/readers/{reader_id}/suppress", data={"csrf": token, "reason": "asked by phone"},
-                       follow_redirects=False).status_code == 303
+    done = client.post(f"/admin/readers/{reader_id}/suppress", data={"csrf": token, "reason": "asked by phone"},
+                       follow_redirects=False)
+    assert done.status_code == 303
+    page = client.get(done.headers["location"]).text  # the page says what was done (it said nothing)
+    assert "The address is suppressed" in page
     page = client.get(f"/admin/readers/{reader_id}").text
     assert "Suppressed" in page and "asked by phone" in page
     assert ">1<" in client.get("/admin/newsletters/daily").text.split("Suppressed")[1][:200]
@@ -474,8 +477,9 @@ def test_admin_suppresses_and_lifts_a_reader_with_a_reason(plain_console, smtp_s
     assert client.post("/admin/newsletters/daily/send", data={"csrf": token}, follow_redirects=False).status_code == 303
     assert wait_until(lambda: len(smtp_server.messages) == 1)
     assert [m.rcpt_tos for m in smtp_server.messages] == [["r2@example.com"]]  # the suppressed reader got nothing
-    assert client.post(f"/admin/readers/{reader_id}/lift", data={"csrf": token, "reason": "mistake"},
-                       follow_redirects=False).status_code == 303
+    lifted = client.post(f"/admin/readers/{reader_id}/lift", data={"csrf": token, "reason": "mistake"},
+                         follow_redirects=False)
+    assert lifted.status_code == 303 and "The suppression is lifted" in client.get(lifted.headers["location"]).text
     page = client.get(f"/admin/readers/{reader_id}").text
     assert "Not suppressed." in page and "suppression_lifted" in page and "mistake" in page
     assert "reader.lift" in client.get("/admin/audit").text
@@ -625,3 +629,13 @@ def test_previews_load_no_image_from_the_feeds_servers(plain_console):
                                    clock() + timedelta(hours=1), fetch=False)
     review = client.get(f"/admin/review/{row.id}/preview.html").text
     assert "img.example.org" not in review and "The ferry at the pier" in review
+
+
+def test_reader_search_finds_a_whole_domain(plain_console):
+    """An operator's first search was "@example.com", and it found nobody."""
+    client, _rt, _clock, _app = plain_console
+    login(client)
+    found = client.get("/admin/readers?q=@example.com").text
+    assert "r1@example.com" in found and "r2@example.com" in found
+    assert "r1@example.com" in client.get("/admin/readers?q=r1@exa").text  # a mailbox prefix, as before
+    assert "r1@example.com" not in client.get("/admin/readers?q=@example.org").text

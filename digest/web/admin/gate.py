@@ -48,6 +48,8 @@ MESSAGES = {
     "sent": "The issue was made and is being sent.", "nothing-new": "Nothing new: no issue was made.",
     "saved": "Saved.", "approved": "Approved: this version is what will be sent.",
     "drafted": "Drafted for review; the editors were asked. Once approved, it can be sent now from this page.",
+    "suppressed": "The address is suppressed: nothing more goes to it until an operator lifts the suppression.",
+    "lifted": "The suppression is lifted: the address gets what it is subscribed to again.",
 }
 
 

@@ -82,11 +82,12 @@ def audience_by_day(session: Session, slug: str, today: date, confirmed_now: int
 
 
 def find_readers(session: Session, query: str, limit: int = 50) -> list[Subscriber]:
-    """Addresses starting with `query` (an index range), or containing it when it holds no '@'."""
+    """Addresses starting with `query` (an index range) when it names a mailbox ("ann@ex..."); containing it
+    otherwise, which is how "@example.com" finds everyone at that domain."""
     query = query.strip().lower()[:320]
     if not query:
         return []
-    if "@" in query:
+    if "@" in query and not query.startswith("@"):
         where = (Subscriber.email >= query) & (Subscriber.email < query + "\uffff")
     else:
         where = Subscriber.email.contains(query, autoescape=True)
