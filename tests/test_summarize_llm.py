@@ -62,12 +62,18 @@ class ChatServer:
                     server.peak = max(server.peak, server.in_flight)
                     server.lock.notify_all()
                     server.lock.wait_for(lambda: server.in_flight >= server.hold_until_in_flight, timeout=2.0)
+                answered = False
                 try:
                     if server.hold_until_in_flight:
                         time.sleep(0.05)  # room for any call beyond the bound to show up (only the bound is asserted)
                     if server.hang:
                         server.release.wait(10)
                     status, payload = server.reply(body)
+                    # No longer in flight once answered: counted down before the client can read the answer and
+                    # send its next call, or that call would find this one still counted (a peak of 3 for 2).
+                    with server.lock:
+                        server.in_flight -= 1
+                        answered = True
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
@@ -76,8 +82,9 @@ class ChatServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (the timeout test)
                 finally:
-                    with server.lock:
-                        server.in_flight -= 1
+                    if not answered:
+                        with server.lock:
+                            server.in_flight -= 1
 
             def log_message(self, *args):
                 pass
