@@ -47,7 +47,7 @@ from digest.config import load_settings  # noqa: E402
 from digest.db import create_schema, make_engine, make_sessionmaker  # noqa: E402
 from digest.flows import feedback  # noqa: E402
 from digest.inbound import wording  # noqa: E402
-from digest.inbound.classify import Matcher, classify  # noqa: E402
+from digest.inbound.classify import Matcher, verdict_of  # noqa: E402
 from digest.inbound.reports import read_report  # noqa: E402
 from digest.models import Delivery, DeliveryStatus, Feedback, Issue, KeptMail  # noqa: E402
 from subscribers.models import BounceScore, Subscriber, Subscription, SubscriptionStatus, Suppression  # noqa: E402
@@ -79,10 +79,7 @@ def outcome(raw: bytes, recipient: str, matcher: Matcher | None) -> tuple[str, s
         return report.kind, report.feedback_type
     if report.kind == "unknown":
         return "kept", "; ".join(report.notes)
-    statuses = [s for s in report.recipients if s.address == recipient.lower()] or \
-        [s for s in report.recipients if s.action in ("failed", "")] or list(report.recipients)
-    s = statuses[0]
-    verdict = classify(s.action, s.status, s.diagnostic, report.text, matcher=matcher)
+    verdict = verdict_of(report, recipient, matcher)
     if verdict.kind == "soft":
         return {"reader": "soft", "sender": "sender"}.get(verdict.side, "unclassified"), verdict.reason
     return (verdict.kind or verdict.reason), verdict.reason

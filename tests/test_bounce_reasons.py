@@ -18,7 +18,7 @@ from bounce_samples import arf, dsn
 from conftest import SECRET, copy_feed, free_port, run_cli, start_cli, wait_until, write_config
 from test_bounces import READERS, _open, db, pipe, query, return_paths, scores, setup, suppressed
 
-from digest.inbound.classify import classify, smtp_refusal
+from digest.inbound.classify import classify, smtp_refusal, verdict_of
 from digest.inbound.reports import read_report
 from digest.inbound.text import cut_returned
 
@@ -64,8 +64,7 @@ def policy_of(raw: bytes, recipient: str) -> str:
     report = read_report(raw)
     if report.kind not in ("dsn", "bounce"):
         return report.kind
-    statuses = [s for s in report.recipients if s.address == recipient.lower()] or list(report.recipients)
-    verdict = classify(statuses[0].action, statuses[0].status, statuses[0].diagnostic, report.text)
+    verdict = verdict_of(report, recipient)
     if verdict.kind == "soft":
         return {"reader": "soft", "sender": "sender"}.get(verdict.side, "unclassified")
     return verdict.kind or verdict.reason

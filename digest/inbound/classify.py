@@ -88,6 +88,14 @@ def classify(action: str, status: str, diagnostic: str, text: str = "", command:
     return verdict(reason, evidence)
 
 
+def verdict_of(report, recipient: str = "", matcher: Matcher | None = None) -> Verdict:
+    """The verdict on a read report (inbound.reports.Report) for one recipient: its own status line, else the
+    first failed one. What bench/bounces.py and the tests score; the flow picks the line by signed path."""
+    lines = [s for s in report.recipients if s.address == recipient.lower()] or \
+        [s for s in report.recipients if s.action in ("failed", "")] or list(report.recipients)
+    return classify(lines[0].action, lines[0].status, lines[0].diagnostic, report.text, matcher=matcher)
+
+
 def verdict(reason: str, evidence: Evidence) -> Verdict:
     if reason in READER_PERMANENT and not (reason == "notaccept" and _temporary(evidence)):
         return Verdict(reason, "reader", "hard", evidence.status)
