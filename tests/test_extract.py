@@ -8,10 +8,15 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from digest.gather.combine import FRAGMENT_RATIO, combine, is_fragment, list_link_density
+from digest.gather.boilerplate import is_boilerplate
+from digest.gather.combine import (
+    FRAGMENT_RATIO,
+    combine,
+    is_fragment,
+    list_link_density,
+)
 from digest.gather.extract import extract_paragraphs
 from digest.gather.extract import extract_text as extract_text_direct
-from digest.gather.extract import is_boilerplate
 from digest.gather.feeds import extract_text
 
 SHARED = Path(__file__).parents[2] / "shared"
@@ -350,11 +355,16 @@ def test_an_embedded_tweet_is_read_as_a_quotation():
 def test_a_page_of_endless_embedded_tweets_unwraps_only_the_first_ones():
     """Outside input: a hostile page may hold any number of embedded posts; only MAX_EMBEDDED_POSTS are
     unwrapped (each with EMBED_WRAPPER_DEPTH wrappers), the rest stay as the page had them."""
-    from digest.gather.extract import EMBEDDED_POST_XPATH, MAX_EMBEDDED_POSTS, _parse, _unwrap_embedded_posts
+    from digest.gather.extract import (
+        EMBEDDED_POST_XPATH,
+        MAX_EMBEDDED_POSTS,
+        _tree,
+        _unwrap_embedded_posts,
+    )
 
     post = ('<div class="embed"><div class="social"><div class="tweet-wrap"><div class="embed-outer">'
             '<blockquote class="twitter-tweet"><p>Late again</p></blockquote></div></div></div></div>')
-    root = _parse(f"<html><body>{post * (MAX_EMBEDDED_POSTS + 50)}</body></html>")
+    root = _tree(f"<html><body>{post * (MAX_EMBEDDED_POSTS + 50)}</body></html>")
     assert _unwrap_embedded_posts(root)
     assert len(root.xpath(EMBEDDED_POST_XPATH)) == 50  # the ones past the limit keep their class
     assert len(root.xpath("//div[@class='embed']")) == MAX_EMBEDDED_POSTS + 50  # 4th wrapper up: never touched
@@ -372,3 +382,70 @@ def test_a_closing_list_of_teasers_is_dropped_even_when_partly_linked():
     # the same list linking to other sites is the article's own (sources, further reading)
     external = html.replace('href="/news/', 'href="https://other.example/')
     assert paragraphs(external, closing_teasers=True)[-1] == "- Crane hire costs rise. The council pays twice"
+
+
+# Issue 29: never less than the careful reading's article. Two ways a page collapsed to a heading or a
+# teaser on outside pages, each rebuilt here from our own markup.
+
+DIARY = [f"Day {i} of the diary: the family walked the trail to the lake again, and everyone agreed the glacier "
+         f"views were worth the early start and the long climb back." for i in range(8)]
+
+
+def test_an_article_split_across_two_containers_is_not_cut_to_its_lede():
+    """The fast reading stops at the first container (two paragraphs); the precision one reads all ten."""
+    story = [f"Paragraph {i} of the council story says the harbour ferry budget grew by {i} percent this year, "
+             f"and the mayor explained why the board approved it after a long debate." for i in range(10)]
+    rail = "".join(f'<li><a href="/news/{i}">Other story number {i} from the harbour desk</a></li>' for i in range(6))
+    html = f"""<html><head><title>Ferry budget grows again</title></head><body>
+      <div id="article"><div class="story-body lead"><article><p>{story[0]}</p><p>{story[1]}</p></article></div>
+      <div class="side-rail"><ul>{rail}</ul></div>
+      <div class="story-body"><article>{''.join(f'<p>{p}</p>' for p in story[2:])}</article></div></div>
+    </body></html>"""
+    assert extract_paragraphs(html, floor=0) == story[:2]  # the collapse, without the guard
+    assert extract_paragraphs(html) == story
+
+
+def test_a_page_whose_fast_reading_is_a_list_beside_the_article_is_not_cut_to_the_lists_heading():
+    """The fast reading takes a column of short lines; our trimming leaves its heading; the precision one
+    holds the article."""
+    dates = "".join(f"<p>October {i}: Washington DC</p>" for i in range(1, 13))
+    html = f"""<html><head><title>Travel diary</title></head><body>
+      <div class="sidebar"><div class="entry-content"><h2>2012 WORLD TOUR</h2>{dates}</div></div>
+      <div id="main"><div class="blog-post-body">{''.join(f'<p>{p}</p>' for p in DIARY)}</div></div>
+    </body></html>"""
+    assert extract_paragraphs(html, floor=0) == ["2012 WORLD TOUR"]  # the collapse, without the guard
+    assert extract_paragraphs(html) == DIARY
+
+
+def test_the_guard_leaves_a_good_combined_reading_alone():
+    html = f"""<html><head><title>Travel diary</title></head><body><nav><ul><li><a href="/">Home</a></li></ul></nav>
+      <article>{''.join(f'<p>{p}</p>' for p in DIARY)}</article></body></html>"""
+    assert extract_paragraphs(html) == extract_paragraphs(html, floor=0) == DIARY
+
+
+@pytest.mark.parametrize("paragraph, bar", [
+    ("« Older post about the ferry | Main | Newer post about the quay »", True),
+    ("Transcript | Download mp4 | Download mp3", True),
+    ("| < Prev | | Next > |", False),  # a table's row: judged with its neighbours (below)
+    ("| Arsenal | 12 | 3 |", False),  # a table's row of figures is data
+    ("| Real GDP growth at an annual rate, 1947:Q2-2012:Q3. |", False),  # a sentence in a cell
+    ("The vote was 5 | 4 | 2 in favour of the new ferry timetable.", False),
+    ("Harbour news | ferries", False),  # one bar: not a navigation bar
+])
+def test_a_navigation_bar_between_separators_is_furniture(paragraph, bar):
+    assert is_boilerplate(paragraph) is bar
+    assert is_boilerplate(paragraph, separator_bars=False) is False
+
+
+def test_a_lone_navigation_row_in_a_table_layout_goes_and_a_table_of_short_cells_stays():
+    nav = "<table><tr><td>Transcript</td><td>|</td><td>Download mp4</td><td>|</td><td>Download mp3</td></tr></table>"
+    table = ("<table><tr><th>Platform</th><th>x86_64</th><th>arm64</th></tr>"
+             "<tr><td>Docker Desktop for Mac</td><td>yes</td><td>yes</td></tr>"
+             "<tr><td>Docker Desktop for Windows</td><td>yes</td><td>no</td></tr></table>")
+    html = f"""<html><head><title>Travel diary</title></head><body>
+      <article>{nav}{''.join(f'<p>{p}</p>' for p in DIARY[:4])}{table}{''.join(f'<p>{p}</p>' for p in DIARY[4:])}
+      </article></body></html>"""
+    kept = extract_paragraphs(html)
+    assert not any("Transcript" in p for p in kept)
+    assert any("Docker Desktop for Windows" in p for p in kept) and any("Platform" in p for p in kept)
+    assert any("Transcript" in p for p in extract_paragraphs(html, separator_bars=False))

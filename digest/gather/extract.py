@@ -2,14 +2,18 @@
 
 Built on trafilatura, read twice (fast mode and precision mode, comments dropped;
 combine.py says why and how the two are merged), each reading through a post-filter
-that removes what trafilatura tends to keep inside article bodies: the page's own
+that removes what trafilatura tends to keep inside article bodies (boilerplate.py): the page's own
 headline (the digest shows the title separately), inline newsletter sign-up
 boxes, "Read more:" / "Related:" teasers, share/follow/contact lines, copyright
 notices, lone time stamps and newswire credit lines, and trailing "More news"-style
 headings with their link lists, and captions that repeat an image's alt text
 (furniture.py). Before trafilatura reads the page, sign-up forms and hover cards
 inside sentences are pruned (PRUNE_XPATH, HOVER_CARD_XPATH), and embedded tweets
-are unwrapped so that they read as the quotations they are. Three more rules of
+are unwrapped so that they read as the quotations they are. The page is parsed
+once, as trafilatura parses it, and that tree is given to every reading. When the
+combined reading holds under half of what the precision reading kept (a heading,
+a teaser, the first of two containers), the precision reading is the answer
+(FLOOR, issue 29). Three more rules of
 round 3 (teaser links, newswire credits and legal notices, a closing list of
 teasers) are kept as options, off: each lowered the held-out fold of the dev pages
 (bench/README.md).
@@ -21,6 +25,7 @@ has no recognisable article. Nothing here touches the network.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import logging
 import re
@@ -28,10 +33,21 @@ import re
 import lxml.etree
 import lxml.html
 import trafilatura
+from trafilatura.htmlprocessing import prune_unwanted_nodes
+from trafilatura.utils import load_html
 
+from digest.gather.boilerplate import (
+    drop_lone_bars,
+    is_boilerplate,
+)
 from digest.gather.combine import SHORT_WORDS as SHORT_OUTSIDE
 from digest.gather.combine import combine, list_link_density
-from digest.gather.furniture import drop_closing_teasers, drop_furniture, page_furniture, teaser_list_items
+from digest.gather.furniture import (
+    drop_closing_teasers,
+    drop_furniture,
+    page_furniture,
+    teaser_list_items,
+)
 
 # Sign-up boxes and similar page furniture, removed before trafilatura looks at the page.
 PRUNE_XPATH = [
@@ -52,55 +68,19 @@ _EMBED_WRAPPER = re.compile(r"social|embed|tweet|twitter", re.IGNORECASE)
 EMBED_WRAPPER_DEPTH = 3  # wrappers looked at above each post
 MAX_EMBEDDED_POSTS = 200
 
-# A whole paragraph that is one of these is never article text.
-_JUNK_LINE = re.compile(
-    r"^(subscribe|sign up|log in|thank you|thanks|advertisement|share|share this( article)?|tweet|print"
-    r"|comments?|more news|news feed|editors['’]? picks?|related( articles| stories| posts)?|read more"
-    r"|recommended|trending|most popular|most read|don['’]?t miss|leggi anche|see also|also read"
-    r"|skip to (main )?content"
-    r"|- (order reprints|print article|share|email|print))[.:!]?$",
-    re.IGNORECASE,
-)
-# Paragraphs starting like this are cross-links to other stories.
-_TEASER_START = re.compile(
-    r"^(read more|read also|also read|related|recommended|see also|more|don['’]?t miss|watch|listen"
-    r"|leggi anche|lesen sie auch|à lire aussi|lea también)\s*:", re.IGNORECASE)
-# Short paragraphs containing any of these are sign-up, share, contact or legal furniture.
-_JUNK_PHRASE = re.compile(
-    r"indicates required|enter (your|a valid|correct) e-?mail|e-?mail address|successful+y subscribed"
-    r"|thank you for (signing up|subscribing)|sign up for|signing up for|subscribe to|subscribe now"
-    r"|newsletter|follow us|follow @|on twitter @|follow \w+ on (twitter|facebook|instagram|youtube)"
-    r"|all rights reserved|copyright [©ⓒ]|[©ⓒ] ?\d{4}|originally published (on|in|at)"
-    r"|non-commercial use|subscriber agreement|order reprints|an error has occurred"
-    r"|this article has been sent to|have a tip\?|may be reached at|write to \w[\w .-]* at \S+@",
-    re.IGNORECASE,
-)
-# A newswire's credit line closing a story: who else reported, not what.
-_CREDIT_LINE = re.compile(r"contributed (to )?this (report|story)", re.IGNORECASE)
-# Round 3, REJECTED (is_boilerplate's notices, off): the newswire's closing credits, who
-# reported and who edited: "(Reporting by A; Editing by B)".
-_WIRE_CREDIT = re.compile(r"^\(?\s*(additional )?(reporting|writing) by\b.*\b(editing|writing|reporting) by\b",
-                          re.IGNORECASE)
-# A legal notice names two or more of the furniture phrases ("personal, non-commercial use",
-# "Subscriber Agreement"); it may run past SHORT_WORDS, so it is counted up to NOTICE_WORDS.
-NOTICE_WORDS = 100
-# A time stamp standing alone ("November 20, 2019 - 11:28 AMT", "Updated at 1:23 p.m."): the
-# page's metadata, not its text. A clock time with a year or an "updated"-like word, in a short
-# line that does not end like a sentence.
-_CLOCK = re.compile(r"\b\d{1,2}[:.h]\d{2}\b")
-_STAMP_CONTEXT = re.compile(r"\b(1[89]|20)\d\d\b|^(updated|published|posted|last updated|modified)\b", re.IGNORECASE)
-_MERIDIEM = re.compile(r"\s*\b[ap]\.m\.$", re.IGNORECASE)  # "1:23 p.m." ends in a full stop, not a sentence
-STAMP_WORDS = 10
-_PARSER = lxml.html.HTMLParser(encoding="utf-8")
 # trafilatura's two readings (see combine.py): fast, recall-leaning; and the slower precision mode.
 FAST = {"fast": True}
 PRECISION = {"favor_precision": True}
 # Past this the second reading is skipped: a 3 MB page of list items takes trafilatura ~2.5 s
 # in precision mode on top of ~1.6 s in fast mode (the benchmark's largest page is 1.4 MB).
 PRECISION_MAX_CHARS = 2_000_000
+# Never less than the careful reading's article (issue 29): when the combined reading holds under this
+# share of the words the precision reading kept, the fast reading was a fragment (a heading, a teaser,
+# one paragraph of many) or a rule misfired, and the precision reading is the answer.
+FLOOR = 0.5
 _SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
 _BODY_CLASS = re.compile(r"body|article|story|content|text|field-item|entry|post", re.IGNORECASE)
-SHORT_WORDS = 40  # phrase rules only apply to paragraphs shorter than this
 
 # trafilatura logs a WARNING for every page it finds thin; a digest run fetches hundreds.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -115,26 +95,58 @@ def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = 
                        protect_lists: bool = True, precision: bool = True, fragment: float = 0,
                        hover_cards: bool = True, metadata_lines: bool = True,
                        teaser_headings: bool = True, teaser_links: bool = False, captions: bool = True,
-                       notices: bool = False, embedded_posts: bool = True, closing_teasers: bool = False) -> list[str]:
+                       notices: bool = False, embedded_posts: bool = True, closing_teasers: bool = False,
+                       floor: float = FLOOR, fast_reading: bool = True,
+                       separator_bars: bool = True) -> list[str]:
     """The article's paragraphs; the keyword arguments exist for bench/extraction.py's cross-validation
     (all False / 0 but `precision` is the method of round 1; the last five are round 3's rules, of
-    which teaser_links, notices and closing_teasers were rejected and are off: see bench/README.md)."""
+    which teaser_links, notices and closing_teasers were rejected and are off: see bench/README.md;
+    `floor` is issue 29's guard against a page reduced to its heading, 0 turns it off)."""
     if not html or not html.strip():
         return []
-    root = _parse(html)
-    if embedded_posts and root is not None and _unwrap_embedded_posts(root):
-        html = lxml.html.tostring(root, encoding="unicode")
-    prune = [*PRUNE_XPATH, HOVER_CARD_XPATH] if hover_cards else PRUNE_XPATH
+    root = _tree(html)
+    if root is None:
+        return []
+    if embedded_posts:
+        _unwrap_embedded_posts(root)
+    _prune(root, [*PRUNE_XPATH, HOVER_CARD_XPATH] if hover_cards else PRUNE_XPATH)
     furniture = page_furniture(root, url, teasers=teaser_links, captions=captions)
-    rules = {"metadata_lines": metadata_lines, "notices": notices}
-    paragraphs = _paragraphs(html, url, root, FAST, prune, rules, furniture)
+    rules = {"metadata_lines": metadata_lines, "notices": notices, "separator_bars": separator_bars}
+    if not fast_reading:  # measured in bench/extraction_outside.py: the precision reading alone, filtered
+        return _paragraphs(root, url, PRECISION, rules, furniture)
+    paragraphs = _paragraphs(root, url, FAST, rules, furniture)
     if paragraphs and precision and len(html) <= PRECISION_MAX_CHARS:
-        paragraphs = combine(paragraphs, _paragraphs(html, url, root, PRECISION, prune, rules, furniture),
-                             list_link_density(root, headings=teaser_headings),
+        careful = _paragraphs(root, url, PRECISION, rules, furniture)
+        paragraphs = combine(paragraphs, careful, list_link_density(root, headings=teaser_headings),
                              short_words=short_words, protect_lists=protect_lists, fragment=fragment)
+        if floor and _words(paragraphs) < floor * _words(careful):
+            paragraphs = careful  # our reading kept a heading or a teaser of what the careful one holds
     if closing_teasers and paragraphs and paragraphs[-1].startswith("- "):
         paragraphs = _drop_trailing_furniture(drop_closing_teasers(paragraphs, teaser_list_items(root, url)))
     return paragraphs
+
+
+def _words(paragraphs: list[str]) -> int:
+    return sum(len(_WORD.findall(p)) for p in paragraphs)
+
+
+def _tree(html: str):
+    """The page parsed once, the way trafilatura parses it (its decoding and repairs), for every reading:
+    trafilatura copies a tree it is given, so the readings never see each other's cleaning."""
+    try:
+        return load_html(html)
+    except (ValueError, TypeError, lxml.etree.LxmlError):
+        return None
+
+
+def _prune(root, expressions: list[str]) -> None:
+    """Remove sign-up boxes and hover cards before any reading (as trafilatura's prune_xpath would, once)."""
+    prune_unwanted_nodes(root, [_compiled(x) for x in expressions])
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(expression: str) -> lxml.etree.XPath:
+    return lxml.etree.XPath(expression)
 
 
 def _unwrap_embedded_posts(root) -> bool:
@@ -154,40 +166,33 @@ def _unwrap_embedded_posts(root) -> bool:
     return bool(posts)
 
 
-def _paragraphs(html: str, url: str | None, root, mode: dict, prune: list[str], rules: dict,
-                furniture: set[str]) -> list[str]:
+def _paragraphs(root, url: str | None, mode: dict, rules: dict, furniture: set[str]) -> list[str]:
     """One trafilatura reading of the page with the furniture filters applied."""
-    text = _trafilatura(html, url, mode, prune)
+    text = _trafilatura(root, url, mode)
     if not text:
         return []
-    if root is not None:
-        text = _merge_split_body(root, text, url, mode, prune)
+    text = _merge_split_body(root, text, url, mode)
     paragraphs = [p for p in (_SPACES.sub(" ", line).strip() for line in text.splitlines()) if p]
     titles, own_urls = _page_identity(root, url)
     paragraphs = _drop_headline(paragraphs, titles)
     paragraphs = [p for p in paragraphs
                   if not is_boilerplate(p, **rules) and p.rstrip("/") not in own_urls]
+    if rules.get("separator_bars"):
+        paragraphs = drop_lone_bars(paragraphs)
     return _drop_trailing_furniture(drop_furniture(paragraphs, furniture))
 
 
-def _trafilatura(html, url: str | None, mode: dict, prune: list[str]) -> str:
+def _trafilatura(tree, url: str | None, mode: dict) -> str:
     try:
         return trafilatura.extract(
-            html, url=url, include_comments=False, include_tables=True,
-            include_images=False, include_links=False, prune_xpath=prune, **mode,
+            tree, url=url, include_comments=False, include_tables=True,
+            include_images=False, include_links=False, **mode,
         ) or ""
     except (ValueError, TypeError, lxml.etree.LxmlError):
         return ""
 
 
-def _parse(html: str):
-    try:
-        return lxml.html.fromstring(html.encode("utf-8", "replace"), parser=_PARSER)
-    except (ValueError, lxml.etree.LxmlError):
-        return None
-
-
-def _merge_split_body(root, text: str, url: str | None, mode: dict, prune: list[str]) -> str:
+def _merge_split_body(root, text: str, url: str | None, mode: dict) -> str:
     """Pages that split the article body into several same-class containers (ads in between).
 
     trafilatura keeps only the best container; when the paragraphs it kept sit in a
@@ -218,44 +223,11 @@ def _merge_split_body(root, text: str, url: str | None, mode: dict, prune: list[
     for container in containers:  # unwrapped, so the parts read as one body
         for child in container:
             article.append(copy.deepcopy(child))
-    merged = _trafilatura(page, url, mode, prune)
+    merged = _trafilatura(page, url, mode)
     merged_lines = {_SPACES.sub(" ", line).strip() for line in merged.splitlines()}
     if len(merged) > len(text) and len(kept & merged_lines) >= 0.8 * len(kept):
         return merged
     return text
-
-
-def is_boilerplate(paragraph: str, *, metadata_lines: bool = True, notices: bool = False) -> bool:
-    """True for a paragraph that is page furniture rather than article text.
-
-    metadata_lines: also a lone time stamp and a newswire's credit line (off: the rules before them);
-    notices: also a newswire's reporting/editing credits, a longer legal notice and a cross-link
-    in brackets (round 3, REJECTED: off unless asked for).
-    """
-    p = paragraph.strip().strip("*").strip()
-    if not re.search(r"[^\W_]", p):
-        return True  # "___", "* * *" and other separators
-    if _JUNK_LINE.match(p) or _TEASER_START.match(p) or (metadata_lines and is_time_stamp(p)):
-        return True
-    if notices and p.startswith(("[", "(")) and _TEASER_START.match(p[1:].lstrip()):
-        return True  # "[Related: ...]": the same cross-link, in brackets
-    words = len(p.split())
-    if notices and words < NOTICE_WORDS and _WIRE_CREDIT.match(p):
-        return True
-    phrase = _JUNK_PHRASE.search(p) if words < NOTICE_WORDS else None
-    if words < SHORT_WORDS:
-        return bool(phrase or (metadata_lines and _CREDIT_LINE.search(p)))
-    return bool(notices and phrase and any(m.group(0).lower() != phrase.group(0).lower()
-                                           for m in _JUNK_PHRASE.finditer(p, phrase.end())))
-
-
-def is_time_stamp(paragraph: str) -> bool:
-    """True for a line that is only a date and time (a publication or update stamp)."""
-    p = paragraph.strip()
-    if len(p) > 40 * STAMP_WORDS or len(p.split()) > STAMP_WORDS:  # checked before any pattern runs
-        return False
-    p = _MERIDIEM.sub("", p)
-    return not p.endswith((".", "!", "?", "…", "。")) and bool(_CLOCK.search(p)) and bool(_STAMP_CONTEXT.search(p))
 
 
 def _page_identity(root, url: str | None) -> tuple[set[str], set[str]]:

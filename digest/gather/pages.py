@@ -15,7 +15,6 @@ import lxml.html
 from digest.gather.feeds import canonical_url, html_to_text, parse_iso
 from digest.gather.images import alt_text, image_url, rendition_width
 
-
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/json")
 
 

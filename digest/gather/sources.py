@@ -24,13 +24,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
-from digest.settings import GatherSettings, SourceSettings
 from digest.content import FeedEntry, FetchResult
 from digest.errors import FeedError
 from digest.gather.extract import extract_text
-from digest.net.fetch import Fetcher, Response
 from digest.gather.feeds import canonical_url, parse_feed, select_first_run
 from digest.gather.pages import Page, read_page
+from digest.net.fetch import Fetcher, Response
+from digest.settings import GatherSettings, SourceSettings
 
 log = logging.getLogger(__name__)
 
