@@ -89,6 +89,8 @@ class Issue(Base):
     paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Failures in a row across every process sending it (a success anywhere resets it): the pause limit.
     failures_in_a_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Readers with a pause of their own when the outbox was made: no delivery row, counted here.
+    paused_readers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Delivery counts per state (JSON), frozen when the issue is sent: its outbox no longer changes (a
     # requeue clears them), and counting 100,000 rows on every console page is what this spares.
     final_counts: Mapped[str | None] = mapped_column(Text, nullable=True)

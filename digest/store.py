@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, insert, literal, select
+from sqlalchemy import delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from digest.content import ArticleItem, FetchResult, IssueDraft, RenderedIssue, strip_bidi
@@ -121,15 +121,19 @@ def create_issue(
     for article_id in left_out:
         session.add(IssueArticle(issue_id=issue.id, article_id=article_id, newsletter=draft.newsletter,
                                  section="", position=-1, included=False))
+    audience = (Subscription.newsletter == draft.newsletter, Subscription.status == SubscriptionStatus.confirmed,
+                not_suppressed(Subscriber.email))  # a bounced or complaining address gets no outbox row
+    paused = Subscription.paused_until > now  # the reader's own pause: no row, counted as held back
     confirmed = (
         select(literal(issue.id), Subscriber.id, Subscriber.email, literal(DeliveryStatus.queued.name),
                literal(0))
         .join(Subscription)
-        .where(Subscription.newsletter == draft.newsletter, Subscription.status == SubscriptionStatus.confirmed,
-               not_suppressed(Subscriber.email))  # a bounced or complaining address gets no outbox row
+        .where(*audience, or_(Subscription.paused_until.is_(None), ~paused))
     )
     session.execute(insert(Delivery).from_select(
         ["issue_id", "subscriber_id", "email", "status", "attempts"], confirmed))
+    issue.paused_readers = session.scalar(select(func.count()).select_from(Subscriber).join(Subscription)
+                                     .where(*audience, paused)) or 0
     session.flush()
     return issue
 

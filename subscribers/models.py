@@ -52,6 +52,8 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The reader's own pause (preferences page): no issue until then, then mail again by itself.
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     tokens: Mapped[list[OptInToken]] = relationship(cascade="all, delete-orphan", overlaps="subscription")
 

@@ -22,6 +22,16 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
+def axe_violations(page) -> list:
+    import axe_playwright_python
+
+    source = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    page.evaluate(source)
+    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa',
+        'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}, resultTypes: ['violations']})""")
+    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+
+
 @pytest.fixture
 def site(tmp_path, smtp_server):
     """`digest serve`'s app under uvicorn on 127.0.0.1, with base_url pointing at it."""
@@ -84,6 +94,21 @@ def test_reader_journey_in_a_real_browser(site, smtp_server, tmp_path):
         assert digest["To"] == "reader@example.com" and "Ferry service to Gull Island" in digest["Subject"]
         one_click = re.search(r"<(http://[^>]+)>", digest["List-Unsubscribe"]).group(1)
         assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+        # The reader's own page, from the digest's footer (issue 25): a pause, then resume; axe at both widths.
+        manage = re.search(r"Manage your subscriptions: (\S+)", digest.get_body(("plain",)).get_content()).group(1)
+        page.goto(manage)
+        playwright_api.expect(page.get_by_role("heading", level=1)).to_have_text("Your subscriptions")
+        for width in (375, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert axe_violations(page) == [], width
+        page.get_by_label("Pause for").select_option("2")
+        page.get_by_role("button", name="Pause", exact=True).click()
+        playwright_api.expect(page.get_by_role("status")).to_contain_text("Gazette Daily is paused until")
+        assert axe_violations(page) == []
+        page.get_by_role("button", name="Resume now").click()
+        playwright_api.expect(page.get_by_role("status")).to_contain_text("is no longer paused")
+        page.set_viewport_size({"width": 375, "height": 800})
 
         # What a mail provider does when the reader presses its Unsubscribe button (RFC 8058).
         reply = page.request.post(one_click, form={"List-Unsubscribe": "One-Click"})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, SECRET, free_port, serving
-from test_browser import CHROMIUM, LAUNCH_ARGS, playwright_api
+from test_browser import CHROMIUM, LAUNCH_ARGS, axe_violations, playwright_api
 from test_console import PASSWORD, make_console
 
 from digest.flows import editorial, gathering
@@ -20,16 +20,6 @@ from subscribers import Origin, add_subscriber
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 SHOTS = REPO / "docs" / "console"
-
-
-def axe_violations(page) -> list:
-    import axe_playwright_python
-
-    source = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
-    page.evaluate(source)
-    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa',
-        'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}, resultTypes: ['violations']})""")
-    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
 
 
 @pytest.fixture

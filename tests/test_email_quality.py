@@ -71,9 +71,9 @@ def test_sample_digest_structure_accessibility_and_inlined_styles():
             assert element.get("style"), element.get("class")  # every styled element carries its CSS inline
     links = {a.text_content().strip(): a.get("href") for a in doc.iter("a")}
     assert links["View in your browser"] == f"{WEB_URL}?issue={rendered.web_mark}"  # the id, once stored
-    # Labels say what the links do: the signup page lists newsletters, it manages nothing (issue 13 item 15).
-    assert links["All newsletters of The Riverton Ledger"] == "https://ledger.example.org/"
-    assert "one click" not in rendered.html and "Manage your newsletters" not in rendered.html
+    # Labels say what the links do (issue 13 item 15): the reader's own page manages every newsletter (issue 25).
+    assert links["Manage your subscriptions"] == f"{rendered.mark}&view=preferences"
+    assert "one click" not in rendered.html
     assert links["Unsubscribe from Riverton Morning Briefing"] == rendered.mark
     read_more = [text for text in links if text.startswith("Read more")]
     assert len(read_more) == 5 and all(len(text) > len("Read more: ") for text in read_more)
@@ -93,7 +93,9 @@ def test_plain_text_part_reads_on_its_own():
     assert numbers == [1, 2, 3, 4, 5]
     assert "   Read more: https://ledger.example.org/2026/11/1\n" in text
     assert f"View in your browser: {WEB_URL}?issue={rendered.web_mark}" in text and f"Unsubscribe: {rendered.mark}" in text
-    assert max(len(line) for line in text.splitlines() if "http" not in line) <= 78
+    assert f"Manage your subscriptions: {rendered.mark}&view=preferences" in text
+    # lines with a link (the mark becomes each reader's own) may run long; prose stays within 78
+    assert max(len(line) for line in text.splitlines() if "http" not in line and rendered.mark not in line) <= 78
 
 
 def test_fifty_long_items_stay_under_gmails_clip_with_the_rest_as_links():

@@ -33,7 +33,7 @@ def test_feed_text_carrying_the_personal_mark_never_gets_a_readers_link(tmp_path
     """A feed that writes the substitution marks into its title, links, images and text gets inert text.
 
     Over every recipient: the reader's token occurs exactly where we put it
-    (List-Unsubscribe twice, the footer link in each part) and in no URL the
+    (List-Unsubscribe twice, the footer's two links in each part) and in no URL the
     feed controls.
     """
     feed_server.routes["/hostile.rss"] = (200, {"Content-Type": "application/rss+xml"},
@@ -61,7 +61,10 @@ def test_feed_text_carrying_the_personal_mark_never_gets_a_readers_link(tmp_path
         seen_tokens.add(token)
         text = message.get_body(("plain",)).get_content()
         html = message.get_body(("html",)).get_content()
-        assert text.count(token) == 1 and html.count(token) == 1
+        # where we put it: the footer's unsubscribe link and its "Manage your subscriptions" link, in each part
+        assert text.count(token) == 2 and html.count(token) == 2
+        assert text.count(f"/unsubscribe?token={token}&view=preferences") == 1
+        assert html.count(f"/unsubscribe?token={token}&amp;view=preferences") == 1
         assert message["List-Unsubscribe"].count(token) == 2  # https and mailto
         assert not [name for name, value in message.items() if name != "List-Unsubscribe" and token in str(value)]
         for body in (text, html):

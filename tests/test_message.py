@@ -37,7 +37,8 @@ def test_render_escapes_inlines_css_and_marks_the_personal_link():
     assert 'href="https://x.example/a?b=1&amp;c=2"' in rendered.html
     assert 'style="' in rendered.html and 'class="item-title"' in rendered.html
     assert "&#39;" not in rendered.html  # the <style> block is CSS, not escaped text
-    assert rendered.html.count(rendered.mark) == 1 and rendered.text.count(rendered.mark) == 1
+    # Each reader's own link: the unsubscribe link, and the same token for their preferences page.
+    assert rendered.html.count(rendered.mark) == 2 and rendered.text.count(rendered.mark) == 2
     assert rendered.mark != rendered_issue(items()).mark  # random per render
     assert "1 Road, Town" in rendered.html and "1 Road, Town" in rendered.text
     assert "Rates <rise> & fall" in rendered.text and "Read more: https://x.example/a?b=1&c=2" in rendered.text

@@ -126,7 +126,8 @@ def status(ctx: Context, newsletter: str | None, limit: int) -> None:
         c = counts[issue.id]
         click.echo(f"#{issue.id} {issue.newsletter} {issue.created_at:%Y-%m-%d %H:%M} {issue.status.value:8} "
                    f"queued {c['queued']}  retrying {c['retrying']}  sent {c['sent']}  failed {c['failed']}  "
-                   f"skipped {c['skipped']}  {issue.subject}")
+                   f"skipped {c['skipped']}" + (f" (+{issue.paused_readers} paused by the reader)" if issue.paused_readers
+                                                 else "") + f"  {issue.subject}")
         back = came_back[issue.id]
         click.echo(f"    bounced hard {back['hard']}  soft {back['soft']}  sender-side {back['sender']}  "
                    f"unclassified {back['unclassified']}  complaints {back['complaint']}"

@@ -215,14 +215,14 @@ class _Run:
                 others = outbox.active_senders(session, now, exclude=self.owner)
                 self.pacer.rate = self.policy.max_per_second / (others + 1)
             batch = outbox.claim(session, self.issue_id, self.owner, now, self.policy.lease, size)
-            allowed = outbox.still_confirmed(session, self.newsletter, (c.subscriber_id for c in batch))
+            allowed = outbox.still_confirmed(session, self.newsletter, (c.subscriber_id for c in batch), now)
         keep = []
         for item in batch:
             if item.subscriber_id in allowed:
                 self.pending[item.delivery_id] = item
                 keep.append(item)
             else:
-                self.add(Outcome(item.delivery_id, DeliveryStatus.skipped, "unsubscribed or suppressed before delivery"))
+                self.add(Outcome(item.delivery_id, DeliveryStatus.skipped, "unsubscribed, paused or suppressed before delivery"))
                 self.report.skipped += 1
         return keep
 

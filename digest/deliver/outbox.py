@@ -75,8 +75,10 @@ def claim(session: Session, issue_id: int, owner: str, now: datetime, lease: tim
     return sorted((Claimed(*row) for row in rows), key=lambda c: c.delivery_id)
 
 
-def still_confirmed(session: Session, newsletter: str, subscriber_ids: Iterable[int]) -> set[int]:
-    """Who of these may still receive the issue (someone may have unsubscribed, bounced or complained mid-send)."""
+def still_confirmed(session: Session, newsletter: str, subscriber_ids: Iterable[int],
+                    now: datetime | None = None) -> set[int]:
+    """Who of these may still receive the issue (someone may have unsubscribed, paused, bounced or complained
+    mid-send)."""
     ids = list(subscriber_ids)
     if not ids:
         return set()
@@ -86,7 +88,8 @@ def still_confirmed(session: Session, newsletter: str, subscriber_ids: Iterable[
     # with 1,000,000 readers instead of 1 ms).
     return set(session.scalars(select(people.id).where(
         people.id.in_(ids), not_suppressed(people.email), exists().where(
-            s.subscriber_id == people.id, s.newsletter == newsletter, s.status == SubscriptionStatus.confirmed))))
+            s.subscriber_id == people.id, s.newsletter == newsletter, s.status == SubscriptionStatus.confirmed,
+            *([or_(s.paused_until.is_(None), s.paused_until <= now)] if now is not None else [])))))
 
 
 def record(session: Session, outcomes: Sequence[Outcome], now: datetime, owner: str) -> None:

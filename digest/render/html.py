@@ -97,7 +97,7 @@ def render_issue(
         "unsubscribe_url": mark,
         "web_url": site_url(site, issue_path(draft.newsletter, draft.date)) + f"?issue={web_mark}",
         "archive_url": site_url(site, f"/issues/{draft.newsletter}"),
-        "preferences_url": site_url(site, "/"),
+        "preferences_url": f"{mark}&view=preferences",  # the reader's own page (web/preferences.py)
         "item_count": total,
         "full_items": total,
         "listed_items": total,

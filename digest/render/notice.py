@@ -52,7 +52,8 @@ def confirmation_email(env: jinja2.Environment, site: SiteSettings, newsletter: 
 def welcome_email(env: jinja2.Environment, site: SiteSettings, newsletter: NewsletterSettings, to: str,
                   unsubscribe_url: str, *, now: datetime) -> bytes:
     return build_email(env, "welcome", site=site, newsletter=newsletter, to=to, now=now,
-                       subject=f"Welcome to {newsletter.title}", unsubscribe_url=unsubscribe_url)
+                       subject=f"Welcome to {newsletter.title}", unsubscribe_url=unsubscribe_url,
+                       preferences_url=unsubscribe_url.replace("/unsubscribe?token=", "/preferences/", 1))
 
 
 def operator_email(site: SiteSettings, from_address: str, to: str, subject: str, body: str, *,

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from digest.flows import notices, overview
@@ -33,6 +33,7 @@ from digest.web import archive
 from digest.web.admin import console_routes
 from digest.web.guards import BodyLimit, ClientAddress, SameOriginPosts, SecurityHeaders
 from digest.web.ops import ops_routes
+from digest.web.preferences import preference_routes
 from digest.web.signup import SignupDesk
 from subscribers import (
     SubscriptionStatus,
@@ -195,7 +196,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
                 title = newsletters_title(subscription_from_link(session, secret(), token).newsletter)
         except SubscriberError as exc:
             return page("message.html", 400, title="Link not valid", message=str(exc))
-        return page("unsubscribe.html", token=token, newsletter_title=title)
+        return page("unsubscribe.html", token=token, newsletter_title=title)  # it links the preferences page
 
     def unsubscribe(token: str, who: Origin, one_click: bool) -> Response:
         try:
@@ -208,7 +209,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
             return page("message.html", 400, title="Link not valid", message=str(exc))
         if one_click:
             return PlainTextResponse(f"Unsubscribed from {title}.")
-        return page("unsubscribed.html", undo_token=undo_token, newsletter_title=title)
+        return page("unsubscribed.html", undo_token=undo_token, newsletter_title=title, token=token)
 
     def undo(token: str, who: Origin) -> Response:
         try:
@@ -230,6 +231,8 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
 
     async def unsubscribe_route(request: Request) -> Response:
         token = request.query_params.get("token", "")
+        if request.method != "POST" and request.query_params.get("view") == "preferences":  # the digest footer's
+            return RedirectResponse(f"/preferences/{token}", status_code=303)  # "Manage your subscriptions"
         if request.method != "POST":  # GET and HEAD change nothing
             return await run_in_threadpool(unsubscribe_page, token)
         form = await request.form()
@@ -287,6 +290,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         Route("/unsubscribe/undo", undo_route, methods=["POST"]),
         Route("/issues/{slug}", archive_route),
         Route("/issues/{slug}/{day}", issue_route),
+        *preference_routes(settings, sessions, page, secret, origin, now),
     ] if reader_pages else []
     if reader_pages and settings.admin.enabled:
         runtime = Runtime(settings=settings, sessions=sessions, transport_factory=transport_factory,

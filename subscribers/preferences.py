@@ -1,0 +1,130 @@
+"""A reader's own choices, made on their page: which newsletters, a pause, leaving everything.
+
+The page is reached with the sealed token every digest already carries for its
+unsubscribe link (tokens.make_unsubscribe_token): it proves the address, names
+one reader and reads as noise, so the page needs no login and no new secret in
+each message. Subscribing from here is confirmed at once (the link proved the
+address), but never for a suppressed address. Every change is a consent event
+with its time and source, as a signup or an unsubscribe is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from subscribers.consent import Origin, record
+from subscribers.errors import SubscriberError, Suppressed
+from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+from subscribers.optin import unsubscribe
+from subscribers.suppression import active_suppression
+from subscribers.tokens import read_unsubscribe_token
+
+PAUSE_WEEKS = (1, 2, 4, 8)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One newsletter as the reader's page shows it."""
+
+    newsletter: str
+    subscribed: bool
+    pending: bool
+    paused_until: datetime | None
+
+
+def reader_from_link(session: Session, secret: str, token: str) -> Subscriber:
+    """The reader a digest's link was made for; an unknown or forged token names nobody."""
+    subscriber_id, _newsletter = read_unsubscribe_token(secret, token)
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        raise SubscriberError("We hold no subscription for this link any more.")
+    return subscriber
+
+
+def choices(session: Session, subscriber: Subscriber, newsletters: list[str], now: datetime) -> list[Choice]:
+    """Every newsletter of the site, in the site's order, with this reader's state (a pause past its date is over)."""
+    held = {s.newsletter: s for s in _subscriptions(session, subscriber)}
+    out = []
+    for slug in newsletters:
+        s = held.get(slug)
+        paused = s.paused_until if s is not None and s.paused_until is not None and s.paused_until > now else None
+        out.append(Choice(slug, s is not None and s.status is SubscriptionStatus.confirmed,
+                          s is not None and s.status is SubscriptionStatus.pending, paused))
+    return out
+
+
+def subscribe(session: Session, subscriber: Subscriber, newsletter: str, origin: Origin, now: datetime) -> bool:
+    """Confirmed at once: the reader followed a link only their mailbox received. False when already in."""
+    suppression = active_suppression(session, subscriber.email)
+    if suppression is not None:
+        raise Suppressed("This address cannot receive our newsletters at the moment. Please write to us.")
+    subscription = _subscription(session, subscriber, newsletter)
+    if subscription is None:
+        subscription = Subscription(subscriber_id=subscriber.id, newsletter=newsletter, created_at=now)
+        session.add(subscription)
+        session.flush()
+    if subscription.status is SubscriptionStatus.confirmed:
+        return False
+    subscription.status = SubscriptionStatus.confirmed
+    subscription.confirmed_at = now
+    subscription.unsubscribed_at = None
+    subscription.paused_until = None
+    record(session, subscription, "confirmed", origin, now, "preferences page: the reader's own link proved the address")
+    session.flush()
+    return True
+
+
+def leave(session: Session, subscriber: Subscriber, newsletter: str, origin: Origin, now: datetime) -> bool:
+    subscription = _subscription(session, subscriber, newsletter)
+    return subscription is not None and unsubscribe(session, subscription, origin, now=now,
+                                                    detail="preferences page") is not None
+
+
+def leave_everything(session: Session, subscriber: Subscriber, origin: Origin, now: datetime) -> list[str]:
+    """Out of every newsletter at once; the newsletters that changed."""
+    return [s.newsletter for s in _subscriptions(session, subscriber)
+            if unsubscribe(session, s, origin, now=now, detail="preferences page: unsubscribe from everything")]
+
+
+def pause(session: Session, subscriber: Subscriber, newsletter: str, weeks: int, origin: Origin,
+          now: datetime) -> datetime:
+    """No issue of this newsletter until the date returned; mail resumes by itself then."""
+    if weeks not in PAUSE_WEEKS:
+        raise SubscriberError(f"A pause lasts {', '.join(map(str, PAUSE_WEEKS[:-1]))} or {PAUSE_WEEKS[-1]} weeks.")
+    subscription = _confirmed(session, subscriber, newsletter)
+    subscription.paused_until = now + timedelta(weeks=weeks)
+    record(session, subscription, "paused", origin, now,
+           f"preferences page: {weeks} week{'s' if weeks > 1 else ''}, until {subscription.paused_until:%Y-%m-%d %H:%M} UTC")
+    session.flush()
+    return subscription.paused_until
+
+
+def resume(session: Session, subscriber: Subscriber, newsletter: str, origin: Origin, now: datetime) -> bool:
+    subscription = _confirmed(session, subscriber, newsletter)
+    if subscription.paused_until is None or subscription.paused_until <= now:
+        return False
+    subscription.paused_until = None
+    record(session, subscription, "resumed", origin, now, "preferences page: resume now")
+    session.flush()
+    return True
+
+
+def _confirmed(session: Session, subscriber: Subscriber, newsletter: str) -> Subscription:
+    subscription = _subscription(session, subscriber, newsletter)
+    if subscription is None or subscription.status is not SubscriptionStatus.confirmed:
+        raise SubscriberError("You are not subscribed to this newsletter.")
+    return subscription
+
+
+def _subscription(session: Session, subscriber: Subscriber, newsletter: str) -> Subscription | None:
+    return session.scalar(select(Subscription).where(Subscription.subscriber_id == subscriber.id,
+                                                     Subscription.newsletter == newsletter))
+
+
+def _subscriptions(session: Session, subscriber: Subscriber) -> list[Subscription]:
+    return list(session.scalars(select(Subscription).where(Subscription.subscriber_id == subscriber.id)
+                                .order_by(Subscription.id)))

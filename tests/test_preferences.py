@@ -1,0 +1,168 @@
+"""The reader's own page (issue 25, first step): reached from a received digest, a pause that ends by itself,
+leaving one newsletter or everything; every change recorded; forged and other readers' links change nothing."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import shutil
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from conftest import DATA, SECRET, write_config
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from digest.config import load_settings
+from digest.deliver import outbox
+from digest.deliver.transports import MemoryTransport
+from digest.flows import sending
+from digest.flows.runtime import Runtime
+from digest.models import Issue
+from digest.web.app import create_app
+from subscribers import ConsentEvent, Origin, add_subscriber, export_person, make_unsubscribe_token
+from subscribers.models import Subscription
+
+SECOND = """
+[[newsletters]]
+slug = "weekly"
+title = "The Weekly Letter"
+from_address = "Weekly <weekly@gazette.example.org>"
+
+[[newsletters.sources]]
+name = "Desk"
+url = "desk.xml"
+"""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def site(tmp_path):
+    shutil.copy(DATA / "wire.xml", tmp_path / "feed.xml")
+    shutil.copy(DATA / "desk.atom", tmp_path / "desk.xml")
+    config = write_config(tmp_path, transport="file", sources='[[newsletters.sources]]\nname = "Wire"\n'
+                                                               'url = "feed.xml"\n' + SECOND)
+    settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
+    transport, clock = MemoryTransport(), Clock()
+    rt = replace(Runtime.create(settings), transport_factory=lambda: transport, now=clock)
+    with rt.sessions() as session, session.begin():
+        for address in ("ann@example.com", "bob@example.com"):
+            add_subscriber(session, address, "daily", confirmed=True, origin=Origin("test"))
+    app = create_app(settings, rt.sessions, rt.transport_factory, now=clock, mailer=lambda job: job())
+    with TestClient(app, base_url="https://gazette.example.org") as client:
+        yield rt, transport, clock, client, tmp_path
+
+
+def received_by(transport, address: str) -> list[bytes]:
+    return [raw for _sender, recipients, raw in transport.messages if address in recipients]
+
+
+def manage_link(raw: bytes) -> str:
+    """The footer's "Manage your subscriptions" link, from the text part as a reader sees it."""
+    text = email.message_from_bytes(raw, policy=email.policy.default).get_body(("plain",)).get_content()
+    return re.search(r"Manage your subscriptions: https://gazette\.example\.org(\S+)", text).group(1)
+
+
+def csrf(page: str) -> str:
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+
+
+def events(rt, address: str) -> list[tuple[str, str]]:
+    with rt.sessions() as session:
+        return [(e["newsletter"], e["kind"]) for e in export_person(session, address)["consent_events"]]
+
+
+def test_a_reader_pauses_from_the_link_in_a_digest_and_mail_resumes_by_itself(site):
+    rt, transport, clock, client, folder = site
+    assert sending.send_newsletter(rt, "daily", slot="s1").new_issue_id
+    link = manage_link(received_by(transport, "ann@example.com")[-1])
+    page = client.get(link)  # /unsubscribe?token=...&view=preferences -> the reader's own page
+    assert page.status_code == 200 and page.url.path.startswith("/preferences/")
+    assert "ann@example.com" in page.text and "Gazette Daily" in page.text and "The Weekly Letter" in page.text
+    assert "Unsubscribe from everything" in page.text
+    path = page.url.path
+
+    done = client.post(path, data={"csrf": csrf(page.text), "action": "pause", "newsletter": "daily", "weeks": "2"})
+    until = clock.now + timedelta(weeks=2)
+    assert done.status_code == 200 and f"paused until {until:%A} {until.day} {until:%B %Y}" in done.text
+    assert "Resume now" in done.text and ("daily", "paused") in events(rt, "ann@example.com")
+
+    shutil.copy(DATA / "desk.atom", folder / "feed.xml")
+    second = sending.send_newsletter(rt, "daily", slot="s2")
+    assert len(received_by(transport, "ann@example.com")) == 1  # paused: nothing
+    assert len(received_by(transport, "bob@example.com")) == 2
+    with rt.sessions() as session:
+        assert session.get(Issue, second.new_issue_id).paused_readers == 1
+
+    clock.now += timedelta(weeks=2, minutes=1)  # the date passes: no job, no click, mail again
+    assert "Paused until" not in client.get(path).text
+    shutil.copy(DATA / "notes.json", folder / "feed.xml")
+    assert sending.send_newsletter(rt, "daily", slot="s3").new_issue_id
+    assert len(received_by(transport, "ann@example.com")) == 2
+
+
+def test_resume_now_subscribe_to_another_newsletter_and_leave_everything(site):
+    rt, transport, clock, client, _folder = site
+    with rt.sessions() as session:
+        ann = session.scalar(select(Subscription).where(Subscription.newsletter == "daily")).subscriber_id
+    path = f"/preferences/{make_unsubscribe_token(SECRET, ann, 'daily')}"
+    token = csrf(client.get(path).text)
+    client.post(path, data={"csrf": token, "action": "pause", "newsletter": "daily", "weeks": "8"})
+    resumed = client.post(path, data={"csrf": token, "action": "resume", "newsletter": "daily"})
+    assert "no longer paused" in resumed.text
+    joined = client.post(path, data={"csrf": token, "action": "subscribe", "newsletter": "weekly"})
+    assert "You are subscribed to The Weekly Letter." in joined.text
+    with rt.sessions() as session:  # confirmed at once: the link proved the address
+        assert outbox.still_confirmed(session, "weekly", [ann], clock.now) == {ann}
+    left = client.post(path, data={"csrf": token, "action": "leave_everything"})
+    assert "You are unsubscribed from every newsletter." in left.text
+    assert events(rt, "ann@example.com")[-5:] == [("daily", "paused"), ("daily", "resumed"), ("weekly", "confirmed"),
+                                                  ("daily", "unsubscribed"), ("weekly", "unsubscribed")]
+    with rt.sessions() as session:
+        assert outbox.still_confirmed(session, "daily", [ann], clock.now) == set()
+
+
+def test_forged_foreign_and_cross_site_requests_change_nothing(site):
+    rt, _transport, clock, client, _folder = site
+    with rt.sessions() as session:
+        ann, bob = [s.subscriber_id for s in session.scalars(select(Subscription).order_by(Subscription.id))]
+    ann_path = f"/preferences/{make_unsubscribe_token(SECRET, ann, 'daily')}"
+    bob_path = f"/preferences/{make_unsubscribe_token(SECRET, bob, 'daily')}"
+    forged = make_unsubscribe_token("another-secret-key-of-32-characters!", ann, "daily")
+    assert client.get(f"/preferences/{forged}").status_code == 400
+    assert client.post(f"/preferences/{forged}", data={"csrf": "0" * 32, "action": "leave_everything"}
+                       ).status_code == 403
+    # Bob's form field does not work with Ann's link, nor a made-up one, nor a cross-site POST.
+    bob_csrf = csrf(client.get(bob_path).text)
+    assert client.post(ann_path, data={"csrf": bob_csrf, "action": "leave_everything"}).status_code == 403
+    assert client.post(ann_path, data={"csrf": csrf(client.get(ann_path).text), "action": "leave_everything"},
+                       headers={"Origin": "https://evil.example"}).status_code == 403
+    assert client.post(ann_path, data={"csrf": csrf(client.get(ann_path).text), "action": "pause",
+                                       "newsletter": "daily", "weeks": "3"}).status_code == 400  # not a choice
+    assert client.post(ann_path, data={"csrf": csrf(client.get(ann_path).text), "action": "drop_table",
+                                       "newsletter": "daily"}).status_code == 400
+    with rt.sessions() as session:
+        assert session.scalars(select(ConsentEvent.kind).where(ConsentEvent.subscriber_id == ann)).all() == \
+            ["confirmed"]
+        assert outbox.still_confirmed(session, "daily", [ann, bob], clock.now) == {ann, bob}
+
+
+def test_a_reader_who_pauses_during_a_send_is_skipped(site):
+    rt, _transport, clock, client, _folder = site
+    with rt.sessions() as session:
+        ann = session.scalar(select(Subscription).order_by(Subscription.id)).subscriber_id
+    path = f"/preferences/{make_unsubscribe_token(SECRET, ann, 'daily')}"
+    client.post(path, data={"csrf": csrf(client.get(path).text), "action": "pause", "newsletter": "daily",
+                            "weeks": "1"})
+    with rt.sessions() as session:
+        assert outbox.still_confirmed(session, "daily", [ann], clock.now) == set()
+        assert outbox.still_confirmed(session, "daily", [ann], clock.now + timedelta(weeks=1, seconds=1)) == {ann}
