@@ -45,6 +45,17 @@ def reader_from_link(session: Session, secret: str, token: str) -> Subscriber:
     return subscriber
 
 
+def link_subject(session: Session, email: str) -> tuple[int, str] | None:
+    """(subscriber id, newsletter) to make someone's link from, when we hold a subscription of theirs and may
+    mail them; None for an unknown or suppressed address (the page answers the same either way)."""
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    if subscriber is None or active_suppression(session, email) is not None:
+        return None
+    held = _subscriptions(session, subscriber)
+    mailed = [s for s in held if s.status is not SubscriptionStatus.pending] or held
+    return (subscriber.id, mailed[0].newsletter) if mailed else None
+
+
 def choices(session: Session, subscriber: Subscriber, newsletters: list[str], now: datetime) -> list[Choice]:
     """Every newsletter of the site, in the site's order, with this reader's state (a pause past its date is over)."""
     held = {s.newsletter: s for s in _subscriptions(session, subscriber)}

@@ -22,7 +22,13 @@ from digest.flows import sending
 from digest.flows.runtime import Runtime
 from digest.models import Issue
 from digest.web.app import create_app
-from subscribers import ConsentEvent, Origin, add_subscriber, export_person, make_unsubscribe_token
+from subscribers import (
+    ConsentEvent,
+    Origin,
+    add_subscriber,
+    export_person,
+    make_unsubscribe_token,
+)
 from subscribers.models import Subscription
 
 SECOND = """
@@ -166,3 +172,33 @@ def test_a_reader_who_pauses_during_a_send_is_skipped(site):
     with rt.sessions() as session:
         assert outbox.still_confirmed(session, "daily", [ann], clock.now) == set()
         assert outbox.still_confirmed(session, "daily", [ann], clock.now + timedelta(weeks=1, seconds=1)) == {ann}
+
+
+def test_email_me_my_link_answers_the_same_for_anyone_and_mails_only_a_held_address(tmp_path, smtp_server):
+    config = write_config(tmp_path, smtp_port=smtp_server.port, sources='[[newsletters.sources]]\nname = "W"\n'
+                                                                        'url = "w.xml"\n' + SECOND,
+                          gather="\n[web]\nsignups_per_ip_per_hour = 5\n")
+    settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
+    rt = Runtime.create(settings)
+    with rt.sessions() as session, session.begin():
+        add_subscriber(session, "ann@example.com", "weekly", confirmed=True, origin=Origin("test"))
+    app = create_app(settings, rt.sessions, rt.transport_factory, mailer=lambda job: job())
+    with TestClient(app, base_url="https://gazette.example.org") as client:
+        known = client.post("/preferences/link", data={"email": "Ann@Example.com"})
+        unknown = client.post("/preferences/link", data={"email": "nobody@example.com"})
+        assert known.status_code == unknown.status_code == 200
+        answer = "we\u2019ve sent it a link to manage them"
+        assert answer in known.text and answer in unknown.text
+        assert [m.rcpt_tos for m in smtp_server.messages] == [["ann@example.com"]]  # only the held address
+        mail = smtp_server.messages[0].message
+        assert mail["From"] == "Weekly <weekly@gazette.example.org>"
+        link = re.search(r"https://gazette\.example\.org(/preferences/\S+)", mail.get_body(("plain",)).get_content())
+        page = client.get(link.group(1))
+        assert "ann@example.com" in page.text and "The Weekly Letter" in page.text
+        assert client.post("/preferences/link", data={"email": "not an address"}).status_code == 400
+        client.post("/preferences/link", data={"email": "ann@example.com", "website": "http://spam"})  # honeypot
+        assert len(smtp_server.messages) == 1
+        for _ in range(2):  # the 4th and 5th requests from this network: answered, mailed
+            assert client.post("/preferences/link", data={"email": "ann@example.com"}).status_code == 200
+        assert len(smtp_server.messages) == 3
+        assert client.post("/preferences/link", data={"email": "ann@example.com"}).status_code == 429  # 6th: limit

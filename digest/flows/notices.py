@@ -40,3 +40,13 @@ def send_welcome(transport: Transport, env, site: SiteSettings, newsletter: News
                                     secret=site.secret_key)
     if failures:
         raise DeliveryError(failures[0])
+
+
+def send_preferences_link(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings, to: str,
+                          preferences_url: str, *, now: datetime, bounces=None) -> None:
+    """A reader's own link, asked for on the signup page; sent from the newsletter they were subscribed to."""
+    message = notice.preferences_link_email(env, site, newsletter, to, preferences_url, now=now)
+    failures = notify.send_messages(transport, newsletter.from_address, [(to, message)], bounces=bounces,
+                                    secret=site.secret_key)
+    if failures:
+        raise DeliveryError(failures[0])

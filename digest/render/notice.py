@@ -56,6 +56,12 @@ def welcome_email(env: jinja2.Environment, site: SiteSettings, newsletter: Newsl
                        preferences_url=unsubscribe_url.replace("/unsubscribe?token=", "/preferences/", 1))
 
 
+def preferences_link_email(env: jinja2.Environment, site: SiteSettings, newsletter: NewsletterSettings, to: str,
+                           preferences_url: str, *, now: datetime) -> bytes:
+    return build_email(env, "preferences_link", site=site, newsletter=newsletter, to=to, now=now,
+                       subject=f"Your subscriptions at {site.name}", preferences_url=preferences_url)
+
+
 def operator_email(site: SiteSettings, from_address: str, to: str, subject: str, body: str, *,
                    now: datetime) -> bytes:
     """A plain-text note to an operator (a draft to review, an issue held): no template, nothing personal."""

@@ -80,7 +80,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
     def page(name: str, status: int = 200, **context) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)  # the one inline script runs; nothing injected could
         context = {"site": settings.site.for_templates(), "newsletters": settings.newsletters, "messages": {}, "email": "",
-                   "newsletter": None, "csp_nonce": nonce, **context}
+                   "newsletter": None, "csp_nonce": nonce, "link_reply": None, "link_email": "", **context}
         policy = PAGE_CSP.format(nonce=nonce, frames=frame_ancestors if name == "embed.html" else "'none'")
         return HTMLResponse(render_template(env, f"web/{name}", context), status_code=status,
                             headers={"Content-Security-Policy": policy})
@@ -290,7 +290,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         Route("/unsubscribe/undo", undo_route, methods=["POST"]),
         Route("/issues/{slug}", archive_route),
         Route("/issues/{slug}/{day}", issue_route),
-        *preference_routes(settings, sessions, page, secret, origin, now),
+        *preference_routes(settings, sessions, page, secret, origin, now, desk, transport_factory, env),
     ] if reader_pages else []
     if reader_pages and settings.admin.enabled:
         runtime = Runtime(settings=settings, sessions=sessions, transport_factory=transport_factory,

@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from digest.errors import DeliveryError
+from digest.flows import notices
 from digest.settings import Settings
-from subscribers import Origin, SubscriberError
+from digest.web.signup import BAD_ADDRESS, TOO_MANY, SignupDesk
+from subscribers import InvalidAddress, Origin, SubscriberError, make_unsubscribe_token, normalize_address
 from subscribers import preferences as prefs
+from subscribers.limits import mailbox_key, take
+
+log = logging.getLogger(__name__)
+# The same answer whether or not we hold the address (no enumeration), as for a signup.
+LINK_SENT = "If this address is subscribed to any of our newsletters, we\u2019ve sent it a link to manage them."
 
 ACTIONS = ("subscribe", "leave", "pause", "resume", "leave_everything")
 
@@ -32,8 +42,10 @@ def csrf_field(secret: str, token: str) -> str:
 
 
 def preference_routes(settings: Settings, sessions, page: Callable[..., Response], secret: Callable[[], str],
-                      origin: Callable[[Request], Origin], now: Callable[[], datetime]) -> list[Route]:
+                      origin: Callable[[Request], Origin], now: Callable[[], datetime], desk: SignupDesk,
+                      transport_factory, env) -> list[Route]:
     titles = {n.slug: n.title for n in settings.newsletters}
+    by_slug = {n.slug: n for n in settings.newsletters}
     order = [n.slug for n in settings.newsletters]
 
     def show(token: str, done: str = "", status: int = 200, error: str = "") -> Response:
@@ -86,11 +98,45 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
         form = {k: str(v) for k, v in (await request.form()).items()}
         return await run_in_threadpool(change, token, form, origin(request))
 
+    def mail_link(email: str) -> None:
+        """In the background, after the same answer for everyone: only a held, unsuppressed address gets mail,
+        at most web.confirmations_per_address_per_hour times an hour."""
+        try:
+            with sessions() as session, session.begin():
+                found = prefs.link_subject(session, email)
+                if found is None or not take(session, f"prefs-link:{mailbox_key(email)}",
+                                             settings.web.confirmations_per_address_per_hour, now()):
+                    return
+            subscriber_id, slug = found
+            url = f"{settings.site.base_url.rstrip('/')}/preferences/{make_unsubscribe_token(secret(), subscriber_id, slug)}"
+            notices.send_preferences_link(transport_factory(), env, settings.site, by_slug[slug], email, url,
+                                          now=now(), bounces=settings.bounces)
+        except DeliveryError as exc:
+            log.error("preferences link to %s failed: %s", email, exc)
+        except Exception:  # the background must survive anything one request throws
+            log.exception("preferences link to %s failed", email)
+
+    async def link_route(request: Request) -> Response:
+        """"Email me my link" on the signup page: rate-limited like a signup, the same answer for any address."""
+        form = await request.form()
+        address, who = str(form.get("email", "")), origin(request)
+        try:
+            email = normalize_address(address)
+        except InvalidAddress:
+            return page("signup.html", 400, link_reply=(400, BAD_ADDRESS), link_email=address)
+        if not await run_in_threadpool(desk.network_allowed, who.ip):
+            return page("signup.html", 429, link_reply=(429, TOO_MANY))
+        response = page("signup.html", link_reply=(200, LINK_SENT))
+        if not form.get("website"):  # the honeypot: a bot gets the same answer and nothing else
+            response.background = BackgroundTask(desk.background(lambda: mail_link(email)))
+        return response
+
     async def by_query(request: Request) -> Response:
         """`/preferences?token=...`: the digest footer's link is the unsubscribe link's token with this path."""
         return RedirectResponse(f"/preferences/{request.query_params.get('token', '')}", status_code=303)
 
-    return [Route("/preferences", by_query), Route("/preferences/{token}", preferences_route, methods=["GET", "POST"])]
+    return [Route("/preferences", by_query), Route("/preferences/link", link_route, methods=["POST"]),
+            Route("/preferences/{token}", preferences_route, methods=["GET", "POST"])]
 
 
 def _weeks(text: str) -> int:

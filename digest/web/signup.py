@@ -74,6 +74,13 @@ class SignupDesk:
             return 503, BUSY, None
         return 200, THANKS, lambda: self._run(lambda: self._work(email, slug, who))
 
+    def background(self, job: Callable[[], None]) -> Callable[[], None]:
+        """Start `job` on the signup pool once the answer has gone out (the same for every address)."""
+        return lambda: self._run(job)
+
+    def network_allowed(self, ip: str) -> bool:
+        return self._network_allowed(ip)
+
     def _network_allowed(self, ip: str) -> bool:
         with self.sessions() as session, session.begin():
             return take(session, f"signup-net:{network_key(ip)}", self.settings.web.signups_per_ip_per_hour,
