@@ -35,17 +35,19 @@ def send_confirmation(transport: Transport, env, site: SiteSettings, newsletter:
 
 def send_welcome(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings, to: str,
                  unsubscribe_url: str, *, now: datetime, bounces=None) -> None:
-    message = notice.welcome_email(env, site, newsletter, to, unsubscribe_url, now=now)
-    failures = notify.send_messages(transport, newsletter.from_address, [(to, message)], bounces=bounces,
-                                    secret=site.secret_key)
-    if failures:
-        raise DeliveryError(failures[0])
+    _send_one(transport, site, newsletter, to, notice.welcome_email(env, site, newsletter, to, unsubscribe_url,
+                                                                    now=now), bounces)
 
 
 def send_preferences_link(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings, to: str,
                           preferences_url: str, *, now: datetime, bounces=None) -> None:
     """A reader's own link, asked for on the signup page; sent from the newsletter they were subscribed to."""
-    message = notice.preferences_link_email(env, site, newsletter, to, preferences_url, now=now)
+    _send_one(transport, site, newsletter, to, notice.preferences_link_email(env, site, newsletter, to,
+                                                                             preferences_url, now=now), bounces)
+
+
+def _send_one(transport: Transport, site: SiteSettings, newsletter: NewsletterSettings, to: str, message: bytes,
+              bounces) -> None:
     failures = notify.send_messages(transport, newsletter.from_address, [(to, message)], bounces=bounces,
                                     secret=site.secret_key)
     if failures:
