@@ -135,6 +135,7 @@ class Delivery(Base):
         Enum(DeliveryStatus, native_enum=False, length=20), default=DeliveryStatus.queued
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    plain_text: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the reader's choice
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     # A sender claims rows by leasing them; a lease that runs out (its sender

@@ -126,12 +126,12 @@ def create_issue(
     paused = Subscription.paused_until > now  # the reader's own pause: no row, counted as held back
     confirmed = (
         select(literal(issue.id), Subscriber.id, Subscriber.email, literal(DeliveryStatus.queued.name),
-               literal(0))
+               literal(0), Subscription.plain_text)
         .join(Subscription)
         .where(*audience, or_(Subscription.paused_until.is_(None), ~paused))
     )
     session.execute(insert(Delivery).from_select(
-        ["issue_id", "subscriber_id", "email", "status", "attempts"], confirmed))
+        ["issue_id", "subscriber_id", "email", "status", "attempts", "plain_text"], confirmed))
     issue.paused_readers = session.scalar(select(func.count()).select_from(Subscriber).join(Subscription)
                                      .where(*audience, paused)) or 0
     session.flush()

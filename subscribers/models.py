@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from subscribers.db import Base, UTCDateTime, utcnow
@@ -54,6 +54,7 @@ class Subscription(Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The reader's own pause (preferences page): no issue until then, then mail again by itself.
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    plain_text: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     tokens: Mapped[list[OptInToken]] = relationship(cascade="all, delete-orphan", overlaps="subscription")
 

@@ -34,6 +34,7 @@ class Choice:
     subscribed: bool
     pending: bool
     paused_until: datetime | None
+    plain_text: bool = False
 
 
 def reader_from_link(session: Session, secret: str, token: str) -> Subscriber:
@@ -64,7 +65,8 @@ def choices(session: Session, subscriber: Subscriber, newsletters: list[str], no
         s = held.get(slug)
         paused = s.paused_until if s is not None and s.paused_until is not None and s.paused_until > now else None
         out.append(Choice(slug, s is not None and s.status is SubscriptionStatus.confirmed,
-                          s is not None and s.status is SubscriptionStatus.pending, paused))
+                          s is not None and s.status is SubscriptionStatus.pending, paused,
+                          s is not None and s.plain_text))
     return out
 
 
@@ -120,6 +122,19 @@ def resume(session: Session, subscriber: Subscriber, newsletter: str, origin: Or
         return False
     subscription.paused_until = None
     record(session, subscription, "resumed", origin, now, "preferences page: resume now")
+    session.flush()
+    return True
+
+
+def set_plain_text(session: Session, subscriber: Subscriber, newsletter: str, on: bool, origin: Origin,
+                   now: datetime) -> bool:
+    """Plain text only (no HTML part) from the next issue on; False when it was so already."""
+    subscription = _confirmed(session, subscriber, newsletter)
+    if subscription.plain_text == on:
+        return False
+    subscription.plain_text = on
+    record(session, subscription, "plain_text" if on else "html", origin, now,
+           "preferences page: " + ("plain text only" if on else "the full email (HTML and text)"))
     session.flush()
     return True
 

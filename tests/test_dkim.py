@@ -185,3 +185,15 @@ ed25519_selector = "ed"
         assert b"Received: " in received.data.split(b"\r\n\r\n", 1)[0]  # it did pass through Postfix
         assert verify_all(received.data, dnsfunc) == [True, True], received.rcpt_tos
     assert len({m.message["List-Unsubscribe"] for m in relay.remote.messages}) == len(readers)
+
+
+def test_a_plain_text_only_message_is_signed_and_verifies(keys):
+    """A reader who chose plain text (issue 25) gets the text part alone, signed like the rest."""
+    rsa_key, ed_key, dnsfunc = keys
+    template = hostile_template((rsa_key, ed_key), text_only=True)
+    for n in range(5):
+        token = make_unsubscribe_token("a-real-secret", 2000 + n, "morning")
+        raw = personalize(template, to=f"t{n}@example.com", token=token, personal_id=str(2000 + n))
+        assert b"text/html" not in raw and b"multipart" not in raw and raw.count(token.encode()) >= 2
+        assert verify_all(raw, dnsfunc) == [True, True], n
+        assert verify_all(raw.replace(b"two dots", b"two dotz", 1), dnsfunc) == [False, False]

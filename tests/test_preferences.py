@@ -202,3 +202,29 @@ def test_email_me_my_link_answers_the_same_for_anyone_and_mails_only_a_held_addr
             assert client.post("/preferences/link", data={"email": "ann@example.com"}).status_code == 200
         assert len(smtp_server.messages) == 3
         assert client.post("/preferences/link", data={"email": "ann@example.com"}).status_code == 429  # 6th: limit
+
+
+def test_plain_text_only_from_the_next_issue(site):
+    rt, transport, _clock, client, folder = site
+    with rt.sessions() as session:
+        ann = session.scalar(select(Subscription).order_by(Subscription.id)).subscriber_id
+    path = f"/preferences/{make_unsubscribe_token(SECRET, ann, 'daily')}"
+    chose = client.post(path, data={"csrf": csrf(client.get(path).text), "action": "plain_text", "newsletter": "daily"})
+    assert "Gazette Daily comes as plain text only from the next issue." in chose.text
+    assert "Send me the full email" in chose.text and ("daily", "plain_text") in events(rt, "ann@example.com")
+    assert sending.send_newsletter(rt, "daily", slot="s1").new_issue_id
+    (ann_mail,), (bob_mail,) = received_by(transport, "ann@example.com"), received_by(transport, "bob@example.com")
+    ann_message = email.message_from_bytes(ann_mail, policy=email.policy.default)
+    bob_message = email.message_from_bytes(bob_mail, policy=email.policy.default)
+    assert ann_message.get_content_type() == "text/plain" and not ann_message.is_multipart()
+    assert bob_message.get_content_type() == "multipart/alternative"
+    text = ann_message.get_content()
+    assert ann_message.get_body(("plain",)).get_content() == text and "Manage your subscriptions: https://" in text
+    token = re.search(r"token=([\w.-]+)>", ann_message["List-Unsubscribe"]).group(1)
+    assert text.count(token) == 2 and ann_message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # and back to the full email
+    client.post(path, data={"csrf": csrf(client.get(path).text), "action": "html", "newsletter": "daily"})
+    shutil.copy(DATA / "desk.atom", folder / "feed.xml")
+    assert sending.send_newsletter(rt, "daily", slot="s2").new_issue_id
+    again = email.message_from_bytes(received_by(transport, "ann@example.com")[-1], policy=email.policy.default)
+    assert again.get_content_type() == "multipart/alternative"

@@ -32,6 +32,7 @@ class Claimed:
     subscriber_id: int
     email: str
     attempts: int
+    plain_text: bool = False  # the reader takes this newsletter as text only
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,10 @@ def claim(session: Session, issue_id: int, owner: str, now: datetime, lease: tim
         update(Delivery.__table__)
         .where(d.id.in_(free.scalar_subquery()))
         .values(lease_owner=owner, lease_until=now + lease)
-        .returning(d.id, d.subscriber_id, d.email, d.attempts)
+        .returning(d.id, d.subscriber_id, d.email, d.attempts, d.plain_text)
     ).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda c: c.delivery_id)
+    return sorted((Claimed(row[0], row[1], row[2], row[3], bool(row[4])) for row in rows),
+                  key=lambda c: c.delivery_id)
 
 
 def still_confirmed(session: Session, newsletter: str, subscriber_ids: Iterable[int],

@@ -110,8 +110,10 @@ def send_existing_issue(rt: Runtime, newsletter: NewsletterSettings, issue: Issu
 
 def _deliver_here(rt: Runtime, newsletter: NewsletterSettings, issue: Issue, secret: str, progress, stop,
                   resume: bool) -> DeliveryReport:
-    template = _template(rt, newsletter, RenderedIssue(issue.subject, issue.html, issue.text, issue.personal_mark),
-                         f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}", campaign_id=str(issue.id))
+    rendered = RenderedIssue(issue.subject, issue.html, issue.text, issue.personal_mark)
+    prefix = f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}"
+    template = _template(rt, newsletter, rendered, prefix, campaign_id=str(issue.id))
+    text_only: list[MessageTemplate] = []  # built when the first reader who chose plain text comes up
 
     bounces = rt.settings.bounces
 
@@ -120,7 +122,10 @@ def _deliver_here(rt: Runtime, newsletter: NewsletterSettings, issue: Issue, sec
         token = make_unsubscribe_token(secret, item.subscriber_id, newsletter.slug)
         sender = returnpath.for_delivery(secret, bounces.local_part, bounces.domain, item.delivery_id) \
             if bounces.domain else template.envelope_from
-        return sender, personalize(template, to=item.email, token=token, personal_id=str(item.subscriber_id))
+        if item.plain_text and not text_only:
+            text_only.append(_template(rt, newsletter, rendered, prefix, campaign_id=str(issue.id), text_only=True))
+        chosen = text_only[0] if item.plain_text else template
+        return sender, personalize(chosen, to=item.email, token=token, personal_id=str(item.subscriber_id))
 
     return deliver_issue(rt.sessions, issue.id, newsletter.slug, build_message, rt.transport_factory,
                          SendPolicy.from_settings(rt.settings.delivery), now=rt.now, stop=stop, progress=progress,
@@ -141,13 +146,13 @@ def _send_in_child(settings: Settings, issue_id: int, secret: str, *, stop, prog
 
 
 def _template(rt: Runtime, newsletter: NewsletterSettings, rendered: RenderedIssue, prefix: str,
-              campaign_id: str = "test") -> MessageTemplate:
+              campaign_id: str = "test", text_only: bool = False) -> MessageTemplate:
     site = rt.settings.site
     return build_template(rendered, from_address=newsletter.from_address, list_id=newsletter.slug,
                           list_name=newsletter.title, base_url=site.base_url,
                           unsubscribe_mailbox=site.unsubscribe_mailbox, message_id_prefix=prefix, date=rt.now(),
                           reply_to=newsletter.reply_to, feedback_id=site.feedback_id, campaign_id=campaign_id,
-                          signer=signer_for(rt.settings.dkim))
+                          signer=signer_for(rt.settings.dkim), text_only=text_only)
 
 
 def test_send(rt: Runtime, slug: str, address: str, *, fetch: bool = True) -> RenderedIssue:

@@ -68,6 +68,7 @@ def build_template(
     dkim_domain: str = "",
     dkim_private_key: str | None = None,
     signer: DkimSigner | None = None,
+    text_only: bool = False,
 ) -> MessageTemplate:
     """The issue's message, built once.
 
@@ -91,20 +92,24 @@ def build_template(
     if feedback_id:
         message["Feedback-ID"] = f"{campaign_id or '0'}:{list_id}:digest:{feedback_id}"
     message.set_content(_TEXT_SLOT.decode(), subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(_HTML_SLOT.decode(), subtype="html", charset="utf-8", cte="quoted-printable")
+    if not text_only:  # text_only: the reader asked for plain text, the text part is the whole message
+        message.add_alternative(_HTML_SLOT.decode(), subtype="html", charset="utf-8", cte="quoted-printable")
     # Split before the subject goes in: a feed title could contain the slot markers.
     before_text, rest = message.as_bytes().split(_TEXT_SLOT, 1)
     before_text = subject_line(rendered.subject) + before_text
-    between, after_html = rest.split(_HTML_SLOT, 1)
-    # add_alternative repeats MIME-Version inside the part; it belongs only at the top.
-    between = between.replace(b"MIME-Version: 1.0\r\n", b"")
     head, body_start = before_text.split(b"\r\n\r\n", 1)
     body = [*_encode_pieces(rendered.text, rendered.mark)]
     body[0] = body_start + body[0]
-    html_start, *html = _encode_pieces(rendered.html, rendered.mark)
-    body[-1] += between + html_start
-    body += html
-    body[-1] += after_html
+    if text_only:
+        body[-1] += rest
+    else:
+        between, after_html = rest.split(_HTML_SLOT, 1)
+        # add_alternative repeats MIME-Version inside the part; it belongs only at the top.
+        between = between.replace(b"MIME-Version: 1.0\r\n", b"")
+        html_start, *html = _encode_pieces(rendered.html, rendered.mark)
+        body[-1] += between + html_start
+        body += html
+        body[-1] += after_html
     if signer is None:
         signer = make_signer(dkim_selector, dkim_domain, dkim_private_key)
     return MessageTemplate(

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 # The same answer whether or not we hold the address (no enumeration), as for a signup.
 LINK_SENT = "If this address is subscribed to any of our newsletters, we\u2019ve sent it a link to manage them."
 
-ACTIONS = ("subscribe", "leave", "pause", "resume", "leave_everything")
+ACTIONS = ("subscribe", "leave", "pause", "resume", "leave_everything", "plain_text", "html")
 
 
 def csrf_field(secret: str, token: str) -> str:
@@ -80,6 +80,10 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                     until = prefs.pause(session, reader, slug, _weeks(form.get("weeks", "")), who, at)
                     done = (f"{titles[slug]} is paused until {until:%A} {until.day} {until:%B %Y}; it starts again by "
                             "itself then.")
+                elif action in ("plain_text", "html"):
+                    prefs.set_plain_text(session, reader, slug, action == "plain_text", who, at)
+                    done = f"{titles[slug]} comes " + ("as plain text only" if action == "plain_text" else
+                                                       "as the full email") + " from the next issue."
                 elif action == "resume":
                     prefs.resume(session, reader, slug, who, at)
                     done = f"{titles[slug]} is no longer paused: you receive the next issue."
