@@ -151,6 +151,11 @@ def _subscription(session: Session, subscriber: Subscriber, newsletter: str) -> 
                                                      Subscription.newsletter == newsletter))
 
 
+def held(session: Session, subscriber: Subscriber) -> list[Subscription]:
+    """Every subscription the reader has, in any state."""
+    return _subscriptions(session, subscriber)
+
+
 def _subscriptions(session: Session, subscriber: Subscriber) -> list[Subscription]:
     return list(session.scalars(select(Subscription).where(Subscription.subscriber_id == subscriber.id)
                                 .order_by(Subscription.id)))

@@ -30,6 +30,7 @@ from subscribers import (
     make_unsubscribe_token,
 )
 from subscribers.models import Subscription
+from subscribers.suppression import suppress
 
 SECOND = """
 [[newsletters]]
@@ -228,3 +229,54 @@ def test_plain_text_only_from_the_next_issue(site):
     assert sending.send_newsletter(rt, "daily", slot="s2").new_issue_id
     again = email.message_from_bytes(received_by(transport, "ann@example.com")[-1], policy=email.policy.default)
     assert again.get_content_type() == "multipart/alternative"
+
+
+def test_a_reader_changes_address_confirmed_from_the_new_mailbox(tmp_path, smtp_server):
+    config = write_config(tmp_path, smtp_port=smtp_server.port, sources='[[newsletters.sources]]\nname = "W"\n'
+                                                                        'url = "w.xml"\n' + SECOND)
+    settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
+    rt = Runtime.create(settings)
+    with rt.sessions() as session, session.begin():
+        (ann_sub, _), _ = [add_subscriber(session, a, "daily", confirmed=True, origin=Origin("test"))
+                           for a in ("ann@example.com", "bob@example.com")]
+        ann = ann_sub.subscriber_id
+        add_subscriber(session, "ann@example.com", "weekly", confirmed=True, origin=Origin("test"))
+        suppress(session, "spam-trap@example.com", "complaint", "test", Origin("test"), datetime.now(timezone.utc))
+    app = create_app(settings, rt.sessions, rt.transport_factory, mailer=lambda job: job())
+    with TestClient(app, base_url="https://gazette.example.org") as client:
+        path = f"/preferences/{make_unsubscribe_token(SECRET, ann, 'daily')}"
+        client.post(path, data={"csrf": csrf(client.get(path).text), "action": "plain_text", "newsletter": "weekly"})
+        # another reader's address, and a suppressed one: the same refusal, and no mail
+        for taken in ("bob@example.com", "spam-trap@example.com"):
+            refused = client.post(path, data={"csrf": csrf(client.get(path).text), "action": "change_address",
+                                              "new_email": taken})
+            assert refused.status_code == 400 and "We cannot move your subscriptions to this address" in refused.text
+        assert smtp_server.messages == []
+        asked = client.post(path, data={"csrf": csrf(client.get(path).text), "action": "change_address",
+                                        "new_email": "Ann.New@Example.org"})
+        assert "We sent a link to ann.new@example.org" in asked.text
+        (mail,) = smtp_server.messages
+        assert mail.rcpt_tos == ["ann.new@example.org"]
+        with rt.sessions() as session:  # nothing moved yet
+            assert export_person(session, "ann@example.com") is not None
+        link = re.search(r"https://gazette\.example\.org(/preferences/move\?token=\S+)",
+                         mail.message.get_body(("plain",)).get_content()).group(1)
+        shown = client.get(link)  # a scanner opening the link moves nothing
+        assert "Confirm my new address" in shown.text and "a***@example.com" in shown.text
+        moved = client.post("/preferences/move", data={"token": link.split("token=")[1]})
+        assert moved.status_code == 200 and "Your newsletters now come to this address." in moved.text
+        assert "ann.new@example.org" in moved.text
+        told = smtp_server.messages[-1]
+        assert told.rcpt_tos == ["ann@example.com"] and "a***@example.org" in told.message.get_body(
+            ("plain",)).get_content()
+        again = client.post("/preferences/move", data={"token": link.split("token=")[1]})
+        assert again.status_code == 400  # once only
+    with rt.sessions() as session:
+        assert export_person(session, "ann@example.com") is None
+        person = export_person(session, "ann.new@example.org")
+        kinds = [(e["newsletter"], e["kind"]) for e in person["consent_events"]]
+        assert ("daily", "address_changed") in kinds and ("weekly", "address_changed") in kinds
+        assert ("weekly", "plain_text") in kinds  # the history and the choices moved with the reader
+        assert session.scalar(select(Subscription.plain_text).where(Subscription.subscriber_id == ann,
+                                                                    Subscription.newsletter == "weekly"))
+        assert outbox.still_confirmed(session, "daily", [ann], datetime.now(timezone.utc)) == {ann}

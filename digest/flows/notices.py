@@ -46,6 +46,20 @@ def send_preferences_link(transport: Transport, env, site: SiteSettings, newslet
                                                                              preferences_url, now=now), bounces)
 
 
+def send_address_confirmation(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings,
+                              to: str, confirm_url: str, *, now: datetime, ttl_hours: int, bounces=None) -> None:
+    """To the new address a reader asked to move to: only its confirmation moves anything."""
+    _send_one(transport, site, newsletter, to, notice.address_confirm_email(
+        env, site, newsletter, to, confirm_url, now=now, ttl_hours=ttl_hours), bounces)
+
+
+def send_address_moved(transport: Transport, env, site: SiteSettings, newsletter: NewsletterSettings, to: str,
+                       new_address: str, *, now: datetime, bounces=None) -> None:
+    """To the old address, once the move is done (the new one masked)."""
+    _send_one(transport, site, newsletter, to, notice.address_moved_email(env, site, newsletter, to, new_address,
+                                                                          now=now), bounces)
+
+
 def _send_one(transport: Transport, site: SiteSettings, newsletter: NewsletterSettings, to: str, message: bytes,
               bounces) -> None:
     failures = notify.send_messages(transport, newsletter.from_address, [(to, message)], bounces=bounces,

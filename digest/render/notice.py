@@ -62,6 +62,19 @@ def preferences_link_email(env: jinja2.Environment, site: SiteSettings, newslett
                        subject=f"Your subscriptions at {site.name}", preferences_url=preferences_url)
 
 
+def address_confirm_email(env: jinja2.Environment, site: SiteSettings, newsletter: NewsletterSettings, to: str,
+                          confirm_url: str, *, now: datetime, ttl_hours: int) -> bytes:
+    return build_email(env, "address_confirm", site=site, newsletter=newsletter, to=to, now=now,
+                       subject=f"Please confirm your new address for {site.name}", confirm_url=confirm_url,
+                       ttl_hours=ttl_hours)
+
+
+def address_moved_email(env: jinja2.Environment, site: SiteSettings, newsletter: NewsletterSettings, to: str,
+                        new_address: str, *, now: datetime) -> bytes:
+    return build_email(env, "address_moved", site=site, newsletter=newsletter, to=to, now=now,
+                       subject=f"Your newsletters from {site.name} go to a new address", new_address=new_address)
+
+
 def operator_email(site: SiteSettings, from_address: str, to: str, subject: str, body: str, *,
                    now: datetime) -> bytes:
     """A plain-text note to an operator (a draft to review, an issue held): no template, nothing personal."""

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +25,7 @@ from digest.flows import notices
 from digest.settings import Settings
 from digest.web.signup import BAD_ADDRESS, TOO_MANY, SignupDesk
 from subscribers import InvalidAddress, Origin, SubscriberError, make_unsubscribe_token, normalize_address
+from subscribers import SubscriptionStatus, address
 from subscribers import preferences as prefs
 from subscribers.limits import mailbox_key, take
 
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 # The same answer whether or not we hold the address (no enumeration), as for a signup.
 LINK_SENT = "If this address is subscribed to any of our newsletters, we\u2019ve sent it a link to manage them."
 
-ACTIONS = ("subscribe", "leave", "pause", "resume", "leave_everything", "plain_text", "html")
+ACTIONS = ("subscribe", "leave", "pause", "resume", "leave_everything", "plain_text", "html", "change_address")
+SITE_WIDE = ("leave_everything", "change_address")
 
 
 def csrf_field(secret: str, token: str) -> str:
@@ -45,6 +47,7 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                       origin: Callable[[Request], Origin], now: Callable[[], datetime], desk: SignupDesk,
                       transport_factory, env) -> list[Route]:
     titles = {n.slug: n.title for n in settings.newsletters}
+    ttl = timedelta(hours=settings.web.token_ttl_hours)
     by_slug = {n.slug: n for n in settings.newsletters}
     order = [n.slug for n in settings.newsletters]
 
@@ -64,7 +67,8 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
             return page("message.html", 403, title="Please try again",
                         message="This form was not sent from your preferences page. Open the link in your email again.")
         action, slug = form.get("action", ""), form.get("newsletter", "")
-        if action not in ACTIONS or (action != "leave_everything" and slug not in titles):
+        pending_mail: list[tuple[str, str, str]] = []
+        if action not in ACTIONS or (action not in SITE_WIDE and slug not in titles):
             return show(token, status=400, error="That is not a choice on this page.")
         try:
             with sessions() as session, session.begin():
@@ -80,6 +84,14 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                     until = prefs.pause(session, reader, slug, _weeks(form.get("weeks", "")), who, at)
                     done = (f"{titles[slug]} is paused until {until:%A} {until.day} {until:%B %Y}; it starts again by "
                             "itself then.")
+                elif action == "change_address":
+                    if not take(session, f"prefs-move:{reader.id}", settings.web.confirmations_per_address_per_hour, at):
+                        raise SubscriberError("You asked for this several times in the last hour. Please try later.")
+                    new, move_token = address.request_move(session, secret(), reader, form.get("new_email", ""))
+                    slug = first_newsletter(session, reader)
+                    done = (f"We sent a link to {new}. Your newsletters go there once you open it and confirm; "
+                            "until then nothing changes.")
+                    pending_mail.append((new, move_token, slug))
                 elif action in ("plain_text", "html"):
                     prefs.set_plain_text(session, reader, slug, action == "plain_text", who, at)
                     done = f"{titles[slug]} comes " + ("as plain text only" if action == "plain_text" else
@@ -93,12 +105,22 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                         "You were not subscribed to any newsletter."
         except SubscriberError as exc:
             return show(token, status=400, error=str(exc))
+        for new, move_token, slug in pending_mail:  # after the commit: a failed send loses no state
+            try:
+                notices.send_address_confirmation(
+                    transport_factory(), env, settings.site, by_slug[slug], new,
+                    f"{settings.site.base_url.rstrip('/')}/preferences/move?token={move_token}", now=now(),
+                    ttl_hours=settings.web.token_ttl_hours, bounces=settings.bounces)
+            except DeliveryError as exc:
+                log.error("address confirmation to %s failed: %s", new, exc)
+                return show(token, status=503, error="We could not send the email just now. Please try again.")
         return show(token, done=done)
 
     async def preferences_route(request: Request) -> Response:
         token = request.path_params["token"]
         if request.method != "POST":  # GET and HEAD change nothing: scanners open links
-            return await run_in_threadpool(show, token)
+            moved = "Your newsletters now come to this address." if request.query_params.get("moved") else ""
+            return await run_in_threadpool(show, token, moved)
         form = {k: str(v) for k, v in (await request.form()).items()}
         return await run_in_threadpool(change, token, form, origin(request))
 
@@ -135,11 +157,48 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
             response.background = BackgroundTask(desk.background(lambda: mail_link(email)))
         return response
 
+    def move_page(token: str) -> Response:
+        try:
+            with sessions() as session:
+                _reader, old, new = address.read_move(session, secret(), token, ttl)
+        except SubscriberError as exc:
+            return page("message.html", 400, title="Link not valid", message=str(exc))
+        return page("move.html", token=token, old=address.masked(old), new=new)
+
+    def do_move(token: str, who: Origin) -> Response:
+        try:
+            with sessions() as session, session.begin():
+                reader, old = address.move(session, secret(), token, who, now(), ttl)
+                slug = first_newsletter(session, reader)
+                link = make_unsubscribe_token(secret(), reader.id, slug)
+                new = reader.email
+        except SubscriberError as exc:
+            return page("message.html", 400, title="Not changed", message=str(exc))
+        try:
+            notices.send_address_moved(transport_factory(), env, settings.site, by_slug[slug], old,
+                                       address.masked(new), now=now(), bounces=settings.bounces)
+        except DeliveryError as exc:  # the move stands; the old mailbox may be gone, which is often why
+            log.warning("telling %s about the move failed: %s", old, exc)
+        return RedirectResponse(f"/preferences/{link}?moved=1", status_code=303)
+
+    async def move_route(request: Request) -> Response:
+        if request.method != "POST":  # scanners open links: only the button moves anything
+            return await run_in_threadpool(move_page, request.query_params.get("token", ""))
+        form = await request.form()
+        return await run_in_threadpool(do_move, str(form.get("token", "")), origin(request))
+
+    def first_newsletter(session, reader) -> str:
+        """The newsletter a reader's one-off mail comes from: one they receive, else one they ever had."""
+        mine = {s.newsletter: s.status for s in prefs.held(session, reader)}
+        confirmed = [slug for slug in order if mine.get(slug) is SubscriptionStatus.confirmed]
+        return (confirmed or [slug for slug in order if slug in mine] or order)[0]
+
     async def by_query(request: Request) -> Response:
         """`/preferences?token=...`: the digest footer's link is the unsubscribe link's token with this path."""
         return RedirectResponse(f"/preferences/{request.query_params.get('token', '')}", status_code=303)
 
     return [Route("/preferences", by_query), Route("/preferences/link", link_route, methods=["POST"]),
+            Route("/preferences/move", move_route, methods=["GET", "POST"]),
             Route("/preferences/{token}", preferences_route, methods=["GET", "POST"])]
 
 
