@@ -146,21 +146,24 @@ def _act(session, settings, delivery, email, verdict, status, diagnostic, report
                           reason=verdict.reason)
         return f"{email}: {verdict.reason} ({status or 'no status'}){where}; nothing to do"
     row = _feedback_row(session, delivery, email, verdict.kind, status, report, diagnostic, now, reason=verdict.reason,
-                        side=verdict.side)
+                        side=verdict.side, add=False)  # added once its action is known: one INSERT, no UPDATE
     if row is None:
         return f"{email}: {verdict.kind} bounce for delivery {delivery.id} already recorded; nothing more"
     metrics.BOUNCE_REASONS.labels(verdict.reason, verdict.side).inc()
     if verdict.acts_on_reader:
         row.action = _counted(verdict.kind, record_bounce(session, email, verdict.kind, detail, origin, now,
                                                           bounce_policy(settings)))
+        session.add(row)
     elif verdict.side == "sender":
         row.action = _counted("sender", "none: the receiving server refused us, not the reader; counted toward "
                                         f"{row.domain}'s sender reputation")
+        session.add(row)  # before the count of the domain's sender-side bounces, which includes this one
         paused = reputation.check_issue(session, settings.bounces, delivery, detail) if delivery else None
         if paused:
             row.action = f"{row.action}; issue {delivery.issue_id} paused"[:200]
     else:
         row.action = _counted("unclassified", "none: unclassified; kept for the operator")
+        session.add(row)
         return f"{email}: a bounce ({status or 'no status'}){where} no rule explains: unclassified; kept"
     return f"{email}: {verdict.kind} bounce {status or ''} ({verdict.reason}){where}: {row.action}"
 
@@ -194,19 +197,21 @@ def _complainant(session: Session, secret: str, path, report: Report) -> str:
 
 
 def _complaint(session, delivery, email, report, origin, now) -> str:
-    row = _feedback_row(session, delivery, email, "complaint", report.feedback_type, report, "", now)
+    row = _feedback_row(session, delivery, email, "complaint", report.feedback_type, report, "", now, add=False)
     if row is None:
         return f"{email}: complaint for delivery {delivery.id} already recorded; nothing more"
     left = record_complaint(session, email, f"{report.feedback_type or 'abuse'} report from "
                             f"{report.reporting_mta or 'unknown'}", origin, now)
     row.action = _counted("complaint", f"unsubscribed from {', '.join(left) if left else 'nothing (already out)'}; "
                                        "suppressed")
+    session.add(row)
     return f"{email}: spam complaint ({report.feedback_type or 'abuse'}): {row.action}"
 
 
 def _feedback_row(session, delivery, email, kind, status, report, diagnostic, now, action="", *, reason="",
-                  side="") -> Feedback | None:
-    """The new row recording it: once per delivery and kind (None when a repeated report already did)."""
+                  side="", add: bool = True) -> Feedback | None:
+    """The new row recording it: once per delivery and kind (None when a repeated report already did).
+    add=False: the caller adds it once its action is known (one INSERT instead of an INSERT and an UPDATE)."""
     if delivery is not None and session.scalar(select(Feedback.id).where(
             Feedback.delivery_id == delivery.id, Feedback.kind == kind)) is not None:
         return None
@@ -214,8 +219,8 @@ def _feedback_row(session, delivery, email, kind, status, report, diagnostic, no
                    email=email, kind=kind, status=(status or "")[:20], diagnostic=(diagnostic or "")[:500],
                    action=action, reporting_mta=report.reporting_mta[:200] if report else "", at=now,
                    reason=(reason or "")[:30], side=side, domain=reputation.domain_of(email))
-    session.add(row)
-    session.flush()
+    if add:
+        session.add(row)
     return row
 
 
