@@ -95,7 +95,8 @@ def test_a_reader_pauses_from_the_link_in_a_digest_and_mail_resumes_by_itself(si
     page = client.get(link)  # /unsubscribe?token=...&view=preferences -> the reader's own page
     assert page.status_code == 200 and page.url.path.startswith("/preferences/")
     assert "ann@example.com" in page.text and "Gazette Daily" in page.text and "The Weekly Letter" in page.text
-    assert "Unsubscribe from everything" in page.text
+    assert "Unsubscribe from everything" in page.text and page.headers["cache-control"] == "no-store"
+    assert page.headers["referrer-policy"] == "same-origin"  # the token in the address never leaves the site
     path = page.url.path
 
     done = client.post(path, data={"csrf": csrf(page.text), "action": "pause", "newsletter": "daily", "weeks": "2"})

@@ -59,8 +59,10 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                 email = reader.email
         except SubscriberError as exc:
             return page("message.html", 400, title="Link not valid", message=str(exc))
-        return page("preferences.html", status, token=token, csrf=csrf_field(secret(), token), reader_email=email,
-                    rows=rows, titles=titles, weeks=prefs.PAUSE_WEEKS, done=done, error=error)
+        response = page("preferences.html", status, token=token, csrf=csrf_field(secret(), token),
+                        reader_email=email, rows=rows, titles=titles, weeks=prefs.PAUSE_WEEKS, done=done, error=error)
+        response.headers["Cache-Control"] = "no-store"  # a reader's address and choices: no shared cache keeps them
+        return response
 
     def change(token: str, form: dict, who: Origin) -> Response:
         if not hmac.compare_digest(form.get("csrf", ""), csrf_field(secret(), token)):
