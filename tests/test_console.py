@@ -399,7 +399,9 @@ def test_admin_retries_failures_after_an_outage(plain_console, smtp_server):
     smtp_server.replies = {"r1@example.com": "550 5.4.1 relay is down", "r2@example.com": "550 5.4.1 relay is down"}
     gathering.gather_all(rt)
     login(client)
-    assert client.post("/admin/newsletters/daily/send", data={"csrf": csrf(client)},
+    asked = client.post("/admin/newsletters/daily/send", data={"csrf": csrf(client)}, follow_redirects=False)
+    assert asked.status_code == 200 and "Yes, send to 2 readers" in asked.text  # the second step: nothing sent yet
+    assert client.post("/admin/newsletters/daily/send", data={"csrf": csrf(client), "confirm": "2"},
                        follow_redirects=False).status_code == 303
     with rt.sessions() as session:
         issue_id = session.query(Issue).one().id
@@ -474,7 +476,10 @@ def test_admin_suppresses_and_lifts_a_reader_with_a_reason(plain_console, smtp_s
     assert "Suppressed" in page and "asked by phone" in page
     assert ">1<" in client.get("/admin/newsletters/daily").text.split("Suppressed")[1][:200]
     gathering.gather_all(rt)
-    assert client.post("/admin/newsletters/daily/send", data={"csrf": token}, follow_redirects=False).status_code == 303
+    stale = client.post("/admin/newsletters/daily/send", data={"csrf": token, "confirm": "2"})  # one was suppressed
+    assert stale.status_code == 200 and "The number of readers changed" in stale.text and not smtp_server.messages
+    assert client.post("/admin/newsletters/daily/send", data={"csrf": token, "confirm": "1"},
+                       follow_redirects=False).status_code == 303
     assert wait_until(lambda: len(smtp_server.messages) == 1)
     assert [m.rcpt_tos for m in smtp_server.messages] == [["r2@example.com"]]  # the suppressed reader got nothing
     lifted = client.post(f"/admin/readers/{reader_id}/lift", data={"csrf": token, "reason": "mistake"},
@@ -509,7 +514,11 @@ def test_send_now_is_refused_when_review_is_required_and_the_approved_draft_goes
     login(client, "ed")
     assert approve_via_console(client, draft_id).status_code == 303
     login(client)
-    sent = client.post(f"/admin/review/{draft_id}/send", data={"csrf": csrf(client)}, follow_redirects=False)
+    asked = client.post(f"/admin/review/{draft_id}/send", data={"csrf": csrf(client)}, follow_redirects=False)
+    assert asked.status_code == 200 and "Yes, send to 2 readers" in asked.text and "Gazette Daily" in asked.text
+    assert not [m for m in smtp_server.messages if "r1@example.com" in m.rcpt_tos]  # nothing before the second step
+    sent = client.post(f"/admin/review/{draft_id}/send", data={"csrf": csrf(client), "confirm": "2"},
+                       follow_redirects=False)
     assert sent.status_code == 303
     assert wait_until(lambda: len([m for m in smtp_server.messages if m.rcpt_tos[0].startswith("r")]) == 2)
     with rt.sessions() as session:

@@ -20,6 +20,7 @@ from digest.flows import drafting, editor_mail, editorial, overview, sending
 from digest.flows.runtime import Runtime
 from digest.models import Operator, ReviewDraft
 from digest.errors import DigestError
+from digest.web.admin.confirm import unless_confirmed
 from digest.web.admin.gate import Ctx, Gate, back, framed
 from digest.web.admin.issues import Sender
 from subscribers import SubscriberError
@@ -91,6 +92,11 @@ def register(gate: Gate, runtime: Runtime, sender: Sender) -> None:
         if known[slug].review == "required":
             return page(ctx, "Not sent: review is required for this newsletter, so an issue goes out only from a "
                              "draft an editor approved. Draft it for review, then send the approved draft.", 409)
+        asking = unless_confirmed(gate, ctx, overview.recipient_count(runtime, slug),
+                                  what=f"The next issue of {known[slug].title}", action=f"/admin/newsletters/{slug}/send",
+                                  back_url=f"/admin/newsletters/{slug}/next")
+        if asking is not None:
+            return asking
         outcome = gate.act(ctx, "issue.send_now", f"newsletter:{slug}",
                            lambda _session: sending.send_newsletter(runtime, slug, fetch=False, deliver=False),
                            detail=lambda o: f"issue {o.new_issue_id}" if o.new_issue_id else "nothing new")

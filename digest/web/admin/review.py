@@ -9,10 +9,11 @@ import json
 
 from starlette.responses import Response
 
-from digest.flows import editorial
+from digest.flows import editorial, overview
 from digest.flows.runtime import Runtime
 from digest.models import ReviewDraft
 from digest.web.admin import queries
+from digest.web.admin.confirm import unless_confirmed
 from digest.web.admin.gate import Ctx, Gate, back, framed
 from digest.web.admin.issues import Sender
 
@@ -90,6 +91,11 @@ def register(gate: Gate, runtime: Runtime, sender: Sender) -> None:
         row = load(ctx)
         if row is None or row.state != "approved":
             return detail(ctx, "Only an approved draft can be sent now.", 409)
+        asking = unless_confirmed(gate, ctx, overview.recipient_count(runtime, row.newsletter),
+                                  what=f"The approved draft of {known[row.newsletter].title}, before its slot,",
+                                  action=f"/admin/review/{row.id}/send", back_url=f"/admin/review/{row.id}")
+        if asking is not None:
+            return asking
         issue, _result = gate.act(ctx, "draft.send_now", f"draft:{row.id}", lambda _s: editorial.make_issue(
             runtime, known[row.newsletter], row.id, required=True), detail=lambda r: r[1])
         if issue is None:
