@@ -52,17 +52,17 @@ def link_subject(session: Session, email: str) -> tuple[int, str] | None:
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
     if subscriber is None or active_suppression(session, email) is not None:
         return None
-    held = _subscriptions(session, subscriber)
-    mailed = [s for s in held if s.status is not SubscriptionStatus.pending] or held
+    mine = held(session, subscriber)
+    mailed = [s for s in mine if s.status is not SubscriptionStatus.pending] or mine
     return (subscriber.id, mailed[0].newsletter) if mailed else None
 
 
 def choices(session: Session, subscriber: Subscriber, newsletters: list[str], now: datetime) -> list[Choice]:
     """Every newsletter of the site, in the site's order, with this reader's state (a pause past its date is over)."""
-    held = {s.newsletter: s for s in _subscriptions(session, subscriber)}
+    by_newsletter = {s.newsletter: s for s in held(session, subscriber)}
     out = []
     for slug in newsletters:
-        s = held.get(slug)
+        s = by_newsletter.get(slug)
         paused = s.paused_until if s is not None and s.paused_until is not None and s.paused_until > now else None
         out.append(Choice(slug, s is not None and s.status is SubscriptionStatus.confirmed,
                           s is not None and s.status is SubscriptionStatus.pending, paused,
@@ -99,7 +99,7 @@ def leave(session: Session, subscriber: Subscriber, newsletter: str, origin: Ori
 
 def leave_everything(session: Session, subscriber: Subscriber, origin: Origin, now: datetime) -> list[str]:
     """Out of every newsletter at once; the newsletters that changed."""
-    return [s.newsletter for s in _subscriptions(session, subscriber)
+    return [s.newsletter for s in held(session, subscriber)
             if unsubscribe(session, s, origin, now=now, detail="preferences page: unsubscribe from everything")]
 
 
@@ -152,10 +152,6 @@ def _subscription(session: Session, subscriber: Subscriber, newsletter: str) -> 
 
 
 def held(session: Session, subscriber: Subscriber) -> list[Subscription]:
-    """Every subscription the reader has, in any state."""
-    return _subscriptions(session, subscriber)
-
-
-def _subscriptions(session: Session, subscriber: Subscriber) -> list[Subscription]:
+    """Every subscription the reader has, in any state, oldest first."""
     return list(session.scalars(select(Subscription).where(Subscription.subscriber_id == subscriber.id)
                                 .order_by(Subscription.id)))

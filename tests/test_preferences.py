@@ -7,6 +7,7 @@ import email
 import email.policy
 import re
 import shutil
+from urllib.parse import quote
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -281,3 +282,21 @@ def test_a_reader_changes_address_confirmed_from_the_new_mailbox(tmp_path, smtp_
         assert session.scalar(select(Subscription.plain_text).where(Subscription.subscriber_id == ann,
                                                                     Subscription.newsletter == "weekly"))
         assert outbox.still_confirmed(session, "daily", [ann], datetime.now(timezone.utc)) == {ann}
+
+
+def test_hostile_tokens_stay_inside_the_preferences_page_and_a_forged_move_link_moves_nobody(site):
+    rt, _transport, _clock, client, _folder = site
+    for hostile in ("../admin", "x?y=1", "a/b", "%2e%2e/admin", "\r\nSet-Cookie: x=1"):
+        for url in (f"/unsubscribe?view=preferences&token={quote(hostile)}", f"/preferences?token={quote(hostile)}"):
+            redirect = client.get(url, follow_redirects=False)
+            location = redirect.headers["location"]
+            assert redirect.status_code == 303 and location.startswith("/preferences/") and "\n" not in location
+            assert location.count("/") == 2 and "?" not in location, (hostile, location)  # one path segment
+    with rt.sessions() as session:
+        ann = session.scalar(select(Subscription).order_by(Subscription.id)).subscriber_id
+    for forged in ("", "x" * 5000, "eyJmYWtlIjoxfQ.forged.sig"):
+        assert client.get(f"/preferences/move?token={forged}").status_code == 400
+        assert client.post("/preferences/move", data={"token": forged}).status_code == 400
+    with rt.sessions() as session:
+        assert export_person(session, "ann@example.com")["email"] == "ann@example.com"
+        assert session.scalar(select(Subscription.subscriber_id).order_by(Subscription.id)) == ann

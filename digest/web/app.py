@@ -33,7 +33,7 @@ from digest.web import archive
 from digest.web.admin import console_routes
 from digest.web.guards import BodyLimit, ClientAddress, SameOriginPosts, SecurityHeaders
 from digest.web.ops import ops_routes
-from digest.web.preferences import preference_routes
+from digest.web.preferences import preference_routes, preferences_path
 from digest.web.signup import SignupDesk
 from subscribers import (
     SubscriptionStatus,
@@ -232,7 +232,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
     async def unsubscribe_route(request: Request) -> Response:
         token = request.query_params.get("token", "")
         if request.method != "POST" and request.query_params.get("view") == "preferences":  # the digest footer's
-            return RedirectResponse(f"/preferences/{token}", status_code=303)  # "Manage your subscriptions"
+            return RedirectResponse(preferences_path(token), status_code=303)  # "Manage your subscriptions"
         if request.method != "POST":  # GET and HEAD change nothing
             return await run_in_threadpool(unsubscribe_page, token)
         form = await request.form()

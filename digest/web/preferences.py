@@ -13,6 +13,7 @@ import hmac
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -69,7 +70,6 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
             return page("message.html", 403, title="Please try again",
                         message="This form was not sent from your preferences page. Open the link in your email again.")
         action, slug = form.get("action", ""), form.get("newsletter", "")
-        pending_mail: list[tuple[str, str, str]] = []
         if action not in ACTIONS or (action not in SITE_WIDE and slug not in titles):
             return show(token, status=400, error="That is not a choice on this page.")
         try:
@@ -93,7 +93,7 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                     slug = first_newsletter(session, reader)
                     done = (f"We sent a link to {new}. Your newsletters go there once you open it and confirm; "
                             "until then nothing changes.")
-                    pending_mail.append((new, move_token, slug))
+                    move_mail = (new, move_token, slug)
                 elif action in ("plain_text", "html"):
                     prefs.set_plain_text(session, reader, slug, action == "plain_text", who, at)
                     done = f"{titles[slug]} comes " + ("as plain text only" if action == "plain_text" else
@@ -107,7 +107,8 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                         "You were not subscribed to any newsletter."
         except SubscriberError as exc:
             return show(token, status=400, error=str(exc))
-        for new, move_token, slug in pending_mail:  # after the commit: a failed send loses no state
+        if action == "change_address":  # mailed after the commit: a failed send leaves nothing half done
+            new, move_token, slug = move_mail
             try:
                 notices.send_address_confirmation(
                     transport_factory(), env, settings.site, by_slug[slug], new,
@@ -181,7 +182,7 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                                        address.masked(new), now=now(), bounces=settings.bounces)
         except DeliveryError as exc:  # the move stands; the old mailbox may be gone, which is often why
             log.warning("telling %s about the move failed: %s", old, exc)
-        return RedirectResponse(f"/preferences/{link}?moved=1", status_code=303)
+        return RedirectResponse(f"{preferences_path(link)}?moved=1", status_code=303)
 
     async def move_route(request: Request) -> Response:
         if request.method != "POST":  # scanners open links: only the button moves anything
@@ -197,11 +198,17 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
 
     async def by_query(request: Request) -> Response:
         """`/preferences?token=...`: the digest footer's link is the unsubscribe link's token with this path."""
-        return RedirectResponse(f"/preferences/{request.query_params.get('token', '')}", status_code=303)
+        return RedirectResponse(preferences_path(request.query_params.get("token", "")), status_code=303)
 
     return [Route("/preferences", by_query), Route("/preferences/link", link_route, methods=["POST"]),
             Route("/preferences/move", move_route, methods=["GET", "POST"]),
             Route("/preferences/{token}", preferences_route, methods=["GET", "POST"])]
+
+
+def preferences_path(token: str) -> str:
+    """The reader's page for a token from outside (a query string): quoted whole, so "../admin" or "x?y" stays
+    one path segment under /preferences/."""
+    return f"/preferences/{quote(token[:2000], safe='')}"
 
 
 def _weeks(text: str) -> int:

@@ -64,7 +64,7 @@ class SignupDesk:
             email = normalize_address(address)
         except InvalidAddress:
             return 400, BAD_ADDRESS, None
-        if not self._network_allowed(who.ip):
+        if not self.network_allowed(who.ip):
             return 429, TOO_MANY, None
         if honeypot:
             log.info("honeypot filled from %s; nothing done", who.ip)
@@ -79,9 +79,7 @@ class SignupDesk:
         return lambda: self._run(job)
 
     def network_allowed(self, ip: str) -> bool:
-        return self._network_allowed(ip)
-
-    def _network_allowed(self, ip: str) -> bool:
+        """This network's signup budget (shared with "email me my link"): True when one more may go."""
         with self.sessions() as session, session.begin():
             return take(session, f"signup-net:{network_key(ip)}", self.settings.web.signups_per_ip_per_hour,
                         self.now())
