@@ -44,6 +44,12 @@ DELAY_NOTICE = re.compile(r"warning message only|(?:do|need) not (?:need to )?re
                           r"only a temporary failure report|will be retried for|still (?:be )?trying to deliver|"
                           r"has not yet been delivered|delivery (?:has been|is) delayed|this is a delay notice")
 TEMPORARY_TEXT = re.compile(r" temporar| persistent|try again later|will be retried")
+# A reply that names the refused address, then says it is unknown: the answer to that address's RCPT TO
+# (rule "rcpt_echo" in wording.txt). A reply about the whole message after DATA has no one address to name.
+RCPT_ECHO = re.compile(r"(?<![\d.])[45]\d\d(?:[ :]+[45]\.\d{1,3}\.\d{1,3})?[ :]+<[^<>\s@]+@[^<>\s]+>"
+                       r"(?::|\.\.\.) ?(?:user unknown|unknown user)")
+# "User unknown" with the address slot left empty: a receiving filter's answer, not a missing user ("empty_slot").
+EMPTY_SLOT = re.compile(r"(?<![\d.])[45]\d\d:? (?:<> ?)?: ?user unknown")
 
 
 @dataclass(frozen=True)
@@ -162,12 +168,15 @@ def _probe(e: Evidence, m: Matcher, by_status: str, words: str) -> str:
             if not (said or by_status == "userunknown") or any(m.says(f, e.diagnostic) or m.says(f, e.text)
                                                                for f in HARD_YIELDS_TO):
                 continue  # a 5.1.1 that says "mailbox full" or "blocked using" is that, not an unknown user
+            if m.allows("empty_slot") and EMPTY_SLOT.search(words):
+                return "filtered"  # whatever code a relay wrapped it in, the receiver's own words say filter
             if by_status == "userunknown":
                 return family
             # Wording alone says "unknown user" of the reply to RCPT TO, or where the status code is about the
             # address (5.1.x); after DATA, or when the report names neither, it is the receiving side's
             # filter speaking (Sisimai's rule): soft, unless the words say the whole domain is unknown.
-            if e.command == "RCPT" or by_status in READER_PERMANENT or e.status.startswith("5.1."):
+            if e.command == "RCPT" or by_status in READER_PERMANENT or e.status.startswith("5.1.") or (
+                    not e.command and not by_status and m.allows("rcpt_echo") and RCPT_ECHO.search(words)):
                 return family
             if e.command != "DATA" and m.says("hostunknown", words):
                 return "hostunknown"
@@ -247,8 +256,11 @@ class Matcher:
     """One compiled pattern per family; "a … b" parts must appear in order with a short gap."""
 
     def __init__(self, phrases: list[wording.Phrase]) -> None:
+        self.rules = frozenset(phrase.text for phrase in phrases if phrase.reason == "rule")
         by_family: dict[str, list[str]] = {}
         for phrase in phrases:
+            if phrase.reason == "rule":
+                continue
             parts = [re.escape(part.strip()) for part in phrase.text.split("…")]
             by_family.setdefault(phrase.reason, []).append(r".{0,40}?".join(parts))
         self.patterns = {family: re.compile("|".join(f"(?:{p})" for p in sorted(set(alternatives))))
@@ -257,6 +269,10 @@ class Matcher:
     def says(self, family: str, words: str) -> bool:
         pattern = self.patterns.get(family)
         return bool(words) and pattern is not None and pattern.search(words) is not None
+
+    def allows(self, rule: str) -> bool:
+        """Whether a decision rule named in wording.txt's [rule] section is on (off for its own dev families)."""
+        return rule in self.rules
 
 
 @lru_cache(maxsize=1)

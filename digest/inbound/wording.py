@@ -9,9 +9,12 @@ matched on the lower-cased text with runs of white space made one space;
 ("mailbox … full" matches "mailbox for ann is full").
 
 `source` says where a phrase was learnt: "sisimai" (its documented families),
-or "dev:FAMILY" for the few added after reading dev bounces of that mail
-server family. bench/bounces.py drops a family's own phrases when it scores
-that family, so its cross-validated figures are honest about them.
+or "dev:FAMILY[,FAMILY...]" for the few added after reading dev bounces of
+those mail server families. bench/bounces.py drops a phrase when it scores
+any family it was learnt from, so its cross-validated figures are honest
+about them. The [rule] section names decision rules of classify.py the same
+way: a rule learnt from dev mail is switched off for the families it came
+from, as a phrase is left out.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ class Phrase:
     reason: str
     text: str
     source: str = "sisimai"
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """The dev mail server families this was learnt from (none for the documented facts)."""
+        return tuple(f.strip() for f in self.source[4:].split(",")) if self.source.startswith("dev:") else ()
 
 
 def read_phrases(text: str) -> list[Phrase]:
