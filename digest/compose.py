@@ -58,10 +58,7 @@ def build_issue(newsletter: NewsletterSettings, items: Sequence[ArticleItem], da
             sections.append(Section(newsletter.top_stories_title, tuple(top)))
             chosen = {item.id for item in top}
             newest = [item for item in newest if item.id not in chosen]
-    rules = newsletter.sections or tuple(
-        SectionSettings(title=source.name, sources=(source.name,)) for source in newsletter.sources
-    )
-    sections.extend(group_into_sections(newest, rules))
+    sections.extend(group_into_sections(newest, _rules(newsletter)))
     placed = {item.id for section in sections for item in section.items}
     return IssueDraft(
         newsletter=newsletter.slug,
@@ -70,6 +67,23 @@ def build_issue(newsletter: NewsletterSettings, items: Sequence[ArticleItem], da
         date=date.astimezone(ZoneInfo(newsletter.timezone)),  # the reader's calendar day, not UTC's
         sections=tuple(sections),
         held_back=tuple(story.id for story in stories if story.id not in placed),
+    )
+
+
+def section_titles(newsletter: NewsletterSettings) -> tuple[str, ...]:
+    """Every section an issue of this newsletter can have, in issue order: what a reader may choose from."""
+    rules = _rules(newsletter)
+    titles = [newsletter.top_stories_title] if newsletter.top_stories > 0 else []
+    titles += [rule.title for rule in rules]
+    if not any(not (rule.sources or rule.categories or rule.keywords) for rule in rules):
+        if newsletter.sections:  # without sections, every source is one: nothing is left over
+            titles.append(OTHER_SECTION_TITLE)
+    return tuple(dict.fromkeys(titles))
+
+
+def _rules(newsletter: NewsletterSettings) -> tuple[SectionSettings, ...]:
+    return newsletter.sections or tuple(
+        SectionSettings(title=source.name, sources=(source.name,)) for source in newsletter.sources
     )
 
 

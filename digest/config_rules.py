@@ -118,10 +118,14 @@ def _check_newsletter(newsletter: NewsletterSettings, where: str, path: Path) ->
         zone = ZoneInfo(newsletter.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{path}: '{where}.timezone' is not an IANA time zone: {newsletter.timezone!r}") from None
-    try:
-        make_trigger(newsletter.schedule, zone)
-    except ValueError as exc:
-        raise ConfigError(f"{path}: '{where}.schedule' is not a cron expression: {exc}") from None
+    for key in ("schedule", "roundup_schedule"):
+        try:
+            if key == "schedule" or newsletter.roundup_schedule:
+                make_trigger(getattr(newsletter, key), zone)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: '{where}.{key}' is not a cron expression: {exc}") from None
+    if newsletter.roundup_items < 1:
+        raise ConfigError(f"{path}: '{where}.roundup_items' must be at least 1")
     if newsletter.review_lead_minutes <= 0:
         raise ConfigError(f"{path}: '{where}.review_lead_minutes' must be above 0")
     if newsletter.max_items < 1 or newsletter.summary_sentences < 1:

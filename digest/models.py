@@ -91,6 +91,10 @@ class Issue(Base):
     failures_in_a_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Readers with a pause of their own when the outbox was made: no delivery row, counted here.
     paused_readers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # "issue", or "roundup" (the week's best, to the readers who chose it instead of every issue).
+    kind: Mapped[str] = mapped_column(String(10), default="issue", server_default="issue")
+    # Readers given no delivery by their own choice, by reason (JSON: {"no_section": n, "roundup": n}).
+    held_readers: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Delivery counts per state (JSON), frozen when the issue is sent: its outbox no longer changes (a
     # requeue clears them), and counting 100,000 rows on every console page is what this spares.
     final_counts: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -118,6 +122,19 @@ class DeliveryStatus(enum.Enum):
     skipped = "skipped"  # unsubscribed after the outbox was made
 
 
+class IssueVariant(Base):
+    """The issue as rendered for one choice of sections: made once with the outbox, read by every sender."""
+
+    __tablename__ = "issue_variants"
+    __table_args__ = (UniqueConstraint("issue_id", "sections"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    sections: Mapped[str] = mapped_column(Text)  # the titles it carries, as Subscription.sections holds them
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+
+
 class Delivery(Base):
     """The outbox: one row per (issue, subscriber), marked sent right after the server accepts."""
 
@@ -136,6 +153,8 @@ class Delivery(Base):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     plain_text: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the reader's choice
+    # The reader's sections when they are not all of the issue's; NULL: the whole issue.
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("issue_variants.id", ondelete="CASCADE"), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     # A sender claims rows by leasing them; a lease that runs out (its sender

@@ -236,6 +236,10 @@ class NewsletterSettings:
     # stands; "required" sends it only once an editor has approved it (held after the grace period).
     review: str = field(default="off", metadata={"choices": REVIEW_MODES})
     review_lead_minutes: float = 60.0
+    # The weekly roundup (cron, in `timezone`; "" for none): the week's issues' top items per section, to the
+    # readers who chose it instead of every issue.
+    roundup_schedule: str = ""
+    roundup_items: int = 3  # per section
 
 
 @dataclass(frozen=True)

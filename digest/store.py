@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, literal, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from digest import audience
 from digest.content import ArticleItem, FetchResult, IssueDraft, RenderedIssue, strip_bidi
-from digest.models import Article, Delivery, DeliveryStatus, Issue, IssueArticle, IssueStatus, SourceState
-from subscribers.models import Subscriber, Subscription, SubscriptionStatus
-from subscribers.suppression import not_suppressed
+from digest.models import Article, Delivery, Issue, IssueArticle, IssueStatus, IssueVariant, SourceState
 
 
 def source_state(session: Session, url: str) -> SourceState | None:
@@ -97,23 +96,26 @@ def to_item(article: Article, summary: Sequence[str] = ()) -> ArticleItem:
 
 def create_issue(
     session: Session, draft: IssueDraft, rendered: RenderedIssue, slot: str, now: datetime,
-    left_out: Iterable[int] = (),
+    left_out: Iterable[int] = (), *, render: audience.RenderVariant | None = None, roundup: bool = False,
+    kind: str = "issue",
 ) -> Issue:
-    """The issue, its article links and its outbox (a snapshot of confirmed, unsuppressed subscribers), together.
+    """The issue, its article links and its outbox (a snapshot of confirmed, unsuppressed subscribers, by their
+    own choices: audience.fill_outbox), together.
 
     `left_out` are candidate article ids that did not fit; they are linked as
     not included so they never resurface in a later issue as news.
     """
     issue = Issue(newsletter=draft.newsletter, slot=slot, created_at=now, status=IssueStatus.sending,
                   subject=rendered.subject, html=rendered.html, text=rendered.text,
-                  personal_mark=rendered.mark)
+                  personal_mark=rendered.mark, kind=kind)
     session.add(issue)
     session.flush()
     if rendered.web_mark:  # the issue's own permanent web address, now that it has an id
         issue.html = issue.html.replace(rendered.web_mark, str(issue.id))
         issue.text = issue.text.replace(rendered.web_mark, str(issue.id))
     position = 0
-    for section in draft.sections:
+    # A roundup carries articles earlier issues of the week linked already: it links none of its own.
+    for section in draft.sections if kind != audience.ROUNDUP else ():
         for item in section.items:
             session.add(IssueArticle(issue_id=issue.id, article_id=item.id, newsletter=draft.newsletter,
                                      section=section.title, position=position))
@@ -121,21 +123,34 @@ def create_issue(
     for article_id in left_out:
         session.add(IssueArticle(issue_id=issue.id, article_id=article_id, newsletter=draft.newsletter,
                                  section="", position=-1, included=False))
-    audience = (Subscription.newsletter == draft.newsletter, Subscription.status == SubscriptionStatus.confirmed,
-                not_suppressed(Subscriber.email))  # a bounced or complaining address gets no outbox row
-    paused = Subscription.paused_until > now  # the reader's own pause: no row, counted as held back
-    confirmed = (
-        select(literal(issue.id), Subscriber.id, Subscriber.email, literal(DeliveryStatus.queued.name),
-               literal(0), Subscription.plain_text)
-        .join(Subscription)
-        .where(*audience, or_(Subscription.paused_until.is_(None), ~paused))
-    )
-    session.execute(insert(Delivery).from_select(
-        ["issue_id", "subscriber_id", "email", "status", "attempts", "plain_text"], confirmed))
-    issue.paused_readers = session.scalar(select(func.count()).select_from(Subscriber).join(Subscription)
-                                     .where(*audience, paused)) or 0
+    audience.fill_outbox(session, issue, now, tuple(section.title for section in draft.sections),
+                         render or (lambda _titles: rendered), roundup)
     session.flush()
     return issue
+
+
+def week_items(session: Session, newsletter: str, since: datetime, until: datetime
+               ) -> list[tuple[str, int, datetime, Article]]:
+    """(section, rank in that section of its issue, the issue's time, article) of every item the newsletter's
+    issues (not roundups) carried in (since, until]: what a weekly roundup chooses from."""
+    rows = session.execute(
+        select(IssueArticle.issue_id, IssueArticle.section, IssueArticle.position, Issue.created_at, Article)
+        .join(Issue, Issue.id == IssueArticle.issue_id).join(Article, Article.id == IssueArticle.article_id)
+        .where(Issue.newsletter == newsletter, Issue.kind != "roundup", IssueArticle.included.is_(True),
+               Issue.created_at > since, Issue.created_at <= until)
+        .order_by(Issue.created_at, IssueArticle.position)).all()
+    first: dict[tuple[int, str], int] = {}
+    out = []
+    for issue_id, section, position, created_at, article in rows:
+        lead = first.setdefault((issue_id, section), position)
+        out.append((section, position - lead, created_at, article))
+    return out
+
+
+def variants_of(session: Session, issue_id: int) -> dict[int, tuple[str, str]]:
+    """(html, text) of each rendering of an issue for a choice of sections, by id."""
+    return {row.id: (row.html, row.text) for row in session.execute(
+        select(IssueVariant.id, IssueVariant.html, IssueVariant.text).where(IssueVariant.issue_id == issue_id))}
 
 
 def scheduled_slots(session: Session, newsletter: str) -> set[str]:
@@ -145,7 +160,9 @@ def scheduled_slots(session: Session, newsletter: str) -> set[str]:
 
 
 def latest_issue(session: Session, newsletter: str) -> Issue | None:
-    return session.scalar(select(Issue).where(Issue.newsletter == newsletter).order_by(Issue.id.desc()).limit(1))
+    """The newsletter's latest issue of news (a roundup carries no new articles, so it sets no carry-over)."""
+    return session.scalar(select(Issue).where(Issue.newsletter == newsletter, Issue.kind != audience.ROUNDUP)
+                          .order_by(Issue.id.desc()).limit(1))
 
 
 def unfinished_issues(session: Session, newsletter: str | None = None) -> Sequence[Issue]:

@@ -55,6 +55,11 @@ class Subscription(Base):
     # The reader's own pause (preferences page): no issue until then, then mail again by itself.
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     plain_text: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The sections the reader takes (JSON list of titles, sorted: equal choices are equal strings, so an
+    # issue renders once per distinct choice); NULL: every section.
+    sections: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # "each" issue, or the "weekly" roundup only (where the newsletter has one).
+    frequency: Mapped[str] = mapped_column(String(10), default="each", server_default="each")
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     tokens: Mapped[list[OptInToken]] = relationship(cascade="all, delete-orphan", overlaps="subscription")
 

@@ -10,6 +10,8 @@ with its time and source, as a signup or an unsubscribe is.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +26,7 @@ from subscribers.suppression import active_suppression
 from subscribers.tokens import read_unsubscribe_token
 
 PAUSE_WEEKS = (1, 2, 4, 8)
+EACH, WEEKLY = "each", "weekly"  # Subscription.frequency: every issue, or the weekly roundup instead
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Choice:
     pending: bool
     paused_until: datetime | None
     plain_text: bool = False
+    sections: frozenset[str] | None = None  # None: every section
+    frequency: str = EACH
 
 
 def reader_from_link(session: Session, secret: str, token: str) -> Subscriber:
@@ -66,7 +71,8 @@ def choices(session: Session, subscriber: Subscriber, newsletters: list[str], no
         paused = s.paused_until if s is not None and s.paused_until is not None and s.paused_until > now else None
         out.append(Choice(slug, s is not None and s.status is SubscriptionStatus.confirmed,
                           s is not None and s.status is SubscriptionStatus.pending, paused,
-                          s is not None and s.plain_text))
+                          s is not None and s.plain_text, read_sections(s.sections) if s is not None else None,
+                          s.frequency if s is not None else EACH))
     return out
 
 
@@ -135,6 +141,56 @@ def set_plain_text(session: Session, subscriber: Subscriber, newsletter: str, on
     subscription.plain_text = on
     record(session, subscription, "plain_text" if on else "html", origin, now,
            "preferences page: " + ("plain text only" if on else "the full email (HTML and text)"))
+    session.flush()
+    return True
+
+
+def sections_value(titles: Collection[str]) -> str:
+    """How a choice of sections is stored: sorted JSON, so equal choices are equal strings (an issue is rendered
+    once per distinct choice)."""
+    return json.dumps(sorted(set(titles)), ensure_ascii=False)
+
+
+def read_sections(stored: str | None) -> frozenset[str] | None:
+    """The titles a stored choice names; None: every section (no choice, or one we cannot read)."""
+    if stored is None:
+        return None
+    try:
+        titles = json.loads(stored)
+    except ValueError:
+        return None
+    return frozenset(t for t in titles if isinstance(t, str)) if isinstance(titles, list) else None
+
+
+def set_sections(session: Session, subscriber: Subscriber, newsletter: str, chosen: Collection[str],
+                 offered: Collection[str], origin: Origin, now: datetime) -> bool:
+    """Only these sections of the newsletter from the next issue on (all of them: every section, including any
+    the newsletter adds later); False when nothing changed."""
+    picked = set(chosen) & set(offered)
+    if not picked:
+        raise SubscriberError("Choose at least one section, or unsubscribe from this newsletter.")
+    subscription = _confirmed(session, subscriber, newsletter)
+    value = None if picked >= set(offered) else sections_value(picked)
+    if subscription.sections == value:
+        return False
+    subscription.sections = value
+    record(session, subscription, "sections", origin, now, "preferences page: " + (
+        "every section" if value is None else "only " + ", ".join(t for t in offered if t in picked)))
+    session.flush()
+    return True
+
+
+def set_frequency(session: Session, subscriber: Subscriber, newsletter: str, frequency: str, origin: Origin,
+                  now: datetime) -> bool:
+    """Every issue, or the weekly roundup instead (no daily issue); False when it was so already."""
+    if frequency not in (EACH, WEEKLY):
+        raise SubscriberError("Choose every issue or the weekly roundup.")
+    subscription = _confirmed(session, subscriber, newsletter)
+    if subscription.frequency == frequency:
+        return False
+    subscription.frequency = frequency
+    record(session, subscription, "frequency", origin, now,
+           "preferences page: " + ("the weekly roundup only" if frequency == WEEKLY else "every issue"))
     session.flush()
     return True
 

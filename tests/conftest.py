@@ -15,6 +15,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -275,6 +276,16 @@ def serving(app, port: int):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+class Clock:
+    """A settable `now` for a Runtime or the web app: a test moves time instead of waiting for it."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(timezone.utc).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def wait_until(predicate, seconds: float = 20.0, step: float = 0.05) -> bool:

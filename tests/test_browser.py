@@ -42,10 +42,18 @@ def site(tmp_path, smtp_server):
 
     port = free_port()
     shutil.copy(DATA / "wire.xml", tmp_path / "wire.xml")
-    config = write_config(tmp_path, smtp_port=smtp_server.port, sources="""
+    config = write_config(tmp_path, smtp_port=smtp_server.port, extra_newsletter='roundup_schedule = "0 8 * * 1"',
+                          sources="""
         [[newsletters.sources]]
         name = "Wire"
         url = "wire.xml"
+
+        [[newsletters.sections]]
+        title = "Culture"
+        categories = ["Culture"]
+
+        [[newsletters.sections]]
+        title = "Everything else"
         """)
     config.write_text(config.read_text().replace("https://gazette.example.org", f"http://127.0.0.1:{port}"))
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
@@ -92,7 +100,7 @@ def test_reader_journey_in_a_real_browser(site, smtp_server, tmp_path):
         sent = run_cli("send", "daily", config=config)
         assert sent.returncode == 0, sent.stderr
         digest = smtp_server.messages[-1].message
-        assert digest["To"] == "reader@example.com" and "Ferry service to Gull Island" in digest["Subject"]
+        assert digest["To"] == "reader@example.com" and "Museum finds lost map" in digest["Subject"]
         one_click = re.search(r"<(http://[^>]+)>", digest["List-Unsubscribe"]).group(1)
         assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
@@ -111,7 +119,53 @@ def test_reader_journey_in_a_real_browser(site, smtp_server, tmp_path):
         playwright_api.expect(page.get_by_role("status")).to_contain_text("is no longer paused")
         page.set_viewport_size({"width": 375, "height": 800})
 
-        # What a mail provider does when the reader presses its Unsubscribe button (RFC 8058).
+        # One section only: the next issue, with none of it, is not sent to this reader.
+        page.get_by_role("checkbox", name="Everything else").uncheck()
+        page.get_by_role("button", name="Save sections").click()
+        playwright_api.expect(page.get_by_role("status")).to_contain_text("Your sections of Gazette Daily are saved")
+        assert page.get_by_role("checkbox", name="Culture").is_checked()
+        assert not page.get_by_role("checkbox", name="Everything else").is_checked()
+        assert axe_violations(page) == []
+        shutil.copy(DATA / "desk.atom", tmp_path / "wire.xml")  # transport and unlabelled stories: no culture
+        count = len(smtp_server.messages)
+        second = run_cli("send", "daily", config=config)
+        assert second.returncode == 0 and "0 sent" in second.stdout, second.stdout + second.stderr
+        assert len(smtp_server.messages) == count
+
+        # The weekly roundup instead of every issue: the week's culture story, once.
+        page.get_by_role("radio", name="A weekly roundup of the best").check()
+        page.get_by_role("button", name="Save how often").click()
+        playwright_api.expect(page.get_by_role("status")).to_contain_text("as a weekly roundup")
+        weekly = run_cli("roundup", "daily", config=config)
+        assert weekly.returncode == 0 and "1 sent" in weekly.stdout, weekly.stdout + weekly.stderr
+        roundup = smtp_server.messages[-1].message
+        assert roundup["To"] == "reader@example.com" and "the week" in roundup["Subject"]
+        body = roundup.get_body(("plain",)).get_content()
+        assert "Museum finds lost map" in body and "Ferry service" not in body and "cycle lanes" not in body
+        page.get_by_role("radio", name="Every issue").check()
+        page.get_by_role("button", name="Save how often").click()
+        playwright_api.expect(page.get_by_role("status")).to_contain_text("with every issue")
+        page.get_by_role("checkbox", name="Everything else").check()
+        page.get_by_role("button", name="Save sections").click()
+        playwright_api.expect(page.get_by_role("status")).to_contain_text("Your sections of Gazette Daily are saved")
+
+        # A new address, confirmed from the mail the new mailbox received.
+        page.get_by_label("New email address").fill("reader.new@example.org")
+        page.get_by_role("button", name="Send me the link").click()
+        playwright_api.expect(page.get_by_role("status")).to_contain_text("We sent a link to reader.new@example.org")
+        assert wait_for(lambda: smtp_server.messages[-1].rcpt_tos == ["reader.new@example.org"])
+        mail = smtp_server.messages[-1].message.get_body(("plain",)).get_content()
+        page.goto(re.search(r"(http://127\.0\.0\.1:\d+/preferences/move\?token=\S+)", mail).group(1))
+        page.get_by_role("button", name="Confirm my new address").click()
+        playwright_api.expect(page.get_by_role("status")).to_contain_text("Your newsletters now come to this address")
+        assert wait_for(lambda: smtp_server.messages[-1].rcpt_tos == ["reader@example.com"])  # the old one is told
+        shutil.copy(DATA / "notes.json", tmp_path / "wire.xml")
+        moved = run_cli("send", "daily", "--force", config=config)
+        assert moved.returncode == 0, moved.stderr
+        assert smtp_server.messages[-1].rcpt_tos == ["reader.new@example.org"]
+
+        # What a mail provider does when the reader presses its Unsubscribe button (RFC 8058); the first
+        # digest's link still names this reader, now at the new address.
         reply = page.request.post(one_click, form={"List-Unsubscribe": "One-Click"})
         assert reply.status == 200 and reply.text() == "Unsubscribed from Gazette Daily."
         page.goto(one_click)  # the link in the body still shows a page, changing nothing more

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import DATA, SECRET, write_config
+from conftest import Clock, DATA, SECRET, write_config
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -43,14 +43,6 @@ from_address = "Weekly <weekly@gazette.example.org>"
 name = "Desk"
 url = "desk.xml"
 """
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

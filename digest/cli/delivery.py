@@ -16,12 +16,12 @@ from dataclasses import replace
 import click
 from sqlalchemy import select
 
-from digest import store
-from digest.flows import feedback_counts, reputation, sending
+from digest import audience, store
+from digest.flows import feedback_counts, reputation, roundup, sending
 from digest.flows.runtime import secret_key
 from digest.cli.context import Context, pass_context
 from digest.deliver import outbox
-from digest.errors import DeliveryError
+from digest.errors import DeliveryError, DigestError
 from digest.models import Issue, IssueStatus
 from digest.render.dkim import signer_for
 
@@ -124,10 +124,13 @@ def status(ctx: Context, newsletter: str | None, limit: int) -> None:
         click.echo("no issues yet")
     for issue in issues:
         c = counts[issue.id]
-        click.echo(f"#{issue.id} {issue.newsletter} {issue.created_at:%Y-%m-%d %H:%M} {issue.status.value:8} "
+        held = [f"{issue.paused_readers} paused"] if issue.paused_readers else []
+        held += [f"{n} {audience.HELD_REASONS[why]}" for why, n in audience.held_counts(issue).items()]
+        click.echo(f"#{issue.id} {issue.newsletter}{' roundup' if issue.kind == audience.ROUNDUP else ''} "
+                   f"{issue.created_at:%Y-%m-%d %H:%M} {issue.status.value:8} "
                    f"queued {c['queued']}  retrying {c['retrying']}  sent {c['sent']}  failed {c['failed']}  "
-                   f"skipped {c['skipped']}" + (f" (+{issue.paused_readers} paused by the reader)" if issue.paused_readers
-                                                 else "") + f"  {issue.subject}")
+                   f"skipped {c['skipped']}" + (f" (+ by the readers' choice: {', '.join(held)})" if held else "")
+                   + f"  {issue.subject}")
         back = came_back[issue.id]
         click.echo(f"    bounced hard {back['hard']}  soft {back['soft']}  sender-side {back['sender']}  "
                    f"unclassified {back['unclassified']}  complaints {back['complaint']}"
@@ -152,6 +155,24 @@ def _health(state) -> str:
     if not state.failures:
         return success
     return f"{success}; {state.failures} failure(s) in a row, last: {state.last_error}"
+
+
+@click.command("roundup")
+@click.argument("newsletter")
+@click.option("--enqueue", is_flag=True, help="Make the roundup and its outbox only; `digest worker` processes send it.")
+@pass_context
+def roundup_command(ctx: Context, newsletter: str, enqueue: bool) -> None:
+    """Send NEWSLETTER's weekly roundup now (the last 7 days' issues) to the readers who chose it."""
+    rt = ctx.runtime()
+    if not rt.settings.newsletter(newsletter).roundup_schedule:
+        raise DigestError(f"{newsletter} has no weekly roundup: set 'roundup_schedule' in its config")
+    now = rt.now()
+    slot = f"{roundup.ROUNDUP_SLOT}manual-{now:%Y%m%dT%H%M%S}"
+    with stop_on_signals() as stop:
+        _issue, report, result = roundup.send_roundup(rt, newsletter, slot, now, stop=stop, deliver=not enqueue)
+    click.echo(f"{newsletter}: {result}" + (f", {report.failed} failed, {report.skipped} skipped" if report else ""))
+    if report is not None and report.paused_reason:
+        sys.exit(75)
 
 
 @click.command()

@@ -1,4 +1,4 @@
-"""The daemon's clock: one cron job per newsletter, a gather job, catch-up rules, one leader.
+"""The daemon's clock: cron jobs per newsletter (its issues, its weekly roundup), a gather job, catch-up, one leader.
 
 APScheduler 3 fires the jobs (DST is the library's business); every firing
 calls the same flow as `digest send`, keyed by the slot it was
@@ -20,9 +20,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from digest import store
-from digest.flows import editor_mail, editorial, gathering, overview, resuming, sending
+from digest.flows import editor_mail, editorial, gathering, overview, resuming, roundup, sending
 from digest.flows.runtime import Runtime
-from digest.settings import make_trigger
+from digest.settings import NewsletterSettings, make_trigger
 from digest.daemon.leader import LeaderLock
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,15 @@ def fire_times(trigger, start: datetime, end: datetime, limit: int = MAX_FIRES) 
         times.append(fire)
         fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
     return times
+
+
+def timetables(newsletter: NewsletterSettings) -> list[tuple[str, object]]:
+    """(slot prefix, trigger): the newsletter's issues ("") and, if it has one, its weekly roundup."""
+    zone = ZoneInfo(newsletter.timezone)
+    out = [("", make_trigger(newsletter.schedule, zone))]
+    if newsletter.roundup_schedule:
+        out.append((roundup.ROUNDUP_SLOT, make_trigger(newsletter.roundup_schedule, zone)))
+    return out
 
 
 def slot_key(fire: datetime) -> str:
@@ -186,9 +195,10 @@ class Daemon:
     def add_jobs(self) -> None:
         grace_seconds = max(1, int(self.grace.total_seconds()))
         for newsletter in self.rt.settings.newsletters:
-            trigger = make_trigger(newsletter.schedule, ZoneInfo(newsletter.timezone))
-            self.scheduler.add_job(self.fire, trigger, args=[newsletter.slug], id=f"send-{newsletter.slug}",
-                                   replace_existing=True, misfire_grace_time=grace_seconds)
+            for prefix, trigger in timetables(newsletter):
+                self.scheduler.add_job(self.fire, trigger, args=[newsletter.slug, prefix],
+                                       id=f"{prefix or 'send-'}{newsletter.slug}", replace_existing=True,
+                                       misfire_grace_time=grace_seconds)
         minutes = self.rt.settings.schedule.gather_interval_minutes
         if minutes > 0:
             self.scheduler.add_job(self.gather, "interval", minutes=minutes, id="gather", replace_existing=True)
@@ -199,31 +209,37 @@ class Daemon:
     def catch_up(self) -> None:
         now = self.rt.now()
         for newsletter in self.rt.settings.newsletters:
-            trigger = make_trigger(newsletter.schedule, ZoneInfo(newsletter.timezone))
-            with self.rt.sessions() as session:
-                done = store.scheduled_slots(session, newsletter.slug)
-            run, skipped = plan_catch_up(recent_fires(trigger, now, self.grace), done, now, self.grace)
-            for line in describe_skipped(newsletter.slug, skipped, run, now, self.grace):
-                log.warning("%s", line)
-            if run is not None:
-                log.info("%s: sending missed slot %s (%s late, within the grace period)", newsletter.slug,
-                         slot_key(run), now - run)
-                self.scheduler.add_job(self.send, args=[newsletter.slug, run], id=f"catch-up-{newsletter.slug}",
-                                       replace_existing=True)
+            for prefix, trigger in timetables(newsletter):
+                with self.rt.sessions() as session:
+                    done = {slot[len(prefix):] for slot in store.scheduled_slots(session, newsletter.slug)
+                            if slot.startswith(prefix)}
+                run, skipped = plan_catch_up(recent_fires(trigger, now, self.grace), done, now, self.grace)
+                for line in describe_skipped(f"{newsletter.slug}{' roundup' if prefix else ''}", skipped, run, now,
+                                             self.grace):
+                    log.warning("%s", line)
+                if run is not None:
+                    log.info("%s: sending missed slot %s%s (%s late, within the grace period)", newsletter.slug,
+                             prefix, slot_key(run), now - run)
+                    self.scheduler.add_job(self.send, args=[newsletter.slug, run, prefix],
+                                           id=f"catch-up-{prefix}{newsletter.slug}", replace_existing=True)
 
-    def fire(self, slug: str) -> None:
-        newsletter = self.rt.settings.newsletter(slug)
-        trigger = make_trigger(newsletter.schedule, ZoneInfo(newsletter.timezone))
+    def fire(self, slug: str, prefix: str = "") -> None:
+        trigger = dict(timetables(self.rt.settings.newsletter(slug)))[prefix]
         now = self.rt.now()
-        self.send(slug, previous_fire(trigger, now, self.grace) or now)
+        self.send(slug, previous_fire(trigger, now, self.grace) or now, prefix)
 
-    def send(self, slug: str, fire: datetime) -> None:
-        slot = slot_key(fire)
+    def send(self, slug: str, fire: datetime, prefix: str = "") -> None:
+        """One slot of a newsletter: its issue, or (prefix roundup.ROUNDUP_SLOT) its weekly roundup."""
+        slot = prefix + slot_key(fire)
         record = {"slot": slot, "started": self.rt.now().isoformat()}
         self.last_runs[slug] = record
         try:
             if self.rt.settings.newsletter(slug).review != "off":
                 record["result"] = editorial.fire(self.rt, slug, slot, fire, self.grace, stop=self.stop)
+                log.info("%s: slot %s: %s", slug, slot, record["result"])
+                return
+            if prefix:
+                record["result"] = roundup.send_roundup(self.rt, slug, slot, fire, stop=self.stop)[2]
                 log.info("%s: slot %s: %s", slug, slot, record["result"])
                 return
             outcome = sending.send_newsletter(self.rt, slug, slot=slot, stop=self.stop)
@@ -258,14 +274,15 @@ class Daemon:
         for newsletter in self.rt.settings.newsletters:
             if newsletter.review == "off" or self.stop.is_set():
                 continue
-            trigger = make_trigger(newsletter.schedule, ZoneInfo(newsletter.timezone))
-            upcoming = trigger.get_next_fire_time(None, now)
-            if upcoming is not None and upcoming - timedelta(minutes=newsletter.review_lead_minutes) <= now:
-                slot = slot_key(upcoming)
+            for prefix, trigger in timetables(newsletter):
+                upcoming = trigger.get_next_fire_time(None, now)
+                if upcoming is None or upcoming - timedelta(minutes=newsletter.review_lead_minutes) > now:
+                    continue
+                slot = prefix + slot_key(upcoming)
                 # The sources are asked once per slot here (and again by the slot itself): with nothing new,
                 # later rounds look at what the gather job stores instead of fetching every poll all lead long.
-                fetch = self.review_fetched.get(newsletter.slug) != slot
-                self.review_fetched[newsletter.slug] = slot
+                fetch = self.review_fetched.get(newsletter.slug + prefix) != slot
+                self.review_fetched[newsletter.slug + prefix] = slot
                 try:
                     row, made = editorial.prepare(self.rt, newsletter, slot, upcoming, fetch=fetch)
                     if made:

@@ -33,6 +33,7 @@ class Claimed:
     email: str
     attempts: int
     plain_text: bool = False  # the reader takes this newsletter as text only
+    variant_id: int | None = None  # the issue as rendered for the reader's sections; None: the whole issue
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,9 @@ def claim(session: Session, issue_id: int, owner: str, now: datetime, lease: tim
         update(Delivery.__table__)
         .where(d.id.in_(free.scalar_subquery()))
         .values(lease_owner=owner, lease_until=now + lease)
-        .returning(d.id, d.subscriber_id, d.email, d.attempts, d.plain_text)
+        .returning(d.id, d.subscriber_id, d.email, d.attempts, d.plain_text, d.variant_id)
     ).all()
-    return sorted((Claimed(row[0], row[1], row[2], row[3], bool(row[4])) for row in rows),
+    return sorted((Claimed(row[0], row[1], row[2], row[3], bool(row[4]), row[5]) for row in rows),
                   key=lambda c: c.delivery_id)
 
 

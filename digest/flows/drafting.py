@@ -60,6 +60,15 @@ def draft_issue(rt: Runtime, newsletter: NewsletterSettings) -> Draft:
                  tuple(expired) + tuple(sorted(merged_away)), held_back=len(held))
 
 
+def section_renderer(rt: Runtime, newsletter: NewsletterSettings, issue: IssueDraft):
+    """Renders the issue with only some of its sections, for readers who chose those (audience.fill_outbox)."""
+    def render(titles: tuple[str, ...]) -> RenderedIssue:
+        kept = dataclasses.replace(issue, sections=tuple(s for s in issue.sections if s.title in titles))
+        return render_issue(kept, rt.settings.site, newsletter, rt.templates,
+                            budget_bytes=rt.settings.render.html_budget_bytes)
+    return render
+
+
 def preview(rt: Runtime, slug: str, *, fetch: bool = True) -> tuple[IssueDraft, RenderedIssue]:
     """The next issue as it would go out; marks nothing as sent (the unsubscribe link is a sample)."""
     newsletter = rt.settings.newsletter(slug)
@@ -80,4 +89,4 @@ def unstored(rendered: RenderedIssue) -> RenderedIssue:
                                web_mark="")
 
 
-__all__ = ["Draft", "draft_issue", "preview", "unstored"]
+__all__ = ["Draft", "draft_issue", "preview", "section_renderer", "unstored"]

@@ -27,13 +27,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from digest import store
+from digest import audience, store
 from digest.settings import NewsletterSettings
 from digest.content import ArticleItem, IssueDraft, RenderedIssue, Section
 from digest.models import ReviewDraft
-from digest.flows.drafting import draft_issue
+from digest.flows.drafting import draft_issue, section_renderer
 from digest.flows.editor_mail import ask_editors, review_link, tell_editors
 from digest.flows.gathering import gather_all
+from digest.flows.roundup import ROUNDUP_SLOT, draft_roundup
+from digest.flows.roundup import title as roundup_title
 from digest.flows.runtime import Runtime, secret_key
 from digest.flows.sending import send_existing_issue
 from digest.render.html import render_issue
@@ -72,7 +74,8 @@ def issue_of(row: ReviewDraft, newsletter: NewsletterSettings, date: datetime) -
         for key in ("categories", "summary", "also_in"):
             fields[key] = tuple(fields[key])
         order.setdefault(PINNED_SECTION if entry["pinned"] else entry["section"], []).append(ArticleItem(**fields))
-    return IssueDraft(newsletter.slug, newsletter.title, newsletter.description, date,
+    title = roundup_title(newsletter) if row.slot.startswith(ROUNDUP_SLOT) else newsletter.title
+    return IssueDraft(newsletter.slug, title, newsletter.description, date,
                       tuple(Section(title, tuple(group)) for title, group in order.items()), note=row.note)
 
 
@@ -95,9 +98,10 @@ def prepare(rt: Runtime, newsletter: NewsletterSettings, slot: str, slot_at: dat
         existing = find(session, newsletter.slug, slot)
     if existing is not None:
         return existing, False
-    if fetch:
+    roundup = slot.startswith(ROUNDUP_SLOT)  # the week's issues, nothing to gather
+    if fetch and not roundup:
         gather_all(rt, (newsletter,))
-    draft = draft_issue(rt, newsletter)
+    draft = draft_roundup(rt, newsletter, slot_at) if roundup else draft_issue(rt, newsletter)
     if not draft.issue.items:
         return None, False
     row = ReviewDraft(newsletter=newsletter.slug, slot=slot, slot_at=slot_at, state="review", created_at=rt.now(),
@@ -223,8 +227,13 @@ def make_issue(rt: Runtime, newsletter: NewsletterSettings, draft_id: int, *, re
             else:
                 rendered = RenderedIssue(row.subject, row.html, row.text, row.mark, row.web_mark or "")
             removed = [i["id"] for i in items_of(row) if i["removed"]]
-            issue = store.create_issue(session, issue_of(row, newsletter, row.slot_at), rendered, row.slot,
-                                       rt.now(), json.loads(row.left_out or "[]") + removed)
+            reviewed = issue_of(row, newsletter, row.slot_at)
+            roundup = row.slot.startswith(ROUNDUP_SLOT)
+            issue = store.create_issue(session, reviewed, rendered, row.slot, rt.now(),
+                                       [] if roundup else json.loads(row.left_out or "[]") + removed,
+                                       render=section_renderer(rt, newsletter, reviewed),
+                                       roundup=bool(newsletter.roundup_schedule),
+                                       kind=audience.ROUNDUP if roundup else "issue")
             row.state, row.issue_id = "sent", issue.id  # committed only if no one changed the draft meanwhile
     except StaleDataError:  # an edit (or another sender) got there first: nothing was made; the next round looks again
         return None, f"draft {draft_id} changed while its issue was being made: not sent yet"

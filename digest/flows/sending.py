@@ -25,7 +25,7 @@ from digest.db import make_engine, make_sessionmaker
 from digest.deliver import outbox, processes
 from digest.deliver.engine import DeliveryReport, SendPolicy, deliver_issue
 from digest.deliver.transports import make_transport
-from digest.flows.drafting import draft_issue, unstored
+from digest.flows.drafting import draft_issue, section_renderer, unstored
 from digest.flows.feedback import on_send_failures
 from digest.flows.gathering import gather_all
 from digest.flows.runtime import Runtime, secret_key
@@ -79,7 +79,9 @@ def send_newsletter(
     slot = slot or f"manual-{rt.now():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
     try:
         with rt.sessions() as session, session.begin():
-            issue = store.create_issue(session, draft.issue, draft.rendered, slot, rt.now(), draft.left_out)
+            issue = store.create_issue(session, draft.issue, draft.rendered, slot, rt.now(), draft.left_out,
+                                       render=section_renderer(rt, newsletter, draft.issue),
+                                       roundup=bool(newsletter.roundup_schedule))
     except IntegrityError:
         # Another run made this slot's issue (or took these articles) first: never a second issue.
         log.warning("%s: slot %s already has an issue; not making another", slug, slot)
@@ -110,21 +112,29 @@ def send_existing_issue(rt: Runtime, newsletter: NewsletterSettings, issue: Issu
 
 def _deliver_here(rt: Runtime, newsletter: NewsletterSettings, issue: Issue, secret: str, progress, stop,
                   resume: bool) -> DeliveryReport:
-    rendered = RenderedIssue(issue.subject, issue.html, issue.text, issue.personal_mark)
     prefix = f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}"
-    template = _template(rt, newsletter, rendered, prefix, campaign_id=str(issue.id))
-    text_only: list[MessageTemplate] = []  # built when the first reader who chose plain text comes up
+    with rt.sessions() as session:
+        bodies = {None: (issue.html, issue.text), **store.variants_of(session, issue.id)}
+    # Built when the first reader of each rendering (sections, plain text or not) comes up, then reused.
+    templates: dict[tuple[int | None, bool], MessageTemplate] = {}
+
+    def template_for(variant_id: int | None, plain_text: bool) -> MessageTemplate:
+        key = (variant_id, plain_text)
+        if key not in templates:
+            html, text = bodies[variant_id]
+            templates[key] = _template(rt, newsletter, RenderedIssue(issue.subject, html, text, issue.personal_mark),
+                                       prefix, campaign_id=str(issue.id), text_only=plain_text)
+        return templates[key]
 
     bounces = rt.settings.bounces
+    envelope_from = template_for(None, False).envelope_from
 
     def build_message(item: outbox.Claimed) -> tuple[str, bytes]:
         """The envelope sender (signed per delivery with bounces.domain: VERP) and the bytes of one delivery."""
         token = make_unsubscribe_token(secret, item.subscriber_id, newsletter.slug)
         sender = returnpath.for_delivery(secret, bounces.local_part, bounces.domain, item.delivery_id) \
-            if bounces.domain else template.envelope_from
-        if item.plain_text and not text_only:
-            text_only.append(_template(rt, newsletter, rendered, prefix, campaign_id=str(issue.id), text_only=True))
-        chosen = text_only[0] if item.plain_text else template
+            if bounces.domain else envelope_from
+        chosen = template_for(item.variant_id, item.plain_text)
         return sender, personalize(chosen, to=item.email, token=token, personal_id=str(item.subscriber_id))
 
     return deliver_issue(rt.sessions, issue.id, newsletter.slug, build_message, rt.transport_factory,

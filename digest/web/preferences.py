@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from digest import compose
 from digest.errors import DeliveryError
 from digest.flows import notices
 from digest.settings import Settings
@@ -34,7 +35,8 @@ log = logging.getLogger(__name__)
 # The same answer whether or not we hold the address (no enumeration), as for a signup.
 LINK_SENT = "If this address is subscribed to any of our newsletters, we\u2019ve sent it a link to manage them."
 
-ACTIONS = ("subscribe", "leave", "pause", "resume", "leave_everything", "plain_text", "html", "change_address")
+ACTIONS = ("subscribe", "leave", "pause", "resume", "leave_everything", "plain_text", "html", "change_address",
+           "sections", "frequency")
 SITE_WIDE = ("leave_everything", "change_address")
 
 
@@ -51,6 +53,7 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
     ttl = timedelta(hours=settings.web.token_ttl_hours)
     by_slug = {n.slug: n for n in settings.newsletters}
     order = [n.slug for n in settings.newsletters]
+    offered = {n.slug: compose.section_titles(n) for n in settings.newsletters}  # what a reader may choose from
 
     def show(token: str, done: str = "", status: int = 200, error: str = "") -> Response:
         try:
@@ -61,7 +64,8 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
         except SubscriberError as exc:
             return page("message.html", 400, title="Link not valid", message=str(exc))
         response = page("preferences.html", status, token=token, csrf=csrf_field(secret(), token),
-                        reader_email=email, rows=rows, titles=titles, weeks=prefs.PAUSE_WEEKS, done=done, error=error)
+                        reader_email=email, rows=rows, titles=titles, weeks=prefs.PAUSE_WEEKS, done=done, error=error,
+                        offered=offered, roundups={n.slug for n in settings.newsletters if n.roundup_schedule})
         response.headers["Cache-Control"] = "no-store"  # a reader's address and choices: no shared cache keeps them
         return response
 
@@ -98,6 +102,15 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                     prefs.set_plain_text(session, reader, slug, action == "plain_text", who, at)
                     done = f"{titles[slug]} comes " + ("as plain text only" if action == "plain_text" else
                                                        "as the full email") + " from the next issue."
+                elif action == "sections":
+                    prefs.set_sections(session, reader, slug, form.get("section", []), offered[slug], who, at)
+                    done = f"Your sections of {titles[slug]} are saved: they apply from the next issue."
+                elif action == "frequency":
+                    if not by_slug[slug].roundup_schedule:
+                        raise SubscriberError(f"{titles[slug]} has no weekly roundup.")
+                    prefs.set_frequency(session, reader, slug, form.get("frequency", ""), who, at)
+                    weekly = form.get("frequency") == prefs.WEEKLY
+                    done = f"You receive {titles[slug]} " + ("as a weekly roundup" if weekly else "with every issue")
                 elif action == "resume":
                     prefs.resume(session, reader, slug, who, at)
                     done = f"{titles[slug]} is no longer paused: you receive the next issue."
@@ -124,7 +137,9 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
         if request.method != "POST":  # GET and HEAD change nothing: scanners open links
             moved = "Your newsletters now come to this address." if request.query_params.get("moved") else ""
             return await run_in_threadpool(show, token, moved)
-        form = {k: str(v) for k, v in (await request.form()).items()}
+        sent = await request.form()
+        form: dict = {k: str(v) for k, v in sent.items()}
+        form["section"] = [str(v) for v in sent.getlist("section")][:100]  # the checked sections
         return await run_in_threadpool(change, token, form, origin(request))
 
     def mail_link(email: str) -> None:
