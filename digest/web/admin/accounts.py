@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from digest.settings import OPERATOR_ROLES, AdminSettings
@@ -98,8 +98,12 @@ def list_operators(session: Session) -> list[Operator]:
 
 
 def remove_operator(session: Session, name: str) -> None:
-    """The account and every session it has: a removed operator's next request finds no one."""
+    """The account and every session it has: a removed operator's next request finds no one. Never the last
+    admin: someone must be able to manage the console."""
     operator = get_operator(session, name)
+    admins = session.scalar(select(func.count()).select_from(Operator).where(Operator.role == "admin"))
+    if operator.role == "admin" and admins <= 1:
+        raise OperatorError(f"{name} is the last admin: add another admin first")
     session.execute(delete(OperatorSession).where(OperatorSession.operator_id == operator.id))
     session.delete(operator)
 
@@ -224,9 +228,23 @@ def record(session: Session, operator: str, action: str, now: datetime, *, targe
                            ip=ip[:64]))
 
 
-def recent_audit(session: Session, limit: int = 200, operator: str = "") -> list[AuditEntry]:
+def recent_audit(session: Session, limit: int = 200, operator: str = "", action: str = "",
+                 since: datetime | None = None, until: datetime | None = None, before: int = 0) -> list[AuditEntry]:
+    """Newest first, filtered; `before` (an entry id) pages back from there: a page never shifts as lines come."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if operator:
         query = query.where(AuditEntry.operator == operator)
+    if action:
+        query = query.where(AuditEntry.action.startswith(action, autoescape=True))
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
+    if before > 0:
+        query = query.where(AuditEntry.id < before)
     return list(session.scalars(query))
+
+
+def audit_actions(session: Session) -> list[str]:
+    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
 

@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from digest.settings import Settings
 from digest.render.html import render_template
-from digest.web.admin import accounts
+from digest.web.admin import accounts, queries
 from digest.web.guards import ClientAddress
 
 COOKIE = "digest_console"
@@ -50,6 +50,10 @@ MESSAGES = {
     "drafted": "Drafted for review; the editors were asked. Once approved, it can be sent now from this page.",
     "suppressed": "The address is suppressed: nothing more goes to it until an operator lifts the suppression.",
     "lifted": "The suppression is lifted: the address gets what it is subscribed to again.",
+    "operator-added": "The operator is added: they can log in now.",
+    "operator-reset": "The password is reset; every session of that account has ended.",
+    "operator-removed": "The operator is removed and logged out everywhere.",
+    "password-changed": "Your password is changed. Log in with the new one.",
 }
 
 
@@ -109,7 +113,12 @@ class Gate:
         nonce = secrets.token_urlsafe(16)
         who = who or (ctx.who if ctx else None)
         done = ctx.request.query_params.get("done", "") if ctx else ""
+        waiting = 0
+        if who is not None:
+            with self.sessions() as session:
+                waiting = queries.waiting_for_review(session)
         context = {"site": self.settings.site.for_templates(), "newsletters": self.settings.newsletters, "who": who,
+                   "waiting": waiting,
                    "csrf": who.csrf if who else "", "nonce": nonce, "notice": MESSAGES.get(done, ""),
                    "title": "", "show_newsletter": False, "extra_columns": [], **context}
         body = render_template(self.env, f"web/admin/{template}", context)

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from digest import metrics
 from digest.web.admin import accounts
-from digest.web.admin.gate import COOKIE, LOGIN_COOKIE, Ctx, Gate, safe_next
+from digest.web.admin.gate import COOKIE, LOGIN_COOKIE, MESSAGES, Ctx, Gate, safe_next
 
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,8 @@ def login_routes(gate: Gate) -> list[Route]:
         fresh = not token or len(token) > 100
         token = secrets.token_urlsafe(24) if fresh else token
         response = gate.page(None, "login.html", status, title="Log in", login_token=token, error=error, name=name,
-                             next=safe_next(request.query_params.get("next", "")))
+                             next=safe_next(request.query_params.get("next", "")),
+                             notice=MESSAGES.get(request.query_params.get("done", ""), ""))
         if fresh:
             gate.cookie(response, request, LOGIN_COOKIE, token, max_age=3600)
         return response

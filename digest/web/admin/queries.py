@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from digest.deliver import outbox
 from digest.flows.feedback_counts import issue_feedback
-from digest.models import Issue, ReviewDraft, SourceState
+from digest.models import Issue, IssueStatus, ReviewDraft, SourceState
 from subscribers.models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus, Suppression
 
 def audience(session: Session, slug: str) -> dict[str, int]:
@@ -114,3 +114,59 @@ def drafts(session: Session, slug: str | None = None, limit: int = 30) -> list[R
 
 def draft_of_issue(session: Session, issue_id: int) -> ReviewDraft | None:
     return session.scalar(select(ReviewDraft).where(ReviewDraft.issue_id == issue_id))
+
+
+# A complaint rate above this on a recent issue is flagged (Google's bulk-sender guidance: stay under 0.1 %,
+# never reach 0.3 %).
+COMPLAINT_ALARM = 0.001
+
+
+def needs_doing(session: Session, newsletters, standings, now: datetime) -> list[dict]:
+    """What an operator should look at now, most urgent first: (kind, newsletter slug, text, link) rows."""
+    todo: list[dict] = []
+    titles = {n.slug: n.title for n in newsletters}
+    for slug, state, count in session.execute(
+            select(ReviewDraft.newsletter, ReviewDraft.state, func.count())
+            .where(ReviewDraft.state.in_(("review", "approved", "held"))).group_by(ReviewDraft.newsletter,
+                                                                                   ReviewDraft.state)):
+        if slug in titles:
+            words = {"review": "waiting for review", "approved": "approved, waiting for the slot",
+                     "held": "held: not approved in time"}[state]
+            todo.append({"kind": "held" if state == "held" else "review", "newsletter": slug,
+                         "text": f"{titles[slug]}: {count} draft{'s' if count > 1 else ''} {words}",
+                         "link": "/admin/review"})
+    for issue in session.execute(select(Issue.id, Issue.newsletter, Issue.subject, Issue.paused_reason)
+                                 .where(Issue.status == IssueStatus.paused).order_by(Issue.id.desc()).limit(20)):
+        todo.append({"kind": "paused", "newsletter": issue.newsletter, "link": f"/admin/issues/{issue.id}",
+                     "text": f"Issue paused: {issue.subject} ({issue.paused_reason or 'no reason recorded'})"})
+    for newsletter in newsletters:
+        states = sources(session, [s.url for s in newsletter.sources])
+        for source in newsletter.sources:
+            state = states.get(source.url)
+            if state is not None and state.failures:
+                todo.append({"kind": "source", "newsletter": newsletter.slug,
+                             "link": f"/admin/newsletters/{newsletter.slug}",
+                             "text": f"{newsletter.title}: source {source.name} failed {state.failures} time"
+                                     f"{'s' if state.failures > 1 else ''} in a row ({state.last_error or 'error'})"})
+    for s in standings:
+        if s.verdict.startswith("ALARM"):
+            todo.append({"kind": "reputation", "newsletter": "", "link": "/admin#reputation",
+                         "text": f"{s.domain} refuses our mail: {s.sender_side} of {s.sent} ({s.share:.0%})"})
+    since = now - timedelta(days=14)
+    recent = session.execute(select(Issue.id, Issue.newsletter, Issue.subject).where(Issue.created_at >= since)
+                             .order_by(Issue.id.desc()).limit(30)).all()
+    if recent:
+        counts, back = outbox.counts(session, [r.id for r in recent]), issue_feedback(session, [r.id for r in recent])
+        for row in recent:
+            sent, complaints = counts[row.id]["sent"], back[row.id]["complaint"]
+            if sent and complaints / sent > COMPLAINT_ALARM:
+                todo.append({"kind": "complaints", "newsletter": row.newsletter, "link": f"/admin/issues/{row.id}",
+                             "text": f"Complaints on {row.subject}: {complaints} of {sent} sent "
+                                     f"({complaints / sent:.2%}; keep under {COMPLAINT_ALARM:.1%})"})
+    order = {"held": 0, "paused": 1, "reputation": 2, "complaints": 3, "review": 4, "source": 5}
+    return sorted(todo, key=lambda t: order[t["kind"]])
+
+
+def waiting_for_review(session: Session) -> int:
+    """Drafts an editor has still to act on: the count beside the console's Review link."""
+    return session.scalar(select(func.count()).select_from(ReviewDraft).where(ReviewDraft.state == "review")) or 0
