@@ -101,12 +101,18 @@ class ArticleItem:
     categories: tuple[str, ...] = ()
     text: str = ""
     summary: tuple[str, ...] = ()
-    # Other sources that carried the same story; compose keeps one copy and credits these.
+    # Other sources that carried the same story; compose keeps one copy and credits these,
+    # with their versions' links in the same order ("" where a version had none).
     also_in: tuple[str, ...] = ()
     # Lead image (sanitized http(s) URL) and its alt text; "" when the article has none.
     image_url: str = ""
     image_alt: str = ""
     image_width: int = 0  # the chosen rendition's width in px; 0: unknown
+    also_in_links: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Read back from a draft's JSON it is a list: keep the item hashable like every other.
+        object.__setattr__(self, "also_in_links", tuple(self.also_in_links))
 
 
 @dataclass(frozen=True)

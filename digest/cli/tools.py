@@ -2,17 +2,22 @@
 
 `digest summarize FILE` shows what the offline summarizer makes of one article,
 so an editor can judge it (or file a bug) without a feed, a send or a model
-server. It lives apart from digest/cli/main.py so the command group stays about the
+server; `digest stories FILE` prints which items the digest would take for one
+story (issue 32), so the grouping can be judged from outside. They live apart from digest/cli/main.py so the command group stays about the
 newsletter job; cli.py imports this module to register it.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
+from datetime import datetime
 
 import click
 
+from digest.compose.stories import StoryItem, group
+from digest.errors import DigestError
 from digest.gather.feeds import html_to_text
 from digest.summarize.extractive import summarize
 
@@ -43,3 +48,28 @@ def article_text(raw: str) -> tuple[str, str | None]:
     match = _TITLE.search(raw)
     title = " ".join(html.unescape(match.group(1)).split()) if match else None
     return html_to_text(_HEAD.sub("", raw)), title or None
+
+
+@click.command("stories")
+@click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"))
+def stories_command(file) -> None:
+    """Group FILE's items into stories as the digest does (- reads stdin).
+
+    FILE holds JSON lines {id, title, lead, text, published, source} (published: ISO 8601
+    or null); prints one JSON line {id, story} per item in the same order, story being the
+    id of the story's first item.
+    """
+    items = [_story_item(number, line) for number, line in enumerate(file, 1) if line.strip()]
+    for item, story in zip(items, group(items)):
+        click.echo(json.dumps({"id": item.id, "story": items[story].id}, ensure_ascii=False))
+
+
+def _story_item(number: int, line: str) -> StoryItem:
+    try:
+        row = json.loads(line)
+        published = row.get("published")
+        return StoryItem(id=row["id"], title=str(row.get("title") or ""), lead=str(row.get("lead") or ""),
+                         text=str(row.get("text") or ""), source=str(row.get("source") or ""),
+                         published=datetime.fromisoformat(published.replace("Z", "+00:00")) if published else None)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise DigestError(f"line {number}: not an item {{id, title, lead, text, published, source}} ({error})")

@@ -1,11 +1,11 @@
 """Articles -> an issue draft with sections, as the newsletter's config defines them.
 
 A reader scans a digest top-down, so the order of work is the reader's:
-1. One story, one entry: when several sources carry the same story (near
-   duplicate titles or texts), it appears once, from the source the operator
-   ranks highest, crediting the others in `also_in`. The copies are simply not
-   in the issue, so the pipeline records them as left out and they never come
-   back as news.
+1. One story, one entry: items reporting the same event (compose.stories:
+   wire copy under other headlines, a rewrite, an article updated at a new
+   link) appear once, crediting and linking the other versions in `also_in`
+   and `also_in_links`. The copies are simply not in the issue, so the
+   pipeline records them as left out and they never come back as news.
 2. "Top stories" first (when `top_stories` > 0): the stories that score
    highest on source priority, how many sources carry them, and recency.
 3. Then the configured sections, each taking articles by source name, feed
@@ -26,25 +26,19 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from digest.compose.stories import StoryItem, group
 from digest.settings import NewsletterSettings, SectionSettings
 from digest.content import ArticleItem, IssueDraft, Section
 
 OTHER_SECTION_TITLE = "More news"
-# Title token-set Jaccard at or above this: the same story. Rewritten headlines
-# of one story share most of their words; different stories rarely share half.
-TITLE_SIMILARITY = 0.6
-# Or the same text (syndicated copy under another headline): Jaccard of word
-# triples over the opening words.
-TEXT_SIMILARITY = 0.5
-TEXT_WORDS = 120
 # Recency counts 1 for a story published now, 1/2 at this age: a tie-breaker
 # between stories of equal priority and coverage, not a trump over them.
 RECENCY_HALF_LIFE_HOURS = 12.0
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_STOP = frozenset(
-    "a an the and or but of to in on at for with by from as is are was were be been it its this that "
-    "after over new says said how why what who will".split()
-)
+# A version leads over the newest one of its story when it has this many times the words, and this many more.
+FULLER = 1.5
+FULLER_WORDS = 40
+TEXT_CHARS = 50_000  # of a text counted
 
 
 def build_issue(newsletter: NewsletterSettings, items: Sequence[ArticleItem], date: datetime) -> IssueDraft:
@@ -88,23 +82,42 @@ def _rules(newsletter: NewsletterSettings) -> tuple[SectionSettings, ...]:
 
 
 def merge_duplicates(items: Sequence[ArticleItem], priority: dict[str, int]) -> list[ArticleItem]:
-    """One item per story: the copy from the highest-priority source (then the newest), crediting the rest.
+    """One item per story (compose.stories.group), crediting and linking the other versions.
 
-    Only copies from different sources merge: two articles of one source with
-    similar titles ("Live: day 500", "Live: day 501") are two articles.
+    Which version leads: the highest-priority source (the operator's word on whom readers
+    trust); among its versions the fullest, when one has FULLER times the words of the
+    newest (and FULLER_WORDS more), else the newest. The fullest, because the summary is
+    drawn from the leading version's text: a wire copy cut to two paragraphs or a teaser
+    summarizes worse than the full report. Otherwise the newest, which carries the latest
+    figures (an article updated at a new link). `also_in` names each other source once,
+    `also_in_links` its version's link; a source's own other version is not credited.
     """
     ordered = sorted(items, key=lambda item: (priority.get(item.source_name, 0), *_newest_key(item)), reverse=True)
-    stories: list[tuple[ArticleItem, _Fingerprint, list[str]]] = []
-    for item in ordered:
-        fingerprint = _Fingerprint(item)
-        for lead, lead_print, sources in stories:
-            if item.source_name not in sources and fingerprint.same_story(lead_print):
-                sources.append(item.source_name)
-                break
-        else:
-            stories.append((item, fingerprint, [item.source_name]))
-    return [replace(lead, also_in=tuple(sources[1:])) if len(sources) > 1 else lead
-            for lead, _, sources in stories]
+    labels = group([StoryItem(id=str(item.id), title=item.title, text=item.text, published=item.published,
+                              source=item.source_name) for item in ordered])
+    versions: dict[int, list[ArticleItem]] = {}
+    for item, label in zip(ordered, labels):
+        versions.setdefault(label, []).append(item)
+    stories = []
+    for story in versions.values():
+        lead = _fullest(story, priority)
+        credited: dict[str, str] = {}
+        for other in story:
+            if other.source_name != lead.source_name and other.source_name not in credited:
+                credited[other.source_name] = other.link if other.link.startswith(("https://", "http://")) else ""
+        stories.append(replace(lead, also_in=tuple(credited), also_in_links=tuple(credited.values()))
+                       if credited else lead)
+    return stories
+
+
+def _fullest(story: list[ArticleItem], priority: dict[str, int]) -> ArticleItem:
+    """The first (best priority, newest) version, unless one of equal priority is much fuller."""
+    first = story[0]
+    rank = priority.get(first.source_name, 0)
+    words = {id(item): len(_WORD.findall(item.text[:TEXT_CHARS])) for item in story}
+    fullest = max((item for item in story if priority.get(item.source_name, 0) == rank), key=lambda i: words[id(i)])
+    much_fuller = words[id(fullest)] >= max(FULLER * words[id(first)], words[id(first)] + FULLER_WORDS)
+    return fullest if much_fuller else first
 
 
 def pick_top_stories(items: Sequence[ArticleItem], priority: dict[str, int], now: datetime,
@@ -176,24 +189,3 @@ def _newest_key(item: ArticleItem) -> tuple[int, datetime, int]:
     if item.published is None:
         return 0, datetime.min.replace(tzinfo=timezone.utc), -item.id
     return 1, _aware(item.published), item.id
-
-
-class _Fingerprint:
-    """What two articles are compared on: title words and the opening word triples of the text."""
-
-    def __init__(self, item: ArticleItem) -> None:
-        self.title = frozenset(w for w in _words(item.title) if w not in _STOP)
-        words = _words(item.text)[:TEXT_WORDS]
-        self.text = frozenset(zip(words, words[1:], words[2:]))
-
-    def same_story(self, other: _Fingerprint) -> bool:
-        shared_title = self.title & other.title
-        if len(shared_title) >= 2 and len(shared_title) / len(self.title | other.title) >= TITLE_SIMILARITY:
-            return True
-        if min(len(self.text), len(other.text)) < 20:  # too little text to tell
-            return False
-        return len(self.text & other.text) / len(self.text | other.text) >= TEXT_SIMILARITY
-
-
-def _words(text: str) -> list[str]:
-    return [w.casefold() for w in _WORD.findall(text)]
