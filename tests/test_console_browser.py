@@ -65,11 +65,22 @@ def test_editor_reviews_in_a_real_browser_and_screens_pass_axe(served, smtp_serv
         assert axe_violations(page) == []
         log_in(page, base, "ed")
         page.goto(f"{base}/admin/review/{row.id}")
-        page.locator(f"#item-{items[0]['id']}").get_by_role("button", name="Remove").click()
-        summary = page.locator(f"#summary-{items[1]['id']}")
-        summary.fill("A summary the editor wrote.")
-        page.locator(f"#item-{items[1]['id']}").get_by_role("button", name="Save").click()
+        assert axe_violations(page) == []  # the editor's page in review, preview beside the items
+        page.screenshot(path=str(SHOTS / "review-open-1280.png"), full_page=True)
+        page.locator(f"#item-{items[0]['id']}").get_by_role("checkbox", name="Keep").uncheck()
+        page.locator(f"#item-{items[1]['id']}").locator("summary").click()
+        page.locator(f"#summary-{items[1]['id']}").fill("A summary the editor wrote.")
+        page.locator(f"#position-{items[0]['id']}").fill("2")  # reordered in the same save
+        page.locator(f"#position-{items[1]['id']}").fill("1")
+        page.get_by_role("button", name="Save all changes").first.click()
         playwright_api.expect(page.get_by_role("status")).to_have_text("Saved.")
+        assert "[left out]" in page.locator(f"#item-{items[0]['id']}").inner_text()
+        playwright_api.expect(page.get_by_role("heading", name="What changed since it was drafted")).to_be_visible()
+        page.set_viewport_size({"width": 375, "height": 900})
+        assert axe_violations(page) == []
+        page.screenshot(path=str(SHOTS / "review-open-375.png"))
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.get_by_label("Comment with the approval (optional)").fill("Checked the figures.")
         page.get_by_role("button", name="Approve this version").click()
         playwright_api.expect(page.get_by_role("status")).to_contain_text("Approved")
         rt.now = lambda: slot_at

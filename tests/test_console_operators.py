@@ -10,7 +10,7 @@ import pytest
 from test_console import PASSWORD, csrf, login, open_console
 
 from digest.flows import editorial, gathering
-from digest.models import AuditEntry, Issue, IssueStatus, SourceState
+from digest.models import AuditEntry, Issue, IssueStatus, ReviewDraft, SourceState
 from digest.web.admin import accounts
 
 
@@ -132,3 +132,38 @@ def test_dashboard_says_what_needs_doing_and_review_shows_a_count(console):
     paused = client.get("/admin")
     assert "Issue paused: Stuck issue (5 failures in a row)" in paused.text
     assert paused.text.index("Issue paused") < paused.text.index("waiting for review")  # most urgent first
+
+
+def test_one_save_keeps_every_item_change_and_a_stale_page_changes_nothing(console):
+    client, rt, clock, _app = console
+    gathering.gather_all(rt)
+    row, _ = editorial.prepare(rt, rt.settings.newsletters[0], "s1", clock() + timedelta(minutes=30), fetch=False)
+    items = editorial.items_of(row)
+    assert len(items) == 3
+    login(client, "ed")
+    token = csrf(client)
+    form = {"csrf": token, "action": "save_all", "version": str(row.version)}
+    for position, item in zip((3, 1, 2), items):
+        form |= {f"keep-{item['id']}": "on", f"title-{item['id']}": item["title"], f"position-{item['id']}": position,
+                 f"summary-{item['id']}": " ".join(item["summary"])}
+    unchanged = client.post(f"/admin/review/{row.id}", data={**form, **{
+        f"position-{i['id']}": n for n, i in enumerate(items, 1)}})
+    assert "Nothing had changed" in unchanged.text
+    del form[f"keep-{items[2]['id']}"]
+    form[f"summary-{items[1]['id']}"] = "Rewritten by the editor."
+    form[f"pin-{items[0]['id']}"] = "on"
+    saved = client.post(f"/admin/review/{row.id}", data=form)
+    assert "Saved." in saved.text
+    with rt.sessions() as session:
+        fresh = session.get(ReviewDraft, row.id)
+    after = editorial.items_of(fresh)
+    assert [i["id"] for i in after] == [items[1]["id"], items[2]["id"], items[0]["id"]]
+    assert after[0]["summary"] == ["Rewritten by the editor."] and after[1]["removed"] and after[2]["pinned"]
+    assert fresh.version == row.version + 1
+    stale = client.post(f"/admin/review/{row.id}", data={**form, f"title-{items[0]['id']}": "Sneaked in"})
+    assert stale.status_code == 409 and "changed since you opened it" in stale.text
+    blank = client.post(f"/admin/review/{row.id}", data={**form, "version": str(fresh.version),
+                                                         f"title-{items[0]['id']}": "  "})
+    assert blank.status_code == 409 and "a title cannot be empty" in blank.text
+    history = client.get(f"/admin/review/{row.id}").text
+    assert "save all: version 1: changed" in history and "nothing changed" in history

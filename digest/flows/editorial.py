@@ -169,6 +169,41 @@ def _move(items: list[dict], index: int, step: int) -> None:
         items[index], items[other] = items[other], items[index]
 
 
+def edit_all(rt: Runtime, draft_id: int, version: int, changes: dict[int, dict]) -> bool:
+    """The whole draft in one save: per item id, keep, pin, title, summary and a position that orders the items
+    within their section (ties keep the current order). Refused if the draft moved on since `version` was read.
+    False when nothing changed (an approval then stands)."""
+    try:
+        with rt.sessions() as session, session.begin():
+            row = _locked(session, draft_id)
+            if row.state not in ("review", "approved") or row.version != version:
+                raise ReviewError("this draft changed since you opened it (or can no longer change): look again")
+            items, before = items_of(row), row.items
+            for entry in items:
+                change = changes.get(entry["id"])
+                if change is None:
+                    continue
+                title = " ".join(change["title"].split())[:MAX_TITLE]
+                if not title:
+                    raise ReviewError(f"a title cannot be empty (was: {entry['title']})")
+                summary = " ".join(change["summary"].split())[:MAX_SUMMARY]
+                if summary != " ".join(" ".join(entry["summary"]).split()):  # untouched: its sentences stay as they are
+                    entry["summary"] = [summary] if summary else []
+                entry.update(title=title, removed=not change["keep"], pinned=change["pin"])
+            sections = list(dict.fromkeys(entry["section"] for entry in items))
+            place = {e["id"]: (sections.index(e["section"]), changes.get(e["id"], {}).get("position", k + 1), k)
+                     for k, e in enumerate(items)}
+            items.sort(key=lambda e: place[e["id"]])
+            if json.dumps(items, ensure_ascii=False) == before:
+                return False
+            row.items = json.dumps(items, ensure_ascii=False)
+            row.state, row.approved_by, row.approved_at = "review", None, None
+            row.subject = row.html = row.text = row.mark = row.web_mark = None
+            return True
+    except StaleDataError:
+        raise ReviewError("someone else changed this draft at the same moment: look at it again") from None
+
+
 def approve(rt: Runtime, draft_id: int, version: int, editor: str) -> ReviewDraft:
     """Freeze the rendering of the version the editor looked at; refused if it changed since."""
     try:
@@ -293,5 +328,5 @@ def unsettled(rt: Runtime) -> list[ReviewDraft]:
                                     .order_by(ReviewDraft.id)))
 
 
-__all__ = ["EDITS", "PINNED_SECTION", "ReviewError", "approve", "edit", "fire", "hold",
+__all__ = ["EDITS", "PINNED_SECTION", "ReviewError", "approve", "edit", "edit_all", "fire", "hold",
            "issue_of", "items_of", "make_issue", "prepare", "render", "send", "unsettled"]

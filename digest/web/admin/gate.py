@@ -46,7 +46,7 @@ MESSAGES = {
     "paused": "The issue is paused.", "resumed": "The issue will resume with the next send or resume round.",
     "unsubscribed": "The reader is unsubscribed.", "test-sent": "Test copy sent.",
     "sent": "The issue was made and is being sent.", "nothing-new": "Nothing new: no issue was made.",
-    "saved": "Saved.", "approved": "Approved: this version is what will be sent.",
+    "saved": "Saved.", "unchanged": "Nothing had changed: nothing saved.", "approved": "Approved: this version is what will be sent.",
     "drafted": "Drafted for review; the editors were asked. Once approved, it can be sent now from this page.",
     "suppressed": "The address is suppressed: nothing more goes to it until an operator lifts the suppression.",
     "lifted": "The suppression is lifted: the address gets what it is subscribed to again.",

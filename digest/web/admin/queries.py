@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from digest.deliver import outbox
 from digest.flows.feedback_counts import issue_feedback
-from digest.models import Issue, IssueStatus, ReviewDraft, SourceState
+from digest.models import AuditEntry, Issue, IssueStatus, ReviewDraft, SourceState
 from subscribers.models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus, Suppression
 
 def audience(session: Session, slug: str) -> dict[str, int]:
@@ -170,3 +170,10 @@ def needs_doing(session: Session, newsletters, standings, now: datetime) -> list
 def waiting_for_review(session: Session) -> int:
     """Drafts an editor has still to act on: the count beside the console's Review link."""
     return session.scalar(select(func.count()).select_from(ReviewDraft).where(ReviewDraft.state == "review")) or 0
+
+
+def draft_history(session: Session, draft_id: int) -> list[AuditEntry]:
+    """What was done to a draft since it was made (edits, approvals with their comments), oldest first."""
+    mine = f"draft:{draft_id}"
+    return list(session.scalars(select(AuditEntry).where(
+        (AuditEntry.target == mine) | AuditEntry.target.startswith(mine + " ")).order_by(AuditEntry.id).limit(200)))

@@ -18,6 +18,19 @@ from digest.web.admin.gate import Ctx, Gate, back, framed
 from digest.web.admin.issues import Sender
 
 
+def _changes(form: dict, items: list[dict]) -> dict[int, dict]:
+    """The one big form's fields per item (keep-ID, pin-ID, title-ID, summary-ID, position-ID)."""
+    out = {}
+    for entry in items:
+        key = entry["id"]
+        position = str(form.get(f"position-{key}", ""))
+        out[key] = {"keep": f"keep-{key}" in form, "pin": f"pin-{key}" in form,
+                    "title": str(form.get(f"title-{key}", entry["title"])),
+                    "summary": str(form.get(f"summary-{key}", " ".join(entry["summary"]))),
+                    "position": int(position) if position.isdigit() and len(position) < 6 else 10 ** 6}
+    return out
+
+
 def register(gate: Gate, runtime: Runtime, sender: Sender) -> None:
     known = {n.slug: n for n in gate.settings.newsletters}
 
@@ -43,8 +56,10 @@ def register(gate: Gate, runtime: Runtime, sender: Sender) -> None:
         if row is None:
             return gate.page(ctx, "message.html", 404, title="Not found", message="There is no such draft.")
         items = editorial.items_of(row)
+        with gate.sessions() as session:
+            history = queries.draft_history(session, row.id)
         return gate.page(ctx, "review.html", status, title=f"Draft of {known[row.newsletter].title}", draft=row,
-                         newsletter=known[row.newsletter], items=items, error=error,
+                         newsletter=known[row.newsletter], items=items, error=error, history=history,
                          kept=sum(1 for i in items if not i["removed"]))
 
     def preview(ctx: Ctx) -> Response:
@@ -70,10 +85,17 @@ def register(gate: Gate, runtime: Runtime, sender: Sender) -> None:
                          lambda _s: editorial.edit(runtime, row.id, "note", note=note), detail=note[:2000])
             elif action == "approve":
                 version = str(form.get("version", ""))
+                comment = " ".join(str(form.get("comment", "")).split())[:500]
                 gate.act(ctx, "draft.approve", f"draft:{row.id}", lambda _s: editorial.approve(
                     runtime, row.id, int(version) if version.isdigit() else -1, ctx.who.name),
-                    detail=f"version {version}")
+                    detail=f"version {version}" + (f": {comment}" if comment else ""))
                 return back(f"/admin/review/{row.id}", "approved")
+            elif action == "save_all":
+                version, changes = str(form.get("version", "")), _changes(form, editorial.items_of(row))
+                changed = gate.act(ctx, "draft.save_all", f"draft:{row.id}", lambda _s: editorial.edit_all(
+                    runtime, row.id, int(version) if version.isdigit() else -1, changes),
+                    detail=lambda done: f"version {version}: " + ("changed" if done else "nothing changed"))
+                return back(f"/admin/review/{row.id}", "saved" if changed else "unchanged")
             elif action in editorial.EDITS and item.isdigit() and len(item) < 12:
                 title, summary = str(form.get("title", "")), str(form.get("summary", ""))
                 gate.act(ctx, f"draft.{action}", f"draft:{row.id} item:{item}", lambda _s: editorial.edit(
