@@ -6,14 +6,15 @@ items are one story when
 - either their opening texts are nearly the same words (wire copy, an article updated at a
   new link: Jaccard of word triples >= `Rule.copy`), unless each headline names what the
   other item never mentions (automated reports: two companies' results, two scores),
-- or their words are close (TF-IDF cosine of title, lead and opening text >= `Rule.cosine`)
-  AND they share the event's particulars: at least `Rule.names` proper names (people,
+- or their words are close (TF-IDF cosine of title, lead and opening text >= `Rule.cosine`,
+  >= `Rule.apart` when the headlines share no word: two events in one place on one day share
+  its names and much of its vocabulary, rarely a headline word) AND they share the event's particulars: at least `Rule.names` proper names (people,
   places, organisations; names of weekdays, months and the wire agencies do not count),
-  weighted by how rare they are in the batch, and no conflict between headlines (each names
-  a place or a person the other item never mentions, or gives numbers the other lacks).
+  weighted by how rare they are in the batch, and no clash between headlines (each names
+  a place or a person the other item never mentions).
   Two earthquakes on one day share "earthquake", "magnitude" and "tsunami" but not the place.
 Items without text (a title only) are one story when their headline words overlap
-(Jaccard >= 0.6) with no conflict of names or numbers.
+(Jaccard >= 0.6) with no clash of names, nor of numbers ("day 500", "day 501").
 Then average linkage: two groups join only when their pairs' mean similarity (a pair that
 is not one story counts 0) is at least `Rule.link`, so one loose pair cannot chain two
 events together.
@@ -37,7 +38,7 @@ from datetime import datetime, timezone
 TEXT_CHARS = 4000   # of lead + text read per item: the opening says what the event is
 NAME_CHARS = 1800   # of the body's opening searched for proper names
 SHINGLE_WORDS = 150
-KEY_TERMS = 12      # an item's rarest terms, through which it finds candidates
+KEY_TERMS = 20      # an item's rarest terms, through which it finds candidates
 VECTOR_TERMS = 60   # terms kept per TF-IDF vector
 MAX_POSTING = 120   # a term carried by more items than this finds no candidates (hostile floods)
 NEIGHBOURS = 40     # candidates compared per item
@@ -79,11 +80,12 @@ class StoryItem:
 class Rule:
     """The thresholds (bench/stories.py chooses them by cross-validation on events)."""
 
-    cosine: float = 0.12
+    cosine: float = 0.08
     names: float = 0.5
     copy: float = 0.5
     link: float = 0.10
     days: float = 7.0
+    apart: float = 0.20  # the cosine needed when the headlines share no word
 
 
 DEFAULT_RULE = Rule()
@@ -137,9 +139,9 @@ def pairs(items: Sequence[StoryItem]) -> list[Pair]:
         else:
             first_of[key] = index
             unique.append(index)
-    _weigh(features, unique)
+    df = _weigh(features, unique)
     name_weight = _name_weights(features, unique)
-    for i, j in _candidates(features, unique):
+    for i, j in _candidates(features, unique, df):
         found.append(_evidence(i, j, features[i], features[j], name_weight))
     return found
 
@@ -164,12 +166,11 @@ def same_story(pair: Pair, rule: Rule) -> float:
     if pair.names_clash:  # not even a copy: automated reports (results, scores) share their words
         return 0.0
     if pair.copy >= rule.copy:
-        return 1.0  # an update may change the headline's numbers
-    if pair.numbers_clash:
-        return 0.0
-    if pair.title_only:
-        return pair.title_jaccard if pair.title_jaccard >= TITLE_JACCARD else 0.0
-    if pair.cosine >= rule.cosine and pair.names >= rule.names:
+        return 1.0
+    if pair.title_only:  # with text, headline numbers differ as a toll or a count is updated: no clash
+        return pair.title_jaccard if pair.title_jaccard >= TITLE_JACCARD and not pair.numbers_clash else 0.0
+    if pair.cosine >= (rule.cosine if pair.title_jaccard > 0 else max(rule.cosine, rule.apart)) \
+            and pair.names >= rule.names:
         return pair.cosine
     return 0.0
 
@@ -263,7 +264,7 @@ def _title_names(title: str, body_names: set[str]) -> set[str]:
     return {w.casefold() for w in capitalised if w.casefold() not in _STOP and w.casefold() not in _COMMON_NAMES}
 
 
-def _weigh(features: list[_Features], unique: list[int]) -> None:
+def _weigh(features: list[_Features], unique: list[int]) -> dict[str, int]:
     """TF-IDF in place (sublinear tf, smoothed idf over the batch), cut to the heaviest terms, unit length."""
     df: dict[str, int] = defaultdict(int)
     for k in unique:
@@ -277,6 +278,7 @@ def _weigh(features: list[_Features], unique: list[int]) -> None:
         top = heapq.nlargest(VECTOR_TERMS, weighted)
         norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
         features[k].vector = {t: w / norm for w, t in top}
+    return df
 
 
 def _name_weights(features: list[_Features], unique: list[int]) -> dict[str, float]:
@@ -289,13 +291,14 @@ def _name_weights(features: list[_Features], unique: list[int]) -> dict[str, flo
     return {name: 1.0 if n < 8 else min(1.0, math.log(n / d) / math.log(8)) for name, d in df.items()}
 
 
-def _candidates(features: list[_Features], unique: list[int]) -> list[tuple[int, int]]:
-    """Each item's likeliest partners: shared weight over its rarest terms, NEIGHBOURS at most."""
+def _candidates(features: list[_Features], unique: list[int], df: dict[str, int]) -> list[tuple[int, int]]:
+    """Each item's likeliest partners: shared weight over its heaviest shared terms, NEIGHBOURS at most."""
     postings: dict[str, list[int]] = defaultdict(list)
     keys = {}
     for k in unique:
         vector = features[k].vector
-        keys[k] = sorted(vector, key=lambda t: (-vector[t], t))[:KEY_TERMS]
+        shared = [t for t in vector if 1 < df[t] <= MAX_POSTING]  # a word no other item has finds nobody
+        keys[k] = sorted(shared, key=lambda t: (-vector[t], t))[:KEY_TERMS]
         for term in keys[k]:
             postings[term].append(k)
     chosen: set[tuple[int, int]] = set()
