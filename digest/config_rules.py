@@ -53,6 +53,8 @@ def check_settings(settings: Settings, path: Path) -> None:
         raise ConfigError(f"{path}: 'dkim.ed25519_selector' is a second signature beside the RSA one: "
                           "set 'dkim.selector' and 'dkim.domain' too")
     _check_fetch_policy(settings.gather, path)
+    if settings.api.requests_per_minute < 1:
+        raise ConfigError(f"{path}: 'api.requests_per_minute' must be at least 1")
     if settings.schedule.review_poll_seconds <= 0:
         raise ConfigError(f"{path}: 'schedule.review_poll_seconds' must be above 0")
     admin = settings.admin

@@ -124,6 +124,14 @@ class AdminSettings:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """The REST API at /api/v1 (keys: `digest apikeys add`)."""
+
+    enabled: bool = True
+    requests_per_minute: int = 600  # per key, counted in the database (every web process shares them)
+
+
+@dataclass(frozen=True)
 class ScheduleSettings:
     grace_minutes: float = 120.0
     gather_interval_minutes: float = 30.0
@@ -256,6 +264,7 @@ class Settings:
     render: RenderSettings = field(default_factory=RenderSettings)
     dkim: DkimSettings = field(default_factory=DkimSettings)
     bounces: BounceSettings = field(default_factory=BounceSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
     config_path: Path = field(default=Path("config.toml"), metadata={"derived": True})
 
     def newsletter(self, slug: str) -> NewsletterSettings:

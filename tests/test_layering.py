@@ -18,8 +18,8 @@ FLOORS = [
     {"web", "daemon", "demo"},
     {"flows"},  # making, reviewing and sending issues, acting on what comes back, signup notices
     {"gather", "summarize", "compose", "render", "deliver", "inbound"},
-    {"config", "config_rules", "settings", "content", "errors", "db", "models", "store", "audience", "metrics",
-     "migrations", "returnpath", "net"},
+    {"config", "config_rules", "settings", "content", "errors", "db", "models", "models_api", "store", "audience",
+     "metrics", "migrations", "returnpath", "net"},
 ]
 CORE = FLOORS[-1]
 

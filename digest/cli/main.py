@@ -20,6 +20,7 @@ from digest.flows import drafting, gathering, overview, sending
 from digest.flows.runtime import secret_key
 from digest.cli.context import Context, pass_context
 from digest.cli.daemon import run
+from digest.cli.apikeys import apikeys
 from digest.cli.delivery import Progress, requeue, roundup_command, status, stop_on_signals, worker
 from digest.cli.inbound import inbound, kept_mail, suppressions
 from digest.cli.operators import operators
@@ -211,8 +212,8 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
 
 
 # The command modules define their commands; only the group here knows them all (no import circle).
-for command in (run, status, requeue, worker, roundup_command, check_source, extract_command, subscribers_group,
-                summarize_command, stories_command, inbound, kept_mail, operators):
+for command in (run, status, requeue, worker, roundup_command, apikeys, check_source, extract_command,
+                subscribers_group, summarize_command, stories_command, inbound, kept_mail, operators):
     cli.add_command(command)
 subscribers_group.add_command(suppressions)
 

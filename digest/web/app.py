@@ -32,6 +32,7 @@ from digest.render.html import issue_path, make_environment, render_template
 from digest.web import archive
 from digest.web.admin import console_routes
 from digest.web.guards import BodyLimit, ClientAddress, SameOriginPosts, SecurityHeaders
+from digest.web.api.routes import api_routes
 from digest.web.ops import ops_routes
 from digest.web.preferences import preference_routes, preferences_path
 from digest.web.signup import SignupDesk
@@ -296,6 +297,8 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         runtime = Runtime(settings=settings, sessions=sessions, transport_factory=transport_factory,
                                    now=now, templates=env)
         routes += console_routes(settings, sessions, env, now, client_ip, runtime)
+    if reader_pages and settings.api.enabled:
+        routes += api_routes(settings, sessions, now, transport_factory, env, client_ip)
     routes += ops_routes(status or (lambda: database_status(settings, sessions, now)), web.ops_allowed_ips,
                          client_ip)
     middleware = [

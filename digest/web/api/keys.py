@@ -1,0 +1,89 @@
+"""API keys: made once and shown once, kept as a SHA-256 hash, each with the scopes it may use.
+
+A key reads `dgk_<8 characters>_<32 characters>`: the first part names it in
+logs and lists (the `prefix`), the rest is 190 bits of randomness, so a plain
+hash is safe to store (no one guesses such a key from its hash; a slow hash
+would only slow every API request). Looking a key up is one indexed read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digest.errors import DigestError
+from digest.models_api import ApiKey
+
+SCOPES = ("subscribers:read", "subscribers:write", "issues:read", "issues:write", "stats:read")
+NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+
+
+class ApiKeyError(DigestError):
+    """A key that cannot be made or changed (its name, its scopes)."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking through the API: a key's name and scopes (the audit log's "operator" is api:<name>)."""
+
+    key_id: int
+    name: str
+    scopes: frozenset[str]
+
+    @property
+    def who(self) -> str:
+        return f"api:{self.name}"
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def add_key(session: Session, name: str, scopes: list[str], now: datetime) -> str:
+    """The new key itself: shown to the operator once, never stored."""
+    if not NAME_RE.match(name):
+        raise ApiKeyError(f"a key's name is 1 to 64 letters, digits or _ . @ -, not {name!r}")
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise ApiKeyError(f"scopes are some of {', '.join(SCOPES)}" + (f"; unknown: {', '.join(unknown)}" if unknown
+                                                                     else ""))
+    if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
+        raise ApiKeyError(f"there is already a key named {name!r}")
+    prefix = secrets.token_urlsafe(6)[:8].replace("_", "x").replace("-", "y")
+    key = f"dgk_{prefix}_{secrets.token_urlsafe(24)}"
+    session.add(ApiKey(name=name, prefix=prefix, key_hash=_hash(key), scopes=" ".join(sorted(set(scopes))),
+                       created_at=now))
+    session.flush()
+    return key
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.name)))
+
+
+def revoke_key(session: Session, name: str, now: datetime) -> bool:
+    """At once for every process (each request reads the key); False if it was revoked already."""
+    key = session.scalar(select(ApiKey).where(ApiKey.name == name))
+    if key is None:
+        raise ApiKeyError(f"no key named {name!r}")
+    if key.revoked_at is not None:
+        return False
+    key.revoked_at = now
+    return True
+
+
+def caller_for(session: Session, presented: str, now: datetime) -> Caller | None:
+    """The caller a presented key names (its last use stamped); None for an unknown or revoked key."""
+    if not presented.startswith("dgk_") or len(presented) > 100:
+        return None
+    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(presented)))
+    if key is None or key.revoked_at is not None:
+        return None
+    key.last_used_at = now
+    return Caller(key.id, key.name, frozenset(key.scopes.split()))

@@ -1,0 +1,82 @@
+"""The API described once: each endpoint's path, method, scope, parameters and schemas, from which both the
+routes and the OpenAPI 3.1 document are made (the document cannot drift from the code), and RFC 9457 errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from starlette.responses import JSONResponse
+
+PROBLEM = {"type": "object", "required": ["type", "title", "status"], "properties": {
+    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+    "detail": {"type": "string"}}}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    where: str  # path or query
+    schema: dict
+    description: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    scope: str | None  # None: no key needed (the document itself)
+    summary: str
+    handler: Callable
+    params: tuple[Param, ...] = ()
+    body: dict | None = None  # JSON schema of the request body
+    response: dict = field(default_factory=lambda: {"type": "object"})
+    status: int = 200
+    errors: tuple[int, ...] = (400, 401, 403, 404, 429)
+
+
+def problem(status: int, title: str, detail: str = "", headers: dict | None = None) -> JSONResponse:
+    """An RFC 9457 problem document."""
+    body = {"type": "about:blank", "title": title, "status": status, **({"detail": detail} if detail else {})}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def page_of(item: dict) -> dict:
+    """A page of a list: the items and the cursor of the next page (null on the last)."""
+    return {"type": "object", "required": ["data", "next_cursor"], "properties": {
+        "data": {"type": "array", "items": item}, "next_cursor": {"type": ["string", "null"]}}}
+
+
+CURSOR = (Param("cursor", "query", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,40}$"},
+                "next_cursor of the previous page"),
+          Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200, "default": 100}))
+
+
+def openapi(endpoints: list[Endpoint], title: str, base_url: str) -> dict:
+    paths: dict[str, dict] = {}
+    for e in endpoints:
+        operation: dict = {"summary": e.summary, "operationId": f"{e.method.lower()}{_camel(e.path)}",
+                           "parameters": [{"name": p.name, "in": p.where, "required": p.required or p.where == "path",
+                                           "schema": p.schema, **({"description": p.description} if p.description
+                                                                  else {})} for p in e.params],
+                           "responses": {str(e.status): {"description": "OK", "content": {
+                               "application/json": {"schema": e.response}}}}}
+        for status in e.errors if e.scope else ():
+            operation["responses"][str(status)] = {"description": "Problem", "content": {
+                "application/problem+json": {"schema": PROBLEM}}}
+        if e.scope:
+            operation["security"] = [{"key": []}]
+            operation["description"] = f"Needs a key with the scope `{e.scope}`."
+        if e.body is not None:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": e.body}}}
+        paths.setdefault(e.path, {})[e.method.lower()] = operation
+    return {"openapi": "3.1.0", "info": {"title": f"{title} API", "version": "1"},
+            "servers": [{"url": base_url.rstrip("/")}], "paths": paths,
+            "components": {"securitySchemes": {"key": {"type": "http", "scheme": "bearer",
+                                                       "description": "A key from `digest apikeys add`"}}}}
+
+
+def _camel(path: str) -> str:
+    parts = [p.strip("{}") for p in path.split("/")[3:] if p]
+    return "".join(p[:1].upper() + p[1:] for p in parts)
