@@ -14,7 +14,7 @@ import re
 
 from digest.summarize.split import Unit, is_furniture
 
-__all__ = ["dangling_names", "leans_on_previous", "name_intros", "pronoun_dangles", "teaser"]
+__all__ = ["dangling_names", "leans_on_adjacent", "leans_on_previous", "name_intros", "pronoun_dangles", "teaser"]
 
 # Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
 _LEANING = re.compile(
@@ -31,6 +31,21 @@ _LEANING_ABROAD = re.compile(
     r"^[\"'“‘„«(]?(?i:und|aber|denn|doch|dann|auch|deshalb|daher|trotzdem|dies|diese|mais|donc|puis|ensuite|"
     r"cependant|elle|elles|ils|pero|entonces|también|además|ella|ellos|mas|então|também|porém|ele|ela|eles|elas|ma|"
     r"quindi|poi|lui|lei|maar|toen|ook|hij|zij|но|а|и|тогда|также|поэтому|он|она|они|это),? +[^\W\d_]")
+# Openers that answer or continue the sentence just before, so they read only straight after it: connectives and
+# rhetorical turns ("Who knew...", "This means", "As a result"), and a connective after the first phrase ("The
+# company, however, said...").
+_CONNECTIVE = (r"however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
+               r"otherwise|besides|likewise|similarly|still|yet|but|and|or|so(?! far)|nor|also|then(?!-)|"
+               r"who knew|guess what|no wonder|not only that|what'?s more|even so|in fact|as a result|in addition|"
+               r"in response|in turn|to that end|by contrast|in contrast|on the other hand|at the same time|since then|"
+               r"despite (?:this|that|these|those|it)|that'?s why|that is why|which means|as such|for that reason|"
+               r"because of (?:this|that)|not surprisingly|of course|after all|even then|until then|by then|"
+               r"(?:this|that|it) (?:means|meant|is why|was why)")
+_ADJACENT = re.compile(r"^[\"'“‘(]?(?:" + _CONNECTIVE + r")\b|^[^,.!?;:]{1,60},\s*(?:however|though|meanwhile|"
+                       r"nevertheless|nonetheless|therefore|moreover|in turn|in fact|too|instead|by contrast|in contrast|"
+                       r"for (?:its|his|her|their) part|as a result|in response|in addition|then)\s*,", re.IGNORECASE)
+# A personal pronoun after an opening phrase ("In a statement, she said..."): it too points back.
+_LATE_PRONOUN = re.compile(r"^[^.!?,]{1,80},\s*(?:he|she|they|his|her|their)\b")
 # Pronouns that stand for someone or something named just before: after a skipped sentence they point at nothing.
 _PRONOUN = re.compile(r"^[\"'“‘(]?(?:he|she|they|him|her|his|hers|them|their|theirs|it|its)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s$")
@@ -61,6 +76,21 @@ def leans_on_previous(sentence: str) -> bool:
             or stripped[:1].islower() or sentence[:1] in "”’")
 
 
+def leans_on_adjacent(sentence: str) -> bool:
+    """Whether a sentence reads only straight after the one before it: it answers or turns on it ("However,",
+    "Who knew", "This means", "The firm, however, said")."""
+    return bool(_ADJACENT.match(sentence))
+
+
+def _opens_with_pronoun(sentence: str) -> bool:
+    """A personal pronoun first, or first after an opening phrase that names nobody ("In a statement, she...")."""
+    if _PRONOUN.match(sentence):
+        return True
+    late = _LATE_PRONOUN.match(sentence)
+    return bool(late) and not any(_NAME.fullmatch(w.strip("\"'“”‘’(),.;:")) and w.strip("\"'“”‘’(),.;:") not in _NOT_NAMES
+                                  for w in late.group().split()[1:])
+
+
 def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
     """Whether sentence i opens with a word that would point into a skipped sentence: a personal pronoun
     ("She added that an appeal...") when the sentences between the last chosen one before it and it name
@@ -68,7 +98,7 @@ def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
     just before it is chosen."""
     if _DEMONSTRATIVE.match(sentences[i]):
         return i - 1 not in chosen  # "This lets you...", "Those issues...": only straight after what they point at
-    if not _PRONOUN.match(sentences[i]):
+    if not _opens_with_pronoun(sentences[i]):
         return False
     earlier = [j for j in chosen if j < i]
     if not earlier:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from digest.summarize.furniture import is_furniture, not_story, strip_furniture
+
 __all__ = ["Unit", "clean_text", "is_furniture", "split_sentences", "units", "word_count"]
 
 
@@ -85,25 +87,6 @@ _ELISION = re.compile(r"(?:\d0s\b|\d\d(?=[.,;:!?)]|$)|til\b|em\b|tis\b|twas\b|ca
 _PARENTHESIS = re.compile(r"[()]")
 _STOPWORDS = _wordset("a an the of to in on at by for with and or but from as is was")
 
-# Furniture removed before splitting: news-agency datelines, Daily Mail bylines and time stamps, video prompts,
-# citation markers. Each is something a publisher adds around the story, never part of it.
-_FURNITURE_SUBS = [
-    (re.compile(r"^[A-Z][A-Za-z .,'-]{0,40}?\s*\((?:CNN(?: Business| Money| Politics| Travel| Style| Sport)?|AP|Reuters"
-                r"|AFP|UPI|EW\.com|CNN Student News)\)\s*(?:--|—|–|-)?\s*", re.MULTILINE), ""),
-    # Any other dateline: a place in capitals, maybe its region and the outlet, and a dash before the story starts
-    # ("VIENNA — The house", "HONOLULU, Hawaii (HawaiiNewsNow) - NASA").
-    (re.compile(r"\A\s*(?!(?:NASA|NATO|OPEC|FIFA|UEFA|UNESCO|UNICEF|ASEAN|NOAA|IAEA|ESPN|NBA|NFL|NHS)\b)(?:[A-Z][A-Z.'-]{3,}|[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){1,3})"
-                r"(?:, [A-Z][\w.']*(?: [A-Z][\w.']*){0,2})?(?: \([^()\n]{1,40}\))? ?(?:--|—|–| -) (?=[A-Z“\"])"), ""),
-    (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI)\)\s*(?:--|—|–|-)?\s*", re.MULTILINE), ""),
-    (re.compile(r"\A\s*[A-Z][a-z]+(?: [A-Z][a-z]+)?: (?=[A-Z][a-z])"), ""),  # "Mangaluru: Karnataka Bank has..."
-    (re.compile(r"(?:^|(?<=\s))By \. [^.\n]{1,80}? \. (?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]*?\d{4}"
-                r"\s*\.?\s*\|?\s*\.?\s*)*"), ""),
-    (re.compile(r"(?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]{0,60}?\d{4}\s*\.?\s*\|?\s*\.?\s*)+"), ""),
-    (re.compile(r"\bScroll down for (?:video|more)\b\.?", re.IGNORECASE), "\n"),
-    # An agency or column tag before the story: "[Seoul=Newsis]", "【Beijing】".
-    (re.compile(r"^(?:\[[^\]\n=]{1,40}=[^\]\n]{1,40}\]|【[^】\n]{1,40}】)\s*", re.MULTILINE), ""),
-    (re.compile(r"\[(?:\d+(?:[-–,]\d+)*|[a-z]|citation needed|note \d+|edit)\]"), ""),
-]
 # Tokenized text (PTB style, as many corpora and some feeds store it): undone before splitting.
 _TOKENIZED = re.compile(r" (?:[.,;:!?%]|'s|n't|'re|'ve|'ll|'d|'m)(?= |$)")
 _DETOKENIZE = [
@@ -112,35 +95,13 @@ _DETOKENIZE = [
     (re.compile(r" (?=[.,;:!?%)\]]|'s\b|n't\b|'re\b|'ve\b|'ll\b|'d\b|'m\b)"), ""),
     (re.compile(r"([(\[$£]) "), r"\1"),
 ]
-# Sentences that are page furniture even when they read like prose; never chosen.
-FURNITURE = re.compile(
-    r"\b(?:subscrib(?:e|ed|ing|er|ers)\b|sign(?:ed|ing)? up\b|newsletters?\b|click here|all rights reserved|"
-    r"enable javascript|cookie policy|accept cookies|originally (?:published|appeared)|confirmation e-?mail|"
-    r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|share this (?:article|story)|"
-    r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
-    r"has contributed to this report|contributed reporting|printer-friendly|submitted by /?u/|"
-    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments)|\[(?:link|\d+ comments?)\]",
-    re.IGNORECASE)
-# A byline on its own: "Por Matt Spetalnick e Jason Szep", "Updated by Mike Shulman on Nov 3".
-BYLINE = re.compile(r"^(?i:by|por|von|par|di|door|av|updated by|posted by|written by|reporting by)\s+[A-Z]")
-BYLINE_WORDS = 12
-# A photo caption ends with its credit: "... on Jan. 30, 2023. (Danilo Pavlov)" or "(Photo: AFP)".
-CAPTION = re.compile(r"[.!?]?\s*\((?:photo|image|credit|getty|[A-Z][\w'’.-]*)(?:[:/ ]+[\w'’.-]+){0,4}\)\s*$",
-                     re.IGNORECASE)
 # A photo credit closing a paragraph on its own after the caption: "(Danilo Pavlov)", "(Photo: AFP)"; not "(AP)"
 # after an article's last sentence nor "(Developing story)".
-_CREDIT_ALONE = re.compile(r"\((?:(?i:photo|image|credit|picture)s?(?: by)? ?[:/] ?[\w'’. -]{1,40}"
+_CREDIT_ALONE = re.compile(r"\((?:(?:AP|AFP|EPA|PA|Reuters|Getty) )?(?:(?i:photo|image|credit|picture)s?(?: by)? ?[:/] ?[\w'’. -]{1,40}"
                            r"|(?!(?:Developing|Breaking|Updated?|Live|Associated|Watch|Video)\b)"
                            r"[A-Z][a-z][\w'’.-]*(?: (?!(?:Story|Press|News|Update)\b)[A-Z][\w'’.-]*){1,2})\)")
 _LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: ...", "Pictured: ...", a caption's label
 _SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
-# Code and markup: braces, tags, statements, comments, prompts.
-CODE = re.compile(r"[{}<>]|==|=>|->|&&|\|\||\w\([^)]*\)\s*[;{]|;\s*$|^\s*(?://|#|\$ |>>>)|\b(?:def|var|const|"
-                  r"function|return|import|#include)\s+[\w.$\[\]]*\s*[=(;]|^[a-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/]?=\s*[^\s=]")
-# Not a sentence of the story: cut off by the feed ("Modern kitche [...]"), or a show-notes time code ("(0:27) Source").
-_CUT_OFF = re.compile(r"\[(?:\.\.\.|…)\]$")
-_TIME_CODE = re.compile(r"^\(\d{1,2}:\d{2}(?::\d{2})?\)")
-
 
 class Unit(NamedTuple):
     """One sentence and what the summarizer must know about its place in the article."""
@@ -150,15 +111,14 @@ class Unit(NamedTuple):
     prose: bool  # a real sentence: not a caption, label, furniture, code, or a fragment without a final stop
 
 
-def clean_text(text: str) -> str:
-    """The text without tokenization and page furniture, paragraphs kept."""
+def clean_text(text: str, title: str | None = None) -> str:
+    """The text without tokenization and page furniture (the headline too, if run into a paragraph), paragraphs
+    kept."""
     sample = text[:4000]
     if len(_TOKENIZED.findall(sample)) >= max(2, len(sample) // 400):
         for pattern, repl in _DETOKENIZE:
             text = pattern.sub(repl, text)
-    for pattern, repl in _FURNITURE_SUBS:
-        text = pattern.sub(repl, text)
-    return text
+    return strip_furniture(text, title)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -166,11 +126,11 @@ def split_sentences(text: str) -> list[str]:
     return [sentence for sentence, _ in _sentences_with_breaks(text)]
 
 
-def units(text: str) -> list[Unit]:
+def units(text: str, title: str | None = None) -> list[Unit]:
     """The cleaned article as sentences, each marked (see Unit); captions glued into long sentences split off."""
     out: list[Unit] = []
     quoting = ""  # the mark of the quotation open, if one is
-    for sentence, first in _sentences_with_breaks(clean_text(text)):
+    for sentence, first in _sentences_with_breaks(clean_text(text, title)):
         pieces = _unglue(sentence) if word_count(sentence) > _LONG or _LABEL.match(sentence) else [sentence]
         for k, piece in enumerate(pieces):
             if first and k == 0:
@@ -236,17 +196,10 @@ def _is_prose(sentence: str, glued: bool) -> bool:
     have no closing punctuation, too few words, a caption label or a credit."""
     if word_count(sentence) < 3 or not sentence.rstrip(_CLOSING + "“").endswith(_ENDS):
         return False
-    if is_furniture(sentence) or CAPTION.search(sentence) or CODE.search(sentence):
-        return False
-    if _CUT_OFF.search(sentence) or _TIME_CODE.match(sentence):
+    if not_story(sentence):
         return False
     label = _LABEL.match(sentence)
     return not (label and not _SPEECH.search(label.group()) and (glued or word_count(sentence) > _LONG))
-
-
-def is_furniture(text: str) -> bool:
-    """Page furniture, whatever else the text is: sign-up, share and "read more" lines, or a byline alone."""
-    return bool(FURNITURE.search(text)) or (len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text)))
 
 
 def word_count(sentence: str) -> int:

@@ -1,0 +1,168 @@
+"""What a page puts around a story, and the rules that keep it out of a summary.
+
+The summarizer reads what an extractor took from a web page or a feed, so it meets
+the page's furniture as well as the story: a navigation bar, the headline run into
+the first sentence, photo captions above the dateline, advertisements and promotions,
+copyright notices, embedded social posts, "read more here". A reader who gets one of
+these as the first line of a summary sees a broken product, and a summary has room
+for three sentences only, so every rule here is a pattern of the furniture itself
+(its words, its punctuation, its place before the story's dateline), written for no
+one site. Text-level rules cut furniture before splitting (what lies before a
+dateline, a glued headline, a navigation prefix); sentence-level rules say which
+sentences are furniture or captions, so they are never chosen.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["is_caption", "is_furniture", "not_story", "strip_furniture"]
+
+_DASH = r"(?:--|—|–| -)"
+# A wire dateline: a place in capitals (two places with a slash), maybe its region, a date and the agency, a dash:
+# "SAN JOSE, Costa Rica — ", "TOKYO/SEOUL (Reuters) - ", "SAN JOSE, Dec 31 (Reuters) - "; and "Place (CNN) ".
+_NOT_PLACES = r"(?!(?:NASA|NATO|OPEC|FIFA|UEFA|UNESCO|UNICEF|ASEAN|NOAA|IAEA|ESPN|NBA|NFL|NHS|UPDATE|BREAKING|WATCH)\b)"
+_PLACE = r"(?:[A-Z][A-Z.'-]{3,}|[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){1,3})"
+_DATELINE = (_NOT_PLACES + _PLACE + r"(?:/" + _PLACE + r")?(?:, [A-Z][\w.']*(?: [A-Z][\w.']*){0,2})?"
+             r"(?:,? [A-Z][a-z]{2,8}\.? \d{1,2})?(?: \([^()\n]{1,40}\))? ?" + _DASH + r" (?=[A-Z“\"])")
+_AGENCY = (r"[A-Z][A-Za-z .,'-]{0,40}?\s*\((?:CNN(?: Business| Money| Politics| Travel| Style| Sport)?|AP|Reuters"
+           r"|AFP|UPI|EW\.com|CNN Student News)\)\s*(?:--|—|–|-)?\s*")
+_STORY_START = re.compile(r"^(?:" + _DATELINE + "|" + _AGENCY + ")", re.MULTILINE)
+# Above a dateline only this much is taken for furniture (a caption, a headline, "Story highlights" and its two
+# bullets); more text than that above one is the story itself, and the dateline a related story's teaser.
+STORY_START_CHARS, STORY_START_PARAGRAPHS = 600, 4
+# Furniture removed before splitting: datelines, Daily Mail bylines and time stamps, video prompts, citation markers.
+_FURNITURE_SUBS = [
+    (re.compile(r"^" + _AGENCY, re.MULTILINE), ""),
+    (re.compile(r"\A\s*" + _DATELINE), ""),
+    (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI)\)\s*(?:--|—|–|-)?\s*", re.MULTILINE), ""),
+    (re.compile(r"\A\s*[A-Z][a-z]+(?: [A-Z][a-z]+)?: (?=[A-Z][a-z])"), ""),  # "Mangaluru: Karnataka Bank has..."
+    (re.compile(r"(?:^|(?<=\s))By \. [^.\n]{1,80}? \. (?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]*?\d{4}"
+                r"\s*\.?\s*\|?\s*\.?\s*)*"), ""),
+    (re.compile(r"(?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]{0,60}?\d{4}\s*\.?\s*\|?\s*\.?\s*)+"), ""),
+    (re.compile(r"\bScroll down for (?:video|more)\b\.?", re.IGNORECASE), "\n"),
+    # An agency or column tag before the story: "[Seoul=Newsis]", "【Beijing】".
+    (re.compile(r"^(?:\[[^\]\n=]{1,40}=[^\]\n]{1,40}\]|【[^】\n]{1,40}】)\s*", re.MULTILINE), ""),
+    (re.compile(r"\[(?:\d+(?:[-–,]\d+)*|[a-z]|citation needed|note \d+|edit)\]"), ""),
+    # Bullets and widget words left at a paragraph's start: "• Share your photos", "CLOSE CEO of Tesla", "Image Police".
+    (re.compile(r"^[ \t]*(?:[|•·▸►*]+[ \t]*|(?:CLOSE|ADVERTISEMENT|Advertisement|Image|Story highlights|Skip Ad)"
+                r"[ \t]+(?=[A-Z]))", re.MULTILINE), ""),
+]
+_SEPARATOR = re.compile(r"\s[|•·»›]\s")
+NAV_ITEM_WORDS = 6  # words: a navigation or section item ("World News", "Thursday, November 1") is no longer
+_TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
+
+# Sentences that are page furniture even when they read like prose; never chosen.
+FURNITURE = re.compile(
+    r"\b(?:subscrib(?:e|ed|ing|er|ers)\b|sign(?:ed|ing)? up\b|newsletters?\b|click here|all rights reserved|"
+    r"enable javascript|cookie policy|accept cookies|originally (?:published|appeared)|confirmation e-?mail|"
+    r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|share this (?:article|story)|"
+    r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
+    r"has contributed to this report|contributed reporting|printer-friendly|submitted by /?u/|"
+    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments)|\[(?:link|\d+ comments?)\]",
+    re.IGNORECASE)
+# Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
+PROMO = re.compile(
+    r"\b(?:only|just|from|starting at|as low as|as little as)\s+(?:[£$€]\s?\d[\d,.]*|\d[\d,.]*\s?(?:p|pence|cents?))"
+    r"\s*(?:per|a|an|/)\s*(?:trade|month|mo|year|yr|week|issue|user|seat|day)\b|"
+    r"\b(?:in|from|with) (?:this|our) (?:free )?(?:white ?paper|webinar|e-?book|infographic|free guide)\b|"
+    r"\b(?:download|get|request|claim|grab) (?:your|our|the|a|this) (?:free |complimentary )?"
+    r"(?:copy|white ?paper|e-?book|guide|trial|demo|(?:\w+ ){0,2}app)\b|"
+    r"\bfree (?:trial|demo|quote|consultation)\b|\b(?:order|buy|shop|book|call|apply|register|donate) (?:now|today)\b|"
+    r"\b(?:promo|discount|coupon|voucher) code\b|\buse code [A-Z0-9]|\bT&Cs? apply\b|\bterms and conditions apply\b|"
+    r"\b(?:sponsored (?:content|post|by)|advertorial|paid (?:post|content)|partner content|affiliate links?)\b",
+    re.IGNORECASE)
+# The site's own notices: copyright, reuse terms, "this site", browser advice.
+BOILERPLATE = re.compile(
+    r"©|\bcopyright\s*(?:©|\(c\)|\d{4})|\b(?:may|must|shall|should) not be (?:re)?(?:published|broadcast|reproduced|"
+    r"copied|rewritten|redistributed)|\bredistributed\b|\bterms of (?:use|service)\b|\bprivacy (?:policy|notice)\b|"
+    r"\b(?:this|our) (?:site|website|web site)\b|\bbrowsers? (?:with|that|is)\b|\bjavascript\b",
+    re.IGNORECASE)
+# An embedded social post, and a sentence that only points at a link or at something on the page.
+SOCIAL = re.compile(r"(?<![\w.])@[A-Za-z0-9_]{2,15}\b|pic\.twitter\.com|\bRT @|https?://t\.co/")
+POINTER = re.compile(
+    r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’]+){0,8} here[.!)]*$|"
+    r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,40}"
+    r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"
+    r" (?:below|above)\b", re.IGNORECASE)
+# A byline on its own: "Por Matt Spetalnick e Jason Szep", "Updated by Mike Shulman on Nov 3".
+BYLINE = re.compile(r"^(?i:by|por|von|par|di|door|av|updated by|posted by|written by|reporting by)\s+[A-Z]")
+BYLINE_WORDS = 12
+# A photo caption ends with its credit: "... on Jan. 30, 2023. (Danilo Pavlov)" or "(Photo: AFP)".
+CAPTION = re.compile(r"[.!?]?\s*\((?:photo|image|credit|getty|[A-Z][\w'’.-]*)(?:[:/ ]+[\w'’.-]+){0,4}\)\s*$",
+                     re.IGNORECASE)
+# Captions by their words: "In this May 18, 2017 file photo, ...", "This photo released by ...", "(AP Photo/...)",
+# "poses for photographers", "Hide Caption 1 of 30".
+CAPTION_WORDS = re.compile(
+    r"^(?:In )?(?:this|these|an?) (?:[\w,.’'-]+ ){0,8}?(?:photos?|images?|pictures?|photographs?|screenshots?|"
+    r"screen ?grabs?|video stills?|frame grabs?)\b(?: (?:made|released|provided|taken|obtained|posted|shared|"
+    r"distributed|supplied|courtesy|from|shows?)\b|,)|"
+    r"\((?:AP|AFP|EPA|Reuters|Getty|PA)?[^()]{0,40}\b(?:Photo|Images?)/[^()]{1,40}\)|\bvia AP\)|\(\s*/\s*[A-Z][^()]{0,30}\)|"
+    r"\bposes? (?:for|with) (?:a |the )?(?:photo|picture|portrait|camera|photographers|selfie)|\bHide Caption\b|"
+    r"^Photos?: ", re.IGNORECASE)
+# Code and markup: braces, tags, statements, comments, prompts.
+CODE = re.compile(r"[{}<>]|==|=>|->|&&|\|\||\w\([^)]*\)\s*[;{]|;\s*$|^\s*(?://|#|\$ |>>>)|\b(?:def|var|const|"
+                  r"function|return|import|#include)\s+[\w.$\[\]]*\s*[=(;]|^[a-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/]?=\s*[^\s=]")
+# Not a sentence of the story: cut off by the feed ("Modern kitche [...]"), or a show-notes time code ("(0:27) Source").
+_CUT_OFF = re.compile(r"\[(?:\.\.\.|…)\]$")
+_TIME_CODE = re.compile(r"^\(\d{1,2}:\d{2}(?::\d{2})?\)")
+
+
+def strip_furniture(text: str, title: str | None = None) -> str:
+    """The text from where the story starts, without its furniture: what comes before a dateline near the top
+    (captions, the headline, "Story highlights", a byline), the headline run into the first paragraph, navigation
+    items before a paragraph, datelines, bylines and markers."""
+    start = _STORY_START.search(text, 0, STORY_START_CHARS)
+    if start and 0 < start.start() and text.count("\n", 0, start.start()) < STORY_START_PARAGRAPHS * 2:
+        text = text[start.start():]  # the story starts at its dateline; above it only the page's furniture
+    if title:
+        text = _without_title(text, title)
+    text = "\n".join(_without_navigation(line) for line in text.split("\n"))
+    for pattern, repl in _FURNITURE_SUBS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def _without_title(text: str, title: str) -> str:
+    """The text without the headline run into one of its first paragraphs, as extractors leave it ("North Korea
+    launches rocket The Kwangmyongsong carrier rocket blasted off..."), with a section label before it
+    ("Technology Former Facebook workers launch..."). The headline is the longest part of the title between
+    separators ("... - CBS News"); one of under four words is too likely a phrase of the story itself. A headline
+    that ends its paragraph or a sentence is left alone: that is a line or a sentence, not a glued headline."""
+    part = max(_TITLE_PARTS.split(title.strip()), key=len).strip().rstrip(".!?")
+    if len(part.split()) < 4:
+        return text
+    words = r"\s+".join(map(re.escape, part.split()))
+    found = re.search(r"(^|\n)([^\n]{0,40}?)" + words + r"[ \t]+(?-i:(?=[A-Z“\"‘']))", text[:len(part) + 400], re.IGNORECASE)
+    if not found or len(found.group(2).split()) > 2:
+        return text  # not there, or the headline's words inside a sentence rather than a headline before one
+    return text[:found.start()] + found.group(1) + text[found.end():]
+
+
+def _without_navigation(line: str) -> str:
+    """A paragraph without the navigation or section items before its sentence ("Home | World | The talks..."),
+    and nothing at all when it is only items ("News | Sport | Weather")."""
+    pieces = _SEPARATOR.split(line)
+    if len(pieces) < 2 or any(len(p.split()) > NAV_ITEM_WORDS for p in pieces[:-1]):
+        return line
+    last = pieces[-1].strip()
+    return last if len(last.split()) > NAV_ITEM_WORDS or last.endswith((".", "!", "?")) else ""
+
+
+def is_furniture(text: str) -> bool:
+    """Page furniture, whatever else the text is: sign-up, share and "read more" lines, advertisements and
+    promotions, the site's notices, embedded posts, a navigation bar, or a byline alone."""
+    return (bool(FURNITURE.search(text) or PROMO.search(text) or BOILERPLATE.search(text) or SOCIAL.search(text)
+                 or POINTER.search(text)) or len(_SEPARATOR.findall(text)) >= 2
+            or (len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text))))
+
+
+def is_caption(text: str) -> bool:
+    """A photo caption: it ends with a credit or says it describes a picture."""
+    return bool(CAPTION.search(text) or CAPTION_WORDS.search(text))
+
+
+def not_story(sentence: str) -> bool:
+    """Furniture, a caption, code, a sentence cut off by the feed or a show-notes time code."""
+    return (is_furniture(sentence) or is_caption(sentence) or bool(CODE.search(sentence))
+            or bool(_CUT_OFF.search(sentence)) or bool(_TIME_CODE.match(sentence)))

@@ -1,0 +1,129 @@
+"""Page furniture and dangling references never reach a summary (issue 29).
+
+Each text here is written for these tests, shaped like what an extractor leaves of a news page: the
+furniture sits where pages put it (above the story, glued to its first sentence, between paragraphs),
+so a summarizer that takes it for prose would choose it."""
+
+from __future__ import annotations
+
+import pytest
+
+from digest.summarize.extractive import summarize
+from digest.summarize.furniture import is_caption, is_furniture, strip_furniture
+from digest.summarize.readable import leans_on_adjacent, pronoun_dangles
+
+STORY = ("The council of Carrow voted on Monday to rebuild the harbour wall that storms broke in March. "
+         "Work on the new wall will start in June and cost the town about four million pounds. "
+         "Fishing crews have tied up at the old quay since the storm, and two boats sank at their moorings. "
+         "The harbour master said the new wall would be two metres higher than the old one. "
+         "Residents will be asked to comment on the plans at a meeting in the town hall next week.")
+
+
+def joined(text: str, title: str | None = None) -> str:
+    return " ".join(summarize(text, title=title, max_sentences=3))
+
+
+@pytest.mark.parametrize("bar", [
+    "Home | News | Politics | Sport | Weather",
+    "Home » News » Local",
+    "Latest • Carrow • Harbour • Opinion",
+])
+def test_navigation_bar_of_separators_never_reaches_a_summary(bar):
+    summary = joined(f"{bar}\n\n{STORY}")
+    assert not any(mark in summary for mark in "|»•")
+    assert summary.startswith("The council of Carrow voted")
+
+
+def test_navigation_items_run_into_the_first_sentence_are_cut():
+    assert strip_furniture("News | Local | The council voted on Monday.") == "The council voted on Monday."
+    assert strip_furniture("Thursday, May 2 | The council voted on Monday.") == "The council voted on Monday."
+    # A sentence with a long part before the separator is a sentence, not navigation.
+    line = "The council voted to close the bridge to heavy lorries in the spring | an aside"
+    assert strip_furniture(line) == line
+
+
+@pytest.mark.parametrize("promo", [
+    "Only £4.50 per trade when you open a share account with us today.",
+    "Learn how to cut your energy bills in this white paper.",
+    "Download our free guide to buying a home by the sea.",
+    "Start a free trial of the premium plan and read without limits.",
+    "Use code HARBOUR10 for ten per cent off at the shop.",
+    "Copyright 2024 The Carrow Gazette.",
+    "This material may not be published, broadcast, rewritten or redistributed.",
+    "The content published on this site belongs to the Gazette group.",
+    "Read more about the council's plans here.",
+    "Watch the video of the storm below.",
+    "The storm hit the harbour hard last night @carrowcouncil pic.twitter.com/abc123",
+])
+def test_ad_promo_and_site_lines_are_furniture_and_never_chosen(promo):
+    assert is_furniture(promo)
+    text = f"{promo}\n\n{STORY}\n\n{promo}"
+    assert promo not in summarize(text, max_sentences=3)
+
+
+def test_furniture_rules_leave_news_about_prices_and_sites_alone():
+    for sentence in ("Fares rose to £4.50 a trip from Monday, the operator said.",
+                     "The council bought the site of the old fish market for a new school.",
+                     "Copyright lawyers said the ruling would change how music is licensed.",
+                     "Divers found the wreck twenty metres below the surface."):
+        assert not is_furniture(sentence), sentence
+
+
+def test_headline_run_into_the_first_sentence_is_cut():
+    title = "Carrow votes to rebuild its harbour wall - The Carrow Gazette"
+    text = "Carrow votes to rebuild its harbour wall " + STORY
+    summary = summarize(text, title=title, max_sentences=3)
+    assert summary[0].startswith("The council of Carrow voted")
+    # With a section label in front, as some pages print it.
+    assert joined("Local news Carrow votes to rebuild its harbour wall " + STORY, title).startswith("The council")
+    # A first sentence that only begins like the headline is the story's own sentence: left whole.
+    lede = "Carrow votes to rebuild its harbour wall after the March storms."
+    assert summarize(f"{lede} {STORY}", title=title, max_sentences=1) == [lede]
+
+
+@pytest.mark.parametrize("caption", [
+    "In this March 3, 2024 file photo, a ferry waits at the quay in Carrow as waves break over the wall.",
+    "This photo provided by the Carrow harbour board shows the broken wall on the morning after the storm.",
+    "Harbour master Ann Price poses for photographers on the broken wall in Carrow on Tuesday.",
+    "A ferry waits at the quay in Carrow on Tuesday. (AP Photo/Tom Reed)",
+])
+def test_photo_caption_is_never_the_first_sentence(caption):
+    assert is_caption(caption)
+    summary = summarize(f"{caption}\n\n{STORY}", max_sentences=3)
+    assert caption not in summary and summary[0].startswith("The council of Carrow voted")
+
+
+def test_what_stands_above_the_dateline_is_furniture_and_the_dateline_goes():
+    text = ("Storm damage in Carrow\n\nA ferry waits at the quay as waves break over the broken wall.\n\n"
+            "CARROW, Wales — " + STORY)
+    summary = summarize(text, max_sentences=3)
+    assert summary[0].startswith("The council of Carrow voted")
+    assert not any("ferry waits" in s for s in summary)
+    # A dateline far below the start belongs to a related story's teaser: the story above it stays.
+    long_story = STORY + "\n\n" + STORY.replace("Carrow", "Bray") + "\n\nRelated\n\nLONDON — Other news."
+    assert strip_furniture(long_story).startswith("The council of Carrow")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Who knew a sea wall could divide a town so sharply?",
+    "However, the harbour board said it had not been asked.",
+    "This means the ferry will not run until the autumn.",
+    "The harbour board, however, said it had not been asked.",
+    "As a result, the ferry will not run until the autumn.",
+])
+def test_a_sentence_that_answers_the_one_before_needs_it(sentence):
+    assert leans_on_adjacent(sentence) or sentence.startswith("This")
+    before = "Engineers from the harbour board inspected the broken wall and the quay on Tuesday."
+    text = STORY.replace(" Work on the new wall", f" {before} {sentence} Work on the new wall")
+    summary = summarize(text, max_sentences=3)
+    assert sentence not in summary or before in summary
+
+
+def test_a_pronoun_after_an_opening_phrase_points_back_like_one_at_the_start():
+    sentences = ["The harbour board met on Tuesday.", "Its chair Ann Price spoke first.",
+                 "In a statement on Wednesday, she said the wall would be rebuilt."]
+    assert pronoun_dangles(2, sentences, [0])  # "she" skips the sentence that names Ann Price
+    assert not pronoun_dangles(2, sentences, [1])
+    named = ["The harbour board met on Tuesday.", "Its chair spoke first.",
+             "In a statement, Ann Price said she would stay."]
+    assert not pronoun_dangles(2, named, [0])  # the name comes before the pronoun
