@@ -20,7 +20,15 @@ Prints figures; asserts nothing. In one run, all on 127.0.0.1:
    with `delivery.processes` = every core (`--processes`), DKIM off and on; the
    same two on PostgreSQL; the 1,000,000 issue of 4. runs on all cores with
    DKIM on, so its peak RSS is per sender process;
-6. a summary table with the targets of issues 4 and 17.
+6. issue 25, readers' choices (`--choices`, default on): the same issue of
+   `--choices-size` readers (default 100,000) in a newsletter of 8 sections, on
+   two SQLite databases, one where no reader chose anything and one where
+   readers are spread over 8 section sets with 10 % plain text and 5 % paused;
+   both outboxes checked against the choices, then both sent with the
+   connections that were best in 2. (`--choices-rounds N`: alternately, N
+   times each, the best of each counts); the ratio of the two rates and the
+   peak RSS;
+7. a summary table with the targets of issues 4, 17 and 25.
 
 The `digest` processes are the real CLI, started through a few lines of
 bootstrap that wrap store.create_issue and flows.sending.send_existing_issue with
@@ -35,6 +43,7 @@ smtp_limit.py from beside the repository.
 
 Run:  .venv/bin/python bench/send.py                      # everything, ~10-12 min
       .venv/bin/python bench/send.py --sizes 10000 --no-pg --no-million   # quick, ~1 min
+      .venv/bin/python bench/send.py --sizes 100000 --no-pg --no-million --no-dkim --choices-rounds 2  # issue 25
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ from datetime import datetime
 from pathlib import Path
 
 from send_report import machine, summary
+from send_choices import choices_case
 from send_cores import rerun
 from send_runs import Bench, Send
 from send_support import (
@@ -77,6 +87,12 @@ def main(argv: list[str]) -> int:
                     help="the DKIM-on runs (default on)")
     ap.add_argument("--processes", type=int, default=os.cpu_count() or 1,
                     help="delivery.processes of the one-command runs (default: the number of cores)")
+    ap.add_argument("--choices", action=argparse.BooleanOptionalAction, default=True,
+                    help="issue 25: the same issue with and without readers' choices (8 section sets, 10 %% plain "
+                         "text, 5 %% paused) on SQLite (default on)")
+    ap.add_argument("--choices-size", type=int, default=100_000, help="readers of the choices run (default 100000)")
+    ap.add_argument("--choices-rounds", type=int, default=1,
+                    help="send the two issues alternately this many times each; the best of each counts (default 1)")
     ap.add_argument("--reference-messages", type=int, default=20_000, help="smtp-source messages (default 20000)")
     ap.add_argument("--send-timeout", type=float, default=300.0, help="a sender is killed after this many s")
     ap.add_argument("--postfix-dir", default=os.environ.get("SMTP_LIMIT_POSTFIX_DIR", "/tmp/postfix"))
@@ -105,6 +121,7 @@ def main(argv: list[str]) -> int:
     b = Bench(a, sl, children)
     million: list[Send] = []
     base_for_million = None
+    choices = None
     try:
         port = sl.PortAllocator(a.port_base).get()
         b.max_items, rendered, items, b.message = calibrate(b.workdir, port)
@@ -113,11 +130,12 @@ def main(argv: list[str]) -> int:
         print("1. reference", flush=True)
         b.reference(a.reference_messages)
         best_conns = conns[0]
+        best_by_size = {}
         for size in sizes:
             print(f"2. SQLite, {size:,} subscribers", flush=True)
             results = b.sqlite_case(size, conns)
             best = max(results, key=lambda r: r.rate)
-            best_conns = best.connections
+            best_conns = best_by_size[size] = best.connections
             base_for_million = best
         if base_for_million:
             print(f"2b. SQLite, {base_for_million.subscribers:,} subscribers again: DKIM on, then "
@@ -126,6 +144,11 @@ def main(argv: list[str]) -> int:
                 rerun(b, "SQLite", base_for_million, processes=1, dkim=True)
             for dkim in (False, True) if a.dkim else (False,):
                 base_for_million = rerun(b, "SQLite", base_for_million, processes=a.processes, dkim=dkim)
+        if a.choices:
+            choice_conns = best_by_size.get(a.choices_size, best_conns)
+            print(f"2c. SQLite, {a.choices_size:,} readers, 8 sections: the same issue without and with readers' "
+                  f"choices, {choice_conns} conns", flush=True)
+            choices = choices_case(b, a.choices_size, choice_conns, max(a.choices_rounds, 1))
         if a.pg:
             print(f"3. PostgreSQL, {a.pg_size:,} subscribers, two workers, then one command on "
                   f"{a.processes} processes", flush=True)
@@ -139,7 +162,7 @@ def main(argv: list[str]) -> int:
             million = b.sqlite_case(1_000_000, [best_conns], stop_after=stop, processes=a.processes, dkim=a.dkim)
         print("5. reference again", flush=True)
         b.reference(a.reference_messages)
-        summary(b, million, base_for_million)
+        summary(b, million, base_for_million, choices)
     except KeyboardInterrupt:
         print("interrupted; stopping everything", file=sys.stderr)
         return 130

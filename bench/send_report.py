@@ -6,9 +6,11 @@ import os
 import platform
 from typing import TYPE_CHECKING
 
-from send_support import T_ALL_CORES, T_DKIM, T_ENQUEUE_S, T_FLAT, T_ONE, T_RSS_MB, T_TWO_PG
+from send_choices import issue25
+from send_support import T_ALL_CORES, T_CHOICES, T_DKIM, T_ENQUEUE_S, T_FLAT, T_ONE, T_RSS_MB, T_TWO_PG
 
 if TYPE_CHECKING:
+    from send_choices import ChoicesResult
     from send_runs import Bench, Send
 
 
@@ -27,7 +29,8 @@ def table(head: list[str], rows: list[list[str]], right: set[int]) -> str:
     return "\n".join([line(head), sep] + [line(r) for r in rows])
 
 
-def summary(b: Bench, million: list[Send], base_for_million: Send | None) -> None:
+def summary(b: Bench, million: list[Send], base_for_million: Send | None, choices: ChoicesResult | None = None
+            ) -> None:
     ref = b.ref
     print()
     print("## Sends")
@@ -51,7 +54,7 @@ def summary(b: Bench, million: list[Send], base_for_million: Send | None) -> Non
     rows = []
     ref_txt = f"{ref:,.0f} msg/s" if ref else "n/a"
     one = [r for r in b.sends if r.db == "SQLite" and r.processes == 1 and not r.stopped_early
-           and r.subscribers != 1_000_000 and not r.dkim]
+           and r.subscribers != 1_000_000 and not r.dkim and not r.case]
     if one and ref:
         best = max(one, key=lambda r: r.rate)
         worst_big = [r for r in one if r.subscribers == max(x.subscribers for x in one)]
@@ -85,12 +88,16 @@ def summary(b: Bench, million: list[Send], base_for_million: Send | None) -> Non
     print()
     print("## Targets (issue 17)")
     print(table(["target", "measured", "verdict"], issue17(b, million), set()))
+    if choices is not None:
+        print()
+        print("## Targets (issue 25: readers' choices, the same issue in the same run)")
+        print(table(["target", "measured", "verdict"], issue25(choices, T_CHOICES, T_RSS_MB), set()))
 
 
 def issue17(b: Bench, million: list[Send]) -> list[list[str]]:
     ref, rows = b.ref, []
     single = {(r.db, r.dkim): r for r in b.sends if r.processes == 1 and len(r.rss_mb) == 1 and not r.stopped_early
-              and r.subscribers != 1_000_000}
+              and r.subscribers != 1_000_000 and not r.case}
     on, off = single.get(("SQLite", True)), None
     if on:
         off = max((r for (db, dkim), r in single.items() if db == "SQLite" and not dkim

@@ -105,6 +105,7 @@ class Send:
     host_busy_pct: float | None = None
     stopped_early: bool = False
     others: str = ""           # other processes' CPU during the run (PostgreSQL, other people's work)
+    case: str = ""             # a run of its own comparison (issue 25), left out of issues 4 and 17's targets
     note: str = ""
 
     @property

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +37,9 @@ T_ENQUEUE_S = 2.0
 # Targets from issue 17: DKIM on / off in one process; one command on all cores with DKIM vs smtp-source.
 T_DKIM = 0.9
 T_ALL_CORES = 0.5
+# Target from issue 25: an issue with readers' choices (8 section sets, 10 % plain text, 5 % paused) against the
+# same issue without them, in the same run.
+T_CHOICES = 0.9
 
 
 def dkim_key() -> str:
@@ -256,10 +260,12 @@ ARTICLES = 60  # stored per database; newsletter.max_items (calibrated) picks ho
 
 
 def write_config(folder: Path, *, url: str, port: int, connections: int, max_items: int,
-                 processes: int = 1) -> Path:
+                 processes: int = 1, sections: tuple[str, ...] = ()) -> Path:
     """The bench's config.toml; DKIM off (set_dkim turns it on: the key comes from DIGEST_DKIM_PRIVATE_KEY).
 
-    delivery.batch_size is left at digest's default: the bench measures what a user gets."""
+    `sections`: one `[[newsletters.sections]]` per title, taking the feed category of that name (populate
+    gives the articles those categories). delivery.batch_size is left at digest's default: the bench
+    measures what a user gets."""
     path = folder / "config.toml"
     path.write_text(textwrap.dedent(f"""\
         [site]
@@ -299,7 +305,8 @@ def write_config(folder: Path, *, url: str, port: int, connections: int, max_ite
         name = "Wire"
         url = "wire.xml"
         category = "News"
-        """), encoding="utf-8")
+        """) + "".join(f'\n[[newsletters.sections]]\ntitle = "{title}"\ncategories = ["{title}"]\n'
+                       for title in sections), encoding="utf-8")
     return path
 
 
@@ -314,8 +321,13 @@ def set_dkim(config: Path, on: bool) -> None:
     config.write_text(text)
 
 
-def populate(url: str, config: Path, subscribers: int) -> float:
-    """Schema (Alembic), `subscribers` confirmed subscribers and the articles, with SQLAlchemy core. Seconds."""
+def populate(url: str, config: Path, subscribers: int, *, sections: tuple[str, ...] = (),
+             choices: Callable[[int], dict] | None = None) -> float:
+    """Schema (Alembic), `subscribers` confirmed subscribers and the articles, with SQLAlchemy core. Seconds.
+
+    `sections`: article k gets the category sections[k % len(sections)] (else "News"), so the newest
+    articles fill every section in turn. `choices(id)`: that reader's own columns of Subscription
+    (sections, plain_text, paused_until), the same keys for every reader."""
     from sqlalchemy import insert
 
     from digest.config import load_settings
@@ -335,12 +347,13 @@ def populate(url: str, config: Path, subscribers: int) -> float:
                                [{"id": i, "email": f"reader{i}@example.com", "created_at": NOW} for i in ids])
             connection.execute(insert(Subscription.__table__),
                                [{"id": i, "subscriber_id": i, "newsletter": SLUG, "status": "confirmed",
-                                 "created_at": NOW, "confirmed_at": NOW} for i in ids])
+                                 "created_at": NOW, "confirmed_at": NOW, **(choices(i) if choices else {})}
+                                for i in ids])
         connection.execute(insert(Article.__table__), [
             {"uid": f"bench-{k}", "source_url": source_url, "source_name": "Wire",
              "link": f"https://news.example.org/2026/story-{k}", "title": title, "text": text,
-             "author": "Desk", "categories": "News", "published_at": NOW - timedelta(minutes=k),
-             "fetched_at": NOW, "backlog": False}
+             "author": "Desk", "categories": sections[k % len(sections)] if sections else "News",
+             "published_at": NOW - timedelta(minutes=k), "fetched_at": NOW, "backlog": False}
             for k, (title, text) in enumerate(article_texts(ARTICLES))])
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:  # sequences past the explicit ids; fresh statistics
