@@ -1,0 +1,68 @@
+"""`digest backup`, `digest restore` and `digest prune`: what keeps a database whole and bounded for a year.
+
+Backup and restore open the database without migrating it: a backup is of
+the database as it is, and a restore decides the schema itself (the backup's,
+then this version's).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from digest.cli.context import Context, pass_context
+from digest.config import load_settings
+from digest.db import make_engine
+from digest.flows import backup as backups
+from digest.flows import restore as restoring
+from subscribers.db import utcnow
+
+
+def _engine(ctx: Context):
+    return make_engine(load_settings(ctx.config_path).storage.url)
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.option("--logical", is_flag=True, help="Export every table as rows (JSON Lines) instead of SQLite pages or "
+              "pg_dump: slower, but restores into SQLite or PostgreSQL alike.")
+@pass_context
+def backup_command(ctx: Context, file: str, logical: bool) -> None:
+    """Write a consistent snapshot of the database to FILE (safe while the daemon runs).
+
+    FILE is a gzip'd tar: manifest.json (schema version, rows per table, SHA-256 of the payload) and the
+    payload. It replaces FILE only once complete."""
+    engine = _engine(ctx)
+    try:
+        manifest = backups.take(engine, Path(file), utcnow(), logical=logical)
+    finally:
+        engine.dispose()
+    rows = sum(n for name, n in manifest.counts.items() if name != "alembic_version")
+    click.echo(f"{file}: {manifest.kind} backup, schema {manifest.schema}, {rows} rows in "
+               f"{len(manifest.counts) - ('alembic_version' in manifest.counts)} tables "
+               f"({manifest.counts.get('subscribers', 0)} readers, "
+               f"{manifest.counts.get('consent_events', 0)} consent events, "
+               f"{manifest.counts.get('suppressions', 0)} suppressions); sha256 {manifest.sha256[:16]}...")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace everything in a database that is not empty.")
+@pass_context
+def restore_command(ctx: Context, file: str, force: bool) -> None:
+    """Restore the backup FILE into the configured database (stop the daemon first).
+
+    Refuses a database holding any row unless --force; checks the backup's checksum and its row counts; then
+    migrates a backup of an older schema to this version's."""
+    engine = _engine(ctx)
+    try:
+        done = restoring.restore(engine, Path(file), force=force)
+    finally:
+        engine.dispose()
+    counts = done.manifest.counts
+    click.echo(f"restored {file} ({done.manifest.kind}, taken {done.manifest.created_at}) by {done.way}: "
+               f"{counts.get('subscribers', 0)} readers, {counts.get('consent_events', 0)} consent events, "
+               f"{counts.get('suppressions', 0)} suppressions; rows checked against the manifest")
+    if done.migrated_from:
+        click.echo(f"migrated from schema {done.migrated_from} to {done.schema}")
