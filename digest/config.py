@@ -24,7 +24,7 @@ from pathlib import Path
 
 from digest.config_rules import check_settings
 from digest.errors import ConfigError
-from digest.settings import Settings, StorageSettings
+from digest.settings import Settings
 
 
 def load_settings(path: str | os.PathLike[str], environ: typing.Mapping[str, str] | None = None) -> Settings:
@@ -49,7 +49,7 @@ def settings_from_dict(raw: dict, path: Path, environ: typing.Mapping[str, str])
         settings,
         config_path=path,
         site=replace(site, secret_key=environ.get(site.secret_key_env) or None),
-        storage=StorageSettings(url=_resolve_sqlite_url(settings.storage.url, base)),
+        storage=replace(settings.storage, url=_resolve_sqlite_url(settings.storage.url, base)),
         delivery=replace(
             settings.delivery,
             outbox_dir=str(base / settings.delivery.outbox_dir),
@@ -61,6 +61,7 @@ def settings_from_dict(raw: dict, path: Path, environ: typing.Mapping[str, str])
                        if settings.render.templates_dir else ""),
         dkim=replace(settings.dkim, private_key=environ.get(settings.dkim.private_key_env) or None,
                      ed25519_private_key=environ.get(settings.dkim.ed25519_private_key_env) or None),
+        webhooks=tuple(replace(w, secret=environ.get(w.secret_env) or None) for w in settings.webhooks),
         newsletters=tuple(
             replace(n, sources=tuple(replace(s, url=resolve_source_url(s.url, base)) for s in n.sources))
             for n in settings.newsletters

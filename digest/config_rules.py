@@ -14,7 +14,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.errors import ConfigError
-from digest.settings import SLUG_RE, GatherSettings, NewsletterSettings, Settings, SourceSettings, make_trigger
+from digest.settings import (SLUG_RE, WEBHOOK_EVENTS, GatherSettings, NewsletterSettings, Settings, SourceSettings,
+                             make_trigger)
 
 
 def check_settings(settings: Settings, path: Path) -> None:
@@ -53,8 +54,7 @@ def check_settings(settings: Settings, path: Path) -> None:
         raise ConfigError(f"{path}: 'dkim.ed25519_selector' is a second signature beside the RSA one: "
                           "set 'dkim.selector' and 'dkim.domain' too")
     _check_fetch_policy(settings.gather, path)
-    if settings.api.requests_per_minute < 1:
-        raise ConfigError(f"{path}: 'api.requests_per_minute' must be at least 1")
+    _check_webhooks(settings, path)
     if settings.schedule.review_poll_seconds <= 0:
         raise ConfigError(f"{path}: 'schedule.review_poll_seconds' must be above 0")
     admin = settings.admin
@@ -72,6 +72,7 @@ def check_settings(settings: Settings, path: Path) -> None:
                           f"network in clear to {smtp.host}", hint='set delivery.smtp.tls = "starttls" or "implicit"')
     _check_networks(settings.web.trusted_proxies, "web.trusted_proxies", path)
     _check_bounces(settings.bounces, path)
+    _check_retention(settings, path)
     for origin in settings.web.allowed_origins:
         if not re.match(r"^https?://[^/\s]+$", origin):
             raise ConfigError(f"{path}: 'web.allowed_origins' entries look like https://example.org, not {origin!r}")
@@ -94,6 +95,18 @@ def _check_bounces(bounces, path: Path) -> None:
         raise ConfigError(f"{path}: 'bounces.soft_threshold' and 'bounces.soft_window_days' must be above 0")
 
 
+def _check_retention(settings: Settings, path: Path) -> None:
+    retention = settings.retention
+    for key, days in vars(retention).items():
+        if days < 0:
+            raise ConfigError(f"{path}: 'retention.{key}' must be 0 (keep forever) or a number of days")
+    if 0 < retention.feedback_days < 30:
+        raise ConfigError(f"{path}: 'retention.feedback_days' must be 0 or at least 30: the complaint rate "
+                          "looks back 30 days")
+    if settings.storage.min_free_mb < 0:
+        raise ConfigError(f"{path}: 'storage.min_free_mb' must be 0 (no warning) or more")
+
+
 def _check_networks(networks: tuple[str, ...], key: str, path: Path) -> None:
     for network in networks:
         try:
@@ -108,6 +121,26 @@ def _check_fetch_policy(gather: GatherSettings, path: Path) -> None:
     _check_networks(gather.allow_networks, "gather.allow_networks", path)
     if not all(1 <= port <= 65535 for port in gather.allow_ports):
         raise ConfigError(f"{path}: 'gather.allow_ports' holds port numbers (1-65535)")
+
+
+def _check_webhooks(settings: Settings, path: Path) -> None:
+    api = settings.api
+    _check_networks(api.webhook_allow_networks, "api.webhook_allow_networks", path)
+    if min(api.requests_per_minute, api.webhook_disable_after) < 1 or min(api.webhook_timeout,
+                                                                           api.webhook_retry_hours) <= 0:
+        raise ConfigError(f"{path}: 'api.requests_per_minute', 'api.webhook_disable_after', 'api.webhook_timeout' "
+                          "and 'api.webhook_retry_hours' must be above 0")
+    names = [w.name for w in settings.webhooks]
+    for i, hook in enumerate(settings.webhooks):
+        where = f"webhooks[{i}]"
+        if not SLUG_RE.match(hook.name) or names.count(hook.name) > 1:
+            raise ConfigError(f"{path}: '{where}.name' must be a unique lowercase name (letters, digits, dashes)")
+        if not re.match(r"^https?://[^/\s]+", hook.url):
+            raise ConfigError(f"{path}: '{where}.url' must be an http(s) URL, not {hook.url!r}")
+        unknown = sorted(set(hook.events) - set(WEBHOOK_EVENTS))
+        if unknown or not hook.events:
+            raise ConfigError(f"{path}: '{where}.events' takes some of {', '.join(WEBHOOK_EVENTS)}",
+                              hint=f"unknown: {', '.join(unknown)}" if unknown else None)
 
 
 def _check_newsletter(newsletter: NewsletterSettings, where: str, path: Path) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import digest.models  # noqa: F401  (registers digest tables)
-import digest.models_api  # noqa: F401  (registers the API keys table)
+import digest.models_api  # noqa: F401  (registers the API and webhook tables)
 import subscribers.models  # noqa: F401  (registers subscriber tables)
 from digest.errors import ConfigError
 

@@ -43,6 +43,8 @@ class SiteSettings:
 @dataclass(frozen=True)
 class StorageSettings:
     url: str = "sqlite:///digest.db"
+    # `digest status` (and the console) warn when the disk holding a SQLite database has less free than this.
+    min_free_mb: int = 1024
 
 
 @dataclass(frozen=True)
@@ -123,12 +125,35 @@ class AdminSettings:
     test_copies_per_hour: int = 10
 
 
+WEBHOOK_EVENTS = ("subscriber.pending", "subscriber.confirmed", "subscriber.unsubscribed",
+                  "subscriber.preferences_changed", "subscriber.suppressed", "subscriber.bounced",
+                  "subscriber.complained", "issue.drafted", "issue.approved", "issue.sent", "issue.paused")
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """One endpoint of the newsroom's: the events it wants, signed as Standard Webhooks says with the secret
+    (whsec_...) read from the environment variable named here."""
+
+    name: str
+    url: str
+    events: tuple[str, ...] = WEBHOOK_EVENTS
+    secret_env: str = "DIGEST_WEBHOOK_SECRET"
+    secret: str | None = field(default=None, repr=False, metadata={"derived": True})
+
+
 @dataclass(frozen=True)
 class ApiSettings:
-    """The REST API at /api/v1 (keys: `digest apikeys add`)."""
+    """The REST API at /api/v1 (keys: `digest apikeys add`) and the delivery of webhooks."""
 
     enabled: bool = True
     requests_per_minute: int = 600  # per key, counted in the database (every web process shares them)
+    # Webhook endpoints are refused on private addresses unless inside these networks (as gather.allow_networks).
+    webhook_allow_networks: tuple[str, ...] = ()
+    webhook_allow_ports: tuple[int, ...] = (80, 443)
+    webhook_timeout: float = 10.0
+    webhook_retry_hours: float = 72.0  # then the event is marked failed for that endpoint
+    webhook_disable_after: int = 100  # failures in a row that disable an endpoint (`digest webhooks enable`)
 
 
 @dataclass(frozen=True)
@@ -138,6 +163,21 @@ class ScheduleSettings:
     status_port: int = 8001
     # How often the leader looks for drafts to prepare, approve late, send or hold (newsletters under review).
     review_poll_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long what grows with every send is kept (0: forever); the daemon's leader prunes once a day.
+
+    Consent events, suppressions and subscriptions are never pruned: they are the proof and the protection.
+    """
+
+    deliveries_days: int = 90  # outbox rows of sent issues (each issue keeps its counts)
+    feedback_days: int = 365
+    kept_mail_days: int = 90
+    audit_days: int = 730
+    article_text_days: int = 180  # article bodies; titles and links stay
+    rate_limit_days: int = 2
 
 
 @dataclass(frozen=True)
@@ -260,11 +300,13 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     admin: AdminSettings = field(default_factory=AdminSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     summarize: SummarizeSettings = field(default_factory=SummarizeSettings)
     render: RenderSettings = field(default_factory=RenderSettings)
     dkim: DkimSettings = field(default_factory=DkimSettings)
     bounces: BounceSettings = field(default_factory=BounceSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    webhooks: tuple[WebhookSettings, ...] = ()
     config_path: Path = field(default=Path("config.toml"), metadata={"derived": True})
 
     def newsletter(self, slug: str) -> NewsletterSettings:

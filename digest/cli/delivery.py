@@ -17,7 +17,7 @@ import click
 from sqlalchemy import select
 
 from digest import audience, store
-from digest.flows import feedback_counts, reputation, roundup, sending
+from digest.flows import feedback_counts, reputation, roundup, sending, webhook_delivery
 from digest.flows.runtime import secret_key
 from digest.cli.context import Context, pass_context
 from digest.deliver import outbox
@@ -120,6 +120,11 @@ def status(ctx: Context, newsletter: str | None, limit: int) -> None:
             click.echo(f"  {s.domain}: {s.sender_side} of {s.sent} came back sender-side ({s.share:.0%}): {s.verdict}")
     else:
         click.echo(f"sender reputation, last {hours:g} h: no receiving domain refused us")
+    for hook in webhook_delivery.overview(rt) if rt.settings.webhooks else ():
+        click.echo(f"webhook {hook['name']}: queued {hook['queued']}, delivered {hook['delivered']}, "
+                   f"failed {hook['failed']}" + (f"; DISABLED ({hook['last_error']})" if hook["disabled_at"] else
+                                                f"; {hook['failures_in_a_row']} failures in a row"
+                                                if hook["failures_in_a_row"] else ""))
     if not issues:
         click.echo("no issues yet")
     for issue in issues:

@@ -12,10 +12,12 @@ from pathlib import Path
 import click
 
 from digest.cli.context import Context, pass_context
+from digest.cli.delivery import stop_on_signals
 from digest.config import load_settings
 from digest.db import make_engine
 from digest.flows import backup as backups
 from digest.flows import restore as restoring
+from digest.flows import retention
 from subscribers.db import utcnow
 
 
@@ -66,3 +68,22 @@ def restore_command(ctx: Context, file: str, force: bool) -> None:
                f"{counts.get('suppressions', 0)} suppressions; rows checked against the manifest")
     if done.migrated_from:
         click.echo(f"migrated from schema {done.migrated_from} to {done.schema}")
+
+
+@click.command("prune")
+@click.option("--dry-run", is_flag=True, help="Count what would go; remove nothing.")
+@pass_context
+def prune_command(ctx: Context, dry_run: bool) -> None:
+    """Remove what [retention] no longer keeps (the daemon's leader does this once a day; this is for cron).
+
+    Small batches, each its own short transaction: safe while issues are being sent."""
+    rt = ctx.runtime()
+    with stop_on_signals() as stop:
+        pruner = retention.prune(rt.sessions, rt.settings.retention, rt.now(), dry_run=dry_run, stop=stop)
+    kept = {name: days for name, days in vars(rt.settings.retention).items() if not days}
+    for name, count in pruner.counts.items():
+        click.echo(f"{name}: {count} {'would go' if dry_run else 'removed'}")
+    if kept:
+        click.echo("kept forever (0 days): " + ", ".join(kept))
+    if not dry_run:
+        click.echo(f"done in {pruner.seconds:.1f} s")

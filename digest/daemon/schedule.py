@@ -20,7 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from digest import store
-from digest.flows import editor_mail, editorial, gathering, overview, resuming, roundup, sending
+from digest.flows import editor_mail, editorial, gathering, overview, resuming, roundup, sending, webhook_delivery
 from digest.flows.runtime import Runtime
 from digest.settings import NewsletterSettings, make_trigger
 from digest.daemon.leader import LeaderLock
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MAX_FIRES = 20_000
 # The leader looks for interrupted issues at once when it starts or takes over, then this often.
 RESUME_EVERY_MINUTES = 5
+WEBHOOK_SECONDS = 2  # the leader looks for new events this often
 
 
 def fire_times(trigger, start: datetime, end: datetime, limit: int = MAX_FIRES) -> list[datetime]:
@@ -202,6 +203,9 @@ class Daemon:
         minutes = self.rt.settings.schedule.gather_interval_minutes
         if minutes > 0:
             self.scheduler.add_job(self.gather, "interval", minutes=minutes, id="gather", replace_existing=True)
+        if self.rt.settings.webhooks:
+            self.scheduler.add_job(self.webhooks, "interval", seconds=WEBHOOK_SECONDS, id="webhooks",
+                                   replace_existing=True)
         if any(n.review != "off" for n in self.rt.settings.newsletters):
             self.scheduler.add_job(self.review_round, "interval", seconds=self.rt.settings.schedule.review_poll_seconds,
                                    id="review", replace_existing=True, next_run_time=datetime.now(timezone.utc))
@@ -305,6 +309,14 @@ class Daemon:
             if "waiting" not in result:
                 log.info("%s: slot %s: %s", row.newsletter, row.slot, result)
                 self.last_runs[row.newsletter] = {"slot": row.slot, "result": result}
+
+    def webhooks(self) -> None:
+        try:
+            with webhook_delivery.fetcher_for(self.rt.settings) as fetcher:
+                while not self.stop.is_set() and webhook_delivery.run_round(self.rt, fetcher).delivered:
+                    pass  # a backlog goes out round after round, not one batch every few seconds
+        except Exception:  # logged; the next round tries again
+            log.exception("delivering webhooks failed")
 
     def gather(self) -> None:
         try:

@@ -131,6 +131,24 @@ class Fetcher:
             finally:
                 self._limits.deadline = float("inf")
 
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POST within the policy (no origin trusted: the caller's URLs are not feeds) and the deadline; the status.
+        No redirect is followed and the answer's body is never read: a receiver cannot feed us anything."""
+        self._limits.trusted, self._limits.url = False, url
+        self.policy.check_url(url)
+        self._limits.deadline = time.monotonic() + self.deadline
+        timeouts = {"connect": self.timeout, "read": self.timeout, "write": self.timeout, "pool": self.timeout}
+        try:
+            with self._pool.stream("POST", _target(url), content=body, extensions={"timeout": timeouts}, headers=[
+                    ("Host", _host_header(url)), ("User-Agent", self.user_agent), *headers.items()]) as response:
+                return response.status
+        except (_DeadlinePassed, httpcore.TimeoutException) as exc:
+            raise FeedError(f"{url}: timed out (no answer within {self.deadline:g} s)") from exc
+        except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
+            raise FeedError(f"{url}: {exc.__class__.__name__}: {exc}") from exc
+        finally:
+            self._limits.deadline = float("inf")
+
     def _follow(self, url: str, headers: dict[str, str], limit: int) -> Response:
         """Each hop checked by the policy; the permanent-redirect chain remembered for the source."""
         moved_to, permanent = "", True

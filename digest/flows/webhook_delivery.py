@@ -1,0 +1,150 @@
+"""Delivering webhook events: at least once, signed as Standard Webhooks says, retried with backoff, given up
+after api.webhook_retry_hours, and an endpoint that keeps failing disabled (not hammered) until re-enabled.
+
+Attempts are leased before the POST (as the outbox's deliveries are), so two
+delivering processes never send one attempt at once, and a process killed
+mid-POST leaves a lease that runs out: the attempt is sent again (at least
+once; the receiver dedupes by webhook-id). The POST goes through the fetch
+policy with no origin trusted: an endpoint on a private address is refused
+unless api.webhook_allow_networks opens it, no redirect is followed, and the
+answer's body is never read.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from standardwebhooks.webhooks import Webhook
+
+from digest.errors import FeedError
+from digest.flows.runtime import Runtime
+from digest.flows.webhook_events import pump
+from digest.models_api import WebhookAttempt, WebhookEvent, WebhookState
+from digest.net.fetch import Fetcher
+from digest.net.policy import FetchPolicy
+from digest.settings import Settings, WebhookSettings
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=2)
+BACKOFF_BASE, BACKOFF_MAX = 10.0, 6 * 3600.0  # seconds: 10, 20, 40 ... at most 6 h, with jitter
+
+
+@dataclass(frozen=True)
+class Round:
+    made: int = 0
+    delivered: int = 0
+    failed: int = 0  # attempts that did not get a 2xx this round (queued again, or given up)
+
+
+def fetcher_for(settings: Settings) -> Fetcher:
+    api = settings.api
+    policy = FetchPolicy.create((), allow_networks=api.webhook_allow_networks, allow_ports=api.webhook_allow_ports)
+    return Fetcher(user_agent=f"digest-webhooks ({settings.site.base_url})", timeout=api.webhook_timeout,
+                   max_bytes=1, deadline=api.webhook_timeout * 2, policy=policy)
+
+
+def run_round(rt: Runtime, fetcher: Fetcher, batch: int = 200) -> Round:
+    """Turn new records into events, then send what is due (one batch); what happened."""
+    endpoints = {e.name: e for e in rt.settings.webhooks}
+    if not endpoints:
+        return Round()
+    now = rt.now()
+    with rt.sessions() as session, session.begin():
+        made = pump(session, endpoints.values(), now)
+    with rt.sessions() as session, session.begin():
+        disabled = {s.name.removeprefix("endpoint:") for s in session.scalars(select(WebhookState).where(
+            WebhookState.name.startswith("endpoint:"), WebhookState.disabled_at.is_not(None)))}
+        due = session.execute(
+            select(WebhookAttempt.id, WebhookAttempt.endpoint, WebhookAttempt.attempts, WebhookEvent.event_id,
+                   WebhookEvent.payload, WebhookEvent.at)
+            .join(WebhookEvent, WebhookEvent.id == WebhookAttempt.event_id)
+            .where(WebhookAttempt.status == "queued", WebhookAttempt.next_attempt_at <= now,
+                   (WebhookAttempt.lease_until.is_(None)) | (WebhookAttempt.lease_until < now),
+                   WebhookAttempt.endpoint.in_([n for n in endpoints if n not in disabled]))
+            .order_by(WebhookAttempt.id).limit(batch)).all()
+        if due:
+            session.execute(update(WebhookAttempt).where(WebhookAttempt.id.in_([d.id for d in due]))
+                            .values(lease_until=now + LEASE))
+    delivered = failed = 0
+    for row in due:
+        endpoint = endpoints[row.endpoint]
+        error = _post(fetcher, endpoint, row.event_id, row.payload, rt.now())
+        with rt.sessions() as session, session.begin():
+            _record(session, rt.settings, row, error, rt.now())
+        delivered += error is None
+        failed += error is not None
+    return Round(made, delivered, failed)
+
+
+def _post(fetcher: Fetcher, endpoint: WebhookSettings, event_id: str, payload: str, now: datetime) -> str | None:
+    """None on a 2xx, else why not."""
+    if not endpoint.secret:
+        return f"no signing secret: set the environment variable {endpoint.secret_env}"
+    signature = Webhook(endpoint.secret).sign(event_id, now, payload)
+    headers = {"Content-Type": "application/json", "webhook-id": event_id,
+               "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": signature}
+    try:
+        status = fetcher.post(endpoint.url, payload.encode(), headers)
+    except FeedError as exc:
+        return str(exc)
+    return None if 200 <= status < 300 else f"HTTP {status}"
+
+
+def _record(session, settings: Settings, row, error: str | None, now: datetime) -> None:
+    name = f"endpoint:{row.endpoint}"
+    state = session.get(WebhookState, name) or WebhookState(name=name, failures_in_a_row=0, last_error="", cursor=0)
+    session.add(state)
+    attempt = session.get(WebhookAttempt, row.id)
+    attempt.attempts, attempt.lease_until = row.attempts + 1, None
+    if error is None:
+        attempt.status, attempt.delivered_at, attempt.last_error = "delivered", now, ""
+        state.failures_in_a_row = 0
+        return
+    attempt.last_error = error[:500]
+    state.failures_in_a_row, state.last_error = state.failures_in_a_row + 1, error[:500]
+    if now - row.at > timedelta(hours=settings.api.webhook_retry_hours):
+        attempt.status = "failed"
+        log.error("webhook %s to %s given up after %d attempts: %s", row.event_id, row.endpoint, attempt.attempts,
+                  error)
+    else:
+        delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(row.attempts, 20))
+        attempt.next_attempt_at = now + timedelta(seconds=delay * random.uniform(0.5, 1.0))
+    if state.failures_in_a_row >= settings.api.webhook_disable_after and state.disabled_at is None:
+        state.disabled_at = now
+        log.error("webhook endpoint %s disabled after %d failures in a row (last: %s); `digest webhooks enable %s` "
+                  "turns it back on", row.endpoint, state.failures_in_a_row, error, row.endpoint)
+
+
+def enable(rt: Runtime, name: str) -> bool:
+    with rt.sessions() as session, session.begin():
+        state = session.get(WebhookState, f"endpoint:{name}")
+        if state is None or state.disabled_at is None:
+            return False
+        state.disabled_at, state.failures_in_a_row = None, 0
+        return True
+
+
+def overview(rt: Runtime) -> list[dict]:
+    """Per endpoint: queued, delivered, failed, failures in a row, disabled since, last error (digest status)."""
+    from sqlalchemy import func
+
+    out = []
+    with rt.sessions() as session:
+        counts = dict(((e, s), n) for e, s, n in session.execute(
+            select(WebhookAttempt.endpoint, WebhookAttempt.status, func.count()).group_by(
+                WebhookAttempt.endpoint, WebhookAttempt.status)))
+        for endpoint in rt.settings.webhooks:
+            state = session.get(WebhookState, f"endpoint:{endpoint.name}")
+            out.append({"name": endpoint.name, "url": endpoint.url,
+                        **{s: counts.get((endpoint.name, s), 0) for s in ("queued", "delivered", "failed")},
+                        "failures_in_a_row": state.failures_in_a_row if state else 0,
+                        "disabled_at": state.disabled_at if state else None,
+                        "last_error": state.last_error if state else ""})
+    return out
+
+
+__all__ = ["Round", "enable", "fetcher_for", "overview", "run_round"]

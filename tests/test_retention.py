@@ -1,0 +1,149 @@
+"""Retention (issue 31): with the clock moved on, what [retention] no longer keeps goes, in batches, and nothing
+that proves consent or protects a reader does; the daemon's leader runs it once a day."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from conftest import DATA, SECRET, Clock, run_cli, write_config
+from sqlalchemy import func, select
+
+from digest.config import load_settings
+from digest.daemon.schedule import Daemon
+from digest.deliver import outbox
+from digest.deliver.transports import MemoryTransport
+from digest.flows import retention, sending
+from digest.flows.runtime import Runtime
+from digest.models import Article, AuditEntry, Delivery, Feedback, Issue, IssueVariant, KeptMail
+from subscribers import Origin, add_subscriber
+from subscribers.models import ConsentEvent, RateCount, Subscription, Suppression
+from subscribers.suppression import suppress
+
+T0 = datetime(2026, 1, 5, 7, 0, tzinfo=timezone.utc)
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def site(tmp_path):
+    shutil.copy(DATA / "wire.xml", tmp_path / "feed.xml")
+    config = write_config(tmp_path, transport="file", sources='[[newsletters.sources]]\nname = "Wire"\n'
+                                                               'url = "feed.xml"\n')
+    clock = Clock(T0)
+    transport = MemoryTransport()
+    rt = replace(Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})),
+                 transport_factory=lambda: transport, now=clock)
+    with rt.sessions() as session, session.begin():
+        for i in range(12):
+            add_subscriber(session, f"r{i}@example.com", "daily", confirmed=True, origin=Origin("test"), now=T0)
+        suppress(session, "r11@example.com", "complaint", "abuse report", Origin("test"), T0)
+    yield rt, clock, config
+    rt.sessions.kw["bind"].dispose()
+
+
+def count(rt, model, *where) -> int:
+    with rt.sessions() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def litter(rt, at: datetime, delivery_id: int | None = None) -> None:
+    """One of each thing that grows besides the outbox, dated `at`."""
+    with rt.sessions() as session, session.begin():
+        session.add(Feedback(delivery_id=delivery_id, email="r1@example.com", kind="soft", at=at))
+        session.add(KeptMail(received_at=at, reason="unsigned", raw=b"x" * 100))
+        session.add(AuditEntry(at=at, operator="ann", action="login"))
+        session.add(RateCount(key=f"site:{at.isoformat()}", window=int(at.timestamp()) // 3600 * 3600, count=1))
+
+
+def test_a_year_of_growth_is_pruned_and_the_proof_of_consent_stays(site, monkeypatch):
+    rt, clock, config = site
+    first = sending.send_newsletter(rt, "daily", slot="s1").new_issue_id
+    with rt.sessions() as session:
+        counts_before = outbox.counts(session, [first])[first]
+        a_delivery = session.scalar(select(Delivery.id).where(Delivery.issue_id == first).limit(1))
+    assert counts_before["sent"] == 11
+    litter(rt, T0)
+    consent, suppressions, subscriptions = (count(rt, ConsentEvent), count(rt, Suppression), count(rt, Subscription))
+
+    clock.now = T0 + 100 * DAY
+    second = sending.send_newsletter(rt, "daily", slot="s2", force=True).new_issue_id
+    litter(rt, clock.now - DAY, delivery_id=a_delivery)  # a late bounce still linked to the old row
+
+    monkeypatch.setattr(retention, "BATCH", 4)  # several batches per rule
+    dry = retention.prune(rt.sessions, rt.settings.retention, clock.now, dry_run=True).counts
+    assert count(rt, Delivery, Delivery.issue_id == first) == 11  # a dry run removes nothing
+    rests: list[float] = []
+    pruner = retention.Pruner(rt.sessions, rt.settings.retention, clock.now, sleep=rests.append)
+    done = pruner.run()
+    assert done == dry
+    assert done["deliveries"] == 11 and done["kept_mail"] == 1 and done["rate_counts"] == 1
+    assert done["feedback"] == 0 and done["audit_log"] == 0  # kept 365 and 730 days
+    assert len(rests) == 2 and all(rest >= 0 for rest in rests)  # after the batches of 4 and 4 (then 3)
+
+    assert count(rt, Delivery, Delivery.issue_id == first) == 0
+    assert count(rt, IssueVariant, IssueVariant.issue_id == first) == 0
+    assert count(rt, Delivery, Delivery.issue_id == second) == 11  # the latest issue keeps its rows
+    with rt.sessions() as session:
+        assert outbox.counts(session, [first])[first] == counts_before  # the issue keeps its counts
+        assert session.get(Issue, first).html  # and its archive page
+        late = session.scalar(select(Feedback).where(Feedback.at == clock.now - DAY))
+        assert late is not None and late.delivery_id is None  # unlinked, not deleted with the row
+    assert (count(rt, ConsentEvent), count(rt, Suppression), count(rt, Subscription)) == \
+        (consent, suppressions, subscriptions)
+    assert count(rt, KeptMail) == 1 and count(rt, RateCount) >= 1
+
+    # A year on: the first feedback goes too (the late one is 301 days old); the old article bodies are emptied, their titles and links stay.
+    clock.now = T0 + 400 * DAY
+    later = retention.prune(rt.sessions, rt.settings.retention, clock.now).counts
+    assert later["feedback"] == 1 and later["article_text"] > 0
+    with rt.sessions() as session:
+        for article in session.scalars(select(Article)):
+            assert article.title and article.link
+            assert article.text == "" or article.published_at >= clock.now - 180 * DAY
+    assert count(rt, Delivery, Delivery.issue_id == second) == 11  # still the newsletter's latest
+    assert retention.prune(rt.sessions, rt.settings.retention, clock.now).counts["article_text"] == 0
+
+    status = run_cli("status", config=config)
+    assert status.returncode == 0 and f"#{first} daily" in status.stdout and "sent 11" in status.stdout
+
+
+def test_zero_days_keeps_forever_and_prune_says_what_it_would_do(site):
+    rt, clock, config = site
+    sending.send_newsletter(rt, "daily", slot="s1")
+    litter(rt, T0)
+    forever = replace(rt.settings.retention, kept_mail_days=0, audit_days=0, rate_limit_days=0)
+    assert retention.prune(rt.sessions, forever, T0 + 1000 * DAY).counts.keys() == \
+        {"deliveries", "feedback", "article_text"}
+    assert count(rt, KeptMail) == 1 and count(rt, AuditEntry) == 1
+    dry = run_cli("prune", "--dry-run", config=config)
+    assert dry.returncode == 0 and "deliveries: 0 would go" in dry.stdout, dry.stderr
+    done = run_cli("prune", config=config)
+    assert done.returncode == 0 and "done in" in done.stdout
+
+
+def test_a_stop_ends_the_pass_between_batches(site, monkeypatch):
+    rt, clock, _config = site
+    sending.send_newsletter(rt, "daily", slot="s1")
+    clock.now = T0 + 100 * DAY
+    sending.send_newsletter(rt, "daily", slot="s2", force=True)
+    monkeypatch.setattr(retention, "BATCH", 2)
+    stop = threading.Event()
+    pruner = retention.Pruner(rt.sessions, rt.settings.retention, clock.now, stop=stop, sleep=lambda _s: stop.set())
+    assert pruner.run()["deliveries"] == 2  # one batch, then the stop
+    assert retention.prune(rt.sessions, rt.settings.retention, clock.now).counts["deliveries"] == 9  # resumes
+
+
+def test_the_leader_schedules_retention_once_a_day(site):
+    rt, clock, _config = site
+    daemon = Daemon(lambda: rt, threading.Event())
+    daemon.add_jobs()
+    job = daemon.scheduler.get_job("maintain")
+    assert job is not None and job.trigger.interval == timedelta(hours=24)
+    sending.send_newsletter(rt, "daily", slot="s1")
+    clock.now = T0 + 100 * DAY
+    sending.send_newsletter(rt, "daily", slot="s2", force=True)
+    daemon.maintain()
+    assert count(rt, Delivery) == 11
