@@ -20,7 +20,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from digest import store
-from digest.flows import editor_mail, editorial, gathering, overview, resuming, roundup, sending, webhook_delivery
+from digest.flows import (editor_mail, editorial, gathering, overview, resuming, retention, roundup, sending,
+                          webhook_delivery)
 from digest.flows.runtime import Runtime
 from digest.settings import NewsletterSettings, make_trigger
 from digest.daemon.leader import LeaderLock
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 MAX_FIRES = 20_000
 # The leader looks for interrupted issues at once when it starts or takes over, then this often.
 RESUME_EVERY_MINUTES = 5
+MAINTAIN_AFTER_MINUTES = 10  # retention runs daily, first this long after leading (catch-up and resumes first)
 WEBHOOK_SECONDS = 2  # the leader looks for new events this often
 
 
@@ -130,8 +132,8 @@ class Daemon:
         self.last_resumed: dict[int, dict] = {}  # issue id -> what the last resume round did
         self.review_fetched: dict[str, str] = {}  # newsletter -> the slot the review round last fetched for
         self.on_reload: Callable[[Runtime], None] | None = None  # e.g. rebuild the web app
-        # A thread per newsletter plus gathering: one long send must not make another slot miss its window.
-        threads = len(self.rt.settings.newsletters) + 2
+        # A thread per newsletter, gathering and retention: one long send must not make another slot miss its window.
+        threads = len(self.rt.settings.newsletters) + 3
         self.scheduler = BackgroundScheduler(timezone=timezone.utc, executors={"default": ThreadPoolExecutor(threads)},
                                              job_defaults={"coalesce": True, "max_instances": 1})
 
@@ -206,6 +208,8 @@ class Daemon:
         if self.rt.settings.webhooks:
             self.scheduler.add_job(self.webhooks, "interval", seconds=WEBHOOK_SECONDS, id="webhooks",
                                    replace_existing=True)
+        self.scheduler.add_job(self.maintain, "interval", hours=24, id="maintain", replace_existing=True,
+                               next_run_time=datetime.now(timezone.utc) + timedelta(minutes=MAINTAIN_AFTER_MINUTES))
         if any(n.review != "off" for n in self.rt.settings.newsletters):
             self.scheduler.add_job(self.review_round, "interval", seconds=self.rt.settings.schedule.review_poll_seconds,
                                    id="review", replace_existing=True, next_run_time=datetime.now(timezone.utc))
@@ -317,6 +321,12 @@ class Daemon:
                     pass  # a backlog goes out round after round, not one batch every few seconds
         except Exception:  # logged; the next round tries again
             log.exception("delivering webhooks failed")
+
+    def maintain(self) -> None:
+        try:
+            retention.prune(self.rt.sessions, self.rt.settings.retention, self.rt.now(), stop=self.stop)
+        except Exception:  # logged; tomorrow's round tries again
+            log.exception("retention failed")
 
     def gather(self) -> None:
         try:
