@@ -9,7 +9,11 @@
    constants were chosen on this set, so the table shows it per fold as well:
    `fold A` figures use the constants chosen on fold B alone and vice versa
    (bench/fit_summarizer.py), which are the honest, cross-validated ones.
-2. BBC News Summary (a regression line only): its references are machine-made
+2. Publishers' own summaries (a second human line, nothing tuned on it): the `lead` (the page's
+   description) of the 383 articles in ../shared/evaldata/story_clusters, against the text an
+   extractor took from the page, title given; about 100 of our summaries there were read while
+   writing the furniture rules (digest/summarize/furniture.py), so it is not unseen text.
+3. BBC News Summary (a regression line only): its references are machine-made
    (TextRank-like, 40% of sentences), so a change that moves only this line is noise.
 
 Reads ../shared/evaldata beside the repo root (never copied into the repo).
@@ -30,6 +34,7 @@ from digest.summarize.extractive import summarize
 REPO = Path(__file__).resolve().parent.parent
 EVALDATA = REPO.parent / "shared" / "evaldata"
 HUMAN = EVALDATA / "human_summaries" / "frank_cnndm_test.jsonl"
+PUBLISHERS = EVALDATA / "story_clusters" / "giveme5w1h.jsonl"
 
 
 def evaldata():
@@ -56,6 +61,12 @@ def human_documents() -> list[tuple[str, str, list[str]]]:
         return [(row["id"], row["article"], row["references"]) for row in map(json.loads, f)]
 
 
+def publisher_documents() -> list[tuple[str, str, list[str], str]]:
+    """(id, page text, [the publisher's own description], title) of the story-cluster articles."""
+    with PUBLISHERS.open(encoding="utf-8") as f:
+        return [(row["id"], row["text"], [row["lead"]], row["title"]) for row in map(json.loads, f)]
+
+
 def bbc_documents() -> list[tuple[str, str, list[str]]]:
     """(id, body, [reference]) of BBC News Summary, exact duplicate articles dropped; the title is not used."""
     loader, _ = evaldata()
@@ -70,7 +81,7 @@ def bbc_documents() -> list[tuple[str, str, list[str]]]:
 
 def lead(docs, sentences: int = 3) -> list[list[str]]:
     loader, _ = evaldata()
-    return [loader.split_sentences(text)[:sentences] for _, text, _ in docs]
+    return [loader.split_sentences(doc[1])[:sentences] for doc in docs]
 
 
 def ours(docs, sentences: int = 3, summarizer=summarize) -> list[list[str]]:
@@ -81,7 +92,8 @@ def score(docs, picks) -> dict[str, float]:
     """Macro ROUGE-1/2/L F1 (x100), best over each article's references, and mean words per summary."""
     _, rouge = evaldata()
     totals = dict.fromkeys(("rouge1", "rouge2", "rougeL", "words"), 0.0)
-    for (_, _, references), sentences in zip(docs, picks):
+    for doc, sentences in zip(docs, picks):
+        references = doc[2]
         text = " ".join(sentences)
         pred = rouge.tokenize(text)
         best = [0.0, 0.0, 0.0]
@@ -133,6 +145,11 @@ def main() -> int:
     print(f"  ours: {rate:.0f} articles/s on one core (summarize() only, {len(docs)} articles, repeated >= 2 s)")
     print("  Cross-validated figures (each fold scored with the constants chosen on the other fold alone): "
           "run bench/fit_summarizer.py")
+    if PUBLISHERS.exists():
+        pub = publisher_documents()
+        mine = [summarize(text, title=title, max_sentences=k) for _, text, _, title in pub]
+        table(f"\nPublishers' own summaries (story_clusters leads), {len(pub)} articles, title given:",
+              [(f"Lead-{k} (evaldata splitter)", score(pub, lead(pub, k))), ("ours", score(pub, mine))])
     if not args.no_bbc:
         bbc = bbc_documents()
         table(f"\nBBC News Summary, regression line only (machine-made references), {len(bbc)} articles:",
