@@ -51,6 +51,7 @@ def alembic_config():
 def create_schema(engine: Engine) -> None:
     """Bring the database to the newest schema with the Alembic migrations (SQLite and PostgreSQL alike)."""
     from alembic import command
+    from alembic.util import CommandError
 
     config = alembic_config()
     try:
@@ -63,6 +64,9 @@ def create_schema(engine: Engine) -> None:
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
         raise ConfigError(f"cannot open the database {engine.url!r}: {exc.__class__.__name__}: {exc.orig}") from exc
+    except CommandError as exc:  # a newer digest migrated it: old code must not write to a schema it does not know
+        raise ConfigError(f"the database {engine.url!r} has a schema this digest does not know ({exc}): a newer "
+                          "digest upgraded it", hint="run that version, or restore a backup taken before") from exc
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -12,6 +12,7 @@ import click
 
 from digest.flows.runtime import Runtime
 from digest.config import load_settings
+from digest.settings import Settings
 
 
 class Context:
@@ -19,6 +20,14 @@ class Context:
         self.config_path = config_path
         self.verbose = verbose
         self._runtime: Runtime | None = None
+        self._settings: Settings | None = None
+
+    def settings(self) -> Settings:
+        """The settings alone, read once: for commands that look at the database before (or without) migrating
+        it (status, backup, restore)."""
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
 
     def runtime(self, *, pages: bool = True) -> Runtime:
         """Settings read and the database opened once per command, when the command first needs them.
@@ -26,7 +35,7 @@ class Context:
         pages=False (--no-pages) turns article page fetching off for this command, whatever config.toml says.
         """
         if self._runtime is None:
-            settings = load_settings(self.config_path)
+            settings = self.settings()
             if not pages:
                 settings = replace(settings, gather=replace(settings.gather, max_pages_per_source=0))
             self._runtime = Runtime.create(settings)

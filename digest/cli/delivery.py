@@ -17,7 +17,8 @@ import click
 from sqlalchemy import select
 
 from digest import audience, store
-from digest.flows import feedback_counts, reputation, roundup, sending, webhook_delivery
+from digest.db import make_engine
+from digest.flows import feedback_counts, health, reputation, roundup, sending, webhook_delivery
 from digest.flows.runtime import secret_key
 from digest.cli.context import Context, pass_context
 from digest.deliver import outbox
@@ -94,8 +95,19 @@ class Progress:
 @click.option("--limit", default=10, show_default=True, help="How many recent issues to show.")
 @pass_context
 def status(ctx: Context, newsletter: str | None, limit: int) -> None:
-    """Source health, then each recent issue's state and counts, with who failed and the server's reply."""
+    """The database (schema, size, largest tables, free disk), source health, then each recent issue's state
+    and counts, with who failed and the server's reply."""
+    engine = make_engine(ctx.settings().storage.url)
+    try:
+        before = health.schema_of(engine)  # read before this command migrates: were migrations pending?
+    finally:
+        engine.dispose()
     rt = ctx.runtime()
+    state = health.check(rt.sessions.kw["bind"], rt.settings.storage)
+    for line in health.lines(state):
+        click.echo(line)
+    if before != state.schema:
+        click.echo(f"  migrated from schema {before} to {state.schema} by this command")
     chosen = (rt.settings.newsletter(newsletter),) if newsletter else rt.settings.newsletters
     with rt.sessions() as session:
         click.echo("sources:")

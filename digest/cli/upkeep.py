@@ -13,7 +13,6 @@ import click
 
 from digest.cli.context import Context, pass_context
 from digest.cli.delivery import stop_on_signals
-from digest.config import load_settings
 from digest.db import make_engine
 from digest.flows import backup as backups
 from digest.flows import restore as restoring
@@ -22,7 +21,7 @@ from subscribers.db import utcnow
 
 
 def _engine(ctx: Context):
-    return make_engine(load_settings(ctx.config_path).storage.url)
+    return make_engine(ctx.settings().storage.url)
 
 
 @click.command("backup")
