@@ -6,6 +6,7 @@ model modules here registers every table on that one metadata.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -55,13 +56,29 @@ def create_schema(engine: Engine) -> None:
 
     config = alembic_config()
     try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                # Two commands starting together on a new database would both create the tables; the
-                # second waits here, then finds the schema current.
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # A migration that rebuilds a table on SQLite drops the old one, and with foreign keys on
+                # that deletes every row pointing at it (ON DELETE CASCADE: pending opt-in tokens, bounce
+                # feedback). Off while migrating; PRAGMA is a no-op inside a transaction, hence before it.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    if not sqlite:
+                        # Two commands starting together on a new database would both create the tables;
+                        # the second waits here, then finds the schema current.
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                    if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                        logging.getLogger(__name__).warning("rows of this database point at rows that do not "
+                                                            "exist (PRAGMA foreign_key_check lists them)")
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
     except SQLAlchemyError as exc:
         raise ConfigError(f"cannot open the database {engine.url!r}: {exc.__class__.__name__}: {exc.orig}") from exc
     except CommandError as exc:  # a newer digest migrated it: old code must not write to a schema it does not know
