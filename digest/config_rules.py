@@ -100,9 +100,10 @@ def _check_retention(settings: Settings, path: Path) -> None:
     for key, days in vars(retention).items():
         if days < 0:
             raise ConfigError(f"{path}: 'retention.{key}' must be 0 (keep forever) or a number of days")
-    if 0 < retention.feedback_days < 30:
-        raise ConfigError(f"{path}: 'retention.feedback_days' must be 0 or at least 30: the complaint rate "
-                          "looks back 30 days")
+    for key in ("deliveries_days", "feedback_days"):
+        if 0 < getattr(retention, key) < 30:
+            raise ConfigError(f"{path}: 'retention.{key}' must be 0 or at least 30: the complaint rate counts "
+                              "the messages and complaints of the last 30 days")
     if settings.storage.min_free_mb < 0:
         raise ConfigError(f"{path}: 'storage.min_free_mb' must be 0 (no warning) or more")
 

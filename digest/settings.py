@@ -172,7 +172,7 @@ class RetentionSettings:
     Consent events, suppressions and subscriptions are never pruned: they are the proof and the protection.
     """
 
-    deliveries_days: int = 90  # outbox rows of sent issues (each issue keeps its counts)
+    deliveries_days: int = 60  # outbox rows of sent issues (each issue keeps its counts)
     feedback_days: int = 365
     kept_mail_days: int = 90
     audit_days: int = 730

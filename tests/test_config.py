@@ -93,6 +93,9 @@ def _config(tmp_path, **replace) -> Path:
     ({'slug = "daily"': 'slug = "daily"\ntimezone = "Mars/Olympus"'}, "'newsletters[0].timezone' is not an IANA"),
     ({'name = "A"': 'nme = "A"'}, "unknown key 'newsletters[0].sources[0].nme'"),
     ({'summary_sentences = 2': 'summary_sentences = true'}, "'newsletters[0].summary_sentences' must be an integer"),
+    ({'[gather]': '[retention]\ndeliveries_days = 7\n\n[gather]'}, "'retention.deliveries_days' must be 0 or at "
+                                                                   "least 30"),
+    ({'[gather]': '[retention]\naudit_days = -1\n\n[gather]'}, "'retention.audit_days' must be 0 (keep forever)"),
 ])
 def test_bad_config_names_the_key_and_the_file(tmp_path, change, message):
     path = _config(tmp_path, **change)
