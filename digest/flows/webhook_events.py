@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from digest.models import AuditEntry, Issue, IssueStatus, ReviewDraft
@@ -30,6 +30,8 @@ from subscribers.models import ConsentEvent, Subscriber
 
 LAG = timedelta(seconds=30)
 BATCH = 1000
+PAGES = 20  # rows read per source and round: at most BATCH * PAGES
+_AHEAD: dict[tuple[str, str], tuple[int, datetime]] = {}  # per process: (read up to, last re-read from the cursor)
 # Consent record kinds -> event types (kinds not named here, e.g. "resent", report nothing).
 CONSENT_TYPES = {
     "requested": "subscriber.pending", "confirmed": "subscriber.confirmed", "resubscribed": "subscriber.confirmed",
@@ -49,20 +51,34 @@ def pump(session: Session, endpoints: Iterable[WebhookSettings], now: datetime) 
     for name, rows, table in (("consent", _consent(session), ConsentEvent), ("drafts", _drafts(session), ReviewDraft),
                               ("approvals", _approvals(session), AuditEntry), ("issues", _issues(session), Issue)):
         state = _state(session, f"cursor:{name}", table)
-        found = rows(state.cursor)
-        events = [(key, kind, data, at) for _row_id, key, kind, data, at in found]
-        made += _queue(session, events, endpoints, now)
-        state.cursor = _advance(state.cursor, [(row_id, at) for row_id, *_rest, at in found], now)
+        # Rows this process read already and younger than LAG are read again only every LAG / 3 (a late commit
+        # lands among them), not every round: a burst of thousands would be re-read every two seconds.
+        key = (str(session.get_bind().url), name)
+        ahead, checked = _AHEAD.get(key, (state.cursor, now))
+        recheck = now - checked >= LAG / 3 or ahead < state.cursor
+        seen, after = [], state.cursor if recheck else ahead
+        for _page in range(PAGES):  # past young rows too (a burst is not held back LAG), within a bound
+            found = rows(after)
+            made += _queue(session, [(key, kind, data, at) for _row_id, key, kind, data, at in found], endpoints, now)
+            seen += [(row_id, at) for row_id, *_rest, at in found]
+            if len(found) < BATCH:
+                break
+            after = found[-1][0]
+        state.cursor = _advance(state.cursor, seen, now) if recheck else state.cursor
+        _AHEAD[key] = (max([ahead, *[row_id for row_id, _at in seen]]), now if recheck else checked)
     made += _queue(session, _paused(session), endpoints, now)
     return made
 
 
 def _consent(session: Session):
     def rows(after: int):
-        query = (select(ConsentEvent, Subscriber.email).join(Subscriber, Subscriber.id == ConsentEvent.subscriber_id)
-                 .where(ConsentEvent.id > after).order_by(ConsentEvent.id).limit(BATCH))
+        c = ConsentEvent.__table__.c  # Core rows: a burst of thousands is read without an ORM object each
+        query = (select(c.id, c.kind, c.newsletter, c.detail, c.at, Subscriber.__table__.c.email)
+                 .join(Subscriber.__table__, Subscriber.__table__.c.id == c.subscriber_id)
+                 .where(c.id > after).order_by(c.id).limit(BATCH))
         out = []
-        for event, email in session.execute(query):
+        for event in session.execute(query):
+            email = event.email
             kind = CONSENT_TYPES.get(event.kind)
             if kind is not None:
                 out.append((event.id, f"msg_ce_{event.id}", kind, {
@@ -121,20 +137,17 @@ def _queue(session: Session, events: list, endpoints: list[WebhookSettings], now
         return 0
     known = set(session.scalars(select(WebhookEvent.event_id).where(
         WebhookEvent.event_id.in_([key for key, *_ in wanted]))))
-    made = 0
-    for key, kind, data, at in wanted:
-        if key in known:
-            continue
-        body = json.dumps({"type": kind, "timestamp": at.isoformat(), "data": data}, ensure_ascii=False)
-        event = WebhookEvent(event_id=key, type=kind, payload=body, at=now)
-        session.add(event)
-        session.flush()
-        for endpoint in endpoints:
-            if kind in endpoint.events:
-                session.add(WebhookAttempt(event_id=event.id, endpoint=endpoint.name, status="queued", attempts=0,
-                                           next_attempt_at=now, last_error=""))
-        made += 1
-    return made
+    fresh = [WebhookEvent(event_id=key, type=kind, at=now, payload=json.dumps(
+        {"type": kind, "timestamp": at.isoformat(), "data": data}, ensure_ascii=False))
+        for key, kind, data, at in wanted if key not in known]
+    session.add_all(fresh)
+    session.flush()  # one INSERT batch; the ids for the attempts
+    attempts = [{"event_id": event.id, "endpoint": endpoint.name, "status": "queued", "attempts": 0,
+                 "next_attempt_at": now, "last_error": ""}
+                for event in fresh for endpoint in endpoints if event.type in endpoint.events]
+    if attempts:
+        session.execute(insert(WebhookAttempt), attempts)
+    return len(fresh)
 
 
 def _advance(cursor: int, seen: list[tuple[int, datetime]], now: datetime) -> int:

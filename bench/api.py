@@ -1,0 +1,244 @@
+"""How fast is the REST API at 100,000 readers, and do webhooks keep up? (issue 27)
+
+What it measures, all on 127.0.0.1, against a real `digest serve` process (its
+own process, as in production) on SQLite, then on a scratch PostgreSQL database:
+1. listing: every subscription page by page (limit 100, following next_cursor)
+   at 100,000 readers: p50 / p99 latency per page and pages/s;
+2. creating: N readers (default 10,000) with POST /api/v1/subscribers and a
+   consent statement: p50 / p99 and requests/s;
+3. webhooks: the consent events those creations made, delivered by
+   `digest webhooks deliver` to a local receiver: events/s, and that every
+   event arrived (nothing lost).
+Goals: p99 < 50 ms for a page of 100 at 100,000 readers; webhooks >= 500 events/s.
+One client, one connection kept alive, requests one after another (latency, not
+concurrency). Prints figures; asserts nothing.
+
+Run: .venv/bin/python bench/api.py [--readers 100000] [--creates 10000] [--no-pg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+SECRET = "bench-secret-key-0123456789abcdef"
+HOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.count = 0
+        self.ids: set[str] = set()
+        self.first = self.last = 0.0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.ids.add(self.headers.get("webhook-id", ""))
+                receiver.count += 1
+                receiver.last = time.perf_counter()
+                receiver.first = receiver.first or receiver.last
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+def write_config(folder: Path, url: str, port: int, hook_port: int) -> Path:
+    (folder / "wire.xml").write_text("<rss version='2.0'><channel><title>x</title></channel></rss>")
+    config = folder / "config.toml"
+    config.write_text(f"""
+[site]
+name = "Bench Gazette"
+base_url = "http://127.0.0.1:{port}"
+postal_address = "1 Bench Road"
+unsubscribe_mailbox = "unsubscribe@gazette.example.org"
+
+[storage]
+url = "{url}"
+
+[delivery]
+transport = "file"
+outbox_dir = "outbox"
+
+[api]
+requests_per_minute = 100000000
+webhook_allow_networks = ["127.0.0.0/8"]
+webhook_allow_ports = [{hook_port}]
+
+[[webhooks]]
+name = "bench"
+url = "http://127.0.0.1:{hook_port}/hook"
+events = ["subscriber.confirmed"]
+secret_env = "BENCH_HOOK_SECRET"
+
+[[newsletters]]
+slug = "daily"
+title = "Bench Daily"
+from_address = "Bench <daily@gazette.example.org>"
+
+[[newsletters.sources]]
+name = "Wire"
+url = "wire.xml"
+""")
+    return config
+
+
+def populate(url: str, readers: int) -> None:
+    from digest.db import create_schema, make_engine
+    from subscribers.models import Subscriber, Subscription
+
+    engine = make_engine(url)
+    create_schema(engine)
+    with engine.begin() as connection:
+        for first in range(0, readers, 50_000):
+            ids = range(first + 1, min(first + 50_000, readers) + 1)
+            connection.execute(sa.insert(Subscriber.__table__),
+                               [{"id": i, "email": f"reader{i}@example.com", "created_at": NOW} for i in ids])
+            connection.execute(sa.insert(Subscription.__table__), [
+                {"id": i, "subscriber_id": i, "newsletter": "daily", "status": "confirmed", "created_at": NOW,
+                 "confirmed_at": NOW} for i in ids])
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            for table in ("subscribers", "subscriptions"):
+                connection.execute(sa.text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"))
+            connection.execute(sa.text("ANALYZE"))
+    engine.dispose()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+
+def run_case(label: str, url: str, readers: int, creates: int) -> None:
+    env = {**os.environ, "DIGEST_SECRET_KEY": SECRET, "BENCH_HOOK_SECRET": HOOK_SECRET}
+    with tempfile.TemporaryDirectory(prefix="digest-api-") as tmp:
+        folder = Path(tmp)
+        receiver = Receiver()
+        port = free_port()
+        config = write_config(folder, url, port, receiver.port)
+        started = time.perf_counter()
+        populate(url, readers)
+        print(f"{label}: {readers:,} readers inserted in {time.perf_counter() - started:.1f} s", flush=True)
+        digest = [sys.executable, "-m", "digest", "--config", str(config)]
+        key = subprocess.run([*digest, "apikeys", "add", "bench", "--scope", "subscribers:read", "--scope",
+                              "subscribers:write"], env=env, capture_output=True, text=True, check=True).stdout.strip()
+        subprocess.run([*digest, "webhooks", "deliver", "--once"], env=env, capture_output=True, check=True)
+        server = subprocess.Popen([*digest, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"},
+                                  timeout=30)
+            for _ in range(200):
+                try:
+                    client.get("/api/v1/openapi.json")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            times, cursor, rows = [], None, 0
+            wall = time.perf_counter()
+            while True:
+                t = time.perf_counter()
+                page = client.get("/api/v1/subscribers", params={"limit": 100, **({"cursor": cursor} if cursor
+                                                                                   else {})})
+                times.append(time.perf_counter() - t)
+                body = page.json()
+                rows += len(body["data"])
+                cursor = body["next_cursor"]
+                if cursor is None:
+                    break
+            wall = time.perf_counter() - wall
+            print(f"  list: {rows:,} rows in {len(times):,} pages of 100: p50 {percentile(times, 50):.1f} ms, "
+                  f"p99 {percentile(times, 99):.1f} ms, {len(times) / wall:.0f} pages/s", flush=True)
+            times = []
+            wall = time.perf_counter()
+            for i in range(creates):
+                t = time.perf_counter()
+                made = client.post("/api/v1/subscribers", json={
+                    "email": f"new{i}@example.org", "newsletter": "daily", "consent_obtained": True,
+                    "consent_statement": "bench: ticked the box at registration"})
+                times.append(time.perf_counter() - t)
+                if made.status_code != 201:
+                    raise SystemExit(f"create {i}: {made.status_code} {made.text}")
+            wall = time.perf_counter() - wall
+            print(f"  create: {creates:,} readers: p50 {percentile(times, 50):.1f} ms, p99 {percentile(times, 99):.1f}"
+                  f" ms, {creates / wall:.0f} requests/s", flush=True)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        # The deliverer as in production (a long-running process); the clock runs until the receiver has them all.
+        wall = time.perf_counter()
+        deliverer = subprocess.Popen([*digest, "webhooks", "deliver", "--poll", "0.2"], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while len(receiver.ids) < creates and time.perf_counter() - wall < 600:
+                time.sleep(0.05)
+            wall = time.perf_counter() - wall
+        finally:
+            deliverer.terminate()
+            deliverer.wait(timeout=30)
+        steady = (len(receiver.ids) - 1) / max(receiver.last - receiver.first, 1e-9)
+        print(f"  webhooks: {receiver.count:,} POSTs ({len(receiver.ids):,} distinct ids) of {creates:,} events in "
+              f"{wall:.1f} s with the process start: {len(receiver.ids) / wall:.0f} events/s; first to last event "
+              f"received: {steady:.0f} events/s; lost: {creates - len(receiver.ids)}", flush=True)
+        receiver.httpd.shutdown()
+        receiver.httpd.server_close()
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--readers", type=int, default=100_000)
+    ap.add_argument("--creates", type=int, default=10_000)
+    ap.add_argument("--pg", action=argparse.BooleanOptionalAction, default=True)
+    a = ap.parse_args(argv)
+    print(f"# bench/api.py {datetime.now().astimezone().isoformat(timespec='seconds')}; {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory(prefix="digest-api-db-") as tmp:
+        run_case("SQLite", f"sqlite:///{tmp}/digest.db", a.readers, a.creates)
+    if a.pg:
+        admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT")
+        name = f"digest_bench_api_{os.getpid()}"
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            run_case("PostgreSQL", f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", a.readers, a.creates)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
