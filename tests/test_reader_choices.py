@@ -231,3 +231,39 @@ def test_kill_9_mid_send_with_readers_choices_sends_each_their_own_copy_once(dat
         body = message.get_body(("plain",)).get_content()
         assert ("Ferry service" in body) == (address not in culture), address
         assert (message.get_content_type() == "text/plain") == (address in plain), address
+
+
+def test_the_roundup_goes_through_review_and_the_daemon_schedules_it(tmp_path):
+    from digest.daemon.schedule import timetables
+    from digest.flows import editorial
+
+    shutil.copy(DATA / "wire.xml", tmp_path / "feed.xml")
+    config = write_config(tmp_path, transport="file", sources=SECTIONS,
+                          extra_newsletter='roundup_schedule = "0 8 * * 1"\nreview = "required"')
+    settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
+    transport, clock = MemoryTransport(), Clock()
+    rt = replace(Runtime.create(settings), transport_factory=lambda: transport, now=clock)
+    newsletter = settings.newsletter("daily")
+    assert [prefix for prefix, _trigger in timetables(newsletter)] == ["", "roundup-"]
+    with rt.sessions() as session, session.begin():
+        for address in READERS[:2]:
+            add_subscriber(session, address, "daily", confirmed=True, origin=Origin("test"))
+        session.scalar(select(Subscription).join(Subscriber).where(
+            Subscriber.email == READERS[0])).frequency = "weekly"
+    assert sending.send_newsletter(rt, "daily", slot="s1").new_issue_id  # a daily issue, to the other reader
+    clock.now += timedelta(days=2)
+    slot_at = clock.now + timedelta(minutes=30)
+    row, made = editorial.prepare(rt, newsletter, "roundup-2026-12-07T08:00", slot_at, fetch=False)
+    items = editorial.items_of(row)  # the week's issue's stories, per section, for the editor to review
+    assert made and sorted(i["section"] for i in items) == ["Culture", "News", "Transport"]
+    assert editorial.fire(rt, "daily", row.slot, slot_at, timedelta(minutes=30)).endswith("waiting for approval")
+    editorial.approve(rt, row.id, row.version, "ed")
+    clock.now = slot_at
+    result = editorial.fire(rt, "daily", row.slot, slot_at, timedelta(minutes=30))
+    assert result.endswith("1 sent"), result
+    weekly = texts_of(transport, READERS[0])
+    assert len(weekly) == 1 and "the week" in weekly[0]
+    with rt.sessions() as session:
+        issue = session.scalar(select(Issue).where(Issue.slot == row.slot))
+        assert issue.kind == "roundup" and json.loads(issue.held_readers or "{}") == {}
+    assert len(texts_of(transport, READERS[1])) == 1  # the every-issue reader got the daily issue only
