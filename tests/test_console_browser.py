@@ -94,7 +94,7 @@ def test_editor_reviews_in_a_real_browser_and_screens_pass_axe(served, smtp_serv
         screens = {"dashboard": "/admin", "newsletter": "/admin/newsletters/daily", "issues": "/admin/issues",
                    "issue": "/admin/issues/1", "review": f"/admin/review/{row.id}", "next": "/admin/newsletters/daily/next",
                    "readers": "/admin/readers?q=r1", "audit": "/admin/audit", "operators": "/admin/operators",
-                   "account": "/admin/account"}
+                   "account": "/admin/account", "apikeys": "/admin/apikeys"}
         for width in (1280, 375):
             page.set_viewport_size({"width": width, "height": 900})
             for name, path in screens.items():

@@ -167,3 +167,22 @@ def test_one_save_keeps_every_item_change_and_a_stale_page_changes_nothing(conso
     assert blank.status_code == 409 and "a title cannot be empty" in blank.text
     history = client.get(f"/admin/review/{row.id}").text
     assert "save all: version 1: changed" in history and "nothing changed" in history
+
+
+def test_admins_make_and_revoke_api_keys_in_the_console(console):
+    client, _rt, _clock, _app = console
+    login(client)
+    token = csrf(client)
+    made = client.post("/admin/apikeys", data={"csrf": token, "action": "add", "name": "paywall",
+                                               "scope-subscribers:read": "on"})
+    key = re.search(r"<code>(dgk_[^<]+)</code>", made.text).group(1)
+    assert made.status_code == 200 and "not shown again" in made.text
+    assert client.get("/api/v1/newsletters", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    assert key not in client.get("/admin/apikeys").text  # shown once
+    none = client.post("/admin/apikeys", data={"csrf": token, "action": "add", "name": "empty"})
+    assert none.status_code == 400 and "scopes are some of" in none.text
+    client.post("/admin/apikeys", data={"csrf": token, "action": "revoke", "name": "paywall"})
+    assert client.get("/api/v1/newsletters", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    editor = client.__class__(client.app, base_url=str(client.base_url))
+    login(editor, "ed")
+    assert editor.get("/admin/apikeys").status_code == 403

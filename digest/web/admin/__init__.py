@@ -7,7 +7,7 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
-from digest.web.admin import dashboard, issues, login, nextissue, operators, readers, review
+from digest.web.admin import apikeys, dashboard, issues, login, nextissue, operators, readers, review
 from digest.web.admin.gate import Ctx, Gate
 
 
@@ -22,6 +22,7 @@ def console_routes(settings, sessions, env, now, client_ip, runtime) -> list[Rou
     readers.register(gate)
     review.register(gate, runtime, sender)
     operators.register(gate)
+    apikeys.register(gate)
 
     def unknown(ctx: Ctx) -> Response:  # still behind the gate: no session, no hint of what exists
         return gate.page(ctx, "message.html", 404, title="Not found", message="There is no such page.")

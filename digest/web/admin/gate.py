@@ -54,6 +54,7 @@ MESSAGES = {
     "operator-reset": "The password is reset; every session of that account has ended.",
     "operator-removed": "The operator is removed and logged out everywhere.",
     "password-changed": "Your password is changed. Log in with the new one.",
+    "apikey-revoked": "The key is revoked: every request with it is refused from now on.",
 }
 
 
