@@ -137,3 +137,25 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(api):
         except Exception as exc:  # collect every operation's finding, then fail once with all of them
             failures.append(f"{op.method.upper()} {op.path}: {exc}")
     assert failures == []
+
+
+def test_a_readers_choices_and_erasure_through_the_api(api):
+    client, rt, _config, key = api
+    path = "/api/v1/subscribers/r2@example.com"
+    paused = client.post(f"{path}/preferences", headers=auth(key["write"]),
+                         json={"newsletter": "daily", "pause_weeks": 2, "plain_text": True})
+    assert paused.status_code == 200, paused.text
+    assert paused.json()["paused_until"] and paused.json()["plain_text"] is True
+    no_roundup = client.post(f"{path}/preferences", headers=auth(key["write"]),
+                             json={"newsletter": "daily", "frequency": "weekly"})
+    assert no_roundup.status_code == 400 and no_roundup.json()["title"] == "No roundup"
+    bad = client.post(f"{path}/preferences", headers=auth(key["write"]), json={"newsletter": "daily",
+                                                                               "sections": ["Sport"]})
+    assert bad.status_code == 400 and "Wire" in bad.json()["detail"]
+    with rt.sessions() as session:
+        kinds = [e["kind"] for e in export_person(session, "r2@example.com")["consent_events"]]
+    assert "paused" in kinds and "plain_text" in kinds
+    gone = client.post(f"{path}/forget", headers=auth(key["write"]))
+    assert gone.json() == {"email": "r2@example.com", "erased": True}
+    assert client.get(path, headers=auth(key["read"])).status_code == 404
+    assert client.post(f"{path}/forget", headers=auth(key["write"])).status_code == 404

@@ -29,7 +29,8 @@ from digest.models import Issue, SourceState
 from digest.settings import Settings
 from digest.web.admin import accounts, queries
 from digest.web.api import keys
-from digest.web.api.spec import CURSOR, Endpoint, Param, openapi, page_of, problem
+from digest.web.api.readers import reader_endpoints
+from digest.web.api.spec import CURSOR, Endpoint, Param, docs_page, openapi, page_of, problem
 from subscribers import (InvalidAddress, Origin, SubscriberError, Suppressed, SubscriptionStatus, add_subscriber,
                          export_person, lift, normalize_address, remove_subscriber, suppress)
 from subscribers.limits import take
@@ -219,6 +220,7 @@ def api_routes(settings: Settings, sessions, now: Callable[[], datetime], transp
         Endpoint("GET", "/api/v1/issues/{id}", "issues:read", "One issue with its delivery and feedback counts",
                  get_issue, (Param("id", "path", {"type": "string", "pattern": "^[0-9]{1,12}$"}),), response=ISSUE),
         Endpoint("GET", "/api/v1/sources", "issues:read", "Every source's health", list_sources),
+        *reader_endpoints(settings, now, client_ip, Problem),
     ]
     document = openapi(endpoints, settings.site.name, settings.site.base_url)
 
@@ -275,7 +277,7 @@ def api_routes(settings: Settings, sessions, now: Callable[[], datetime], transp
         return JSONResponse(document)
 
     async def docs_route(_request: Request) -> Response:
-        return HTMLResponse(_docs(document))
+        return HTMLResponse(docs_page(document))
 
     routes = [Route("/api/v1/openapi.json", spec_route), Route("/api/v1/docs", docs_route)]
     by_path: dict[str, list[Endpoint]] = {}
@@ -312,18 +314,3 @@ def _issue(row) -> dict:
     return {"id": row.id, "newsletter": row.counts.get("newsletter", ""), "status": row.status,
             "subject": row.subject, "created_at": row.created_at.isoformat(),
             "counts": {k: v for k, v in row.counts.items() if k != "newsletter"}}
-
-
-def _docs(document: dict) -> str:
-    from html import escape
-
-    rows = "".join(f"<tr><td>{escape(method.upper())}</td><td><code>{escape(path)}</code></td>"
-                   f"<td>{escape(op['summary'])}</td><td>{escape(op.get('description', ''))}</td></tr>"
-                   for path, ops in document["paths"].items() for method, op in ops.items())
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(document['info']['title'])}"
-            f"</title></head><body><main><h1>{escape(document['info']['title'])}</h1><p>Send "
-            "<code>Authorization: Bearer &lt;key&gt;</code> (keys: <code>digest apikeys add</code>). Errors are RFC 9457 "
-            "problem documents; lists are paged with <code>next_cursor</code>. The machine-readable description: "
-            "<a href=\"/api/v1/openapi.json\">openapi.json</a>.</p><table><thead><tr><th scope=\"col\">Method</th>"
-            f"<th scope=\"col\">Path</th><th scope=\"col\">What</th><th scope=\"col\">Key</th></tr></thead><tbody>{rows}"
-            "</tbody></table></main></body></html>")

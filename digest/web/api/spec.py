@@ -80,3 +80,20 @@ def openapi(endpoints: list[Endpoint], title: str, base_url: str) -> dict:
 def _camel(path: str) -> str:
     parts = [p.strip("{}") for p in path.split("/")[3:] if p]
     return "".join(p[:1].upper() + p[1:] for p in parts)
+
+
+def docs_page(document: dict) -> str:
+    """/api/v1/docs: every endpoint of the document, for a person (the document itself is for machines)."""
+    from html import escape
+
+    title = escape(document["info"]["title"])
+    rows = "".join(f"<tr><td>{escape(method.upper())}</td><td><code>{escape(path)}</code></td>"
+                   f"<td>{escape(op['summary'])}</td><td>{escape(op.get('description', ''))}</td></tr>"
+                   for path, ops in document["paths"].items() for method, op in ops.items())
+    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body>"
+            f"<main><h1>{title}</h1><p>Send <code>Authorization: Bearer &lt;key&gt;</code> (keys: "
+            "<code>digest apikeys add</code>). Errors are RFC 9457 problem documents; lists are paged with "
+            "<code>next_cursor</code>. The machine-readable description: "
+            "<a href=\"/api/v1/openapi.json\">openapi.json</a>.</p><table><thead><tr><th scope=\"col\">Method</th>"
+            "<th scope=\"col\">Path</th><th scope=\"col\">What</th><th scope=\"col\">Key</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></main></body></html>")
