@@ -159,3 +159,45 @@ def test_a_readers_choices_and_erasure_through_the_api(api):
     assert gone.json() == {"email": "r2@example.com", "erased": True}
     assert client.get(path, headers=auth(key["read"])).status_code == 404
     assert client.post(f"{path}/forget", headers=auth(key["write"])).status_code == 404
+
+
+def test_a_draft_made_approved_and_sent_through_the_api_names_its_audience(tmp_path, smtp_server):
+    import shutil
+
+    from conftest import DATA
+
+    from digest.flows import gathering
+
+    shutil.copy(DATA / "wire.xml", tmp_path / "wire.xml")
+    config = write_config(tmp_path, smtp_port=smtp_server.port, extra_newsletter='review = "required"',
+                          sources='[[newsletters.sources]]\nname = "Wire"\nurl = "wire.xml"\n')
+    settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
+    rt = Runtime.create(settings)
+    with rt.sessions() as session, session.begin():
+        for address in ("r1@example.com", "r2@example.com"):
+            add_subscriber(session, address, "daily", confirmed=True, origin=Origin("test"))
+        key = keys.add_key(session, "desk", ["issues:read", "issues:write"], rt.now())
+    gathering.gather_all(rt)
+    with TestClient(create_app(settings, rt.sessions, rt.transport_factory),
+                    base_url="https://gazette.example.org") as client:
+        refused = client.post("/api/v1/newsletters/daily/send", headers=auth(key), json={"readers": 2})
+        assert refused.status_code == 409 and refused.json()["title"] == "Review required"
+        draft = client.post("/api/v1/drafts", headers=auth(key), json={"newsletter": "daily"})
+        assert draft.status_code == 201, draft.text
+        row = draft.json()
+        early = client.post(f"/api/v1/drafts/{row['id']}/send", headers=auth(key), json={"readers": 2})
+        assert early.status_code == 409 and "approved" in early.json()["detail"]
+        stale = client.post(f"/api/v1/drafts/{row['id']}/approve", headers=auth(key), json={"version": 99})
+        assert stale.status_code == 409
+        approved = client.post(f"/api/v1/drafts/{row['id']}/approve", headers=auth(key),
+                               json={"version": row["version"]})
+        assert approved.json()["state"] == "approved" and approved.json()["approved_by"] == "api:desk"
+        wrong = client.post(f"/api/v1/drafts/{row['id']}/send", headers=auth(key), json={"readers": 5})
+        assert wrong.status_code == 409 and '"readers": 2' in wrong.json()["detail"]
+        assert smtp_server.messages == []
+        sent = client.post(f"/api/v1/drafts/{row['id']}/send", headers=auth(key), json={"readers": 2})
+        assert sent.status_code == 202 and sent.json()["readers"] == 2
+        from conftest import wait_until
+        assert wait_until(lambda: len(smtp_server.messages) == 2, seconds=30)
+        listed = client.get("/api/v1/drafts", headers=auth(key)).json()["data"]
+        assert listed[0]["state"] == "sent" and listed[0]["issue_id"] == sent.json()["issue"]

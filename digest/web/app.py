@@ -298,7 +298,8 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
                                    now=now, templates=env)
         routes += console_routes(settings, sessions, env, now, client_ip, runtime)
     if reader_pages and settings.api.enabled:
-        routes += api_routes(settings, sessions, now, transport_factory, env, client_ip)
+        routes += api_routes(settings, sessions, now, transport_factory, env, client_ip, Runtime(
+            settings=settings, sessions=sessions, transport_factory=transport_factory, now=now, templates=env))
     routes += ops_routes(status or (lambda: database_status(settings, sessions, now)), web.ops_allowed_ips,
                          client_ip)
     middleware = [

@@ -29,6 +29,7 @@ from digest.models import Issue, SourceState
 from digest.settings import Settings
 from digest.web.admin import accounts, queries
 from digest.web.api import keys
+from digest.web.api.issues import issue_endpoints
 from digest.web.api.readers import reader_endpoints
 from digest.web.api.spec import CURSOR, Endpoint, Param, docs_page, openapi, page_of, problem
 from subscribers import (InvalidAddress, Origin, SubscriberError, Suppressed, SubscriptionStatus, add_subscriber,
@@ -57,7 +58,8 @@ class Problem(Exception):
 
 
 def api_routes(settings: Settings, sessions, now: Callable[[], datetime], transport_factory, env,
-               client_ip) -> list[Route]:
+               client_ip, runtime) -> list[Route]:
+    """`runtime` (a flows.runtime.Runtime) drafts and sends issues for the issues:write endpoints."""
     slugs = {n.slug: n for n in settings.newsletters}
     ttl_hours = settings.web.token_ttl_hours
 
@@ -221,6 +223,7 @@ def api_routes(settings: Settings, sessions, now: Callable[[], datetime], transp
                  get_issue, (Param("id", "path", {"type": "string", "pattern": "^[0-9]{1,12}$"}),), response=ISSUE),
         Endpoint("GET", "/api/v1/sources", "issues:read", "Every source's health", list_sources),
         *reader_endpoints(settings, now, client_ip, Problem),
+        *issue_endpoints(runtime, Problem),
     ]
     document = openapi(endpoints, settings.site.name, settings.site.base_url)
 
@@ -251,11 +254,13 @@ def api_routes(settings: Settings, sessions, now: Callable[[], datetime], transp
                     raise Problem(403, "Not allowed", f"this key lacks the scope {endpoint.scope}")
                 if not take(session, f"api:{caller.key_id}", settings.api.requests_per_minute, at, MINUTE):
                     raise Problem(429, "Too many requests", f"{settings.api.requests_per_minute} a minute per key")
-                result = endpoint.handler(caller, request, session, body)
+                result = None if endpoint.separate else endpoint.handler(caller, request, session, body)
                 mail = result.pop("_mail", None) if isinstance(result, dict) else None
                 accounts.record(session, caller.who, f"api.{endpoint.method.lower()}",
                                 at, target=request.url.path[:300], detail=request.url.query[:300],
                                 ip=client_ip(request))
+            if endpoint.separate:
+                result = endpoint.handler(caller, request, None, body)
         except Problem as exc:
             headers = {"Retry-After": "60"} if exc.status == 429 else None
             if exc.status == 401:

@@ -34,6 +34,9 @@ class Endpoint:
     response: dict = field(default_factory=lambda: {"type": "object"})
     status: int = 200
     errors: tuple[int, ...] = (400, 401, 403, 404, 429)
+    # The handler opens its own transactions (a draft, a send): called after the key's check has committed,
+    # with no session, since SQLite would make an inner writer wait on the outer one.
+    separate: bool = False
 
 
 def problem(status: int, title: str, detail: str = "", headers: dict | None = None) -> JSONResponse:
