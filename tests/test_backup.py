@@ -4,6 +4,7 @@ and suppressions, on SQLite and PostgreSQL, across the two, and from an older sc
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import tarfile
@@ -248,3 +249,27 @@ def test_sqlite_backup_restores_into_postgresql_and_back(tmp_path, pg_url):
     lite = site(tmp_path / "lite")
     assert run_cli("restore", str(back), config=lite).returncode == 0
     assert people(load_settings(lite).storage.url) == people(load_settings(config).storage.url)
+
+
+def test_the_readers_alone_restore_into_an_empty_database_and_read_as_json_lines(tmp_path):
+    config = site(tmp_path / "live")
+    populate(config).sessions.kw["bind"].dispose()
+    out = tmp_path / "readers.tar.gz"
+    done = run_cli("backup", "--readers", str(out), config=config)
+    assert done.returncode == 0, done.stderr
+    manifest = backup.read_manifest(out)
+    assert manifest.kind == "readers" and "deliveries" not in manifest.counts
+    with tarfile.open(out) as archive:  # the documented format, read without digest
+        lines = archive.extractfile("readers.jsonl").read().decode().splitlines()
+    headers = [json.loads(line) for line in lines if line.startswith("{")]
+    assert {h["table"] for h in headers} == {"subscribers", "subscriptions", "optin_tokens", "consent_events",
+                                             "suppressions", "bounce_scores", "alembic_version"}
+    assert dict(zip(headers[0]["columns"], headers[0]["types"]))["id"] == "integer"
+    fresh = site(tmp_path / "fresh")
+    assert run_cli("restore", str(out), config=fresh).returncode == 0
+    url = load_settings(fresh).storage.url
+    assert people(url) == people(load_settings(config).storage.url)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM deliveries")) == 0
+    engine.dispose()

@@ -28,15 +28,17 @@ def _engine(ctx: Context):
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
 @click.option("--logical", is_flag=True, help="Export every table as rows (JSON Lines) instead of SQLite pages or "
               "pg_dump: slower, but restores into SQLite or PostgreSQL alike.")
+@click.option("--readers", is_flag=True, help="The readers alone: subscribers, subscriptions, pending confirmations, "
+              "consent history, suppressions and bounce scores, as JSON Lines (readable by other tools).")
 @pass_context
-def backup_command(ctx: Context, file: str, logical: bool) -> None:
+def backup_command(ctx: Context, file: str, logical: bool, readers: bool) -> None:
     """Write a consistent snapshot of the database to FILE (safe while the daemon runs).
 
     FILE is a gzip'd tar: manifest.json (schema version, rows per table, SHA-256 of the payload) and the
     payload. It replaces FILE only once complete."""
     engine = _engine(ctx)
     try:
-        manifest = backups.take(engine, Path(file), utcnow(), logical=logical)
+        manifest = backups.take(engine, Path(file), utcnow(), logical=logical, readers=readers)
     finally:
         engine.dispose()
     rows = sum(n for name, n in manifest.counts.items() if name != "alembic_version")

@@ -33,7 +33,8 @@ from digest.flows import dbcopy
 
 FORMAT = 1
 MANIFEST = "manifest.json"
-PAYLOADS = {"sqlite": "database.sqlite", "pg_dump": "database.pgdump", "logical": "tables.jsonl"}
+PAYLOADS = {"sqlite": "database.sqlite", "pg_dump": "database.pgdump", "logical": "tables.jsonl",
+            "readers": "readers.jsonl"}
 
 
 class BackupError(DigestError):
@@ -42,7 +43,7 @@ class BackupError(DigestError):
 
 @dataclass(frozen=True)
 class Manifest:
-    kind: str  # sqlite, pg_dump or logical
+    kind: str  # sqlite, pg_dump, logical, or readers (the reader tables alone, as logical)
     schema: str | None
     counts: dict[str, int]
     sha256: str
@@ -85,12 +86,15 @@ def libpq_url(engine: Engine) -> tuple[str, dict[str, str]]:
     return url.set(password=None).render_as_string(hide_password=False), env
 
 
-def take(engine: Engine, out: Path, now: datetime, *, logical: bool = False) -> Manifest:
+def take(engine: Engine, out: Path, now: datetime, *, logical: bool = False, readers: bool = False) -> Manifest:
     """Write a backup of the database to `out`; the manifest says what it holds."""
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix=".digest-backup-", dir=out.parent) as work:
         payload_dir = Path(work)
-        if sqlite_path(engine) is not None and not logical:
+        if readers:
+            kind, schema, counts = "readers", *_logical(engine, payload_dir / PAYLOADS["readers"],
+                                                        dbcopy.READER_TABLES)
+        elif sqlite_path(engine) is not None and not logical:
             kind, schema, counts = "sqlite", *_sqlite_snapshot(sqlite_path(engine), payload_dir / PAYLOADS["sqlite"])
         elif engine.dialect.name == "postgresql" and not logical and shutil.which("pg_dump"):
             kind, schema, counts = "pg_dump", *_pg_dump(engine, payload_dir / PAYLOADS["pg_dump"])
@@ -168,14 +172,14 @@ def _pg_dump(engine: Engine, target: Path) -> tuple[str | None, dict[str, int]]:
         connection.close()
 
 
-def _logical(engine: Engine, target: Path) -> tuple[str | None, dict[str, int]]:
+def _logical(engine: Engine, target: Path, only=None) -> tuple[str | None, dict[str, int]]:
     connection = _snapshot_connection(engine) if engine.dialect.name == "postgresql" else engine.connect()
     try:
         if engine.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN")  # one read transaction: one moment, as on PostgreSQL
         schema = dbcopy.schema_version(connection)
         with open(target, "wb") as out:
-            counts = dbcopy.write_jsonl(dbcopy.read_tables(connection), out)
+            counts = dbcopy.write_jsonl(dbcopy.read_tables(connection, only), out)
         return schema, counts
     finally:
         connection.rollback()

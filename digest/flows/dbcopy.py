@@ -21,6 +21,8 @@ from sqlalchemy import types as sqltypes
 
 VERSION_TABLE = "alembic_version"
 CHUNK = 1000  # rows per INSERT and per fetch: memory stays flat however big a table is
+# The audience alone: who reads what, the proof of their consent, who must never get mail (`backup --readers`).
+READER_TABLES = ("subscribers", "subscriptions", "optin_tokens", "consent_events", "suppressions", "bounce_scores")
 
 
 def schema_version(connection: Connection) -> str | None:
@@ -100,9 +102,12 @@ def _decode(value, kind: str):
 Block = tuple[str, list[str], list[str], Iterable[list]]  # table, columns, kinds, rows (encoded)
 
 
-def read_tables(connection: Connection) -> Iterator[Block]:
-    """Every table's rows, encoded, in foreign-key order; the caller's transaction decides what snapshot."""
+def read_tables(connection: Connection, only: Iterable[str] | None = None) -> Iterator[Block]:
+    """Every table's rows (or those of `only`), encoded, in foreign-key order; the caller's transaction decides
+    what snapshot."""
     for table in data_tables(reflect(connection)):
+        if only is not None and table.name not in only and table.name != VERSION_TABLE:
+            continue
         columns = [c.name for c in table.columns]
         kinds = [_kind(c.type) for c in table.columns]
         order = list(table.primary_key.columns) or list(table.columns)

@@ -123,7 +123,7 @@ def _rows(engine: Engine, manifest: Manifest, payload: Path) -> None:
         dbcopy.drop_everything(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, manifest.schema)  # the backup's own schema; the newer ones follow after the check
-        if manifest.kind == "logical":
+        if manifest.kind in ("logical", "readers"):
             with open(payload, "rb") as lines:
                 dbcopy.load_tables(connection, dbcopy.read_jsonl(lines))
         else:  # a SQLite snapshot into PostgreSQL (or into a SQLite database that is not a file)
