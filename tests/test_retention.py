@@ -9,7 +9,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import DATA, SECRET, Clock, run_cli, write_config
+from conftest import DATA, SECRET, Clock, run_cli, wait_until, write_config
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from digest.config import load_settings
@@ -147,3 +148,30 @@ def test_the_leader_schedules_retention_once_a_day(site):
     sending.send_newsletter(rt, "daily", slot="s2", force=True)
     daemon.maintain()
     assert count(rt, Delivery) == 11
+
+
+def test_on_postgresql_the_pruned_tables_are_vacuumed(tmp_path, pg_url):
+    shutil.copy(DATA / "wire.xml", tmp_path / "feed.xml")
+    config = write_config(tmp_path, transport="file", sources='[[newsletters.sources]]\nname = "Wire"\n'
+                                                               'url = "feed.xml"\n')
+    config.write_text(config.read_text().replace('url = "sqlite:///digest.db"', f'url = "{pg_url}"'))
+    clock = Clock(T0)
+    rt = replace(Runtime.create(load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})),
+                 transport_factory=MemoryTransport, now=clock)
+    try:
+        with rt.sessions() as session, session.begin():
+            for i in range(5):
+                add_subscriber(session, f"r{i}@example.com", "daily", confirmed=True, origin=Origin("test"), now=T0)
+        sending.send_newsletter(rt, "daily", slot="s1")
+        clock.now = T0 + 100 * DAY
+        sending.send_newsletter(rt, "daily", slot="s2", force=True)
+        assert retention.prune(rt.sessions, rt.settings.retention, clock.now).counts["deliveries"] == 5
+        assert count(rt, Delivery) == 5
+
+        def vacuumed() -> bool:
+            with rt.sessions() as session:
+                return bool(session.scalar(sa.text("SELECT vacuum_count FROM pg_stat_user_tables "
+                                                   "WHERE relname = 'deliveries'")))
+        assert wait_until(vacuumed, seconds=10)
+    finally:
+        rt.sessions.kw["bind"].dispose()
