@@ -73,6 +73,8 @@ def check_settings(settings: Settings, path: Path) -> None:
     _check_networks(settings.web.trusted_proxies, "web.trusted_proxies", path)
     _check_bounces(settings.bounces, path)
     _check_retention(settings, path)
+    if settings.analytics.retention_days < 0:
+        raise ConfigError(f"{path}: 'analytics.retention_days' must be 0 (keep every click row) or a number of days")
     for origin in settings.web.allowed_origins:
         if not re.match(r"^https?://[^/\s]+$", origin):
             raise ConfigError(f"{path}: 'web.allowed_origins' entries look like https://example.org, not {origin!r}")

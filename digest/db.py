@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import digest.models  # noqa: F401  (registers digest tables)
 import digest.models_api  # noqa: F401  (registers the API and webhook tables)
+import digest.models_clicks  # noqa: F401  (registers the click analytics tables)
 import subscribers.models  # noqa: F401  (registers subscriber tables)
 from digest.errors import ConfigError
 

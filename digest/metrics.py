@@ -26,3 +26,6 @@ SUPPRESSIONS = Counter("digest_suppressions_total", "Addresses suppressed, by re
 INBOUND_KEPT = Counter("digest_inbound_kept_total", "Inbound messages kept for the operator (not acted on)")
 LOGIN_ALARMS = Counter("digest_login_alarms_total",
                        "Operators whose wrong passwords passed the per-account budget in a window")
+CLICKS = Counter("digest_clicks_total", "Requests to counted links and the open pixel, by kind and verdict",
+                 ["kind", "verdict"])  # kind: link, canary, open; verdict: person or the rule that found a machine
+CLICKS_LOST = Counter("digest_clicks_lost_total", "Clicks redirected but not recorded (database down, queue full)")

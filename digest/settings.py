@@ -181,6 +181,17 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True)
+class NewsletterAnalytics:  # per newsletter, or all of them in [analytics]; off unless the operator asks
+    clicks: bool = False
+    opens: bool = False  # a pixel: mail clients and privacy proxies fetch it themselves, so shown apart
+
+
+@dataclass(frozen=True)
+class AnalyticsSettings(NewsletterAnalytics):
+    retention_days: int = 30  # raw click rows; then only daily counts per link stay
+
+
+@dataclass(frozen=True)
 class SummarizeSettings:
     backend: str = field(default="extractive", metadata={"choices": SUMMARIZERS})
     llm_base_url: str = ""
@@ -288,6 +299,7 @@ class NewsletterSettings:
     # readers who chose it instead of every issue.
     roundup_schedule: str = ""
     roundup_items: int = 3  # per section
+    analytics: NewsletterAnalytics = field(default_factory=NewsletterAnalytics)
 
 
 @dataclass(frozen=True)
@@ -307,6 +319,7 @@ class Settings:
     bounces: BounceSettings = field(default_factory=BounceSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     webhooks: tuple[WebhookSettings, ...] = ()
+    analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
     config_path: Path = field(default=Path("config.toml"), metadata={"derived": True})
 
     def newsletter(self, slug: str) -> NewsletterSettings:

@@ -17,9 +17,9 @@ FLOORS = [
     {"cli"},
     {"web", "daemon", "demo"},
     {"flows"},  # making, reviewing and sending issues, acting on what comes back, signup notices
-    {"gather", "summarize", "compose", "render", "deliver", "inbound"},
-    {"config", "config_rules", "settings", "content", "errors", "db", "models", "models_api", "store", "audience",
-     "metrics", "migrations", "returnpath", "net"},
+    {"gather", "summarize", "compose", "render", "deliver", "inbound", "analytics"},
+    {"config", "config_rules", "settings", "content", "errors", "db", "models", "models_api", "models_clicks", "store",
+     "audience", "metrics", "migrations", "returnpath", "net"},
 ]
 CORE = FLOORS[-1]
 

@@ -31,6 +31,7 @@ from digest import audience, store
 from digest.settings import NewsletterSettings
 from digest.content import ArticleItem, IssueDraft, RenderedIssue, Section
 from digest.models import ReviewDraft
+from digest.flows.clicklinks import count_links
 from digest.flows.drafting import draft_issue, section_renderer
 from digest.flows.editor_mail import ask_editors, review_link, tell_editors
 from digest.flows.gathering import gather_all
@@ -269,6 +270,7 @@ def make_issue(rt: Runtime, newsletter: NewsletterSettings, draft_id: int, *, re
                                        render=section_renderer(rt, newsletter, reviewed),
                                        roundup=bool(newsletter.roundup_schedule),
                                        kind=audience.ROUNDUP if roundup else "issue")
+            count_links(rt, session, issue, reviewed)
             row.state, row.issue_id = "sent", issue.id  # committed only if no one changed the draft meanwhile
     except StaleDataError:  # an edit (or another sender) got there first: nothing was made; the next round looks again
         return None, f"draft {draft_id} changed while its issue was being made: not sent yet"

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from digest import audience, compose, metrics, store
 from digest.content import ArticleItem, IssueDraft, Section
 from digest.deliver.engine import DeliveryReport
+from digest.flows.clicklinks import count_links
 from digest.flows.drafting import Draft, section_renderer
 from digest.flows.runtime import Runtime, secret_key
 from digest.flows.sending import send_existing_issue
@@ -89,6 +90,7 @@ def send_roundup(rt: Runtime, slug: str, slot: str, slot_at: datetime, *, stop=N
             issue = store.create_issue(session, draft.issue, draft.rendered, slot, rt.now(),
                                        render=section_renderer(rt, newsletter, draft.issue), roundup=True,
                                        kind=audience.ROUNDUP)
+            count_links(rt, session, issue, draft.issue)
     except IntegrityError:
         return None, None, "this slot already had its roundup"
     metrics.ISSUES.labels(slug).inc()

@@ -25,6 +25,7 @@ from digest.db import make_engine, make_sessionmaker
 from digest.deliver import outbox, processes
 from digest.deliver.engine import DeliveryReport, SendPolicy, deliver_issue
 from digest.deliver.transports import make_transport
+from digest.flows.clicklinks import count_links
 from digest.flows.drafting import draft_issue, section_renderer, unstored
 from digest.flows.feedback import on_send_failures
 from digest.flows.gathering import gather_all
@@ -82,6 +83,7 @@ def send_newsletter(
             issue = store.create_issue(session, draft.issue, draft.rendered, slot, rt.now(), draft.left_out,
                                        render=section_renderer(rt, newsletter, draft.issue),
                                        roundup=bool(newsletter.roundup_schedule))
+            count_links(rt, session, issue, draft.issue)
     except IntegrityError:
         # Another run made this slot's issue (or took these articles) first: never a second issue.
         log.warning("%s: slot %s already has an issue; not making another", slug, slot)

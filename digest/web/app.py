@@ -31,6 +31,7 @@ from digest.errors import ConfigError, DeliveryError
 from digest.render.html import issue_path, make_environment, render_template
 from digest.web import archive
 from digest.web.admin import console_routes
+from digest.web.clicks import Clicks
 from digest.web.guards import BodyLimit, ClientAddress, SameOriginPosts, SecurityHeaders
 from digest.web.api.routes import api_routes
 from digest.web.ops import ops_routes
@@ -75,6 +76,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
     newsletters = {n.slug: n for n in settings.newsletters}
     desk = SignupDesk(settings, sessions, transport_factory, env, now, run=mailer)
     client_ip = ClientAddress(web.trusted_proxies)
+    clicks = Clicks(settings.site.secret_key, sessions, client_ip, settings.site.base_url)
 
     frame_ancestors = " ".join(["'self'", *web.allowed_origins])
 
@@ -292,6 +294,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         Route("/issues/{slug}", archive_route),
         Route("/issues/{slug}/{day}", issue_route),
         *preference_routes(settings, sessions, page, secret, origin, now, desk, transport_factory, env),
+        *clicks.routes,  # /r/<token>: counted links (issue 26)
     ] if reader_pages else []
     if reader_pages and settings.admin.enabled:
         runtime = Runtime(settings=settings, sessions=sessions, transport_factory=transport_factory,
@@ -310,7 +313,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         Middleware(CORSMiddleware, allow_origins=list(web.allowed_origins), allow_methods=["POST"],
                    allow_headers=["Content-Type"]),
     ]
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=clicks.lifespan)
     app.router.redirect_slashes = False  # its redirect is built from the Host header a client sends
     return app
 

@@ -1,0 +1,105 @@
+"""/r/<token>: a counted link (issue 26). Answers 302 at once; the click is recorded off the request path.
+
+The token is checked before anything else (a forged or truncated one is a
+404 without touching the database); the target comes from the issue's
+stored links, never from the URL, so this is no open redirect. An issue's
+links are read once, all together, and kept: later clicks, replayed links
+and a database that has gone away since cost nothing. If the database is
+down before an issue's links were read, the reader goes to the site's front
+page rather than an error (and the click is not counted).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections import OrderedDict
+from contextlib import asynccontextmanager
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from digest.analytics.classify import Hit, is_prefetch, network_of
+from digest.analytics.recorder import Recorder
+from digest.models_clicks import ClickLink
+from digest.render.links import click_key, read_link_token
+
+log = logging.getLogger(__name__)
+CACHED_ISSUES = 512
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")  # 1x1 transparent GIF
+NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
+NOT_FOUND = PlainTextResponse("This link is not valid.", status_code=404, headers=NO_STORE)
+
+
+class Targets:
+    """Each issue's links ({number: (kind, url)}), read from the database once per issue and kept (LRU)."""
+
+    def __init__(self, sessions) -> None:
+        self.sessions = sessions
+        self.issues: OrderedDict[int, dict[int, tuple[str, str]]] = OrderedDict()
+
+    def cached(self, issue_id: int) -> dict[int, tuple[str, str]] | None:
+        links = self.issues.get(issue_id)
+        if links is not None:
+            self.issues.move_to_end(issue_id)
+        return links
+
+    def load(self, issue_id: int) -> dict[int, tuple[str, str]]:
+        with self.sessions() as session:
+            links = {number: (kind, url) for number, kind, url in session.execute(
+                select(ClickLink.number, ClickLink.kind, ClickLink.url).where(ClickLink.issue_id == issue_id))}
+        self.issues[issue_id] = links
+        while len(self.issues) > CACHED_ISSUES:
+            self.issues.popitem(last=False)
+        return links
+
+
+class Clicks:
+    """The /r/ route and the recorder behind it; `lifespan` writes every queued click when the app stops."""
+
+    def __init__(self, secret: str | None, sessions, client_ip, home: str, recorder: Recorder | None = None) -> None:
+        self.key = click_key(secret) if secret else None  # no secret: no token could have been made
+        self.targets, self.client_ip, self.home = Targets(sessions), client_ip, home
+        self.recorder = recorder or Recorder(sessions)
+        self.routes = [Route("/r/{token}", self.follow, methods=["GET", "HEAD"])]
+
+    async def follow(self, request: Request) -> Response:
+        found = read_link_token(self.key, request.path_params["token"]) if self.key else None
+        if found is None:
+            return NOT_FOUND
+        issue_id, number = found
+        links = self.targets.cached(issue_id)
+        if links is None:
+            try:
+                links = await run_in_threadpool(self.targets.load, issue_id)
+            except SQLAlchemyError as exc:
+                log.error("click on issue %d link %d not counted, reader sent to %s: the database is down (%s)",
+                          issue_id, number, self.home, exc.__class__.__name__)
+                return Response(status_code=302, headers={"Location": self.home, **NO_STORE})
+        target = links.get(number)
+        if target is None:
+            return NOT_FOUND
+        kind, url = target
+        headers = request.headers
+        self.recorder.add(Hit(issue_id, number, kind, time.time(), network_of(self.client_ip(request)),
+                              head=request.method == "HEAD", prefetch=is_prefetch(headers),
+                              agent=headers.get("user-agent", "")[:300]))
+        if kind == "open":
+            return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
+        return Response(status_code=302, headers={"Location": url, **NO_STORE})
+
+    @asynccontextmanager
+    async def lifespan(self, app):
+        """Nothing at start; at shutdown (SIGTERM too: uvicorn makes it one) every queued click is written."""
+        try:
+            yield
+        finally:
+            await run_in_threadpool(self.recorder.close)
+
+
+__all__ = ["Clicks", "Targets"]
