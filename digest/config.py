@@ -63,7 +63,8 @@ def settings_from_dict(raw: dict, path: Path, environ: typing.Mapping[str, str])
                      ed25519_private_key=environ.get(settings.dkim.ed25519_private_key_env) or None),
         webhooks=tuple(replace(w, secret=environ.get(w.secret_env) or None) for w in settings.webhooks),
         newsletters=tuple(
-            replace(n, sources=tuple(replace(s, url=resolve_source_url(s.url, base)) for s in n.sources))
+            replace(n, sources=tuple(replace(s, url=resolve_source_url(s.url, base)) for s in n.sources),
+                    language=n.language or site.language)
             for n in settings.newsletters
         ),
     )

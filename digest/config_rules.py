@@ -13,6 +13,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
+
 from digest.errors import ConfigError
 from digest.settings import (SLUG_RE, WEBHOOK_EVENTS, GatherSettings, NewsletterSettings, Settings, SourceSettings,
                              make_trigger)
@@ -27,8 +29,11 @@ def check_settings(settings: Settings, path: Path) -> None:
     if not settings.newsletters:
         raise ConfigError(f"{path}: at least one [[newsletters]] table is required")
     slugs = [n.slug for n in settings.newsletters]
+    _check_language(settings.site.language, "site.language", path)
     for i, newsletter in enumerate(settings.newsletters):
         _check_newsletter(newsletter, f"newsletters[{i}]", path)
+        if newsletter.language:
+            _check_language(newsletter.language, f"newsletters[{i}].language", path)
         if slugs.count(newsletter.slug) > 1:
             raise ConfigError(f"{path}: newsletter slug {newsletter.slug!r} is used twice")
     for section, key in (("delivery", "batch_size"), ("delivery", "connections"), ("delivery", "max_attempts"),
@@ -78,6 +83,15 @@ def check_settings(settings: Settings, path: Path) -> None:
     for origin in settings.web.allowed_origins:
         if not re.match(r"^https?://[^/\s]+$", origin):
             raise ConfigError(f"{path}: 'web.allowed_origins' entries look like https://example.org, not {origin!r}")
+
+
+def _check_language(tag: str, key: str, path: Path) -> None:
+    """A tag Babel has data for: its dates, numbers and plural rules are what a reader sees."""
+    try:
+        Locale.parse(tag, sep="-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ConfigError(f"{path}: '{key}' is not a language tag Babel knows: {tag!r}",
+                          hint='a BCP 47 tag such as "en", "uk", "de", "pt-BR"') from None
 
 
 def _check_bounces(bounces, path: Path) -> None:

@@ -31,6 +31,8 @@ class SiteSettings:
     secret_key_env: str = "DIGEST_SECRET_KEY"
     # Sender id for the Feedback-ID header (Gmail's feedback loop); empty: no header.
     feedback_id: str = ""
+    # BCP 47 tag of the site's own pages and of every newsletter that names none.
+    language: str = "en"
     # Resolved from the environment variable named by secret_key_env.
     secret_key: str | None = field(default=None, repr=False, metadata={"derived": True})
 
@@ -300,6 +302,8 @@ class NewsletterSettings:
     roundup_schedule: str = ""
     roundup_items: int = 3  # per section
     analytics: NewsletterAnalytics = field(default_factory=NewsletterAnalytics)
+    # BCP 47 tag of every word a reader sees from this newsletter; "" takes site.language (config.py fills it).
+    language: str = ""
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ def test_a_reader_pauses_from_the_link_in_a_digest_and_mail_resumes_by_itself(si
 
     done = client.post(path, data={"csrf": csrf(page.text), "action": "pause", "newsletter": "daily", "weeks": "2"})
     until = clock.now + timedelta(weeks=2)
-    assert done.status_code == 200 and f"paused until {until:%A} {until.day} {until:%B %Y}" in done.text
+    assert done.status_code == 200 and f"paused until {until:%A}, {until.day} {until:%B %Y}" in done.text
     assert "Resume now" in done.text and ("daily", "paused") in events(rt, "ann@example.com")
 
     shutil.copy(DATA / "desk.atom", folder / "feed.xml")

@@ -164,7 +164,8 @@ def _template(rt: Runtime, newsletter: NewsletterSettings, rendered: RenderedIss
                           list_name=newsletter.title, base_url=site.base_url,
                           unsubscribe_mailbox=site.unsubscribe_mailbox, message_id_prefix=prefix, date=rt.now(),
                           reply_to=newsletter.reply_to, feedback_id=site.feedback_id, campaign_id=campaign_id,
-                          signer=signer_for(rt.settings.dkim), text_only=text_only)
+                          signer=signer_for(rt.settings.dkim), text_only=text_only,
+                          language=newsletter.language or site.language)
 
 
 def test_send(rt: Runtime, slug: str, address: str, *, fetch: bool = True) -> RenderedIssue:

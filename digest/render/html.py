@@ -31,6 +31,7 @@ from premailer import Premailer
 from digest.settings import NewsletterSettings, SiteSettings
 from digest.content import IssueDraft, RenderedIssue, new_personal_mark, strip_bidi
 from digest.errors import ConfigError, RenderError
+from digest.render import i18n
 
 SUBJECT_MAX = 110
 DEFAULT_HTML_BUDGET = 90_000  # bytes; Gmail clips at about 102 KB
@@ -60,6 +61,7 @@ def make_environment(custom_dir: str | Path | None = None) -> jinja2.Environment
         keep_trailing_newline=True,
     )
     env.filters["datetime"] = _format_datetime
+    i18n.install(env)  # {% trans %} and _(): English unless a render passes its language's words
     return env
 
 
@@ -84,7 +86,8 @@ def render_issue(
     *, budget_bytes: int = DEFAULT_HTML_BUDGET,
 ) -> RenderedIssue:
     """Render both bodies; the HTML keeps to `budget_bytes` by listing the last stories as links only."""
-    subject = make_subject(draft)
+    language = newsletter.language or site.language
+    subject = make_subject(draft, language)
     total = len(draft.items)
     mark = _fresh_mark(draft)
     web_mark = secrets.token_hex(16)
@@ -93,7 +96,7 @@ def render_issue(
         "site": site.for_templates(),
         "newsletter": newsletter,
         "subject": subject,
-        "preheader": _preheader(draft),
+        "preheader": _preheader(draft, language),
         "unsubscribe_url": mark,
         "web_url": site_url(site, issue_path(draft.newsletter, draft.date)) + f"?issue={web_mark}",
         "archive_url": site_url(site, f"/issues/{draft.newsletter}"),
@@ -101,6 +104,7 @@ def render_issue(
         "item_count": total,
         "full_items": total,
         "listed_items": total,
+        **i18n.words(language),
     }
     text = render_template(env, "email/digest.txt", context)
     css = read_css(env)
@@ -148,8 +152,8 @@ def _size(html: str) -> int:
     return len(html.encode("utf-8"))
 
 
-def make_subject(draft: IssueDraft) -> str:
-    date = draft.date.strftime("%d %b %Y").lstrip("0")
+def make_subject(draft: IssueDraft, language: str = "en") -> str:
+    date = i18n.short_date(draft.date, language)
     subject = f"{draft.title}, {date}"
     items = draft.items
     if items:
@@ -160,9 +164,10 @@ def make_subject(draft: IssueDraft) -> str:
     return " ".join(subject.split())
 
 
-def _preheader(draft: IssueDraft) -> str:
+def _preheader(draft: IssueDraft, language: str) -> str:
     titles = [item.title for item in draft.items[1:4]]
-    return ("Also: " + "; ".join(titles)) if titles else draft.description
+    also = i18n.translator(language).gettext(i18n.N_("Also: %(titles)s"))
+    return also % {"titles": "; ".join(titles)} if titles else draft.description
 
 
 def render_template(env: jinja2.Environment, name: str, context: dict) -> str:

@@ -69,6 +69,7 @@ def build_template(
     dkim_private_key: str | None = None,
     signer: DkimSigner | None = None,
     text_only: bool = False,
+    language: str = "",
 ) -> MessageTemplate:
     """The issue's message, built once.
 
@@ -76,7 +77,8 @@ def build_template(
     Feedback-ID header, which reads "<campaign_id>:<list_id>:digest:<feedback_id>"
     (campaign_id: the issue's id; empty feedback_id: no header). dkim_*: sign every
     message when selector, domain and key are all given (a selector without a key
-    raises ConfigError), or with `signer`, keys loaded and checked when the send started.
+    raises ConfigError), or with `signer`, keys loaded and checked when the send started. language: the
+    BCP 47 tag of the issue's words, as Content-Language (screen readers and translation offers read it).
     """
     domain = urlsplit(base_url).hostname or "localhost"
     name, address = parseaddr(from_address)
@@ -89,6 +91,8 @@ def build_template(
     message["List-Archive"] = f"<{base_url.rstrip('/')}/issues/{list_id}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Precedence"] = "bulk"
+    if language:
+        message["Content-Language"] = language
     if feedback_id:
         message["Feedback-ID"] = f"{campaign_id or '0'}:{list_id}:digest:{feedback_id}"
     message.set_content(_TEXT_SLOT.decode(), subtype="plain", charset="utf-8", cte="quoted-printable")

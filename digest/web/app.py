@@ -29,6 +29,7 @@ from digest.flows.runtime import Runtime
 from digest.settings import Settings
 from digest.errors import ConfigError, DeliveryError
 from digest.render.html import issue_path, make_environment, render_template
+from digest.render.i18n import N_
 from digest.web import archive
 from digest.web.admin import console_routes
 from digest.web.clicks import Clicks
@@ -37,6 +38,7 @@ from digest.web.api.routes import api_routes
 from digest.web.ops import ops_routes
 from digest.web.preferences import preference_routes, preferences_path
 from digest.web.signup import SignupDesk
+from digest.web.words import language_of, page_words, say
 from subscribers import (
     SubscriptionStatus,
     Origin,
@@ -55,7 +57,7 @@ from subscribers.db import utcnow
 
 log = logging.getLogger(__name__)
 
-SEND_FAILED = "We could not send the confirmation email just now. Please try again in a few minutes."
+SEND_FAILED = N_("We could not send the confirmation email just now. Please try again in a few minutes.")
 # The web version of an issue is the email's own HTML: nothing in it may run or load from elsewhere.
 # Reader pages: our own inline CSS, the one inline script by nonce, forms only to us, framed only when embedded.
 PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; connect-src 'self'; "
@@ -80,10 +82,12 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
 
     frame_ancestors = " ".join(["'self'", *web.allowed_origins])
 
-    def page(name: str, status: int = 200, **context) -> HTMLResponse:
+    def page(name: str, status: int = 200, *, slug: str = "", values: dict | None = None, **context) -> Response:
+        """A reader page in newsletter `slug`'s language (the site's when none): words.page_words."""
         nonce = secrets.token_urlsafe(16)  # the one inline script runs; nothing injected could
-        context = {"site": settings.site.for_templates(), "newsletters": settings.newsletters, "messages": {}, "email": "",
-                   "newsletter": None, "csp_nonce": nonce, "link_reply": None, "link_email": "", **context}
+        context = {"site": settings.site.for_templates(), "newsletters": settings.newsletters, "messages": {},
+                   "email": "", "newsletter": None, "csp_nonce": nonce, "link_reply": None, "link_email": "",
+                   "single": "", **context, **page_words(settings, slug, context, values)}
         policy = PAGE_CSP.format(nonce=nonce, frames=frame_ancestors if name == "embed.html" else "'none'")
         return HTMLResponse(render_template(env, f"web/{name}", context), status_code=status,
                             headers={"Content-Security-Policy": policy})
@@ -94,11 +98,14 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
     async def home(request: Request) -> Response:
         return page("signup.html")
 
-    async def embed(request: Request) -> Response:
-        newsletter = newsletters.get(request.path_params["slug"])
-        if newsletter is None:
-            return page("message.html", 404, title="Not found", message="There is no such newsletter.")
-        return page("embed.html", newsletter=newsletter)
+    async def one_newsletter(request: Request) -> Response:
+        """/newsletters/<slug> (its page) and /embed/<slug> (its box, for an iframe): in its own language."""
+        slug = request.path_params["slug"]
+        if slug not in newsletters:
+            return page("message.html", 404, title=N_("Not found"), message=N_("There is no such newsletter."))
+        if request.url.path.startswith("/embed/"):
+            return page("embed.html", slug=slug, newsletter=newsletters[slug])
+        return page("signup.html", slug=slug, newsletters=[newsletters[slug]], single=slug)
 
     async def subscribe_form(request: Request) -> Response:
         form = await request.form()
@@ -106,8 +113,10 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         status, message, later = await run_in_threadpool(desk.submit, str(form.get("email", "")), slug,
                                                          origin(request), str(form.get("website", "")))
         template = "embed.html" if form.get("embed") else "signup.html"
-        response = page(template, status, newsletter=newsletters.get(slug), messages={slug: (status, message)},
-                        email=str(form.get("email", "")) if status == 400 else "")
+        single = slug in newsletters and bool(form.get("embed") or form.get("single"))
+        listed = {"newsletters": [newsletters[slug]], "single": slug} if single and not form.get("embed") else {}
+        response = page(template, status, slug=slug if single else "", newsletter=newsletters.get(slug), **listed,
+                        messages={slug: (status, message)}, email=str(form.get("email", "")) if status == 400 else "")
         response.background = BackgroundTask(later) if later else None
         return response
 
@@ -135,11 +144,12 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         except TokenExpired:
             return page("expired.html", 410, token=token)
         except SubscriberError as exc:
-            return page("message.html", 400, title="Link not valid", message=str(exc))
+            return page("message.html", 400, title=N_("Link not valid"), message=str(exc))
+        slug = subscription.newsletter
         if confirmed:
-            return page("message.html", title="Successfully subscribed",
-                        message=f"You are subscribed to {title}.")
-        return page("confirm.html", token=token, newsletter_title=title)
+            return page("message.html", slug=slug, title=N_("Successfully subscribed"),
+                        message=N_("You are subscribed to %(newsletter)s."), values={"newsletter": title})
+        return page("confirm.html", slug=slug, token=token, newsletter_title=title)
 
     def newsletters_title(slug: str) -> str:
         return newsletters[slug].title if slug in newsletters else slug
@@ -162,9 +172,9 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
                                       bounces=settings.bounces)
             except DeliveryError as exc:
                 log.error("welcome email to %s failed: %s", email, exc)
-        return page("message.html", title="Successfully subscribed",
-                    message=f"You are subscribed to {newsletters_title(slug)}. Your first issue arrives with the "
-                            "next edition.")
+        return page("message.html", slug=slug, title=N_("Successfully subscribed"), values={
+            "newsletter": newsletters_title(slug)}, message=N_("You are subscribed to %(newsletter)s. Your first issue "
+                                                               "arrives with the next edition."))
 
     def unsubscribe_link(subscriber_id: int, slug: str) -> str:
         token = make_unsubscribe_token(secret(), subscriber_id, slug)
@@ -181,7 +191,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
                 result = renew_expired(session, token, who, now=now(), ttl=ttl,
                                        max_per_hour=web.confirmations_per_address_per_hour)
         except RateLimited as exc:
-            return page("message.html", 429, title="Check your inbox", message=str(exc))
+            return page("message.html", 429, title=N_("Check your inbox"), message=str(exc))
         except SubscriberError as exc:
             return page("message.html", 400, title="Link not valid", message=str(exc))
         try:
@@ -190,37 +200,44 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
                                          bounces=settings.bounces)
         except (DeliveryError, KeyError) as exc:
             log.error("confirmation email to %s failed: %s", result.email, exc)
-            return page("message.html", 503, title="Please try again", message=SEND_FAILED)
-        return page("message.html", title="Check your inbox", message="We\u2019ve sent you a new confirmation email.")
+            return page("message.html", 503, slug=result.newsletter, title=N_("Please try again"),
+                        message=SEND_FAILED)
+        return page("message.html", slug=result.newsletter, title=N_("Check your inbox"),
+                    message=N_("We\u2019ve sent you a new confirmation email."))
 
     def unsubscribe_page(token: str) -> Response:
         try:
             with sessions() as session:
-                title = newsletters_title(subscription_from_link(session, secret(), token).newsletter)
+                slug = subscription_from_link(session, secret(), token).newsletter
         except SubscriberError as exc:
-            return page("message.html", 400, title="Link not valid", message=str(exc))
-        return page("unsubscribe.html", token=token, newsletter_title=title)  # it links the preferences page
+            return page("message.html", 400, title=N_("Link not valid"), message=str(exc))
+        return page("unsubscribe.html", slug=slug, token=token, newsletter_title=newsletters_title(slug))
 
     def unsubscribe(token: str, who: Origin, one_click: bool) -> Response:
         try:
             with sessions() as session, session.begin():
                 subscription, undo_token = unsubscribe_by_link(session, secret(), token, who, now=now())
-                title = newsletters_title(subscription.newsletter)
+                slug = subscription.newsletter
         except SubscriberError as exc:
             if one_click:
-                return PlainTextResponse(str(exc), status_code=400)
-            return page("message.html", 400, title="Link not valid", message=str(exc))
-        if one_click:
-            return PlainTextResponse(f"Unsubscribed from {title}.")
-        return page("unsubscribed.html", undo_token=undo_token, newsletter_title=title, token=token)
+                return PlainTextResponse(say(settings.site.language, str(exc)), status_code=400)
+            return page("message.html", 400, title=N_("Link not valid"), message=str(exc))
+        if one_click:  # the List-Unsubscribe landing text, in the newsletter's language
+            language = language_of(settings, slug)
+            text = say(language, N_("Unsubscribed from %(newsletter)s."), newsletter=newsletters_title(slug))
+            return PlainTextResponse(text, headers={"Content-Language": language})
+        return page("unsubscribed.html", slug=slug, undo_token=undo_token, newsletter_title=newsletters_title(slug),
+                    token=token)
 
     def undo(token: str, who: Origin) -> Response:
         try:
             with sessions() as session, session.begin():
-                title = newsletters_title(undo_unsubscribe(session, secret(), token, who, now=now()).newsletter)
+                slug = undo_unsubscribe(session, secret(), token, who, now=now()).newsletter
+                title = newsletters_title(slug)
         except SubscriberError as exc:
-            return page("message.html", 400, title="Link not valid", message=str(exc))
-        return page("message.html", title="Successfully subscribed", message=f"You are subscribed to {title} again.")
+            return page("message.html", 400, title=N_("Link not valid"), message=str(exc))
+        return page("message.html", slug=slug, title=N_("Successfully subscribed"), values={"newsletter": title},
+                    message=N_("You are subscribed to %(newsletter)s again."))
 
     async def confirm_route(request: Request) -> Response:
         if request.method != "POST":  # GET and HEAD: link scanners open links; only the button's POST acts
@@ -255,7 +272,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         newsletter = newsletters.get(slug)
         day = archive.parse_date(day_text) if day_text is not None else None
         if newsletter is None or (day_text is not None and day is None):
-            return page("message.html", 404, title="Not found", message="There is no such issue.")
+            return page("message.html", 404, slug=slug, title=N_("Not found"), message=N_("There is no such issue."))
         with sessions() as session:
             entries = archive.list_issues(session, slug, newsletter.timezone, on=day)
             if day is None:
@@ -263,15 +280,16 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
                 for entry in entries:
                     by_day.setdefault(entry.date, entry.id)
                 latest = set(by_day.values())
-                return page("archive.html", title=f"{newsletter.title}: all issues", newsletter=newsletter,
+                return page("archive.html", slug=slug, title=N_("%(newsletter)s: all issues"), newsletter=newsletter,
+                            values={"newsletter": newsletter.title},
                             issues=entries, day=None, issue_url=lambda e: issue_link(e, latest))
             if wanted:  # an email's own permanent link: that issue, even if it was stored just past midnight
                 chosen = archive.find_issue(session, slug, newsletter.timezone, wanted, day)
             else:
                 chosen = entries[0] if entries else None
             if chosen is None:
-                return page("message.html", 404, title="Not found",
-                            message=f"There is no issue of {newsletter.title} on that date.")
+                return page("message.html", 404, slug=slug, title=N_("Not found"), message=N_(
+                    "There is no issue of %(newsletter)s on that date."), values={"newsletter": newsletter.title})
             html = archive.issue_html(session, chosen.id, settings.site.base_url.rstrip("/") + "/")
         return HTMLResponse(html, headers={"Content-Security-Policy": ISSUE_CSP})
 
@@ -284,7 +302,8 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
 
     routes = [
         Route("/", home),
-        Route("/embed/{slug}", embed),
+        Route("/embed/{slug}", one_newsletter),
+        Route("/newsletters/{slug}", one_newsletter),
         Route("/subscribe", subscribe_form, methods=["POST"]),
         Route("/api/subscribe", subscribe_api, methods=["POST"]),
         Route("/confirm", confirm_route, methods=["GET", "POST"]),

@@ -24,16 +24,19 @@ from starlette.routing import Route
 from digest import compose
 from digest.errors import DeliveryError
 from digest.flows import notices
+from digest.render.i18n import N_, long_date
 from digest.settings import Settings
 from digest.web.signup import BAD_ADDRESS, TOO_MANY, SignupDesk
+from digest.web.words import language_of, say
 from subscribers import InvalidAddress, Origin, SubscriberError, make_unsubscribe_token, normalize_address
+from subscribers import read_unsubscribe_token
 from subscribers import SubscriptionStatus, address
 from subscribers import preferences as prefs
 from subscribers.limits import mailbox_key, take
 
 log = logging.getLogger(__name__)
 # The same answer whether or not we hold the address (no enumeration), as for a signup.
-LINK_SENT = "If this address is subscribed to any of our newsletters, we\u2019ve sent it a link to manage them."
+LINK_SENT = N_("If this address is subscribed to any of our newsletters, we\u2019ve sent it a link to manage them.")
 
 ACTIONS = ("subscribe", "leave", "pause", "resume", "leave_everything", "plain_text", "html", "change_address",
            "sections", "frequency")
@@ -55,6 +58,13 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
     order = [n.slug for n in settings.newsletters]
     offered = {n.slug: compose.section_titles(n) for n in settings.newsletters}  # what a reader may choose from
 
+    def slug_of(token: str) -> str:
+        """The newsletter the reader's link came from: the page speaks its language (the site's if none)."""
+        try:
+            return read_unsubscribe_token(secret(), token)[1]
+        except SubscriberError:
+            return ""
+
     def show(token: str, done: str = "", status: int = 200, error: str = "") -> Response:
         try:
             with sessions() as session:
@@ -62,62 +72,75 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                 rows = prefs.choices(session, reader, order, now())
                 email = reader.email
         except SubscriberError as exc:
-            return page("message.html", 400, title="Link not valid", message=str(exc))
-        response = page("preferences.html", status, token=token, csrf=csrf_field(secret(), token),
-                        reader_email=email, rows=rows, titles=titles, weeks=prefs.PAUSE_WEEKS, done=done, error=error,
+            return page("message.html", 400, title=N_("Link not valid"), message=str(exc))
+        slug = slug_of(token)
+        response = page("preferences.html", status, slug=slug, token=token, csrf=csrf_field(secret(), token),
+                        reader_email=email, rows=rows, titles=titles, weeks=prefs.PAUSE_WEEKS, done=done,
+                        error=say(language_of(settings, slug), error) if error else "",
                         offered=offered, roundups={n.slug for n in settings.newsletters if n.roundup_schedule})
         response.headers["Cache-Control"] = "no-store"  # a reader's address and choices: no shared cache keeps them
         return response
 
     def change(token: str, form: dict, who: Origin) -> Response:
         if not hmac.compare_digest(form.get("csrf", ""), csrf_field(secret(), token)):
-            return page("message.html", 403, title="Please try again",
-                        message="This form was not sent from your preferences page. Open the link in your email again.")
+            return page("message.html", 403, slug=slug_of(token), title=N_("Please try again"), message=N_(
+                "This form was not sent from your preferences page. Open the link in your email again."))
         action, slug = form.get("action", ""), form.get("newsletter", "")
         if action not in ACTIONS or (action not in SITE_WIDE and slug not in titles):
-            return show(token, status=400, error="That is not a choice on this page.")
+            return show(token, status=400, error=N_("That is not a choice on this page."))
+        language = language_of(settings, slug_of(token))
+
+        def said(text: str, **values) -> str:
+            return say(language, text, **values)
+
         try:
             with sessions() as session, session.begin():
                 reader = prefs.reader_from_link(session, secret(), token)
                 at = now()
                 if action == "subscribe":
                     prefs.subscribe(session, reader, slug, who, at)
-                    done = f"You are subscribed to {titles[slug]}."
+                    done = said(N_("You are subscribed to %(newsletter)s."), newsletter=titles[slug])
                 elif action == "leave":
                     prefs.leave(session, reader, slug, who, at)
-                    done = f"You will not receive {titles[slug]} any more."
+                    done = said(N_("You will not receive %(newsletter)s any more."), newsletter=titles[slug])
                 elif action == "pause":
                     until = prefs.pause(session, reader, slug, _weeks(form.get("weeks", "")), who, at)
-                    done = (f"{titles[slug]} is paused until {until:%A} {until.day} {until:%B %Y}; it starts again by "
-                            "itself then.")
+                    done = said(N_("%(newsletter)s is paused until %(date)s; it starts again by itself then."),
+                                newsletter=titles[slug], date=long_date(until, language))
                 elif action == "change_address":
                     if not take(session, f"prefs-move:{reader.id}", settings.web.confirmations_per_address_per_hour, at):
-                        raise SubscriberError("You asked for this several times in the last hour. Please try later.")
+                        raise SubscriberError(N_("You asked for this several times in the last hour. "
+                                                 "Please try later."))
                     new, move_token = address.request_move(session, secret(), reader, form.get("new_email", ""))
                     slug = first_newsletter(session, reader)
-                    done = (f"We sent a link to {new}. Your newsletters go there once you open it and confirm; "
-                            "until then nothing changes.")
+                    done = said(N_("We sent a link to %(address)s. Your newsletters go there once you open it and "
+                                   "confirm; until then nothing changes."), address=new)
                     move_mail = (new, move_token, slug)
                 elif action in ("plain_text", "html"):
                     prefs.set_plain_text(session, reader, slug, action == "plain_text", who, at)
-                    done = f"{titles[slug]} comes " + ("as plain text only" if action == "plain_text" else
-                                                       "as the full email") + " from the next issue."
+                    done = said(N_("%(newsletter)s comes as plain text only from the next issue.") if action ==
+                                "plain_text" else N_("%(newsletter)s comes as the full email from the next issue."),
+                                newsletter=titles[slug])
                 elif action == "sections":
                     prefs.set_sections(session, reader, slug, form.get("section", []), offered[slug], who, at)
-                    done = f"Your sections of {titles[slug]} are saved: they apply from the next issue."
+                    done = said(N_("Your sections of %(newsletter)s are saved: they apply from the next issue."),
+                                newsletter=titles[slug])
                 elif action == "frequency":
                     if not by_slug[slug].roundup_schedule:
-                        raise SubscriberError(f"{titles[slug]} has no weekly roundup.")
+                        raise SubscriberError(said(N_("%(newsletter)s has no weekly roundup."),
+                                                   newsletter=titles[slug]))
                     prefs.set_frequency(session, reader, slug, form.get("frequency", ""), who, at)
                     weekly = form.get("frequency") == prefs.WEEKLY
-                    done = f"You receive {titles[slug]} " + ("as a weekly roundup" if weekly else "with every issue")
+                    done = said(N_("You receive %(newsletter)s as a weekly roundup.") if weekly else
+                                N_("You receive %(newsletter)s with every issue."), newsletter=titles[slug])
                 elif action == "resume":
                     prefs.resume(session, reader, slug, who, at)
-                    done = f"{titles[slug]} is no longer paused: you receive the next issue."
+                    done = said(N_("%(newsletter)s is no longer paused: you receive the next issue."),
+                                newsletter=titles[slug])
                 else:
                     left = prefs.leave_everything(session, reader, who, at)
-                    done = "You are unsubscribed from every newsletter." if left else \
-                        "You were not subscribed to any newsletter."
+                    done = said(N_("You are unsubscribed from every newsletter.") if left else
+                                N_("You were not subscribed to any newsletter."))
         except SubscriberError as exc:
             return show(token, status=400, error=str(exc))
         if action == "change_address":  # mailed after the commit: a failed send leaves nothing half done
@@ -129,13 +152,14 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                     ttl_hours=settings.web.token_ttl_hours, bounces=settings.bounces)
             except DeliveryError as exc:
                 log.error("address confirmation to %s failed: %s", new, exc)
-                return show(token, status=503, error="We could not send the email just now. Please try again.")
+                return show(token, status=503, error=N_("We could not send the email just now. Please try again."))
         return show(token, done=done)
 
     async def preferences_route(request: Request) -> Response:
         token = request.path_params["token"]
         if request.method != "POST":  # GET and HEAD change nothing: scanners open links
-            moved = "Your newsletters now come to this address." if request.query_params.get("moved") else ""
+            moved = N_("Your newsletters now come to this address.") if request.query_params.get("moved") else ""
+            moved = say(language_of(settings, slug_of(token)), moved) if moved else ""
             return await run_in_threadpool(show, token, moved)
         sent = await request.form()
         form: dict = {k: str(v) for k, v in sent.items()}
@@ -164,13 +188,16 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
         """"Email me my link" on the signup page: rate-limited like a signup, the same answer for any address."""
         form = await request.form()
         address, who = str(form.get("email", "")), origin(request)
+        slug = str(form.get("newsletter", ""))  # asked on one newsletter's own page: answer there, in its language
+        here = {"slug": slug, "newsletters": [by_slug[slug]], "single": slug} if slug in by_slug else {}
+        language = language_of(settings, slug)
         try:
             email = normalize_address(address)
         except InvalidAddress:
-            return page("signup.html", 400, link_reply=(400, BAD_ADDRESS), link_email=address)
+            return page("signup.html", 400, link_reply=(400, say(language, BAD_ADDRESS)), link_email=address, **here)
         if not await run_in_threadpool(desk.network_allowed, who.ip):
-            return page("signup.html", 429, link_reply=(429, TOO_MANY))
-        response = page("signup.html", link_reply=(200, LINK_SENT))
+            return page("signup.html", 429, link_reply=(429, say(language, TOO_MANY)), **here)
+        response = page("signup.html", link_reply=(200, say(language, LINK_SENT)), **here)
         if not form.get("website"):  # the honeypot: a bot gets the same answer and nothing else
             response.background = BackgroundTask(desk.background(lambda: mail_link(email)))
         return response
@@ -180,7 +207,7 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
             with sessions() as session:
                 _reader, old, new = address.read_move(session, secret(), token, ttl)
         except SubscriberError as exc:
-            return page("message.html", 400, title="Link not valid", message=str(exc))
+            return page("message.html", 400, title=N_("Link not valid"), message=str(exc))
         return page("move.html", token=token, old=address.masked(old), new=new)
 
     def do_move(token: str, who: Origin) -> Response:
@@ -191,7 +218,7 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                 link = make_unsubscribe_token(secret(), reader.id, slug)
                 new = reader.email
         except SubscriberError as exc:
-            return page("message.html", 400, title="Not changed", message=str(exc))
+            return page("message.html", 400, title=N_("Not changed"), message=str(exc))
         try:
             notices.send_address_moved(transport_factory(), env, settings.site, by_slug[slug], old,
                                        address.masked(new), now=now(), bounces=settings.bounces)

@@ -23,16 +23,19 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from digest.flows import notices
 from digest.settings import Settings
 from digest.errors import DeliveryError
+from digest.render.i18n import N_
+from digest.web.words import say
 from subscribers import InvalidAddress, Origin, normalize_address, purge_unconfirmed, request_signup
 from subscribers.limits import network_key, take
 
 log = logging.getLogger(__name__)
 
-THANKS = "Thank you for signing up for this newsletter. We\u2019ve sent you a confirmation email."
-BAD_ADDRESS = "Please, enter correct email address"
-TOO_MANY = "Too many signup attempts from your network. Please try again later."
-BUSY = "We are receiving very many signups just now. Please try again in a few minutes."
-NO_SUCH = "There is no such newsletter."
+# English msgids; submit() answers in the newsletter's language (the site's for an unknown newsletter).
+THANKS = N_("Thank you for signing up for this newsletter. We\u2019ve sent you a confirmation email.")
+BAD_ADDRESS = N_("Please, enter correct email address")
+TOO_MANY = N_("Too many signup attempts from your network. Please try again later.")
+BUSY = N_("We are receiving very many signups just now. Please try again in a few minutes.")
+NO_SUCH = N_("There is no such newsletter.")
 ATTEMPTS = 4  # concurrent first signups of one address, or SQLite's writer lock, can make a transaction lose
 # A signup never confirmed is forgotten this long after its last link expired (address, IP, user agent).
 UNCONFIRMED_KEPT = timedelta(days=7)
@@ -52,12 +55,19 @@ class SignupDesk:
 
     def submit(self, address: str, slug: str, who: Origin, honeypot: str
                ) -> tuple[int, str, Callable[[], None] | None]:
-        """(HTTP status, message for the reader, what to start once the answer has gone out).
+        """(HTTP status, message for the reader in the newsletter's language, what to start once the answer has
+        gone out).
 
         The caller runs the third after sending the response (a Starlette
         BackgroundTask), so not even the start of the state-dependent work
         competes with the answer for the CPU.
         """
+        status, message, later = self._answer(address, slug, who, honeypot)
+        newsletter = self.newsletters.get(slug)
+        return status, say((newsletter.language if newsletter else "") or self.settings.site.language, message), later
+
+    def _answer(self, address: str, slug: str, who: Origin, honeypot: str
+                ) -> tuple[int, str, Callable[[], None] | None]:
         if slug not in self.newsletters:
             return 404, NO_SUCH, None
         try:

@@ -12,7 +12,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from digest.models_api import ApiKey
 
 SCOPES = ("subscribers:read", "subscribers:write", "issues:read", "issues:write", "stats:read")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+LAST_USED_EVERY = timedelta(minutes=1)  # "last used" is shown to the minute
 
 
 class ApiKeyError(DigestError):
@@ -85,5 +86,6 @@ def caller_for(session: Session, presented: str, now: datetime) -> Caller | None
     key = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(presented)))
     if key is None or key.revoked_at is not None:
         return None
-    key.last_used_at = now
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY:  # not one UPDATE per request
+        key.last_used_at = now
     return Caller(key.id, key.name, frozenset(key.scopes.split()))
