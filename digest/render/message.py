@@ -91,13 +91,13 @@ def build_template(
     message["List-Archive"] = f"<{base_url.rstrip('/')}/issues/{list_id}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Precedence"] = "bulk"
-    if language:
-        message["Content-Language"] = language
     if feedback_id:
         message["Feedback-ID"] = f"{campaign_id or '0'}:{list_id}:digest:{feedback_id}"
     message.set_content(_TEXT_SLOT.decode(), subtype="plain", charset="utf-8", cte="quoted-printable")
     if not text_only:  # text_only: the reader asked for plain text, the text part is the whole message
         message.add_alternative(_HTML_SLOT.decode(), subtype="html", charset="utf-8", cte="quoted-printable")
+    if language:  # after the parts: set_content and add_alternative move or drop every Content-* header
+        message["Content-Language"] = language
     # Split before the subject goes in: a feed title could contain the slot markers.
     before_text, rest = message.as_bytes().split(_TEXT_SLOT, 1)
     before_text = subject_line(rendered.subject) + before_text

@@ -40,10 +40,10 @@ def build_email(env: jinja2.Environment, name: str, *, site: SiteSettings, newsl
     domain = urlsplit(site.base_url).hostname or "localhost"
     message["Message-ID"] = f"<{name}.{secrets.token_hex(12)}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = language
     message.set_content(render_template(env, f"email/{name}.txt", context), cte="quoted-printable")
     message.add_alternative(inline_css(render_template(env, f"email/{name}.html", context)), subtype="html",
                             cte="quoted-printable")
+    message["Content-Language"] = language  # after the parts: adding them drops every Content-* header
     return subject_line(subject) + message.as_bytes()
 
 

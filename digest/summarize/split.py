@@ -31,6 +31,7 @@ TITLES = _wordset(
     "cpl pfc maj brig cdr atty del "
     "mlle e.g i.e cf vs viz approx ca nr ave blvd mgr "
     "sog bzw ggf evtl vgl inkl zzgl bspw insb mio mrd tsd ste apt"  # German: "vom sog. Digital Darwinismus" (nouns are capitalised)
+    " sra srta dña вул просп пров пл бул ім акад проф доц д-р"  # "la Sra. López", "вул. Закревського", "ім. Шевченка"
 )
 # Only an abbreviation before a number: "No. 10", "Sept. 1, 2022", "Fig. 3" (but "The answer was no. Then").
 BEFORE_NUMBER = _wordset(
@@ -76,7 +77,7 @@ _ENDS = (".", "!", "?", "…", *_FULL_STOPS)
 # Han, kana and the like: a sentence of them has no spaces, so words are counted as two characters each.
 _NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
-_OPENING = "\"'“‘(["
+_OPENING = "\"'“‘([«„"  # « and „ open quotations in French, Spanish, Ukrainian, German
 _QUOTE_MARK = re.compile("[\"'“”‘’«»„「」『』]")
 # The marks that close a quotation opened by each mark; writers mix straight and curly ones ("“We won," he said).
 _CLOSES = {"“": "”\"", '"': '"”', "‘": "’'", "'": "'’", "„": "“”\"", "«": "»", "»": "«»", "”": "”\"", "「": "」", "『": "』"}
