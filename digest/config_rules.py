@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import read_mo
 
 from digest.errors import ConfigError
 from digest.settings import (SLUG_RE, WEBHOOK_EVENTS, GatherSettings, NewsletterSettings, Settings, SourceSettings,
@@ -34,6 +35,7 @@ def check_settings(settings: Settings, path: Path) -> None:
         _check_newsletter(newsletter, f"newsletters[{i}]", path)
         if newsletter.language:
             _check_language(newsletter.language, f"newsletters[{i}].language", path)
+        _check_texts(newsletter.texts, f"newsletters[{i}].texts", path)
         if slugs.count(newsletter.slug) > 1:
             raise ConfigError(f"{path}: newsletter slug {newsletter.slug!r} is used twice")
     for section, key in (("delivery", "batch_size"), ("delivery", "connections"), ("delivery", "max_attempts"),
@@ -92,6 +94,26 @@ def _check_language(tag: str, key: str, path: Path) -> None:
     except (UnknownLocaleError, ValueError, TypeError):
         raise ConfigError(f"{path}: '{key}' is not a language tag Babel knows: {tag!r}",
                           hint='a BCP 47 tag such as "en", "uk", "de", "pt-BR"') from None
+
+
+def _check_texts(texts: tuple[tuple[str, ...], ...], key: str, path: Path) -> None:
+    """Each own wording replaces a text we have (a typo would silently change nothing) and fills the same
+    placeholders (a missing one would raise, or drop a link's words, at send time)."""
+    if not texts:
+        return
+    with open(Path(__file__).resolve().parent / "locale" / "en" / "LC_MESSAGES" / "digest.mo", "rb") as mo:
+        known = read_mo(mo)
+    for msgid, *rest in texts:
+        text = rest[0] if len(rest) == 1 else None
+        if text is None or not text.strip():
+            raise ConfigError(f"{path}: '{key}' takes pairs: [\"the English text\", \"your wording\"]")
+        if not msgid or msgid not in known:
+            raise ConfigError(f"{path}: '{key}': no such text: {msgid!r}",
+                              hint="copy it from digest/locale/digest.pot (msgid), placeholders and all")
+        names = set(re.findall(r"%\((\w+)\)s", " ".join(known[msgid].id if known[msgid].pluralizable else [msgid])))
+        if set(re.findall(r"%\((\w+)\)s", text)) != names or "%" in re.sub(r"%\(\w+\)s", "", text):
+            raise ConfigError(f"{path}: '{key}': {text!r} must fill exactly {', '.join(sorted(names)) or 'nothing'} "
+                              "(as %(name)s) and hold no other %")
 
 
 def _check_bounces(bounces, path: Path) -> None:

@@ -31,8 +31,7 @@ class SiteSettings:
     secret_key_env: str = "DIGEST_SECRET_KEY"
     # Sender id for the Feedback-ID header (Gmail's feedback loop); empty: no header.
     feedback_id: str = ""
-    # BCP 47 tag of the site's own pages and of every newsletter that names none.
-    language: str = "en"
+    language: str = "en"  # BCP 47 tag of the site's own pages and of every newsletter that names none
     # Resolved from the environment variable named by secret_key_env.
     secret_key: str | None = field(default=None, repr=False, metadata={"derived": True})
 
@@ -302,8 +301,9 @@ class NewsletterSettings:
     roundup_schedule: str = ""
     roundup_items: int = 3  # per section
     analytics: NewsletterAnalytics = field(default_factory=NewsletterAnalytics)
-    # BCP 47 tag of every word a reader sees from this newsletter; "" takes site.language (config.py fills it).
-    language: str = ""
+    language: str = ""  # BCP 47: every word its readers see; "": site.language (config.py fills it in)
+    # The operator's own wording of reader-facing texts: [msgid as in digest/locale/digest.pot, text] pairs.
+    texts: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

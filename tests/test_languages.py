@@ -165,6 +165,12 @@ def test_language_tags_are_checked(tmp_path):
             load_settings(path)
     settings = load_settings(REPO / "config.toml")
     assert settings.site.language == "en" and {n.language for n in settings.newsletters} == {"en"}
+    for texts, wrong in (('[["Read mroe: %(title)s", "x"]]', "no such text"), ('[["Read more: %(title)s"]]', "pairs"),
+                         ('[["Read more: %(title)s", "Далі"]]', "must fill exactly title"),
+                         ('[["Subscribe", "100% free"]]', "no other %")):
+        path.write_text(base.replace("texts = [[", f"texts = {texts}\n# [[", 1))
+        with pytest.raises(ConfigError, match=re.escape(wrong)):
+            load_settings(path)
 
 
 # -- one site, three languages -----------------------------------------------------------------------------------
@@ -221,6 +227,7 @@ def _config(folder: Path, base: str = "https://ledger.example.org", smtp_port: i
         timezone = "Europe/Kyiv"
         top_stories = 1
         welcome_email = true
+        texts = [["View in your browser", "Читати на сайті"], ["Subscribe", "Хочу отримувати"]]
 
         [[newsletters.sources]]
         name = "Стрічка"
@@ -301,8 +308,9 @@ def test_a_ukrainian_and_an_english_newsletter_in_one_run(site):
     html, text = uk.get_body(("html",)).get_content(), uk.get_body(("plain",)).get_content()
     assert '<html lang="uk" dir="ltr">' in html
     day = format_date(NOW.astimezone(timezone(timedelta(hours=2))), "full", locale="uk")
-    for words in ("Відкрити в браузері", "Читати далі:", "Керувати підписками", day):
+    for words in ("Читати на сайті", "Читати далі:", "Керувати підписками", day):  # the first, the operator's
         assert words in html and words in text, words
+    assert "Відкрити в браузері" not in html
     for words in ("Відписатися від Вечірній Київ", "Попередні випуски Вечірній Київ", ">Головне<"):
         assert words in html, words
     assert "\r\nГОЛОВНЕ\r\n" in text and "\r\nВідписатися: https://" in text
@@ -334,7 +342,7 @@ def test_pages_and_mail_of_the_signup_flow_speak_the_newsletters_language(site):
     boxes = lxml.html.fromstring(home.text)
     uk_box, ar_box = (boxes.get_element_by_id(f"title-{slug}").getparent() for slug in ("vechir", "akhbar"))
     assert (uk_box.get("lang"), ar_box.get("lang"), ar_box.get("dir")) == ("uk", "ar", "rtl")
-    assert "Підписатися" in uk_box.text_content() and "اشترك" in ar_box.text_content()
+    assert "Хочу отримувати" in uk_box.text_content() and "اشترك" in ar_box.text_content()
 
     page = client.get("/newsletters/vechir")
     assert _page_lang(page.text) == ("uk", "ltr") and "Уже підписані?" in page.text
@@ -380,7 +388,7 @@ def test_pages_and_mail_of_the_signup_flow_speak_the_newsletters_language(site):
 
 CHROMIUM = Path("/usr/bin/chromium")
 SIGNUP = {  # language: (slug, subscribe button, bad address answer, confirm button, heading once confirmed)
-    "uk": ("vechir", "Підписатися", "Будь ласка, введіть правильну електронну адресу", "Підтвердити підписку",
+    "uk": ("vechir", "Хочу отримувати", "Будь ласка, введіть правильну електронну адресу", "Підтвердити підписку",
            "Підписку оформлено"),
     "ar": ("akhbar", "اشترك", "يُرجى إدخال بريد إلكتروني صحيح", "تأكيد الاشتراك", "تم الاشتراك بنجاح"),
 }

@@ -86,7 +86,7 @@ def render_issue(
     *, budget_bytes: int = DEFAULT_HTML_BUDGET,
 ) -> RenderedIssue:
     """Render both bodies; the HTML keeps to `budget_bytes` by listing the last stories as links only."""
-    language = newsletter.language or site.language
+    language, texts = newsletter.language or site.language, i18n.own_texts(newsletter)
     subject = make_subject(draft, language)
     total = len(draft.items)
     mark = _fresh_mark(draft)
@@ -96,7 +96,7 @@ def render_issue(
         "site": site.for_templates(),
         "newsletter": newsletter,
         "subject": subject,
-        "preheader": _preheader(draft, language),
+        "preheader": _preheader(draft, language, texts),
         "unsubscribe_url": mark,
         "web_url": site_url(site, issue_path(draft.newsletter, draft.date)) + f"?issue={web_mark}",
         "archive_url": site_url(site, f"/issues/{draft.newsletter}"),
@@ -104,7 +104,7 @@ def render_issue(
         "item_count": total,
         "full_items": total,
         "listed_items": total,
-        **i18n.words(language),
+        **i18n.words(language, texts),
     }
     text = render_template(env, "email/digest.txt", context)
     css = read_css(env)
@@ -164,9 +164,9 @@ def make_subject(draft: IssueDraft, language: str = "en") -> str:
     return " ".join(subject.split())
 
 
-def _preheader(draft: IssueDraft, language: str) -> str:
+def _preheader(draft: IssueDraft, language: str, texts: tuple[tuple[str, str], ...] = ()) -> str:
     titles = [item.title for item in draft.items[1:4]]
-    also = i18n.translator(language).gettext(i18n.N_("Also: %(titles)s"))
+    also = i18n.translator(language, texts).gettext(i18n.N_("Also: %(titles)s"))
     return also % {"titles": "; ".join(titles)} if titles else draft.description
 
 

@@ -56,17 +56,39 @@ def text_direction(language: str) -> str:
     return "rtl" if locale_of(language).character_order == "right-to-left" else "ltr"
 
 
-@lru_cache(maxsize=64)
-def translator(language: str) -> _gettext.NullTranslations:
-    """The compiled catalog for `language`, falling back from "pt_BR" to "pt", and to English (the msgids)."""
-    return Translations.load(str(LOCALE_DIR), [str(locale_of(language))], DOMAIN)
+class _Worded(_gettext.NullTranslations):
+    """A newsletter's own wording of some texts (NewsletterSettings.texts) over its language's catalog."""
+
+    def __init__(self, texts: tuple[tuple[str, str], ...], catalog: _gettext.NullTranslations) -> None:
+        super().__init__()
+        self._texts = dict(texts)
+        self.add_fallback(catalog)
+
+    def gettext(self, message: str) -> str:
+        return self._texts.get(message) or self._fallback.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._texts.get(singular) or self._fallback.ngettext(singular, plural, n)
 
 
 @lru_cache(maxsize=64)
-def words(language: str) -> dict:
-    """What a template needs to speak `language`: gettext callables (new-style: %(name)s filled and
-    escaped as Jinja's own are) plus lang, dir and the Babel locale the date filters read."""
-    catalog = translator(language)
+def translator(language: str, texts: tuple[tuple[str, str], ...] = ()) -> _gettext.NullTranslations:
+    """The compiled catalog for `language` (falling back from "pt_BR" to "pt", and to English: the msgids), under
+    the operator's own `texts` ((msgid, text) pairs) if any."""
+    catalog = Translations.load(str(LOCALE_DIR), [str(locale_of(language))], DOMAIN)
+    return _Worded(texts, catalog) if texts else catalog
+
+
+def own_texts(newsletter) -> tuple[tuple[str, str], ...]:
+    """A newsletter's own wordings as translator() takes them (hashable: one translator per wording)."""
+    return tuple((msgid, text) for msgid, text in newsletter.texts)
+
+
+@lru_cache(maxsize=64)
+def words(language: str, texts: tuple[tuple[str, str], ...] = ()) -> dict:
+    """What a template needs to speak `language` (with a newsletter's own `texts`): gettext callables (new-style:
+    %(name)s filled and escaped as Jinja's own are) plus lang, dir and the Babel locale the date filters read."""
+    catalog = translator(language, texts)
 
     @pass_context
     def gettext(context, message: str, **variables) -> str:

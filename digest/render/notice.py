@@ -32,7 +32,7 @@ def build_email(env: jinja2.Environment, name: str, *, site: SiteSettings, newsl
     language (the reader signed up for that newsletter: its words are the ones they chose)."""
     language = _language(site, newsletter)
     context = {"site": site.for_templates(), "newsletter": newsletter, "subject": subject, "css": read_css(env),
-               **i18n.words(language), **context}
+               **i18n.words(language, i18n.own_texts(newsletter)), **context}
     message = EmailMessage(policy=SMTP)
     message["From"] = newsletter.from_address
     message["To"] = to
@@ -53,8 +53,8 @@ def _language(site: SiteSettings, newsletter: NewsletterSettings) -> str:
 
 def _subject(site: SiteSettings, newsletter: NewsletterSettings, text: str) -> str:
     """A notice's subject in the newsletter's language, with the newsletter's and the site's names filled in."""
-    return i18n.translator(_language(site, newsletter)).gettext(text) % {"newsletter": newsletter.title,
-                                                                         "site": site.name}
+    catalog = i18n.translator(_language(site, newsletter), i18n.own_texts(newsletter))
+    return catalog.gettext(text) % {"newsletter": newsletter.title, "site": site.name}
 
 
 def confirmation_email(env: jinja2.Environment, site: SiteSettings, newsletter: NewsletterSettings, to: str,

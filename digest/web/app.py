@@ -38,7 +38,7 @@ from digest.web.api.routes import api_routes
 from digest.web.ops import ops_routes
 from digest.web.preferences import preference_routes, preferences_path
 from digest.web.signup import SignupDesk
-from digest.web.words import language_of, page_words, say
+from digest.web.words import page_words, say, voice_of
 from subscribers import (
     SubscriptionStatus,
     Origin,
@@ -220,12 +220,12 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
                 slug = subscription.newsletter
         except SubscriberError as exc:
             if one_click:
-                return PlainTextResponse(say(settings.site.language, str(exc)), status_code=400)
+                return PlainTextResponse(say(voice_of(settings, ""), str(exc)), status_code=400)
             return page("message.html", 400, title=N_("Link not valid"), message=str(exc))
         if one_click:  # the List-Unsubscribe landing text, in the newsletter's language
-            language = language_of(settings, slug)
-            text = say(language, N_("Unsubscribed from %(newsletter)s."), newsletter=newsletters_title(slug))
-            return PlainTextResponse(text, headers={"Content-Language": language})
+            voice = voice_of(settings, slug)
+            text = say(voice, N_("Unsubscribed from %(newsletter)s."), newsletter=newsletters_title(slug))
+            return PlainTextResponse(text, headers={"Content-Language": voice[0]})
         return page("unsubscribed.html", slug=slug, undo_token=undo_token, newsletter_title=newsletters_title(slug),
                     token=token)
 

@@ -27,7 +27,7 @@ from digest.flows import notices
 from digest.render.i18n import N_, long_date
 from digest.settings import Settings
 from digest.web.signup import BAD_ADDRESS, TOO_MANY, SignupDesk
-from digest.web.words import language_of, say
+from digest.web.words import say, voice_of
 from subscribers import InvalidAddress, Origin, SubscriberError, make_unsubscribe_token, normalize_address
 from subscribers import read_unsubscribe_token
 from subscribers import SubscriptionStatus, address
@@ -76,7 +76,7 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
         slug = slug_of(token)
         response = page("preferences.html", status, slug=slug, token=token, csrf=csrf_field(secret(), token),
                         reader_email=email, rows=rows, titles=titles, weeks=prefs.PAUSE_WEEKS, done=done,
-                        error=say(language_of(settings, slug), error) if error else "",
+                        error=say(voice_of(settings, slug), error) if error else "",
                         offered=offered, roundups={n.slug for n in settings.newsletters if n.roundup_schedule})
         response.headers["Cache-Control"] = "no-store"  # a reader's address and choices: no shared cache keeps them
         return response
@@ -88,10 +88,10 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
         action, slug = form.get("action", ""), form.get("newsletter", "")
         if action not in ACTIONS or (action not in SITE_WIDE and slug not in titles):
             return show(token, status=400, error=N_("That is not a choice on this page."))
-        language = language_of(settings, slug_of(token))
+        voice = voice_of(settings, slug_of(token))
 
         def said(text: str, **values) -> str:
-            return say(language, text, **values)
+            return say(voice, text, **values)
 
         try:
             with sessions() as session, session.begin():
@@ -106,7 +106,7 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                 elif action == "pause":
                     until = prefs.pause(session, reader, slug, _weeks(form.get("weeks", "")), who, at)
                     done = said(N_("%(newsletter)s is paused until %(date)s; it starts again by itself then."),
-                                newsletter=titles[slug], date=long_date(until, language))
+                                newsletter=titles[slug], date=long_date(until, voice[0]))
                 elif action == "change_address":
                     if not take(session, f"prefs-move:{reader.id}", settings.web.confirmations_per_address_per_hour, at):
                         raise SubscriberError(N_("You asked for this several times in the last hour. "
@@ -159,7 +159,7 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
         token = request.path_params["token"]
         if request.method != "POST":  # GET and HEAD change nothing: scanners open links
             moved = N_("Your newsletters now come to this address.") if request.query_params.get("moved") else ""
-            moved = say(language_of(settings, slug_of(token)), moved) if moved else ""
+            moved = say(voice_of(settings, slug_of(token)), moved) if moved else ""
             return await run_in_threadpool(show, token, moved)
         sent = await request.form()
         form: dict = {k: str(v) for k, v in sent.items()}
@@ -190,14 +190,14 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
         address, who = str(form.get("email", "")), origin(request)
         slug = str(form.get("newsletter", ""))  # asked on one newsletter's own page: answer there, in its language
         here = {"slug": slug, "newsletters": [by_slug[slug]], "single": slug} if slug in by_slug else {}
-        language = language_of(settings, slug)
+        voice = voice_of(settings, slug)
         try:
             email = normalize_address(address)
         except InvalidAddress:
-            return page("signup.html", 400, link_reply=(400, say(language, BAD_ADDRESS)), link_email=address, **here)
+            return page("signup.html", 400, link_reply=(400, say(voice, BAD_ADDRESS)), link_email=address, **here)
         if not await run_in_threadpool(desk.network_allowed, who.ip):
-            return page("signup.html", 429, link_reply=(429, say(language, TOO_MANY)), **here)
-        response = page("signup.html", link_reply=(200, say(language, LINK_SENT)), **here)
+            return page("signup.html", 429, link_reply=(429, say(voice, TOO_MANY)), **here)
+        response = page("signup.html", link_reply=(200, say(voice, LINK_SENT)), **here)
         if not form.get("website"):  # the honeypot: a bot gets the same answer and nothing else
             response.background = BackgroundTask(desk.background(lambda: mail_link(email)))
         return response

@@ -24,7 +24,7 @@ from digest.flows import notices
 from digest.settings import Settings
 from digest.errors import DeliveryError
 from digest.render.i18n import N_
-from digest.web.words import say
+from digest.web.words import say, voice_of
 from subscribers import InvalidAddress, Origin, normalize_address, purge_unconfirmed, request_signup
 from subscribers.limits import network_key, take
 
@@ -63,8 +63,7 @@ class SignupDesk:
         competes with the answer for the CPU.
         """
         status, message, later = self._answer(address, slug, who, honeypot)
-        newsletter = self.newsletters.get(slug)
-        return status, say((newsletter.language if newsletter else "") or self.settings.site.language, message), later
+        return status, say(voice_of(self.settings, slug), message), later
 
     def _answer(self, address: str, slug: str, who: Origin, honeypot: str
                 ) -> tuple[int, str, Callable[[], None] | None]:

@@ -8,31 +8,34 @@ translates whatever it is handed that the language's catalog holds.
 
 from __future__ import annotations
 
-from digest.render.i18n import N_, translator, words
+from digest.render.i18n import N_, own_texts, translator, words
 from digest.settings import Settings
 
+Voice = tuple[str, tuple[tuple[str, str], ...]]  # a language and a newsletter's own wordings
 
-def say(language: str, text: str, **values) -> str:
-    """`text` (an English msgid) in `language`, its %(name)s placeholders filled."""
-    translated = translator(language).gettext(text)
+
+def say(voice: Voice, text: str, **values) -> str:
+    """`text` (an English msgid) in the voice's language and wording, its %(name)s placeholders filled."""
+    translated = translator(*voice).gettext(text)
     return translated % values if values else translated
 
 
-def language_of(settings: Settings, slug: str) -> str:
-    """Newsletter `slug`'s language; the site's for a page of no newsletter (or of one we do not know)."""
+def voice_of(settings: Settings, slug: str) -> Voice:
+    """Newsletter `slug`'s language and own wordings; the site's language for a page of no newsletter (or of one
+    we do not know)."""
     for newsletter in settings.newsletters:
         if newsletter.slug == slug:
-            return newsletter.language or settings.site.language
-    return settings.site.language
+            return newsletter.language or settings.site.language, own_texts(newsletter)
+    return settings.site.language, ()
 
 
 def page_words(settings: Settings, slug: str, context: dict, values: dict | None) -> dict:
     """A page's words: gettext for its templates, lang and dir, each signup box's own (`speak`), and its title
     and message (English msgids, or a subscribers error's text) translated with `values` filled in."""
-    language = language_of(settings, slug)
-    texts = {key: say(language, context[key], **(values or {})) for key in ("title", "message") if key in context}
-    speak = {n.slug: words(language_of(settings, n.slug)) for n in settings.newsletters}
-    return {**words(language), "speak": speak, **texts}
+    voice = voice_of(settings, slug)
+    texts = {key: say(voice, context[key], **(values or {})) for key in ("title", "message") if key in context}
+    speak = {n.slug: words(*voice_of(settings, n.slug)) for n in settings.newsletters}
+    return {**words(*voice), "speak": speak, **texts}
 
 
 SUBSCRIBER_ANSWERS = (  # subscribers/*.py raise these; keep them word for word
