@@ -15,10 +15,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
-from subscribers.consent import Origin, normalize_address, record_for_address
+from subscribers.consent import (
+    Origin,
+    normalize_address,
+    record_for_address,
+    record_for_subscriber,
+    subscriber_of,
+)
 from subscribers.errors import SubscriberError
 from subscribers.models import BounceScore, Suppression
 
@@ -50,18 +56,27 @@ def suppressed_among(session: Session, emails: Iterable[str]) -> set[str]:
 
 def suppress(session: Session, email: str, reason: str, detail: str, origin: Origin, now: datetime) -> bool:
     """Suppress (or re-suppress) an address; False when it already was."""
-    row = session.scalar(select(Suppression).where(Suppression.email == email))
+    return _suppress(session, email, reason, detail, origin, now, subscriber_of(session, email))
+
+
+def _suppress(session: Session, email: str, reason: str, detail: str, origin: Origin, now: datetime,
+              subscriber_id: int | None) -> bool:
+    """Core statements on the session's connection (a returned-mail flood suppresses an address a message);
+    a Suppression the session already holds for it is expired, so it reads the new state."""
+    connection = session.connection()
+    row = connection.execute(_SUPPRESSION, {"email": email}).first()
     if row is not None and row.active:
         if reason == "complaint" and row.reason != "complaint":  # the stronger reason wins: signup cannot lift it
-            row.reason, row.detail = reason, detail
+            _update(session, _SUPPRESSIONS, row.id, Suppression, reason=reason, detail=detail)
         return False
+    state = {"active": True, "reason": reason, "detail": detail, "created_at": now, "lifted_at": None,
+             "lifted_reason": ""}
     if row is None:
-        row = Suppression(email=email)
-        session.add(row)
-    row.active, row.reason, row.detail, row.created_at = True, reason, detail, now
-    row.lifted_at, row.lifted_reason = None, ""
-    record_for_address(session, email, "suppressed", origin, now, f"{reason}: {detail}" if detail else reason)
-    session.flush()
+        connection.execute(_SUPPRESSIONS.insert(), {"email": email, **state})
+    else:
+        _update(session, _SUPPRESSIONS, row.id, Suppression, **state)
+    record_for_subscriber(session, subscriber_id, "suppressed", origin, now,
+                          f"{reason}: {detail}" if detail else reason)
     return True
 
 
@@ -102,26 +117,34 @@ def _lift(session: Session, row: Suppression, reason: str, origin: Origin, now: 
 def record_bounce(session: Session, email: str, kind: str, detail: str, origin: Origin, now: datetime,
                   policy: BouncePolicy) -> str:
     """Apply one bounce ("hard" or "soft") to an address; returns the action taken, for the log."""
-    record_for_address(session, email, f"bounce_{kind}", origin, now, detail)
+    subscriber_id = subscriber_of(session, email)
+    record_for_subscriber(session, subscriber_id, f"bounce_{kind}", origin, now, detail)
     if kind == "hard":
-        return "suppressed (hard bounce)" if suppress(session, email, "hard_bounce", detail, origin, now) \
-            else "already suppressed"
-    score = session.scalar(select(BounceScore).where(BounceScore.email == email))
-    if score is None:
-        score = BounceScore(email=email, score=0.0, last_bounce_at=now)
-        session.add(score)
-    elif now - score.last_bounce_at > policy.soft_window:
-        score.score = 0.0  # stale: a mailbox that was full last month says nothing about today
-    elif score.score and score.last_bounce_at.date() == now.date():
-        return f"soft bounce score {score.score:g}/{policy.soft_threshold:g} (already counted today)"
-    score.score += 1.0
-    score.last_bounce_at = now
-    session.flush()
-    if score.score >= policy.soft_threshold:
-        if suppress(session, email, "soft_bounces", f"score {score.score:g}; last: {detail}", origin, now):
-            return f"suppressed (soft bounce score {score.score:g}/{policy.soft_threshold:g})"
+        return "suppressed (hard bounce)" if _suppress(session, email, "hard_bounce", detail, origin, now,
+                                                       subscriber_id) else "already suppressed"
+    connection = session.connection()
+    row = connection.execute(_SCORE, {"email": email}).first()
+    score = 0.0 if row is None or now - row.last_bounce_at > policy.soft_window else row.score
+    # (a stale score is forgotten: a mailbox that was full last month says nothing about today)
+    if row is not None and score and row.last_bounce_at.date() == now.date():
+        return f"soft bounce score {score:g}/{policy.soft_threshold:g} (already counted today)"
+    score += 1.0
+    if row is None:
+        connection.execute(_SCORES.insert(), {"email": email, "score": score, "last_bounce_at": now})
+    else:
+        _update(session, _SCORES, row.id, BounceScore, score=score, last_bounce_at=now)
+    if score >= policy.soft_threshold:
+        if _suppress(session, email, "soft_bounces", f"score {score:g}; last: {detail}", origin, now, subscriber_id):
+            return f"suppressed (soft bounce score {score:g}/{policy.soft_threshold:g})"
         return "already suppressed"
-    return f"soft bounce score {score.score:g}/{policy.soft_threshold:g}"
+    return f"soft bounce score {score:g}/{policy.soft_threshold:g}"
+
+
+def _update(session: Session, table, row_id: int, model, **values) -> None:
+    session.connection().execute(table.update().where(table.c.id == row_id).values(**values))
+    held = session.identity_map.get(session.identity_key(model, row_id))
+    if held is not None:  # an object loaded earlier in this session would still show the old values
+        session.expire(held)
 
 
 def list_suppressions(session: Session, *, include_lifted: bool = False) -> list[Suppression]:
@@ -130,3 +153,8 @@ def list_suppressions(session: Session, *, include_lifted: bool = False) -> list
         query = query.where(Suppression.active.is_(True))
     return list(session.scalars(query))
 
+
+_SUPPRESSIONS, _SCORES = Suppression.__table__, BounceScore.__table__
+_SUPPRESSION = select(_SUPPRESSIONS.c.id, _SUPPRESSIONS.c.active, _SUPPRESSIONS.c.reason).where(
+    _SUPPRESSIONS.c.email == bindparam("email"))
+_SCORE = select(_SCORES.c.id, _SCORES.c.score, _SCORES.c.last_bounce_at).where(_SCORES.c.email == bindparam("email"))

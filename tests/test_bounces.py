@@ -392,7 +392,8 @@ def test_listener_refuses_connections_past_its_limit():
 
     limits = ListenerLimits(max_connections=2)
     taken = []
-    server = InboundServer(InboundHandler(lambda address: True, lambda *message: taken.append(message), limits),
+    server = InboundServer(InboundHandler(lambda address: True, lambda batch: [taken.append(m) for m in batch],
+                                          limits),
                            "127.0.0.1", free_port(), limits)
     server.start()
     try:

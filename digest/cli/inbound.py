@@ -26,8 +26,9 @@ EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the message and tries the pipe aga
 def make_server(rt) -> InboundServer:
     """The listener as configured in [bounces], acting through feedback.processor (also used by `digest run`)."""
     b = rt.settings.bounces
+    sqlite = rt.settings.storage.url.startswith("sqlite")  # one writer at a time there: more threads only wait
     limits = ListenerLimits(max_bytes=b.max_message_bytes, max_messages_per_connection=b.max_messages_per_connection,
-                            max_connections=b.max_connections)
+                            max_connections=b.max_connections, workers=1 if sqlite else ListenerLimits.workers)
     handler = InboundHandler(feedback.accepts(rt.settings),
                              feedback.processor(rt.settings, secret_key(rt), rt.sessions, rt.now), limits)
     return InboundServer(handler, b.listen_host, b.listen_port, limits)
@@ -83,7 +84,7 @@ def _pipe(rt, recipient: str | None, sender: str) -> int:
         return 65  # EX_DATAERR: the MTA bounces it back to its (not our) sender
     process = feedback.processor(rt.settings, secret_key(rt), rt.sessions, rt.now)
     try:
-        handled = process(sender, [recipient], raw)
+        (handled,) = process([(sender, [recipient], raw)])
     except Exception as exc:  # noqa: BLE001  (the database is unreachable: let the MTA keep it and retry)
         click.echo(f"digest: could not record the message ({exc}); the MTA will retry", err=True)
         return EX_TEMPFAIL

@@ -12,11 +12,11 @@ so a forged bounce or complaint cannot remove a reader.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from digest import metrics, returnpath
@@ -30,6 +30,9 @@ from subscribers import (BouncePolicy, Origin, SubscriberError, Subscriber, read
                          record_complaint)
 
 log = logging.getLogger(__name__)
+
+
+Inbound = tuple[str, list[str], bytes]  # one message as the MTA handed it over: envelope sender, recipients, bytes
 
 
 @dataclass(frozen=True)
@@ -77,26 +80,62 @@ def accepts(settings: Settings) -> Callable[[str], bool]:
     return ours
 
 
-def processor(settings: Settings, secret: str, sessions, clock) -> Callable[[str, list[str], bytes], Handled]:
-    """Act on one message in its own transaction. A bug on odd input keeps the message instead; only a
-    database that cannot take even that raises (the listener answers 451 and the MTA retries)."""
-    def process(mail_from: str, recipients: list[str], raw: bytes) -> Handled:
+def processor(settings: Settings, secret: str, sessions, clock) -> Callable[[Iterable[Inbound]], list[Handled]]:
+    """Act on the messages that arrived together, in one transaction: one commit (one fsync) for them all,
+    the cost that bounded a flood of returned mail. The caller answers each sender only after this returns.
+
+    Each message has its own savepoint, so a bug on odd input rolls back that message alone and keeps it for
+    the operator; what else fails (the commit) keeps them all instead; only a database that cannot take even
+    that raises (the listener answers 451 and the MTAs retry)."""
+    def process(messages: Iterable[Inbound]) -> list[Handled]:
+        taken: list[Inbound] = []
         try:
             with sessions() as session, session.begin():
-                return handle_message(session, settings, secret, mail_from, recipients, raw, clock())
+                _write_lock(session)
+                results = []
+                for message in messages:  # the listener's: those waiting, and those arriving meanwhile
+                    taken.append(message)
+                    results.append(_one(session, settings, secret, message, clock()))
+                return results
         except Exception as exc:  # noqa: BLE001  (see the docstring)
-            log.exception("inbound: acting on a message failed; keeping it for the operator")
+            log.exception("inbound: acting on %d message(s) failed; keeping them for the operator", len(taken))
             with sessions() as session, session.begin():
-                keep_unreadable(session, mail_from, recipients, raw, f"failed: {exc.__class__.__name__}: {exc}",
-                                clock())
-            return Handled((f"could not act on it ({exc.__class__.__name__}); kept",), kept=True)
+                for mail_from, recipients, raw in taken:
+                    keep_unreadable(session, mail_from, recipients, raw, f"failed: {exc.__class__.__name__}: {exc}",
+                                    clock())
+            return [Handled((f"could not act on it ({exc.__class__.__name__}); kept",), kept=True)] * len(taken)
     return process
+
+
+def _one(session: Session, settings: Settings, secret: str, message: Inbound, now: datetime) -> Handled:
+    mail_from, recipients, raw = message
+    savepoint = session.connection().begin_nested()  # the connection's (the ORM's own costs twice as much)
+    try:
+        handled = handle_message(session, settings, secret, mail_from, recipients, raw, now)
+        session.flush()  # what the ORM still holds belongs to this message's savepoint
+        savepoint.commit()
+        return handled
+    except Exception as exc:  # a bug on odd input: this message is kept, the others go on
+        savepoint.rollback()
+        session.expunge_all()  # objects written inside the rolled-back savepoint no longer match the database
+        log.exception("inbound: acting on a message failed; keeping it for the operator")
+        keep_unreadable(session, mail_from, recipients, raw, f"failed: {exc.__class__.__name__}: {exc}", now)
+        return Handled((f"could not act on it ({exc.__class__.__name__}); kept",), kept=True)
+
+
+def _write_lock(session: Session) -> None:
+    """On SQLite, take the write lock at BEGIN: Python's sqlite3 would open the transaction only at the first
+    write, after the first savepoint, which would then commit on its own when released."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def keep_unreadable(session: Session, mail_from: str, recipients: list[str], raw: bytes, reason: str,
                     now: datetime) -> None:
-    session.add(KeptMail(received_at=now, mail_from=mail_from[:320], recipients=", ".join(recipients)[:2000],
-                         reason=reason[:2000], raw=raw))
+    session.connection().execute(_KEPT.insert(), {
+        "received_at": now, "mail_from": mail_from[:320], "recipients": ", ".join(recipients)[:2000],
+        "reason": reason[:2000], "raw": raw})
     metrics.INBOUND_KEPT.inc()
 
 
@@ -108,7 +147,7 @@ def _report(session: Session, settings: Settings, secret: str, address: str, raw
     if path is None:
         return f"{address}: unsigned or forged bounce address; kept"
     report = read_report(raw)
-    delivery = session.get(Delivery, path.delivery_id) if path.delivery_id is not None else None
+    delivery = _sent(session, path.delivery_id) if path.delivery_id is not None else None
     if path.delivery_id is not None and delivery is None:
         return f"{address}: delivery {path.delivery_id} no longer exists; kept"
     origin = Origin("bounce", user_agent=report.reporting_mta[:200])
@@ -151,21 +190,23 @@ def _act(session, settings, delivery, email, verdict, status, diagnostic, report
         return f"{email}: {verdict.kind} bounce for delivery {delivery.id} already recorded; nothing more"
     metrics.BOUNCE_REASONS.labels(verdict.reason, verdict.side).inc()
     if verdict.acts_on_reader:
-        row.action = _counted(verdict.kind, record_bounce(session, email, verdict.kind, detail, origin, now,
-                                                          bounce_policy(settings)))
-        session.add(row)
+        row["action"] = _counted(verdict.kind, record_bounce(session, email, verdict.kind, detail, origin, now,
+                                                             bounce_policy(settings)))
+        _add(session, row)
     elif verdict.side == "sender":
-        row.action = _counted("sender", "none: the receiving server refused us, not the reader; counted toward "
-                                        f"{row.domain}'s sender reputation")
-        session.add(row)  # before the count of the domain's sender-side bounces, which includes this one
+        row["action"] = _counted("sender", "none: the receiving server refused us, not the reader; counted toward "
+                                           f"{row['domain']}'s sender reputation")
+        row_id = _add(session, row)  # before the count of the domain's sender-side bounces, which includes this one
         paused = reputation.check_issue(session, settings.bounces, delivery, detail) if delivery else None
         if paused:
-            row.action = f"{row.action}; issue {delivery.issue_id} paused"[:200]
+            row["action"] = f"{row['action']}; issue {delivery.issue_id} paused"[:200]
+            session.connection().execute(_FEEDBACK.update().where(_FEEDBACK.c.id == row_id).values(
+                action=row["action"]))
     else:
-        row.action = _counted("unclassified", "none: unclassified; kept for the operator")
-        session.add(row)
+        row["action"] = _counted("unclassified", "none: unclassified; kept for the operator")
+        _add(session, row)
         return f"{email}: a bounce ({status or 'no status'}){where} no rule explains: unclassified; kept"
-    return f"{email}: {verdict.kind} bounce {status or ''} ({verdict.reason}){where}: {row.action}"
+    return f"{email}: {verdict.kind} bounce {status or ''} ({verdict.reason}){where}: {row['action']}"
 
 
 def _recipient_status(report: Report, expected: str | None, path, secret: str):
@@ -202,26 +243,48 @@ def _complaint(session, delivery, email, report, origin, now) -> str:
         return f"{email}: complaint for delivery {delivery.id} already recorded; nothing more"
     left = record_complaint(session, email, f"{report.feedback_type or 'abuse'} report from "
                             f"{report.reporting_mta or 'unknown'}", origin, now)
-    row.action = _counted("complaint", f"unsubscribed from {', '.join(left) if left else 'nothing (already out)'}; "
-                                       "suppressed")
-    session.add(row)
-    return f"{email}: spam complaint ({report.feedback_type or 'abuse'}): {row.action}"
+    row["action"] = _counted("complaint", f"unsubscribed from {', '.join(left) if left else 'nothing (already out)'}; "
+                                          "suppressed")
+    _add(session, row)
+    return f"{email}: spam complaint ({report.feedback_type or 'abuse'}): {row['action']}"
 
 
 def _feedback_row(session, delivery, email, kind, status, report, diagnostic, now, action="", *, reason="",
-                  side="", add: bool = True) -> Feedback | None:
+                  side="", add: bool = True) -> dict | None:
     """The new row recording it: once per delivery and kind (None when a repeated report already did).
     add=False: the caller adds it once its action is known (one INSERT instead of an INSERT and an UPDATE)."""
-    if delivery is not None and session.scalar(select(Feedback.id).where(
-            Feedback.delivery_id == delivery.id, Feedback.kind == kind)) is not None:
+    if delivery is not None and kind in delivery.recorded:
         return None
-    row = Feedback(delivery_id=delivery.id if delivery else None, issue_id=delivery.issue_id if delivery else None,
-                   email=email, kind=kind, status=(status or "")[:20], diagnostic=(diagnostic or "")[:500],
-                   action=action, reporting_mta=report.reporting_mta[:200] if report else "", at=now,
-                   reason=(reason or "")[:30], side=side, domain=reputation.domain_of(email))
+    row = {"delivery_id": delivery.id if delivery else None, "issue_id": delivery.issue_id if delivery else None,
+           "email": email, "kind": kind, "status": (status or "")[:20], "diagnostic": (diagnostic or "")[:500],
+           "action": action, "reporting_mta": report.reporting_mta[:200] if report else "", "at": now,
+           "reason": (reason or "")[:30], "side": side, "domain": reputation.domain_of(email)}
     if add:
-        session.add(row)
+        _add(session, row)
     return row
+
+
+def _add(session: Session, row: dict) -> int:
+    """One Core INSERT: the ORM's unit of work cost more than the statement on a flood of returned mail."""
+    return session.connection().execute(_FEEDBACK.insert(), row).inserted_primary_key[0]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a report needs of the delivery it names, and the kinds of feedback already recorded for it."""
+
+    id: int
+    issue_id: int
+    email: str
+    recorded: frozenset[str]
+
+
+def _sent(session: Session, delivery_id: int) -> Sent | None:
+    """One statement for the delivery and what came back about it before (a repeated report counts once)."""
+    rows = session.connection().execute(_SENT, {"id": delivery_id}).all()
+    if not rows:
+        return None
+    return Sent(rows[0].id, rows[0].issue_id, rows[0].email, frozenset(row.kind for row in rows if row.kind))
 
 
 def _counted(kind: str, action: str) -> str:
@@ -250,7 +313,7 @@ def on_send_failures(settings: Settings, clock):
                 verdict = Verdict("expired", "reader", "soft", verdict.status)  # retried until we gave up
             if verdict.kind is None:
                 continue
-            delivery = session.get(Delivery, claim.delivery_id)
+            delivery = _sent(session, claim.delivery_id)
             if delivery is None:
                 continue
             detail = (f"{verdict.kind} bounce ({verdict.reason}) at our relay: {error[:300]}; delivery {delivery.id} "
@@ -261,3 +324,6 @@ def on_send_failures(settings: Settings, clock):
     return act
 
 
+_DELIVERIES, _FEEDBACK, _KEPT = Delivery.__table__, Feedback.__table__, KeptMail.__table__
+_SENT = select(_DELIVERIES.c.id, _DELIVERIES.c.issue_id, _DELIVERIES.c.email, _FEEDBACK.c.kind).outerjoin(
+    _FEEDBACK, _FEEDBACK.c.delivery_id == _DELIVERIES.c.id).where(_DELIVERIES.c.id == bindparam("id"))
