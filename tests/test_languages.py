@@ -446,3 +446,12 @@ def test_ukrainian_and_arabic_pages_in_a_real_browser(tmp_path, smtp_server):
             page.goto(f"http://127.0.0.1:{port}/unsubscribe?token={token}")
             audit(f"unsubscribe-{language}")
         browser.close()
+
+
+def test_the_weekly_roundup_is_titled_in_the_newsletters_language(tmp_path):
+    from digest.flows import roundup
+
+    settings = load_settings(_config(tmp_path), environ={"DIGEST_SECRET_KEY": SECRET})
+    assert roundup.title(settings.newsletter("vechir")) == "Вечірній Київ: підсумки тижня"
+    assert roundup.title(settings.newsletter("daily")) == "Ledger Daily: the week"
+    assert roundup.title(settings.newsletter("akhbar")) == "أخبار المدينة: حصاد الأسبوع"

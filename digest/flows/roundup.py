@@ -25,6 +25,7 @@ from digest.flows.drafting import Draft, section_renderer
 from digest.flows.runtime import Runtime, secret_key
 from digest.flows.sending import send_existing_issue
 from digest.render.html import render_issue
+from digest.render import i18n
 from digest.settings import NewsletterSettings
 from digest.summarize.backends import summarize_articles
 
@@ -34,7 +35,9 @@ WEEK = timedelta(days=7)
 
 
 def title(newsletter: NewsletterSettings) -> str:
-    return f"{newsletter.title}: the week"
+    """The roundup's title (and so its subject) in the newsletter's language, or its operator's own words."""
+    words = i18n.translator(newsletter.language or "en", i18n.own_texts(newsletter))
+    return words.gettext(i18n.N_("%(newsletter)s: the week")) % {"newsletter": newsletter.title}
 
 
 def choose(newsletter: NewsletterSettings, rows: list[tuple[str, int, datetime, ArticleItem]]
