@@ -156,7 +156,7 @@ def test_rules_and_roll_up(tmp_path):
     assert hit.network == "2001:db8:1::/48" and rules.network_of("198.51.100.77") == "198.51.100.0/24"
     assert rules.classify([hit], [], {}) == ["person"]
     assert rules.classify([hit], [], {1: 990.0}) == ["early"]
-    assert rules.is_prefetch({"sec-purpose": "prefetch;prerender"})
+    assert rules.read_headers([(b"Sec-Purpose", b"prefetch;prerender"), (b"User-Agent", b"X")]) == (True, "X")
     for agent in ("", "python-requests/2.31", "Mozilla/5.0 (compatible; Barracuda Sentinel)", "Mimecast-Scanner"):
         assert rules.request_rule(rules.Hit(1, 1, "link", 0.0, "n", agent=agent)) == "agent"
     flood = [rules.Hit(1, 1, "link", 1000 + i / 10_000, "n", agent=BROWSER) for i in range(10_000)]
@@ -195,3 +195,24 @@ def test_the_recorder_writes_in_batches_and_everything_at_close(tmp_path, smtp_s
     recorder.close()  # shutdown: the rest at once
     with rt.sessions() as session:
         assert len(session.scalars(select(Click.id)).all()) == 500 == recorder.written
+
+
+def test_the_console_shows_people_and_all_requests_per_link_and_its_preview_counts_nothing(tmp_path, smtp_server):
+    from digest.web.admin import accounts
+
+    settings, rt = sent(tmp_path, smtp_server)
+    with rt.sessions() as session, session.begin():
+        accounts.add_operator(session, "ed", "editor", "correct horse battery", datetime.now(timezone.utc))
+        session.add_all([Click(issue_id=1, number=2, at=datetime.now(timezone.utc), verdict=v)
+                         for v in ("person", "person", "burst", "head", "canary")])
+    with TestClient(create_app(settings, rt.sessions, rt.transport_factory), base_url=BASE) as client:
+        token = re.search(r'name="login_token" value="([^"]+)"', client.get("/admin/login").text).group(1)
+        client.post("/admin/login", data={"name": "ed", "password": "correct horse battery", "login_token": token,
+                                          "next": "/admin"})
+        page = client.get("/admin/issues/1").text
+        preview = client.get("/admin/issues/1/sent.html").text
+    assert "What readers clicked" in page and "People (estimated)" in page and "burst 1" in page
+    row = re.search(r"<tr><td class=\"num\">2</td>.*?</tr>", page).group(0)
+    assert "Museum finds lost map" in row and row.endswith('<td class="num">2</td><td class="num">5</td></tr>')
+    assert "Top stories of daily by people, last 7 days" in page
+    assert "/r/" in preview and "<!--counted-->" not in preview and 'width="1" height="1"' not in preview

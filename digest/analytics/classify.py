@@ -25,7 +25,7 @@ import ipaddress
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 PERSON = "person"
@@ -63,6 +63,9 @@ class Hit:
 
 
 def network_of(address: str) -> str:
+    head, dot, last = address.rpartition(".")
+    if dot and last.isdigit() and head.count(".") == 2 and head.replace(".", "").isdigit():
+        return f"{head}.0/24"  # IPv4, the common case, without ipaddress's cost on the request path
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -70,9 +73,20 @@ def network_of(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/{24 if ip.version == 4 else 48}", strict=False))
 
 
-def is_prefetch(headers: Mapping[str, str]) -> bool:
-    values = " ".join(headers.get(name, "") for name in ("purpose", "sec-purpose", "x-purpose", "x-moz"))
-    return "prefetch" in values.lower() or "preview" in values.lower()
+PURPOSE_HEADERS = (b"purpose", b"sec-purpose", b"x-purpose", b"x-moz")
+
+
+def read_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[bool, str]:
+    """(a prefetch?, the user agent) from the ASGI scope's raw headers in one pass."""
+    prefetch, agent = False, ""
+    for name, value in raw:
+        name = name.lower()
+        if name == b"user-agent":
+            agent = value[:300].decode("latin-1")
+        elif name in PURPOSE_HEADERS:
+            value = value.lower()
+            prefetch = prefetch or b"prefetch" in value or b"preview" in value
+    return prefetch, agent
 
 
 def request_rule(hit: Hit) -> str | None:
@@ -143,4 +157,4 @@ def _verdict(hit: Hit, group: _Group, first_sent: float | None) -> str:
 
 
 __all__ = ["BURST_LINKS", "BURST_REQUESTS", "BURST_SECONDS", "CANARY_SECONDS", "EARLY_SECONDS", "Hit", "MACHINE_RULES", "PERSON",
-           "WINDOW", "classify", "is_prefetch", "network_of", "request_rule"]
+           "WINDOW", "classify", "network_of", "read_headers", "request_rule"]

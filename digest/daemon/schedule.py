@@ -20,6 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from digest import store
+from digest.analytics.rollup import roll_up
 from digest.flows import (editor_mail, editorial, gathering, overview, resuming, retention, roundup, sending,
                           webhook_delivery)
 from digest.flows.runtime import Runtime
@@ -325,6 +326,7 @@ class Daemon:
     def maintain(self) -> None:
         try:
             retention.prune(self.rt.sessions, self.rt.settings.retention, self.rt.now(), stop=self.stop)
+            roll_up(self.rt.sessions, self.rt.settings.analytics.retention_days, self.rt.now(), stop=self.stop)
         except Exception:  # logged; tomorrow's round tries again
             log.exception("retention failed")
 

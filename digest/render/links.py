@@ -22,6 +22,9 @@ import struct
 
 TOKEN_BYTES = 16  # 4 (issue) + 2 (link number) + 10 (signature, 80 bits)
 _PACK = struct.Struct(">IH")
+BEACONS = "<!--counted-->"
+_BEACON_BLOCK = re.compile(r"<!--email-only-->" + re.escape(BEACONS) + r".*?<!--/email-only-->", re.DOTALL)
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 _HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")', re.IGNORECASE)
 
 
@@ -32,19 +35,19 @@ def click_key(secret: str) -> bytes:
 
 def link_token(key: bytes, issue_id: int, number: int) -> str:
     payload = _PACK.pack(issue_id, number)
-    signature = hmac.new(key, payload, hashlib.sha256).digest()[:TOKEN_BYTES - _PACK.size]
+    signature = hmac.digest(key, payload, "sha256")[:TOKEN_BYTES - _PACK.size]
     return base64.urlsafe_b64encode(payload + signature).rstrip(b"=").decode("ascii")
 
 
 def read_link_token(key: bytes, token: str) -> tuple[int, int] | None:
     """(issue id, link number), or None for anything we did not sign (forged, truncated, padded, too long)."""
-    if len(token) != 22 or not re.fullmatch(r"[A-Za-z0-9_-]{22}", token):
+    if len(token) != 22 or not _TOKEN.fullmatch(token):
         return None
     raw = base64.urlsafe_b64decode(token + "==")
-    payload, signature = raw[:_PACK.size], raw[_PACK.size:]
-    if not hmac.compare_digest(signature, hmac.new(key, payload, hashlib.sha256).digest()[:len(signature)]):
+    if base64.urlsafe_b64encode(raw)[:22].decode("ascii") != token:  # another spelling of the same bytes
         return None
-    if link_token(key, *_PACK.unpack(payload)) != token:  # another spelling of the same bytes
+    payload, signature = raw[:_PACK.size], raw[_PACK.size:]
+    if not hmac.compare_digest(signature, hmac.digest(key, payload, "sha256")[:len(signature)]):
         return None
     return _PACK.unpack(payload)
 
@@ -75,9 +78,14 @@ def add_beacons(body_html: str, canary_url: str | None, pixel_url: str | None) -
                      'style="display:block;width:1px;height:1px;border:0">')
     if not parts:
         return body_html
-    block = "<!--email-only-->" + "".join(parts) + "<!--/email-only-->"
+    block = f"<!--email-only-->{BEACONS}" + "".join(parts) + "<!--/email-only-->"
     at = body_html.rfind("</body>")
     return body_html + block if at < 0 else body_html[:at] + block + body_html[at:]
 
 
-__all__ = ["add_beacons", "click_key", "link_token", "read_link_token", "rewrite_links"]
+def without_beacons(body_html: str) -> str:
+    """The HTML without canary and pixel: for an editor's preview, which must count as neither."""
+    return _BEACON_BLOCK.sub("", body_html)
+
+
+__all__ = ["without_beacons", "add_beacons", "click_key", "link_token", "read_link_token", "rewrite_links"]

@@ -301,6 +301,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
                                        request.query_params.get("issue", ""))
 
     routes = [
+        *clicks.routes,  # /r/<token>, counted links (issue 26); Middleware(clicks.front) answers them first
         Route("/", home),
         Route("/embed/{slug}", one_newsletter),
         Route("/newsletters/{slug}", one_newsletter),
@@ -313,7 +314,6 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         Route("/issues/{slug}", archive_route),
         Route("/issues/{slug}/{day}", issue_route),
         *preference_routes(settings, sessions, page, secret, origin, now, desk, transport_factory, env),
-        *clicks.routes,  # /r/<token>: counted links (issue 26)
     ] if reader_pages else []
     if reader_pages and settings.admin.enabled:
         runtime = Runtime(settings=settings, sessions=sessions, transport_factory=transport_factory,
@@ -325,6 +325,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
     routes += ops_routes(status or (lambda: database_status(settings, sessions, now)), web.ops_allowed_ips,
                          client_ip)
     middleware = [
+        Middleware(clicks.front),  # /r/ first: the one path taking thousands of requests a second
         Middleware(SecurityHeaders),
         Middleware(SameOriginPosts, allowed_origins=web.allowed_origins,
                    site_origin=_origin_of(settings.site.base_url)),

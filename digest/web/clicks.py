@@ -21,10 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from digest.analytics.classify import Hit, is_prefetch, network_of
+from digest.analytics.classify import Hit, network_of, read_headers
 from digest.analytics.recorder import Recorder
 from digest.models_clicks import ClickLink
 from digest.render.links import click_key, read_link_token
@@ -32,8 +32,11 @@ from digest.render.links import click_key, read_link_token
 log = logging.getLogger(__name__)
 CACHED_ISSUES = 512
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")  # 1x1 transparent GIF
-NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
-NOT_FOUND = PlainTextResponse("This link is not valid.", status_code=404, headers=NO_STORE)
+# The headers SecurityHeaders gives every page, and no caching: each follow is a request of its own.
+NO_STORE = [(b"cache-control", b"no-store, private"), (b"referrer-policy", b"no-referrer"),
+            (b"x-content-type-options", b"nosniff")]
+PLAIN = [*NO_STORE, (b"content-type", b"text/plain; charset=utf-8")]
+NOT_FOUND = (404, PLAIN, b"This link is not valid.")
 
 
 class Targets:
@@ -60,7 +63,9 @@ class Targets:
 
 
 class Clicks:
-    """The /r/ route and the recorder behind it; `lifespan` writes every queued click when the app stops."""
+    """The /r/ answer and the recorder behind it. `front` answers /r/ ahead of the page middleware (CSP,
+    same-origin POSTs, body limits are for pages; a redirect needs none of them); `routes` lists it for the
+    app's route table too; `lifespan` writes every queued click when the app stops."""
 
     def __init__(self, secret: str | None, sessions, client_ip, home: str, recorder: Recorder | None = None) -> None:
         self.key = click_key(secret) if secret else None  # no secret: no token could have been made
@@ -69,7 +74,15 @@ class Clicks:
         self.routes = [Route("/r/{token}", self.follow, methods=["GET", "HEAD"])]
 
     async def follow(self, request: Request) -> Response:
-        found = read_link_token(self.key, request.path_params["token"]) if self.key else None
+        status, headers, body = await self.answer(request.scope)
+        return Response(body, status_code=status, headers={k.decode(): v.decode() for k, v in headers})
+
+    async def answer(self, scope) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """(status, headers, body) for one request to /r/<token>."""
+        if scope["method"] not in ("GET", "HEAD"):
+            return 405, [*PLAIN, (b"allow", b"GET, HEAD")], b"Method Not Allowed"
+        token = scope["path"][3:]
+        found = read_link_token(self.key, token) if self.key else None
         if found is None:
             return NOT_FOUND
         issue_id, number = found
@@ -80,18 +93,28 @@ class Clicks:
             except SQLAlchemyError as exc:
                 log.error("click on issue %d link %d not counted, reader sent to %s: the database is down (%s)",
                           issue_id, number, self.home, exc.__class__.__name__)
-                return Response(status_code=302, headers={"Location": self.home, **NO_STORE})
+                return 302, [*NO_STORE, (b"location", self.home.encode())], b""
         target = links.get(number)
         if target is None:
             return NOT_FOUND
         kind, url = target
-        headers = request.headers
-        self.recorder.add(Hit(issue_id, number, kind, time.time(), network_of(self.client_ip(request)),
-                              head=request.method == "HEAD", prefetch=is_prefetch(headers),
-                              agent=headers.get("user-agent", "")[:300]))
+        prefetch, agent = read_headers(scope["headers"])
+        self.recorder.add(Hit(issue_id, number, kind, time.time(), network_of(self.client_ip(Request(scope))),
+                              head=scope["method"] == "HEAD", prefetch=prefetch, agent=agent))
         if kind == "open":
-            return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
-        return Response(status_code=302, headers={"Location": url, **NO_STORE})
+            return 200, [*NO_STORE, (b"content-type", b"image/gif")], PIXEL
+        return 302, [*NO_STORE, (b"location", url.encode("utf-8"))], b""
+
+    def front(self, app):
+        """Middleware: /r/ answered at once, everything else passed on."""
+        async def serve(scope, receive, send) -> None:
+            if scope["type"] != "http" or not scope["path"].startswith("/r/"):
+                return await app(scope, receive, send)
+            status, headers, body = await self.answer(scope)
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+        return serve
 
     @asynccontextmanager
     async def lifespan(self, app):

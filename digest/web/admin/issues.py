@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from html import escape
 
 from sqlalchemy import select
 from starlette.responses import Response
 
+from digest.analytics import figures
 from digest.flows import sending
 from digest.flows.feedback_counts import issue_reasons
 from digest.flows.runtime import Runtime, secret_key
 from digest.deliver import outbox
 from digest.models import Issue, IssueStatus
+from digest.render.links import without_beacons
 from digest.web.admin import queries
 from digest.web.admin.gate import Ctx, Gate, back, framed
 from digest.web.archive import web_version
@@ -85,10 +88,13 @@ def register(gate: Gate, sender: Sender) -> None:
             failures, failed_total = outbox.failures(session, issue.id, limit=200)
             draft = queries.draft_of_issue(session, issue.id)
             reasons = issue_reasons(session, issue.id)
+            clicks = figures.issue_figures(session, [issue.id]).get(issue.id)
+            top = {days: figures.top_items(session, issue.newsletter, gate.now() - timedelta(days=days))
+                   for days in (7, 30)} if clicks else {}
         web = f"/issues/{issue.newsletter}/{issue.created_at:%Y-%m-%d}?issue={issue.id}"
         return gate.page(ctx, "issue.html", title=issue.subject, issue=issue, counts=counts, failures=failures,
                          failed_total=failed_total, web_url=web, draft=draft, sending=issue.id in sender.running,
-                         reasons=reasons)
+                         reasons=reasons, clicks=clicks, top=top, how=figures.HOW)
 
     def as_sent(ctx: Ctx) -> Response:
         """The HTML part as mailed, each reader's own unsubscribe link shown as a placeholder."""
@@ -96,7 +102,7 @@ def register(gate: Gate, sender: Sender) -> None:
             issue = load(ctx, session)
             if issue is None:
                 return framed("<p>There is no such issue.</p>")
-            return framed(issue.html.replace(issue.personal_mark, PLACEHOLDER))
+            return framed(without_beacons(issue.html).replace(issue.personal_mark, PLACEHOLDER))
 
     def as_web(ctx: Ctx) -> Response:
         with gate.sessions() as session:
