@@ -23,7 +23,7 @@ from digest.analytics.rollup import roll_up
 from digest.config import load_settings
 from digest.db import make_engine, make_sessionmaker
 from digest.flows.runtime import Runtime
-from digest.models import Delivery
+from digest.models import Article, Delivery
 from digest.models_clicks import Click, ClickDay, ClickLink
 from digest.render.links import click_key, link_token, read_link_token
 from digest.web.app import create_app
@@ -198,6 +198,7 @@ def test_the_recorder_writes_in_batches_and_everything_at_close(tmp_path, smtp_s
 
 
 def test_the_console_shows_people_and_all_requests_per_link_and_its_preview_counts_nothing(tmp_path, smtp_server):
+    from digest.flows import editorial
     from digest.web.admin import accounts
 
     settings, rt = sent(tmp_path, smtp_server)
@@ -211,8 +212,17 @@ def test_the_console_shows_people_and_all_requests_per_link_and_its_preview_coun
                                           "next": "/admin"})
         page = client.get("/admin/issues/1").text
         preview = client.get("/admin/issues/1/sent.html").text
+        with rt.sessions() as session, session.begin():  # news for a next draft
+            session.add(Article(uid="next", source_url=settings.newsletters[0].sources[0].url, source_name="Wire",
+                                link="https://wire.example.org/next", title="Next story", text="It happened.",
+                                published_at=datetime.now(timezone.utc)))
+        row, _made = editorial.prepare(rt, settings.newsletters[0], "2030-01-01T07:00:00Z",
+                                       datetime(2030, 1, 1, 7, tzinfo=timezone.utc), fetch=False)
+        review = client.get(f"/admin/review/{row.id}").text
     assert "What readers clicked" in page and "People (estimated)" in page and "burst 1" in page
     row = re.search(r"<tr><td class=\"num\">2</td>.*?</tr>", page).group(0)
     assert "Museum finds lost map" in row and row.endswith('<td class="num">2</td><td class="num">5</td></tr>')
     assert "Top stories of daily by people, last 7 days" in page
     assert "/r/" in preview and "<!--counted-->" not in preview and 'width="1" height="1"' not in preview
+    assert "What readers chose last time" in review
+    assert re.search(r"<tr><td>Wire</td><td class=\"num\">3</td><td class=\"num\">2</td></tr>", review)

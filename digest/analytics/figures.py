@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest.analytics.classify import PERSON
-from digest.models import Issue
+from digest.models import Article, Issue
 from digest.models_clicks import Click, ClickDay, ClickLink
 
 HOW = ("People (estimated): requests that no machine rule caught. A request is a machine's when it is a HEAD "
@@ -112,4 +112,29 @@ def top_items(session: Session, newsletter: str | None, since: datetime, limit: 
     return sorted(merged.values(), key=lambda f: -f.people)[:limit]
 
 
-__all__ = ["HOW", "IssueFigures", "LinkFigures", "issue_figures", "newsletter_issues", "top_items"]
+def last_choices(session: Session, newsletter: str) -> tuple[int, list[tuple[str, int, int]],
+                                                            list[tuple[str, int, int]]] | None:
+    """What readers chose from the newsletter's latest issue with counted links: (issue id, per section and
+    per source (name, stories, people)), most chosen first; for the editor drafting the next one."""
+    latest = session.scalar(select(func.max(ClickLink.issue_id)).join(Issue, Issue.id == ClickLink.issue_id)
+                            .where(Issue.newsletter == newsletter))
+    if latest is None:
+        return None
+    figures = issue_figures(session, [latest])[latest]
+    articles = {row.number: row.article_id for row in session.scalars(
+        select(ClickLink).where(ClickLink.issue_id == latest, ClickLink.kind == "link"))}
+    sources = dict(session.execute(select(Article.id, Article.source_name).where(
+        Article.id.in_({a for a in articles.values() if a is not None}))).all())
+    by_section: dict[str, list[int]] = {}
+    by_source: dict[str, list[int]] = {}
+    for link in figures.links:
+        for table, name in ((by_section, link.section), (by_source, sources.get(articles.get(link.number), ""))):
+            totals = table.setdefault(name or "-", [0, 0])
+            totals[0] += 1
+            totals[1] += link.people
+    ordered = [sorted(((n, s, p) for n, (s, p) in t.items()), key=lambda r: (-r[2], r[0])) for t in (by_section,
+                                                                                                    by_source)]
+    return latest, ordered[0], ordered[1]
+
+
+__all__ = ["HOW", "last_choices", "IssueFigures", "LinkFigures", "issue_figures", "newsletter_issues", "top_items"]

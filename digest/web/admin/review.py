@@ -9,6 +9,7 @@ import json
 
 from starlette.responses import Response
 
+from digest.analytics import figures
 from digest.flows import editorial, overview
 from digest.flows.runtime import Runtime
 from digest.models import ReviewDraft
@@ -58,9 +59,10 @@ def register(gate: Gate, runtime: Runtime, sender: Sender) -> None:
         items = editorial.items_of(row)
         with gate.sessions() as session:
             history = queries.draft_history(session, row.id)
+            chosen = figures.last_choices(session, row.newsletter)  # counted links (issue 26), if any
         return gate.page(ctx, "review.html", status, title=f"Draft of {known[row.newsletter].title}", draft=row,
                          newsletter=known[row.newsletter], items=items, error=error, history=history,
-                         kept=sum(1 for i in items if not i["removed"]))
+                         kept=sum(1 for i in items if not i["removed"]), chosen=chosen)
 
     def preview(ctx: Ctx) -> Response:
         row = load(ctx)
