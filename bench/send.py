@@ -60,13 +60,8 @@ from send_report import machine, summary
 from send_choices import choices_case
 from send_cores import rerun
 from send_runs import Bench, Send
-from send_support import (
-    REPO,
-    Children,
-    calibrate,
-    ensure_postfix,
-    load_smtp_limit,
-)
+from send_procs import Children
+from send_support import REPO, calibrate, ensure_postfix, load_smtp_limit
 
 
 def main(argv: list[str]) -> int:

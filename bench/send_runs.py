@@ -16,24 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from send_support import (
-    HOST,
-    PG_ADMIN,
-    SECRET,
-    SLUG,
-    Children,
-    bench_lines,
-    cpu_snapshot,
-    dkim_key,
-    populate,
-    sender_hwm_mb,
-    set_dkim,
-    tail,
-    top_cpu,
-    vm_rss_mb,
-    wait4,
-    write_config,
-)
+from send_procs import Children, bench_lines, cpu_snapshot, sender_hwm_mb, tail, top_cpu, vm_rss_mb, wait4
+from send_support import HOST, PG_ADMIN, SECRET, SLUG, dkim_key, populate, set_dkim, write_config
 
 # Runs inside each `digest` subprocess: the real CLI, with timers around the two calls we measure.
 BOOTSTRAP = r'''
