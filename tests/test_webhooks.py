@@ -178,3 +178,16 @@ def test_kill_9_of_the_delivering_process_loses_no_event(tmp_path, receiver):
     assert again.returncode == 0, again.stderr
     got = {json.loads(body)["data"]["email"] for _h, body in receiver.got}
     assert got == {f"r{i}@example.com" for i in range(12)}
+
+
+def test_approvals_become_events_and_api_request_lines_do_not(tmp_path, receiver):
+    from digest.web.admin import accounts
+
+    rt, clock, _config = site(tmp_path, receiver)
+    deliver(rt)
+    with rt.sessions() as session, session.begin():
+        accounts.record(session, "api:desk", "api.get", clock(), target="/api/v1/subscribers")
+        accounts.record(session, "api:desk", "draft.approve", clock(), target="draft:7", detail="version 2")
+    assert deliver(rt).delivered == 1
+    (event,) = receiver.events()
+    assert event["type"] == "issue.approved" and event["data"]["draft"] == 7 and event["data"]["by"] == "api:desk"

@@ -154,9 +154,14 @@ def _edit(rt: Runtime, draft_id: int, action: str, item_id: int | None, *, title
             else:
                 _move(items, index, -1 if action == "up" else 1)
             row.items = json.dumps(items, ensure_ascii=False)
-        row.state, row.approved_by, row.approved_at = "review", None, None
-        row.subject = row.html = row.text = row.mark = row.web_mark = None
+        _unapprove(row)
         return row
+
+
+def _unapprove(row: ReviewDraft) -> None:
+    """Any change takes an approval back: what is approved is what the editor saw."""
+    row.state, row.approved_by, row.approved_at = "review", None, None
+    row.subject = row.html = row.text = row.mark = row.web_mark = None
 
 
 def _move(items: list[dict], index: int, step: int) -> None:
@@ -198,8 +203,7 @@ def edit_all(rt: Runtime, draft_id: int, version: int, changes: dict[int, dict])
             if json.dumps(items, ensure_ascii=False) == before:
                 return False
             row.items = json.dumps(items, ensure_ascii=False)
-            row.state, row.approved_by, row.approved_at = "review", None, None
-            row.subject = row.html = row.text = row.mark = row.web_mark = None
+            _unapprove(row)
             return True
     except StaleDataError:
         raise ReviewError("someone else changed this draft at the same moment: look at it again") from None

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook
 
 from digest.errors import FeedError
@@ -143,8 +143,6 @@ def enable(rt: Runtime, name: str) -> bool:
 
 def overview(rt: Runtime) -> list[dict]:
     """Per endpoint: queued, delivered, failed, failures in a row, disabled since, last error (digest status)."""
-    from sqlalchemy import func
-
     out = []
     with rt.sessions() as session:
         counts = dict(((e, s), n) for e, s, n in session.execute(

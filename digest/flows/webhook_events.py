@@ -101,9 +101,10 @@ def _drafts(session: Session):
 
 def _approvals(session: Session):
     def rows(after: int):
-        out = []
-        for a in session.scalars(select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(BATCH)):
-            draft = a.target.split(":", 1)[1] if a.action == "draft.approve" and a.target.startswith("draft:") else ""
+        out = []  # approvals only: the audit log also holds a line for every API request
+        for a in session.scalars(select(AuditEntry).where(AuditEntry.id > after, AuditEntry.action == "draft.approve")
+                                 .order_by(AuditEntry.id).limit(BATCH)):
+            draft = a.target.split(":", 1)[1] if a.target.startswith("draft:") else ""
             out.append((a.id, f"msg_au_{a.id}", "issue.approved", {"draft": int(draft), "by": a.operator,
                                                                    "detail": a.detail, "at": a.at.isoformat()}, a.at)
                        if draft.isdigit() else (a.id, "", "", {}, a.at))

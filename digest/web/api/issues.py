@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from digest.flows import editor_mail, editorial, overview, sending
 from digest.models import ReviewDraft
+from digest.web.admin import accounts
 from digest.web.admin.issues import Sender
 from digest.web.api.spec import Endpoint, Param
 
@@ -67,10 +68,13 @@ def issue_endpoints(runtime, problem_type) -> list[Endpoint]:
         row = load(request)
         version = body.get("version")
         try:
-            return as_dict(editorial.approve(runtime, row.id, version if isinstance(version, int) else -1,
-                                             caller.who))
+            approved = editorial.approve(runtime, row.id, version if isinstance(version, int) else -1, caller.who)
         except editorial.ReviewError as exc:
             raise problem_type(409, "Not approved", str(exc)) from None
+        with runtime.sessions() as session, session.begin():  # the same audit line as the console's approval
+            accounts.record(session, caller.who, "draft.approve", runtime.now(), target=f"draft:{row.id}",
+                            detail=f"version {version}")
+        return as_dict(approved)
 
     def send_draft(caller, request, session, body):
         row = load(request)
