@@ -18,7 +18,7 @@ FLOORS = [
     {"web", "daemon", "demo"},
     {"flows"},  # making, reviewing and sending issues, acting on what comes back, signup notices
     {"gather", "summarize", "compose", "render", "deliver", "inbound", "analytics"},
-    {"config", "config_rules", "settings", "content", "errors", "db", "models", "models_api", "models_clicks", "store",
+    {"config", "config_rules", "settings", "settings_web", "content", "errors", "db", "models", "models_api", "models_clicks", "store",
      "audience", "metrics", "migrations", "returnpath", "net"},
 ]
 CORE = FLOORS[-1]
