@@ -222,10 +222,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--readers", type=int, default=100_000)
     ap.add_argument("--creates", type=int, default=10_000)
     ap.add_argument("--pg", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
     a = ap.parse_args(argv)
     print(f"# bench/api.py {datetime.now().astimezone().isoformat(timespec='seconds')}; {os.cpu_count()} cores")
-    with tempfile.TemporaryDirectory(prefix="digest-api-db-") as tmp:
-        run_case("SQLite", f"sqlite:///{tmp}/digest.db", a.readers, a.creates)
+    if a.sqlite:
+        with tempfile.TemporaryDirectory(prefix="digest-api-db-") as tmp:
+            run_case("SQLite", f"sqlite:///{tmp}/digest.db", a.readers, a.creates)
     if a.pg:
         admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT")
         name = f"digest_bench_api_{os.getpid()}"

@@ -132,7 +132,7 @@ def status(ctx: Context, newsletter: str | None, limit: int) -> None:
             click.echo(f"  {s.domain}: {s.sender_side} of {s.sent} came back sender-side ({s.share:.0%}): {s.verdict}")
     else:
         click.echo(f"sender reputation, last {hours:g} h: no receiving domain refused us")
-    for hook in webhook_delivery.overview(rt) if rt.settings.webhooks else ():
+    for hook in webhook_delivery.overview(rt):
         click.echo(f"webhook {hook['name']}: queued {hook['queued']}, delivered {hook['delivered']}, "
                    f"failed {hook['failed']}" + (f"; DISABLED ({hook['last_error']})" if hook["disabled_at"] else
                                                 f"; {hook['failures_in_a_row']} failures in a row"

@@ -23,8 +23,8 @@ def webhooks() -> None:
 def webhooks_deliver(ctx: Context, once: bool, poll: float) -> None:
     """Deliver webhook events until stopped (SIGTERM finishes the event in flight)."""
     rt = ctx.runtime()
-    if not rt.settings.webhooks:
-        raise DigestError("no [[webhooks]] endpoint is configured")
+    if not webhook_delivery.names(rt):
+        raise DigestError("no webhook endpoint: [[webhooks]] in the config, or POST /api/v1/webhooks")
     with stop_on_signals() as stop, webhook_delivery.fetcher_for(rt.settings) as fetcher:
         while not stop.is_set():
             done = webhook_delivery.run_round(rt, fetcher)
@@ -52,6 +52,6 @@ def webhooks_status(ctx: Context) -> None:
 def webhooks_enable(ctx: Context, name: str) -> None:
     """Turn a disabled endpoint back on (its queued events go out again)."""
     rt = ctx.runtime()
-    if name not in {w.name for w in rt.settings.webhooks}:
+    if name not in webhook_delivery.names(rt):
         raise DigestError(f"no webhook endpoint named {name!r}")
     click.echo(f"{name} enabled" if webhook_delivery.enable(rt, name) else f"{name} was not disabled")

@@ -206,7 +206,7 @@ class Daemon:
         minutes = self.rt.settings.schedule.gather_interval_minutes
         if minutes > 0:
             self.scheduler.add_job(self.gather, "interval", minutes=minutes, id="gather", replace_existing=True)
-        if self.rt.settings.webhooks:
+        if self.rt.settings.webhooks or self.rt.settings.api.enabled:  # endpoints may come through the API
             self.scheduler.add_job(self.webhooks, "interval", seconds=WEBHOOK_SECONDS, id="webhooks",
                                    replace_existing=True)
         self.scheduler.add_job(self.maintain, "interval", hours=24, id="maintain", replace_existing=True,

@@ -22,11 +22,11 @@ from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook
 
 from digest.errors import FeedError
+from digest.flows import webhook_endpoints
 from digest.flows.runtime import Runtime
 from digest.flows.webhook_events import pump
 from digest.models_api import WebhookAttempt, WebhookEvent, WebhookState
 from digest.net.fetch import Fetcher
-from digest.net.policy import FetchPolicy
 from digest.settings import Settings, WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -44,19 +44,18 @@ class Round:
 
 def fetcher_for(settings: Settings) -> Fetcher:
     api = settings.api
-    policy = FetchPolicy.create((), allow_networks=api.webhook_allow_networks, allow_ports=api.webhook_allow_ports)
     return Fetcher(user_agent=f"digest-webhooks ({settings.site.base_url})", timeout=api.webhook_timeout,
-                   max_bytes=1, deadline=api.webhook_timeout * 2, policy=policy)
+                   max_bytes=1, deadline=api.webhook_timeout * 2, policy=webhook_endpoints.policy_for(settings))
 
 
 def run_round(rt: Runtime, fetcher: Fetcher, batch: int = 500) -> Round:
     """Turn new records into events, then send what is due (one batch); what happened."""
-    endpoints = {e.name: e for e in rt.settings.webhooks}
+    now = rt.now()
+    with rt.sessions() as session, session.begin():  # the configured and the registered endpoints, read each round
+        endpoints = {e.name: e for e in webhook_endpoints.every(session, rt.settings)}
+        made = pump(session, endpoints.values(), now) if endpoints else 0
     if not endpoints:
         return Round()
-    now = rt.now()
-    with rt.sessions() as session, session.begin():
-        made = pump(session, endpoints.values(), now)
     with rt.sessions() as session, session.begin():
         disabled = {s.name.removeprefix("endpoint:") for s in session.scalars(select(WebhookState).where(
             WebhookState.name.startswith("endpoint:"), WebhookState.disabled_at.is_not(None)))}
@@ -97,7 +96,8 @@ def run_round(rt: Runtime, fetcher: Fetcher, batch: int = 500) -> Round:
 def _post(fetcher: Fetcher, endpoint: WebhookSettings, event_id: str, payload: str, now: datetime) -> str | None:
     """None on a 2xx, else why not."""
     if not endpoint.secret:
-        return f"no signing secret: set the environment variable {endpoint.secret_env}"
+        return (f"no signing secret: set the environment variable {endpoint.secret_env}" if endpoint.secret_env else
+                "no signing secret: the site's secret key changed since it was registered; register it again")
     signature = Webhook(endpoint.secret).sign(event_id, now, payload)
     headers = {"Content-Type": "application/json", "webhook-id": event_id,
                "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": signature}
@@ -134,28 +134,53 @@ def _record(session, settings: Settings, row, error: str, now: datetime) -> None
 
 def enable(rt: Runtime, name: str) -> bool:
     with rt.sessions() as session, session.begin():
-        state = session.get(WebhookState, f"endpoint:{name}")
-        if state is None or state.disabled_at is None:
-            return False
-        state.disabled_at, state.failures_in_a_row = None, 0
-        return True
+        return enable_in(session, name)
+
+
+def enable_in(session, name: str) -> bool:
+    """Turn a disabled endpoint back on (its queued events go out again); False if it was not disabled."""
+    state = session.get(WebhookState, f"endpoint:{name}")
+    if state is None or state.disabled_at is None:
+        return False
+    state.disabled_at, state.failures_in_a_row = None, 0
+    return True
+
+
+def names(rt: Runtime) -> set[str]:
+    """Every endpoint's name, configured or registered through the API."""
+    with rt.sessions() as session:
+        return {e.name for e in webhook_endpoints.every(session, rt.settings)}
 
 
 def overview(rt: Runtime) -> list[dict]:
     """Per endpoint: queued, delivered, failed, failures in a row, disabled since, last error (digest status)."""
-    out = []
     with rt.sessions() as session:
-        counts = dict(((e, s), n) for e, s, n in session.execute(
-            select(WebhookAttempt.endpoint, WebhookAttempt.status, func.count()).group_by(
-                WebhookAttempt.endpoint, WebhookAttempt.status)))
-        for endpoint in rt.settings.webhooks:
-            state = session.get(WebhookState, f"endpoint:{endpoint.name}")
-            out.append({"name": endpoint.name, "url": endpoint.url,
-                        **{s: counts.get((endpoint.name, s), 0) for s in ("queued", "delivered", "failed")},
-                        "failures_in_a_row": state.failures_in_a_row if state else 0,
-                        "disabled_at": state.disabled_at if state else None,
-                        "last_error": state.last_error if state else ""})
+        return describe(session, rt.settings)
+
+
+def describe(session, settings: Settings, only: str | None = None) -> list[dict]:
+    """overview() within a caller's session, of every endpoint or the one named `only`."""
+    query = select(WebhookAttempt.endpoint, WebhookAttempt.status, func.count()).group_by(
+        WebhookAttempt.endpoint, WebhookAttempt.status)
+    if only is not None:
+        query = query.where(WebhookAttempt.endpoint == only)
+    counts = {(e, s): n for e, s, n in session.execute(query)}
+    states = {s.name: s for s in session.scalars(select(WebhookState).where(WebhookState.name.startswith(
+        "endpoint:")))}
+    rows = webhook_endpoints.registered(session)
+    out = []
+    for endpoint in webhook_endpoints.every(session, settings):
+        if only is not None and endpoint.name != only:
+            continue
+        state, row = states.get(f"endpoint:{endpoint.name}"), rows.get(endpoint.name)
+        out.append({"name": endpoint.name, "url": endpoint.url, "events": list(endpoint.events),
+                    "source": "api" if row is not None else "config",
+                    "created_by": row.created_by if row is not None else None,
+                    **{s: counts.get((endpoint.name, s), 0) for s in ("queued", "delivered", "failed")},
+                    "failures_in_a_row": state.failures_in_a_row if state else 0,
+                    "disabled_at": state.disabled_at if state else None,
+                    "last_error": state.last_error if state else ""})
     return out
 
 
-__all__ = ["Round", "enable", "fetcher_for", "overview", "run_round"]
+__all__ = ["Round", "describe", "enable", "enable_in", "fetcher_for", "names", "overview", "run_round"]

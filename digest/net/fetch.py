@@ -21,8 +21,6 @@ message; nothing here parses.
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -35,13 +33,13 @@ import httpcore
 from digest.settings import GatherSettings
 from digest.errors import FeedError
 from digest.net.decode import BoundedDecoder
+from digest.net.guarded import DeadlinePassed, GuardedBackend, Limits, Stopped, host_header, target
 from digest.net.policy import FetchPolicy, Refused
 
 PERMANENT = (301, 308)
 REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 10
-_POLL = 0.5  # seconds between looks at the deadline and the stop event while a socket is silent
-_READ_SIZE = 64 * 1024
+DRAIN = 16 * 1024  # bytes of a webhook receiver's answer read (and dropped) so its connection can be reused
 
 
 @dataclass(frozen=True)
@@ -56,18 +54,6 @@ class Response:
     # Where the chain of permanent redirects (301/308) from the requested URL ended; "" if there were none.
     moved_to: str = ""
     not_modified: bool = False
-
-
-class Stopped(FeedError):
-    """The run was asked to stop (SIGTERM) while this request was in flight."""
-
-
-class _Limits(threading.local):
-    """The current request's deadline and trust, per thread: the network backend reads them at each step."""
-
-    deadline: float = float("inf")
-    trusted: bool = False
-    url: str = ""
 
 
 class Fetcher:
@@ -85,10 +71,10 @@ class Fetcher:
         self.policy = policy or FetchPolicy()
         self.stop = stop or threading.Event()
         self.user_agent = user_agent
-        self._limits = _Limits()
+        self._limits = Limits()
         self._pool = httpcore.ConnectionPool(
             max_connections=None, max_keepalive_connections=20, keepalive_expiry=30.0,
-            network_backend=_GuardedBackend(self.policy, self._limits, self.stop))
+            network_backend=GuardedBackend(self.policy, self._limits, self.stop))
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
 
@@ -133,16 +119,22 @@ class Fetcher:
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         """POST within the policy (no origin trusted: the caller's URLs are not feeds) and the deadline; the status.
-        No redirect is followed and the answer's body is never read: a receiver cannot feed us anything."""
+        No redirect is followed and the answer's body is drained up to DRAIN bytes and dropped, never kept: a
+        short answer leaves the connection open for the next POST (keep-alive), a long one closes it."""
         self._limits.trusted, self._limits.url = False, url
         self.policy.check_url(url)
         self._limits.deadline = time.monotonic() + self.deadline
         timeouts = {"connect": self.timeout, "read": self.timeout, "write": self.timeout, "pool": self.timeout}
         try:
-            with self._pool.stream("POST", _target(url), content=body, extensions={"timeout": timeouts}, headers=[
-                    ("Host", _host_header(url)), ("User-Agent", self.user_agent), *headers.items()]) as response:
+            with self._pool.stream("POST", target(url), content=body, extensions={"timeout": timeouts}, headers=[
+                    ("Host", host_header(url)), ("User-Agent", self.user_agent), *headers.items()]) as response:
+                drained = 0
+                for chunk in response.iter_stream():
+                    drained += len(chunk)
+                    if drained > DRAIN:
+                        break  # closed, not reused: a receiver cannot make us read
                 return response.status
-        except (_DeadlinePassed, httpcore.TimeoutException) as exc:
+        except (DeadlinePassed, httpcore.TimeoutException) as exc:
             raise FeedError(f"{url}: timed out (no answer within {self.deadline:g} s)") from exc
         except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
             raise FeedError(f"{url}: {exc.__class__.__name__}: {exc}") from exc
@@ -170,10 +162,10 @@ class Fetcher:
 
     def _request(self, url: str, headers: dict[str, str], limit: int) -> tuple[int, str, Response | None]:
         """(status, redirect location, response): the body is read only when it is not a redirect."""
-        request_headers = [("Host", _host_header(url)), *headers.items()]
+        request_headers = [("Host", host_header(url)), *headers.items()]
         timeouts = {"connect": self.timeout, "read": self.timeout, "write": self.timeout, "pool": self.timeout}
         try:
-            with self._pool.stream("GET", _target(url), headers=request_headers,
+            with self._pool.stream("GET", target(url), headers=request_headers,
                                    extensions={"timeout": timeouts}) as response:
                 fields = _headers(response.headers)
                 status = response.status
@@ -188,7 +180,7 @@ class Fetcher:
                 if declared.isdigit() and int(declared) > limit:
                     raise FeedError(f"{url}: response larger than {limit} bytes")
                 data = self._body(url, response.iter_stream(), fields.get("content-encoding", ""), limit)
-        except _DeadlinePassed as exc:
+        except DeadlinePassed as exc:
             raise FeedError(f"{url}: timed out (not complete after {self.deadline:g} s)") from exc
         except httpcore.TimeoutException as exc:
             raise FeedError(f"{url}: timed out ({exc.__class__.__name__}, nothing for {self.timeout:g} s)") from exc
@@ -213,121 +205,6 @@ class Fetcher:
         host = (urlsplit(url).hostname or "").lower()
         with self._lock:
             return self._hosts.setdefault(host, threading.BoundedSemaphore(self.per_host))
-
-
-class _DeadlinePassed(Exception):
-    """Raised inside httpcore's read loop; turned into a FeedError naming the URL."""
-
-
-class _GuardedBackend(httpcore.NetworkBackend):
-    """Connects only to addresses the policy allows and gives streams that honour the deadline and stop."""
-
-    def __init__(self, policy: FetchPolicy, limits: _Limits, stop: threading.Event) -> None:
-        self.policy, self.limits, self.stop = policy, limits, stop
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options=None) -> httpcore.NetworkStream:
-        addresses = _resolve(host, port)
-        refusals, last_error = [], None
-        for address in addresses:
-            if not self.limits.trusted:
-                try:
-                    self.policy.check_address(host, address)
-                except Refused as exc:
-                    refusals.append(exc)
-                    continue
-            try:
-                stream = self._inner.connect_tcp(str(address), port, timeout=self._step(timeout),
-                                                 local_address=local_address, socket_options=socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last_error = exc
-                continue
-            return _GuardedStream(stream, self)
-        if last_error is not None:
-            raise last_error
-        if refusals:
-            raise refusals[0]
-        raise httpcore.ConnectError(f"{host} has no address")
-
-    def _step(self, timeout: float | None) -> float:
-        """The time one blocking step may take: its own timeout, never past the deadline."""
-        if self.stop.is_set():
-            raise Stopped(f"{self.limits.url}: stopped")
-        remaining = self.limits.deadline - time.monotonic()
-        if remaining <= 0:
-            raise _DeadlinePassed()
-        return min(timeout if timeout is not None else remaining, remaining)
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
-class _GuardedStream(httpcore.NetworkStream):
-    """A socket stream whose reads give up at the deadline or on stop, checked every half second."""
-
-    def __init__(self, stream: httpcore.NetworkStream, backend: _GuardedBackend) -> None:
-        self._stream, self._backend = stream, backend
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        started = time.monotonic()
-        while True:
-            step = self._backend._step(timeout)
-            waited = time.monotonic() - started
-            if timeout is not None and waited >= timeout:
-                raise httpcore.ReadTimeout(f"no data for {timeout:g} s")
-            try:
-                return self._stream.read(min(max_bytes, _READ_SIZE), timeout=min(step, _POLL))
-            except httpcore.ReadTimeout:
-                continue
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, timeout=self._backend._step(timeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(self, ssl_context, server_hostname: str | None = None, timeout: float | None = None):
-        stream = self._stream.start_tls(ssl_context, server_hostname, timeout=self._backend._step(timeout))
-        return _GuardedStream(stream, self._backend)
-
-    def get_extra_info(self, info: str):
-        return self._stream.get_extra_info(info)
-
-
-def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        return [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        pass
-    try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-    addresses = []
-    for *_rest, sockaddr in found:
-        address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
-        if address not in addresses:
-            addresses.append(address)
-    return addresses
-
-
-def _target(url: str) -> str:
-    """The URL without its fragment and credentials, host in IDNA, as the request line and pool want it."""
-    parts = urlsplit(url)
-    return parts._replace(netloc=_host_header(url), fragment="").geturl()
-
-
-def _host_header(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    if host.isascii():
-        return host
-    try:
-        name = (parts.hostname or "").encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise FeedError(f"{url}: host name cannot be encoded: {exc}") from exc
-    return f"{name}:{parts.port}" if parts.port else name
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:

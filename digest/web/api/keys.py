@@ -19,10 +19,17 @@ from sqlalchemy.orm import Session
 
 from digest.errors import DigestError
 from digest.models_api import ApiKey
+from subscribers.limits import take
 
-SCOPES = ("subscribers:read", "subscribers:write", "issues:read", "issues:write", "stats:read")
+# webhooks:manage registers, changes and removes webhook endpoints (it names where readers' addresses are sent).
+SCOPES = ("subscribers:read", "subscribers:write", "issues:read", "issues:write", "stats:read", "webhooks:manage")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 LAST_USED_EVERY = timedelta(minutes=1)  # "last used" is shown to the minute
+# Requests with an unknown, revoked or forged key per network (/24, /64) a minute: past it, 429 until the minute
+# ends, answered from this process's memory (no database read) once it has counted the network over.
+UNKNOWN_PER_MINUTE = 30
+_BARRED_MAX = 10_000
+_barred: dict[str, datetime] = {}  # network -> end of the minute it is over its budget
 
 
 class ApiKeyError(DigestError):
@@ -79,9 +86,39 @@ def revoke_key(session: Session, name: str, now: datetime) -> bool:
     return True
 
 
+def barred(network: str, now: datetime) -> bool:
+    """True while this process knows the network is over its budget of unknown keys (no database read)."""
+    until = _barred.get(network)
+    if until is None:
+        return False
+    if now >= until:
+        _barred.pop(network, None)
+        return False
+    return True
+
+
+def count_unknown(session: Session, network: str, now: datetime) -> bool:
+    """Count a request with an unknown key against its network's budget (the rate-limit rows every process
+    shares); False, and the network remembered here until the minute ends, once it is over."""
+    if take(session, f"api-unknown:{network}", UNKNOWN_PER_MINUTE, now, timedelta(minutes=1)):
+        return True
+    if len(_barred) >= _BARRED_MAX:
+        for stale in [n for n, until in _barred.items() if until <= now]:
+            del _barred[stale]
+    if len(_barred) < _BARRED_MAX:
+        start = int(now.timestamp()) // 60 * 60
+        _barred[network] = now + timedelta(seconds=start + 60 - now.timestamp())
+    return False
+
+
+def well_formed(presented: str) -> bool:
+    """A key's shape: anything else is refused without a database read (and counts against no budget)."""
+    return presented.startswith("dgk_") and len(presented) <= 100
+
+
 def caller_for(session: Session, presented: str, now: datetime) -> Caller | None:
     """The caller a presented key names (its last use stamped); None for an unknown or revoked key."""
-    if not presented.startswith("dgk_") or len(presented) > 100:
+    if not well_formed(presented):
         return None
     key = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(presented)))
     if key is None or key.revoked_at is not None:
