@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +21,7 @@ from digest.errors import ConfigError
 
 
 MIGRATION_LOCK = 0x64696765  # "dige": the advisory lock key migrations take on PostgreSQL
+UNFINISHED = "digest_restore_unfinished"  # a table only a restore still under way (or killed) leaves
 
 
 def make_engine(url: str) -> Engine:
@@ -59,6 +60,10 @@ def create_schema(engine: Engine) -> None:
     try:
         with engine.connect() as connection:
             sqlite = connection.dialect.name == "sqlite"
+            if inspect(connection).has_table(UNFINISHED):
+                raise ConfigError(f"a restore into the database {engine.url!r} did not finish: it holds no readers",
+                                  hint="run `digest restore FILE` again (it finishes what was started)")
+            connection.rollback()  # the look ended; the migrations begin their own transaction
             if sqlite:
                 # A migration that rebuilds a table on SQLite drops the old one, and with foreign keys on
                 # that deletes every row pointing at it (ON DELETE CASCADE: pending opt-in tokens, bounce

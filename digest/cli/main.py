@@ -29,7 +29,7 @@ from digest.cli.sources import check_source, extract_command
 from digest.cli.stats import stats_command
 from digest.cli.subscribers import subscribers as subscribers_group
 from digest.cli.tools import stories_command, summarize_command
-from digest.cli.upkeep import backup_command, prune_command, restore_command
+from digest.cli.upkeep import backup_command, maintain_command, prune_command, restore_command
 from digest.errors import DigestError
 from subscribers import SubscriberError
 
@@ -217,7 +217,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
 # The command modules define their commands; only the group here knows them all (no import circle).
 for command in (run, status, requeue, worker, roundup_command, apikeys, webhooks, check_source, extract_command,
                 subscribers_group, summarize_command, stories_command, inbound, kept_mail, operators, backup_command,
-                restore_command, prune_command, stats_command):
+                restore_command, maintain_command, prune_command, stats_command):
     cli.add_command(command)
 subscribers_group.add_command(suppressions)
 

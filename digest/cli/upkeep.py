@@ -1,4 +1,4 @@
-"""`digest backup`, `digest restore` and `digest prune`: what keeps a database whole and bounded for a year.
+"""`digest backup`, `digest restore` and `digest maintain`: what keeps a database whole and bounded for a year.
 
 Backup and restore open the database without migrating it: a backup is of
 the database as it is, and a restore decides the schema itself (the backup's,
@@ -71,13 +71,12 @@ def restore_command(ctx: Context, file: str, force: bool) -> None:
         click.echo(f"migrated from schema {done.migrated_from} to {done.schema}")
 
 
-@click.command("prune")
-@click.option("--dry-run", is_flag=True, help="Count what would go; remove nothing.")
 @pass_context
-def prune_command(ctx: Context, dry_run: bool) -> None:
+def _maintain(ctx: Context, dry_run: bool) -> None:
     """Remove what [retention] no longer keeps (the daemon's leader does this once a day; this is for cron).
 
-    Small batches, each its own short transaction: safe while issues are being sent."""
+    Small batches, each its own short transaction: safe while issues are being sent, and safe to kill (what
+    was removed stays removed; run it again to go on)."""
     rt = ctx.runtime()
     with stop_on_signals() as stop:
         pruner = retention.prune(rt.sessions, rt.settings.retention, rt.now(), dry_run=dry_run, stop=stop)
@@ -88,3 +87,12 @@ def prune_command(ctx: Context, dry_run: bool) -> None:
         click.echo("kept forever (0 days): " + ", ".join(kept))
     if not dry_run:
         click.echo(f"done in {pruner.seconds:.1f} s")
+
+
+def _command(name: str, **kwargs) -> click.Command:
+    return click.command(name, **kwargs)(
+        click.option("--dry-run", is_flag=True, help="Count what would go; remove nothing.")(_maintain))
+
+
+maintain_command = _command("maintain")
+prune_command = _command("prune", hidden=True, help="The former name of `digest maintain`.")

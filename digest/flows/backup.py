@@ -7,21 +7,27 @@ SHA-256) and one payload, which is
 - `database.sqlite`: SQLite's online backup API, one read transaction (WAL lets senders write on);
 - `database.pgdump`: `pg_dump --format=custom`, taken in the snapshot the counts were read in;
 - `tables.jsonl`: every table through SQLAlchemy (dbcopy.py), one REPEATABLE READ transaction.
-The archive is written beside FILE and renamed over it at the end: a killed
-backup leaves the previous one whole.
+The archive is written in a folder beside FILE and renamed over it at the end:
+a killed backup leaves the previous one whole, and the next run clears what it
+left (workspace()).
 """
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tarfile
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +37,7 @@ from sqlalchemy import Engine, create_engine, text
 from digest.errors import DigestError
 from digest.flows import dbcopy
 
+log = logging.getLogger(__name__)
 FORMAT = 1
 MANIFEST = "manifest.json"
 PAYLOADS = {"sqlite": "database.sqlite", "pg_dump": "database.pgdump", "logical": "tables.jsonl",
@@ -89,21 +96,20 @@ def libpq_url(engine: Engine) -> tuple[str, dict[str, str]]:
 def take(engine: Engine, out: Path, now: datetime, *, logical: bool = False, readers: bool = False) -> Manifest:
     """Write a backup of the database to `out`; the manifest says what it holds."""
     out = Path(out)
-    with tempfile.TemporaryDirectory(prefix=".digest-backup-", dir=out.parent) as work:
-        payload_dir = Path(work)
+    with workspace(out.with_name(f".{out.name}.backup")) as work:
         if readers:
-            kind, schema, counts = "readers", *_logical(engine, payload_dir / PAYLOADS["readers"],
-                                                        dbcopy.READER_TABLES)
+            kind, schema, counts = "readers", *_logical(engine, work / PAYLOADS["readers"], dbcopy.READER_TABLES)
         elif sqlite_path(engine) is not None and not logical:
-            kind, schema, counts = "sqlite", *_sqlite_snapshot(sqlite_path(engine), payload_dir / PAYLOADS["sqlite"])
+            kind, schema, counts = "sqlite", *_sqlite_snapshot(sqlite_path(engine), work / PAYLOADS["sqlite"])
         elif engine.dialect.name == "postgresql" and not logical and shutil.which("pg_dump"):
-            kind, schema, counts = "pg_dump", *_pg_dump(engine, payload_dir / PAYLOADS["pg_dump"])
+            kind, schema, counts = "pg_dump", *_pg_dump(engine, work / PAYLOADS["pg_dump"])
         else:
-            kind, schema, counts = "logical", *_logical(engine, payload_dir / PAYLOADS["logical"])
-        payload = payload_dir / PAYLOADS[kind]
+            kind, schema, counts = "logical", *_logical(engine, work / PAYLOADS["logical"])
+        payload = work / PAYLOADS[kind]
         manifest = Manifest(kind=kind, schema=schema, counts=counts, sha256=_sha256(payload),
                             created_at=now.isoformat(), source=engine.dialect.name)
-        partial = out.with_name(out.name + ".partial")
+        log.info("backup: %s snapshot taken (%d rows); writing %s", kind, sum(counts.values()), out)
+        partial = work / "archive.partial"
         with tarfile.open(partial, "w:gz", compresslevel=1) as archive:
             data = manifest.to_json()
             info = tarfile.TarInfo(MANIFEST)
@@ -115,6 +121,36 @@ def take(engine: Engine, out: Path, now: datetime, *, logical: bool = False, rea
         os.chmod(partial, 0o600)  # readers' addresses and consent records: not for every local user
         os.replace(partial, out)
     return manifest
+
+
+@contextmanager
+def workspace(folder: Path) -> Iterator[Path]:
+    """A working folder of fixed name beside the output, locked while in use and emptied first.
+
+    A backup or restore killed with -9 leaves its folder behind (a copy of
+    personal data): the next run under the same name finds it, clears it and
+    so never piles copies up; the lock keeps two runs from sharing it."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError(f"another digest backup or restore is using {folder}",
+                              hint="wait for it to finish") from None
+        for left in folder.iterdir():
+            log.info("removing %s, left by a backup or restore that was stopped", left)
+            shutil.rmtree(left) if left.is_dir() else left.unlink()
+        yield folder
+        shutil.rmtree(folder)
+    finally:
+        os.close(handle)
+
+
+def die_with_parent() -> None:
+    """Run in a child (pg_dump, pg_restore) before it starts: killed with us, never left running on its own."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _sha256(path: Path) -> str:
@@ -162,7 +198,7 @@ def _pg_dump(engine: Engine, target: Path) -> tuple[str | None, dict[str, int]]:
         url, env = libpq_url(engine)
         done = subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
                                f"--snapshot={snapshot}", f"--file={target}", url],
-                              env=env, capture_output=True, text=True)
+                              env=env, capture_output=True, text=True, preexec_fn=die_with_parent)
         if done.returncode:
             raise BackupError(f"pg_dump failed: {done.stderr.strip()[-500:]}",
                               hint="`digest backup --logical` exports through SQLAlchemy instead")
