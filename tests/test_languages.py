@@ -260,6 +260,11 @@ def _config(folder: Path, base: str = "https://ledger.example.org", smtp_port: i
 
 @pytest.fixture
 def site(tmp_path):
+    return make_site(tmp_path)
+
+
+def make_site(tmp_path: Path):
+    """(runtime, its memory transport, a client of the web app) of the three-language site, a reader on each."""
     settings = load_settings(_config(tmp_path), environ={"DIGEST_SECRET_KEY": SECRET})
     transport, clock = MemoryTransport(), Clock(NOW)
     rt = replace(Runtime.create(settings), transport_factory=lambda: transport, now=clock)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -28,7 +27,7 @@ from digest.flows import notices, overview
 from digest.flows.runtime import Runtime
 from digest.settings import Settings
 from digest.errors import ConfigError, DeliveryError
-from digest.render.html import issue_path, make_environment, render_template
+from digest.render.html import issue_path, make_environment
 from digest.render.i18n import N_
 from digest.web import archive
 from digest.web.admin import console_routes
@@ -36,9 +35,10 @@ from digest.web.clicks import Clicks
 from digest.web.guards import BodyLimit, ClientAddress, SameOriginPosts, SecurityHeaders
 from digest.web.api.routes import api_routes
 from digest.web.ops import ops_routes
+from digest.web.pages import Pages
 from digest.web.preferences import preference_routes, preferences_path
 from digest.web.signup import SignupDesk
-from digest.web.words import page_words, say, voice_of
+from digest.web.words import say, voice_of
 from subscribers import (
     SubscriptionStatus,
     Origin,
@@ -59,9 +59,6 @@ log = logging.getLogger(__name__)
 
 SEND_FAILED = N_("We could not send the confirmation email just now. Please try again in a few minutes.")
 # The web version of an issue is the email's own HTML: nothing in it may run or load from elsewhere.
-# Reader pages: our own inline CSS, the one inline script by nonce, forms only to us, framed only when embedded.
-PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; connect-src 'self'; "
-            "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors {frames}")
 ISSUE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; form-action 'none'"
 
 
@@ -80,17 +77,8 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
     client_ip = ClientAddress(web.trusted_proxies)
     clicks = Clicks(settings.site.secret_key, sessions, client_ip, settings.site.base_url)
 
-    frame_ancestors = " ".join(["'self'", *web.allowed_origins])
-
-    def page(name: str, status: int = 200, *, slug: str = "", values: dict | None = None, **context) -> Response:
-        """A reader page in newsletter `slug`'s language (the site's when none): words.page_words."""
-        nonce = secrets.token_urlsafe(16)  # the one inline script runs; nothing injected could
-        context = {"site": settings.site.for_templates(), "newsletters": settings.newsletters, "messages": {},
-                   "email": "", "newsletter": None, "csp_nonce": nonce, "link_reply": None, "link_email": "",
-                   "single": "", **context, **page_words(settings, slug, context, values)}
-        policy = PAGE_CSP.format(nonce=nonce, frames=frame_ancestors if name == "embed.html" else "'none'")
-        return HTMLResponse(render_template(env, f"web/{name}", context), status_code=status,
-                            headers={"Content-Security-Policy": policy})
+    pages = Pages(settings, env, " ".join(["'self'", *web.allowed_origins]))  # errors too, in the reader's language
+    page = pages.page
 
     def origin(request: Request) -> Origin:
         return Origin(source="web", ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
@@ -328,12 +316,13 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
         Middleware(clicks.front),  # /r/ first: the one path taking thousands of requests a second
         Middleware(SecurityHeaders),
         Middleware(SameOriginPosts, allowed_origins=web.allowed_origins,
-                   site_origin=_origin_of(settings.site.base_url)),
-        Middleware(BodyLimit, max_bytes=web.max_body_bytes),
+                   site_origin=_origin_of(settings.site.base_url), refuse=pages.refusal),
+        Middleware(BodyLimit, max_bytes=web.max_body_bytes, refuse=pages.refusal),
         Middleware(CORSMiddleware, allow_origins=list(web.allowed_origins), allow_methods=["POST"],
                    allow_headers=["Content-Type"]),
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=clicks.lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=clicks.lifespan,
+                    exception_handlers=pages.handlers if reader_pages else None)
     app.router.redirect_slashes = False  # its redirect is built from the Host header a client sends
     return app
 

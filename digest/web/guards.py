@@ -87,8 +87,8 @@ class SameOriginPosts:
     page elsewhere cannot make a visitor's browser sign them up or undo things.
     """
 
-    def __init__(self, app, allowed_origins: tuple[str, ...] = (), site_origin: str = "") -> None:
-        self.app = app
+    def __init__(self, app, allowed_origins: tuple[str, ...] = (), site_origin: str = "", refuse=None) -> None:
+        self.app, self.refuse = app, refuse or _plain  # refuse(path, status, English text): the answer
         self.allowed = {o.rstrip("/").lower() for o in (*allowed_origins, site_origin) if o}
 
     async def __call__(self, scope, receive, send):
@@ -100,7 +100,7 @@ class SameOriginPosts:
                 origin.split("://", 1)[-1] != host
             cross_site = headers.get("sec-fetch-site") == "cross-site" and origin not in self.allowed
             if named_elsewhere or cross_site:
-                return await PlainTextResponse("Cross-site request refused.", status_code=403)(scope, receive, send)
+                return await self.refuse(scope["path"], 403, "Cross-site request refused.")(scope, receive, send)
         return await self.app(scope, receive, send)
 
 
@@ -120,15 +120,15 @@ class RedactTokens(logging.Filter):
 class BodyLimit:
     """Refuse request bodies over `max_bytes` (413), declared or streamed."""
 
-    def __init__(self, app, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int, refuse=None) -> None:
+        self.app, self.max_bytes, self.refuse = app, max_bytes, refuse or _plain
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         declared = dict(scope["headers"]).get(b"content-length", b"0")
         if not declared.isdigit() or int(declared) > self.max_bytes:
-            return await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+            return await self.refuse(scope["path"], 413, "Request body too large.")(scope, receive, send)
         seen = 0
 
         async def limited():
@@ -142,8 +142,12 @@ class BodyLimit:
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+            await self.refuse(scope["path"], 413, "Request body too large.")(scope, receive, send)
 
 
 class _TooLarge(Exception):
     pass
+
+
+def _plain(path: str, status: int, text: str) -> PlainTextResponse:
+    return PlainTextResponse(text, status_code=status)

@@ -148,7 +148,8 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
             try:
                 notices.send_address_confirmation(
                     transport_factory(), env, settings.site, by_slug[slug], new,
-                    f"{settings.site.base_url.rstrip('/')}/preferences/move?token={move_token}", now=now(),
+                    f"{settings.site.base_url.rstrip('/')}/preferences/move?token={move_token}"  # its page speaks
+                    f"&newsletter={quote(slug)}", now=now(),  # this newsletter's language
                     ttl_hours=settings.web.token_ttl_hours, bounces=settings.bounces)
             except DeliveryError as exc:
                 log.error("address confirmation to %s failed: %s", new, exc)
@@ -202,15 +203,16 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
             response.background = BackgroundTask(desk.background(lambda: mail_link(email)))
         return response
 
-    def move_page(token: str) -> Response:
+    def move_page(token: str, slug: str) -> Response:
+        """In the language of the newsletter whose mail brought the link (it names it), even when it expired."""
         try:
             with sessions() as session:
                 _reader, old, new = address.read_move(session, secret(), token, ttl)
         except SubscriberError as exc:
-            return page("message.html", 400, title=N_("Link not valid"), message=str(exc))
-        return page("move.html", token=token, old=address.masked(old), new=new)
+            return page("message.html", 400, slug=slug, title=N_("Link not valid"), message=str(exc))
+        return page("move.html", slug=slug, token=token, old=address.masked(old), new=new, move_from=slug)
 
-    def do_move(token: str, who: Origin) -> Response:
+    def do_move(token: str, who: Origin, slug: str) -> Response:
         try:
             with sessions() as session, session.begin():
                 reader, old = address.move(session, secret(), token, who, now(), ttl)
@@ -218,7 +220,7 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                 link = make_unsubscribe_token(secret(), reader.id, slug)
                 new = reader.email
         except SubscriberError as exc:
-            return page("message.html", 400, title=N_("Not changed"), message=str(exc))
+            return page("message.html", 400, slug=slug, title=N_("Not changed"), message=str(exc))
         try:
             notices.send_address_moved(transport_factory(), env, settings.site, by_slug[slug], old,
                                        address.masked(new), now=now(), bounces=settings.bounces)
@@ -228,9 +230,14 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
 
     async def move_route(request: Request) -> Response:
         if request.method != "POST":  # scanners open links: only the button moves anything
-            return await run_in_threadpool(move_page, request.query_params.get("token", ""))
+            return await run_in_threadpool(move_page, request.query_params.get("token", ""),
+                                           known(request.query_params.get("newsletter", "")))
         form = await request.form()
-        return await run_in_threadpool(do_move, str(form.get("token", "")), origin(request))
+        return await run_in_threadpool(do_move, str(form.get("token", "")), origin(request),
+                                       known(str(form.get("newsletter", ""))))
+
+    def known(slug: str) -> str:
+        return slug if slug in by_slug else ""
 
     def first_newsletter(session, reader) -> str:
         """The newsletter a reader's one-off mail comes from: one they receive, else one they ever had."""
