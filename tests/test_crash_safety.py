@@ -192,3 +192,81 @@ def test_maintenance_killed_keeps_what_it_removed_removed_and_goes_on_when_run_a
     assert rows("SELECT final_counts FROM issues WHERE id = :i", i=old) == frozen  # and the old one its counts
     assert [rows(f"SELECT count(*) FROM {t}") for t in ("consent_events", "suppressions", "subscriptions")] == kept
     engine.dispose()
+
+
+def server_shows(pg_url: str, condition: str) -> bool:
+    """Whether a session on the test's database matches `condition` (pg_stat_activity's columns)."""
+    engine = make_engine(pg_url)
+    try:
+        with engine.connect() as connection:
+            return bool(connection.scalar(sa.text(
+                f"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+                f"pg_backend_pid() AND {condition}")))
+    finally:
+        engine.dispose()
+
+
+def test_a_restore_into_postgresql_killed_while_loading_rows_leaves_it_as_it_was(tmp_path, pg_url):
+    config = site(tmp_path / "live")
+    populate(config).sessions.kw["bind"].dispose()
+    ballast(url_of(config), 24)
+    out = tmp_path / "lite.tar.gz"
+    assert run_cli("backup", str(out), config=config).returncode == 0
+    pg = site(tmp_path / "pg", pg_url)
+    populate(pg, readers=30).sessions.kw["bind"].dispose()
+    before = people(pg_url)
+
+    proc = start_cli("restore", "--force", str(out), config=pg)
+    assert wait_until(lambda: server_shows(pg_url, "query ILIKE 'INSERT INTO kept_mail%'") or proc.poll() is not None,
+                      seconds=120, step=0.01)
+    killed(proc)  # the old tables dropped and half the rows in, all in one open transaction
+    assert wait_until(lambda: not server_shows(pg_url, "query ILIKE 'INSERT INTO%'"))
+    assert people(pg_url) == before
+    assert run_cli("status", config=pg).returncode == 0
+
+    again = run_cli("restore", "--force", str(out), config=pg, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert people(pg_url) == people(url_of(config))
+
+
+def test_a_pg_restore_killed_is_refused_by_every_command_until_restore_runs_again(tmp_path, pg_url):
+    config = site(tmp_path / "live", pg_url)
+    populate(config).sessions.kw["bind"].dispose()
+    ballast(pg_url, 24)
+    out = tmp_path / "pg.tar.gz"
+    assert run_cli("backup", str(out), config=config, timeout=180).returncode == 0
+    assert backup.read_manifest(out).kind == "pg_dump"
+    source = people(pg_url)
+
+    proc = start_cli("restore", "--force", str(out), config=config)
+    assert wait_until(lambda: server_shows(pg_url, "application_name = 'pg_restore' AND query ILIKE 'COPY%'")
+                      or proc.poll() is not None, seconds=120, step=0.01)
+    killed(proc)
+    assert wait_until(lambda: not server_shows(pg_url, "application_name = 'pg_restore'"))  # it died with us
+    status = run_cli("status", config=config)
+    assert status.returncode == 1 and "did not finish" in status.stderr and "digest restore" in status.stderr
+
+    again = run_cli("restore", str(out), config=config, timeout=300)  # no --force: it finishes its own work
+    assert again.returncode == 0, again.stderr
+    assert people(pg_url) == source
+    assert run_cli("status", config=config).returncode == 0
+
+
+def test_a_pg_dump_backup_killed_leaves_the_last_backup_whole(tmp_path, pg_url):
+    config = site(tmp_path / "live", pg_url)
+    populate(config).sessions.kw["bind"].dispose()
+    ballast(pg_url, 24)
+    out = tmp_path / "pg.tar.gz"
+    assert run_cli("backup", str(out), config=config, timeout=180).returncode == 0
+    last = backup.read_manifest(out)
+
+    proc = start_cli("backup", str(out), config=config)
+    assert wait_until(lambda: server_shows(pg_url, "application_name = 'pg_dump' AND query ILIKE 'COPY%'")
+                      or proc.poll() is not None, seconds=120, step=0.01)
+    killed(proc)
+    assert wait_until(lambda: not server_shows(pg_url, "application_name = 'pg_dump'"))  # it died with us
+    assert backup.read_manifest(out) == last
+    assert run_cli("status", config=config).returncode == 0
+    again = run_cli("backup", str(out), config=config, timeout=180)
+    assert again.returncode == 0 and "left by a backup or restore that was stopped" in again.stderr, again.stderr
+    assert backup.read_manifest(out).counts == last.counts

@@ -30,7 +30,8 @@ def make_server(rt) -> InboundServer:
     limits = ListenerLimits(max_bytes=b.max_message_bytes, max_messages_per_connection=b.max_messages_per_connection,
                             max_connections=b.max_connections, workers=1 if sqlite else ListenerLimits.workers)
     handler = InboundHandler(feedback.accepts(rt.settings),
-                             feedback.processor(rt.settings, secret_key(rt), rt.sessions, rt.now), limits)
+                             feedback.processor(rt.settings, secret_key(rt), rt.sessions, rt.now), limits,
+                             prepare=feedback.read_ahead)
     return InboundServer(handler, b.listen_host, b.listen_port, limits)
 
 

@@ -32,7 +32,9 @@ from subscribers import (BouncePolicy, Origin, SubscriberError, Subscriber, read
 log = logging.getLogger(__name__)
 
 
-Inbound = tuple[str, list[str], bytes]  # one message as the MTA handed it over: envelope sender, recipients, bytes
+# One message as the MTA handed it over: envelope sender, recipients, bytes; from the listener, also what
+# read_ahead() made of the bytes before the transaction began.
+Inbound = tuple
 
 
 @dataclass(frozen=True)
@@ -48,15 +50,29 @@ def bounce_policy(settings: Settings) -> BouncePolicy:
                         soft_window=timedelta(days=settings.bounces.soft_window_days))
 
 
+@dataclass(frozen=True)
+class Ahead:
+    """What a message says, read before its transaction (pure work: no database)."""
+
+    report: Report
+    verdicts: dict  # RecipientStatus -> Verdict, for each status line of the report
+
+
+def read_ahead(raw: bytes) -> Ahead:
+    report = read_report(raw)
+    return Ahead(report, {status: classify(status.action, status.status, status.diagnostic, report.text)
+                          for status in report.recipients[:50]})
+
+
 def handle_message(session: Session, settings: Settings, secret: str, mail_from: str, recipients: list[str],
-                   raw: bytes, now: datetime) -> Handled:
+                   raw: bytes, now: datetime, ahead: Ahead | None = None) -> Handled:
     """Act on one inbound message in the caller's transaction; what cannot be acted on is kept."""
     bounces, lines, keep = settings.bounces, [], []
     for recipient in dict.fromkeys(r.strip().strip("<>").lower() for r in recipients):
         if recipient == settings.site.unsubscribe_mailbox.lower():
             line = unsubscribe_request(session, secret, raw, now)
         elif bounces.domain and returnpath.is_bounce_address(bounces.local_part, bounces.domain, recipient):
-            line = _report(session, settings, secret, recipient, raw, now)
+            line = _report(session, settings, secret, recipient, raw, now, ahead)
         else:
             line = f"{recipient}: not a bounce or unsubscribe address; kept"
         lines.append(line)
@@ -84,42 +100,37 @@ def processor(settings: Settings, secret: str, sessions, clock) -> Callable[[Ite
     """Act on the messages that arrived together, in one transaction: one commit (one fsync) for them all,
     the cost that bounded a flood of returned mail. The caller answers each sender only after this returns.
 
-    Each message has its own savepoint, so a bug on odd input rolls back that message alone and keeps it for
-    the operator; what else fails (the commit) keeps them all instead; only a database that cannot take even
-    that raises (the listener answers 451 and the MTAs retry)."""
+    When the batch fails (a bug on odd input, or the database), it is rolled back and each message is acted on
+    again in a transaction of its own, so only the message at fault is kept for the operator (a savepoint per
+    message did the same at a fifth of a flood's cost); only a database that cannot take even that raises
+    (the listener answers 451 and the MTAs retry)."""
     def process(messages: Iterable[Inbound]) -> list[Handled]:
-        taken: list[Inbound] = []
+        arriving, taken = iter(messages), []  # the listener's: those waiting, and those arriving meanwhile
         try:
             with sessions() as session, session.begin():
                 _write_lock(session)
                 results = []
-                for message in messages:  # the listener's: those waiting, and those arriving meanwhile
+                for message in arriving:
                     taken.append(message)
-                    results.append(_one(session, settings, secret, message, clock()))
+                    results.append(handle_message(session, settings, secret, *message[:3], clock(), *message[3:]))
                 return results
-        except Exception as exc:  # noqa: BLE001  (see the docstring)
-            log.exception("inbound: acting on %d message(s) failed; keeping them for the operator", len(taken))
-            with sessions() as session, session.begin():
-                for mail_from, recipients, raw in taken:
-                    keep_unreadable(session, mail_from, recipients, raw, f"failed: {exc.__class__.__name__}: {exc}",
-                                    clock())
-            return [Handled((f"could not act on it ({exc.__class__.__name__}); kept",), kept=True)] * len(taken)
+        except Exception:  # noqa: BLE001  (see the docstring)
+            log.exception("inbound: acting on %d message(s) together failed; acting on each alone", len(taken))
+        alone = [_alone(sessions, settings, secret, message, clock) for message in taken]
+        return alone + process(arriving)  # the rest of the batch, together again
     return process
 
 
-def _one(session: Session, settings: Settings, secret: str, message: Inbound, now: datetime) -> Handled:
-    mail_from, recipients, raw = message
-    savepoint = session.connection().begin_nested()  # the connection's (the ORM's own costs twice as much)
+def _alone(sessions, settings: Settings, secret: str, message: Inbound, clock) -> Handled:
+    mail_from, recipients, raw = message[:3]
     try:
-        handled = handle_message(session, settings, secret, mail_from, recipients, raw, now)
-        session.flush()  # what the ORM still holds belongs to this message's savepoint
-        savepoint.commit()
-        return handled
-    except Exception as exc:  # a bug on odd input: this message is kept, the others go on
-        savepoint.rollback()
-        session.expunge_all()  # objects written inside the rolled-back savepoint no longer match the database
+        with sessions() as session, session.begin():
+            _write_lock(session)
+            return handle_message(session, settings, secret, mail_from, recipients, raw, clock(), *message[3:])
+    except Exception as exc:  # noqa: BLE001  (kept for the operator; if even that fails, the caller answers 451)
         log.exception("inbound: acting on a message failed; keeping it for the operator")
-        keep_unreadable(session, mail_from, recipients, raw, f"failed: {exc.__class__.__name__}: {exc}", now)
+        with sessions() as session, session.begin():
+            keep_unreadable(session, mail_from, recipients, raw, f"failed: {exc.__class__.__name__}: {exc}", clock())
         return Handled((f"could not act on it ({exc.__class__.__name__}); kept",), kept=True)
 
 
@@ -139,14 +150,16 @@ def keep_unreadable(session: Session, mail_from: str, recipients: list[str], raw
     metrics.INBOUND_KEPT.inc()
 
 
-def _report(session: Session, settings: Settings, secret: str, address: str, raw: bytes, now: datetime) -> str:
+def _report(session: Session, settings: Settings, secret: str, address: str, raw: bytes, now: datetime,
+            ahead: Ahead | None) -> str:
     bounces = settings.bounces
     path = returnpath.read(secret, bounces.local_part, bounces.domain, address)
     if path is None and address == f"{bounces.local_part}@{bounces.domain}".lower():
         path = returnpath.ReturnPath()  # the plain address (a feedback loop's): only a signed token in it counts
     if path is None:
         return f"{address}: unsigned or forged bounce address; kept"
-    report = read_report(raw)
+    ahead = ahead or read_ahead(raw)
+    report = ahead.report
     delivery = _sent(session, path.delivery_id) if path.delivery_id is not None else None
     if path.delivery_id is not None and delivery is None:
         return f"{address}: delivery {path.delivery_id} no longer exists; kept"
@@ -170,7 +183,7 @@ def _report(session: Session, settings: Settings, secret: str, address: str, raw
     if failed is None:
         return f"{address}: a bounce about no address this return path was for; kept"
     email, status = failed
-    verdict = classify(status.action, status.status, status.diagnostic, report.text)
+    verdict = ahead.verdicts.get(status) or classify(status.action, status.status, status.diagnostic, report.text)
     detail = _bounce_detail(verdict, status, report, delivery)
     return _act(session, settings, delivery, email, verdict, status.status or verdict.status,
                 status.diagnostic or report.text, report, detail, origin, now)

@@ -12,7 +12,10 @@ fsync for the lot, the cost that bounded a flood), and each sender hears
 250 only once that commit is done, so a crash or kill -9 loses no message
 it has accepted. If acting fails (the database is down) the senders are
 told to try again later (451) and their MTAs keep the messages: nothing is
-lost.
+lost. Reading and classifying a message needs no database, so an optional
+`prepare` hook does it on the listener's own thread as the message arrives,
+while a writer is busy with the database (SQLite lets go of the interpreter
+while it commits); the writer's transaction then holds only the writes.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass
 
 from aiosmtpd.controller import Controller
@@ -30,7 +32,7 @@ from aiosmtpd.smtp import SMTP
 
 log = logging.getLogger(__name__)
 MAX_RECIPIENTS = 50
-Message = tuple[str, list[str], bytes]  # envelope sender, recipients, the message's bytes
+Message = tuple  # envelope sender, recipients, the message's bytes (and what `prepare` read of them, if set)
 
 
 @dataclass(frozen=True)
@@ -45,11 +47,12 @@ class ListenerLimits:
 
 class InboundHandler:
     """aiosmtpd hooks: `accepts(address)` decides RCPT, `process(messages)` acts on an iterable of (mail_from,
-    recipients, data) in one transaction (blocking) and returns once they are durably recorded, one result each."""
+    recipients, data) in one transaction (blocking) and returns once they are durably recorded, one result each.
+    With `prepare`, each message is (mail_from, recipients, data, prepare(data)): its pure reading, done ahead."""
 
     def __init__(self, accepts: Callable[[str], bool], process: Callable[[Iterable[Message]], list],
-                 limits: ListenerLimits) -> None:
-        self.accepts, self.process, self.limits = accepts, process, limits
+                 limits: ListenerLimits, prepare: Callable[[bytes], object] | None = None) -> None:
+        self.accepts, self.process, self.limits, self.prepare = accepts, process, limits, prepare
         self.waiting: queue.SimpleQueue = queue.SimpleQueue()
         self.writers = [threading.Thread(target=self._write, name=f"inbound_{n}", daemon=True)
                         for n in range(max(1, limits.workers))]
@@ -76,10 +79,17 @@ class InboundHandler:
     async def handle_DATA(self, server, session, envelope):
         session.digest_messages = getattr(session, "digest_messages", 0) + 1
         data = envelope.original_content or envelope.content or b""  # bytes: the server runs with decode_data=False
-        done: Future = Future()
-        self.waiting.put(((envelope.mail_from or "", list(envelope.rcpt_tos), data), done))
+        message: Message = (envelope.mail_from or "", list(envelope.rcpt_tos), data)
+        if self.prepare is not None:
+            try:
+                message = (*message, self.prepare(data))
+            except Exception:  # noqa: BLE001  (the writer reads it again, where a failure keeps the message)
+                log.exception("inbound: reading a message ahead failed")
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self.waiting.put((message, (loop, done)))
         try:
-            await asyncio.wrap_future(done)
+            await done
         except Exception:  # noqa: BLE001  (a failure here must not close the listener; the MTA retries)
             log.exception("inbound: could not act on a message from %s; asked the sender to retry", session.peer)
             return "451 4.3.0 Temporary failure; please try again later"
@@ -93,11 +103,9 @@ class InboundHandler:
             try:
                 results = self.process(self._arriving(first, taken))
             except Exception as exc:  # noqa: BLE001  (each waiter answers 451)
-                for _message, done in taken:
-                    done.set_exception(exc)
+                _answer([(waiter, None, exc) for _message, waiter in taken])
             else:
-                for (_message, done), result in zip(taken, results):
-                    done.set_result(result)
+                _answer([(waiter, result, None) for (_message, waiter), result in zip(taken, results)])
 
     def _arriving(self, item, taken: list) -> Iterator[Message]:
         """The messages of one transaction, pulled as the flow asks for the next: each one taken is noted with its
@@ -119,6 +127,28 @@ class InboundHandler:
             self.waiting.put(None)
         for writer in self.writers:
             writer.join()
+
+
+def _answer(outcomes: list) -> None:
+    """Wake the listener's loop once for a whole batch (one wake-up a message cost as much as a write)."""
+    by_loop: dict = {}
+    for (loop, done), result, error in outcomes:
+        by_loop.setdefault(loop, []).append((done, result, error))
+    for loop, settled in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, settled)
+        except RuntimeError:  # the loop is closed: its connections are gone, the senders will retry
+            pass
+
+
+def _settle(settled: list) -> None:
+    for done, result, error in settled:
+        if done.done():  # the connection dropped while its message was acted on
+            continue
+        if error is None:
+            done.set_result(result)
+        else:
+            done.set_exception(error)
 
 
 class _LimitedSMTP(SMTP):
