@@ -130,6 +130,9 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(api):
         def explore(case):
             # Every check but "a schema-valid request is accepted": an address the schema allows (any string up
             # to 320 characters) may still fail our address validation, and that is a 400 by design.
+            if op.path == "/api/v1/webhooks" and isinstance(case.body, dict) and "url" in case.body:
+                # Tests talk only to 127.0.0.1: a generated host name would be looked up in DNS when checked.
+                case.body["url"] = "http://127.0.0.1:9/" + str(case.body["url"])[-40:]
             case.call_and_validate(headers=auth(every), excluded_checks=[positive_data_acceptance])
 
         try:

@@ -62,14 +62,15 @@ def receiver():
     server.httpd.server_close()
 
 
-def site(tmp_path, receiver: Receiver, allow: bool = True):
+def site(tmp_path, receiver: Receiver, allow: bool = True, api: str = "", crm: str = ""):
+    """`api` and `crm`: more TOML lines for [api] and for the configured endpoint."""
     config = write_config(tmp_path, transport="file", sources='[[newsletters.sources]]\nname = "Wire"\n'
                                                              'url = "wire.xml"\n')
     config.write_text(config.read_text() + (
-        f'\n[api]\nwebhook_allow_ports = [{receiver.port}]\n'
-        + ('webhook_allow_networks = ["127.0.0.0/8"]\n' if allow else '')
+        f'\n[api]\nwebhook_allow_ports = [{receiver.port}]\n{api}'
+        + ('webhook_allow_networks = ["127.0.0.0/8", "::1/128"]\n' if allow else '')
         + f'\n[[webhooks]]\nname = "crm"\nurl = "http://127.0.0.1:{receiver.port}/hook"\n'
-          'secret_env = "CRM_SECRET"\n'))
+          f'secret_env = "CRM_SECRET"\n{crm}'))
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET, "CRM_SECRET": HOOK_SECRET})
     clock = Clock()
     rt = replace(Runtime.create(settings), now=clock)
