@@ -4,23 +4,39 @@ It uses the bundled config and feeds (short articles we wrote ourselves), a
 fresh SQLite file, one demo reader who consented, and a real SMTP server
 (aiosmtpd) on 127.0.0.1 that writes what it receives to .eml files. The
 messages go through the same pipeline and SMTP transport as production.
+
+With --analytics the links are counted (analytics.clicks) and the real web
+app (`digest serve`, in its own process on 127.0.0.1) is sent what follows
+a real send: a scanner-like burst seconds after delivery (HEAD, then every
+link of the message within a second, the hidden one too) and, half a minute
+later, a reader opening two stories. The demo then prints, per story,
+people (estimated) beside all requests, as `digest stats` and the console do.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import http.client
 import os
+import re
 import secrets
+import signal
 import socket
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
 
+from digest.analytics.figures import HOW, issue_figures
 from digest.flows import sending
 from digest.flows.runtime import Runtime
 from digest.config import load_settings
+from digest.models_clicks import ClickLink
 from subscribers import Origin, add_subscriber
 
 DEMO_DATA = Path(__file__).parent / "demo_data"
@@ -47,9 +63,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_demo(folder: Path) -> list[str]:
+def run_demo(folder: Path, analytics: bool = False) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in [*folder.glob("received-*.eml"), *folder.glob("demo.db*"), *folder.glob("*.html")]:
+    for stale in [*folder.glob("received-*.eml"), *folder.glob("demo.db*"), *folder.glob("*.html"),
+                  *folder.glob("config.toml")]:
         stale.unlink()
     handler = SaveToFolder(folder)
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
@@ -62,6 +79,7 @@ def run_demo(folder: Path) -> list[str]:
             site=replace(settings.site, secret_key=settings.site.secret_key or secrets.token_urlsafe(32)),
             delivery=replace(settings.delivery, transport="smtp",
                              smtp=replace(settings.delivery.smtp, host="127.0.0.1", port=controller.port)),
+            analytics=replace(settings.analytics, clicks=analytics),
         )
         rt = Runtime.create(settings)
         with rt.sessions() as session, session.begin():
@@ -84,4 +102,72 @@ def run_demo(folder: Path) -> list[str]:
         lines.append(f"  HTML preview: {html_path.resolve()}")
     if not handler.saved:
         lines.append("no message was received")
+    elif analytics:
+        lines += clicks_demo(folder, settings, rt, handler.saved[0])
     return lines
+
+
+SCANNER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+READER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
+LATER = 31.0  # the early rule (analytics.classify.EARLY_SECONDS) counts the first 30 s after delivery as machines
+
+
+def clicks_demo(folder: Path, settings, rt: Runtime, received: Path) -> list[str]:
+    """The received message's counted links followed through `digest serve` as a scanner and then a person
+    would, and the figures an editor sees."""
+    started = time.time()
+    body = email.message_from_bytes(received.read_bytes(), policy=email.policy.default).get_body(("html",))
+    base = settings.site.base_url.rstrip("/")
+    paths = list(dict.fromkeys(re.findall(re.escape(base) + r"(/r/[A-Za-z0-9_.-]+)", body.get_content())))
+    config = folder / "config.toml"  # what `digest serve` and `digest stats` read: the demo's own settings
+    config.write_text((DEMO_DATA / "config.toml").read_text().replace(
+        'url = "sqlite:///demo.db"', f'url = "sqlite:///{(folder / "demo.db").resolve()}"')
+        + "\n[analytics]\nclicks = true\n", encoding="utf-8")
+    port = free_port()
+    env = {**os.environ, settings.site.secret_key_env: settings.site.secret_key}
+    server = subprocess.Popen([sys.executable, "-m", "digest", "--config", str(config), "serve", "--host",
+                               "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(folder / "serve.log", "w"))
+    lines = [f"web app (digest serve) on 127.0.0.1:{port}; {len(paths)} counted links in the message"]
+    try:
+        _wait_for(port, server)
+        scanner = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for method in ("HEAD", "GET"):  # a mail scanner: every link of the message within a second
+            for path in paths:
+                scanner.request(method, path, headers={"User-Agent": SCANNER})
+                scanner.getresponse().read()
+        lines.append(f"a scanner followed every link ({2 * len(paths)} requests) "
+                     f"{time.time() - started:.1f} s after delivery")
+        lines.append(f"waiting until {LATER:.0f} s after delivery, as a reader opens the message later...")
+        time.sleep(max(0.0, started + LATER - time.time()))
+        reader = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for path in paths[1:3]:  # two stories
+            reader.request("GET", path, headers={"User-Agent": READER})
+            answer = reader.getresponse()
+            answer.read()
+            lines.append(f"a reader opened {answer.getheader('Location')} ({answer.status})")
+    finally:
+        server.send_signal(signal.SIGTERM)  # the web app writes every queued click as it stops
+        server.wait(60)
+    with rt.sessions() as session:
+        latest = session.scalar(select(func.max(ClickLink.issue_id)))
+        figures = issue_figures(session, [latest])[latest]
+    lines.append(f"which stories were clicked: people (estimated) / all requests; total {figures.people} / "
+                 f"{figures.requests}")
+    for link in figures.links:
+        lines.append(f"  {link.people:>3} / {link.requests:<3} {link.title}")
+    lines.append(f"machines by rule: {dict(figures.machines)}")
+    lines.append(HOW)
+    lines.append(f"the same from the command line: digest --config {config} stats")
+    return lines
+
+
+def _wait_for(port: int, server: subprocess.Popen, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"digest serve did not start on 127.0.0.1:{port} (see serve.log)")

@@ -1,7 +1,9 @@
 """The tables of click analytics (issue 26): each issue's link targets, raw clicks, and their daily roll-up.
 
-Kept apart from models.py; digest.db imports it. No table has a reader id,
-an address or a user agent: a click is (issue, link number, when, verdict).
+Kept apart from models.py; digest.db imports it. No table has an address or a
+user agent: a click is (issue, link number, when, verdict), and the reader's
+id only when analytics.per_reader is on and the reader has not opted out
+(click_optouts); `digest subscribers forget` erases it, the roll-up drops it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,18 @@ class Click(Base):
     number: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     verdict: Mapped[str] = mapped_column(String(10))
+    # analytics.per_reader only: whose copy the link came from (no foreign key: a forgotten reader's id is
+    # set to NULL here, the click itself stays in the counts).
+    subscriber_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+
+
+class ClickOptOut(Base):
+    """A reader who switched per-reader counting off on their preferences page: their links stay aggregate."""
+
+    __tablename__ = "click_optouts"
+
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ClickDay(Base):

@@ -75,6 +75,7 @@ class ApiSettings:
 class NewsletterAnalytics:  # per newsletter, or all of them in [analytics]; off unless the operator asks
     clicks: bool = False
     opens: bool = False  # a pixel: mail clients and privacy proxies fetch it themselves, so shown apart
+    per_reader: bool = False  # a signed reader part in each reader's links (readers may opt out), with clicks
 
 
 @dataclass(frozen=True)

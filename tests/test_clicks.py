@@ -52,7 +52,7 @@ def parts(received) -> tuple[str, str]:
 
 
 def counted_links(body: str) -> list[str]:
-    return list(dict.fromkeys(html.unescape(u) for u in re.findall(rf'{BASE}/r/[A-Za-z0-9_-]+', body)))
+    return list(dict.fromkeys(html.unescape(u) for u in re.findall(rf'{BASE}/r/[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]{{16}})?', body)))
 
 
 def test_a_scanner_burst_counts_as_machine_and_a_later_reader_as_a_person(tmp_path, smtp_server):

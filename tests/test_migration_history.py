@@ -34,7 +34,7 @@ def _value(table: sa.Table, column: sa.Column):
         return WORDS[table.name, column.name]
     if column.foreign_keys or column.primary_key and isinstance(column.type, sqltypes.Integer):
         return 1
-    for cls, value in ((sqltypes.Boolean, False), (sqltypes.DateTime, AT), (sqltypes.Integer, 1),
+    for cls, value in ((sqltypes.Boolean, False), (sqltypes.DateTime, AT), (sqltypes.Date, AT.date()), (sqltypes.Integer, 1),
                        (sqltypes.Float, 1.0), (sqltypes._Binary, b"raw mail"), (sqltypes.Text, "{}")):
         if isinstance(column.type, cls):
             return value

@@ -16,7 +16,12 @@ the first rule that fires, in this order:
   person    none of the above: "people (estimated)"
 
 A network is the client's /24 (IPv4) or /48 (IPv6), kept in memory only
-until its clicks are classified; no address is stored.
+until its clicks are classified; no address is stored. With
+analytics.per_reader a click also names the reader whose copy it came
+from, and the canary and burst rules look at that reader's clicks too,
+from any network: a scanner that spreads one message's links over many
+addresses (Safe Links does) still follows them all within a second, and
+its canary click marks the reader's others in the same burst.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ class Hit:
     head: bool = False
     prefetch: bool = False
     agent: str = ""
+    reader: int | None = None  # analytics.per_reader: whose copy of the message the link came from
 
 
 def network_of(address: str) -> str:
@@ -103,10 +109,13 @@ def request_rule(hit: Hit) -> str | None:
 def classify(hits: Sequence[Hit], context: Sequence[Hit], first_sent: Mapping[int, float]) -> list[str]:
     """A verdict for each of `hits`; `context` holds the requests around them (before and after, the hits
     included or not) for the rules about several requests; `first_sent` maps an issue to its first delivery."""
-    groups: dict[tuple[int, str], _Group] = {}
+    groups: dict[tuple[int, str | int], _Group] = {}
     for hit in (*context, *hits):
         groups.setdefault((hit.issue_id, hit.network), _Group()).add(hit)
-    return [_verdict(hit, groups[(hit.issue_id, hit.network)], first_sent.get(hit.issue_id)) for hit in hits]
+        if hit.reader is not None:  # an int: never the same key as a network
+            groups.setdefault((hit.issue_id, hit.reader), _Group()).add(hit)
+    return [_verdict(hit, [groups[(hit.issue_id, key)] for key in (hit.network, hit.reader) if key is not None],
+                     first_sent.get(hit.issue_id)) for hit in hits]
 
 
 class _Group:
@@ -137,20 +146,22 @@ class _Group:
         return bisect_right(times, at + seconds) - bisect_left(times, at - seconds)
 
 
-def _verdict(hit: Hit, group: _Group, first_sent: float | None) -> str:
+def _verdict(hit: Hit, groups: list[_Group], first_sent: float | None) -> str:
+    """groups: the hit's network's, and its reader's when per reader."""
     rule = request_rule(hit)
     if rule:
         return rule
-    group = group.ready()
-    if hit.kind == "canary" or group.within(group.canary, hit.at, CANARY_SECONDS):
+    groups = [group.ready() for group in groups]
+    if hit.kind == "canary" or any(g.within(g.canary, hit.at, CANARY_SECONDS) for g in groups):
         return "canary"
-    if group.within(group.times, hit.at, BURST_SECONDS) >= BURST_REQUESTS:
-        return "burst"
-    links = 0
-    for times in group.links.values():
-        links += group.within(times, hit.at, BURST_SECONDS) > 0
-        if links >= BURST_LINKS:
+    for group in groups:
+        if group.within(group.times, hit.at, BURST_SECONDS) >= BURST_REQUESTS:
             return "burst"
+        links = 0
+        for times in group.links.values():
+            links += group.within(times, hit.at, BURST_SECONDS) > 0
+            if links >= BURST_LINKS:
+                return "burst"
     if first_sent is not None and 0 <= hit.at - first_sent < EARLY_SECONDS:
         return "early"
     return PERSON

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from digest import metrics
 from digest.analytics.classify import WINDOW, Hit, classify
+from digest.analytics.readers import recordable
 from digest.models import Delivery
 from digest.models_clicks import Click
 
@@ -81,10 +82,16 @@ class Recorder:
             if not batch:
                 return 0
             verdicts = classify(batch, [*self.recent, *self.pending], self._first_sent({h.issue_id for h in batch}))
-            rows = [{"issue_id": h.issue_id, "number": h.number, "verdict": v,
+            rows = [{"issue_id": h.issue_id, "number": h.number, "verdict": v, "subscriber_id": h.reader,
                      "at": datetime.fromtimestamp(h.at, timezone.utc)} for h, v in zip(batch, verdicts, strict=True)]
             try:
                 with self.sessions() as session, session.begin():
+                    readers = {row["subscriber_id"] for row in rows} - {None}
+                    if readers:  # an opted-out or forgotten reader's old copy counts for nobody
+                        kept = recordable(session, readers)
+                        for row in rows:
+                            if row["subscriber_id"] not in kept:
+                                row["subscriber_id"] = None
                     session.execute(insert(Click.__table__), rows)
             except SQLAlchemyError as exc:
                 self._lose(len(rows), f"the database refused them ({exc.__class__.__name__}: {exc})")

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from digest import store
+from digest.analytics.readers import forget_reader, reader_clicks
 from digest.flows import feedback_counts, notices
 from digest.flows.runtime import secret_key
 from digest.flows.mailto import unsubscribe_request
@@ -140,6 +141,7 @@ def subscribers_export(ctx: Context, address: str | None, newsletter: str | None
             raise DigestError(f"no data is held about {address}")
         data["deliveries"] = store.deliveries_of(session, data["email"])
         data["bounces_and_complaints"] = feedback_counts.person_feedback(session, data["email"])
+        data["clicks"] = reader_clicks(session, data["email"])  # analytics.per_reader: clicks tied to them
     click.echo(json.dumps(data, indent=2))
 
 
@@ -156,6 +158,7 @@ def subscribers_forget(ctx: Context, address: str, yes: bool) -> None:
         if subscriber_id is None:
             raise DigestError(f"no data is held about {address}")
         store.forget_deliveries(session, subscriber_id)
+        forget_reader(session, subscriber_id)
     click.echo(f"{address}: erased")
 
 

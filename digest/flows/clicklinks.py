@@ -9,14 +9,17 @@ links as rendered.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digest.analytics.readers import all_opted_out
 from digest.content import IssueDraft
 from digest.flows.runtime import Runtime, secret_key
 from digest.models import Issue, IssueVariant
 from digest.models_clicks import ClickLink
-from digest.render.links import add_beacons, click_key, link_token, rewrite_links
+from digest.render.links import add_beacons, click_key, link_token, reader_part, rewrite_links
 from digest.settings import NewsletterSettings, Settings
 
 
@@ -24,6 +27,39 @@ def counting(settings: Settings, newsletter: NewsletterSettings) -> tuple[bool, 
     """(clicks, opens) for this newsletter: on if [analytics] or the newsletter's own table says so."""
     site, own = settings.analytics, newsletter.analytics
     return site.clicks or own.clicks, site.opens or own.opens
+
+
+def per_reader(settings: Settings, newsletter: NewsletterSettings) -> bool:
+    """Clicks tied to each reader: analytics.per_reader, and only with clicks counted at all."""
+    return counting(settings, newsletter)[0] and (settings.analytics.per_reader or newsletter.analytics.per_reader)
+
+
+@dataclass(frozen=True)
+class ReaderLinks:
+    """One issue's counted links (articles and the canary; never the pixel) as each reader's copy extends them."""
+
+    issue_id: int
+    key: bytes
+    links: tuple[str, ...]
+    opted_out: frozenset[int]
+
+    def part(self, subscriber_id: int) -> str:
+        """The reader's part, or nothing: a reader who switched it off gets the aggregate links."""
+        return "" if subscriber_id in self.opted_out else reader_part(self.key, self.issue_id, subscriber_id)
+
+
+def reader_links(rt: Runtime, session: Session, issue: Issue) -> ReaderLinks | None:
+    """For a send: the issue's links that take each reader's part, if the newsletter counts per reader now
+    (decided when it is sent, so switching per_reader off stops it for issues not yet out)."""
+    if not per_reader(rt.settings, rt.settings.newsletter(issue.newsletter)):
+        return None
+    numbers = session.scalars(select(ClickLink.number).where(ClickLink.issue_id == issue.id,
+                                                             ClickLink.kind.in_(("link", "canary")))).all()
+    if not numbers:
+        return None
+    key, own = click_key(secret_key(rt)), f"{rt.settings.site.base_url.rstrip('/')}/r/"
+    return ReaderLinks(issue.id, key, tuple(own + link_token(key, issue.id, n) for n in numbers),
+                       all_opted_out(session))
 
 
 def count_links(rt: Runtime, session: Session, issue: Issue, draft: IssueDraft) -> int:
@@ -59,4 +95,4 @@ def count_links(rt: Runtime, session: Session, issue: Issue, draft: IssueDraft) 
     return len(rows)
 
 
-__all__ = ["count_links", "counting"]
+__all__ = ["ReaderLinks", "count_links", "counting", "per_reader", "reader_links"]

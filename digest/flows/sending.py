@@ -25,7 +25,7 @@ from digest.db import make_engine, make_sessionmaker
 from digest.deliver import outbox, processes
 from digest.deliver.engine import DeliveryReport, SendPolicy, deliver_issue
 from digest.deliver.transports import make_transport
-from digest.flows.clicklinks import count_links
+from digest.flows.clicklinks import count_links, reader_links
 from digest.flows.drafting import draft_issue, section_renderer, unstored
 from digest.flows.feedback import on_send_failures
 from digest.flows.gathering import gather_all
@@ -117,6 +117,7 @@ def _deliver_here(rt: Runtime, newsletter: NewsletterSettings, issue: Issue, sec
     prefix = f"digest.{issue.id}.{issue.created_at:%Y%m%d%H%M%S}"
     with rt.sessions() as session:
         bodies = {None: (issue.html, issue.text), **store.variants_of(session, issue.id)}
+        readers = reader_links(rt, session, issue)  # analytics.per_reader: each reader's part in the links
     # Built when the first reader of each rendering (sections, plain text or not) comes up, then reused.
     templates: dict[tuple[int | None, bool], MessageTemplate] = {}
 
@@ -125,7 +126,8 @@ def _deliver_here(rt: Runtime, newsletter: NewsletterSettings, issue: Issue, sec
         if key not in templates:
             html, text = bodies[variant_id]
             templates[key] = _template(rt, newsletter, RenderedIssue(issue.subject, html, text, issue.personal_mark),
-                                       prefix, campaign_id=str(issue.id), text_only=plain_text)
+                                       prefix, campaign_id=str(issue.id), text_only=plain_text,
+                                       reader_links=readers.links if readers else ())
         return templates[key]
 
     bounces = rt.settings.bounces
@@ -137,7 +139,8 @@ def _deliver_here(rt: Runtime, newsletter: NewsletterSettings, issue: Issue, sec
         sender = returnpath.for_delivery(secret, bounces.local_part, bounces.domain, item.delivery_id) \
             if bounces.domain else envelope_from
         chosen = template_for(item.variant_id, item.plain_text)
-        return sender, personalize(chosen, to=item.email, token=token, personal_id=str(item.subscriber_id))
+        return sender, personalize(chosen, to=item.email, token=token, personal_id=str(item.subscriber_id),
+                                   reader=readers.part(item.subscriber_id) if readers else "")
 
     return deliver_issue(rt.sessions, issue.id, newsletter.slug, build_message, rt.transport_factory,
                          SendPolicy.from_settings(rt.settings.delivery), now=rt.now, stop=stop, progress=progress,
@@ -158,14 +161,15 @@ def _send_in_child(settings: Settings, issue_id: int, secret: str, *, stop, prog
 
 
 def _template(rt: Runtime, newsletter: NewsletterSettings, rendered: RenderedIssue, prefix: str,
-              campaign_id: str = "test", text_only: bool = False) -> MessageTemplate:
+              campaign_id: str = "test", text_only: bool = False, reader_links: tuple[str, ...] = ()
+              ) -> MessageTemplate:
     site = rt.settings.site
     return build_template(rendered, from_address=newsletter.from_address, list_id=newsletter.slug,
                           list_name=newsletter.title, base_url=site.base_url,
                           unsubscribe_mailbox=site.unsubscribe_mailbox, message_id_prefix=prefix, date=rt.now(),
                           reply_to=newsletter.reply_to, feedback_id=site.feedback_id, campaign_id=campaign_id,
                           signer=signer_for(rt.settings.dkim), text_only=text_only,
-                          language=newsletter.language or site.language)
+                          language=newsletter.language or site.language, reader_links=reader_links)
 
 
 def test_send(rt: Runtime, slug: str, address: str, *, fetch: bool = True) -> RenderedIssue:

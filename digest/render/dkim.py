@@ -103,12 +103,16 @@ class _BodyPlan:
         self.pieces = (*middle[1:], _simple_body(last)) if middle else ()
         self.state = hashlib.sha256(middle[0] if middle else _simple_body(last))
 
-    def digest(self, slot: bytes) -> bytes:
+    def digest(self, slot: bytes | tuple[bytes, ...]) -> bytes:
+        """slot: the same personal bytes in every gap, or one for each gap (analytics.per_reader's links)."""
         if self.state is None:
-            return hashlib.sha256(_simple_body(slot.join(self.pieces))).digest()
+            slots = slot if isinstance(slot, tuple) else (slot,) * (len(self.pieces) - 1)
+            joined = b"".join(part for pair in zip(self.pieces, (*slots, b""), strict=True) for part in pair)
+            return hashlib.sha256(_simple_body(joined)).digest()
         hasher = self.state.copy()
-        for piece in self.pieces:
-            hasher.update(slot)
+        slots = slot if isinstance(slot, tuple) else (slot,) * len(self.pieces)
+        for own, piece in zip(slots, self.pieces, strict=True):
+            hasher.update(own)
             hasher.update(piece)
         return hasher.digest()
 

@@ -25,6 +25,9 @@ _PACK = struct.Struct(">IH")
 BEACONS = "<!--counted-->"
 _BEACON_BLOCK = re.compile(r"<!--email-only-->" + re.escape(BEACONS) + r".*?<!--/email-only-->", re.DOTALL)
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+_READER = struct.Struct(">II")  # issue, subscriber
+READER_BYTES = 12  # 4 (subscriber) + 8 (signature over issue and subscriber, 64 bits)
+READER_CHARS = 16
 _HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")', re.IGNORECASE)
 
 
@@ -50,6 +53,27 @@ def read_link_token(key: bytes, token: str) -> tuple[int, int] | None:
     if not hmac.compare_digest(signature, hmac.digest(key, payload, "sha256")[:len(signature)]):
         return None
     return _PACK.unpack(payload)
+
+
+def reader_part(key: bytes, issue_id: int, subscriber_id: int) -> str:
+    """What follows a counted link's token in one reader's copy when analytics.per_reader is on: ".<16 chars>",
+    the reader's id signed together with the issue, so it is good for that issue's links only."""
+    payload = _READER.pack(issue_id, subscriber_id)
+    signature = hmac.digest(key, b"reader\x00" + payload, "sha256")[:READER_BYTES - 4]
+    return "." + base64.urlsafe_b64encode(payload[4:] + signature).decode("ascii")
+
+
+def read_reader_part(key: bytes, issue_id: int, part: str) -> int | None:
+    """The subscriber id of a reader part (without its dot), or None if we did not sign it for this issue."""
+    if len(part) != READER_CHARS or not _TOKEN.fullmatch(part + "xxxxxx"):
+        return None
+    raw = base64.urlsafe_b64decode(part)
+    if base64.urlsafe_b64encode(raw).decode("ascii") != part:
+        return None
+    payload = _READER.pack(issue_id, int.from_bytes(raw[:4], "big"))
+    if not hmac.compare_digest(raw[4:], hmac.digest(key, b"reader\x00" + payload, "sha256")[:READER_BYTES - 4]):
+        return None
+    return _READER.unpack(payload)[1]
 
 
 def rewrite_links(body_html: str, body_text: str, counted: dict[str, str]) -> tuple[str, str]:
@@ -88,4 +112,5 @@ def without_beacons(body_html: str) -> str:
     return _BEACON_BLOCK.sub("", body_html)
 
 
-__all__ = ["without_beacons", "add_beacons", "click_key", "link_token", "read_link_token", "rewrite_links"]
+__all__ = ["without_beacons", "add_beacons", "click_key", "link_token", "read_link_token", "read_reader_part",
+           "reader_part", "rewrite_links"]

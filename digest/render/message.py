@@ -19,6 +19,7 @@ List-Archive, List-Unsubscribe (https + mailto), List-Unsubscribe-Post
 from __future__ import annotations
 
 import binascii
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
@@ -46,6 +47,9 @@ class MessageTemplate:
     base_url: str
     unsubscribe_mailbox: str
     dkim: Prepared | None = None
+    # With analytics.per_reader: which gaps between the body pieces take the reader's part of a counted link
+    # (True) rather than the unsubscribe URL (False); None: every gap is the unsubscribe URL.
+    gaps: tuple[bool, ...] | None = None
 
 
 _PERSONAL = (b"To", b"Message-ID", b"List-Unsubscribe")  # in the order personalize writes them
@@ -70,6 +74,7 @@ def build_template(
     signer: DkimSigner | None = None,
     text_only: bool = False,
     language: str = "",
+    reader_links: tuple[str, ...] = (),
 ) -> MessageTemplate:
     """The issue's message, built once.
 
@@ -79,6 +84,7 @@ def build_template(
     message when selector, domain and key are all given (a selector without a key
     raises ConfigError), or with `signer`, keys loaded and checked when the send started. language: the
     BCP 47 tag of the issue's words, as Content-Language (screen readers and translation offers read it).
+    reader_links: the issue's counted links (analytics.per_reader) after which each reader's part goes.
     """
     domain = urlsplit(base_url).hostname or "localhost"
     name, address = parseaddr(from_address)
@@ -102,7 +108,8 @@ def build_template(
     before_text, rest = message.as_bytes().split(_TEXT_SLOT, 1)
     before_text = subject_line(rendered.subject) + before_text
     head, body_start = before_text.split(b"\r\n\r\n", 1)
-    body = [*_encode_pieces(rendered.text, rendered.mark)]
+    text_pieces, gaps = _split(rendered.text, rendered.mark, reader_links)
+    body = [*map(_qp, text_pieces)]
     body[0] = body_start + body[0]
     if text_only:
         body[-1] += rest
@@ -110,7 +117,9 @@ def build_template(
         between, after_html = rest.split(_HTML_SLOT, 1)
         # add_alternative repeats MIME-Version inside the part; it belongs only at the top.
         between = between.replace(b"MIME-Version: 1.0\r\n", b"")
-        html_start, *html = _encode_pieces(rendered.html, rendered.mark)
+        html_pieces, html_gaps = _split(rendered.html, rendered.mark, reader_links)
+        gaps += html_gaps
+        html_start, *html = map(_qp, html_pieces)
         body[-1] += between + html_start
         body += html
         body[-1] += after_html
@@ -125,6 +134,7 @@ def build_template(
         base_url=base_url.rstrip("/"),
         unsubscribe_mailbox=unsubscribe_mailbox,
         dkim=signer.prepare(head + b"\r\n", _PERSONAL, tuple(body)) if signer else None,
+        gaps=tuple(gaps) if any(gaps) else None,
     )
 
 
@@ -143,8 +153,10 @@ def unsubscribe_url(template: MessageTemplate, token: str) -> str:
     return f"{template.base_url}/unsubscribe?token={quote(token)}"
 
 
-def personalize(template: MessageTemplate, *, to: str, token: str, personal_id: str) -> DotlessMessage:
-    """The finished message for one recipient, ready for the transport (no line starts with "." : _fit)."""
+def personalize(template: MessageTemplate, *, to: str, token: str, personal_id: str,
+                reader: str = "") -> DotlessMessage:
+    """The finished message for one recipient, ready for the transport (no line starts with "." : _fit).
+    reader: this reader's part of the counted links (render.links.reader_part; empty: the aggregate links)."""
     url = unsubscribe_url(template, token)
     mailto = f"mailto:{template.unsubscribe_mailbox}?subject=unsubscribe%20{quote(token)}"
     personal = (f" {to}".encode("ascii"), f" <{template.message_id_prefix}.{personal_id}@{template.domain}>".encode(
@@ -152,14 +164,32 @@ def personalize(template: MessageTemplate, *, to: str, token: str, personal_id: 
     # Soft line breaks ("=" CRLF) around the URL decode to nothing, so the pieces encoded once per issue
     # never need re-encoding per recipient.
     slot = b"=\r\n" + _qp(url) + b"=\r\n"
+    if template.gaps is None:
+        body = slot.join(template.body)
+    else:
+        own = b"=\r\n" + _qp(reader) + b"=\r\n" if reader else b"=\r\n"
+        slot = tuple(own if is_reader else slot for is_reader in template.gaps)
+        body = b"".join(piece for pair in zip(template.body, (*slot, b"")) for piece in pair)
     signature = template.dkim.sign(personal, slot) if template.dkim is not None else b""
     return DotlessMessage(b"".join((signature, b"To:", personal[0], b"\r\nMessage-ID:", personal[1],
                                     b"\r\nList-Unsubscribe:", personal[2], b"\r\n", template.head, b"\r\n",
-                                    slot.join(template.body))))
+                                    body)))
 
 
-def _encode_pieces(body: str, mark: str) -> tuple[bytes, ...]:
-    return tuple(_qp(piece) for piece in _crlf(body).split(mark))
+def _split(body: str, mark: str, reader_links: tuple[str, ...]) -> tuple[list[str], list[bool]]:
+    """The body cut at each unsubscribe mark (removed) and after each counted link (kept), and for each cut
+    whether it takes the reader's part."""
+    body = _crlf(body)
+    if not reader_links:
+        pieces = body.split(mark)
+        return pieces, [False] * (len(pieces) - 1)
+    pieces, gaps, start = [], [], 0
+    for found in re.finditer("|".join(re.escape(s) for s in (mark, *reader_links)), body):
+        is_reader = found.group() != mark
+        pieces.append(body[start:found.end() if is_reader else found.start()])
+        gaps.append(is_reader)
+        start = found.end()
+    return [*pieces, body[start:]], gaps
 
 
 def _qp(body: str) -> bytes:

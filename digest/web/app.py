@@ -75,7 +75,7 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
     newsletters = {n.slug: n for n in settings.newsletters}
     desk = SignupDesk(settings, sessions, transport_factory, env, now, run=mailer)
     client_ip = ClientAddress(web.trusted_proxies)
-    clicks = Clicks(settings.site.secret_key, sessions, client_ip, settings.site.base_url)
+    clicks = Clicks(settings, sessions, client_ip)
 
     pages = Pages(settings, env, " ".join(["'self'", *web.allowed_origins]))  # errors too, in the reader's language
     page = pages.page

@@ -6,7 +6,11 @@ stored links, never from the URL, so this is no open redirect. An issue's
 links are read once, all together, and kept: later clicks, replayed links
 and a database that has gone away since cost nothing. If the database is
 down before an issue's links were read, the reader goes to the site's front
-page rather than an error (and the click is not counted).
+page rather than an error (and the click is not counted). A link from a
+reader's own copy (analytics.per_reader) carries ".<reader part>" after the
+token, signed for that issue: a bad one is a 404 like a bad token; it is
+kept with the click only while the newsletter counts per reader (and the
+recorder drops it for a reader who opted out or was forgotten).
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from starlette.routing import Route
 
 from digest.analytics.classify import Hit, network_of, read_headers
 from digest.analytics.recorder import Recorder
+from digest.flows.clicklinks import per_reader
+from digest.models import Issue
 from digest.models_clicks import ClickLink
-from digest.render.links import click_key, read_link_token
+from digest.render.links import READER_CHARS, click_key, read_link_token, read_reader_part
 
 log = logging.getLogger(__name__)
 CACHED_ISSUES = 512
@@ -45,6 +51,7 @@ class Targets:
     def __init__(self, sessions) -> None:
         self.sessions = sessions
         self.issues: OrderedDict[int, dict[int, tuple[str, str]]] = OrderedDict()
+        self.newsletters: dict[int, str] = {}  # issue -> its newsletter, for as long as its links are kept
 
     def cached(self, issue_id: int) -> dict[int, tuple[str, str]] | None:
         links = self.issues.get(issue_id)
@@ -56,9 +63,10 @@ class Targets:
         with self.sessions() as session:
             links = {number: (kind, url) for number, kind, url in session.execute(
                 select(ClickLink.number, ClickLink.kind, ClickLink.url).where(ClickLink.issue_id == issue_id))}
+            self.newsletters[issue_id] = session.scalar(select(Issue.newsletter).where(Issue.id == issue_id)) or ""
         self.issues[issue_id] = links
         while len(self.issues) > CACHED_ISSUES:
-            self.issues.popitem(last=False)
+            self.newsletters.pop(self.issues.popitem(last=False)[0], None)
         return links
 
 
@@ -67,9 +75,11 @@ class Clicks:
     same-origin POSTs, body limits are for pages; a redirect needs none of them); `routes` lists it for the
     app's route table too; `lifespan` writes every queued click when the app stops."""
 
-    def __init__(self, secret: str | None, sessions, client_ip, home: str, recorder: Recorder | None = None) -> None:
+    def __init__(self, settings, sessions, client_ip, recorder: Recorder | None = None) -> None:
+        secret = settings.site.secret_key
         self.key = click_key(secret) if secret else None  # no secret: no token could have been made
-        self.targets, self.client_ip, self.home = Targets(sessions), client_ip, home
+        self.targets, self.client_ip, self.home = Targets(sessions), client_ip, settings.site.base_url
+        self.per_reader = {n.slug for n in settings.newsletters if per_reader(settings, n)}
         self.recorder = recorder or Recorder(sessions)
         self.routes = [Route("/r/{token}", self.follow, methods=["GET", "HEAD"])]
 
@@ -81,11 +91,19 @@ class Clicks:
         """(status, headers, body) for one request to /r/<token>."""
         if scope["method"] not in ("GET", "HEAD"):
             return 405, [*PLAIN, (b"allow", b"GET, HEAD")], b"Method Not Allowed"
-        token = scope["path"][3:]
+        token, reader = scope["path"][3:], None
+        if len(token) == 23 + READER_CHARS and token[22] == ".":
+            token, part = token[:22], token[23:]
+        else:
+            part = ""
         found = read_link_token(self.key, token) if self.key else None
         if found is None:
             return NOT_FOUND
         issue_id, number = found
+        if part:
+            reader = read_reader_part(self.key, issue_id, part)
+            if reader is None:
+                return NOT_FOUND
         links = self.targets.cached(issue_id)
         if links is None:
             try:
@@ -98,9 +116,11 @@ class Clicks:
         if target is None:
             return NOT_FOUND
         kind, url = target
+        if reader is not None and self.targets.newsletters.get(issue_id) not in self.per_reader:
+            reader = None  # counted per reader no longer: the part is read (a forged one is a 404) and dropped
         prefetch, agent = read_headers(scope["headers"])
         self.recorder.add(Hit(issue_id, number, kind, time.time(), network_of(self.client_ip(Request(scope))),
-                              head=scope["method"] == "HEAD", prefetch=prefetch, agent=agent))
+                              head=scope["method"] == "HEAD", prefetch=prefetch, agent=agent, reader=reader))
         if kind == "open":
             return 200, [*NO_STORE, (b"content-type", b"image/gif")], PIXEL
         return 302, [*NO_STORE, (b"location", url.encode("utf-8"))], b""

@@ -22,7 +22,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from digest import compose
+from digest.analytics import readers as click_readers
 from digest.errors import DeliveryError
+from digest.flows.clicklinks import per_reader
 from digest.flows import notices
 from digest.render.i18n import N_, long_date
 from digest.settings import Settings
@@ -39,8 +41,8 @@ log = logging.getLogger(__name__)
 LINK_SENT = N_("If this address is subscribed to any of our newsletters, we\u2019ve sent it a link to manage them.")
 
 ACTIONS = ("subscribe", "leave", "pause", "resume", "leave_everything", "plain_text", "html", "change_address",
-           "sections", "frequency")
-SITE_WIDE = ("leave_everything", "change_address")
+           "sections", "frequency", "clicks_total", "clicks_mine")
+SITE_WIDE = ("leave_everything", "change_address", "clicks_total", "clicks_mine")
 
 
 def csrf_field(secret: str, token: str) -> str:
@@ -57,6 +59,7 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
     by_slug = {n.slug: n for n in settings.newsletters}
     order = [n.slug for n in settings.newsletters]
     offered = {n.slug: compose.section_titles(n) for n in settings.newsletters}  # what a reader may choose from
+    counts_readers = any(per_reader(settings, n) for n in settings.newsletters)  # analytics.per_reader anywhere
 
     def slug_of(token: str) -> str:
         """The newsletter the reader's link came from: the page speaks its language (the site's if none)."""
@@ -71,13 +74,16 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                 reader = prefs.reader_from_link(session, secret(), token)
                 rows = prefs.choices(session, reader, order, now())
                 email = reader.email
+                clicks = {"counted": not click_readers.opted_out(session, reader.id),
+                          "days": settings.analytics.retention_days} if counts_readers else None
         except SubscriberError as exc:
             return page("message.html", 400, title=N_("Link not valid"), message=str(exc))
         slug = slug_of(token)
         response = page("preferences.html", status, slug=slug, token=token, csrf=csrf_field(secret(), token),
                         reader_email=email, rows=rows, titles=titles, weeks=prefs.PAUSE_WEEKS, done=done,
                         error=say(voice_of(settings, slug), error) if error else "",
-                        offered=offered, roundups={n.slug for n in settings.newsletters if n.roundup_schedule})
+                        offered=offered, roundups={n.slug for n in settings.newsletters if n.roundup_schedule},
+                        clicks=clicks)
         response.headers["Cache-Control"] = "no-store"  # a reader's address and choices: no shared cache keeps them
         return response
 
@@ -133,6 +139,11 @@ def preference_routes(settings: Settings, sessions, page: Callable[..., Response
                     weekly = form.get("frequency") == prefs.WEEKLY
                     done = said(N_("You receive %(newsletter)s as a weekly roundup.") if weekly else
                                 N_("You receive %(newsletter)s with every issue."), newsletter=titles[slug])
+                elif action in ("clicks_total", "clicks_mine"):
+                    click_readers.set_counted(session, reader.id, action == "clicks_mine", at)
+                    done = said(N_("From the next issue your clicks are tied to you again.") if action ==
+                                "clicks_mine" else N_("From the next issue your links are the same as everyone's: "
+                                                      "your clicks count only in totals."))
                 elif action == "resume":
                     prefs.resume(session, reader, slug, who, at)
                     done = said(N_("%(newsletter)s is no longer paused: you receive the next issue."),
