@@ -3,6 +3,8 @@ RFC 9457 errors, cursor paging, and schemathesis exploring every endpoint from o
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import SECRET, run_cli, write_config
 from starlette.testclient import TestClient
@@ -158,6 +160,11 @@ def test_a_readers_choices_and_erasure_through_the_api(api):
     with rt.sessions() as session:
         kinds = [e["kind"] for e in export_person(session, "r2@example.com")["consent_events"]]
     assert "paused" in kinds and "plain_text" in kinds
+    exported = client.get(f"{path}/export", headers=auth(key["read"]))
+    assert exported.status_code == 200 and exported.json()["deliveries"] == []
+    by_cli = json.loads(run_cli("subscribers", "export", "r2@example.com", config=_config).stdout)
+    by_cli.pop("clicks", None)  # analytics.per_reader's, when it is on
+    assert exported.json() == by_cli
     gone = client.post(f"{path}/forget", headers=auth(key["write"]))
     assert gone.json() == {"email": "r2@example.com", "erased": True}
     assert client.get(path, headers=auth(key["read"])).status_code == 404

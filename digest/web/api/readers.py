@@ -3,9 +3,10 @@ erasure (what `digest subscribers forget` does). Declared here, served by routes
 
 from __future__ import annotations
 
-from digest import compose, store
+from digest import compose
+from digest.flows import person
 from digest.web.api.spec import Endpoint, Param
-from subscribers import Origin, SubscriberError, forget_person, normalize_address
+from subscribers import Origin, SubscriberError, normalize_address
 from subscribers import preferences as prefs
 from subscribers.models import Subscriber
 
@@ -55,11 +56,12 @@ def reader_endpoints(settings, now, client_ip, problem_type) -> list[Endpoint]:
                 "sections": sorted(mine.sections) if mine.sections is not None else list(offered[slug])}
 
     def forget(caller, request, session, body):
-        subscriber = reader(session, request)
-        email = subscriber.email
-        subscriber_id = forget_person(session, email)
-        store.forget_deliveries(session, subscriber_id)
+        email = reader(session, request).email
+        person.forget_everything(session, email)
         return {"email": email, "erased": True}
+
+    def export(caller, request, session, body):
+        return person.export_everything(session, reader(session, request).email)
 
     path = (Param("email", "path", EMAIL),)
     choice = {"type": "object", "required": ["email", "newsletter"], "properties": {
@@ -75,6 +77,11 @@ def reader_endpoints(settings, now, client_ip, problem_type) -> list[Endpoint]:
                      "frequency": {"enum": [prefs.EACH, prefs.WEEKLY]},
                      "sections": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 100}}},
                  response=choice),
+        Endpoint("GET", "/api/v1/subscribers/{email}/export", "subscribers:read",
+                 "Everything held about a reader, as `digest subscribers export ADDRESS` gives it (their right of "
+                 "access): subscriptions, consent record, suppression, deliveries, bounces and complaints", export,
+                 path, response={"type": "object", "required": ["email", "subscriptions", "consent_events",
+                                                                 "deliveries"]}),
         Endpoint("POST", "/api/v1/subscribers/{email}/forget", "subscribers:write",
                  "Erase everything held about a reader, consent record included (cannot be undone)", forget, path,
                  response={"type": "object", "required": ["email", "erased"], "properties": {
