@@ -229,12 +229,17 @@ def test_a_restore_into_postgresql_killed_while_loading_rows_leaves_it_as_it_was
     assert people(pg_url) == people(url_of(config))
 
 
-def test_a_pg_restore_killed_is_refused_by_every_command_until_restore_runs_again(tmp_path, pg_url):
+def backed_up_on_postgresql(tmp_path: Path, pg_url: str) -> tuple[Path, Path]:
     config = site(tmp_path / "live", pg_url)
     populate(config).sessions.kw["bind"].dispose()
     ballast(pg_url, 24)
     out = tmp_path / "pg.tar.gz"
     assert run_cli("backup", str(out), config=config, timeout=180).returncode == 0
+    return config, out
+
+
+def test_a_pg_restore_killed_is_refused_by_every_command_until_restore_runs_again(tmp_path, pg_url):
+    config, out = backed_up_on_postgresql(tmp_path, pg_url)
     assert backup.read_manifest(out).kind == "pg_dump"
     source = people(pg_url)
 
@@ -253,11 +258,7 @@ def test_a_pg_restore_killed_is_refused_by_every_command_until_restore_runs_agai
 
 
 def test_a_pg_dump_backup_killed_leaves_the_last_backup_whole(tmp_path, pg_url):
-    config = site(tmp_path / "live", pg_url)
-    populate(config).sessions.kw["bind"].dispose()
-    ballast(pg_url, 24)
-    out = tmp_path / "pg.tar.gz"
-    assert run_cli("backup", str(out), config=config, timeout=180).returncode == 0
+    config, out = backed_up_on_postgresql(tmp_path, pg_url)
     last = backup.read_manifest(out)
 
     proc = start_cli("backup", str(out), config=config)

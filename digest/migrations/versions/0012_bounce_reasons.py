@@ -17,6 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from digest.migrations.batched import update_in_batches
+
 revision = '0012'
 down_revision = '0011'
 branch_labels = None
@@ -33,8 +35,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('failures_in_a_row', sa.Integer(), server_default='0', nullable=False))
     domain = "split_part(email, '@', 2)" if op.get_bind().dialect.name == "postgresql" else \
         "substr(email, instr(email, '@') + 1)"
-    op.execute(f"UPDATE feedback SET domain = lower({domain}) WHERE email LIKE '%@%'")
-    op.execute("UPDATE feedback SET side = 'reader' WHERE kind = 'hard'")
+    # Every bounce ever recorded: millions of rows on a big list, hence batches (batched.py).
+    update_in_batches(op.get_bind(), revision, "feedback",
+                      f"domain = CASE WHEN email LIKE '%@%' THEN lower({domain}) ELSE domain END, "
+                      "side = CASE WHEN kind = 'hard' THEN 'reader' ELSE side END",
+                      "email LIKE '%@%' OR kind = 'hard'")
 
 
 def downgrade() -> None:
