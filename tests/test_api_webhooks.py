@@ -11,11 +11,14 @@ import pytest
 from conftest import run_cli
 from standardwebhooks.webhooks import Webhook
 from starlette.testclient import TestClient
+from test_console import PASSWORD, csrf, login
 from test_webhooks import HOOK_SECRET, receiver  # noqa: F401 - the fixture
 from test_webhooks import site as webhook_site
 
 from digest.flows import webhook_delivery
+from digest.models import AuditEntry
 from digest.models_api import WebhookEndpoint
+from digest.web.admin import accounts
 from digest.web.api import keys
 from digest.web.app import create_app
 
@@ -27,6 +30,7 @@ def site(tmp_path, receiver, allow: bool):  # noqa: F811
     with rt.sessions() as session, session.begin():
         hooks = keys.add_key(session, "integrations", ["webhooks:manage", "subscribers:write"], clock())
         readers = keys.add_key(session, "cms", ["subscribers:write", "subscribers:read"], clock())
+        accounts.add_operator(session, "ann", "admin", PASSWORD, clock(), email="ann@gazette.example.org")
     client = TestClient(create_app(settings, rt.sessions, rt.transport_factory, now=clock),
                         base_url="https://gazette.example.org")
     return rt, clock, config, client, {"hooks": hooks, "readers": readers}
@@ -117,6 +121,9 @@ def test_a_registered_endpoint_gets_signed_events_until_removed(tmp_path, receiv
         assert failing["disabled_at"] and failing["queued"] == 2 and failing["last_error"] == "HTTP 500"
         status = run_cli("webhooks", "status", config=config, env={"CRM_SECRET": HOOK_SECRET}).stdout
         assert "desk" in status and "DISABLED" in status, status
+        login(client)
+        page = client.get("/admin/apikeys").text  # the console shows it to admins, with a button
+        assert "disabled" in page and "HTTP 500" in page and "Enable desk" in page and "API (api:integrations)" in page
         receiver.status = 204
         clock.now += timedelta(minutes=2)  # past the backoff, within the signature's 5 minutes' tolerance
         assert deliver(rt).delivered == 0  # disabled: not tried
@@ -125,6 +132,12 @@ def test_a_registered_endpoint_gets_signed_events_until_removed(tmp_path, receiv
         assert deliver(rt).delivered == 2
         assert sorted(Webhook(secret).verify(b, h)["data"]["email"] for h, b in receiver.got[-2:]) == [
             "bob@example.com", "carl@example.com"]
+        again = client.post("/admin/apikeys", data={"csrf": csrf(client), "action": "enable-webhook", "name": "desk"},
+                            follow_redirects=False)
+        assert again.status_code == 303
+        with rt.sessions() as session:
+            assert session.query(AuditEntry).filter_by(action="webhook.enable", operator="ann").count() == 1
+        assert "Enable desk" not in client.get("/admin/apikeys").text
 
         gone = client.delete("/api/v1/webhooks/desk", headers=auth(key["hooks"]))
         assert gone.json() == {"name": "desk", "removed": True}

@@ -1,9 +1,12 @@
-"""API keys in the console (admins): the same keys as `digest apikeys`, made here and shown once, revoked here."""
+"""API keys in the console (admins): the same keys as `digest apikeys`, made here and shown once, revoked here;
+and the webhook endpoints (configured or registered through the API) with their deliveries, events given up
+on, and a button that turns an endpoint disabled for failing back on (as `digest webhooks enable`)."""
 
 from __future__ import annotations
 
 from starlette.responses import Response
 
+from digest.flows import webhook_delivery
 from digest.web.admin.gate import Ctx, Gate, back
 from digest.web.api import keys
 
@@ -12,8 +15,9 @@ def register(gate: Gate) -> None:
     def listing(ctx: Ctx, status: int = 200, error: str = "", made: str = "") -> Response:
         with gate.sessions() as session:
             found = keys.list_keys(session)
+            hooks = webhook_delivery.describe(session, gate.settings)
         response = gate.page(ctx, "apikeys.html", status, title="API keys", keys=found, scopes=keys.SCOPES,
-                             error=error, made=made)
+                             error=error, made=made, hooks=hooks)
         return response
 
     def change(ctx: Ctx) -> Response:
@@ -24,6 +28,9 @@ def register(gate: Gate) -> None:
                 key = gate.act(ctx, "apikey.add", name, lambda session: keys.add_key(session, name, chosen, gate.now()),
                                detail=" ".join(chosen))
                 return listing(ctx, made=key)  # shown this once, never stored
+            if action == "enable-webhook":
+                gate.act(ctx, "webhook.enable", name, lambda session: webhook_delivery.enable_in(session, name))
+                return back("/admin/apikeys", "webhook-enabled")
             if action == "revoke":
                 gate.act(ctx, "apikey.revoke", name, lambda session: keys.revoke_key(session, name, gate.now()))
                 return back("/admin/apikeys", "apikey-revoked")

@@ -55,6 +55,7 @@ MESSAGES = {
     "operator-removed": "The operator is removed and logged out everywhere.",
     "password-changed": "Your password is changed. Log in with the new one.",
     "apikey-revoked": "The key is revoked: every request with it is refused from now on.",
+    "webhook-enabled": "The endpoint is enabled: its queued events go out again.",
 }
 
 
