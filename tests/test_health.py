@@ -4,6 +4,7 @@ free disk under SQLite; a database a newer digest migrated is refused with a cle
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import sqlalchemy as sa
@@ -76,3 +77,39 @@ def test_postgresql_size_and_largest_tables(pg_url):
     assert not state.pending and state.size_bytes > 1_000_000 and state.free_bytes is None
     assert state.tables[0][0] == "kept_mail" and len(state.tables) == 5
     assert health.lines(state)[0].startswith(f"database: schema {state.head} (current), ")
+
+
+def test_the_console_shows_the_database_and_the_dashboard_warns_when_the_disk_runs_short(tmp_path, smtp_server):
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+    from test_console import PASSWORD, login, make_console
+
+    from digest.web.admin import accounts
+    from digest.web.app import create_app
+
+    settings, rt, clock = make_console(tmp_path, smtp_server.port)
+    with rt.sessions() as session, session.begin():
+        accounts.add_operator(session, "ann", "admin", PASSWORD, clock())
+        accounts.add_operator(session, "ed", "editor", PASSWORD, clock())
+        session.execute(sa.text("INSERT INTO kept_mail (received_at, mail_from, recipients, reason, raw) "
+                                "VALUES (:at, '', '', 'test', :raw)"), {"at": clock(), "raw": os.urandom(400_000)})
+    short = replace(settings, storage=replace(settings.storage, min_free_mb=1_000_000_000))
+    for current, warned in ((settings, False), (short, True)):
+        with TestClient(create_app(current, rt.sessions, rt.transport_factory, now=clock),
+                        base_url="https://gazette.example.org") as client:
+            login(client)
+            page = client.get("/admin/database")
+            assert page.status_code == 200
+            assert "Largest tables" in page.text and f"<dd>{health.head_revision()}</dd>" in page.text
+            assert "none pending" in page.text and "Free on its disk" in page.text
+            first = re.search(r"<tbody><tr><td>(\w+)</td><td class=\"num\">([\d.]+) kB", page.text)
+            assert first and first.group(1) == "kept_mail" and float(first.group(2)) > 390
+            dashboard = client.get("/admin")
+            assert ("free on the disk holding" in dashboard.text) is warned
+            assert ('role="alert">only' in page.text) is warned
+            if warned:
+                assert 'href="/admin/database">only' in dashboard.text
+            login(client, "ed")
+            assert client.get("/admin/database").status_code == 403  # an editor sees no database page
+    rt.sessions.kw["bind"].dispose()

@@ -319,7 +319,7 @@ def on_send_failures(settings: Settings, clock):
     """The engine's hook: the relay refused a recipient while we sent (a synchronous bounce), or we gave up
     retrying one; the same rules as a bounce that comes back by mail."""
     def act(session: Session, failures) -> None:
-        now = clock()
+        now, acted = clock(), []
         for claim, error, refused in failures:
             verdict = smtp_refusal(error)
             if not refused and verdict.side == "":
@@ -333,7 +333,11 @@ def on_send_failures(settings: Settings, clock):
                       f"(issue {delivery.issue_id})")
             line = _act(session, settings, delivery, claim.email, verdict, verdict.status, error, None, detail,
                         Origin("send"), now)
-            log.info("send: %s", line)
+            log.debug("send: %s", line)  # one a reader: the feedback row keeps it; INFO says one line a batch
+            acted.append(verdict.kind)
+        if acted:
+            log.info("send: %d refused readers acted on (%s)", len(acted),
+                     ", ".join(f"{acted.count(kind)} {kind}" for kind in sorted(set(acted))))
     return act
 
 

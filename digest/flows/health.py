@@ -46,18 +46,28 @@ def check(engine: Engine, storage: StorageSettings, *, top: int = 5) -> Health:
             size, tables = _postgres(connection, top)
         else:
             size, tables = _sqlite(connection, top)
-    path, free, warnings = sqlite_path(engine), None, []
+    path = sqlite_path(engine)
     if path is not None:
         size += sum(p.stat().st_size for p in (path.with_name(path.name + "-wal"),) if p.exists())
-        free = shutil.disk_usage(path.parent).free
-        if storage.min_free_mb and free < storage.min_free_mb * MB:
-            warnings.append(f"only {free / MB:,.0f} MB free on the disk holding {path} (storage.min_free_mb = "
-                            f"{storage.min_free_mb}): SQLite stops taking writes when it is full; free space, "
-                            "shorten [retention] or move the database")
+    free, warnings = disk(engine, storage)
     head = head_revision()
     if schema != head:
         warnings.append(f"the database's schema is {schema}, this digest's is {head}")
     return Health(schema, head, size, tables, free, warnings)
+
+
+def disk(engine: Engine, storage: StorageSettings) -> tuple[int | None, list[str]]:
+    """The free space on the disk holding a SQLite database, and the warning when it is below
+    storage.min_free_mb (cheap: one statfs, for the console's dashboard on every load)."""
+    path = sqlite_path(engine)
+    if path is None:
+        return None, []
+    free = shutil.disk_usage(path.parent).free
+    if storage.min_free_mb and free < storage.min_free_mb * MB:
+        return free, [f"only {free / MB:,.0f} MB free on the disk holding {path} (storage.min_free_mb = "
+                      f"{storage.min_free_mb}): SQLite stops taking writes when it is full; free space, "
+                      "shorten [retention] or move the database"]
+    return free, []
 
 
 def _postgres(connection, top: int) -> tuple[int, list[tuple[str, int]]]:
@@ -86,15 +96,15 @@ def lines(health: Health) -> list[str]:
     """The status command's lines, one fact each."""
     out = [f"database: schema {health.schema}" + (" (current)" if not health.pending else
                                                    f", this digest's is {health.head}")
-           + f", {_size(health.size_bytes)}" + (f", {_size(health.free_bytes)} free on its disk"
+           + f", {size_text(health.size_bytes)}" + (f", {size_text(health.free_bytes)} free on its disk"
                                                   if health.free_bytes is not None else "")]
     if health.tables:
-        out.append("  largest tables: " + ", ".join(f"{name} {_size(n)}" for name, n in health.tables))
+        out.append("  largest tables: " + ", ".join(f"{name} {size_text(n)}" for name, n in health.tables))
     out += [f"  WARNING: {warning}" for warning in health.warnings]
     return out
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
     for unit, scale in (("GB", 1024 ** 3), ("MB", MB), ("kB", 1024)):
         if n >= scale:
             return f"{n / scale:,.1f} {unit}"

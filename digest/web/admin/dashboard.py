@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from digest.flows import reputation
 from digest.settings import NewsletterSettings, make_trigger
-from digest.web.admin import accounts, charts, queries
+from digest.web.admin import accounts, charts, database, queries
 from digest.web.admin.gate import Ctx, Gate
 
 
@@ -37,7 +37,7 @@ def register(gate: Gate) -> None:
         with gate.sessions() as session:
             suppressed = queries.suppressed(session)
             standings = reputation.standings(session, settings.bounces, gate.now())
-            todo = queries.needs_doing(session, settings.newsletters, standings, gate.now())
+            todo = database.disk_todo(gate) + queries.needs_doing(session, settings.newsletters, standings, gate.now())
             for newsletter in settings.newsletters:
                 panels.append({"newsletter": newsletter, "audience": queries.audience(session, newsletter.slug),
                                "next_fire": next_fire(newsletter),
@@ -87,3 +87,4 @@ def register(gate: Gate) -> None:
     gate.route("/admin", overview)
     gate.route("/admin/newsletters/{slug}", detail)
     gate.route("/admin/audit", audit, admin=True)
+    database.register(gate)  # the Database page: the dashboard's disk warning links to it
