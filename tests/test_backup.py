@@ -273,3 +273,30 @@ def test_the_readers_alone_restore_into_an_empty_database_and_read_as_json_lines
     with engine.connect() as connection:
         assert connection.scalar(sa.text("SELECT count(*) FROM deliveries")) == 0
     engine.dispose()
+
+
+def test_yesterdays_backup_restored_into_a_fresh_installation_gives_the_same_readers_consents_and_suppressions(
+        tmp_path):
+    """The issue's 'done when': the nightly backup, then a day of changes on the live site, then that backup
+    restored into an empty database in another directory: readers, subscriptions, consent events and
+    suppressions equal, row for row, to what they were when it was taken (and not today's)."""
+    config = site(tmp_path / "live")
+    rt = populate(config)
+    out = tmp_path / "yesterday.tar.gz"
+    assert run_cli("backup", str(out), config=config).returncode == 0
+    yesterday = people(load_settings(config).storage.url)
+    with rt.sessions() as session, session.begin():  # today: a new reader, one leaves, one more suppressed
+        add_subscriber(session, "today@example.com", "daily", confirmed=True, origin=Origin("test"))
+        remove_subscriber(session, "reader1@example.com", "daily", Origin("test"))
+        suppress(session, "reader2@example.com", "complaint", "abuse report", Origin("test"), T0 + timedelta(days=3))
+    rt.sessions.kw["bind"].dispose()
+    assert people(load_settings(config).storage.url) != yesterday
+
+    fresh = site(tmp_path / "elsewhere" / "clone")
+    done = run_cli("restore", str(out), config=fresh)
+    assert done.returncode == 0, done.stderr
+    restored = people(load_settings(fresh).storage.url)
+    for name in ("readers", "subscriptions", "consent", "suppressions"):
+        assert restored[name] == yesterday[name], name
+    assert len(restored["consent"]) > len(restored["readers"]) and restored["suppressions"]
+    assert run_cli("status", config=fresh).returncode == 0
