@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from datetime import timedelta
 
 import lxml.html
 import pytest
@@ -130,3 +131,27 @@ def test_a_crash_answers_a_page_in_the_readers_language(tmp_path):
     site_wide = client.get("/newsletters/nowhere/at/all")  # the site's own language: German here
     assert site_wide.status_code == 404 and _page_lang(site_wide.text) == ("de", "ltr")
     assert "Diese Seite gibt es nicht." in site_wide.text
+
+
+def test_an_expired_or_used_confirmation_link_speaks_its_newsletters_language(site):
+    rt, transport, client = site
+    assert client.post("/api/subscribe", data={"newsletter": "vechir", "email": "ivan@example.com"}).json()["ok"]
+    link = re.search(r"https://ledger\.example\.org(/confirm\?token=\S+)",
+                     _mail(transport, "ivan@example.com").get_body(("plain",)).get_content()).group(1)
+    token = link.split("token=")[1]
+    rt.now.now += timedelta(hours=rt.settings.web.token_ttl_hours + 1)  # the app's clock: the link expires
+    expired = client.get(link)
+    assert expired.status_code == 410 and _page_lang(expired.text) == ("uk", "ltr")
+    assert _heading(expired.text) == "Термін дії посилання минув" and "Надіслати нове посилання" in expired.text
+    assert _english_left(_visible(expired.text), OPERATOR) == []
+    pressed = client.post("/confirm", data={"token": token})  # the button of a page opened before it expired
+    assert pressed.status_code == 410 and _page_lang(pressed.text) == ("uk", "ltr")
+    renewed = client.post("/confirm/renew", data={"token": token})
+    assert renewed.status_code == 200 and _heading(renewed.text) == "Перевірте пошту"
+    again = client.post("/confirm/renew", data={"token": token})  # that link was traded for the new one
+    assert again.status_code == 400 and _page_lang(again.text) == ("uk", "ltr")
+    assert _heading(again.text) == "Недійсне посилання"
+    used = client.get(link)
+    assert used.status_code == 400 and "Це посилання для підтвердження вже використано" in used.text
+    nowhere = client.get("/confirm?token=not-a-token")  # no newsletter behind it: the site's language
+    assert nowhere.status_code == 400 and _page_lang(nowhere.text) == ("en", "ltr")

@@ -54,6 +54,7 @@ from subscribers import (
     unsubscribe_by_link,
 )
 from subscribers.db import utcnow
+from subscribers.tokens import find_token
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +131,9 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
                 title = newsletters_title(subscription.newsletter)
                 confirmed = subscription.status is SubscriptionStatus.confirmed
         except TokenExpired:
-            return page("expired.html", 410, token=token)
+            return page("expired.html", 410, slug=newsletter_of(token), token=token)
         except SubscriberError as exc:
-            return page("message.html", 400, title=N_("Link not valid"), message=str(exc))
+            return page("message.html", 400, slug=newsletter_of(token), title=N_("Link not valid"), message=str(exc))
         slug = subscription.newsletter
         if confirmed:
             return page("message.html", slug=slug, title=N_("Successfully subscribed"),
@@ -142,6 +143,14 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
     def newsletters_title(slug: str) -> str:
         return newsletters[slug].title if slug in newsletters else slug
 
+    def newsletter_of(token: str) -> str:
+        """The newsletter a confirmation link is for, used or expired ("" if none): its pages speak its language."""
+        try:
+            with sessions() as session:
+                return find_token(session, token).subscription.newsletter
+        except SubscriberError:
+            return ""
+
     def confirm(token: str, who: Origin) -> Response:
         try:
             with sessions() as session, session.begin():
@@ -149,9 +158,9 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
                 slug, email, subscriber_id = subscription.newsletter, subscription.subscriber.email, \
                     subscription.subscriber_id
         except TokenExpired:
-            return page("expired.html", 410, token=token)
+            return page("expired.html", 410, slug=newsletter_of(token), token=token)
         except SubscriberError as exc:
-            return page("message.html", 400, title="Link not valid", message=str(exc))
+            return page("message.html", 400, slug=newsletter_of(token), title=N_("Link not valid"), message=str(exc))
         newsletter = newsletters.get(slug)
         if newly and newsletter and newsletter.welcome_email and settings.site.secret_key:
             link = unsubscribe_link(subscriber_id, slug)
@@ -179,9 +188,9 @@ def create_app(settings: Settings, sessions, transport_factory, *, now: Callable
                 result = renew_expired(session, token, who, now=now(), ttl=ttl,
                                        max_per_hour=web.confirmations_per_address_per_hour)
         except RateLimited as exc:
-            return page("message.html", 429, title=N_("Check your inbox"), message=str(exc))
+            return page("message.html", 429, slug=newsletter_of(token), title=N_("Check your inbox"), message=str(exc))
         except SubscriberError as exc:
-            return page("message.html", 400, title="Link not valid", message=str(exc))
+            return page("message.html", 400, slug=newsletter_of(token), title=N_("Link not valid"), message=str(exc))
         try:
             notices.send_confirmation(transport_factory(), env, settings.site, newsletters[result.newsletter],
                                          result.email, result.token, now=now(), ttl_hours=web.token_ttl_hours,
