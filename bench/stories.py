@@ -36,7 +36,10 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from digest.compose import merge_duplicates  # noqa: E402
 from digest.compose.stories import Rule, StoryItem, cluster, group, pairs  # noqa: E402
+from digest.compose.updates import SENT_ITEMS, Memory, Sent  # noqa: E402
+from digest.content import ArticleItem  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "evaldata" / "story_clusters"
 KINDS = {
@@ -266,6 +269,20 @@ def timing(data: Path) -> None:
         cpu.append(time.process_time() - start_cpu)
     print(f"\ngrouping 500 items: CPU median {sorted(cpu)[2]:.3f} s, worst {max(cpu):.3f} s; wall median "
           f"{sorted(runs)[2]:.3f} s (one thread; wall grows when other processes share the cores)")
+    # As a draft does it: 500 candidates (ArticleItems) with the last issues' 300 sent versions (compose.updates),
+    # each candidate story that matches one checked for new text.
+    candidates = [ArticleItem(id=k, title=item.title, link="", source_name=item.source, published=item.published,
+                              text=f"{item.lead}\n{item.text}") for k, item in enumerate(items)]
+    sent = tuple(Sent(replace(item, id=str(10_000 + k), text=item.text[: len(item.text) // 2]), 1, "")
+                 for k, item in enumerate(items[:SENT_ITEMS]))
+    cpu = []
+    for _ in range(5):
+        start_cpu = time.process_time()
+        shown = merge_duplicates(candidates, {}, Memory(sent=sent))
+        cpu.append(time.process_time() - start_cpu)
+    print(f"a draft's 500 candidates against {len(sent)} versions sent in recent issues: CPU median "
+          f"{sorted(cpu)[2]:.3f} s, worst {max(cpu):.3f} s ({len(shown)} stories shown, "
+          f"{sum(1 for item in shown if item.update_of)} as updates)")
     text = everything[0]["text"]
     flood = [StoryItem(id=str(k), title=f"Breaking: {everything[0]['title']} ({k % 7})", text=f"{text} {k}")
              for k in range(10000)]

@@ -109,10 +109,15 @@ class ArticleItem:
     image_alt: str = ""
     image_width: int = 0  # the chosen rendition's width in px; 0: unknown
     also_in_links: tuple[str, ...] = ()
+    # The story's other versions (article ids, every one, a source's own included): what an editor splits.
+    versions: tuple[int, ...] = ()
+    # An earlier issue carried this story and this version brings substantial new text: that issue's web link.
+    update_of: str = ""
 
     def __post_init__(self) -> None:
-        # Read back from a draft's JSON it is a list: keep the item hashable like every other.
+        # Read back from a draft's JSON they are lists: keep the item hashable like every other.
         object.__setattr__(self, "also_in_links", tuple(self.also_in_links))
+        object.__setattr__(self, "versions", tuple(self.versions))
 
 
 @dataclass(frozen=True)

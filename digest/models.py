@@ -1,4 +1,4 @@
-"""Article, SourceState, Issue, IssueArticle, Delivery, and the console's operators, sessions, audit, drafts.
+"""Article, SourceState, Issue, IssueArticle, Delivery, the console's operators, sessions, audit, drafts, story choices.
 
 Uniqueness carries the promises: an article is stored once (uid), an article
 goes out once per newsletter (IssueArticle newsletter+article), a slot makes
@@ -291,3 +291,22 @@ class ReviewDraft(Base):
 
     # Every UPDATE names the version it read: a concurrent edit, approval or send fails instead of overwriting.
     __mapper_args__ = {"version_id_col": version}
+
+
+class StoryChoice(Base):
+    """An editor's word on two articles (issue 32): "split", never one story; "merge", always one story.
+
+    Kept per newsletter and pair (the lower article id first), the latest word replacing an earlier one;
+    grouping reads it for every later draft (flows.story_memory). It goes with either article.
+    """
+
+    __tablename__ = "story_choices"
+    __table_args__ = (UniqueConstraint("newsletter", "first_id", "second_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    newsletter: Mapped[str] = mapped_column(String(100))
+    first_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    second_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    choice: Mapped[str] = mapped_column(String(10))  # split merge
+    operator: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

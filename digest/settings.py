@@ -221,6 +221,8 @@ class NewsletterSettings:
     reply_to: str = ""
     top_stories: int = 0
     top_stories_title: str = "Top stories"
+    # Within a section, stories more sources carry rank first (then the newest); off: newest first (compose).
+    rank_by_sources: bool = False
     sections: tuple[SectionSettings, ...] = ()
     # Editorial review: "optional" drafts the issue review_lead_minutes before its slot and sends it as it
     # stands; "required" sends it only once an editor has approved it (held after the grace period).

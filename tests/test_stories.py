@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from datetime import datetime, timedelta, timezone
 
 from digest.compose import build_issue, merge_duplicates
 from digest.compose.stories import StoryItem, group
+from digest.compose.updates import UPDATE_WORDS, Memory, Sent, known_words, substantial
 from digest.content import ArticleItem
-from digest.settings import NewsletterSettings, SourceSettings
+from digest.settings import NewsletterSettings, SectionSettings, SourceSettings
 from tests.conftest import run_cli
 
 DAY = datetime(2026, 11, 24, 6, tzinfo=timezone.utc)
@@ -146,3 +148,65 @@ def test_digest_stories_through_the_command_line(tmp_path):
     path.write_text('{"title": "no id"}\n', encoding="utf-8")
     done = run_cli("stories", str(path))
     assert done.returncode != 0 and "line 1" in done.stderr
+
+
+GDANSK = ("Firefighters were battling a blaze at a warehouse in the port of Gdansk on Monday evening, the city's fire "
+          "service said. Two workers were taken to hospital with smoke inhalation. Residents of the Letnica district "
+          "were told to keep windows closed. The cause of the fire was not yet known, said spokesman Tomasz Wrona.")
+GDANSK_UPDATE = (GDANSK.replace("Two workers were", "Five workers were") + " By Tuesday morning the blaze was under "
+                 "control after 14 hours, Wrona said, and investigators from the Pomeranian police had begun work at "
+                 "the site, which is owned by Baltic Logistics. The company said about 2,000 tonnes of grain and "
+                 "fertiliser stored there were destroyed and that its insurers had been informed. Port authorities "
+                 "reopened two of the three terminals on Tuesday afternoon; ferries to Sweden sailed on time.")
+
+
+def test_an_editors_split_and_merge_override_the_evidence():
+    copies = [story("a", "Portugal approves sale of TAP stake", WIRE, 0, "AP"),
+              story("b", "Lisbon lawmakers back airline deal", WIRE, 1, "Post"),
+              story("c", "TAP sale approved", WIRE, 2, "Times")]
+    assert group(copies) == [0, 0, 0]
+    assert group(copies, apart=[(0, 1), (1, 2)]) == [0, 1, 0]  # b split off; a and c stay one story
+    quakes = [story("cl", "Magnitude 6.4 earthquake strikes central Chile", CHILE, 0, "AP"),
+              story("jp", "Magnitude 6.1 earthquake strikes northeastern Japan", JAPAN, 1, "Reuters")]
+    assert group(quakes, together=[(0, 1)]) == [0, 0]
+    assert group(quakes, together=[(0, 1)], apart=[(1, 0)]) == [0, 1]  # a split outweighs a merge of the same pair
+
+
+def sent(article_id: int, title: str, text: str, hours: float, issue_id: int = 1) -> Sent:
+    return Sent(StoryItem(id=str(article_id), title=title, text=text, published=DAY + timedelta(hours=hours),
+                          source="Gazette"), issue_id, f"https://gazette.example/issues/n/2026-11-24?issue={issue_id}")
+
+
+def replace_text(item: StoryItem, text: str) -> StoryItem:
+    return dataclasses.replace(item, text=text)
+
+
+def test_a_story_sent_yesterday_comes_back_only_as_an_update_with_new_text():
+    earlier = Memory(sent=(sent(100, "Fire at Gdansk port warehouse, two hurt", GDANSK, 0),
+                           sent(101, "Portugal approves sale of TAP stake to Lufthansa", WIRE, 0, issue_id=2)))
+    today = [article(1, "Post", "Lisbon lawmakers back airline deal", WIRE, 20, link="https://post.example/new-url"),
+             article(2, "Gazette", "UPDATED: Gdansk warehouse fire under control after 14 hours", GDANSK_UPDATE, 22),
+             article(3, "Wire", "Magnitude 6.1 earthquake strikes northeastern Japan", JAPAN, 21)]
+    shown = {item.id: item for item in merge_duplicates(today, {}, earlier)}
+    assert sorted(shown) == [2, 3]  # the wire copy at a new link, nothing new in it: not sent again
+    assert shown[2].update_of == "https://gazette.example/issues/n/2026-11-24?issue=1" and shown[3].update_of == ""
+    # Reworded or trimmed, the same facts are no update; a paragraph of news is.
+    known = known_words([earlier.sent[0].item])
+    assert substantial(GDANSK.replace("were taken", "went"), known) == 0
+    assert substantial(GDANSK_UPDATE, known) >= UPDATE_WORDS
+    # A megabyte of text is read only up to READ_CHARS.
+    start = time.process_time()
+    substantial(GDANSK_UPDATE * 3000, known_words([replace_text(earlier.sent[0].item, GDANSK * 3000)]))
+    assert time.process_time() - start < 5
+
+
+def test_stories_more_sources_carry_rank_first_when_the_newsletter_says_so():
+    items = [article(1, "Wire", "Portugal approves sale of TAP stake to Lufthansa", WIRE, 0),
+             article(2, "Post", "Lisbon lawmakers back airline deal", WIRE[:-60], 1),
+             article(3, "Post", "Magnitude 6.4 earthquake strikes central Chile", CHILE, 4)]
+    sources = (SourceSettings("Wire", "u1"), SourceSettings("Post", "u2"))
+    plain = NewsletterSettings(slug="n", title="N", from_address="n@example.org", sources=sources,
+                               sections=(SectionSettings("News"),))
+    ranked = dataclasses.replace(plain, rank_by_sources=True)
+    assert [i.id for i in build_issue(plain, items, DAY + timedelta(hours=6)).items] == [3, 2]
+    assert [i.id for i in build_issue(ranked, items, DAY + timedelta(hours=6)).items] == [2, 3]

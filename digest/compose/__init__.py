@@ -13,8 +13,9 @@ A reader scans a digest top-down, so the order of work is the reader's:
    Each article lands in the first section that claims it, so nothing appears
    twice; a section with no rules is the "everything else" section. Without
    sections, each source becomes a section.
-Newest first within sections (Top stories: best first), per-section limits,
-and empty sections are left out.
+Newest first within sections (Top stories: best first; with rank_by_sources,
+stories carried by more sources first), per-section limits, and empty sections
+are left out.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from digest.compose.stories import StoryItem, group
+from digest.compose.updates import SENT_ITEMS, Memory, Sent, known_words, substantial
 from digest.settings import NewsletterSettings, SectionSettings
 from digest.content import ArticleItem, IssueDraft, Section
 
@@ -41,9 +43,11 @@ FULLER_WORDS = 40
 TEXT_CHARS = 50_000  # of a text counted
 
 
-def build_issue(newsletter: NewsletterSettings, items: Sequence[ArticleItem], date: datetime) -> IssueDraft:
+def build_issue(newsletter: NewsletterSettings, items: Sequence[ArticleItem], date: datetime,
+                memory: Memory | None = None) -> IssueDraft:
+    """`memory`: earlier issues' versions and the editors' story choices (compose.updates)."""
     priority = {source.name: source.priority for source in newsletter.sources}
-    stories = merge_duplicates(items, priority)
+    stories = merge_duplicates(items, priority, memory)
     newest = sorted(stories, key=_newest_key, reverse=True)[: newsletter.max_items]
     sections: list[Section] = []
     if newsletter.top_stories > 0:
@@ -52,7 +56,7 @@ def build_issue(newsletter: NewsletterSettings, items: Sequence[ArticleItem], da
             sections.append(Section(newsletter.top_stories_title, tuple(top)))
             chosen = {item.id for item in top}
             newest = [item for item in newest if item.id not in chosen]
-    sections.extend(group_into_sections(newest, _rules(newsletter)))
+    sections.extend(group_into_sections(newest, _rules(newsletter), by_sources=newsletter.rank_by_sources))
     placed = {item.id for section in sections for item in section.items}
     return IssueDraft(
         newsletter=newsletter.slug,
@@ -81,7 +85,8 @@ def _rules(newsletter: NewsletterSettings) -> tuple[SectionSettings, ...]:
     )
 
 
-def merge_duplicates(items: Sequence[ArticleItem], priority: dict[str, int]) -> list[ArticleItem]:
+def merge_duplicates(items: Sequence[ArticleItem], priority: dict[str, int],
+                     memory: Memory | None = None) -> list[ArticleItem]:
     """One item per story (compose.stories.group), crediting and linking the other versions.
 
     Which version leads: the highest-priority source (the operator's word on whom readers
@@ -91,23 +96,49 @@ def merge_duplicates(items: Sequence[ArticleItem], priority: dict[str, int]) -> 
     summarizes worse than the full report. Otherwise the newest, which carries the latest
     figures (an article updated at a new link). `also_in` names each other source once,
     `also_in_links` its version's link; a source's own other version is not credited.
+
+    With `memory` (compose.updates): the editors' merges and splits hold, and a story an
+    earlier issue carried is left out unless a version brings substantial new text; then the
+    version with the most new text leads, marked as an update of the latest earlier issue.
     """
+    memory = memory or Memory()
     ordered = sorted(items, key=lambda item: (priority.get(item.source_name, 0), *_newest_key(item)), reverse=True)
+    sent = memory.sent[:SENT_ITEMS]
+    index: dict[int, int] = {}
+    for k, article_id in enumerate([item.id for item in ordered] + [int(s.item.id) for s in sent]):
+        index.setdefault(article_id, k)
     labels = group([StoryItem(id=str(item.id), title=item.title, text=item.text, published=item.published,
-                              source=item.source_name) for item in ordered])
+                              source=item.source_name) for item in ordered] + [s.item for s in sent],
+                   together=[(index[a], index[b]) for a, b in memory.together if a in index and b in index],
+                   apart=[(index[a], index[b]) for a, b in memory.apart if a in index and b in index])
     versions: dict[int, list[ArticleItem]] = {}
     for item, label in zip(ordered, labels):
         versions.setdefault(label, []).append(item)
+    earlier: dict[int, list[Sent]] = {}
+    for version, label in zip(sent, labels[len(ordered):]):
+        earlier.setdefault(label, []).append(version)
     stories = []
-    for story in versions.values():
-        lead = _fullest(story, priority)
-        credited: dict[str, str] = {}
-        for other in story:
-            if other.source_name != lead.source_name and other.source_name not in credited:
-                credited[other.source_name] = other.link if other.link.startswith(("https://", "http://")) else ""
-        stories.append(replace(lead, also_in=tuple(credited), also_in_links=tuple(credited.values()))
-                       if credited else lead)
+    for label, story in versions.items():
+        lead, update_of = _fullest(story, priority), ""
+        if label in earlier:
+            known = known_words([s.item for s in earlier[label]])
+            words, fresh = max(((substantial(item.text, known), item) for item in story), key=lambda pair: pair[0])
+            if not words:
+                continue  # already sent, nothing new: its versions are used up
+            lead, update_of = fresh, max(earlier[label], key=lambda s: s.issue_id).issue_link
+        also_in, links = credit(lead, story)
+        stories.append(replace(lead, also_in=also_in, also_in_links=links, update_of=update_of,
+                               versions=tuple(item.id for item in story if item.id != lead.id)))
     return stories
+
+
+def credit(lead: ArticleItem, story: Sequence[ArticleItem]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(also_in, also_in_links): each other source once, its first version's web link ("" when it has none)."""
+    credited: dict[str, str] = {}
+    for other in story:
+        if other.source_name != lead.source_name and other.source_name not in credited:
+            credited[other.source_name] = other.link if other.link.startswith(("https://", "http://")) else ""
+    return tuple(credited), tuple(credited.values())
 
 
 def _fullest(story: list[ArticleItem], priority: dict[str, int]) -> ArticleItem:
@@ -137,13 +168,17 @@ def story_score(item: ArticleItem, priority: dict[str, int], now: datetime) -> f
     return priority.get(item.source_name, 0) + len(item.also_in) + recency
 
 
-def group_into_sections(items: Sequence[ArticleItem], rules: Sequence[SectionSettings]) -> tuple[Section, ...]:
+def group_into_sections(items: Sequence[ArticleItem], rules: Sequence[SectionSettings], *,
+                        by_sources: bool = False) -> tuple[Section, ...]:
+    """`by_sources` (the newsletter's rank_by_sources): within a section, stories more sources carry first,
+    before a section's limit cuts: a story three papers ran is likelier the day's news than one only one did."""
     buckets: dict[str, list[ArticleItem]] = {rule.title: [] for rule in rules}
     catch_all = next((rule.title for rule in rules if not (rule.sources or rule.categories or rule.keywords)),
                      None)
     matchers = [(rule, _keyword_pattern(rule.keywords)) for rule in rules]
     leftovers: list[ArticleItem] = []
-    for item in sorted(items, key=_newest_key, reverse=True):
+    order = (lambda item: (len(item.also_in), *_newest_key(item))) if by_sources else _newest_key
+    for item in sorted(items, key=order, reverse=True):
         rule = next((rule for rule, keywords in matchers if _claims(rule, keywords, item)), None)
         if rule is not None:
             buckets[rule.title].append(item)

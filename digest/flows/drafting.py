@@ -14,6 +14,7 @@ from datetime import timedelta
 from digest import compose, store
 from digest.settings import NewsletterSettings
 from digest.content import IssueDraft, RenderedIssue
+from digest.flows import story_memory
 from digest.flows.gathering import gather_all
 from digest.flows.runtime import Runtime
 from digest.render.html import render_issue
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 class Draft:
     issue: IssueDraft
     rendered: RenderedIssue
-    left_out: tuple[int, ...]  # articles this issue uses up without carrying: merged duplicates, expired
+    left_out: tuple[int, ...]  # articles this issue uses up without carrying: merged duplicates, repeats, expired
     held_back: int = 0  # fresh articles that did not fit: the next issue offers them again
 
 
@@ -42,11 +43,13 @@ def draft_issue(rt: Runtime, newsletter: NewsletterSettings) -> Draft:
     expired = [a.id for a in articles if cutoff is not None and a.fetched_at < cutoff]
     waiting = [a for a in articles if cutoff is None or a.fetched_at >= cutoff]
     bare = [store.to_item(a) for a in waiting[: newsletter.max_items]]
+    with rt.sessions() as session:  # stories recent issues carried, and the editors' splits and merges (issue 32)
+        memory = story_memory.recall(session, newsletter, rt.settings.site, rt.now(), [item.id for item in bare])
     # Outside the session: an LLM backend may take a while, and needs no database.
     found = summarize_articles([(item.title, item.text) for item in bare],
                                settings=rt.settings.summarize, max_sentences=newsletter.summary_sentences)
     items = [dataclasses.replace(item, summary=tuple(summary)) for item, summary in zip(bare, found, strict=True)]
-    issue = compose.build_issue(newsletter, items, rt.now())
+    issue = compose.build_issue(newsletter, items, rt.now(), memory)
     kept = {item.id for item in issue.items}
     held = set(issue.held_back) | {a.id for a in waiting[newsletter.max_items:]}
     merged_away = {item.id for item in bare} - kept - held

@@ -32,6 +32,9 @@ from digest.settings import NewsletterSettings
 from digest.content import ArticleItem, IssueDraft, RenderedIssue, Section
 from digest.models import ReviewDraft
 from digest.flows.clicklinks import count_links
+from digest.flows.draft_rows import ReviewError
+from digest.flows.draft_rows import locked as _locked
+from digest.flows.draft_rows import unapprove as _unapprove
 from digest.flows.drafting import draft_issue, section_renderer
 from digest.flows.editor_mail import ask_editors, review_link, tell_editors
 from digest.flows.gathering import gather_all
@@ -45,10 +48,6 @@ log = logging.getLogger(__name__)
 PINNED_SECTION = "Editor's picks"
 MAX_TITLE, MAX_SUMMARY, MAX_NOTE = 500, 3000, 2000
 EDITS = ("remove", "restore", "pin", "unpin", "up", "down", "save")
-
-
-class ReviewError(Exception):
-    """An edit or approval that cannot be done (the draft moved on, or changed under the editor)."""
 
 
 def _items_json(issue: IssueDraft) -> str:
@@ -158,12 +157,6 @@ def _edit(rt: Runtime, draft_id: int, action: str, item_id: int | None, *, title
         return row
 
 
-def _unapprove(row: ReviewDraft) -> None:
-    """Any change takes an approval back: what is approved is what the editor saw."""
-    row.state, row.approved_by, row.approved_at = "review", None, None
-    row.subject = row.html = row.text = row.mark = row.web_mark = None
-
-
 def _move(items: list[dict], index: int, step: int) -> None:
     """Swap with the nearest neighbour of the same section (pinned items move among the pinned)."""
     entry = items[index]
@@ -232,16 +225,6 @@ def _approve(rt: Runtime, draft_id: int, version: int, editor: str) -> ReviewDra
                                                                     rendered.mark, rendered.web_mark)
         row.state, row.approved_by, row.approved_at = "approved", editor, rt.now()
         return row
-
-
-def _locked(session, draft_id: int) -> ReviewDraft:
-    query = select(ReviewDraft).where(ReviewDraft.id == draft_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = session.scalar(query)
-    if row is None:
-        raise ReviewError("there is no such draft")
-    return row
 
 
 def send(rt: Runtime, newsletter: NewsletterSettings, draft_id: int, *, required: bool, stop=None) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
-from digest.web.admin import apikeys, dashboard, issues, login, nextissue, operators, readers, review
+from digest.web.admin import apikeys, dashboard, issues, login, nextissue, operators, readers, review, stories
 from digest.web.admin.gate import Ctx, Gate
 
 
@@ -21,6 +21,7 @@ def console_routes(settings, sessions, env, now, client_ip, runtime) -> list[Rou
     nextissue.register(gate, runtime, sender)
     readers.register(gate)
     review.register(gate, runtime, sender)
+    stories.register(gate, runtime)
     operators.register(gate)
     apikeys.register(gate)
 
