@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
+from functools import lru_cache
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -73,9 +74,8 @@ def run_round(rt: Runtime, fetcher: Fetcher, batch: int = 500) -> Round:
     if not due:
         return Round(made)
     # POSTs in parallel (a slow receiver holds one worker, not the batch), outcomes written in one transaction.
-    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(due))) as pool:
-        errors = list(pool.map(lambda row: _post(fetcher, endpoints[row.endpoint], row.event_id, row.payload,
-                                                 rt.now()), due))
+    errors = list(_workers().map(lambda row: _post(fetcher, endpoints[row.endpoint], row.event_id, row.payload,
+                                                   rt.now()), due))
     at = rt.now()
     with rt.sessions() as session, session.begin():
         done = [row.id for row, error in zip(due, errors, strict=True) if error is None]
@@ -98,7 +98,7 @@ def _post(fetcher: Fetcher, endpoint: WebhookSettings, event_id: str, payload: s
     if not endpoint.secret:
         return (f"no signing secret: set the environment variable {endpoint.secret_env}" if endpoint.secret_env else
                 "no signing secret: the site's secret key changed since it was registered; register it again")
-    signature = Webhook(endpoint.secret).sign(event_id, now, payload)
+    signature = _signer(endpoint.secret).sign(event_id, now, payload)
     headers = {"Content-Type": "application/json", "webhook-id": event_id,
                "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": signature}
     try:
@@ -106,6 +106,21 @@ def _post(fetcher: Fetcher, endpoint: WebhookSettings, event_id: str, payload: s
     except FeedError as exc:
         return str(exc)
     return None if 200 <= status < 300 else f"HTTP {status}"
+
+
+@lru_cache(maxsize=256)
+def _signer(secret: str) -> Webhook:
+    return Webhook(secret)  # decodes the secret once, not once an event
+
+
+_pool: list[ThreadPoolExecutor] = []
+
+
+def _workers() -> ThreadPoolExecutor:
+    """One pool for the process's rounds: a backlog of rounds does not start PARALLEL threads each."""
+    if not _pool:
+        _pool.append(ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="webhook"))
+    return _pool[0]
 
 
 def _record(session, settings: Settings, row, error: str, now: datetime) -> None:

@@ -138,16 +138,19 @@ def _queue(session: Session, events: list, endpoints: list[WebhookSettings], now
         return 0
     known = set(session.scalars(select(WebhookEvent.event_id).where(
         WebhookEvent.event_id.in_([key for key, *_ in wanted]))))
-    fresh = [WebhookEvent(event_id=key, type=kind, at=now, payload=json.dumps(
-        {"type": kind, "timestamp": at.isoformat(), "data": data}, ensure_ascii=False))
+    fresh = [{"event_id": key, "type": kind, "at": now, "payload": json.dumps(
+        {"type": kind, "timestamp": at.isoformat(), "data": data}, ensure_ascii=False)}
         for key, kind, data, at in wanted if key not in known]
-    session.add_all(fresh)
-    session.flush()  # one INSERT batch; the ids for the attempts
-    attempts = [{"event_id": event.id, "endpoint": endpoint.name, "status": "queued", "attempts": 0,
+    if not fresh:
+        return 0
+    table = WebhookEvent.__table__  # Core rows in one batch, their ids returned in order: no ORM object each
+    ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), fresh).scalars().all()
+    attempts = [{"event_id": event_id, "endpoint": endpoint.name, "status": "queued", "attempts": 0,
                  "next_attempt_at": now, "last_error": ""}
-                for event in fresh for endpoint in endpoints if event.type in endpoint.events]
+                for event_id, event in zip(ids, fresh, strict=True) for endpoint in endpoints
+                if event["type"] in endpoint.events]
     if attempts:
-        session.execute(insert(WebhookAttempt), attempts)
+        session.execute(insert(WebhookAttempt.__table__), attempts)
     return len(fresh)
 
 
