@@ -100,7 +100,7 @@ def test_a_group_split_by_an_editor_stays_split_and_a_merge_stays_merged(tmp_pat
                              "version": version, "item": japan, "into": chile}, follow_redirects=False)
         assert merged.status_code == 303, merged.text
 
-        draft = {entry["id"]: entry for entry in editorial.items_of(_reload(rt, row.id))}
+        draft = {entry["id"]: entry for entry in editorial.items_of(draft_row(rt, row.id))}
         assert sorted(draft) == sorted([post, wire, chile])  # the wire copy is its own item, Japan inside Chile
         assert draft[post]["versions"] == [] and draft[post]["also_in"] == []
         assert draft[wire]["summary"] and draft[chile]["versions"] == [japan] and draft[chile]["also_in"] == ["Post"]
@@ -123,7 +123,7 @@ def test_a_group_split_by_an_editor_stays_split_and_a_merge_stays_merged(tmp_pat
         assert japan in (story["id"], *story["versions"])
 
 
-def _reload(rt, draft_id: int):
+def draft_row(rt, draft_id: int):
     from digest.models import ReviewDraft
 
     with rt.sessions() as session:
