@@ -27,7 +27,7 @@ HOOK_SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 class Receiver:
     """A newsroom's endpoint: records each POST (headers, body); answers `status` (or, per call, `answers`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.got: list[tuple[dict, bytes]] = []
         self.status, self.delay = 204, 0.0
         receiver = self
@@ -45,7 +45,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
@@ -140,6 +140,35 @@ def test_a_failing_receiver_gets_every_event_once_it_recovers_and_a_dead_one_is_
     assert webhook_delivery.overview(rt)[0]["failed"] == 2
     shown = run_cli("status", config=config, env={"CRM_SECRET": HOOK_SECRET}).stdout
     assert "webhook crm: queued 0, delivered 3, failed 2" in shown, shown
+
+
+def test_a_receiver_that_times_out_or_is_down_gets_every_event_once_it_is_back(tmp_path, receiver):
+    rt, clock, _config = site(tmp_path, receiver, api="webhook_timeout = 0.5\n")
+    deliver(rt)
+    receiver.delay = 3.0  # answers after our deadline (twice the timeout)
+    with rt.sessions() as session, session.begin():
+        for address in ("slow1@example.com", "slow2@example.com"):
+            add_subscriber(session, address, "daily", confirmed=True, origin=Origin("api"), now=clock())
+    assert deliver(rt).failed == 2
+    assert "timed out" in webhook_delivery.overview(rt)[0]["last_error"]
+    port = receiver.port
+    receiver.httpd.shutdown()
+    receiver.httpd.server_close()  # down: nothing listens on the port
+    clock.now += timedelta(minutes=1)
+    with rt.sessions() as session, session.begin():
+        add_subscriber(session, "down@example.com", "daily", confirmed=True, origin=Origin("api"), now=clock())
+    assert deliver(rt).failed == 3
+    assert "ConnectError" in webhook_delivery.overview(rt)[0]["last_error"]
+    back = Receiver(port)  # up again, on the same address
+    try:
+        clock.now += timedelta(minutes=1)  # past the backoff (within the signatures' 5 minutes' tolerance)
+        assert deliver(rt).delivered == 3
+        assert sorted(e["data"]["email"] for e in back.events()) == [
+            "down@example.com", "slow1@example.com", "slow2@example.com"]
+        assert webhook_delivery.overview(rt)[0]["failures_in_a_row"] == 0
+    finally:
+        back.httpd.shutdown()
+        back.httpd.server_close()
 
 
 def test_an_endpoint_on_a_private_address_is_refused_unless_allowed(tmp_path, receiver):
