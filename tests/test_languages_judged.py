@@ -1,7 +1,8 @@
 """The outside email judges (../shared/tools/judges: SpamAssassin, the Nu Html Checker, caniemail's data, axe-core
 in chromium, dkimpy, and the RFC checklist emaillint) on a Ukrainian and an English digest of one site, sent in
 one run through a real SMTP server and DKIM-signed as an operator would (issue 28: "the email judges clean on
-both").
+both"), and on the same site's Arabic one: its right-to-left layout checked at 600 and 375 px by the same axe
+and overflow checks.
 
 What "clean" means here, judge by judge, is written next to each assertion: most judges must find nothing;
 two report things that are not faults and are named one by one, so anything new they find fails the test.
@@ -47,7 +48,9 @@ GRACEFUL = {
 # spelled with look-alike letters. Any Cyrillic-script mail with more than 20 Latin e (its links, the site's name)
 # hits it; SpamAssassin's own rule file lists lower scores for it in other non-Latin-e languages (pl, cz, sk, hr,
 # el). Counted as a finding in the English edition, allowed only in the Ukrainian one.
-SCRIPT_RULES = {"uk": {"MIXED_ES"}, "en": set()}
+SCRIPT_RULES = {"uk": {"MIXED_ES"}, "en": set(), "ar": set()}
+EDITIONS = (("uk", "olena@example.com", "vechir"), ("en", "ann@example.com", "daily"),
+            ("ar", "sami@example.com", "akhbar"))
 
 
 def _judges_missing() -> str:
@@ -61,13 +64,19 @@ def _judges_missing() -> str:
     return f"the email judges are not installed (missing: {', '.join(missing)}): run {INSTALL}" if missing else ""
 
 
-def _judge(eml: Path, out: Path) -> dict[str, str]:
-    """run_all.sh on one message: each judge's summary line by name, and its full output kept in `out`."""
-    done = subprocess.run([str(JUDGES / "run_all.sh"), str(eml), str(out)], capture_output=True, text=True,
-                          timeout=600, check=True)
-    lines = dict(re.findall(r"^(emaillint|spamscore|htmlvalid|emailcompat|a11y|dkim) +(.*)$", done.stdout, re.M))
-    assert len(lines) == 6, done.stdout + done.stderr
-    return lines
+def _judge(messages: dict[str, Path]) -> dict[str, dict[str, str]]:
+    """run_all.sh on each message at once: per message, each judge's summary line by name (the full outputs are
+    kept in judged-<name>/ beside it)."""
+    running = {name: subprocess.Popen([str(JUDGES / "run_all.sh"), str(eml), str(eml.parent / f"judged-{name}")],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for name, eml in messages.items()}
+    found = {}
+    for name, judging in running.items():
+        stdout, stderr = judging.communicate(timeout=600)
+        assert judging.returncode == 0, stdout + stderr
+        found[name] = dict(re.findall(r"^(emaillint|spamscore|htmlvalid|emailcompat|a11y|dkim) +(.*)$", stdout, re.M))
+        assert len(found[name]) == 6, stdout + stderr
+    return found
 
 
 def _counts(line: str) -> dict[str, str]:
@@ -87,7 +96,7 @@ def _unsupported(out: Path) -> set[str]:
 
 
 @pytest.mark.skipif(bool(_judges_missing()), reason=_judges_missing() or "-")
-def test_the_judges_find_a_ukrainian_and_an_english_digest_clean(tmp_path, smtp_server):
+def test_the_judges_find_a_ukrainian_an_english_and_an_arabic_digest_clean(tmp_path, smtp_server):
     key, public = tmp_path / "dkim.key", tmp_path / "dkim.txt"
     dknewkey.GenRSAKeys(str(key), verbose=False)
     dknewkey.ExtractRSADnsPublicKey(str(key), str(public), verbose=False)
@@ -98,20 +107,21 @@ def test_the_judges_find_a_ukrainian_and_an_english_digest_clean(tmp_path, smtp_
                                               "DIGEST_DKIM_PRIVATE_KEY": key.read_text()})
     rt = replace(Runtime.create(settings), now=Clock(NOW))
     with rt.sessions() as session, session.begin():
-        for address, slug in (("olena@example.com", "vechir"), ("ann@example.com", "daily")):
+        for _language, address, slug in EDITIONS:
             add_subscriber(session, address, slug, confirmed=True, origin=Origin("test"))
-    for slug in ("vechir", "daily"):  # one process, one site, one after the other
+    for _language, _address, slug in EDITIONS:  # one process, one site, one after the other
         assert sending.send_newsletter(rt, slug, slot="s1").new_issue_id
 
-    found = {}
-    for language, address in (("uk", "olena@example.com"), ("en", "ann@example.com")):
+    messages = {}
+    for language, address, _slug in EDITIONS:
         [mail] = [m for m in smtp_server.messages if m.rcpt_tos == [address]]
         assert mail.message["Content-Language"] == language and mail.data.startswith(b"DKIM-Signature: ")
-        eml, out = tmp_path / f"{language}.eml", tmp_path / f"judged-{language}"
-        eml.write_bytes(mail.data)
-        found[language] = (_judge(eml, out), out)
+        messages[language] = tmp_path / f"{language}.eml"
+        messages[language].write_bytes(mail.data)
+    judged = _judge(messages)
 
-    for language, (lines, out) in found.items():
+    for language, lines in judged.items():
+        out = tmp_path / f"judged-{language}"
         where = f"{language}: full reports in {out}"
         lint = _counts(lines["emaillint"])  # our RFC checklist: no FAIL, and no WARN once the digest is signed
         assert (lint["FAIL"], lint["WARN"]) == ("0", "0"), (where, (out / "emaillint.txt").read_text())
@@ -126,5 +136,7 @@ def test_the_judges_find_a_ukrainian_and_an_english_digest_clean(tmp_path, smtp_
         axe = _counts(lines["a11y"])  # axe-core, links, outside requests, overflow at 600 and 375 px, scripts
         assert set(axe.values()) == {"0"} and len(axe) == 6, (where, lines["a11y"])
         assert _counts(lines["dkim"]) == {"DKIM_SELFTEST": "PASS", "LIST_UNSUBSCRIBE_SIGNED": "yes"}, where
-    # the Ukrainian edition asks no more of mail clients than the English one: translation adds no feature
-    assert _unsupported(found["uk"][1]) == _unsupported(found["en"][1])
+    # the Ukrainian and Arabic editions ask no more of mail clients than the English one: translation adds nothing
+    assert _unsupported(tmp_path / "judged-uk") == _unsupported(tmp_path / "judged-en") == _unsupported(
+        tmp_path / "judged-ar")
+    assert '<html lang="ar" dir="rtl">' in (tmp_path / "judged-ar" / "a11y" / "body.html").read_text()
