@@ -78,13 +78,14 @@ def test_a_backup_killed_leaves_the_last_backup_whole_and_the_next_run_clears_it
     config = site(tmp_path / "live")
     populate(config, readers=40).sessions.kw["bind"].dispose()
     ballast(url_of(config), 48)
-    out = tmp_path / "nightly.tar.gz"
+    out = tmp_path / "yesterday.tar.gz"  # the nightly timer's files are dated: each night a new name
     assert run_cli("backup", str(out), config=config).returncode == 0
     last = backup.read_manifest(out)
     join(url_of(config), "after@example.com")  # the next backup holds one reader more
 
-    proc = start_cli("backup", str(out), config=config)
-    partial = tmp_path / ".nightly.tar.gz.backup" / "archive.partial"
+    today = tmp_path / "today.tar.gz"
+    proc = start_cli("backup", str(today), config=config)
+    partial = tmp_path / ".digest-backup" / "archive.partial"
 
     def writing() -> bool:
         try:
@@ -93,19 +94,19 @@ def test_a_backup_killed_leaves_the_last_backup_whole_and_the_next_run_clears_it
             return proc.poll() is not None
     assert wait_until(writing, seconds=120, step=0.005)
     killed(proc)  # half an archive written
-    assert partial.exists()
+    assert partial.exists() and not today.exists()
     assert backup.read_manifest(out) == last  # the previous backup, whole
     backup.extract_payload(out, last, tmp_path)  # and its payload checks against its checksum
     sqlite_whole(config)
 
-    again = run_cli("backup", str(out), config=config, timeout=180)
+    tomorrow = tmp_path / "tomorrow.tar.gz"
+    again = run_cli("backup", str(tomorrow), config=config, timeout=180)
     assert again.returncode == 0, again.stderr
-    assert "left by a backup or restore that was stopped" in again.stderr
-    assert not (tmp_path / ".nightly.tar.gz.backup").exists()
+    assert "left by a backup or restore that was stopped" in again.stderr  # today's leftovers cleared
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
-    assert backup.read_manifest(out).counts["subscribers"] == last.counts["subscribers"] + 1
+    assert backup.read_manifest(tomorrow).counts["subscribers"] == last.counts["subscribers"] + 1
     fresh = site(tmp_path / "fresh")
-    assert run_cli("restore", str(out), config=fresh, timeout=180).returncode == 0
+    assert run_cli("restore", str(tomorrow), config=fresh, timeout=180).returncode == 0
     assert people(url_of(fresh)) == people(url_of(config))
 
 

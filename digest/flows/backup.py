@@ -96,7 +96,7 @@ def libpq_url(engine: Engine) -> tuple[str, dict[str, str]]:
 def take(engine: Engine, out: Path, now: datetime, *, logical: bool = False, readers: bool = False) -> Manifest:
     """Write a backup of the database to `out`; the manifest says what it holds."""
     out = Path(out)
-    with workspace(out.with_name(f".{out.name}.backup")) as work:
+    with workspace(out.parent / ".digest-backup") as work:
         if readers:
             kind, schema, counts = "readers", *_logical(engine, work / PAYLOADS["readers"], dbcopy.READER_TABLES)
         elif sqlite_path(engine) is not None and not logical:
@@ -125,11 +125,12 @@ def take(engine: Engine, out: Path, now: datetime, *, logical: bool = False, rea
 
 @contextmanager
 def workspace(folder: Path) -> Iterator[Path]:
-    """A working folder of fixed name beside the output, locked while in use and emptied first.
+    """A working folder of fixed name in the output's folder, locked while in use and emptied first.
 
     A backup or restore killed with -9 leaves its folder behind (a copy of
-    personal data): the next run under the same name finds it, clears it and
-    so never piles copies up; the lock keeps two runs from sharing it."""
+    personal data): the next run into the same folder (the nightly timer's
+    dated files all go to one) finds it, clears it and so never piles copies
+    up; the lock keeps two runs from sharing it."""
     folder.mkdir(mode=0o700, exist_ok=True)
     handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:

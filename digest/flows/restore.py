@@ -75,8 +75,7 @@ def restore(engine: Engine, path: Path, *, force: bool = False) -> Restored:
     if not force and not unfinished and not absent and not dbcopy.is_empty(engine):
         raise BackupError(f"the database {engine.url.render_as_string()} is not empty",
                           hint="restore into a new database, or pass --force to replace everything in it")
-    place = target if target is not None else Path(path)
-    with workspace(place.with_name(f".{place.name}.restore")) as work:
+    with workspace((target if target is not None else Path(path)).parent / ".digest-restore") as work:
         payload = extract_payload(path, manifest, work)
         log.info("restore: %s checked against its manifest (%s, schema %s)", path, manifest.kind, manifest.schema)
         if target is not None:
