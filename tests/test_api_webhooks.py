@@ -163,8 +163,15 @@ def test_a_given_secret_is_used_and_a_malformed_one_refused(tmp_path, receiver):
         assert made.status_code == 201 and made.json()["secret"] == HOOK_SECRET
         add_reader(client, key["readers"], "ann@example.com")
         assert deliver(rt).delivered == 1
-        assert receiver.events()[0]["data"]["email"] == "ann@example.com"  # verified with HOOK_SECRET
+        event = receiver.events()[0]  # verified with HOOK_SECRET
+        assert event["data"]["email"] == "ann@example.com"
         document = client.get("/api/v1/openapi.json").json()
+    import jsonschema_rs  # schemathesis's validator
+
+    described = document["webhooks"]["subscriber.confirmed"]["post"]
+    jsonschema_rs.validate(described["requestBody"]["content"]["application/json"]["schema"], event)
+    assert {p["name"] for p in described["parameters"]} <= set(receiver.got[0][0])
+    assert len(document["webhooks"]) == 11
     assert {"get", "post"} <= set(document["paths"]["/api/v1/webhooks"])
     assert {"get", "patch", "delete"} <= set(document["paths"]["/api/v1/webhooks/{name}"])
     assert "webhooks:manage" in document["paths"]["/api/v1/webhooks"]["post"]["description"]

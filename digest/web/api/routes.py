@@ -26,7 +26,7 @@ from starlette.routing import Route
 from digest.errors import DeliveryError
 from digest.flows import notices
 from digest.models import Issue
-from digest.settings import Settings
+from digest.settings import WEBHOOK_EVENTS, Settings
 from digest.web.admin import accounts, queries
 from digest.web.api import keys
 from digest.web.api.issues import issue_endpoints
@@ -213,7 +213,7 @@ def api_routes(settings: Settings, sessions, now: Callable[[], datetime], transp
         *site_endpoints(settings, now, Problem, _iso),
         *webhook_endpoints_api(settings, now, Problem, _iso),
     ]
-    document = openapi(endpoints, settings.site.name, settings.site.base_url)
+    document = openapi(endpoints, settings.site.name, settings.site.base_url, WEBHOOK_EVENTS)
 
     def serve(endpoint: Endpoint):
         async def route(request: Request) -> Response:

@@ -56,7 +56,14 @@ CURSOR = (Param("cursor", "query", {"type": "string", "pattern": "^[A-Za-z0-9_-]
           Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200, "default": 100}))
 
 
-def openapi(endpoints: list[Endpoint], title: str, base_url: str) -> dict:
+EVENT = {"type": "object", "required": ["type", "timestamp", "data"], "properties": {
+    "type": {"type": "string"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"type": "object"}}}
+SIGNED = [{"name": n, "in": "header", "required": True, "schema": {"type": "string"}} for n in (
+    "webhook-id", "webhook-timestamp", "webhook-signature")]
+
+
+def openapi(endpoints: list[Endpoint], title: str, base_url: str, events: tuple[str, ...] = ()) -> dict:
+    """The document; `events` are described under OpenAPI 3.1's `webhooks`: what we POST to an endpoint."""
     paths: dict[str, dict] = {}
     for e in endpoints:
         operation: dict = {"summary": e.summary, "operationId": f"{e.method.lower()}{_camel(e.path)}",
@@ -74,8 +81,15 @@ def openapi(endpoints: list[Endpoint], title: str, base_url: str) -> dict:
         if e.body is not None:
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": e.body}}}
         paths.setdefault(e.path, {})[e.method.lower()] = operation
+    webhooks = {kind: {"post": {
+        "summary": f"{kind}, signed as Standard Webhooks says (verify with its library; dedupe by webhook-id)",
+        "operationId": f"event{_camel('/a/b/' + kind.replace('.', '/').replace('_', '/'))}", "parameters": SIGNED,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            **EVENT, "properties": {**EVENT["properties"], "type": {"const": kind}}}}}},
+        "responses": {"2XX": {"description": "Received; anything else is retried with backoff"}}}}
+        for kind in events}
     return {"openapi": "3.1.0", "info": {"title": f"{title} API", "version": "1"},
-            "servers": [{"url": base_url.rstrip("/")}], "paths": paths,
+            "servers": [{"url": base_url.rstrip("/")}], "paths": paths, **({"webhooks": webhooks} if webhooks else {}),
             "components": {"securitySchemes": {"key": {"type": "http", "scheme": "bearer",
                                                        "description": "A key from `digest apikeys add`"}}}}
 
