@@ -119,9 +119,9 @@ def test_zero_days_keeps_forever_and_prune_says_what_it_would_do(site):
     assert retention.prune(rt.sessions, forever, T0 + 1000 * DAY).counts.keys() == \
         {"deliveries", "feedback", "article_text"}
     assert count(rt, KeptMail) == 1 and count(rt, AuditEntry) == 1
-    dry = run_cli("prune", "--dry-run", config=config)
+    dry = run_cli("maintain", "--dry-run", config=config)
     assert dry.returncode == 0 and "deliveries: 0 would go" in dry.stdout, dry.stderr
-    done = run_cli("prune", config=config)
+    done = run_cli("prune", config=config)  # the former name still works
     assert done.returncode == 0 and "done in" in done.stdout
 
 
