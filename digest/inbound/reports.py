@@ -6,7 +6,9 @@ delivery-status: per recipient its Action, Status and Diagnostic-Code) and
 RFC 5965 feedback reports (report-type=feedback-report; only abuse, fraud and
 opt-out are a reader's complaint, the other types are reports about us). For
 the bounces that follow no standard (qmail, Exim, Exchange, Notes texts),
-Mailman's flufl.bounce may say which addresses failed, and a message that
+Mailman's flufl.bounce may say which addresses failed, layouts.py reads the
+failed addresses and the server's words on each where those servers write
+them (what classify.py reads first, as a DSN's Diagnostic-Code), and a message that
 plainly is a bounce (from a mailer daemon, a bounce subject, an
 X-Failed-Recipients header) counts as one about the delivery its signed
 return path names even when no detector finds an address. Neither decides
@@ -23,9 +25,12 @@ import email.policy
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import getaddresses
 
 from flufl.bounce import all_failures
 
+from digest.inbound.classify import DELAY_NOTICE
+from digest.inbound.layouts import failed_in_text
 from digest.inbound.statuses import STATUS_RE
 from digest.inbound.text import human_text
 
@@ -175,6 +180,12 @@ def _nonstandard(message: EmailMessage, subject: str, text: str) -> Report:
     addresses = [_text(a).lower()[:320] for a in (*permanent, *(temporary - permanent))]
     failed = _header(message, "X-Failed-Recipients")
     addresses += [a.strip().lower()[:320] for a in failed.split(",") if "@" in a and a.strip().lower() not in addresses]
+    # Where the text names the failed addresses (qmail, Exim, DragonFly, Notes, OpenSMTPD, Sendmail...): those
+    # addresses when no detector found one, and what the server said of each as its diagnostic.
+    listed = failed_in_text(text, _own_addresses(message))
+    addresses = addresses or list(listed)[:20]
+    if DELAY_NOTICE.search(" ".join(text[:8000].lower().split())):
+        listed = {}  # a warning that the relay still tries: no diagnostic, so classify reads it as the delay it is
     # DSN fields written into the text (a report whose MIME structure was lost, or a provider's "technical
     # report" section) are read as the DSN would be.
     inline = _inline_fields(text)
@@ -182,8 +193,8 @@ def _nonstandard(message: EmailMessage, subject: str, text: str) -> Report:
     action = inline.get("action", "failed").lower()[:20]
     found = (action, status.group(0) if status else "", _field_value(inline.get("diagnostic-code", ""))[:500])
     if addresses:
-        return Report("bounce", tuple(RecipientStatus(a, *found) for a in addresses), subject=subject,
-                      unsubscribe_tokens=tokens, text=text)
+        return Report("bounce", tuple(RecipientStatus(a, *found[:2], found[2] or listed.get(a, "")) for a in addresses),
+                      subject=subject, unsubscribe_tokens=tokens, text=text)
     if bouncy:
         # No address found, but a bounce all the same: it is about the delivery its return path names.
         return Report("bounce", (RecipientStatus("", *found),), subject=subject, unsubscribe_tokens=tokens,
@@ -201,6 +212,13 @@ def _inline_fields(text: str) -> dict[str, str]:
     for name, value in _INLINE_FIELD.findall(text[:20000]):
         fields.setdefault(name.lower(), value.strip())
     return fields
+
+
+def _own_addresses(message: EmailMessage) -> set[str]:
+    """The bounce's own sender and recipients (our return path among them): never the address that failed."""
+    values = [_header(message, name) for name in ("From", "To", "Cc", "Reply-To", "Return-Path", "Sender",
+                                                  "Delivered-To", "X-Original-To")]
+    return {address.lower() for _name, address in getaddresses(values) if "@" in address}
 
 
 def _looks_like_bounce(message: EmailMessage, subject: str) -> bool:
