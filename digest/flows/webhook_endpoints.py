@@ -98,7 +98,7 @@ def check_url(settings: Settings, url: str) -> None:
     if len(url) > MAX_URL or not URL_RE.match(url):
         raise EndpointError("bad", f"an endpoint is an http(s) URL of at most {MAX_URL} characters")
     try:
-        check_endpoint(policy_for(settings), url)
+        check_endpoint(policy_for(settings), url, settings.api.webhook_timeout)
     except FeedError as exc:
         raise EndpointError("bad", f"{exc} (api.webhook_allow_networks and api.webhook_allow_ports open "
                                    "private addresses and other ports)") from None

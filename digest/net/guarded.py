@@ -146,14 +146,27 @@ def host_header(url: str) -> str:
     return f"{name}:{parts.port}" if parts.port else name
 
 
-def check_endpoint(policy: FetchPolicy, url: str) -> None:
+def check_endpoint(policy: FetchPolicy, url: str, seconds: float = 5.0) -> None:
     """Refused (with why) unless the policy lets us connect to every address the URL's host has now: what
-    delivery checks again at each connect, said at once to whoever registers the endpoint."""
+    delivery checks again at each connect, said at once to whoever registers the endpoint. The name is looked
+    up within `seconds` (a resolver that never answers holds a helper thread, not the request)."""
     policy.check_url(url)
     host = urlsplit(url).hostname or ""
-    try:
-        addresses = _resolve(host, urlsplit(url).port or 443)
-    except httpcore.ConnectError as exc:
-        raise Refused(f"{url}: {exc}") from None
-    for address in addresses:
+    found: list = []
+    done = threading.Event()
+
+    def look_up() -> None:
+        try:
+            found.append(_resolve(host, urlsplit(url).port or 443))
+        except (httpcore.ConnectError, ValueError) as exc:  # no such name; a port out of range
+            found.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=look_up, daemon=True, name="resolve").start()
+    if not done.wait(seconds):
+        raise Refused(f"{url}: {host} was not resolved within {seconds:g} s")
+    if isinstance(found[0], Exception):
+        raise Refused(f"{url}: {found[0]}")
+    for address in found[0]:
         policy.check_address(host, address)
