@@ -226,3 +226,21 @@ def test_the_console_shows_people_and_all_requests_per_link_and_its_preview_coun
     assert "/r/" in preview and "<!--counted-->" not in preview and 'width="1" height="1"' not in preview
     assert "What readers chose last time" in review
     assert re.search(r"<tr><td>Wire</td><td class=\"num\">3</td><td class=\"num\">2</td></tr>", review)
+
+
+def test_the_demo_with_analytics_shows_which_stories_people_clicked(tmp_path):
+    """`digest demo --analytics` from nothing: a real send, the received links through `digest serve` as a
+    scanner and then a reader, and the figures per story."""
+    result = run_cli("demo", "--dir", str(tmp_path / "demo"), "--analytics", env={"DIGEST_SECRET_KEY": ""},
+                     timeout=240)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "which stories were clicked: people (estimated) / all requests; total 2 / 16" in out, out
+    opened = re.findall(r"a reader opened (\S+) \(302\)", out)
+    assert len(opened) == 2 and all(u.startswith("https://ledger.example.org/") for u in opened)
+    figures = re.findall(r"^\s+(\d+) / (\d+)\s+(.+)$", out, re.MULTILINE)
+    assert sorted((int(p), int(r)) for p, r, _title in figures) == [(0, 2)] * 5 + [(1, 3)] * 2
+    assert "'head': 8" in out and "People (estimated)" in out
+    stats = run_cli("stats", "--csv", config=tmp_path / "demo" / "config.toml")
+    assert stats.returncode == 0 and sum(row["people"] == "1" for row in csv.DictReader(io.StringIO(stats.stdout))
+                                         if row["link"]) == 2

@@ -101,9 +101,16 @@ def request_rule(hit: Hit) -> str | None:
         return "head"
     if hit.prefetch:
         return "prefetch"
-    if not hit.agent.strip() or _AGENTS.search(hit.agent):
-        return "agent"
-    return None
+    machine = _AGENT_SEEN.get(hit.agent)
+    if machine is None:  # the regex costs tens of microseconds; a flood repeats a handful of agents
+        machine = not hit.agent.strip() or _AGENTS.search(hit.agent) is not None
+        if len(_AGENT_SEEN) >= 4096:
+            _AGENT_SEEN.clear()
+        _AGENT_SEEN[hit.agent] = machine
+    return "agent" if machine else None
+
+
+_AGENT_SEEN: dict[str, bool] = {}  # user agent -> a machine's? (bounded: cleared when full)
 
 
 def classify(hits: Sequence[Hit], context: Sequence[Hit], first_sent: Mapping[int, float]) -> list[str]:

@@ -15,7 +15,7 @@ import atexit
 import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -97,8 +97,8 @@ class Recorder:
                 self._lose(len(rows), f"the database refused them ({exc.__class__.__name__}: {exc})")
             else:
                 self.written += len(rows)
-                for hit, verdict in zip(batch, verdicts, strict=True):
-                    metrics.CLICKS.labels(hit.kind, verdict).inc()
+                for (kind, verdict), count in Counter(zip((h.kind for h in batch), verdicts)).items():
+                    metrics.CLICKS.labels(kind, verdict).inc(count)
             self.recent.extend(batch)
             while self.recent and self.recent[0].at < batch[-1].at - 2 * WINDOW:
                 self.recent.popleft()

@@ -37,6 +37,7 @@ from digest.render.links import READER_CHARS, click_key, read_link_token, read_r
 
 log = logging.getLogger(__name__)
 CACHED_ISSUES = 512
+CACHED_TOKENS = 65_536  # checked tokens kept (then all forgotten at once): a hit is a dict lookup, no HMAC
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")  # 1x1 transparent GIF
 # The headers SecurityHeaders gives every page, and no caching: each follow is a request of its own.
 NO_STORE = [(b"cache-control", b"no-store, private"), (b"referrer-policy", b"no-referrer"),
@@ -80,6 +81,9 @@ class Clicks:
         self.key = click_key(secret) if secret else None  # no secret: no token could have been made
         self.targets, self.client_ip, self.home = Targets(sessions), client_ip, settings.site.base_url
         self.per_reader = {n.slug for n in settings.newsletters if per_reader(settings, n)}
+        # token -> (issue, link number, reader or None). Only signed ones are kept, so a flood of forged
+        # tokens fills nothing; each costs one HMAC, which (like every hashlib HMAC) lets other threads run.
+        self.tokens: dict[str, tuple[int, int, int | None]] = {}
         self.recorder = recorder or Recorder(sessions)
         self.routes = [Route("/r/{token}", self.follow, methods=["GET", "HEAD"])]
 
@@ -91,19 +95,16 @@ class Clicks:
         """(status, headers, body) for one request to /r/<token>."""
         if scope["method"] not in ("GET", "HEAD"):
             return 405, [*PLAIN, (b"allow", b"GET, HEAD")], b"Method Not Allowed"
-        token, reader = scope["path"][3:], None
-        if len(token) == 23 + READER_CHARS and token[22] == ".":
-            token, part = token[:22], token[23:]
-        else:
-            part = ""
-        found = read_link_token(self.key, token) if self.key else None
+        token = scope["path"][3:]
+        found = self.tokens.get(token)
         if found is None:
-            return NOT_FOUND
-        issue_id, number = found
-        if part:
-            reader = read_reader_part(self.key, issue_id, part)
-            if reader is None:
+            found = self.check(token)
+            if found is None:
                 return NOT_FOUND
+            if len(self.tokens) >= CACHED_TOKENS:
+                self.tokens.clear()
+            self.tokens[token] = found
+        issue_id, number, reader = found
         links = self.targets.cached(issue_id)
         if links is None:
             try:
@@ -124,6 +125,17 @@ class Clicks:
         if kind == "open":
             return 200, [*NO_STORE, (b"content-type", b"image/gif")], PIXEL
         return 302, [*NO_STORE, (b"location", url.encode("utf-8"))], b""
+
+    def check(self, token: str) -> tuple[int, int, int | None] | None:
+        """(issue, link number, reader or None) of a token we signed (with its reader part, if any)."""
+        if self.key is None:
+            return None
+        link, dot, part = token.partition(".")
+        found = read_link_token(self.key, link) if not dot or len(part) == READER_CHARS else None
+        if found is None:
+            return None
+        reader = read_reader_part(self.key, found[0], part) if dot else None
+        return None if dot and reader is None else (*found, reader)
 
     def front(self, app):
         """Middleware: /r/ answered at once, everything else passed on."""
