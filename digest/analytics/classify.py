@@ -118,9 +118,12 @@ def classify(hits: Sequence[Hit], context: Sequence[Hit], first_sent: Mapping[in
     included or not) for the rules about several requests; `first_sent` maps an issue to its first delivery."""
     groups: dict[tuple[int, str | int], _Group] = {}
     for hit in (*context, *hits):
-        groups.setdefault((hit.issue_id, hit.network), _Group()).add(hit)
-        if hit.reader is not None:  # an int: never the same key as a network
-            groups.setdefault((hit.issue_id, hit.reader), _Group()).add(hit)
+        for key in ((hit.issue_id, hit.network), (hit.issue_id, hit.reader)):  # a reader is an int: never a network
+            if key[1] is not None:
+                group = groups.get(key)
+                if group is None:  # not setdefault: a new _Group for every hit was half the recorder's time
+                    group = groups[key] = _Group()
+                group.raw.append(hit)
     return [_verdict(hit, [groups[(hit.issue_id, key)] for key in (hit.network, hit.reader) if key is not None],
                      first_sent.get(hit.issue_id)) for hit in hits]
 
@@ -134,9 +137,6 @@ class _Group:
         self.times: list[float] = []
         self.canary: list[float] = []
         self.links: dict[int, list[float]] = defaultdict(list)
-
-    def add(self, hit: Hit) -> None:
-        self.raw.append(hit)
 
     def ready(self) -> _Group:
         if self.raw:

@@ -18,6 +18,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from datetime import datetime, timezone
+from itertools import takewhile
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -81,7 +82,11 @@ class Recorder:
                 batch.append(self.pending.popleft())
             if not batch:
                 return 0
-            verdicts = classify(batch, [*self.recent, *self.pending], self._first_sent({h.issue_id for h in batch}))
+            # The rules look at most WINDOW seconds either side of a click: only that much context, not all of it.
+            early, late = batch[0].at - WINDOW, batch[-1].at + WINDOW
+            context = [*takewhile(lambda h: h.at >= early, reversed(self.recent)),
+                       *takewhile(lambda h: h.at <= late, self.pending)]
+            verdicts = classify(batch, context, self._first_sent({h.issue_id for h in batch}))
             rows = [{"issue_id": h.issue_id, "number": h.number, "verdict": v, "subscriber_id": h.reader,
                      "at": datetime.fromtimestamp(h.at, timezone.utc)} for h, v in zip(batch, verdicts, strict=True)]
             try:
