@@ -205,10 +205,11 @@ def measure(config: Path, paths: list[str], mode: str, args) -> tuple[int, int, 
     return warm, total, latencies, took, code, cpu
 
 
-def send_rate(db: Path, recipients: int, rounds: int = 3) -> tuple[float, float]:
+def send_rate(db: Path, recipients: int, rounds: int = 3) -> tuple[float, float, float]:
     """Messages/s of building each reader's message (bytes spliced per reader, as the engine does) from the
     issue with counted links and from the same issue with its article links put back: the per-reader cost
-    of counting links (the rewrite itself happens once per issue)."""
+    of counting links (the rewrite itself happens once per issue); and per reader (analytics.per_reader: each
+    reader's signed part spliced after every counted link, as flows/sending does)."""
     from datetime import datetime, timezone
 
     from digest.content import RenderedIssue
@@ -217,7 +218,8 @@ def send_rate(db: Path, recipients: int, rounds: int = 3) -> tuple[float, float]
     with sqlite3.connect(db) as conn:
         subject, html, text, mark = conn.execute("SELECT subject, html, text, personal_mark FROM issues").fetchone()
         targets = conn.execute("SELECT number, url FROM click_links WHERE kind = 'link'").fetchall()
-    from digest.render.links import click_key, link_token
+        numbers = [n for (n,) in conn.execute("SELECT number FROM click_links WHERE kind IN ('link', 'canary')")]
+    from digest.render.links import click_key, link_token, reader_part
     key, plain_html, plain_text = click_key(SECRET), without_beacons(html), text
     for number, url in targets:
         counted = f"/r/{link_token(key, 1, number)}"
@@ -225,21 +227,25 @@ def send_rate(db: Path, recipients: int, rounds: int = 3) -> tuple[float, float]
         plain_text = plain_text.replace(f"http://127.0.0.1:{PORT_OF[db]}{counted}", url)
     assert "/r/" not in plain_html and "/r/" not in plain_text
 
-    def rate(body_html: str, body_text: str) -> float:
+    own = tuple(f"http://127.0.0.1:{PORT_OF[db]}/r/{link_token(key, 1, n)}" for n in numbers)
+
+    def rate(body_html: str, body_text: str, reader_links: tuple[str, ...] = ()) -> float:
         template = build_template(RenderedIssue(subject, body_html, body_text, mark), from_address="daily@b.example",
                                   list_id="daily", list_name="Bench", base_url="http://127.0.0.1",
                                   unsubscribe_mailbox="u@b.example", message_id_prefix="bench",
-                                  date=datetime.now(timezone.utc))
+                                  date=datetime.now(timezone.utc), reader_links=reader_links)
         started = time.perf_counter()
         for n in range(recipients):
-            personalize(template, to=f"reader{n}@example.com", token=f"token{n:08d}", personal_id=str(n))
+            personalize(template, to=f"reader{n}@example.com", token=f"token{n:08d}", personal_id=str(n),
+                        reader=reader_part(key, 1, n) if reader_links else "")
         return recipients / (time.perf_counter() - started)
 
-    counted, plain = [], []
-    for _ in range(rounds):  # alternated, best of each: the machine's other load hits both alike
+    counted, plain, readers = [], [], []
+    for _ in range(rounds):  # alternated, best of each: the machine's other load hits all alike
         counted.append(rate(html, text))
         plain.append(rate(plain_html, plain_text))
-    return max(counted), max(plain)
+        readers.append(rate(html, text, own))
+    return max(counted), max(plain), max(readers)
 
 
 PORT_OF: dict[Path, int] = {}
@@ -262,9 +268,10 @@ def main() -> None:
         db = Path(folder) / "digest.db"
         PORT_OF[db] = port
         if args.recipients:
-            counted, plain = send_rate(db, args.recipients)
+            counted, plain, readers = send_rate(db, args.recipients)
             print(f"  send: {counted:,.0f} messages/s with counted links, {plain:,.0f} without: "
-                  f"{counted / plain:.2f} of the rate (one core, building and splicing each reader's bytes)")
+                  f"{counted / plain:.2f} of the rate (one core, building and splicing each reader's bytes); "
+                  f"per reader {readers:,.0f}/s: {readers / plain:.2f}")
         results = {}
         for mode in args.modes.split(","):
             with sqlite3.connect(db) as conn:

@@ -50,6 +50,8 @@ class MessageTemplate:
     # With analytics.per_reader: which gaps between the body pieces take the reader's part of a counted link
     # (True) rather than the unsubscribe URL (False); None: every gap is the unsubscribe URL.
     gaps: tuple[bool, ...] | None = None
+    # The body pieces grouped between unsubscribe gaps: each group joins on the reader's part in one C call.
+    segments: tuple[tuple[bytes, ...], ...] = ()
 
 
 _PERSONAL = (b"To", b"Message-ID", b"List-Unsubscribe")  # in the order personalize writes them
@@ -135,7 +137,19 @@ def build_template(
         unsubscribe_mailbox=unsubscribe_mailbox,
         dkim=signer.prepare(head + b"\r\n", _PERSONAL, tuple(body)) if signer else None,
         gaps=tuple(gaps) if any(gaps) else None,
+        segments=_segments(tuple(body), gaps) if any(gaps) else (),
     )
+
+
+def _segments(body: tuple[bytes, ...], gaps: list[bool]) -> tuple[tuple[bytes, ...], ...]:
+    segments, current = [], [body[0]]
+    for piece, is_reader in zip(body[1:], gaps, strict=True):
+        if is_reader:
+            current.append(piece)
+        else:
+            segments.append(tuple(current))
+            current = [piece]
+    return (*segments, tuple(current))
 
 
 def subject_line(subject: str) -> bytes:
@@ -168,8 +182,9 @@ def personalize(template: MessageTemplate, *, to: str, token: str, personal_id: 
         body = slot.join(template.body)
     else:
         own = b"=\r\n" + _qp(reader) + b"=\r\n" if reader else b"=\r\n"
-        slot = tuple(own if is_reader else slot for is_reader in template.gaps)
-        body = b"".join(piece for pair in zip(template.body, (*slot, b"")) for piece in pair)
+        body = slot.join([own.join(segment) for segment in template.segments])
+        if template.dkim is not None:
+            slot = tuple(own if is_reader else slot for is_reader in template.gaps)
     signature = template.dkim.sign(personal, slot) if template.dkim is not None else b""
     return DotlessMessage(b"".join((signature, b"To:", personal[0], b"\r\nMessage-ID:", personal[1],
                                     b"\r\nList-Unsubscribe:", personal[2], b"\r\n", template.head, b"\r\n",
