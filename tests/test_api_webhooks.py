@@ -166,6 +166,8 @@ def test_a_given_secret_is_used_and_a_malformed_one_refused(tmp_path, receiver):
         event = receiver.events()[0]  # verified with HOOK_SECRET
         assert event["data"]["email"] == "ann@example.com"
         document = client.get("/api/v1/openapi.json").json()
+        docs = client.get("/api/v1/docs").text
+    assert "/api/v1/webhooks/{name}" in docs and "<code>subscriber.confirmed</code>" in docs
     import jsonschema_rs  # schemathesis's validator
 
     described = document["webhooks"]["subscriber.confirmed"]["post"]

@@ -104,6 +104,10 @@ def docs_page(document: dict) -> str:
     from html import escape
 
     title = escape(document["info"]["title"])
+    kinds = "".join(f"<li><code>{escape(kind)}</code></li>" for kind in document.get("webhooks", {}))
+    events = (f"<h2>Webhook events</h2><p>POSTed to each endpoint that wants them (<code>[[webhooks]]</code> in the "
+              "config, or <code>POST /api/v1/webhooks</code>), signed as Standard Webhooks says: verify each with "
+              f"its library and dedupe by <code>webhook-id</code>.</p><ul>{kinds}</ul>") if kinds else ""
     rows = "".join(f"<tr><td>{escape(method.upper())}</td><td><code>{escape(path)}</code></td>"
                    f"<td>{escape(op['summary'])}</td><td>{escape(op.get('description', ''))}</td></tr>"
                    for path, ops in document["paths"].items() for method, op in ops.items())
@@ -113,4 +117,4 @@ def docs_page(document: dict) -> str:
             "<code>next_cursor</code>. The machine-readable description: "
             "<a href=\"/api/v1/openapi.json\">openapi.json</a>.</p><table><thead><tr><th scope=\"col\">Method</th>"
             "<th scope=\"col\">Path</th><th scope=\"col\">What</th><th scope=\"col\">Key</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></main></body></html>")
+            f"<tbody>{rows}</tbody></table>{events}</main></body></html>")
