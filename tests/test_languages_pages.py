@@ -155,3 +155,28 @@ def test_an_expired_or_used_confirmation_link_speaks_its_newsletters_language(si
     assert used.status_code == 400 and "Це посилання для підтвердження вже використано" in used.text
     nowhere = client.get("/confirm?token=not-a-token")  # no newsletter behind it: the site's language
     assert nowhere.status_code == 400 and _page_lang(nowhere.text) == ("en", "ltr")
+
+
+def test_unsubscribing_and_its_refusals_speak_the_newsletter_the_link_names(site):
+    rt, _transport, client = site
+    olena, ann = _reader_id(rt, "olena@example.com"), _reader_id(rt, "ann@example.com")
+    token = make_unsubscribe_token(SECRET, olena, "vechir")
+    left = client.post("/unsubscribe", data={"token": token})
+    assert left.status_code == 200 and _page_lang(left.text) == ("uk", "ltr")
+    form = lxml.html.fromstring(left.text).xpath("//form[@action='/unsubscribe/undo']")[0]
+    assert form.xpath(".//input[@name='newsletter']/@value") == ["vechir"]
+    wrong = client.post("/unsubscribe/undo", data={"token": "u1.nothing", "newsletter": "vechir"})
+    assert wrong.status_code == 400 and _heading(wrong.text) == "Недійсне посилання"
+    assert "Посилання для скасування недійсне." in wrong.text
+    stranger = client.post("/unsubscribe/undo", data={"token": "u1.nothing", "newsletter": "../admin"})
+    assert stranger.status_code == 400 and _page_lang(stranger.text) == ("en", "ltr")  # not one of ours: the site's
+
+    not_held = make_unsubscribe_token(SECRET, ann, "vechir")  # a genuine link for a subscription we do not hold
+    page = client.get(f"/unsubscribe?token={not_held}")
+    assert page.status_code == 400 and _page_lang(page.text) == ("uk", "ltr")
+    assert "За цим посиланням у нас немає підписки" in page.text
+    one_click = client.post(f"/unsubscribe?token={not_held}", data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 400 and one_click.headers["content-language"] == "uk"
+    assert one_click.text.startswith("За цим посиланням у нас немає підписки")
+    forged = client.get("/unsubscribe?token=u1.forged")  # no newsletter behind it: the site's language
+    assert forged.status_code == 400 and _page_lang(forged.text) == ("en", "ltr")

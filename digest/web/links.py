@@ -37,7 +37,7 @@ from subscribers import (
     undo_unsubscribe,
     unsubscribe_by_link,
 )
-from subscribers.tokens import find_token
+from subscribers.tokens import find_token, read_unsubscribe_token
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +131,15 @@ def link_routes(settings: Settings, sessions, page: Callable[..., Response], sec
             with sessions() as session:
                 slug = subscription_from_link(session, secret(), token).newsletter
         except SubscriberError as exc:
-            return page("message.html", 400, title=N_("Link not valid"), message=str(exc))
+            return page("message.html", 400, slug=named_in(token), title=N_("Link not valid"), message=str(exc))
         return page("unsubscribe.html", slug=slug, token=token, newsletter_title=newsletters_title(slug))
+
+    def named_in(token: str) -> str:
+        """The newsletter a genuine unsubscribe link names, held or not ("" for any other token)."""
+        try:
+            return read_unsubscribe_token(secret(), token)[1]
+        except SubscriberError:
+            return ""
 
     def unsubscribe(token: str, who: Origin, one_click: bool) -> Response:
         try:
@@ -141,22 +148,25 @@ def link_routes(settings: Settings, sessions, page: Callable[..., Response], sec
                 slug = subscription.newsletter
         except SubscriberError as exc:
             if one_click:
-                return PlainTextResponse(say(voice_of(settings, ""), str(exc)), status_code=400)
-            return page("message.html", 400, title=N_("Link not valid"), message=str(exc))
+                voice = voice_of(settings, named_in(token))
+                return PlainTextResponse(say(voice, str(exc)), status_code=400, headers={"Content-Language": voice[0]})
+            return page("message.html", 400, slug=named_in(token), title=N_("Link not valid"), message=str(exc))
         if one_click:  # the List-Unsubscribe landing text, in the newsletter's language
             voice = voice_of(settings, slug)
             text = say(voice, N_("Unsubscribed from %(newsletter)s."), newsletter=newsletters_title(slug))
             return PlainTextResponse(text, headers={"Content-Language": voice[0]})
         return page("unsubscribed.html", slug=slug, undo_token=undo_token, newsletter_title=newsletters_title(slug),
-                    token=token)
+                    token=token, undo_from=slug)
 
-    def undo(token: str, who: Origin) -> Response:
+    def undo(token: str, who: Origin, named: str) -> Response:
+        """`named`: the newsletter the undo form names (its language for a refusal, if it is one of ours)."""
         try:
             with sessions() as session, session.begin():
                 slug = undo_unsubscribe(session, secret(), token, who, now=now()).newsletter
                 title = newsletters_title(slug)
         except SubscriberError as exc:
-            return page("message.html", 400, title=N_("Link not valid"), message=str(exc))
+            return page("message.html", 400, slug=named if named in newsletters else "", title=N_("Link not valid"),
+                        message=str(exc))
         return page("message.html", slug=slug, title=N_("Successfully subscribed"), values={"newsletter": title},
                     message=N_("You are subscribed to %(newsletter)s again."))
 
@@ -183,7 +193,8 @@ def link_routes(settings: Settings, sessions, page: Callable[..., Response], sec
 
     async def undo_route(request: Request) -> Response:
         form = await request.form()
-        return await run_in_threadpool(undo, str(form.get("token", "")), origin(request))
+        return await run_in_threadpool(undo, str(form.get("token", "")), origin(request),
+                                       str(form.get("newsletter", "")))
 
     return [Route("/confirm", confirm_route, methods=["GET", "POST"]),
             Route("/confirm/renew", renew_route, methods=["POST"]),
