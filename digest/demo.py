@@ -65,8 +65,7 @@ def free_port() -> int:
 
 def run_demo(folder: Path, analytics: bool = False) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in [*folder.glob("received-*.eml"), *folder.glob("demo.db*"), *folder.glob("*.html"),
-                  *folder.glob("config.toml")]:
+    for stale in [*folder.glob("received-*.eml"), *folder.glob("demo.db*"), *folder.glob("*.html")]:
         stale.unlink()
     handler = SaveToFolder(folder)
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
@@ -119,7 +118,7 @@ def clicks_demo(folder: Path, settings, rt: Runtime, received: Path) -> list[str
     body = email.message_from_bytes(received.read_bytes(), policy=email.policy.default).get_body(("html",))
     base = settings.site.base_url.rstrip("/")
     paths = list(dict.fromkeys(re.findall(re.escape(base) + r"(/r/[A-Za-z0-9_.-]+)", body.get_content())))
-    config = folder / "config.toml"  # what `digest serve` and `digest stats` read: the demo's own settings
+    config = folder / "demo-config.toml"  # what `digest serve` and `digest stats` read: the demo's own settings
     config.write_text((DEMO_DATA / "config.toml").read_text().replace(
         'url = "sqlite:///demo.db"', f'url = "sqlite:///{(folder / "demo.db").resolve()}"')
         + "\n[analytics]\nclicks = true\n", encoding="utf-8")

@@ -241,6 +241,6 @@ def test_the_demo_with_analytics_shows_which_stories_people_clicked(tmp_path):
     figures = re.findall(r"^\s+(\d+) / (\d+)\s+(.+)$", out, re.MULTILINE)
     assert sorted((int(p), int(r)) for p, r, _title in figures) == [(0, 2)] * 5 + [(1, 3)] * 2
     assert "'head': 8" in out and "People (estimated)" in out
-    stats = run_cli("stats", "--csv", config=tmp_path / "demo" / "config.toml")
+    stats = run_cli("stats", "--csv", config=tmp_path / "demo" / "demo-config.toml")
     assert stats.returncode == 0 and sum(row["people"] == "1" for row in csv.DictReader(io.StringIO(stats.stdout))
                                          if row["link"]) == 2

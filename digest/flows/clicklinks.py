@@ -9,6 +9,7 @@ links as rendered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from digest.content import IssueDraft
 from digest.flows.runtime import Runtime, secret_key
 from digest.models import Issue, IssueVariant
 from digest.models_clicks import ClickLink
-from digest.render.links import add_beacons, click_key, link_token, reader_part, rewrite_links
+from digest.render.links import add_beacons, click_key, link_token, reader_parts, rewrite_links
 from digest.settings import NewsletterSettings, Settings
 
 
@@ -38,14 +39,13 @@ def per_reader(settings: Settings, newsletter: NewsletterSettings) -> bool:
 class ReaderLinks:
     """One issue's counted links (articles and the canary; never the pixel) as each reader's copy extends them."""
 
-    issue_id: int
-    key: bytes
     links: tuple[str, ...]
     opted_out: frozenset[int]
+    sign: Callable[[int], str]  # render.links.reader_parts for the issue
 
     def part(self, subscriber_id: int) -> str:
         """The reader's part, or nothing: a reader who switched it off gets the aggregate links."""
-        return "" if subscriber_id in self.opted_out else reader_part(self.key, self.issue_id, subscriber_id)
+        return "" if subscriber_id in self.opted_out else self.sign(subscriber_id)
 
 
 def reader_links(rt: Runtime, session: Session, issue: Issue) -> ReaderLinks | None:
@@ -58,8 +58,8 @@ def reader_links(rt: Runtime, session: Session, issue: Issue) -> ReaderLinks | N
     if not numbers:
         return None
     key, own = click_key(secret_key(rt)), f"{rt.settings.site.base_url.rstrip('/')}/r/"
-    return ReaderLinks(issue.id, key, tuple(own + link_token(key, issue.id, n) for n in numbers),
-                       all_opted_out(session))
+    return ReaderLinks(tuple(own + link_token(key, issue.id, n) for n in numbers), all_opted_out(session),
+                       reader_parts(key, issue.id))
 
 
 def count_links(rt: Runtime, session: Session, issue: Issue, draft: IssueDraft) -> int:
