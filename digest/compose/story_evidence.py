@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -144,8 +145,14 @@ def _features(item: StoryItem) -> _Features:
         vector=dict(counts), names=all_names, title_names=frozenset(title_names),
         title_numbers=frozenset(_NUMBER.findall(title)), title_words=headline,
         mentioned=all_names | title_names | headline,
-        shingles=frozenset(hash(t) for t in zip(opening, opening[1:], opening[2:])),
+        shingles=frozenset(_stable_hash(t) for t in zip(opening, opening[1:], opening[2:])),
         body_words=len(words), day=published.timestamp() / 86400 if published else None)
+
+
+def _stable_hash(triple: tuple[str, str, str]) -> int:
+    """The same in every process (str's hash() is salted per process): `digest stories` gives the same
+    stories for the same input every run, and copies collapse alike (_copy_key keeps the smallest)."""
+    return zlib.crc32("\x1f".join(triple).encode())
 
 
 def _names(text: str) -> set[str]:
