@@ -221,6 +221,39 @@ Failed to send to identified host,
 {r}: [192.0.2.5], {reply}
 --- Message non-deliverable.
 """),
+    "x3": ("Mail Delivery System <postmaster@x3.reader.example.net>", "Delivery status notification", """\
+============================================================================
+      This is an automatically generated Delivery Status Notification.
+
+Delivery to the following recipients failed permanently:
+
+  * {r}
+
+============================================================================
+                            Technical details:
+
+SMTP:RCPT host 192.0.2.8: {reply}
+
+============================================================================
+"""),
+    "ezweb": ("Postmaster@ezweb.ne.jp", "Mail System Error - Returned Mail", """\
+Each of the following recipients was rejected by a remote mail server.
+
+    Recipient: <{r}>
+    >>> RCPT TO:<{r}>
+    <<< {reply}
+"""),
+    "mxlogic": ("Mail Delivery System <MAILER-DAEMON@mxlogic.example.net>", "Mail delivery failed: returning message "
+                "to sender", """\
+This message was created automatically by mail delivery software.
+
+A message that you have sent could not be delivered to one or more
+recipients.  This is a permanent error.  The following address failed:
+
+  <{r}>: {reply}
+
+Included is a copy of the message header:
+"""),
 }
 
 

@@ -1,10 +1,10 @@
 """Bounces from mail server families we have no dev mail from (issue 24): each layout the Sisimai project
 documents (DragonFly, Lotus Notes, OpenSMTPD, Sendmail 5 and 8, qmail, Exim, Postfix's text, Exchange 2003,
-Google, BIGLOBE, KDDI, MailFoundry, Active!hunter, InterScan, MailMarshal, Deutsche Telekom, SurfControl...)
-written by the team (tests/bounce_layouts.py), and providers' documented wording in standard DSNs. The reader
-must find the failed address and what the server said of it; the classifier must give the side and kind the
-policy acts on: hard only for the reader's permanent faults, full mailboxes and expiries soft, refusals of us
-on the sender's side, warnings acting on nobody.
+Google, BIGLOBE, KDDI, EZweb, MailFoundry, Active!hunter, InterScan, MailMarshal, Deutsche Telekom, SurfControl,
+MXLogic, X3, X6) written by the team (tests/bounce_layouts.py), and providers' documented wording in standard
+DSNs. The reader must find the failed address and what the server said of it; the classifier must give the side
+and kind the policy acts on: hard only for the reader's permanent faults, full mailboxes and expiries soft,
+refusals of us on the sender's side, warnings acting on nobody.
 """
 
 from __future__ import annotations
@@ -77,6 +77,10 @@ CASES = [  # layout, the server's words, (side, kind), reason, words the diagnos
     ("telekom", "552 5.2.2 <{r}> Quota exceeded (mailbox for user is full)", SOFT, "mailboxfull", "quota exceeded"),
     ("surfcontrol", "550 5.7.1 Service unavailable; client [192.0.2.9] blocked using bl.spamcop.net", SENDER,
      "blocked", "blocked using"),
+    ("x3", "553 5.1.1 <{r}>... No such user here", HARD, "userunknown", "no such user"),
+    ("ezweb", "550 <{r}>: User unknown", HARD, "userunknown", "user unknown"),
+    ("mxlogic", "550 5.1.1 <{r}>... User Unknown", HARD, "userunknown", "user unknown"),
+    ("mxlogic", "452 4.2.2 <{r}>... Mailbox full, quota exceeded", SOFT, "mailboxfull", "mailbox full"),
 ]
 
 

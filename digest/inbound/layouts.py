@@ -36,6 +36,8 @@ _NAMED = re.compile(
 _NOT_RECIPIENT = re.compile(r"^(?:postmaster|mailer-daemon|mailer_daemon|abuse|hostmaster)@", re.IGNORECASE)
 # A rule or a banner line ("------- Failure Reasons -------"): the end of what was said about an address.
 _RULE = re.compile(r"^[\s\-=_*+|]*$|^\s*[\-=_*|]{3,}")
+# A short heading ("Technical details:"): what the server said comes after it.
+_HEADING = re.compile(r"^[^:]{1,60}:[ \t]*$")
 
 
 def failed_in_text(text: str, own: set[str] = frozenset()) -> dict[str, str]:
@@ -84,9 +86,9 @@ def _said(lines: list[str], index: int, rest: str, named: bool) -> str:
             if not line.strip() or _RULE.match(line) or line.rstrip().endswith(":"):
                 break
             words.insert(0, line.strip())
-    if not words:  # the next paragraph, past a banner (BIGLOBE's "----- Non-delivered information -----")
-        following = lines[index + 1:index + 12]
-        while following and (not following[0].strip() or _RULE.match(following[0])):
+    if not words:  # the next paragraph, past banners and headings ("----- Non-delivered information -----",
+        following = lines[index + 1:index + 12]  # "Technical details:")
+        while following and (not following[0].strip() or _RULE.match(following[0]) or _HEADING.match(following[0])):
             following.pop(0)
         for line in following[:5]:
             if not line.strip() or _RULE.match(line) or _HEAD.match(line) or _REPLY.match(line):
