@@ -21,7 +21,7 @@ from test_clicks import BROWSER
 from digest.config import load_settings
 from digest.flows.runtime import Runtime
 from digest.models import Delivery
-from digest.models_clicks import Click
+from digest.models_clicks import Click, ClickOptOut
 from digest.web.admin import accounts
 from digest.web.app import create_app
 
@@ -29,13 +29,12 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium
 PASSWORD = "correct horse battery staple"
 
 
-def test_the_console_shows_people_and_all_requests_after_a_real_send_and_real_clicks(tmp_path, smtp_server):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+def send_to_ann(tmp_path, smtp_server, port: int, analytics: str):
+    """A site whose base_url is the uvicorn about to serve it, one reader, one real send: (config, message)."""
     copy_feed("wire.xml", tmp_path)
-    config = write_config(tmp_path, smtp_port=smtp_server.port, extra_newsletter="[newsletters.analytics]\nclicks = true",
+    config = write_config(tmp_path, smtp_port=smtp_server.port, extra_newsletter=analytics,
                           sources='[[newsletters.sources]]\nname = "Wire"\nurl = "wire.xml"\n')
-    config.write_text(config.read_text().replace("https://gazette.example.org", base)
+    config.write_text(config.read_text().replace("https://gazette.example.org", f"http://127.0.0.1:{port}")
                       + '\n[web]\ntrusted_proxies = ["127.0.0.1/32"]\n')  # the site's own proxy on this machine
     (tmp_path / "readers.csv").write_text("email\nann@example.com\n")
     assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
@@ -43,7 +42,14 @@ def test_the_console_shows_people_and_all_requests_after_a_real_send_and_real_cl
     result = run_cli("send", "daily", config=config)
     assert result.returncode == 0 and "1 sent" in result.stdout, result.stderr
     (received,) = smtp_server.messages
-    body = received.message.get_body(("html",)).get_content()
+    return config, received.message
+
+
+def test_the_console_shows_people_and_all_requests_after_a_real_send_and_real_clicks(tmp_path, smtp_server):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    config, message = send_to_ann(tmp_path, smtp_server, port, "[newsletters.analytics]\nclicks = true")
+    body = message.get_body(("html",)).get_content()
     links = list(dict.fromkeys(re.findall(rf"{re.escape(base)}/r/[A-Za-z0-9_.-]+", body)))
     assert len(links) == 4  # three stories and the hidden canary
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
@@ -92,3 +98,30 @@ def _rows(rt) -> int:
     with rt.sessions() as session:
         return session.scalar(select(func.count()).select_from(Click))
 
+
+
+def test_a_reader_sees_per_reader_counting_and_switches_it_off_in_chromium(tmp_path, smtp_server):
+    port = free_port()
+    config, message = send_to_ann(tmp_path, smtp_server, port,
+                                  "[newsletters.analytics]\nclicks = true\nper_reader = true")
+    manage = re.search(r"Manage your subscriptions: (\S+)", message.get_body(("plain",)).get_content()).group(1)
+    settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
+    rt = Runtime.create(settings)
+    with serving(create_app(settings, rt.sessions, rt.transport_factory), port):
+        with playwright_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+            page = browser.new_page()
+            page.goto(manage)
+            box = page.locator("#clicks")
+            playwright_api.expect(box.get_by_role("heading", name="Your clicks")).to_be_visible()
+            playwright_api.expect(box).to_contain_text("tied to you. After 30 days only totals are kept.")
+            for width in (375, 1280):
+                page.set_viewport_size({"width": width, "height": 900})
+                assert axe_violations(page) == [], width
+            box.get_by_role("button", name="Count my clicks only in totals").click()
+            playwright_api.expect(page.get_by_role("status")).to_contain_text("your clicks count only in totals")
+            playwright_api.expect(page.locator("#clicks")).to_contain_text("never tied to you")
+            assert axe_violations(page) == []
+            browser.close()
+    with rt.sessions() as session:
+        assert session.scalars(select(ClickOptOut.subscriber_id)).all() == [1]
