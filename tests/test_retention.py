@@ -175,3 +175,34 @@ def test_on_postgresql_the_pruned_tables_are_vacuumed(tmp_path, pg_url):
         assert wait_until(vacuumed, seconds=10)
     finally:
         rt.sessions.kw["bind"].dispose()
+
+
+def test_a_pass_waits_while_an_issue_is_being_sent_and_not_for_ever(site):
+    rt, clock, _config = site
+    first = sending.send_newsletter(rt, "daily", slot="s1").new_issue_id
+    clock.now = T0 + 100 * DAY
+    second = sending.send_newsletter(rt, "daily", slot="s2", force=True).new_issue_id
+    third = sending.send_newsletter(rt, "daily", slot="s3", force=True).new_issue_id
+
+    def being_sent(issue: int, status: str = "sending") -> None:
+        with rt.sessions() as session, session.begin():
+            session.execute(sa.update(Issue).where(Issue.id == issue).values(status=status))
+    being_sent(third)
+    looks: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the send ends after the pruner's third look
+        looks.append(seconds)
+        if len(looks) == 3:
+            being_sent(third, "sent")
+    pruner = retention.Pruner(rt.sessions, rt.settings.retention, clock.now, sleep=sleep)
+    assert pruner.run()["deliveries"] == 11
+    assert looks[:3] == [retention.POLL] * 3 and count(rt, Delivery, Delivery.issue_id == first) == 0
+
+    # An issue left "sending" (a crash, hours of retries) holds a pass up for WAIT_FOR_SENDS at most.
+    clock.now = T0 + 300 * DAY
+    sending.send_newsletter(rt, "daily", slot="s4", force=True)
+    being_sent(third)
+    waits: list[float] = []
+    assert retention.Pruner(rt.sessions, rt.settings.retention, clock.now, sleep=waits.append).run()["deliveries"] == 11
+    assert waits.count(retention.POLL) == retention.WAIT_FOR_SENDS / retention.POLL
+    assert count(rt, Delivery, Delivery.issue_id == second) == 0

@@ -9,8 +9,14 @@ subscriptions and suppressions are never touched: they are the proof and the
 protection, and `subscribers forget` alone erases a person.
 
 Work goes in small batches, each its own short transaction, and after each
-batch the pruner rests nine times as long as the batch took: on SQLite's one
-writer lock it never holds more than a tenth of the time a send needs.
+batch the pruner rests nine times as long as the batch took. That alone is
+not enough beside a send on SQLite: a sender finding the writer lock taken
+sleeps in SQLite's coarse busy-handler steps (up to 100 ms for a lock held
+5 ms), and bench/maintain_send.py measured a 20,000-reader send at about half
+its rate with a pass beside it. So before each batch the pruner waits while
+an issue is being sent (status "sending"), for at most WAIT_FOR_SENDS in a
+pass: an issue left "sending" by a crash, or waiting hours to retry, never
+stops retention for good.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from subscribers.models import RateCount
 log = logging.getLogger(__name__)
 BATCH = 2000  # rows a transaction: a few milliseconds of the write lock on SQLite
 REST = 9.0  # after a batch, rest this many times as long as it took
+WAIT_FOR_SENDS = 3 * 3600.0  # seconds a pass waits, in all, for sends in progress to end
+POLL = 5.0  # seconds between two looks at whether a send is still in progress
 VACUUMED = {"deliveries": ("deliveries", "feedback", "issue_variants"), "feedback": ("feedback",),
             "kept_mail": ("kept_mail",), "audit_log": ("audit_log",), "article_text": ("articles",),
             "rate_counts": ("rate_counts",)}  # the tables each rule leaves dead rows in
@@ -58,6 +66,7 @@ class Pruner:
         self.sleep = sleep or self.stop.wait  # a daemon asked to stop is not kept waiting by a rest
         self.counts: dict[str, int] = {}
         self.seconds = 0.0
+        self.waited = 0.0  # for sends in progress, this pass (counted in POLLs, whatever `sleep` does)
 
     def cutoff(self, days: int) -> datetime | None:
         return self.now - timedelta(days=days) if days > 0 else None
@@ -95,6 +104,7 @@ class Pruner:
         """Run `step` (one batch, in its own transaction) until it finds nothing, resting between batches."""
         total = 0
         while not self.stop.is_set():
+            self.make_way()
             started = time.monotonic()
             with self.sessions() as session, session.begin():
                 done = step(session)
@@ -103,6 +113,19 @@ class Pruner:
                 return total
             self.sleep((time.monotonic() - started) * REST)
         return total
+
+    def make_way(self) -> None:
+        """Wait while an issue is being sent (see the module's docstring), up to WAIT_FOR_SENDS a pass."""
+        while not self.stop.is_set() and self.waited < WAIT_FOR_SENDS and self.sending():
+            if not self.waited:
+                log.info("retention: an issue is being sent; waiting for it to end (at most %.0f min)",
+                         WAIT_FOR_SENDS / 60)
+            self.sleep(POLL)
+            self.waited += POLL
+
+    def sending(self) -> bool:
+        with self.sessions() as session:
+            return session.scalar(select(Issue.id).where(Issue.status == IssueStatus.sending).limit(1)) is not None
 
     def deliveries(self, before: datetime) -> int:
         with self.sessions() as session:
