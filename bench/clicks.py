@@ -205,7 +205,7 @@ def measure(config: Path, paths: list[str], mode: str, args) -> tuple[int, int, 
     return warm, total, latencies, took, code, cpu
 
 
-def send_rate(db: Path, recipients: int, rounds: int = 3) -> tuple[float, float, float]:
+def send_rate(db: Path, recipients: int, rounds: int = 5) -> tuple[float, float, float]:
     """Messages/s of building each reader's message (bytes spliced per reader, as the engine does) from the
     issue with counted links and from the same issue with its article links put back: the per-reader cost
     of counting links (the rewrite itself happens once per issue); and per reader (analytics.per_reader: each
