@@ -219,7 +219,7 @@ def send_rate(db: Path, recipients: int, rounds: int = 5) -> tuple[float, float,
         subject, html, text, mark = conn.execute("SELECT subject, html, text, personal_mark FROM issues").fetchone()
         targets = conn.execute("SELECT number, url FROM click_links WHERE kind = 'link'").fetchall()
         numbers = [n for (n,) in conn.execute("SELECT number FROM click_links WHERE kind IN ('link', 'canary')")]
-    from digest.render.links import click_key, link_token, reader_part
+    from digest.render.links import click_key, link_token, reader_parts
     key, plain_html, plain_text = click_key(SECRET), without_beacons(html), text
     for number, url in targets:
         counted = f"/r/{link_token(key, 1, number)}"
@@ -228,6 +228,7 @@ def send_rate(db: Path, recipients: int, rounds: int = 5) -> tuple[float, float,
     assert "/r/" not in plain_html and "/r/" not in plain_text
 
     own = tuple(f"http://127.0.0.1:{PORT_OF[db]}/r/{link_token(key, 1, n)}" for n in numbers)
+    sign = reader_parts(key, 1)  # once per issue, as flows/clicklinks.reader_links does for a send
 
     def rate(body_html: str, body_text: str, reader_links: tuple[str, ...] = ()) -> float:
         template = build_template(RenderedIssue(subject, body_html, body_text, mark), from_address="daily@b.example",
@@ -237,7 +238,7 @@ def send_rate(db: Path, recipients: int, rounds: int = 5) -> tuple[float, float,
         started = time.perf_counter()
         for n in range(recipients):
             personalize(template, to=f"reader{n}@example.com", token=f"token{n:08d}", personal_id=str(n),
-                        reader=reader_part(key, 1, n) if reader_links else "")
+                        reader=sign(n) if reader_links else "")
         return recipients / (time.perf_counter() - started)
 
     counted, plain, readers = [], [], []
