@@ -16,7 +16,7 @@ from test_bounce_reasons import inbound_listener
 from test_bounces import query, return_paths, scores, setup, suppressed
 
 from conftest import free_port, run_cli
-from digest.inbound.classify import verdict_of
+from digest.inbound.classify import classify, verdict_of
 from digest.inbound.layouts import failed_in_text
 from digest.inbound.reports import read_report
 
@@ -122,6 +122,25 @@ def test_providers_documented_wording_in_a_dsn(diagnostic, status, side_kind, re
     report = read_report(dsn("bounces@bounce.example.net", READER, status=status, diagnostic=diagnostic))
     verdict = verdict_of(report, READER)
     assert (verdict.side, verdict.kind, verdict.reason) == (*side_kind, reason)
+
+
+# MTAs that name the SMTP command in prose, with no x.y.z code: "no such user" answered to RCPT TO is the
+# reader's permanent fault; the same words with no command named stay the receiving filter's (soft).
+PROSE_COMMANDS = [
+    ("192.0.2.20 does not like recipient.\nRemote host said: 550 No such user", HARD),
+    ("mx.reader.example.net [192.0.2.20] did not like our RCPT TO:\n550 No such user here", HARD),
+    ("RCPT TO: ann@reader.example.net\n550 - Requested action not taken: no such user here", HARD),
+    ("SMTP:RCPT host mx.reader.example.net: 550 user unknown", HARD),
+    ("192.0.2.20 does not like recipient.\nRemote host said: 550 5.7.1 blocked using zen.spamhaus.org", SENDER),
+    ("Connected to 192.0.2.20 but sender was rejected.\nRemote host said: 550 user unknown", SENDER),
+    ("Remote host said: 550 No such user", SOFT),
+]
+
+
+@pytest.mark.parametrize(("words", "side_kind"), PROSE_COMMANDS)
+def test_the_command_named_in_prose_decides_an_unknown_user(words, side_kind):
+    verdict = classify("failed", "", "", words)
+    assert (verdict.side, verdict.kind) == side_kind, verdict
 
 
 def test_the_bounce_own_addresses_and_the_postmaster_are_never_the_failed_one():

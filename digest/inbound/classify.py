@@ -28,11 +28,17 @@ from digest.inbound.statuses import READER_PERMANENT, READER_TEMPORARY, SENDER, 
 REPLY_RE = re.compile(r"(?<![\d.\-])([245]\d\d)(?=[\s\-]|$)")
 _SPACE = re.compile(r"\s+")
 # The SMTP command a reply answered, as MTAs say it: "after RCPT TO:", "in reply to end of DATA command", ">>> MAIL From:".
-_COMMANDS = (("DATA", re.compile(r"end of data|after data|in reply to data|>>> data|after the data command")),
-             ("MAIL", re.compile(r"mail from:?\s*<|in reply to mail from|after mail from|>>> mail from")),
+# Also the words of MTAs that name the command in prose (qmail's "does not like recipient", DragonFly's
+# "did not like our RCPT TO", X3's "SMTP:RCPT"; Sisimai's notes on those servers).
+_COMMANDS = (("DATA", re.compile(r"end of data|after data|in reply to data|>>> data|after the data command|"
+                                 r"failed on data command|failed after i sent the message")),
+             ("MAIL", re.compile(r"mail from:?\s*<|in reply to mail from|after mail from|>>> mail from|"
+                                 r"but sender was rejected|did not like our mail from")),
              ("RCPT", re.compile(r"rcpt to:?\s*<|in reply to rcpt to|after rcpt to|>>> rcpt to|rcpt to command|"
-                               r"\[rcpt_to\]")),
-             ("HELO", re.compile(r"in reply to (?:ehlo|helo)|after (?:ehlo|helo)|>>> (?:ehlo|helo)")),
+                                 r"\[rcpt_to\]|does not like recipient|did not like our rcpt to|smtp:rcpt|"
+                                 r"rcpt to: ?[^\s<@]+@")),
+             ("HELO", re.compile(r"in reply to (?:ehlo|helo)|after (?:ehlo|helo)|>>> (?:ehlo|helo)|"
+                                 r"but my name was rejected|but greeting failed")),
              ("CONN", re.compile(r"after initial connection|in reply to initial|on connect")))
 BEFORE_DATA = {"CONN", "HELO", "MAIL", "RCPT"}
 # A hard reason yields to wording of these families (a 5.1.1 that says "mailbox full" is a full mailbox).
