@@ -14,9 +14,7 @@ from pathlib import Path
 
 import click
 
-from digest import store
-from digest.analytics.readers import forget_reader, reader_clicks
-from digest.flows import feedback_counts, notices
+from digest.flows import notices, person
 from digest.flows.runtime import secret_key
 from digest.flows.mailto import unsubscribe_request
 from digest.cli.context import Context, pass_context
@@ -26,8 +24,6 @@ from subscribers import (
     SubscriptionStatus,
     add_subscriber,
     export_csv,
-    export_person,
-    forget_person,
     import_csv,
     list_subscriptions,
     remove_subscriber,
@@ -136,12 +132,9 @@ def subscribers_export(ctx: Context, address: str | None, newsletter: str | None
             rows = subscriptions_for_export(session, newsletter, SubscriptionStatus(status) if status else None)
             sys.stdout.write(export_csv(rows))
             return
-        data = export_person(session, address)
+        data = person.export_everything(session, address)  # the API's export is the same function
         if data is None:
             raise DigestError(f"no data is held about {address}")
-        data["deliveries"] = store.deliveries_of(session, data["email"])
-        data["bounces_and_complaints"] = feedback_counts.person_feedback(session, data["email"])
-        data["clicks"] = reader_clicks(session, data["email"])  # analytics.per_reader: clicks tied to them
     click.echo(json.dumps(data, indent=2))
 
 
@@ -154,11 +147,8 @@ def subscribers_forget(ctx: Context, address: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Erase all data about {address}? This cannot be undone", abort=True)
     with ctx.runtime().sessions() as session, session.begin():
-        subscriber_id = forget_person(session, address)
-        if subscriber_id is None:
+        if person.forget_everything(session, address) is None:
             raise DigestError(f"no data is held about {address}")
-        store.forget_deliveries(session, subscriber_id)
-        forget_reader(session, subscriber_id)
     click.echo(f"{address}: erased")
 
 
