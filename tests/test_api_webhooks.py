@@ -15,6 +15,8 @@ from test_console import PASSWORD, csrf, login
 from test_webhooks import HOOK_SECRET, receiver  # noqa: F401 - the fixture
 from test_webhooks import site as webhook_site
 
+from sqlalchemy import text
+
 from digest.flows import webhook_delivery
 from digest.models import AuditEntry
 from digest.models_api import WebhookEndpoint
@@ -23,9 +25,9 @@ from digest.web.api import keys
 from digest.web.app import create_app
 
 
-def site(tmp_path, receiver, allow: bool):  # noqa: F811
+def site(tmp_path, receiver, allow: bool, storage: str = ""):  # noqa: F811
     rt, clock, config = webhook_site(tmp_path, receiver, allow, api="webhook_disable_after = 2\n",
-                                     crm='events = ["issue.sent"]\n')
+                                     crm='events = ["issue.sent"]\n', storage=storage)
     settings = rt.settings
     with rt.sessions() as session, session.begin():
         hooks = keys.add_key(session, "integrations", ["webhooks:manage", "subscribers:write"], clock())
@@ -177,3 +179,25 @@ def test_a_given_secret_is_used_and_a_malformed_one_refused(tmp_path, receiver):
     assert {"get", "post"} <= set(document["paths"]["/api/v1/webhooks"])
     assert {"get", "patch", "delete"} <= set(document["paths"]["/api/v1/webhooks/{name}"])
     assert "webhooks:manage" in document["paths"]["/api/v1/webhooks"]["post"]["description"]
+
+
+def test_on_postgresql_a_registered_endpoint_gets_the_events_and_reads_commit(tmp_path, receiver, pg_url):  # noqa: F811
+    """The pump's batch insert returning ids, the reads' commit without the WAL flush, the unknown keys' count."""
+    rt, _clock, _config, client, key = site(tmp_path, receiver, allow=True, storage=pg_url)
+    with client:
+        deliver(rt)
+        made = client.post("/api/v1/webhooks", headers=auth(key["hooks"]), json={
+            "name": "desk", "url": f"http://127.0.0.1:{receiver.port}/pg", "events": ["subscriber.confirmed"]})
+        assert made.status_code == 201, made.text
+        for i in range(3):
+            add_reader(client, key["readers"], f"pg{i}@example.com")
+        assert deliver(rt).delivered == 3
+        got = sorted(Webhook(made.json()["secret"]).verify(b, h)["data"]["email"] for h, b in receiver.got)
+        assert got == [f"pg{i}@example.com" for i in range(3)]
+        for _ in range(2):  # reads commit their audit lines (without waiting for the flush) like any other
+            assert client.get("/api/v1/subscribers", headers=auth(key["readers"])).status_code == 200
+        assert client.get("/api/v1/subscribers", headers=auth("dgk_forged00_pg")).status_code == 401
+    with rt.sessions() as session:
+        lines = session.query(AuditEntry).filter_by(operator="api:cms", action="api.get").count()
+        synchronous = session.execute(text("SHOW synchronous_commit")).scalar()
+    assert lines == 2 and synchronous == "on"  # set for a read's transaction only

@@ -62,11 +62,12 @@ def receiver():
     server.httpd.server_close()
 
 
-def site(tmp_path, receiver: Receiver, allow: bool = True, api: str = "", crm: str = ""):
-    """`api` and `crm`: more TOML lines for [api] and for the configured endpoint."""
+def site(tmp_path, receiver: Receiver, allow: bool = True, api: str = "", crm: str = "", storage: str = ""):
+    """`api` and `crm`: more TOML lines for [api] and for the configured endpoint; `storage` a database URL."""
     config = write_config(tmp_path, transport="file", sources='[[newsletters.sources]]\nname = "Wire"\n'
                                                              'url = "wire.xml"\n')
-    config.write_text(config.read_text() + (
+    text = config.read_text()
+    config.write_text((text.replace('url = "sqlite:///digest.db"', f'url = "{storage}"') if storage else text) + (
         f'\n[api]\nwebhook_allow_ports = [{receiver.port}]\n{api}'
         + ('webhook_allow_networks = ["127.0.0.0/8", "::1/128"]\n' if allow else '')
         + f'\n[[webhooks]]\nname = "crm"\nurl = "http://127.0.0.1:{receiver.port}/hook"\n'
