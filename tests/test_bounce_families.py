@@ -137,6 +137,23 @@ PROSE_COMMANDS = [
 ]
 
 
+# A refusal that sends us to a public blocklist's lookup page is about our IP address, even when the relay's
+# transcript goes on to an "unknown user" from its own retry.
+DNSBL = [
+    "554 Service unavailable; see http://www.sorbs.net/lookup.shtml?192.0.2.1\n>>> RCPT TO:<ann@reader.example.net>"
+    "\n<<< 550 5.1.1 <ann@reader.example.net>... User unknown",
+    "550 Your IP 192.0.2.1 is listed at uceprotect.net",
+    "554 Refused. See https://mailspike.net/anubis/lookup.html?ip=192.0.2.1",
+    "550 5.7.1 Client host rejected: see https://www.abuseat.org/lookup.cgi?ip=192.0.2.1",
+]
+
+
+@pytest.mark.parametrize("words", DNSBL)
+def test_a_blocklist_named_by_its_domain_is_the_senders_side(words):
+    verdict = classify("failed", "", "", words, "RCPT")
+    assert (verdict.side, verdict.kind, verdict.reason) == ("sender", "soft", "blocked"), verdict
+
+
 @pytest.mark.parametrize(("words", "side_kind"), PROSE_COMMANDS)
 def test_the_command_named_in_prose_decides_an_unknown_user(words, side_kind):
     verdict = classify("failed", "", "", words)
