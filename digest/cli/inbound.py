@@ -10,7 +10,7 @@ from dataclasses import replace
 import click
 from sqlalchemy import select
 
-from digest.flows import feedback
+from digest.flows import feedback, read_ahead
 from digest.flows.runtime import secret_key
 from digest.cli.context import Context, pass_context
 from digest.cli.delivery import stop_on_signals
@@ -31,7 +31,7 @@ def make_server(rt) -> InboundServer:
                             max_connections=b.max_connections, workers=1 if sqlite else ListenerLimits.workers)
     handler = InboundHandler(feedback.accepts(rt.settings),
                              feedback.processor(rt.settings, secret_key(rt), rt.sessions, rt.now), limits,
-                             prepare=feedback.read_ahead)
+                             prepare=read_ahead.reader_ahead(rt.settings))
     return InboundServer(handler, b.listen_host, b.listen_port, limits)
 
 

@@ -23,8 +23,9 @@ from digest import metrics, returnpath
 from digest.settings import Settings
 from digest.flows import reputation
 from digest.inbound.classify import Verdict, classify, smtp_refusal
-from digest.inbound.reports import Report, read_report
+from digest.inbound.reports import Report
 from digest.flows.mailto import unsubscribe_request
+from digest.flows.read_ahead import Ahead, read_ahead
 from digest.models import Delivery, Feedback, KeptMail
 from subscribers import (BouncePolicy, Origin, SubscriberError, Subscriber, read_unsubscribe_token, record_bounce,
                          record_complaint)
@@ -48,20 +49,6 @@ class Handled:
 def bounce_policy(settings: Settings) -> BouncePolicy:
     return BouncePolicy(soft_threshold=settings.bounces.soft_threshold,
                         soft_window=timedelta(days=settings.bounces.soft_window_days))
-
-
-@dataclass(frozen=True)
-class Ahead:
-    """What a message says, read before its transaction (pure work: no database)."""
-
-    report: Report
-    verdicts: dict  # RecipientStatus -> Verdict, for each status line of the report
-
-
-def read_ahead(raw: bytes) -> Ahead:
-    report = read_report(raw)
-    return Ahead(report, {status: classify(status.action, status.status, status.diagnostic, report.text)
-                          for status in report.recipients[:50]})
 
 
 def handle_message(session: Session, settings: Settings, secret: str, mail_from: str, recipients: list[str],

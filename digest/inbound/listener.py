@@ -48,10 +48,11 @@ class ListenerLimits:
 class InboundHandler:
     """aiosmtpd hooks: `accepts(address)` decides RCPT, `process(messages)` acts on an iterable of (mail_from,
     recipients, data) in one transaction (blocking) and returns once they are durably recorded, one result each.
-    With `prepare`, each message is (mail_from, recipients, data, prepare(data)): its pure reading, done ahead."""
+    With `prepare`, each message is (mail_from, recipients, data, prepare(mail_from, recipients, data)): its pure
+    reading, done ahead (None where there is nothing to read ahead)."""
 
     def __init__(self, accepts: Callable[[str], bool], process: Callable[[Iterable[Message]], list],
-                 limits: ListenerLimits, prepare: Callable[[bytes], object] | None = None) -> None:
+                 limits: ListenerLimits, prepare: Callable[..., object] | None = None) -> None:
         self.accepts, self.process, self.limits, self.prepare = accepts, process, limits, prepare
         self.waiting: queue.SimpleQueue = queue.SimpleQueue()
         self.writers = [threading.Thread(target=self._write, name=f"inbound_{n}", daemon=True)
@@ -82,7 +83,7 @@ class InboundHandler:
         message: Message = (envelope.mail_from or "", list(envelope.rcpt_tos), data)
         if self.prepare is not None:
             try:
-                message = (*message, self.prepare(data))
+                message = (*message, self.prepare(*message))
             except Exception:  # noqa: BLE001  (the writer reads it again, where a failure keeps the message)
                 log.exception("inbound: reading a message ahead failed")
         loop = asyncio.get_running_loop()
