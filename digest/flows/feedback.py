@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from digest import metrics, returnpath
 from digest.settings import Settings
 from digest.flows import reputation
-from digest.inbound.classify import Verdict, classify, smtp_refusal
+from digest.inbound.classify import Verdict, judge, smtp_refusal
 from digest.inbound.reports import Report
 from digest.flows.mailto import unsubscribe_request
 from digest.flows.read_ahead import Ahead, read_ahead
@@ -170,7 +170,7 @@ def _report(session: Session, settings: Settings, secret: str, address: str, raw
     if failed is None:
         return f"{address}: a bounce about no address this return path was for; kept"
     email, status = failed
-    verdict = ahead.verdicts.get(status) or classify(status.action, status.status, status.diagnostic, report.text)
+    verdict = ahead.verdicts.get(status) or judge(status, report.text)
     detail = _bounce_detail(verdict, status, report, delivery)
     return _act(session, settings, delivery, email, verdict, status.status or verdict.status,
                 status.diagnostic or report.text, report, detail, origin, now)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from digest import returnpath
-from digest.inbound.classify import classify
+from digest.inbound.classify import judge
 from digest.inbound.reports import Report, read_report
 from digest.settings import Settings
 
@@ -27,7 +27,7 @@ class Ahead:
 
 def read_ahead(raw: bytes) -> Ahead:
     report = read_report(raw)
-    return Ahead(report, {status: classify(status.action, status.status, status.diagnostic, report.text)
+    return Ahead(report, {status: judge(status, report.text)
                           for status in report.recipients[:50]})
 
 

@@ -57,6 +57,14 @@ RCPT_ECHO = re.compile(r"(?<![\d.])[45]\d\d(?:[ :]+[45]\.\d{1,3}\.\d{1,3})?[ :]+
 # "User unknown" with the address slot left empty: a receiving filter's answer, not a missing user ("empty_slot").
 EMPTY_SLOT = re.compile(r"(?<![\d.])[45]\d\d:? (?:<> ?)?: ?user unknown")
 
+# A relay that files each failure it saw under a category of its own, in the DSN beside the recipient's
+# fields (PowerMTA's X-PowerMTA-BounceCategory; its categories and their reasons as Sisimai documents them):
+# it held the SMTP session, so its category names the reason.
+RELAY_CATEGORIES = {"bad-domain": "hostunknown", "bad-mailbox": "userunknown", "inactive-mailbox": "suspend",
+                    "message-expired": "expired", "no-answer-from-host": "networkerror",
+                    "policy-related": "policyviolation", "quota-issues": "mailboxfull", "routing-errors": "systemerror",
+                    "spam-related": "spamdetected"}
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -86,13 +94,16 @@ class Evidence:
 
 
 def classify(action: str, status: str, diagnostic: str, text: str = "", command: str = "",
-             matcher: Matcher | None = None) -> Verdict:
+             matcher: Matcher | None = None, category: str = "") -> Verdict:
     """The verdict on one recipient of one report. `matcher` replaces the wording table (bench/bounces.py
-    leaves a family's own phrases out when it scores that family)."""
+    leaves a family's own phrases out when it scores that family); `category` is the sending relay's own
+    filing of the failure, where its DSN gives one."""
     matcher = matcher or _default()
     evidence = gather(action, status, diagnostic, text, command)
     if evidence.action in ("delivered", "relayed", "expanded") or evidence.status.startswith("2."):
         return Verdict("delivered", "", None, evidence.status)
+    if category in RELAY_CATEGORIES and evidence.action in ("failed", ""):
+        return verdict(RELAY_CATEGORIES[category], evidence)
     if evidence.action == "delayed" or (not evidence.action.strip() or evidence.action == "failed") and \
             not evidence.diagnostic and DELAY_NOTICE.search(evidence.text):
         return Verdict("delayed", "", None, evidence.status)
@@ -105,7 +116,13 @@ def verdict_of(report, recipient: str = "", matcher: Matcher | None = None) -> V
     first failed one. What bench/bounces.py and the tests score; the flow picks the line by signed path."""
     lines = [s for s in report.recipients if s.address == recipient.lower()] or \
         [s for s in report.recipients if s.action in ("failed", "")] or list(report.recipients)
-    return classify(lines[0].action, lines[0].status, lines[0].diagnostic, report.text, matcher=matcher)
+    return judge(lines[0], report.text, matcher)
+
+
+def judge(status, text: str, matcher: Matcher | None = None) -> Verdict:
+    """The verdict on one recipient's status line of a read report (inbound.reports.RecipientStatus)."""
+    return classify(status.action, status.status, status.diagnostic, text, matcher=matcher,
+                    category=getattr(status, "category", ""))
 
 
 def verdict(reason: str, evidence: Evidence) -> Verdict:

@@ -45,6 +45,10 @@ BOUNCE_SUBJECT = re.compile(r"undeliver|undelivered|non-?deliver|delivery (statu
                             r"problem|report)|failure notice|returned mail|mail delivery failed|could not be delivered|"
                             r"delivery failed|not delivered|mail failure|message (was )?rejected|bounced|"
                             r"permanent (fatal )?error|delivery error|rejected:|system administrator", re.IGNORECASE)
+# Google Groups refusing a post (the group is gone, or only members may post): a notice from Google's mailer
+# daemon naming the group in X-Failed-Recipients, worded in the poster's language (Sisimai's notes on Google
+# Groups). Read as its English wording: a refusal of the sender, never of a reader's mailbox.
+GROUP_REFUSAL = "google groups: the group may not exist, or you may not have permission to post messages to the group"
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class RecipientStatus:
     status: str  # x.y.z ("" when the report gives none)
     diagnostic: str = ""
     remote_mta: str = ""
+    category: str = ""  # the relay's own category of the failure (PowerMTA's X-PowerMTA-BounceCategory)
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,8 @@ def _dsn(message: EmailMessage, subject: str, text: str) -> Report:
         recipients.append(RecipientStatus(
             address=address.lower()[:320], action=str(block.get("Action", "")).strip().lower()[:20],
             status=status.group(0) if status else "", diagnostic=_field_value(block.get("Diagnostic-Code", ""))[:500],
-            remote_mta=_field_value(block.get("Remote-MTA", ""))[:200]))
+            remote_mta=_field_value(block.get("Remote-MTA", ""))[:200],
+            category=str(block.get("X-PowerMTA-BounceCategory", "")).strip().lower()[:40]))
     return Report("dsn", tuple(recipients), reporting_mta=reporting[:200], subject=subject,
                   unsubscribe_tokens=_returned_tokens(message), text=text)
 
@@ -183,6 +189,8 @@ def _nonstandard(message: EmailMessage, subject: str, text: str) -> Report:
     # Where the text names the failed addresses (qmail, Exim, DragonFly, Notes, OpenSMTPD, Sendmail...): those
     # addresses when no detector found one, and what the server said of each as its diagnostic.
     listed = failed_in_text(text, _own_addresses(message))
+    if _from_google(message):
+        listed.update({a: GROUP_REFUSAL for a in addresses if a.endswith("@googlegroups.com")})
     addresses = addresses or list(listed)[:20]
     if DELAY_NOTICE.search(" ".join(text[:8000].lower().split())):
         listed = {}  # a warning that the relay still tries: no diagnostic, so classify reads it as the delay it is
@@ -212,6 +220,11 @@ def _inline_fields(text: str) -> dict[str, str]:
     for name, value in _INLINE_FIELD.findall(text[:20000]):
         fields.setdefault(name.lower(), value.strip())
     return fields
+
+
+def _from_google(message: EmailMessage) -> bool:
+    return _header(message, "From").lower().rstrip("> ").endswith(("mailer-daemon@googlemail.com",
+                                                                    "mailer-daemon@google.com"))
 
 
 def _own_addresses(message: EmailMessage) -> set[str]:

@@ -49,7 +49,11 @@ def read_phrases(text: str) -> list[Phrase]:
     return phrases
 
 
-PHRASES: list[Phrase] = read_phrases((Path(__file__).parent / "wording.txt").read_text(encoding="utf-8"))
+# wording_servers.txt: the per-server message tables Sisimai documents (lhost and rhost modules), restated the
+# same way; kept apart from the reason lists so each file says where its phrases come from.
+PHRASES: list[Phrase] = [phrase for name in ("wording.txt", "wording_servers.txt")
+                         if (Path(__file__).parent / name).exists()
+                         for phrase in read_phrases((Path(__file__).parent / name).read_text(encoding="utf-8"))]
 
 # The order the families are tried in (first hit wins), the specific before the general; the weak
 # ones only when no other family and no status code decided.
