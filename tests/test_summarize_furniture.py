@@ -11,6 +11,7 @@ import pytest
 from digest.summarize.extractive import summarize
 from digest.summarize.furniture import is_caption, is_furniture, strip_furniture
 from digest.summarize.readable import leans_on_adjacent, pronoun_dangles
+from digest.summarize.split import units
 
 STORY = ("The council of Carrow voted on Monday to rebuild the harbour wall that storms broke in March. "
          "Work on the new wall will start in June and cost the town about four million pounds. "
@@ -127,3 +128,52 @@ def test_a_pronoun_after_an_opening_phrase_points_back_like_one_at_the_start():
     named = ["The harbour board met on Tuesday.", "Its chair spoke first.",
              "In a statement, Ann Price said she would stay."]
     assert not pronoun_dangles(2, named, [0])  # the name comes before the pronoun
+
+
+def test_a_masthead_of_a_table_layout_never_reaches_a_summary():
+    """Separators left from a table layout before the site's name and motto ("| | | Site Name A blog about..."),
+    and a pipe escaped by the extractor ("\\|") in the bar after it."""
+    page = ("| | | Carrow Harbour Watch | | |\n\n"
+            "| | | Carrow Harbour Watch A blog covering the harbour and the town. "
+            "« Older post \\| Main \\| Newer post »\n\n" + STORY)
+    summary = summarize(page, title="Carrow Harbour Watch: The wall vote", max_sentences=3)
+    assert summary[0].startswith("The council of Carrow voted")
+    assert not any("|" in s or "blog covering" in s for s in summary)
+    # The site's name opening a real sentence stays: a lower-case word follows it.
+    kept = strip_furniture("Carrow Harbour Watch has learned that the wall will be rebuilt.",
+                           "The wall vote | Carrow Harbour Watch")
+    assert kept.startswith("Carrow Harbour Watch has learned")
+
+
+def test_a_caption_glued_after_a_stop_without_a_space_is_split_off():
+    text = STORY.replace("storms broke in March. ", "storms broke in March.CHB's Old Harbour Wall.\n\n", 1)
+    summary = summarize(text, max_sentences=3)
+    assert summary[0] == "The council of Carrow voted on Monday to rebuild the harbour wall that storms broke in March."
+    assert not any("Old Harbour Wall" in s for s in summary)
+
+
+def test_a_related_headline_in_title_case_is_not_a_sentence():
+    found = units(STORY.replace(" Fishing crews", " Storm Damage Closes Carrow Harbour For A Month! Fishing crews"))
+    assert [u.prose for u in found if "Closes Carrow" in u.text] == [False]
+    assert all(u.prose for u in found if "Closes Carrow" not in u.text)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Wow, now that is what I call a harbour wall!",
+    "Giving us the clearest picture yet of the damage to the quay.",
+    "(That photo was taken before the second storm hit the quay.)",
+])
+def test_a_reaction_or_an_aside_reads_only_straight_after_its_sentence(sentence):
+    assert leans_on_adjacent(sentence)
+    assert not leans_on_adjacent("Bring us the plans by Friday, the council said.")
+
+
+def test_a_line_that_is_not_a_sentence_breaks_the_adjacency():
+    """The answer to a line the summary cannot carry ("Here is the forecast:" before a chart) is not chosen after
+    the sentence before that line either."""
+    text = ("The council of Carrow voted on Monday to rebuild the harbour wall.\n\n"
+            "Here is what the forecast for the harbour said on Monday:\n\n"
+            "Well, the forecast for the harbour was wrong about the wind again.\n\n"
+            "Work on the new harbour wall will start in June.")
+    assert summarize(text, max_sentences=3) == ["The council of Carrow voted on Monday to rebuild the harbour wall.",
+                                                "Work on the new harbour wall will start in June."]

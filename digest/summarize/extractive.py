@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
+from digest.summarize.furniture import is_caption
 from digest.summarize.split import Unit, is_furniture, split_sentences, units, word_count
 from digest.summarize.readable import (dangling_names, leans_on_adjacent, leans_on_previous, name_intros,
                                       pronoun_dangles, teaser)
@@ -95,11 +96,14 @@ def choose(found: list[Unit], max_sentences: int, weights: Weights = WEIGHTS) ->
     sentences, bags = [u.text for u in prose], [bags[i] for i in where]
     scores = [scores[i] for i in where]
     intros = name_intros(sentences)
+    after = _straight_after(found)
+    direct = [after.get(id(u), True) for u in prose]
     ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
     chosen: list[int] = []
     length = 0
     while len(chosen) < max_sentences:
-        pick = next((i for i in ranked if i not in chosen and _acceptable(i, chosen, prose, sentences, bags, intros)),
+        pick = next((i for i in ranked if i not in chosen and _acceptable(i, chosen, prose, sentences, bags, intros,
+                                                                            direct)),
                     None)
         if pick is None or (chosen and weights.words and length + word_count(sentences[pick]) > weights.words):
             break  # a blurb that runs past `words` loses the reader (and F1 against a short reference) more than
@@ -135,14 +139,26 @@ def sentence_scores(nodes: list[Unit], bags: list[Counter], weights: Weights) ->
     return scores
 
 
+def _straight_after(found: list[Unit]) -> dict[int, bool]:
+    """id of each real sentence -> whether it follows the real sentence before it with nothing but captions between:
+    a line that is not a sentence ("here's the front cover:") or a sentence that is furniture may be what it answers."""
+    out, clear = {}, True
+    for unit in found:
+        if unit.prose:
+            out[id(unit)], clear = clear, True
+        elif not is_caption(unit.text):
+            clear = False
+    return out
+
+
 def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[str], bags: list[Counter],
-                intros: dict[str, int]) -> bool:
+                intros: dict[str, int], direct: list[bool]) -> bool:
     """Whether sentence i may join the chosen ones without a reader tripping over it."""
     if not prose[i].balanced:
         return False  # half of a quotation that runs over several sentences: never whole in a summary
     if leans_on_previous(prose[i].text) and not any(j < i for j in chosen):
         return False  # it cannot open the summary; after an earlier chosen sentence it reads as news does
-    if leans_on_adjacent(prose[i].text) and i - 1 not in chosen:
+    if leans_on_adjacent(prose[i].text) and (i - 1 not in chosen or not direct[i]):
         return False  # "However,", "Who knew", "This means": only straight after what they answer
     if pronoun_dangles(i, sentences, chosen):
         return False

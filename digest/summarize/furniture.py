@@ -45,12 +45,14 @@ _FURNITURE_SUBS = [
     (re.compile(r"^(?:\[[^\]\n=]{1,40}=[^\]\n]{1,40}\]|【[^】\n]{1,40}】)\s*", re.MULTILINE), ""),
     (re.compile(r"\[(?:\d+(?:[-–,]\d+)*|[a-z]|citation needed|note \d+|edit)\]"), ""),
     # Bullets and widget words left at a paragraph's start: "• Share your photos", "CLOSE CEO of Tesla", "Image Police".
-    (re.compile(r"^[ \t]*(?:[|•·▸►*]+[ \t]*|(?:CLOSE|ADVERTISEMENT|Advertisement|Image|Story highlights|Skip Ad)"
+    (re.compile(r"^[ \t]*(?:(?:\\?[|•·▸►*][ \t]*)+|(?:CLOSE|ADVERTISEMENT|Advertisement|Image|Story highlights|Skip Ad)"
                 r"[ \t]+(?=[A-Z]))", re.MULTILINE), ""),
 ]
-_SEPARATOR = re.compile(r"\s[|•·»›]\s")
+_SEPARATOR = re.compile(r"\s\\?[|•·»›]\s")  # a pipe may come escaped ("\\|") from an extractor
 NAV_ITEM_WORDS = 6  # words: a navigation or section item ("World News", "Thursday, November 1") is no longer
 _TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
+_SITE_PARTS = re.compile(r"\s+[-|–—«»:]\s+|:\s+")  # "Schneier on Security: Micromorts" too
+MASTHEAD_WORDS = 25  # words: the site's name and its motto, a masthead line, is no longer
 
 # Sentences that are page furniture even when they read like prose; never chosen. These four patterns are
 # matched against the lower-cased sentence: Python's IGNORECASE matching took four times as long, and with it
@@ -118,7 +120,7 @@ def strip_furniture(text: str, title: str | None = None) -> str:
     text = "\n".join(_without_navigation(line) for line in text.split("\n"))
     for pattern, repl in _FURNITURE_SUBS:
         text = pattern.sub(repl, text)
-    return text
+    return _without_masthead(text, title) if title else text
 
 
 def _without_title(text: str, title: str) -> str:
@@ -135,6 +137,18 @@ def _without_title(text: str, title: str) -> str:
     if not found or len(found.group(2).split()) > 2:
         return text  # not there, or the headline's words inside a sentence rather than a headline before one
     return text[:found.start()] + found.group(1) + text[found.end():]
+
+
+def _without_masthead(text: str, title: str) -> str:
+    """The text without a masthead line that opens a paragraph: the site's name as the title gives it, run into
+    its motto ("Schneier on Security A blog covering security and security technology."). The name is a part of
+    the title of two words or more; a capitalised word must follow it, so "The Guardian has learned..." stays."""
+    parts = [p.strip() for p in _SITE_PARTS.split(title.strip()) if len(p.split()) >= 2]
+    if not parts:
+        return text
+    names = "|".join(r"\s+".join(map(re.escape, p.split())) for p in parts)
+    motto = r"(?:[^\s.!?]+\s+){0,%d}?[^\s.!?]*[.!?](?:\s+|$)" % MASTHEAD_WORDS
+    return re.sub(r"(?m)^[ \t]*(?:" + names + r")[ \t]+(?=[A-Z])" + motto, "", text[:2000]) + text[2000:]
 
 
 def _without_navigation(line: str) -> str:

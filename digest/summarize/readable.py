@@ -41,7 +41,12 @@ _CONNECTIVE = (r"however|meanwhile|moreover|furthermore|nevertheless|nonetheless
                r"despite (?:this|that|these|those|it)|that'?s why|that is why|which means|as such|for that reason|"
                r"because of (?:this|that)|not surprisingly|of course|after all|even then|until then|by then|"
                r"(?:this|that|it) (?:means|meant|is why|was why)")
-_ADJACENT = re.compile(r"^[\"'“‘(]?(?:" + _CONNECTIVE + r")\b|^[^,.!?;:]{1,60},\s*(?:however|though|meanwhile|"
+# A reaction ("Wow, now that's...", "Well, ..."), a participle with no subject ("Giving us the cleanest shot yet.")
+# and a whole sentence in parentheses (an aside on the one before) also answer the sentence before them.
+_REACTION = (r"(?:wow|oh|ah|well|okay|ok|alright|all right|yes|yep|nope|sure)\s*[,!]|"
+             r"[A-Z][a-z]{2,}ing (?:us|them|him|her|it|me|you)\b|\((?:[^()]|\([^()]*\))*\)[.!?…]*$")
+_ADJACENT = re.compile(r"^[\"'“‘]?(?:" + _REACTION + r")|"
+                       r"^[\"'“‘(]?(?:" + _CONNECTIVE + r")\b|^[^,.!?;:]{1,60},\s*(?:however|though|meanwhile|"
                        r"nevertheless|nonetheless|therefore|moreover|in turn|in fact|too|instead|by contrast|in contrast|"
                        r"for (?:its|his|her|their) part|as a result|in response|in addition|then)\s*,", re.IGNORECASE)
 # A personal pronoun after an opening phrase ("In a statement, she said..."): it too points back.

@@ -86,6 +86,7 @@ _CLOSES = {"“": "”\"", '"': '"”', "‘": "’'", "'": "'’", "„": "“�
 _ELISION = re.compile(r"(?:\d0s\b|\d\d(?=[.,;:!?)]|$)|til\b|em\b|tis\b|twas\b|cause\b|n\b|s\b|re\b|ve\b|ll\b|d\b|m\b|t\b)",
                       re.IGNORECASE)
 _PARENTHESIS = re.compile(r"[()]")
+_HEADLINE_SMALL = _wordset("a an the of in on at to for and or but with by from vs")
 _STOPWORDS = _wordset("a an the of to in on at by for with and or but from as is was")
 
 # Tokenized text (PTB style, as many corpora and some feeds store it): undone before splitting.
@@ -102,6 +103,7 @@ _CREDIT_ALONE = re.compile(r"\((?:(?:AP|AFP|EPA|PA|Reuters|Getty) )?(?:(?i:photo
                            r"|(?!(?:Developing|Breaking|Updated?|Live|Associated|Watch|Video)\b)"
                            r"[A-Z][a-z][\w'’.-]*(?: (?!(?:Story|Press|News|Update)\b)[A-Z][\w'’.-]*){1,2})\)")
 _LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: ...", "Pictured: ...", a caption's label
+_GLUED_ACRONYM = re.compile(r"[A-Z]{2,5}(?:['’]s)?$")
 _SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
 
 class Unit(NamedTuple):
@@ -197,10 +199,18 @@ def _is_prose(sentence: str, glued: bool) -> bool:
     have no closing punctuation, too few words, a caption label or a credit."""
     if word_count(sentence) < 3 or not sentence.rstrip(_CLOSING + "“").endswith(_ENDS):
         return False
-    if not_story(sentence):
+    if not_story(sentence) or _headline_case(sentence):
         return False
     label = _LABEL.match(sentence)
     return not (label and not _SPEECH.search(label.group()) and (glued or word_count(sentence) > _LONG))
+
+
+def _headline_case(sentence: str) -> bool:
+    """Every word capitalised but the small ones, four or more: a headline, a related story's link or a sign-off
+    ("Miley Cyrus Busts Out Her Wicked Bikini Sexiness!", "Welcome to Million Dollar Journey!"), not a sentence."""
+    words = [w for w in (w.strip(_OPENING + _CLOSING + "”’,.;:!?-–—") for w in sentence.split()) if w[:1].isalpha()]
+    return (sum(w[0].isupper() for w in words) >= 4
+            and all(w[0].isupper() or w.lower() in _HEADLINE_SMALL for w in words))
 
 
 def word_count(sentence: str) -> int:
@@ -276,8 +286,10 @@ def _is_boundary(paragraph: str, start: int, match: re.Match, lowercase: bool = 
         # Glued sentences ("...website.He said"): a lower-case word, a stop, then a capitalised word; never a
         # decimal, initials, a domain or a path ("7.5", "U.S.", "example.com", "Bungie.net").
         rest = rest.lstrip("“‘\"'")  # "...afternoon.“It was a tough game,” said..."
+        # "...timed better.EFH's Big Brown Coal Plant.": a caption's acronym glued to a long lower-case word
+        acronym = len(token) >= 4 and token.isalpha() and token[1:].islower() and _GLUED_ACRONYM.match(rest) is not None
         return (match.group(1) in ".!?" and len(token) >= 2 and token[-2:].isalpha() and token[-2:].islower()
-                and not any(c in token for c in "./@:=") and rest[:1].isupper() and rest[1:2].islower()
+                and not any(c in token for c in "./@:=") and rest[:1].isupper() and (rest[1:2].islower() or acronym)
                 and rest.rstrip(",;:!?'’\"”").replace("’", "").replace("'", "").replace("-", "").isalpha())  # not "sm.Inhibit($0,"
     if lowercase and after.isalpha():
         after = after.upper()
