@@ -299,8 +299,9 @@ def test_beats_lead3_on_human_written_summaries():
     assert all(1 <= len(s) <= 3 for s in ours)  # three, or fewer when a third would run past WEIGHTS.words
     mine = mean_rouge(ours)
     assert all(a > b for a, b in zip(mine, lead)), (mine, lead)
-    for summary in ours:
-        assert not leans_on_previous(summary[0]), summary
+    for row, summary in zip(rows, ours):
+        # A pronoun or "This" opens a summary only as the text's own first line, where it points at the headline.
+        assert not leans_on_previous(summary[0]) or units(row["article"])[0].text == summary[0], summary
         assert not any(re.search(r"Scroll down|\(CNN\)", s) for s in summary)
 
 

@@ -177,3 +177,14 @@ def test_a_line_that_is_not_a_sentence_breaks_the_adjacency():
             "Work on the new harbour wall will start in June.")
     assert summarize(text, max_sentences=3) == ["The council of Carrow voted on Monday to rebuild the harbour wall.",
                                                 "Work on the new harbour wall will start in June."]
+
+
+def test_the_texts_first_line_may_open_with_a_pronoun_a_standfirst_first_may_not():
+    """"They played in grey..." as a text's first line points at the headline the reader sees above the summary;
+    after a standfirst the summary leaves out, the same "It" points at nothing."""
+    story = ("They voted on Monday to rebuild the harbour wall of Carrow that storms broke in March. "
+             "Work on the new wall will start in June and cost the town about four million pounds. "
+             "Fishing crews have tied up at the old quay since the storm broke the wall.")
+    assert summarize(story, max_sentences=3)[0].startswith("They voted")
+    summary = summarize("The council of Carrow met at last\n\n" + story, max_sentences=3)
+    assert not summary[0].startswith("They voted")

@@ -27,7 +27,7 @@ from typing import NamedTuple
 from digest.summarize.furniture import is_caption
 from digest.summarize.split import Unit, is_furniture, split_sentences, units, word_count
 from digest.summarize.readable import (dangling_names, leans_on_adjacent, leans_on_previous, name_intros,
-                                      pronoun_dangles, teaser)
+                                      pronoun_dangles, starts_mid_sentence, teaser)
 
 __all__ = ["Weights", "WEIGHTS", "choose", "split_sentences", "summarize"]
 
@@ -98,12 +98,13 @@ def choose(found: list[Unit], max_sentences: int, weights: Weights = WEIGHTS) ->
     intros = name_intros(sentences)
     after = _straight_after(found)
     direct = [after.get(id(u), True) for u in prose]
+    first_line = bool(prose) and found[0] is prose[0]  # the text opens with a sentence (no standfirst, no heading)
     ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
     chosen: list[int] = []
     length = 0
     while len(chosen) < max_sentences:
         pick = next((i for i in ranked if i not in chosen and _acceptable(i, chosen, prose, sentences, bags, intros,
-                                                                            direct)),
+                                                                            direct, first_line)),
                     None)
         if pick is None or (chosen and weights.words and length + word_count(sentences[pick]) > weights.words):
             break  # a blurb that runs past `words` loses the reader (and F1 against a short reference) more than
@@ -152,15 +153,17 @@ def _straight_after(found: list[Unit]) -> dict[int, bool]:
 
 
 def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[str], bags: list[Counter],
-                intros: dict[str, int], direct: list[bool]) -> bool:
+                intros: dict[str, int], direct: list[bool], first_line: bool) -> bool:
     """Whether sentence i may join the chosen ones without a reader tripping over it."""
     if not prose[i].balanced:
         return False  # half of a quotation that runs over several sentences: never whole in a summary
-    if leans_on_previous(prose[i].text) and not any(j < i for j in chosen):
-        return False  # it cannot open the summary; after an earlier chosen sentence it reads as news does
+    opens_text = i == 0 and first_line
+    if (starts_mid_sentence if opens_text else leans_on_previous)(prose[i].text) and not any(j < i for j in chosen):
+        return False  # it cannot open the summary; after an earlier chosen sentence it reads as news does. The text's
+        # first line skips nothing: its "They" or "This" points at the headline, which the reader sees above it
     if leans_on_adjacent(prose[i].text) and (i - 1 not in chosen or not direct[i]):
         return False  # "However,", "Who knew", "This means": only straight after what they answer
-    if pronoun_dangles(i, sentences, chosen):
+    if not opens_text and pronoun_dangles(i, sentences, chosen):
         return False
     if dangling_names(i, sentences, intros, chosen):
         return False

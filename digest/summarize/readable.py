@@ -14,7 +14,8 @@ import re
 
 from digest.summarize.split import Unit, is_furniture
 
-__all__ = ["dangling_names", "leans_on_adjacent", "leans_on_previous", "name_intros", "pronoun_dangles", "teaser"]
+__all__ = ["dangling_names", "leans_on_adjacent", "leans_on_previous", "name_intros", "pronoun_dangles",
+           "starts_mid_sentence", "teaser"]
 
 # Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
 _LEANING = re.compile(
@@ -75,10 +76,13 @@ _CUT = re.compile(r"\s*(?:\[(?:…|\.\.\.)\]|…|\.\.\.)\s*$")
 def leans_on_previous(sentence: str) -> bool:
     """Whether a sentence cannot open a summary: it starts with a pronoun, a connective, lower case or
     the rest of a quotation."""
-    stripped = sentence.lstrip("\"'“‘([ ")
     abroad = _LEANING_ABROAD.match(sentence)
-    return (bool(_LEANING.match(sentence)) or bool(abroad and abroad.group()[-1].islower())
-            or stripped[:1].islower() or sentence[:1] in "”’")
+    return bool(_LEANING.match(sentence)) or bool(abroad and abroad.group()[-1].islower()) or starts_mid_sentence(sentence)
+
+
+def starts_mid_sentence(sentence: str) -> bool:
+    """Lower case first, or the rest of a quotation: a piece of a sentence, wherever it stands."""
+    return sentence.lstrip("\"'“‘([ ")[:1].islower() or sentence[:1] in "”’"
 
 
 def leans_on_adjacent(sentence: str) -> bool:
