@@ -55,6 +55,13 @@ def test_navigation_items_run_into_the_first_sentence_are_cut():
     "Read more about the council's plans here.",
     "Watch the video of the storm below.",
     "The storm hit the harbour hard last night @carrowcouncil pic.twitter.com/abc123",
+    "To see what the new wall will look like, visit the council's website for more information.",
+    "For more information, call the harbour office on weekdays.",
+    "You can read more about the wall's history in this post.",
+    "For a list of all our stories on the harbour, see the archive.",
+    "The drawings above show the wall as the engineers planned it.",
+    "« Council meets on Monday \\| Back to Main Page Harbour news for the week.",
+    "Next post: The ferry timetable for the summer",
 ])
 def test_ad_promo_and_site_lines_are_furniture_and_never_chosen(promo):
     assert is_furniture(promo)
@@ -66,7 +73,10 @@ def test_furniture_rules_leave_news_about_prices_and_sites_alone():
     for sentence in ("Fares rose to £4.50 a trip from Monday, the operator said.",
                      "The council bought the site of the old fish market for a new school.",
                      "Copyright lawyers said the ruling would change how music is licensed.",
-                     "Divers found the wreck twenty metres below the surface."):
+                     "Divers found the wreck twenty metres below the surface.",
+                     "The band was back to the top of the charts within a week.",
+                     "The next post office to close will be the one on the quay.",
+                     "The council found more information about the storm in old records."):
         assert not is_furniture(sentence), sentence
 
 
@@ -87,6 +97,7 @@ def test_headline_run_into_the_first_sentence_is_cut():
     "This photo provided by the Carrow harbour board shows the broken wall on the morning after the storm.",
     "Harbour master Ann Price poses for photographers on the broken wall in Carrow on Tuesday.",
     "A ferry waits at the quay in Carrow on Tuesday. (AP Photo/Tom Reed)",
+    "A ferry waits at the quay in Carrow on Tuesday. (AFP/Getty Images)",
 ])
 def test_photo_caption_is_never_the_first_sentence(caption):
     assert is_caption(caption)
@@ -162,10 +173,12 @@ def test_a_related_headline_in_title_case_is_not_a_sentence():
     "Wow, now that is what I call a harbour wall!",
     "Giving us the clearest picture yet of the damage to the quay.",
     "(That photo was taken before the second storm hit the quay.)",
+    "Rather, the council wants the wall finished before the winter storms.",
 ])
 def test_a_reaction_or_an_aside_reads_only_straight_after_its_sentence(sentence):
     assert leans_on_adjacent(sentence)
     assert not leans_on_adjacent("Bring us the plans by Friday, the council said.")
+    assert not leans_on_adjacent("Rather than wait, the council voted on Monday.")
 
 
 def test_a_line_that_is_not_a_sentence_breaks_the_adjacency():

@@ -63,7 +63,8 @@ FURNITURE = re.compile(
     r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|share this (?:article|story)|"
     r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
     r"has contributed to this report|contributed reporting|printer-friendly|submitted by /?u/|"
-    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments)|\[(?:link|\d+ comments?)\]")
+    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|back to (?:the )?(?:main page|home ?page)\b|"
+    r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$))|\[(?:link|\d+ comments?)\]")
 # Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
 PROMO = re.compile(
     r"\b(?:only|just|from|starting at|as low as|as little as)\s+(?:[£$€]\s?\d[\d,.]*|\d[\d,.]*\s?(?:p|pence|cents?))"
@@ -85,7 +86,10 @@ POINTER = re.compile(
     r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’]+){0,8} here[.!)]*$|"
     r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,40}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"
-    r" (?:below|above)\b")
+    r" (?:below|above)\b|\b(?:portraits?|illustrations?|drawings?|screenshots?|infographics?|diagrams?|tweets?) above\b|"
+    r"\b(?:visit|see|go to|head (?:over )?to|check out)\b[^.!?]{0,80}\bfor (?:more|further|full) (?:information|details|info)\b|"
+    r"^for (?:more|further) (?:information|details|info)\b|^for a (?:full )?list of\b[^.!?]{0,60}\b(?:see|visit|go to)\b|"
+    r"\b(?:read|see|find) more\b[^.!?]{0,60}\b(?:in|on) (?:this|that|my|our) (?:post|article|piece|page)\b")
 # A byline on its own: "Por Matt Spetalnick e Jason Szep", "Updated by Mike Shulman on Nov 3".
 BYLINE = re.compile(r"^(?i:by|por|von|par|di|door|av|updated by|posted by|written by|reporting by)\s+[A-Z]")
 BYLINE_WORDS = 12

@@ -99,9 +99,10 @@ _DETOKENIZE = [
 ]
 # A photo credit closing a paragraph on its own after the caption: "(Danilo Pavlov)", "(Photo: AFP)"; not "(AP)"
 # after an article's last sentence nor "(Developing story)".
-_CREDIT_ALONE = re.compile(r"\((?:(?:AP|AFP|EPA|PA|Reuters|Getty) )?(?:(?i:photo|image|credit|picture)s?(?: by)? ?[:/] ?[\w'’. -]{1,40}"
+_CREDIT_ALONE = re.compile(r"\((?:[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)?(?:/[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}){1,3}|"  # (AFP/Getty Images)
+                           r"(?:(?:AP|AFP|EPA|PA|Reuters|Getty) )?(?:(?i:photo|image|credit|picture)s?(?: by)? ?[:/] ?[\w'’. -]{1,40}"
                            r"|(?!(?:Developing|Breaking|Updated?|Live|Associated|Watch|Video)\b)"
-                           r"[A-Z][a-z][\w'’.-]*(?: (?!(?:Story|Press|News|Update)\b)[A-Z][\w'’.-]*){1,2})\)")
+                           r"[A-Z][a-z][\w'’.-]*(?: (?!(?:Story|Press|News|Update)\b)[A-Z][\w'’.-]*){1,2}))\)")
 _LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: ...", "Pictured: ...", a caption's label
 _GLUED_ACRONYM = re.compile(r"[A-Z]{2,5}(?:['’]s)?$")
 _SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
