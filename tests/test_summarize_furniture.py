@@ -62,6 +62,7 @@ def test_navigation_items_run_into_the_first_sentence_are_cut():
     "The drawings above show the wall as the engineers planned it.",
     "« Council meets on Monday \\| Back to Main Page Harbour news for the week.",
     "Next post: The ferry timetable for the summer",
+    "The old wall (below) stood for two hundred years before the storm.",
 ])
 def test_ad_promo_and_site_lines_are_furniture_and_never_chosen(promo):
     assert is_furniture(promo)
@@ -174,11 +175,13 @@ def test_a_related_headline_in_title_case_is_not_a_sentence():
     "Giving us the clearest picture yet of the damage to the quay.",
     "(That photo was taken before the second storm hit the quay.)",
     "Rather, the council wants the wall finished before the winter storms.",
+    "Now, a study has found the new wall may last a century, too.",
 ])
 def test_a_reaction_or_an_aside_reads_only_straight_after_its_sentence(sentence):
     assert leans_on_adjacent(sentence)
     assert not leans_on_adjacent("Bring us the plans by Friday, the council said.")
     assert not leans_on_adjacent("Rather than wait, the council voted on Monday.")
+    assert not leans_on_adjacent("Now the council says the wall will cost more.")
 
 
 def test_a_line_that_is_not_a_sentence_breaks_the_adjacency():

@@ -89,7 +89,8 @@ POINTER = re.compile(
     r" (?:below|above)\b|\b(?:portraits?|illustrations?|drawings?|screenshots?|infographics?|diagrams?|tweets?) above\b|"
     r"\b(?:visit|see|go to|head (?:over )?to|check out)\b[^.!?]{0,80}\bfor (?:more|further|full) (?:information|details|info)\b|"
     r"^for (?:more|further) (?:information|details|info)\b|^for a (?:full )?list of\b[^.!?]{0,60}\b(?:see|visit|go to)\b|"
-    r"\b(?:read|see|find) more\b[^.!?]{0,60}\b(?:in|on) (?:this|that|my|our) (?:post|article|piece|page)\b")
+    r"\b(?:read|see|find) more\b[^.!?]{0,60}\b(?:in|on) (?:this|that|my|our) (?:post|article|piece|page)\b|"
+    r"\((?:see |pictured |shown )?(?:below|above)\)")
 # A byline on its own: "Por Matt Spetalnick e Jason Szep", "Updated by Mike Shulman on Nov 3".
 BYLINE = re.compile(r"^(?i:by|por|von|par|di|door|av|updated by|posted by|written by|reporting by)\s+[A-Z]")
 BYLINE_WORDS = 12
