@@ -63,6 +63,9 @@ def test_navigation_items_run_into_the_first_sentence_are_cut():
     "« Council meets on Monday \\| Back to Main Page Harbour news for the week.",
     "Next post: The ferry timetable for the summer",
     "The old wall (below) stood for two hundred years before the storm.",
+    "This post contains references to products from one or more of our advertisers.",
+    "Terms apply to the offers listed on this page.",
+    "Welcome to Harbour Week, our look back at a year of storms on the coast.",
 ])
 def test_ad_promo_and_site_lines_are_furniture_and_never_chosen(promo):
     assert is_furniture(promo)
@@ -99,6 +102,7 @@ def test_headline_run_into_the_first_sentence_is_cut():
     "Harbour master Ann Price poses for photographers on the broken wall in Carrow on Tuesday.",
     "A ferry waits at the quay in Carrow on Tuesday. (AP Photo/Tom Reed)",
     "A ferry waits at the quay in Carrow on Tuesday. (AFP/Getty Images)",
+    "Figure 1: The harbour wall of Carrow before and after the storm.",
 ])
 def test_photo_caption_is_never_the_first_sentence(caption):
     assert is_caption(caption)
@@ -176,12 +180,15 @@ def test_a_related_headline_in_title_case_is_not_a_sentence():
     "(That photo was taken before the second storm hit the quay.)",
     "Rather, the council wants the wall finished before the winter storms.",
     "Now, a study has found the new wall may last a century, too.",
+    "No, the harbour board's plan for the wall has not been costed yet.",
+    "Explaining why the old wall failed when the storm came in March.",
 ])
 def test_a_reaction_or_an_aside_reads_only_straight_after_its_sentence(sentence):
     assert leans_on_adjacent(sentence)
     assert not leans_on_adjacent("Bring us the plans by Friday, the council said.")
     assert not leans_on_adjacent("Rather than wait, the council voted on Monday.")
     assert not leans_on_adjacent("Now the council says the wall will cost more.")
+    assert not leans_on_adjacent("No one was hurt when the old wall broke in March.")
 
 
 def test_a_line_that_is_not_a_sentence_breaks_the_adjacency():
@@ -204,3 +211,16 @@ def test_the_texts_first_line_may_open_with_a_pronoun_a_standfirst_first_may_not
     assert summarize(story, max_sentences=3)[0].startswith("They voted")
     summary = summarize("The council of Carrow met at last\n\n" + story, max_sentences=3)
     assert not summary[0].startswith("They voted")
+
+
+def test_a_byline_or_an_agency_tag_run_into_the_first_sentence_is_cut():
+    assert strip_furniture("By Ann Price: The council voted on Monday.") == "The council voted on Monday."
+    assert strip_furniture("(EFE).- El consejo votó el lunes.") == "El consejo votó el lunes."
+    assert strip_furniture("By Monday the council will have voted.") == "By Monday the council will have voted."
+
+
+def test_a_short_question_or_a_list_line_alone_in_its_paragraph_is_a_heading():
+    text = "What is the harbour wall?\n\n" + STORY + "\n\n- ferry times (not yet known?)\n\nWhy did the council wait so long?"
+    found = units(text)
+    assert [u.text for u in found if not u.prose] == ["What is the harbour wall?", "- ferry times (not yet known?)"]
+    assert summarize(text, max_sentences=3)[0].startswith("The council of Carrow voted")

@@ -35,7 +35,9 @@ STORY_START_CHARS, STORY_START_PARAGRAPHS = 600, 4
 _FURNITURE_SUBS = [
     (re.compile(r"^" + _AGENCY, re.MULTILINE), ""),
     (re.compile(r"\A\s*" + _DATELINE), ""),
-    (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI)\)\s*(?:--|—|–|-)?\s*", re.MULTILINE), ""),
+    (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI|EFE|dpa|ANSA|AAP|PTI|IANS|Xinhua)\)\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),
+    # A byline run into the first sentence: "By Aaron Humes: The Americas cannot..."
+    (re.compile(r"^(?:By|Por|Von|Par) [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3}\s*(?::|\||--|—|–)\s*(?=[A-Z“\"])", re.MULTILINE), ""),
     (re.compile(r"\A\s*[A-Z][a-z]+(?: [A-Z][a-z]+)?: (?=[A-Z][a-z])"), ""),  # "Mangaluru: Karnataka Bank has..."
     (re.compile(r"(?:^|(?<=\s))By \. [^.\n]{1,80}? \. (?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]*?\d{4}"
                 r"\s*\.?\s*\|?\s*\.?\s*)*"), ""),
@@ -63,7 +65,7 @@ FURNITURE = re.compile(
     r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|share this (?:article|story)|"
     r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
     r"has contributed to this report|contributed reporting|printer-friendly|submitted by /?u/|"
-    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|back to (?:the )?(?:main page|home ?page)\b|"
+    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|back to (?:the )?(?:main page|home ?page)\b|"
     r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$))|\[(?:link|\d+ comments?)\]")
 # Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
 PROMO = re.compile(
@@ -74,7 +76,10 @@ PROMO = re.compile(
     r"(?:copy|white ?paper|e-?book|guide|trial|demo|(?:\w+ ){0,2}app)\b|"
     r"\bfree (?:trial|demo|quote|consultation)\b|\b(?:order|buy|shop|book|call|apply|register|donate) (?:now|today)\b|"
     r"\b(?:promo|discount|coupon|voucher) code\b|\buse code [a-z0-9]|\bt&cs? apply\b|\bterms and conditions apply\b|"
-    r"\b(?:sponsored (?:content|post|by)|advertorial|paid (?:post|content)|partner content|affiliate links?)\b")
+    r"\b(?:sponsored (?:content|post|by)|advertorial|paid (?:post|content)|partner content|affiliate links?)\b|"
+    # Disclosures: "This post contains references to products from one or more of our advertisers."
+    r"\bour advertisers\b|\bterms apply\b|\badvertis(?:ing|er) (?:policy|disclosure)\b|"
+    r"\bmay (?:receive|earn) (?:a )?(?:compensation|commission)\b")
 # The site's own notices: copyright, reuse terms, "this site", browser advice.
 BOILERPLATE = re.compile(
     r"©|\bcopyright\s*(?:©|\(c\)|\d{4})|\b(?:may|must|shall|should) not be (?:re)?(?:published|broadcast|reproduced|"
@@ -104,7 +109,7 @@ CAPTION_WORDS = re.compile(
     r"distributed|supplied|courtesy|from|shows?)\b|,)|"
     r"\((?:ap|afp|epa|reuters|getty|pa)?[^()]{0,40}\b(?:photo|images?)/[^()]{1,40}\)|\bvia ap\)|\(\s*/\s*[a-z][^()]{0,30}\)|"
     r"\bposes? (?:for|with) (?:a |the )?(?:photo|picture|portrait|camera|photographers|selfie)|\bhide caption\b|"
-    r"^photos?: ")
+    r"^photos?: |^(?:figure|fig\.|table|chart|graph|image|photo|exhibit) \d+[a-z]?\s*[:.|–—-]")
 # Code and markup: braces, tags, statements, comments, prompts.
 CODE = re.compile(r"[{}<>]|==|=>|->|&&|\|\||\w\([^)]*\)\s*[;{]|;\s*$|^\s*(?://|#|\$ |>>>)|\b(?:def|var|const|"
                   r"function|return|import|#include)\s+[\w.$\[\]]*\s*[=(;]|^[a-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/]?=\s*[^\s=]")

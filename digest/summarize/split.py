@@ -65,6 +65,7 @@ _GLUED = re.compile(r"(?<=[a-z0-9’'\")\]]) (?=(?:" + _GLUED_OPENERS + r")\b[ ,
 WORD_REACH = 100  # characters: longer "words" (a URL, a hash) are not abbreviations or sentence openers
 PARENTHESIS_REACH = 300  # characters: a parenthesis left open longer than this is a stray, not an aside
 _LONG = 40  # words: a longer "sentence" is usually captions glued together
+HEADING_WORDS = 6  # words: a paragraph that is one question this short is a heading ("What is Golem?")
 
 # What may follow a sentence's stop before the space: closing quotes and brackets. "“" closes a German „…“;
 # elsewhere only when a space follows (".“It was" opens the next sentence).
@@ -134,16 +135,25 @@ def units(text: str, title: str | None = None) -> list[Unit]:
     """The cleaned article as sentences, each marked (see Unit); captions glued into long sentences split off."""
     out: list[Unit] = []
     quoting = ""  # the mark of the quotation open, if one is
-    for sentence, first in _sentences_with_breaks(clean_text(text, title)):
+    found = _sentences_with_breaks(clean_text(text, title))
+    for n, (sentence, first) in enumerate(found):
         pieces = _unglue(sentence) if word_count(sentence) > _LONG or _LABEL.match(sentence) else [sentence]
+        alone = first and (n + 1 == len(found) or found[n + 1][1])  # the paragraph's only sentence
         for k, piece in enumerate(pieces):
             if first and k == 0:
                 quoting = ""  # a new paragraph: an unclosed quotation is reopened explicitly if it goes on
             opens, quoting_after, stray = _quote_state(piece, quoting)
             balanced = not ((quoting and not opens) or stray or quoting_after or _parentheses(piece))
-            out.append(Unit(piece, first and k == 0, balanced, _is_prose(piece, len(pieces) > 1)))
+            prose = _is_prose(piece, len(pieces) > 1) and not (alone and _heading(piece))
+            out.append(Unit(piece, first and k == 0, balanced, prose))
             quoting = quoting_after
     return out
+
+
+def _heading(line: str) -> bool:
+    """A paragraph that is a heading or a list item though it ends with a stop: a short question ("What's Golem and
+    yapapi?", "Why does it matter?") or a line of a list ("- helm integration (not in melpa?)")."""
+    return (line.endswith("?") and word_count(line) <= HEADING_WORDS) or line.startswith(("- ", "– ", "* "))
 
 
 def _unglue(sentence: str) -> list[str]:
