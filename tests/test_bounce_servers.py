@@ -100,8 +100,8 @@ def test_a_relays_category_on_a_delay_or_a_delivery_acts_on_nobody():
 @pytest.mark.parametrize(("words", "expected"), [
     ("Technical details of permanent failure:\nThe recipient server did not accept our requests to connect. "
      "[mx.reader.example.net. 192.0.2.20: socket error]", ("reader", "soft", "expired")),
-    # Sisimai files this one under expired; read as the network error it names, the policy is the same.
-    ("DNS Error: Could not contact DNS servers", ("reader", "soft", "networkerror")),
+    # Gmail's longer phrase (expired) takes the words of the general "could not contact dns servers".
+    ("DNS Error: Could not contact DNS servers", ("reader", "soft", "expired")),
     ("Reason:\ndelivery retry timeout exceeded", ("reader", "soft", "expired")),
     ("Delivery failed 20 attempts: ann@reader.example.net", ("reader", "soft", "expired")),
     ("Cannot route mail to user (ann@reader.example.net).", ("reader", "soft", "filtered")),
@@ -131,3 +131,15 @@ def test_a_group_refusal_and_a_powermta_bad_mailbox_through_digest_inbound(tmp_p
     assert GROUP not in scores(config)
     rows = dict(query(config, "SELECT email, reason FROM feedback"))
     assert rows[GROUP] == "rejected" and rows[readers["pmta"]] == "userunknown"
+
+
+@pytest.mark.parametrize(("words", "not_reason"), [
+    ("550 Mailbox unavailable or access denied", "userunknown"),  # Tencent's rate limit (Sisimai: toomanyconn)
+    ("550 Requested action not taken: mailbox unavailable (not enough free space)", "userunknown"),  # a full disk
+])
+def test_a_longer_phrase_of_another_family_takes_the_shorter_ones_words(words, not_reason):
+    """"Mailbox unavailable" answered to RCPT TO is an unknown user; inside a longer phrase that some server
+    documents for another reason it is that reason, and neither of these may suppress the reader."""
+    verdict = classify("failed", "", words, "", "RCPT")
+    assert verdict.reason != not_reason and verdict.kind == "soft", verdict
+    assert classify("failed", "", "550 Requested action not taken: mailbox unavailable", "", "RCPT").kind == "hard"

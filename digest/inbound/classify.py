@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from digest.inbound import wording
+from digest.inbound.matcher import Matcher
 from digest.inbound.statuses import READER_PERMANENT, READER_TEMPORARY, SENDER, STATUS_RE, reason_of_status
 
 REPLY_RE = re.compile(r"(?<![\d.\-])([245]\d\d)(?=[\s\-]|$)")
@@ -273,30 +274,6 @@ def _vague(code: str) -> bool:
 def _flat(text: str) -> str:
     text = _SPACE.sub(" ", (text or "")[:8000]).strip().lower()
     return text.removeprefix("smtp; ").removeprefix("smtp;")
-
-
-class Matcher:
-    """One compiled pattern per family; "a … b" parts must appear in order with a short gap."""
-
-    def __init__(self, phrases: list[wording.Phrase]) -> None:
-        self.rules = frozenset(phrase.text for phrase in phrases if phrase.reason == "rule")
-        by_family: dict[str, list[str]] = {}
-        for phrase in phrases:
-            if phrase.reason == "rule":
-                continue
-            parts = [re.escape(part.strip()) for part in phrase.text.split("…")]
-            by_family.setdefault(phrase.reason, []).append(r".{0,40}?".join(parts))
-        self.patterns = {family: re.compile("|".join(f"(?:{p})" for p in sorted(set(alternatives))))
-                         for family, alternatives in by_family.items()}
-
-    def says(self, family: str, words: str) -> bool:
-        pattern = self.patterns.get(family)
-        return bool(words) and pattern is not None and pattern.search(words) is not None
-
-    def allows(self, rule: str) -> bool:
-        """Whether a decision rule named in wording.txt's [rule] section is on (off for its own dev families)."""
-        return rule in self.rules
-
 
 @lru_cache(maxsize=1)
 def _default() -> Matcher:
