@@ -7,12 +7,15 @@ the group that registers them.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 
-from digest.flows.runtime import Runtime
 from digest.config import load_settings
 from digest.settings import Settings
+
+if TYPE_CHECKING:
+    from digest.flows.runtime import Runtime
 
 
 class Context:
@@ -35,6 +38,8 @@ class Context:
         pages=False (--no-pages) turns article page fetching off for this command, whatever config.toml says.
         """
         if self._runtime is None:
+            from digest.flows.runtime import Runtime  # here: a command that never opens the database skips its imports
+
             settings = self.settings()
             if not pages:
                 settings = replace(settings, gather=replace(settings.gather, max_pages_per_source=0))

@@ -7,6 +7,7 @@ the traceback.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
@@ -16,20 +17,7 @@ from pathlib import Path
 
 import click
 
-from digest.flows import drafting, gathering, overview, sending
-from digest.flows.runtime import secret_key
 from digest.cli.context import Context, pass_context
-from digest.cli.daemon import run
-from digest.cli.apikeys import apikeys
-from digest.cli.webhooks import webhooks
-from digest.cli.delivery import Progress, requeue, roundup_command, status, stop_on_signals, worker
-from digest.cli.inbound import inbound, kept_mail, suppressions
-from digest.cli.operators import operators
-from digest.cli.sources import check_source, extract_command
-from digest.cli.stats import stats_command
-from digest.cli.subscribers import subscribers as subscribers_group
-from digest.cli.tools import stories_command, summarize_command
-from digest.cli.upkeep import backup_command, maintain_command, prune_command, restore_command
 from digest.errors import DigestError
 from subscribers import SubscriberError
 
@@ -48,7 +36,33 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The command modules define their commands; only the group here knows them all (no import circle). Each
+# module is imported when its command runs: one command's process does not pay for every other's imports (the
+# whole set costs 1-2 s, more than a status or a subscriber command does itself).
+COMMANDS = {"run": "daemon:run", "status": "delivery:status", "requeue": "delivery:requeue",
+            "worker": "delivery:worker", "roundup": "delivery:roundup_command", "apikeys": "apikeys:apikeys",
+            "webhooks": "webhooks:webhooks", "check-source": "sources:check_source", "extract": "sources:extract_command",
+            "subscribers": "subscribers:subscribers", "summarize": "tools:summarize_command",
+            "stories": "tools:stories_command", "inbound": "inbound:inbound", "kept-mail": "inbound:kept_mail",
+            "operators": "operators:operators", "backup": "upkeep:backup_command", "restore": "upkeep:restore_command",
+            "maintain": "upkeep:maintain_command", "prune": "upkeep:prune_command", "stats": "stats:stats_command"}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            module, attribute = COMMANDS[name].split(":")
+            command = getattr(importlib.import_module(f"digest.cli.{module}"), attribute)
+            if name == "subscribers":  # its suppressions subgroup lives with the other feedback commands
+                command.add_command(importlib.import_module("digest.cli.inbound").suppressions)
+            self.add_command(command, name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-c", "--config", "config_path", default="config.toml", envvar="DIGEST_CONFIG", show_default=True,
               help="Settings file (also $DIGEST_CONFIG).", type=click.Path(dir_okay=False))
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging and full tracebacks on errors.")
@@ -71,6 +85,9 @@ def cli(ctx: click.Context, config_path: str, verbose: bool, log_json: bool) -> 
 @pass_context
 def gather(ctx: Context, no_pages: bool) -> None:
     """Fetch every source of every newsletter and store new articles (sends nothing)."""
+    from digest.cli.delivery import stop_on_signals
+    from digest.flows import gathering
+
     with stop_on_signals() as stop:
         results = gathering.gather_all(ctx.runtime(pages=not no_pages), stop=stop)
     for result in results:
@@ -109,6 +126,8 @@ def _exit_on_failed_sources(results, *, all_failed_is_error: bool = True) -> Non
 def preview(ctx: Context, newsletter: str, out: str | None, as_text: bool, open_browser: bool,
             no_fetch: bool, no_pages: bool) -> None:
     """Show the next issue of NEWSLETTER as it would go out. Sends nothing and marks nothing as sent."""
+    from digest.flows import drafting
+
     draft, rendered = drafting.preview(ctx.runtime(pages=not no_pages), newsletter, fetch=not no_fetch)
     body = rendered.text if as_text else rendered.html
     if out or open_browser:
@@ -138,6 +157,9 @@ def preview(ctx: Context, newsletter: str, out: str | None, as_text: bool, open_
 def send(ctx: Context, newsletter: str, dry_run: bool, to_address: str | None, force: bool, no_fetch: bool,
          enqueue: bool, no_pages: bool, skip_review: bool) -> None:
     """Send one issue of NEWSLETTER now (and finish any interrupted one first)."""
+    from digest.cli.delivery import Progress, stop_on_signals
+    from digest.flows import drafting, overview, sending
+
     rt = ctx.runtime(pages=not no_pages)
     if rt.settings.newsletter(newsletter).review == "required" and not (dry_run or to_address):
         if not skip_review:
@@ -203,6 +225,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     """Run the web app: signup, confirmation and unsubscribe pages, and POST /api/subscribe."""
     import uvicorn
 
+    from digest.flows.runtime import secret_key
     from digest.web.app import create_app
     from digest.web.guards import RedactTokens
 
@@ -214,14 +237,6 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     # The app decides whose X-Forwarded-For to believe (web.trusted_proxies); uvicorn's own rule would
     # believe any loopback peer's.
     uvicorn.run(app, host=host or web.host, port=port or web.port, log_level="info", proxy_headers=False)
-
-
-# The command modules define their commands; only the group here knows them all (no import circle).
-for command in (run, status, requeue, worker, roundup_command, apikeys, webhooks, check_source, extract_command,
-                subscribers_group, summarize_command, stories_command, inbound, kept_mail, operators, backup_command,
-                restore_command, maintain_command, prune_command, stats_command):
-    cli.add_command(command)
-subscribers_group.add_command(suppressions)
 
 
 def main() -> None:
