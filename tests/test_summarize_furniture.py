@@ -66,6 +66,11 @@ def test_navigation_items_run_into_the_first_sentence_are_cut():
     "This post contains references to products from one or more of our advertisers.",
     "Terms apply to the offers listed on this page.",
     "Welcome to Harbour Week, our look back at a year of storms on the coast.",
+    "Get our bestselling harbour cookbook, with 250 recipes from the quay.",
+    "See the whole story of the wall written by our reporter Ann Price here.",
+    "In this video, watch the storm break over the old wall.",
+    "Here, the trailer for the film about the harbour.",
+    "Carrowharbour.com is a personal website. Opinions expressed are not necessarily those of the council.",
 ])
 def test_ad_promo_and_site_lines_are_furniture_and_never_chosen(promo):
     assert is_furniture(promo)
@@ -103,6 +108,7 @@ def test_headline_run_into_the_first_sentence_is_cut():
     "A ferry waits at the quay in Carrow on Tuesday. (AP Photo/Tom Reed)",
     "A ferry waits at the quay in Carrow on Tuesday. (AFP/Getty Images)",
     "Figure 1: The harbour wall of Carrow before and after the storm.",
+    "Photo at top by Ann Price.",
 ])
 def test_photo_caption_is_never_the_first_sentence(caption):
     assert is_caption(caption)
@@ -134,6 +140,18 @@ def test_a_sentence_that_answers_the_one_before_needs_it(sentence):
     text = STORY.replace(" Work on the new wall", f" {before} {sentence} Work on the new wall")
     summary = summarize(text, max_sentences=3)
     assert sentence not in summary or before in summary
+
+
+def test_a_headline_before_a_separator_is_cut_from_its_sentence():
+    assert strip_furniture("Storm Breaks Carrow Harbour Wall Again | The council voted on Monday.") == \
+        "The council voted on Monday."
+
+
+def test_a_quotation_said_by_a_pronoun_needs_the_sentence_naming_the_speaker():
+    sentences = ["The harbour board met on Tuesday.", "Its chair Ann Price spoke first.",
+                 "\"I made my first application ten years ago,\" she says."]
+    assert pronoun_dangles(2, sentences, [0])
+    assert not pronoun_dangles(2, sentences, [1])
 
 
 def test_a_pronoun_after_an_opening_phrase_points_back_like_one_at_the_start():
@@ -181,6 +199,8 @@ def test_a_related_headline_in_title_case_is_not_a_sentence():
     "Rather, the council wants the wall finished before the winter storms.",
     "Now, a study has found the new wall may last a century, too.",
     "No, the harbour board's plan for the wall has not been costed yet.",
+    "Namely, the wall will be two metres higher than the old one.",
+    "For example, the ferry will stop at the old quay until June.",
     "Explaining why the old wall failed when the storm came in March.",
 ])
 def test_a_reaction_or_an_aside_reads_only_straight_after_its_sentence(sentence):

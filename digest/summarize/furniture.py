@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_caption", "is_furniture", "not_story", "strip_furniture"]
+__all__ = ["headline_case", "is_caption", "is_furniture", "not_story", "strip_furniture"]
 
 _DASH = r"(?:--|—|–| -)"
 # A wire dateline: a place in capitals (two places with a slash), maybe its region, a date and the agency, a dash:
@@ -52,6 +52,8 @@ _FURNITURE_SUBS = [
 ]
 _SEPARATOR = re.compile(r"\s\\?[|•·»›]\s")  # a pipe may come escaped ("\\|") from an extractor
 NAV_ITEM_WORDS = 6  # words: a navigation or section item ("World News", "Thursday, November 1") is no longer
+_HEADLINE_SMALL = frozenset("a an the of in on at to for and or but with by from vs".split())
+_QUOTES_AND_BRACKETS = "\"'“‘([«„”’»)]」』）,.;:!?-–—"
 _TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
 _SITE_PARTS = re.compile(r"\s+[-|–—«»:]\s+|:\s+")  # "Schneier on Security: Micromorts" too
 MASTHEAD_WORDS = 25  # words: the site's name and its motto, a masthead line, is no longer
@@ -74,6 +76,7 @@ PROMO = re.compile(
     r"\b(?:in|from|with) (?:this|our) (?:free )?(?:white ?paper|webinar|e-?book|infographic|free guide)\b|"
     r"\b(?:download|get|request|claim|grab) (?:your|our|the|a|this) (?:free |complimentary )?"
     r"(?:copy|white ?paper|e-?book|guide|trial|demo|(?:\w+ ){0,2}app)\b|"
+    r"\b(?:download|get|order|buy|grab) our (?:[\w-]+ ){0,2}(?:cookbook|book|magazine|e-?book|guide|app)\b|"
     r"\bfree (?:trial|demo|quote|consultation)\b|\b(?:order|buy|shop|book|call|apply|register|donate) (?:now|today)\b|"
     r"\b(?:promo|discount|coupon|voucher) code\b|\buse code [a-z0-9]|\bt&cs? apply\b|\bterms and conditions apply\b|"
     r"\b(?:sponsored (?:content|post|by)|advertorial|paid (?:post|content)|partner content|affiliate links?)\b|"
@@ -84,11 +87,13 @@ PROMO = re.compile(
 BOILERPLATE = re.compile(
     r"©|\bcopyright\s*(?:©|\(c\)|\d{4})|\b(?:may|must|shall|should) not be (?:re)?(?:published|broadcast|reproduced|"
     r"copied|rewritten|redistributed)|\bredistributed\b|\bterms of (?:use|service)\b|\bprivacy (?:policy|notice)\b|"
-    r"\b(?:this|our) (?:site|website|web site)\b|\bbrowsers? (?:with|that|is)\b|\bjavascript\b")
+    r"\b(?:this|our) (?:site|website|web site)\b|\bbrowsers? (?:with|that|is)\b|\bjavascript\b|"
+    r"\b(?:opinions|views) expressed\b|\bis a personal (?:web ?site|blog|page)\b")
 # An embedded social post, and a sentence that only points at a link or at something on the page.
 SOCIAL = re.compile(r"(?<![\w.])@[A-Za-z0-9_]{2,15}\b|pic\.twitter\.com|\bRT @|https?://t\.co/")
 POINTER = re.compile(
-    r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’]+){0,8} here[.!)]*$|"
+    r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’]+){0,12} here[.!)]*$|"
+    r"^in this (?:video|clip)\b|^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|"
     r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,40}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"
     r" (?:below|above)\b|\b(?:portraits?|illustrations?|drawings?|screenshots?|infographics?|diagrams?|tweets?) above\b|"
@@ -109,7 +114,7 @@ CAPTION_WORDS = re.compile(
     r"distributed|supplied|courtesy|from|shows?)\b|,)|"
     r"\((?:ap|afp|epa|reuters|getty|pa)?[^()]{0,40}\b(?:photo|images?)/[^()]{1,40}\)|\bvia ap\)|\(\s*/\s*[a-z][^()]{0,30}\)|"
     r"\bposes? (?:for|with) (?:a |the )?(?:photo|picture|portrait|camera|photographers|selfie)|\bhide caption\b|"
-    r"^photos?: |^(?:figure|fig\.|table|chart|graph|image|photo|exhibit) \d+[a-z]?\s*[:.|–—-]")
+    r"^photos?: |^(?:photo|image|picture|illustration)s? (?:at (?:the )?top |above |below )?(?:by|courtesy of|credit)\b|^(?:figure|fig\.|table|chart|graph|image|photo|exhibit) \d+[a-z]?\s*[:.|–—-]")
 # Code and markup: braces, tags, statements, comments, prompts.
 CODE = re.compile(r"[{}<>]|==|=>|->|&&|\|\||\w\([^)]*\)\s*[;{]|;\s*$|^\s*(?://|#|\$ |>>>)|\b(?:def|var|const|"
                   r"function|return|import|#include)\s+[\w.$\[\]]*\s*[=(;]|^[a-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/]?=\s*[^\s=]")
@@ -165,10 +170,17 @@ def _without_navigation(line: str) -> str:
     """A paragraph without the navigation or section items before its sentence ("Home | World | The talks..."),
     and nothing at all when it is only items ("News | Sport | Weather")."""
     pieces = _SEPARATOR.split(line)
-    if len(pieces) < 2 or any(len(p.split()) > NAV_ITEM_WORDS for p in pieces[:-1]):
+    if len(pieces) < 2 or any(len(p.split()) > NAV_ITEM_WORDS and not headline_case(p) for p in pieces[:-1]):
         return line
     last = pieces[-1].strip()
     return last if len(last.split()) > NAV_ITEM_WORDS or last.endswith((".", "!", "?")) else ""
+
+
+def headline_case(text: str) -> bool:
+    """Every word capitalised but the small ones, four or more: a headline, a related story's link or a sign-off
+    ("Miley Cyrus Busts Out Her Wicked Bikini Sexiness!", "Welcome to Million Dollar Journey!"), not a sentence."""
+    words = [w for w in (w.strip(_QUOTES_AND_BRACKETS) for w in text.split()) if w[:1].isalpha()]
+    return sum(w[0].isupper() for w in words) >= 4 and all(w[0].isupper() or w.lower() in _HEADLINE_SMALL for w in words)
 
 
 def is_furniture(text: str) -> bool:

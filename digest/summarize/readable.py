@@ -36,7 +36,7 @@ _LEANING_ABROAD = re.compile(
 # rhetorical turns ("Who knew...", "This means", "As a result"), and a connective after the first phrase ("The
 # company, however, said...").
 _CONNECTIVE = (r"however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
-               r"otherwise|besides|likewise|similarly|still|yet|but|and|or|so(?! far)|nor|also|then(?!-)|rather(?! than)|now(?=,)|"
+               r"otherwise|besides|likewise|similarly|still|yet|but|and|or|so(?! far)|nor|also|then(?!-)|rather(?! than)|now(?=,)|namely|for example|for instance|in other words|that is(?=,)|"
                r"who knew|guess what|no wonder|not only that|what'?s more|even so|in fact|as a result|in addition|"
                r"in response|in turn|to that end|by contrast|in contrast|on the other hand|at the same time|since then|"
                r"despite (?:this|that|these|those|it)|that'?s why|that is why|which means|as such|for that reason|"
@@ -52,6 +52,9 @@ _ADJACENT = re.compile(r"^[\"'“‘]?(?:" + _REACTION + r")|"
                        r"for (?:its|his|her|their) part|as a result|in response|in addition|then)\s*,", re.IGNORECASE)
 # A personal pronoun after an opening phrase ("In a statement, she said..."): it too points back.
 _LATE_PRONOUN = re.compile(r"^[^.!?,]{1,80},\s*(?:he|she|they|his|her|their)\b")
+# A quotation said by a pronoun: "'I applied ten years ago,' he says."
+_SAID_PRONOUN = re.compile(r"[,!?…][\"”’']\s+(?:he|she|they)\s+(?:said|says|added|adds|told|explained|wrote|continued|"
+                           r"insisted|asked)\b")
 # Pronouns that stand for someone or something named just before: after a skipped sentence they point at nothing.
 _PRONOUN = re.compile(r"^[\"'“‘(]?(?:he|she|they|him|her|his|hers|them|their|theirs|it|its)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s$")
@@ -92,8 +95,9 @@ def leans_on_adjacent(sentence: str) -> bool:
 
 
 def _opens_with_pronoun(sentence: str) -> bool:
-    """A personal pronoun first, or first after an opening phrase that names nobody ("In a statement, she...")."""
-    if _PRONOUN.match(sentence):
+    """A personal pronoun first, or first after an opening phrase that names nobody ("In a statement, she..."), or
+    a quotation said by a pronoun ("'I applied ten years ago,' he says.": who is he?)."""
+    if _PRONOUN.match(sentence) or _SAID_PRONOUN.search(sentence):
         return True
     late = _LATE_PRONOUN.match(sentence)
     return bool(late) and not any(_NAME.fullmatch(w.strip("\"'“”‘’(),.;:")) and w.strip("\"'“”‘’(),.;:") not in _NOT_NAMES

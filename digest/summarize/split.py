@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from digest.summarize.furniture import is_furniture, not_story, strip_furniture
+from digest.summarize.furniture import headline_case, is_furniture, not_story, strip_furniture
 
 __all__ = ["Unit", "clean_text", "is_furniture", "split_sentences", "units", "word_count"]
 
@@ -87,7 +87,6 @@ _CLOSES = {"“": "”\"", '"': '"”', "‘": "’'", "'": "'’", "„": "“�
 _ELISION = re.compile(r"(?:\d0s\b|\d\d(?=[.,;:!?)]|$)|til\b|em\b|tis\b|twas\b|cause\b|n\b|s\b|re\b|ve\b|ll\b|d\b|m\b|t\b)",
                       re.IGNORECASE)
 _PARENTHESIS = re.compile(r"[()]")
-_HEADLINE_SMALL = _wordset("a an the of in on at to for and or but with by from vs")
 _STOPWORDS = _wordset("a an the of to in on at by for with and or but from as is was")
 
 # Tokenized text (PTB style, as many corpora and some feeds store it): undone before splitting.
@@ -210,18 +209,10 @@ def _is_prose(sentence: str, glued: bool) -> bool:
     have no closing punctuation, too few words, a caption label or a credit."""
     if word_count(sentence) < 3 or not sentence.rstrip(_CLOSING + "“").endswith(_ENDS):
         return False
-    if not_story(sentence) or _headline_case(sentence):
+    if not_story(sentence) or headline_case(sentence):
         return False
     label = _LABEL.match(sentence)
     return not (label and not _SPEECH.search(label.group()) and (glued or word_count(sentence) > _LONG))
-
-
-def _headline_case(sentence: str) -> bool:
-    """Every word capitalised but the small ones, four or more: a headline, a related story's link or a sign-off
-    ("Miley Cyrus Busts Out Her Wicked Bikini Sexiness!", "Welcome to Million Dollar Journey!"), not a sentence."""
-    words = [w for w in (w.strip(_OPENING + _CLOSING + "”’,.;:!?-–—") for w in sentence.split()) if w[:1].isalpha()]
-    return (sum(w[0].isupper() for w in words) >= 4
-            and all(w[0].isupper() or w.lower() in _HEADLINE_SMALL for w in words))
 
 
 def word_count(sentence: str) -> int:
