@@ -91,16 +91,21 @@ BOILERPLATE = re.compile(
     r"\b(?:opinions|views) expressed\b|\bis a personal (?:web ?site|blog|page)\b")
 # An embedded social post, and a sentence that only points at a link or at something on the page.
 SOCIAL = re.compile(r"(?<![\w.])@[A-Za-z0-9_]{2,15}\b|pic\.twitter\.com|\bRT @|https?://t\.co/")
-POINTER = re.compile(
+POINTER = re.compile(  # every pattern here needs "here", "below" or "above" (see _points)
     r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’]+){0,12} here[.!)]*$|"
-    r"^in this (?:video|clip)\b|^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|"
+    r"^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|"
     r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,40}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"
     r" (?:below|above)\b|\b(?:portraits?|illustrations?|drawings?|screenshots?|infographics?|diagrams?|tweets?) above\b|"
+    r"\((?:see |pictured |shown )?(?:below|above)\)")
+MORE_POINTER = re.compile(  # every pattern here needs "for ", "more" or "in this"
+    r"^in this (?:video|clip)\b|"
     r"\b(?:visit|see|go to|head (?:over )?to|check out)\b[^.!?]{0,80}\bfor (?:more|further|full) (?:information|details|info)\b|"
     r"^for (?:more|further) (?:information|details|info)\b|^for a (?:full )?list of\b[^.!?]{0,60}\b(?:see|visit|go to)\b|"
-    r"\b(?:read|see|find) more\b[^.!?]{0,60}\b(?:in|on) (?:this|that|my|our) (?:post|article|piece|page)\b|"
-    r"\((?:see |pictured |shown )?(?:below|above)\)")
+    r"\b(?:read|see|find) more\b[^.!?]{0,60}\b(?:in|on) (?:this|that|my|our) (?:post|article|piece|page)\b")
+# Words without one of which BOILERPLATE cannot match: a substring test first spares most sentences its scan.
+_BOILERPLATE_WORDS = ("©", "copyright", "not be ", "redistributed", "terms of ", "privacy ", "site", "browser",
+                      "javascript", "expressed", "personal")
 # A byline on its own: "Por Matt Spetalnick e Jason Szep", "Updated by Mike Shulman on Nov 3".
 BYLINE = re.compile(r"^(?i:by|por|von|par|di|door|av|updated by|posted by|written by|reporting by)\s+[A-Z]")
 BYLINE_WORDS = 12
@@ -187,9 +192,20 @@ def is_furniture(text: str) -> bool:
     """Page furniture, whatever else the text is: sign-up, share and "read more" lines, advertisements and
     promotions, the site's notices, embedded posts, a navigation bar, or a byline alone."""
     lower = text.lower()
-    return (bool(FURNITURE.search(lower) or PROMO.search(lower) or BOILERPLATE.search(lower) or SOCIAL.search(text)
-                 or POINTER.search(lower)) or len(_SEPARATOR.findall(text)) >= 2
+    return (bool(FURNITURE.search(lower) or PROMO.search(lower) or _boilerplate(lower) or SOCIAL.search(text)
+                 or _points(lower)) or len(_SEPARATOR.findall(text)) >= 2
             or (len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text))))
+
+
+def _boilerplate(lower: str) -> bool:
+    return any(word in lower for word in _BOILERPLATE_WORDS) and bool(BOILERPLATE.search(lower))
+
+
+def _points(lower: str) -> bool:
+    """A sentence that only points at a link or at something on the page ("Read more here.", "Watch the video
+    below.", "For more information, visit..."); the patterns run only where a word they need is present."""
+    return ((("here" in lower or "below" in lower or "above" in lower) and bool(POINTER.search(lower)))
+            or (("for " in lower or "more" in lower or "in this" in lower) and bool(MORE_POINTER.search(lower))))
 
 
 def is_caption(text: str) -> bool:
