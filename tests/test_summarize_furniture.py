@@ -244,3 +244,10 @@ def test_a_short_question_or_a_list_line_alone_in_its_paragraph_is_a_heading():
     found = units(text)
     assert [u.text for u in found if not u.prose] == ["What is the harbour wall?", "- ferry times (not yet known?)"]
     assert summarize(text, max_sentences=3)[0].startswith("The council of Carrow voted")
+
+
+def test_a_subhead_in_capitals_and_a_source_glued_to_the_first_word_are_cut():
+    assert strip_furniture("(The Carrow Gazette)The council voted on Monday.") == "The council voted on Monday."
+    text = STORY.replace("Fishing crews", "HARBOUR IN LIMBO Fishing crews")
+    assert [u.text for u in units(text)][2].startswith("Fishing crews have tied up")
+    assert any(u.text.startswith("US officials") for u in units("US officials met on Monday. They agreed."))

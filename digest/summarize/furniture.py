@@ -36,6 +36,8 @@ _FURNITURE_SUBS = [
     (re.compile(r"^" + _AGENCY, re.MULTILINE), ""),
     (re.compile(r"\A\s*" + _DATELINE), ""),
     (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI|EFE|dpa|ANSA|AAP|PTI|IANS|Xinhua)\)\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),
+    # A source in parentheses glued to the text's first word: "(The Hollywood Reporter)Stan Freberg, whose..."
+    (re.compile(r"\A\s*\([A-Z][^()\n]{1,40}\)(?=[A-Z“\"‘'])"), ""),
     # A byline run into the first sentence: "By Aaron Humes: The Americas cannot..."
     (re.compile(r"^(?:By|Por|Von|Par) [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3}\s*(?::|\||--|—|–)\s*(?=[A-Z“\"])", re.MULTILINE), ""),
     (re.compile(r"\A\s*[A-Z][a-z]+(?: [A-Z][a-z]+)?: (?=[A-Z][a-z])"), ""),  # "Mangaluru: Karnataka Bank has..."

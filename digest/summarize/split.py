@@ -104,6 +104,7 @@ _CREDIT_ALONE = re.compile(r"\((?:[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)?(?:/[A-Z
                            r"|(?!(?:Developing|Breaking|Updated?|Live|Associated|Watch|Video)\b)"
                            r"[A-Z][a-z][\w'’.-]*(?: (?!(?:Story|Press|News|Update)\b)[A-Z][\w'’.-]*){1,2}))\)")
 _LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: ...", "Pictured: ...", a caption's label
+_CAPS_LABEL = re.compile(r"(?:[A-Z][A-Z0-9’'&-]*[A-Z0-9] ){2,}(?=[A-Z][a-z])")
 _GLUED_ACRONYM = re.compile(r"[A-Z]{2,5}(?:['’]s)?$")
 _SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
 
@@ -141,6 +142,9 @@ def units(text: str, title: str | None = None) -> list[Unit]:
         for k, piece in enumerate(pieces):
             if first and k == 0:
                 quoting = ""  # a new paragraph: an unclosed quotation is reopened explicitly if it goes on
+            label = _CAPS_LABEL.match(piece)
+            if label and sum(ch.isalpha() for ch in label.group()) >= 6:
+                piece = piece[label.end():]  # a subhead in capitals run into its paragraph: "BALL OF THE CENTURY Benaud..."
             opens, quoting_after, stray = _quote_state(piece, quoting)
             balanced = not ((quoting and not opens) or stray or quoting_after or _parentheses(piece))
             prose = _is_prose(piece, len(pieces) > 1) and not (alone and _heading(piece))
