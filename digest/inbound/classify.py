@@ -64,7 +64,9 @@ EMPTY_SLOT = re.compile(r"(?<![\d.])[45]\d\d:? (?:<> ?)?: ?user unknown")
 RELAY_CATEGORIES = {"bad-domain": "hostunknown", "bad-mailbox": "userunknown", "inactive-mailbox": "suspend",
                     "message-expired": "expired", "no-answer-from-host": "networkerror",
                     "policy-related": "policyviolation", "quota-issues": "mailboxfull", "routing-errors": "systemerror",
-                    "spam-related": "spamdetected"}
+                    "spam-related": "spamdetected",
+                    # Amazon SES's bounce subtypes that name a cause; au's mark of the reader's own filter.
+                    "ses:mailboxfull": "mailboxfull", "ses:messagetoolarge": "emailtoolarge", "spasign:ng": "filtered"}
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,8 @@ def classify(action: str, status: str, diagnostic: str, text: str = "", command:
         return Verdict("delivered", "", None, evidence.status)
     if category in RELAY_CATEGORIES and evidence.action in ("failed", ""):
         return verdict(RELAY_CATEGORIES[category], evidence)
+    if evidence.action == "expired":  # SendGrid's own Action word for a message it gave up retrying
+        return verdict("expired", evidence)
     if evidence.action == "delayed" or (not evidence.action.strip() or evidence.action == "failed") and \
             not evidence.diagnostic and DELAY_NOTICE.search(evidence.text):
         return Verdict("delayed", "", None, evidence.status)

@@ -31,6 +31,7 @@ from flufl.bounce import all_failures
 
 from digest.inbound.classify import DELAY_NOTICE
 from digest.inbound.layouts import failed_in_text
+from digest.inbound.ses import Notification, read_notification
 from digest.inbound.statuses import STATUS_RE
 from digest.inbound.text import human_text
 
@@ -93,6 +94,9 @@ def read_report(raw: bytes) -> Report:
         if own is not None:
             return own
         text = human_text(message)
+        ses = read_notification(text) if text.lstrip().startswith("{") else None
+        if ses is not None:
+            return _from_ses(ses, message, subject)
         if "feedback-type" in _inline_fields(text):  # a feedback report whose MIME structure was lost on the way
             return _feedback_report(message, subject, _inline_fields(text))
         if report_type == "delivery-status" or _part(message, "message/delivery-status") is not None:
@@ -118,7 +122,7 @@ def _dsn(message: EmailMessage, subject: str, text: str) -> Report:
             address=address.lower()[:320], action=str(block.get("Action", "")).strip().lower()[:20],
             status=status.group(0) if status else "", diagnostic=_field_value(block.get("Diagnostic-Code", ""))[:500],
             remote_mta=_field_value(block.get("Remote-MTA", ""))[:200],
-            category=str(block.get("X-PowerMTA-BounceCategory", "")).strip().lower()[:40]))
+            category=str(block.get("X-PowerMTA-BounceCategory", "")).strip().lower()[:40] or _own_filter(message)))
     return Report("dsn", tuple(recipients), reporting_mta=reporting[:200], subject=subject,
                   unsubscribe_tokens=_returned_tokens(message), text=text)
 
@@ -201,7 +205,8 @@ def _nonstandard(message: EmailMessage, subject: str, text: str) -> Report:
     action = inline.get("action", "failed").lower()[:20]
     found = (action, status.group(0) if status else "", _field_value(inline.get("diagnostic-code", ""))[:500])
     if addresses:
-        return Report("bounce", tuple(RecipientStatus(a, *found[:2], found[2] or listed.get(a, "")) for a in addresses),
+        return Report("bounce", tuple(RecipientStatus(a, *found[:2], found[2] or listed.get(a, ""),
+                                                      category=_own_filter(message)) for a in addresses),
                       subject=subject, unsubscribe_tokens=tokens, text=text)
     if bouncy:
         # No address found, but a bounce all the same: it is about the delivery its return path names.
@@ -220,6 +225,23 @@ def _inline_fields(text: str) -> dict[str, str]:
     for name, value in _INLINE_FIELD.findall(text[:20000]):
         fields.setdefault(name.lower(), value.strip())
     return fields
+
+
+def _from_ses(note: Notification, message: EmailMessage, subject: str) -> Report:
+    """Amazon SES's JSON notification as the report it stands for (its JSON is no words of a server's)."""
+    if note.kind == "complaint":
+        feedback_type = note.feedback_type or "abuse"  # SES forwards a feedback loop's complaint without a type
+        return Report("complaint" if feedback_type in COMPLAINT_TYPES else "report", feedback_type=feedback_type,
+                      reporting_mta="Amazon SES", original_recipient=note.recipients[0][0], subject=subject,
+                      unsubscribe_tokens=_returned_tokens(message))
+    return Report("dsn", tuple(RecipientStatus(address, action, status, diagnostic, category=category)
+                               for address, action, status, diagnostic, category in note.recipients),
+                  reporting_mta=note.reporting_mta, subject=subject)
+
+
+def _own_filter(message: EmailMessage) -> str:
+    """au (KDDI, EZweb) marks a refusal by the reader's own filter with "X-SPASIGN: NG" (Sisimai's notes)."""
+    return "spasign:ng" if _header(message, "X-SPASIGN").strip().upper() == "NG" else ""
 
 
 def _from_google(message: EmailMessage) -> bool:
