@@ -71,6 +71,8 @@ def test_navigation_items_run_into_the_first_sentence_are_cut():
     "In this video, watch the storm break over the old wall.",
     "Here, the trailer for the film about the harbour.",
     "Carrowharbour.com is a personal website. Opinions expressed are not necessarily those of the council.",
+    "Scroll down for the council's plans and the engineers' drawings.",
+    "When you join the Gazette family, you will get unlimited digital access to our reporting.",
 ])
 def test_ad_promo_and_site_lines_are_furniture_and_never_chosen(promo):
     assert is_furniture(promo)
@@ -148,10 +150,10 @@ def test_a_headline_before_a_separator_is_cut_from_its_sentence():
 
 
 def test_a_quotation_said_by_a_pronoun_needs_the_sentence_naming_the_speaker():
-    sentences = ["The harbour board met on Tuesday.", "Its chair Ann Price spoke first.",
-                 "\"I made my first application ten years ago,\" she says."]
-    assert pronoun_dangles(2, sentences, [0])
-    assert not pronoun_dangles(2, sentences, [1])
+    for third in ("\"I made my first application ten years ago,\" she says.", "Was she right about the wall?"):
+        sentences = ["The harbour board met on Tuesday.", "Its chair Ann Price spoke first.", third]
+        assert pronoun_dangles(2, sentences, [0])
+        assert not pronoun_dangles(2, sentences, [1])
 
 
 def test_a_pronoun_after_an_opening_phrase_points_back_like_one_at_the_start():
@@ -237,6 +239,7 @@ def test_a_byline_or_an_agency_tag_run_into_the_first_sentence_is_cut():
     assert strip_furniture("By Ann Price: The council voted on Monday.") == "The council voted on Monday."
     assert strip_furniture("(EFE).- El consejo votó el lunes.") == "El consejo votó el lunes."
     assert strip_furniture("By Monday the council will have voted.") == "By Monday the council will have voted."
+    assert strip_furniture("HARBOURWATCH via CGN — The council voted.") == "The council voted."
 
 
 def test_a_short_question_or_a_list_line_alone_in_its_paragraph_is_a_heading():

@@ -36,6 +36,8 @@ _FURNITURE_SUBS = [
     (re.compile(r"^" + _AGENCY, re.MULTILINE), ""),
     (re.compile(r"\A\s*" + _DATELINE), ""),
     (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI|EFE|dpa|ANSA|AAP|PTI|IANS|Xinhua)\)\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),
+    # A source tag before the story: "KVELLER via JTA — The state of Washington..."
+    (re.compile(r"\A\s*[A-Z][A-Za-z.'&-]*(?: [A-Z][A-Za-z.'&-]*){0,3} via [A-Z][\w.'&-]*(?: [A-Z][\w.'&-]*){0,3}\s*(?:—|–|--)\s*"), ""),
     # A source in parentheses glued to the text's first word: "(The Hollywood Reporter)Stan Freberg, whose..."
     (re.compile(r"\A\s*\([A-Z][^()\n]{1,40}\)(?=[A-Z“\"‘'])"), ""),
     # A byline run into the first sentence: "By Aaron Humes: The Americas cannot..."
@@ -69,7 +71,7 @@ FURNITURE = re.compile(
     r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|share this (?:article|story)|"
     r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
     r"has contributed to this report|contributed reporting|printer-friendly|submitted by /?u/|"
-    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|back to (?:the )?(?:main page|home ?page)\b|"
+    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|scroll (?:down|up)\b|back to (?:the )?(?:main page|home ?page)\b|"
     r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$))|\[(?:link|\d+ comments?)\]")
 # Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
 PROMO = re.compile(
@@ -83,7 +85,8 @@ PROMO = re.compile(
     r"\b(?:promo|discount|coupon|voucher) code\b|\buse code [a-z0-9]|\bt&cs? apply\b|\bterms and conditions apply\b|"
     r"\b(?:sponsored (?:content|post|by)|advertorial|paid (?:post|content)|partner content|affiliate links?)\b|"
     # Disclosures: "This post contains references to products from one or more of our advertisers."
-    r"\bour advertisers\b|\bterms apply\b|\badvertis(?:ing|er) (?:policy|disclosure)\b|"
+    r"\bour advertisers\b|\bterms apply\b|\bunlimited (?:digital )?access\b|\bbecome a (?:member|patron|supporter)\b|"
+    r"\bsupport (?:our|independent|local) journalism\b|\badvertis(?:ing|er) (?:policy|disclosure)\b|"
     r"\bmay (?:receive|earn) (?:a )?(?:compensation|commission)\b")
 # The site's own notices: copyright, reuse terms, "this site", browser advice.
 BOILERPLATE = re.compile(
