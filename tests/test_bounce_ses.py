@@ -118,3 +118,12 @@ def test_ses_notifications_through_digest_inbound(tmp_path, smtp_server):
     assert set(scores(config)) == {readers["full"]}
     kinds = dict(query(config, "SELECT email, kind FROM feedback"))
     assert kinds[readers["delivered"]] == "delivered" and kinds[readers["notspam"]] == "report"
+
+
+def test_a_local_delivery_programs_failure_is_the_readers_temporary_trouble():
+    """Diagnostic-Code: X-Unix (a pipe or a mailbox program at the receiver) that no wording explains: the
+    reader's side, soft (Sisimai's mailererror), never unclassified and never hard."""
+    report = read_report(dsn("bounces@bounce.example.net", READER, status="5.0.0",
+                             diagnostic="X-Unix; 75 (program exited with status 75)"))
+    verdict = verdict_of(report, READER)
+    assert (verdict.side, verdict.kind, verdict.reason) == ("reader", "soft", "mailererror")

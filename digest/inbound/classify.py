@@ -177,6 +177,8 @@ def _reason(e: Evidence, m: Matcher) -> str:
         return "contenterror"
     if klass == "7.":
         return "securityerror"
+    if e.diagnostic.startswith(("x-unix;", "x-postfix;")):
+        return "mailererror"  # the receiving host's local delivery program failed (Sisimai's rule): soft
     if e.reply[:2] in ("50", "40"):
         return "syntaxerror"
     if e.command == "HELO":

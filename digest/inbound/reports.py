@@ -120,7 +120,7 @@ def _dsn(message: EmailMessage, subject: str, text: str) -> Report:
         status = STATUS_RE.search(str(block.get("Status", "")))
         recipients.append(RecipientStatus(
             address=address.lower()[:320], action=str(block.get("Action", "")).strip().lower()[:20],
-            status=status.group(0) if status else "", diagnostic=_field_value(block.get("Diagnostic-Code", ""))[:500],
+            status=status.group(0) if status else "", diagnostic=_diagnostic(block.get("Diagnostic-Code", "")),
             remote_mta=_field_value(block.get("Remote-MTA", ""))[:200],
             category=str(block.get("X-PowerMTA-BounceCategory", "")).strip().lower()[:40] or _own_filter(message)))
     return Report("dsn", tuple(recipients), reporting_mta=reporting[:200], subject=subject,
@@ -312,6 +312,13 @@ def _header(message, name: str) -> str:
         return str(message.get(name, "") or "")[:500]
     except Exception:  # noqa: BLE001  (a malformed header is as good as none)
         return ""
+
+
+def _diagnostic(value) -> str:
+    """The server's words; a local delivery program's (X-Unix, X-Postfix) keep their type, which says whose."""
+    kind = str(value or "").split(";", 1)[0].strip().lower()
+    words = _field_value(value)
+    return (f"{kind}; {words}" if kind in ("x-unix", "x-postfix") else words)[:500]
 
 
 def _field_value(value) -> str:
