@@ -62,7 +62,6 @@ def test_navigation_items_run_into_the_first_sentence_are_cut():
     "The drawings above show the wall as the engineers planned it.",
     "« Council meets on Monday \\| Back to Main Page Harbour news for the week.",
     "Next post: The ferry timetable for the summer",
-    "The old wall (below) stood for two hundred years before the storm.",
     "This post contains references to products from one or more of our advertisers.",
     "Terms apply to the offers listed on this page.",
     "Welcome to Harbour Week, our look back at a year of storms on the coast.",
@@ -73,6 +72,7 @@ def test_navigation_items_run_into_the_first_sentence_are_cut():
     "Carrowharbour.com is a personal website. Opinions expressed are not necessarily those of the council.",
     "Scroll down for the council's plans and the engineers' drawings.",
     "When you join the Gazette family, you will get unlimited digital access to our reporting.",
+    "PHOTO OF THE DAY: The harbour master on the broken wall at dawn.",
 ])
 def test_ad_promo_and_site_lines_are_furniture_and_never_chosen(promo):
     assert is_furniture(promo)
@@ -203,6 +203,7 @@ def test_a_related_headline_in_title_case_is_not_a_sentence():
     "No, the harbour board's plan for the wall has not been costed yet.",
     "Namely, the wall will be two metres higher than the old one.",
     "For example, the ferry will stop at the old quay until June.",
+    "For one thing, the old wall was never meant for storms like these.",
     "Explaining why the old wall failed when the storm came in March.",
 ])
 def test_a_reaction_or_an_aside_reads_only_straight_after_its_sentence(sentence):
@@ -254,3 +255,24 @@ def test_a_subhead_in_capitals_and_a_source_glued_to_the_first_word_are_cut():
     text = STORY.replace("Fishing crews", "HARBOUR IN LIMBO Fishing crews")
     assert [u.text for u in units(text)][2].startswith("Fishing crews have tied up")
     assert any(u.text.startswith("US officials") for u in units("US officials met on Monday. They agreed."))
+
+
+def test_a_picture_pointer_in_parentheses_is_cut_from_its_sentence():
+    assert strip_furniture("The new wall (drawing below) will be two metres higher.") == \
+        "The new wall will be two metres higher."
+    assert strip_furniture("The old wall (seen above) stood for a century.") == "The old wall stood for a century."
+
+
+def test_an_interviewers_question_is_not_a_summary_sentence():
+    found = units("The council met on Monday. Gazette: What do you hope the new wall will mean for the town? "
+                  "Price: It means the boats can stay.")
+    assert [u.prose for u in found] == [True, False, True]
+
+
+def test_it_standing_for_a_thing_reads_only_after_the_sentence_naming_it():
+    sentences = ["The council met on Monday.", "On the agenda was a new harbour wall.",
+                 "It would cost four million pounds."]
+    assert pronoun_dangles(2, sentences, [0])
+    assert not pronoun_dangles(2, sentences, [1])
+    assert not pronoun_dangles(2, sentences[:2] + ["It is unclear whether the wall will be built."], [0])
+    assert pronoun_dangles(2, sentences[:2] + ["Despite the cost, it was approved."], [0])

@@ -50,6 +50,8 @@ _FURNITURE_SUBS = [
     # An agency or column tag before the story: "[Seoul=Newsis]", "【Beijing】".
     (re.compile(r"^(?:\[[^\]\n=]{1,40}=[^\]\n]{1,40}\]|【[^】\n]{1,40}】)\s*", re.MULTILINE), ""),
     (re.compile(r"\[(?:\d+(?:[-–,]\d+)*|[a-z]|citation needed|note \d+|edit)\]"), ""),
+    # A pointer at a picture or a video inside a sentence: "Starlet (trailer below), out today", "(seen above)".
+    (re.compile(r" ?\((?:see |seen |pictured |shown )?(?:[\w-]+ ){0,2}(?:below|above)\)"), ""),
     # Bullets and widget words left at a paragraph's start: "• Share your photos", "CLOSE CEO of Tesla", "Image Police".
     (re.compile(r"^[ \t]*(?:(?:\\?[|•·▸►*][ \t]*)+|(?:CLOSE|ADVERTISEMENT|Advertisement|Image|Story highlights|Skip Ad)"
                 r"[ \t]+(?=[A-Z]))", re.MULTILINE), ""),
@@ -71,7 +73,7 @@ FURNITURE = re.compile(
     r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|share this (?:article|story)|"
     r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
     r"has contributed to this report|contributed reporting|printer-friendly|submitted by /?u/|"
-    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|scroll (?:down|up)\b|back to (?:the )?(?:main page|home ?page)\b|"
+    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|scroll (?:down|up)\b|^(?:photo|picture|video|image)s? of the (?:day|week)\b|back to (?:the )?(?:main page|home ?page)\b|"
     r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$))|\[(?:link|\d+ comments?)\]")
 # Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
 PROMO = re.compile(
@@ -101,8 +103,7 @@ POINTER = re.compile(  # every pattern here needs "here", "below" or "above" (se
     r"^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|"
     r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,40}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"
-    r" (?:below|above)\b|\b(?:portraits?|illustrations?|drawings?|screenshots?|infographics?|diagrams?|tweets?) above\b|"
-    r"\((?:see |pictured |shown )?(?:below|above)\)")
+    r" (?:below|above)\b|\b(?:portraits?|illustrations?|drawings?|screenshots?|infographics?|diagrams?|tweets?) above\b")
 MORE_POINTER = re.compile(  # every pattern here needs "for ", "more" or "in this"
     r"^in this (?:video|clip)\b|"
     r"\b(?:visit|see|go to|head (?:over )?to|check out)\b[^.!?]{0,80}\bfor (?:more|further|full) (?:information|details|info)\b|"

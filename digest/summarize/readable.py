@@ -36,7 +36,8 @@ _LEANING_ABROAD = re.compile(
 # rhetorical turns ("Who knew...", "This means", "As a result"), and a connective after the first phrase ("The
 # company, however, said...").
 _CONNECTIVE = (r"however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
-               r"otherwise|besides|likewise|similarly|still|yet|but|and|or|so(?! far)|nor|also|then(?!-)|rather(?! than)|now(?=,)|namely|for example|for instance|in other words|that is(?=,)|"
+               r"otherwise|besides|likewise|similarly|still|yet|but|and|or|so(?! far)|nor|also|then(?!-)|rather(?! than)|now(?=,)|namely|for example|for instance|in other words|that is(?=,)|for one thing|for starters|"
+               r"first of all|to begin with|on top of that|"
                r"who knew|guess what|no wonder|not only that|what'?s more|even so|in fact|as a result|in addition|"
                r"in response|in turn|to that end|by contrast|in contrast|on the other hand|at the same time|since then|"
                r"despite (?:this|that|these|those|it)|that'?s why|that is why|which means|as such|for that reason|"
@@ -52,6 +53,13 @@ _ADJACENT = re.compile(r"^[\"'“‘]?(?:" + _REACTION + r")|"
                        r"for (?:its|his|her|their) part|as a result|in response|in addition|then)\s*,", re.IGNORECASE)
 # A personal pronoun after an opening phrase ("In a statement, she said..."): it too points back.
 _LATE_PRONOUN = re.compile(r"^[^.!?,]{1,80},\s*(?:he|she|they|his|her|their)\b")
+# "It" standing for a thing ("It was quite delicious") reads only straight after the sentence naming the thing; an
+# "It" that points forward ("It is unclear whether...", "It emerged that...") points at nothing skipped.
+_IT = re.compile(r"^[\"'“‘(]?(?:it|its)\b|^[^.!?,]{1,80},\s*(?:it|its)\b", re.IGNORECASE)  # "Despite that, it..." too
+_EXPLETIVE_IT = re.compile(
+    r"^[\"'“‘(]?it(?:['’]s| is| was| has been| had been| will be| would be| seems| seemed| appears| appeared| remains| "
+    r"remained)\b(?: [\w,-]+){0,4}? (?:that|to|whether|how|why|when|if|what|who|unclear|not clear|likely|unlikely)\b|"
+    r"^[\"'“‘(]?it (?:takes|took|comes|came|emerged|is understood|was understood|is believed|is thought)\b", re.IGNORECASE)
 # A quotation said by a pronoun: "'I applied ten years ago,' he says."
 _SAID_PRONOUN = re.compile(r"[,!?…][\"”’']\s+(?:he|she|they)\s+(?:said|says|added|adds|told|explained|wrote|continued|"
                            r"insisted|asked)\b")
@@ -110,6 +118,8 @@ def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
     ("She added that an appeal...") when the sentences between the last chosen one before it and it name
     someone, or nothing before it is chosen at all; a demonstrative ("This lets you...") unless the sentence
     just before it is chosen."""
+    if _IT.match(sentences[i]) and not _EXPLETIVE_IT.match(sentences[i]):
+        return i - 1 not in chosen
     if _DEMONSTRATIVE.match(sentences[i]):
         return i - 1 not in chosen  # "This lets you...", "Those issues...": only straight after what they point at
     if not _opens_with_pronoun(sentences[i]):

@@ -104,6 +104,8 @@ _CREDIT_ALONE = re.compile(r"\((?:[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)?(?:/[A-Z
                            r"|(?!(?:Developing|Breaking|Updated?|Live|Associated|Watch|Video)\b)"
                            r"[A-Z][a-z][\w'’.-]*(?: (?!(?:Story|Press|News|Update)\b)[A-Z][\w'’.-]*){1,2}))\)")
 _LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: ...", "Pictured: ...", a caption's label
+# An interviewer's question, as transcripts print it: "CNN: What do you hope this recognition will mean...?", "Q: Why?"
+_INTERVIEW_QUESTION = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}: [^:]*\?[\"”’']*$")
 _CAPS_LABEL = re.compile(r"(?:[A-Z][A-Z0-9’'&-]*[A-Z0-9] ){2,}(?=[A-Z][a-z])")
 _GLUED_ACRONYM = re.compile(r"[A-Z]{2,5}(?:['’]s)?$")
 _SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
@@ -213,7 +215,7 @@ def _is_prose(sentence: str, glued: bool) -> bool:
     have no closing punctuation, too few words, a caption label or a credit."""
     if word_count(sentence) < 3 or not sentence.rstrip(_CLOSING + "“").endswith(_ENDS):
         return False
-    if not_story(sentence) or headline_case(sentence):
+    if not_story(sentence) or headline_case(sentence) or _INTERVIEW_QUESTION.match(sentence):
         return False
     label = _LABEL.match(sentence)
     return not (label and not _SPEECH.search(label.group()) and (glued or word_count(sentence) > _LONG))
