@@ -73,6 +73,9 @@ def test_navigation_items_run_into_the_first_sentence_are_cut():
     "Scroll down for the council's plans and the engineers' drawings.",
     "When you join the Gazette family, you will get unlimited digital access to our reporting.",
     "PHOTO OF THE DAY: The harbour master on the broken wall at dawn.",
+    "You can see all CarrowGazette.com readers' photos of the storm here.",
+    "If you saw the storm from the quay, tell us in the comments.",
+    "Our notes on the plans are included underneath each one.",
 ])
 def test_ad_promo_and_site_lines_are_furniture_and_never_chosen(promo):
     assert is_furniture(promo)
@@ -241,6 +244,7 @@ def test_a_byline_or_an_agency_tag_run_into_the_first_sentence_is_cut():
     assert strip_furniture("(EFE).- El consejo votó el lunes.") == "El consejo votó el lunes."
     assert strip_furniture("By Monday the council will have voted.") == "By Monday the council will have voted."
     assert strip_furniture("HARBOURWATCH via CGN — The council voted.") == "The council voted."
+    assert strip_furniture("(CGN/AP) The council voted.") == "The council voted."
 
 
 def test_a_short_question_or_a_list_line_alone_in_its_paragraph_is_a_heading():

@@ -35,7 +35,8 @@ STORY_START_CHARS, STORY_START_PARAGRAPHS = 600, 4
 _FURNITURE_SUBS = [
     (re.compile(r"^" + _AGENCY, re.MULTILINE), ""),
     (re.compile(r"\A\s*" + _DATELINE), ""),
-    (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI|EFE|dpa|ANSA|AAP|PTI|IANS|Xinhua)\)\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),
+    (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI|EFE|dpa|ANSA|AAP|PTI|IANS|Xinhua|[A-Z]{2,}(?:/[A-Z]{2,})+)\)\s*\.?(?:--|—|–|-)?\s*",
+                re.MULTILINE), ""),  # "(CBS/AP) At least 4 people..." too
     # A source tag before the story: "KVELLER via JTA — The state of Washington..."
     (re.compile(r"\A\s*[A-Z][A-Za-z.'&-]*(?: [A-Z][A-Za-z.'&-]*){0,3} via [A-Z][\w.'&-]*(?: [A-Z][\w.'&-]*){0,3}\s*(?:—|–|--)\s*"), ""),
     # A source in parentheses glued to the text's first word: "(The Hollywood Reporter)Stan Freberg, whose..."
@@ -73,7 +74,7 @@ FURNITURE = re.compile(
     r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|share this (?:article|story)|"
     r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
     r"has contributed to this report|contributed reporting|printer-friendly|submitted by /?u/|"
-    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|scroll (?:down|up)\b|^(?:photo|picture|video|image)s? of the (?:day|week)\b|back to (?:the )?(?:main page|home ?page)\b|"
+    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|scroll (?:down|up)\b|\b(?:tell|let) us (?:know )?in the comments\b|leave a comment\b|^(?:photo|picture|video|image)s? of the (?:day|week)\b|back to (?:the )?(?:main page|home ?page)\b|"
     r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$))|\[(?:link|\d+ comments?)\]")
 # Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
 PROMO = re.compile(
@@ -98,8 +99,9 @@ BOILERPLATE = re.compile(
     r"\b(?:opinions|views) expressed\b|\bis a personal (?:web ?site|blog|page)\b")
 # An embedded social post, and a sentence that only points at a link or at something on the page.
 SOCIAL = re.compile(r"(?<![\w.])@[A-Za-z0-9_]{2,15}\b|pic\.twitter\.com|\bRT @|https?://t\.co/")
-POINTER = re.compile(  # every pattern here needs "here", "below" or "above" (see _points)
-    r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’]+){0,12} here[.!)]*$|"
+POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "underneath" (see _points)
+    r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’.]+){0,12} here[.!)]*$|"
+    r"\b(?:below|above) you'?ll\b|\b(?:underneath|below|above) (?:each|every) (?:one|video|photo|image|picture)\b|"
     r"^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|"
     r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,40}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"
@@ -210,7 +212,8 @@ def _boilerplate(lower: str) -> bool:
 def _points(lower: str) -> bool:
     """A sentence that only points at a link or at something on the page ("Read more here.", "Watch the video
     below.", "For more information, visit..."); the patterns run only where a word they need is present."""
-    return ((("here" in lower or "below" in lower or "above" in lower) and bool(POINTER.search(lower)))
+    return ((("here" in lower or "below" in lower or "above" in lower or "underneath" in lower)
+             and bool(POINTER.search(lower)))
             or (("for " in lower or "more" in lower or "in this" in lower) and bool(MORE_POINTER.search(lower))))
 
 
