@@ -76,6 +76,8 @@ def test_navigation_items_run_into_the_first_sentence_are_cut():
     "You can see all CarrowGazette.com readers' photos of the storm here.",
     "If you saw the storm from the quay, tell us in the comments.",
     "Our notes on the plans are included underneath each one.",
+    "To get more information you can check the original post on the council's blog.",
+    "Below are two letters from the harbour master to the council.",
 ])
 def test_ad_promo_and_site_lines_are_furniture_and_never_chosen(promo):
     assert is_furniture(promo)
@@ -245,6 +247,18 @@ def test_a_byline_or_an_agency_tag_run_into_the_first_sentence_is_cut():
     assert strip_furniture("By Monday the council will have voted.") == "By Monday the council will have voted."
     assert strip_furniture("HARBOURWATCH via CGN — The council voted.") == "The council voted."
     assert strip_furniture("(CGN/AP) The council voted.") == "The council voted."
+    assert strip_furniture("(CBS News) The council voted.") == "The council voted."
+
+
+def test_the_headline_repeated_as_the_first_sentence_is_not_chosen():
+    title = "Carrow votes to rebuild its harbour wall - The Carrow Gazette"
+    summary = summarize("Carrow votes to rebuild its harbour wall.\n\n" + STORY, title=title, max_sentences=3)
+    assert summary[0].startswith("The council of Carrow voted")
+
+
+def test_a_line_of_a_list_does_not_open_or_fill_a_summary():
+    found = units(STORY + "\n\n2) The ferry will stop in June.\n\n- Work starts in June. It ends in May.")
+    assert [u.text for u in found if not u.prose] == ["2) The ferry will stop in June.", "- Work starts in June."]
 
 
 def test_a_short_question_or_a_list_line_alone_in_its_paragraph_is_a_heading():

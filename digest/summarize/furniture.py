@@ -35,8 +35,8 @@ STORY_START_CHARS, STORY_START_PARAGRAPHS = 600, 4
 _FURNITURE_SUBS = [
     (re.compile(r"^" + _AGENCY, re.MULTILINE), ""),
     (re.compile(r"\A\s*" + _DATELINE), ""),
-    (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI|EFE|dpa|ANSA|AAP|PTI|IANS|Xinhua|[A-Z]{2,}(?:/[A-Z]{2,})+)\)\s*\.?(?:--|—|–|-)?\s*",
-                re.MULTILINE), ""),  # "(CBS/AP) At least 4 people..." too
+    (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI|EFE|dpa|ANSA|AAP|PTI|IANS|Xinhua|[A-Z]{2,}(?:/[A-Z]{2,})+|"
+                r"(?:CBS|NBC|ABC|BBC|Fox|CNBC|Sky) News)\)\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),  # "(CBS/AP) At least..."
     # A source tag before the story: "KVELLER via JTA — The state of Washington..."
     (re.compile(r"\A\s*[A-Z][A-Za-z.'&-]*(?: [A-Z][A-Za-z.'&-]*){0,3} via [A-Z][\w.'&-]*(?: [A-Z][\w.'&-]*){0,3}\s*(?:—|–|--)\s*"), ""),
     # A source in parentheses glued to the text's first word: "(The Hollywood Reporter)Stan Freberg, whose..."
@@ -101,7 +101,7 @@ BOILERPLATE = re.compile(
 SOCIAL = re.compile(r"(?<![\w.])@[A-Za-z0-9_]{2,15}\b|pic\.twitter\.com|\bRT @|https?://t\.co/")
 POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "underneath" (see _points)
     r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’.]+){0,12} here[.!)]*$|"
-    r"\b(?:below|above) you'?ll\b|\b(?:underneath|below|above) (?:each|every) (?:one|video|photo|image|picture)\b|"
+    r"\b(?:below|above) you'?ll\b|^below (?:are|is)\b|\b(?:underneath|below|above) (?:each|every) (?:one|video|photo|image|picture)\b|"
     r"^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|"
     r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,40}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"
@@ -110,7 +110,8 @@ MORE_POINTER = re.compile(  # every pattern here needs "for ", "more" or "in thi
     r"^in this (?:video|clip)\b|"
     r"\b(?:visit|see|go to|head (?:over )?to|check out)\b[^.!?]{0,80}\bfor (?:more|further|full) (?:information|details|info)\b|"
     r"^for (?:more|further) (?:information|details|info)\b|^for a (?:full )?list of\b[^.!?]{0,60}\b(?:see|visit|go to)\b|"
-    r"\b(?:read|see|find) more\b[^.!?]{0,60}\b(?:in|on) (?:this|that|my|our) (?:post|article|piece|page)\b")
+    r"\b(?:read|see|find) more\b[^.!?]{0,60}\b(?:in|on) (?:this|that|my|our) (?:post|article|piece|page)\b|"
+    r"\bmore information\b[^.!?]{0,40}\b(?:check|see|visit|read)\b|\bcheck (?:out )?the original (?:post|article|story)\b")
 # Words without one of which BOILERPLATE cannot match: a substring test first spares most sentences its scan.
 _BOILERPLATE_WORDS = ("©", "copyright", "not be ", "redistributed", "terms of ", "privacy ", "site", "browser",
                       "javascript", "expressed", "personal")

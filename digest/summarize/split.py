@@ -106,6 +106,9 @@ _CREDIT_ALONE = re.compile(r"\((?:[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)?(?:/[A-Z
 _LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: ...", "Pictured: ...", a caption's label
 # An interviewer's question, as transcripts print it: "CNN: What do you hope this recognition will mean...?", "Q: Why?"
 _INTERVIEW_QUESTION = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}: [^:]*\?[\"”’']*$")
+# A line of a list at a paragraph's start: "- helm integration (not in melpa?)", "2) 2001 Alan Greenspan said..."
+_LIST_ITEM = re.compile(r"(?:[-–*] |\d{1,2}\) )")
+_TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
 _CAPS_LABEL = re.compile(r"(?:[A-Z][A-Z0-9’'&-]*[A-Z0-9] ){2,}(?=[A-Z][a-z])")
 _GLUED_ACRONYM = re.compile(r"[A-Z]{2,5}(?:['’]s)?$")
 _SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
@@ -138,6 +141,7 @@ def units(text: str, title: str | None = None) -> list[Unit]:
     out: list[Unit] = []
     quoting = ""  # the mark of the quotation open, if one is
     found = _sentences_with_breaks(clean_text(text, title))
+    headlines = {part for part in _TITLE_PARTS.split(title or "") if len(part.split()) >= 3}  # the headline repeated
     for n, (sentence, first) in enumerate(found):
         pieces = _unglue(sentence) if word_count(sentence) > _LONG or _LABEL.match(sentence) else [sentence]
         alone = first and (n + 1 == len(found) or found[n + 1][1])  # the paragraph's only sentence
@@ -149,16 +153,22 @@ def units(text: str, title: str | None = None) -> list[Unit]:
                 piece = piece[label.end():]  # a subhead in capitals run into its paragraph: "BALL OF THE CENTURY Benaud..."
             opens, quoting_after, stray = _quote_state(piece, quoting)
             balanced = not ((quoting and not opens) or stray or quoting_after or _parentheses(piece))
-            prose = _is_prose(piece, len(pieces) > 1) and not (alone and _heading(piece))
+            prose = (_is_prose(piece, len(pieces) > 1) and not (alone and _heading(piece))
+                     and not (first and k == 0 and _LIST_ITEM.match(piece)) and not _is_headline(piece, title, headlines))
             out.append(Unit(piece, first and k == 0, balanced, prose))
             quoting = quoting_after
     return out
 
 
+def _is_headline(sentence: str, title: str | None, parts: set[str]) -> bool:
+    """The page's headline repeated as a sentence ("Shaping a Firefox feature - how does it work?")."""
+    bare = sentence.rstrip(".?!")
+    return bool(title) and len(bare.split()) >= 3 and (bare in parts or title.startswith(bare))
+
+
 def _heading(line: str) -> bool:
-    """A paragraph that is a heading or a list item though it ends with a stop: a short question ("What's Golem and
-    yapapi?", "Why does it matter?") or a line of a list ("- helm integration (not in melpa?)")."""
-    return (line.endswith("?") and word_count(line) <= HEADING_WORDS) or line.startswith(("- ", "– ", "* "))
+    """A paragraph that is a heading though it ends with a stop: a short question ("What's Golem and yapapi?")."""
+    return line.endswith("?") and word_count(line) <= HEADING_WORDS
 
 
 def _unglue(sentence: str) -> list[str]:
