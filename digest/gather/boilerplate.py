@@ -79,11 +79,11 @@ def is_boilerplate(paragraph: str, *, metadata_lines: bool = True, notices: bool
     words = len(p.split())
     if notices and words < NOTICE_WORDS and _WIRE_CREDIT.match(p):
         return True
-    phrase = _JUNK_PHRASE.search(p) if words < NOTICE_WORDS else None
     if words < SHORT_WORDS:
-        return bool(phrase or (metadata_lines and _CREDIT_LINE.search(p)))
-    return bool(notices and phrase and any(m.group(0).lower() != phrase.group(0).lower()
-                                           for m in _JUNK_PHRASE.finditer(p, phrase.end())))
+        return bool(_JUNK_PHRASE.search(p) or (metadata_lines and _CREDIT_LINE.search(p)))
+    phrase = _JUNK_PHRASE.search(p) if notices and words < NOTICE_WORDS else None
+    return bool(phrase and any(m.group(0).lower() != phrase.group(0).lower()
+                               for m in _JUNK_PHRASE.finditer(p, phrase.end())))
 
 
 def is_separator_bar(paragraph: str) -> bool:

@@ -32,7 +32,6 @@ import re
 
 import lxml.etree
 import lxml.html
-import trafilatura
 from trafilatura.htmlprocessing import prune_unwanted_nodes
 from trafilatura.utils import load_html
 
@@ -48,6 +47,7 @@ from digest.gather.furniture import (
     page_furniture,
     teaser_list_items,
 )
+from digest.gather.readings import FAST, PRECISION, Readings, extract
 
 # Sign-up boxes and similar page furniture, removed before trafilatura looks at the page.
 PRUNE_XPATH = [
@@ -68,9 +68,10 @@ _EMBED_WRAPPER = re.compile(r"social|embed|tweet|twitter", re.IGNORECASE)
 EMBED_WRAPPER_DEPTH = 3  # wrappers looked at above each post
 MAX_EMBEDDED_POSTS = 200
 
-# trafilatura's two readings (see combine.py): fast, recall-leaning; and the slower precision mode.
-FAST = {"fast": True}
-PRECISION = {"favor_precision": True}
+# trafilatura's two readings (see combine.py and readings.py): fast, recall-leaning; and the slower precision mode.
+# The precision mode's comparison with readability/jusText is skipped when its own text is sound and at
+# least COMPARE times as long as the fast reading (readings.Readings.careful; issue 29, speed).
+COMPARE = 0
 # Past this the second reading is skipped: a 3 MB page of list items takes trafilatura ~2.5 s
 # in precision mode on top of ~1.6 s in fast mode (the benchmark's largest page is 1.4 MB).
 PRECISION_MAX_CHARS = 2_000_000
@@ -97,7 +98,7 @@ def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = 
                        teaser_headings: bool = True, teaser_links: bool = False, captions: bool = True,
                        notices: bool = False, embedded_posts: bool = True, closing_teasers: bool = False,
                        floor: float = FLOOR, fast_reading: bool = True,
-                       separator_bars: bool = True) -> list[str]:
+                       separator_bars: bool = True, compare: int = COMPARE) -> list[str]:
     """The article's paragraphs; the keyword arguments exist for bench/extraction.py's cross-validation
     (all False / 0 but `precision` is the method of round 1; the last five are round 3's rules, of
     which teaser_links, notices and closing_teasers were rejected and are off: see bench/README.md;
@@ -112,11 +113,12 @@ def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = 
     _prune(root, [*PRUNE_XPATH, HOVER_CARD_XPATH] if hover_cards else PRUNE_XPATH)
     furniture = page_furniture(root, url, teasers=teaser_links, captions=captions)
     rules = {"metadata_lines": metadata_lines, "notices": notices, "separator_bars": separator_bars}
+    readings, page = Readings(root, url), _Page(root, url, rules, furniture)
     if not fast_reading:  # measured in bench/extraction_outside.py: the precision reading alone, filtered
-        return _paragraphs(root, url, PRECISION, rules, furniture)
-    paragraphs = _paragraphs(root, url, FAST, rules, furniture)
+        return page.paragraphs(readings.careful(), PRECISION)
+    paragraphs = page.paragraphs(readings.fast(), FAST)
     if paragraphs and precision and len(html) <= PRECISION_MAX_CHARS:
-        careful = _paragraphs(root, url, PRECISION, rules, furniture)
+        careful = page.paragraphs(readings.careful(compare), PRECISION)
         paragraphs = combine(paragraphs, careful, list_link_density(root, headings=teaser_headings),
                              short_words=short_words, protect_lists=protect_lists, fragment=fragment)
         if floor and _words(paragraphs) < floor * _words(careful):
@@ -166,46 +168,51 @@ def _unwrap_embedded_posts(root) -> bool:
     return bool(posts)
 
 
-def _paragraphs(root, url: str | None, mode: dict, rules: dict, furniture: set[str]) -> list[str]:
-    """One trafilatura reading of the page with the furniture filters applied."""
-    text = _trafilatura(root, url, mode)
-    if not text:
-        return []
-    text = _merge_split_body(root, text, url, mode)
-    paragraphs = [p for p in (_SPACES.sub(" ", line).strip() for line in text.splitlines()) if p]
-    titles, own_urls = _page_identity(root, url)
-    paragraphs = _drop_headline(paragraphs, titles)
-    paragraphs = [p for p in paragraphs
-                  if not is_boilerplate(p, **rules) and p.rstrip("/") not in own_urls]
-    if rules.get("separator_bars"):
-        paragraphs = drop_lone_bars(paragraphs)
-    return _drop_trailing_furniture(drop_furniture(paragraphs, furniture))
+class _Page:
+    """One page's readings filtered; what the page says about itself is looked up once for every reading."""
+
+    def __init__(self, root, url: str | None, rules: dict, furniture: set[str]):
+        self.root, self.url, self.rules, self.furniture = root, url, rules, furniture
+        self.identity = _page_identity(root, url)
+        self.verdicts: dict[str, bool] = {}  # paragraph -> is_boilerplate (the readings share most paragraphs)
+        self.classed: list[tuple[str, tuple]] | None = None  # see _merge_split_body
+
+    def paragraphs(self, text: str, mode: dict) -> list[str]:
+        """One trafilatura reading of the page (`text`, read in `mode`) with the furniture filters applied."""
+        if not text:
+            return []
+        text = _merge_split_body(self, text, mode)
+        paragraphs = [p for p in (_SPACES.sub(" ", line).strip() for line in text.splitlines()) if p]
+        titles, own_urls = self.identity
+        paragraphs = [p for p in _drop_headline(paragraphs, titles)
+                      if not self.boilerplate(p) and p.rstrip("/") not in own_urls]
+        if self.rules.get("separator_bars"):
+            paragraphs = drop_lone_bars(paragraphs)
+        return _drop_trailing_furniture(drop_furniture(paragraphs, self.furniture))
+
+    def boilerplate(self, paragraph: str) -> bool:
+        verdict = self.verdicts.get(paragraph)
+        if verdict is None:
+            verdict = self.verdicts[paragraph] = is_boilerplate(paragraph, **self.rules)
+        return verdict
 
 
-def _trafilatura(tree, url: str | None, mode: dict) -> str:
-    try:
-        return trafilatura.extract(
-            tree, url=url, include_comments=False, include_tables=True,
-            include_images=False, include_links=False, **mode,
-        ) or ""
-    except (ValueError, TypeError, lxml.etree.LxmlError):
-        return ""
-
-
-def _merge_split_body(root, text: str, url: str | None, mode: dict) -> str:
+def _merge_split_body(page: _Page, text: str, mode: dict) -> str:
     """Pages that split the article body into several same-class containers (ads in between).
 
     trafilatura keeps only the best container; when the paragraphs it kept sit in a
     container whose class says "body"/"article"/..., and the page has more containers
     of that very class, extract again from all of them together.
     """
+    root, url = page.root, page.url
     kept = {_SPACES.sub(" ", line).strip() for line in text.splitlines()}
     kept = {k for k in kept if len(k) > 40}
+    if page.classed is None:  # (text, container) of every <p> whose parent has a class, once a page
+        page.classed = [(_SPACES.sub(" ", p.text_content()).strip(), (parent.tag, parent.get("class")))
+                        for p in root.iter("p") if (parent := p.getparent()) is not None and parent.get("class")]
     votes: dict[tuple[str, str], int] = {}
-    for p in root.iter("p"):
-        parent = p.getparent()
-        if parent is not None and parent.get("class") and _SPACES.sub(" ", p.text_content()).strip() in kept:
-            key = (parent.tag, parent.get("class"))
+    for paragraph, key in page.classed:
+        if paragraph in kept:
             votes[key] = votes.get(key, 0) + 1
     if not votes:
         return text
@@ -223,7 +230,7 @@ def _merge_split_body(root, text: str, url: str | None, mode: dict) -> str:
     for container in containers:  # unwrapped, so the parts read as one body
         for child in container:
             article.append(copy.deepcopy(child))
-    merged = _trafilatura(page, url, mode)
+    merged = extract(page, url, mode)
     merged_lines = {_SPACES.sub(" ", line).strip() for line in merged.splitlines()}
     if len(merged) > len(text) and len(kept & merged_lines) >= 0.8 * len(kept):
         return merged
