@@ -78,6 +78,9 @@ def test_navigation_items_run_into_the_first_sentence_are_cut():
     "Our notes on the plans are included underneath each one.",
     "To get more information you can check the original post on the council's blog.",
     "Below are two letters from the harbour master to the council.",
+    "Take a moment and comment with a link to your own photos of the storm.",
+    "Much more over at the Harbour Watch blog.",
+    "The below letter will appear in the Gazette's letters page next week.",
 ])
 def test_ad_promo_and_site_lines_are_furniture_and_never_chosen(promo):
     assert is_furniture(promo)
@@ -92,7 +95,9 @@ def test_furniture_rules_leave_news_about_prices_and_sites_alone():
                      "Divers found the wreck twenty metres below the surface.",
                      "The band was back to the top of the charts within a week.",
                      "The next post office to close will be the one on the quay.",
-                     "The council found more information about the storm in old records."):
+                     "The council found more information about the storm in old records.",
+                     "The mayor would not comment with the inquiry still open.",
+                     "Tide levels came in below the forecast for the third day."):
         assert not is_furniture(sentence), sentence
 
 
@@ -248,6 +253,7 @@ def test_a_byline_or_an_agency_tag_run_into_the_first_sentence_is_cut():
     assert strip_furniture("HARBOURWATCH via CGN — The council voted.") == "The council voted."
     assert strip_furniture("(CGN/AP) The council voted.") == "The council voted."
     assert strip_furniture("(CBS News) The council voted.") == "The council voted."
+    assert strip_furniture("Carrow Gazette – The council voted.") == "The council voted."
 
 
 def test_the_headline_repeated_as_the_first_sentence_is_not_chosen():
@@ -285,6 +291,13 @@ def test_an_interviewers_question_is_not_a_summary_sentence():
     found = units("The council met on Monday. Gazette: What do you hope the new wall will mean for the town? "
                   "Price: It means the boats can stay.")
     assert [u.prose for u in found] == [True, False, True]
+
+
+def test_this_one_after_an_opening_phrase_points_back():
+    sentences = ["The harbour board met on Tuesday.", "Divers found a second crack in the wall.",
+                 "With this one, the engineers are more worried."]
+    assert pronoun_dangles(2, sentences, [0])
+    assert not pronoun_dangles(2, sentences, [1])
 
 
 def test_it_standing_for_a_thing_reads_only_after_the_sentence_naming_it():

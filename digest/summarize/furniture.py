@@ -39,6 +39,9 @@ _FURNITURE_SUBS = [
                 r"(?:CBS|NBC|ABC|BBC|Fox|CNBC|Sky) News)\)\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),  # "(CBS/AP) At least..."
     # A source tag before the story: "KVELLER via JTA — The state of Washington..."
     (re.compile(r"\A\s*[A-Z][A-Za-z.'&-]*(?: [A-Z][A-Za-z.'&-]*){0,3} via [A-Z][\w.'&-]*(?: [A-Z][\w.'&-]*){0,3}\s*(?:—|–|--)\s*"), ""),
+    # The publication's name as a dateline: "Kaieteur News – Police investigators in Region Two..."
+    (re.compile(r"\A\s*[A-Z][\w'.]*(?: [A-Z][\w'.]*){0,3} (?:News|Times|Post|Herald|Gazette|Observer|Tribune|Journal|Online)"
+                r"\s*(?:–|—|--)\s*(?=[A-Z])"), ""),
     # A source in parentheses glued to the text's first word: "(The Hollywood Reporter)Stan Freberg, whose..."
     (re.compile(r"\A\s*\([A-Z][^()\n]{1,40}\)(?=[A-Z“\"‘'])"), ""),
     # A byline run into the first sentence: "By Aaron Humes: The Americas cannot..."
@@ -74,7 +77,8 @@ FURNITURE = re.compile(
     r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|share this (?:article|story)|"
     r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
     r"has contributed to this report|contributed reporting|printer-friendly|submitted by /?u/|"
-    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|scroll (?:down|up)\b|\b(?:tell|let) us (?:know )?in the comments\b|leave a comment\b|^(?:photo|picture|video|image)s? of the (?:day|week)\b|back to (?:the )?(?:main page|home ?page)\b|"
+    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|scroll (?:down|up)\b|\b(?:tell|let) us (?:know )?in the comments\b|leave a comment\b|"
+    r"\b(?:share|post|leave) (?:it|them|yours|your [\w ]{1,30}) in the comments\b|\bcomment (?:with a link|below)\b|^(?:much )?more over at\b|^(?:photo|picture|video|image)s? of the (?:day|week)\b|back to (?:the )?(?:main page|home ?page)\b|"
     r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$))|\[(?:link|\d+ comments?)\]")
 # Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
 PROMO = re.compile(
@@ -101,7 +105,8 @@ BOILERPLATE = re.compile(
 SOCIAL = re.compile(r"(?<![\w.])@[A-Za-z0-9_]{2,15}\b|pic\.twitter\.com|\bRT @|https?://t\.co/")
 POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "underneath" (see _points)
     r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’.]+){0,12} here[.!)]*$|"
-    r"\b(?:below|above) you'?ll\b|^below (?:are|is)\b|\b(?:underneath|below|above) (?:each|every) (?:one|video|photo|image|picture)\b|"
+    r"\b(?:below|above) you'?ll\b|^below (?:are|is)\b|\bthe (?:below|above) (?:\w+ )?(?:letter|list|video|chart|graphic|image|"
+    r"photo|picture|table|map|post|article|statement)\b|\b(?:underneath|below|above) (?:each|every) (?:one|video|photo|image|picture)\b|"
     r"^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|"
     r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,40}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"

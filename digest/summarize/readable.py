@@ -67,7 +67,8 @@ _SAID_PRONOUN = re.compile(r"[,!?…][\"”’']\s+(?:he|she|they)\s+(?:said|say
 _PRONOUN = re.compile(r"^[\"'“‘(]?(?:(?:was|were|is|are|did|does|do|had|has|have|could|would|will|can|should) )?"
                       r"(?:he|she|they|him|her|his|hers|them|their|theirs|it|its)\b", re.IGNORECASE)  # "Was she...?" too
 _POSSESSIVE = re.compile(r"['’]s$")
-_DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this|that|these|those|such)\b", re.IGNORECASE)
+_DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this|that|these|those|such)\b|"
+                            r"^[^.!?,]{0,30}\b(?:this|that|these|those) ones?\b", re.IGNORECASE)  # "With this one, I'm..."
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?\b")
 _TITLE_WORDS = frozenset(
     "Mr Mrs Ms Miss Dr Prof Sir Dame Lord Lady President Senator Governor Judge Captain Coach Officer Detective "
