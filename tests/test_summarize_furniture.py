@@ -254,6 +254,9 @@ def test_a_byline_or_an_agency_tag_run_into_the_first_sentence_is_cut():
     assert strip_furniture("(CGN/AP) The council voted.") == "The council voted."
     assert strip_furniture("(CBS News) The council voted.") == "The council voted."
     assert strip_furniture("Carrow Gazette – The council voted.") == "The council voted."
+    assert strip_furniture("A ferry at the quay. (Tom Reed/AFP)\n\n(CGN/AP) CARROW, Wales - The council voted.") == \
+        "The council voted."
+    assert strip_furniture("Q: Will the ferry run?\n\nA: It will run from June.") == "Q: Will the ferry run?\n\nIt will run from June."
 
 
 def test_the_headline_repeated_as_the_first_sentence_is_not_chosen():
@@ -307,3 +310,9 @@ def test_it_standing_for_a_thing_reads_only_after_the_sentence_naming_it():
     assert not pronoun_dangles(2, sentences, [1])
     assert not pronoun_dangles(2, sentences[:2] + ["It is unclear whether the wall will be built."], [0])
     assert pronoun_dangles(2, sentences[:2] + ["Despite the cost, it was approved."], [0])
+
+
+def test_a_quotation_cut_at_its_start_does_not_open_a_summary():
+    from digest.summarize.readable import starts_mid_sentence
+    assert starts_mid_sentence("… we need not marvel that the wall fell.")
+    assert not starts_mid_sentence("… The wall fell.")

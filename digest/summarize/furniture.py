@@ -27,16 +27,20 @@ _DATELINE = (_NOT_PLACES + _PLACE + r"(?:/" + _PLACE + r")?(?:, [A-Z][\w.']*(?: 
              r"(?:,? [A-Z][a-z]{2,8}\.? \d{1,2})?(?: \([^()\n]{1,40}\))? ?" + _DASH + r" (?=[A-Z“\"])")
 _AGENCY = (r"[A-Z][A-Za-z .,'-]{0,40}?\s*\((?:CNN(?: Business| Money| Politics| Travel| Style| Sport)?|AP|Reuters"
            r"|AFP|UPI|EW\.com|CNN Student News)\)\s*(?:--|—|–|-)?\s*")
-_STORY_START = re.compile(r"^(?:" + _DATELINE + "|" + _AGENCY + ")", re.MULTILINE)
+# An agency's tag: "(AP) ", "(CBS/AP) ", "(CBS News) "; a dateline may follow it ("(CBS News) YOUNGSTOWN, Ohio - ").
+_TAG = (r"\((?:CNN|AP|Reuters|AFP|UPI|EFE|dpa|ANSA|AAP|PTI|IANS|Xinhua|[A-Z]{2,}(?:/[A-Z]{2,})+|"
+        r"(?:CBS|NBC|ABC|BBC|Fox|CNBC|Sky) News)\)")
+_STORY_START = re.compile(r"^(?:" + _TAG + r"\s*)?(?:" + _DATELINE + "|" + _AGENCY + ")", re.MULTILINE)
 # Above a dateline only this much is taken for furniture (a caption, a headline, "Story highlights" and its two
 # bullets); more text than that above one is the story itself, and the dateline a related story's teaser.
 STORY_START_CHARS, STORY_START_PARAGRAPHS = 600, 4
 # Furniture removed before splitting: datelines, Daily Mail bylines and time stamps, video prompts, citation markers.
 _FURNITURE_SUBS = [
     (re.compile(r"^" + _AGENCY, re.MULTILINE), ""),
+    (re.compile(r"^" + _TAG + r"\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),  # "(CBS/AP) At least...", before the dateline
     (re.compile(r"\A\s*" + _DATELINE), ""),
-    (re.compile(r"^\((?:CNN|AP|Reuters|AFP|UPI|EFE|dpa|ANSA|AAP|PTI|IANS|Xinhua|[A-Z]{2,}(?:/[A-Z]{2,})+|"
-                r"(?:CBS|NBC|ABC|BBC|Fox|CNBC|Sky) News)\)\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),  # "(CBS/AP) At least..."
+    # The answer's label of a question-and-answer page: "A: You can buy a retail copy..."
+    (re.compile(r"^A: (?=[A-Z])", re.MULTILINE), ""),
     # A source tag before the story: "KVELLER via JTA — The state of Washington..."
     (re.compile(r"\A\s*[A-Z][A-Za-z.'&-]*(?: [A-Z][A-Za-z.'&-]*){0,3} via [A-Z][\w.'&-]*(?: [A-Z][\w.'&-]*){0,3}\s*(?:—|–|--)\s*"), ""),
     # The publication's name as a dateline: "Kaieteur News – Police investigators in Region Two..."

@@ -95,7 +95,7 @@ def leans_on_previous(sentence: str) -> bool:
 
 def starts_mid_sentence(sentence: str) -> bool:
     """Lower case first, or the rest of a quotation: a piece of a sentence, wherever it stands."""
-    return sentence.lstrip("\"'“‘([ ")[:1].islower() or sentence[:1] in "”’"
+    return sentence.lstrip("\"'“‘([ ….")[:1].islower() or sentence[:1] in "”’"  # "… we need not marvel" too
 
 
 def leans_on_adjacent(sentence: str) -> bool:
