@@ -143,3 +143,21 @@ def test_a_longer_phrase_of_another_family_takes_the_shorter_ones_words(words, n
     verdict = classify("failed", "", words, "", "RCPT")
     assert verdict.reason != not_reason and verdict.kind == "soft", verdict
     assert classify("failed", "", "550 Requested action not taken: mailbox unavailable", "", "RCPT").kind == "hard"
+
+
+def test_a_bracketed_reason_after_the_address_and_a_content_type_missing_its_semicolon():
+    """A server that writes "a@b [User unknown]" under its heading (Sisimai's X1), in a text part whose
+    Content-Type lost the ";" before its charset: the part is still read, the address and its words found."""
+    boundary = "-----=_part_0"
+    raw = (f'From: "Mail Deliver System" <MAILER-DAEMON@relay.example.jp>\nTo: bounces@bounce.example.net\n'
+           f'Subject: Returned Mail: User unknown\nMIME-Version: 1.0\n'
+           f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n--{boundary}\n'
+           'Content-Type: text/plain\n   charset="iso-2022-jp"\n\n'
+           "The original message was received at Sun, 6 Dec 2026 10:00:00 +0900 (JST)\n"
+           "from news@example.org\n\n---The following addresses had delivery errors---\n\n"
+           f"{READER} [User unknown]\n\n--{boundary}\nContent-Type: text/plain\n\nToday's news\n--{boundary}--\n")
+    report = read_report(raw.encode())
+    assert [(s.address, s.diagnostic) for s in report.recipients] == [(READER, "User unknown")]
+    # "User unknown" with no SMTP command named: the receiving side's filter (soft), as Sisimai reads it.
+    verdict = verdict_of(report, READER)
+    assert (verdict.side, verdict.kind, verdict.reason) == ("reader", "soft", "filtered")

@@ -3,7 +3,8 @@
 A bounce without a delivery-status part still names the failed address in its
 text, and each mail server puts it in the same few places: alone on a line
 (qmail's "<a@b>:", Exim's indented "  a@b", Lotus Notes, BIGLOBE, Google's old
-notices, "  * a@b"), at the head of a line with the server's reply after it
+notices, "  * a@b"), at the head of a line with the server's reply after it or in
+brackets ("a@b [User unknown]", as Sisimai's notes on the server it calls X1 show it)
 (OpenSMTPD's "a@b: 550 ...", Postfix's "<a@b>: host ... said:", Sendmail's
 "550 <a@b>... User unknown", Smail's "a@b ... failed: ..."), or after a phrase
 ("There was an error delivering your mail to <a@b>", "Could not be delivered
@@ -25,7 +26,7 @@ ADDRESS = r"[^\s<>()\[\]@,;:\"']{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,6
 _HEAD = re.compile(
     rf"^[ \t]*(?:[*>]+[ \t]*|recipient:[ \t]*)?<?(?P<addr>{ADDRESS})>?(?:[ \t]+<{ADDRESS}>)?[ \t]*"
     r"(?:(?::|\.\.\.|[ \t]\.\.\.(?:[ \t]*failed:)?)[ \t]*(?P<rest>.*)|[ \t]+on[ \t].*"
-    r"|[ \t]+\((?P<paren>.{1,400})\)[ \t]*)?$", re.IGNORECASE)
+    r"|[ \t]+\((?P<paren>.{1,400})\)[ \t]*|[ \t]+\[(?P<bracket>[^\[\]]{1,400})\][ \t]*)?$", re.IGNORECASE)
 # Sendmail's reply naming the address: "550 <a@b>... User unknown", "550 5.1.1 <a@b>... User unknown".
 _REPLY = re.compile(
     rf"^[ \t]*[245]\d\d[ -](?:[245]\.\d{{1,3}}\.\d{{1,3}}[ \t]+)?<(?P<addr>{ADDRESS})>\.\.\.[ \t]*(?P<rest>.*)$")
@@ -62,7 +63,8 @@ def _address(line: str) -> tuple[str, str, bool]:
     for pattern in (_REPLY, _HEAD):
         match = pattern.match(line)
         if match:
-            return match.group("addr").lower(), (match.groupdict().get("rest") or match.groupdict().get("paren")
+            said = match.groupdict()
+            return match.group("addr").lower(), (said.get("rest") or said.get("paren") or said.get("bracket")
                                                  or "").strip(), False
     match = _NAMED.search(line)
     return (match.group("addr").lower(), line.strip(), True) if match else ("", "", False)

@@ -39,7 +39,7 @@ def human_text(message: Message) -> str:
     pieces, size = [], 0
     for part in _readable_parts(message):
         text = cut_returned(_decoded(part))
-        if part.get_content_type() == "text/html":
+        if _kind(part) == "text/html":
             text = _untag(text)
         pieces.append(text)
         size += len(text)
@@ -65,7 +65,7 @@ def _readable_parts(message: Message):
     stack = [message]
     while stack:
         part = stack.pop(0)
-        kind = part.get_content_type()
+        kind = _kind(part)
         if kind in _RETURNED_TYPES:
             continue
         if part.is_multipart():
@@ -77,6 +77,12 @@ def _readable_parts(message: Message):
         elif kind in ("text/plain", "text/html") and not str(part.get("Content-Disposition", "")).lower().startswith(
                 "attachment"):
             yield part
+
+
+def _kind(part: Message) -> str:
+    """The content type, also where a server left out the ";" before its parameters ("text/plain\n charset=")."""
+    kind = part.get_content_type().split()
+    return kind[0] if kind else "text/plain"
 
 
 def _decoded(part: Message) -> str:
