@@ -32,7 +32,6 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlparse
 
-import lxml.html
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from extraction import EVALDATA, load_benchmark, per_page, pooled  # noqa: E402 - the sibling bench script
@@ -40,6 +39,7 @@ from extraction import EVALDATA, load_benchmark, per_page, pooled  # noqa: E402 
 from digest.gather import extract as X  # noqa: E402
 from digest.gather.combine import key  # noqa: E402
 from digest.gather.furniture import page_furniture, teaser_list_items  # noqa: E402
+from digest.gather.readings import Readings  # noqa: E402
 
 try:
     import numpy as np
@@ -91,13 +91,16 @@ def shingles(words: list[str]) -> Counter:
 
 def page_rows(html: str, url: str | None, truth: str) -> list[dict]:
     """The page's candidate paragraphs with their features and labels."""
-    root = X._parse(html)
-    if root is not None and X._unwrap_embedded_posts(root):
-        html = lxml.html.tostring(root, encoding="unicode")
-    fast = X._trafilatura(html, url, X.FAST, X.PRUNE_XPATH)
-    if root is not None and fast:
-        fast = X._merge_split_body(root, fast, url, X.FAST, X.PRUNE_XPATH)
-    precise = X._trafilatura(html, url, X.PRECISION, X.PRUNE_XPATH)
+    root = X._tree(html)
+    if root is None:
+        return []
+    X._unwrap_embedded_posts(root)
+    X._prune(root, X.PRUNE_XPATH)
+    readings = Readings(root, url)
+    fast = readings.fast()
+    if fast:
+        fast = X._merge_split_body(X._Page(root, url, {}, set(), X.MERGE_COVER), fast, X.FAST)
+    precise = readings.careful(X.COMPARE)
     paragraphs = X._drop_headline([p for p in (X._SPACES.sub(" ", line).strip() for line in fast.splitlines()) if p],
                                   X._page_identity(root, url)[0])
     precise_keys = {key(line) for line in precise.splitlines() if line.strip()}

@@ -449,3 +449,24 @@ def test_a_lone_navigation_row_in_a_table_layout_goes_and_a_table_of_short_cells
     assert not any("Transcript" in p for p in kept)
     assert any("Docker Desktop for Windows" in p for p in kept) and any("Platform" in p for p in kept)
     assert any("Transcript" in p for p in extract_paragraphs(html, separator_bars=False))
+
+
+def test_a_short_post_is_not_traded_for_the_teasers_below_it():
+    """A short post in an unclassed container; below it, teasers of other posts in containers whose class
+    says "story". Merging those containers as a split body lost the post (the teasers' lines are most of the
+    precision reading), and the floor then took the teaser list: the merged reading must hold nearly all the
+    long lines the reading had (MERGE_COVER)."""
+    post = ("Cartoonist Ann Lee got a spot on the evening news for her scathing critique of the story we keep "
+            "telling about the young, which has gone well beyond grumbling and into plain prejudice. Click through.")
+    teasers = "".join(
+        f'<div class="nextstory"><h2><a href="/2019/{i}">Teaser headline number {i} about another post</a></h2>'
+        f"<p>The good folks of choir number {i} are still doing their thing, and now they have asked two famous "
+        f"drummers to play along at the spring festival, co-presented by the public theatre […]</p>"
+        f'<h3><a href="/2019/{i}">READ THE REST</a></h3></div>' for i in range(6))
+    html = f"""<html><head><title>The generation we love to dump on</title></head><body><div id="container">
+      <div id="headline"><h1>The generation we love to dump on</h1></div>
+      <div id="story"><p>{post}</p><p>(via Geeks Are Sexy)</p></div>
+      <div id="next-post-thumbnails">{teasers}</div></div></body></html>"""
+    assert post not in extract_paragraphs(html, merge_cover=0.8)  # the collapse, with the earlier share
+    kept = extract_paragraphs(html)
+    assert kept[0] == post and "READ THE REST" not in kept

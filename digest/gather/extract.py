@@ -10,7 +10,9 @@ headings with their link lists, and captions that repeat an image's alt text
 (furniture.py). Before trafilatura reads the page, sign-up forms and hover cards
 inside sentences are pruned (PRUNE_XPATH, HOVER_CARD_XPATH), and embedded tweets
 are unwrapped so that they read as the quotations they are. The page is parsed
-once, as trafilatura parses it, and that tree is given to every reading. When the
+once, as trafilatura parses it, and the two readings share the work they have in
+common (readings.py); precision mode's comparison with readability and jusText is
+skipped where the precision reading is long and sound (COMPARE, issue 29: speed). When the
 combined reading holds under half of what the precision reading kept (a heading,
 a teaser, the first of two containers), the precision reading is the answer
 (FLOOR, issue 29). Three more rules of
@@ -69,9 +71,14 @@ EMBED_WRAPPER_DEPTH = 3  # wrappers looked at above each post
 MAX_EMBEDDED_POSTS = 200
 
 # trafilatura's two readings (see combine.py and readings.py): fast, recall-leaning; and the slower precision mode.
-# The precision mode's comparison with readability/jusText is skipped when its own text is sound and at
-# least COMPARE times as long as the fast reading (readings.Readings.careful; issue 29, speed).
-COMPARE = 0
+# Precision mode's comparison with readability/jusText (a seventh of our time) runs only when the precision
+# reading's own text is under COMPARE characters, has no paragraph or is mostly tables (readings.py; 0: always).
+# Chosen from 0 / 500 / 1000 / 2000 by Dragnet site fold (bench/README.md, issue 29).
+COMPARE = 1000
+# A page whose body is split into same-class containers is read again from all of them (_merge_split_body);
+# the new reading is taken when it holds at least this share of the long lines the first one had (0.8 let
+# teasers of other posts in "nextstory" boxes replace a short post: issue 29; chosen by Dragnet site fold).
+MERGE_COVER = 0.9
 # Past this the second reading is skipped: a 3 MB page of list items takes trafilatura ~2.5 s
 # in precision mode on top of ~1.6 s in fast mode (the benchmark's largest page is 1.4 MB).
 PRECISION_MAX_CHARS = 2_000_000
@@ -98,7 +105,8 @@ def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = 
                        teaser_headings: bool = True, teaser_links: bool = False, captions: bool = True,
                        notices: bool = False, embedded_posts: bool = True, closing_teasers: bool = False,
                        floor: float = FLOOR, fast_reading: bool = True,
-                       separator_bars: bool = True, compare: int = COMPARE) -> list[str]:
+                       separator_bars: bool = True, compare: int = COMPARE,
+                       merge_cover: float = MERGE_COVER) -> list[str]:
     """The article's paragraphs; the keyword arguments exist for bench/extraction.py's cross-validation
     (all False / 0 but `precision` is the method of round 1; the last five are round 3's rules, of
     which teaser_links, notices and closing_teasers were rejected and are off: see bench/README.md;
@@ -113,7 +121,7 @@ def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = 
     _prune(root, [*PRUNE_XPATH, HOVER_CARD_XPATH] if hover_cards else PRUNE_XPATH)
     furniture = page_furniture(root, url, teasers=teaser_links, captions=captions)
     rules = {"metadata_lines": metadata_lines, "notices": notices, "separator_bars": separator_bars}
-    readings, page = Readings(root, url), _Page(root, url, rules, furniture)
+    readings, page = Readings(root, url), _Page(root, url, rules, furniture, merge_cover)
     if not fast_reading:  # measured in bench/extraction_outside.py: the precision reading alone, filtered
         return page.paragraphs(readings.careful(), PRECISION)
     paragraphs = page.paragraphs(readings.fast(), FAST)
@@ -171,8 +179,8 @@ def _unwrap_embedded_posts(root) -> bool:
 class _Page:
     """One page's readings filtered; what the page says about itself is looked up once for every reading."""
 
-    def __init__(self, root, url: str | None, rules: dict, furniture: set[str]):
-        self.root, self.url, self.rules, self.furniture = root, url, rules, furniture
+    def __init__(self, root, url: str | None, rules: dict, furniture: set[str], merge_cover: float):
+        self.root, self.url, self.rules, self.furniture, self.merge_cover = root, url, rules, furniture, merge_cover
         self.identity = _page_identity(root, url)
         self.verdicts: dict[str, bool] = {}  # paragraph -> is_boilerplate (the readings share most paragraphs)
         self.classed: list[tuple[str, tuple]] | None = None  # see _merge_split_body
@@ -224,15 +232,15 @@ def _merge_split_body(page: _Page, text: str, mode: dict) -> str:
     if len(containers) < 2:
         return text
     title = "".join(root.xpath("//title//text()"))
-    page = lxml.html.fromstring("<html><head><title></title></head><body><article></article></body></html>")
-    page.find("head/title").text = title
-    article = page.find("body/article")
+    doc = lxml.html.fromstring("<html><head><title></title></head><body><article></article></body></html>")
+    doc.find("head/title").text = title
+    article = doc.find("body/article")
     for container in containers:  # unwrapped, so the parts read as one body
         for child in container:
             article.append(copy.deepcopy(child))
-    merged = extract(page, url, mode)
+    merged = extract(doc, url, mode)
     merged_lines = {_SPACES.sub(" ", line).strip() for line in merged.splitlines()}
-    if len(merged) > len(text) and len(kept & merged_lines) >= 0.8 * len(kept):
+    if len(merged) > len(text) and len(kept & merged_lines) >= page.merge_cover * len(kept):
         return merged
     return text
 

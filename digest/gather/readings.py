@@ -29,10 +29,12 @@ try:
     from trafilatura import core as _core
     from trafilatura.baseline import baseline, html2txt
     from trafilatura.external import compare_extraction
-    from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
+    from lxml.etree import strip_tags
+    from trafilatura.htmlprocessing import _handle_forms, convert_tags, prune_html, prune_unwanted_nodes, recover_math
     from trafilatura.main_extractor import extract_content
     from trafilatura.metadata import Document
-    from trafilatura.settings import Extractor
+    from trafilatura.settings import MANUALLY_CLEANED, MANUALLY_STRIPPED, Extractor
+    from trafilatura.xml import delete_element
     from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH, REMOVE_COMMENTS_XPATH
 except ImportError:  # another trafilatura: the plain calls below
     _core = None
@@ -81,22 +83,46 @@ class Readings:
 
 
 def _shared(root):
-    """The steps both modes begin with (comments off), or None on a forum thread."""
+    """The steps both modes begin with (comments off), or None on a forum thread: (pruned tree, cleaned tree)."""
     tree = copy(root)
     if _core._forum_thread_page(tree):
         return None
     tree = prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
-    return prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
+    tree = prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
+    return tree, _cleaned(copy(tree))
+
+
+def _cleaned(tree):
+    """trafilatura's tree_cleaning with tables on and images off, but its last step (prune_html, which
+    differs by mode): the same steps in the same order."""
+    recover_math(tree)
+    cleaning, stripping = MANUALLY_CLEANED.copy(), MANUALLY_STRIPPED.copy()
+    forms = "form" in cleaning
+    if forms:
+        cleaning.remove("form")
+    for element in tree.iter("figure", "table"):  # figures holding a table, layout tables
+        if element.find(".//table") is not None if element.tag == "figure" else element.get("role") in (
+                "presentation", "none"):
+            element.tag = "div"
+    strip_tags(tree, stripping)
+    for expression in cleaning:
+        for element in tree.iter(expression):
+            delete_element(element)
+    if forms:
+        _handle_forms(tree)
+    return tree
 
 
 def _options(url: str | None, **mode) -> Extractor:
     return Extractor(comments=False, tables=True, images=False, links=False, url=url, **mode)
 
 
-def _fast(tree, url: str | None) -> str:
+def _fast(shared, url: str | None) -> str:
     """trafilatura_sequence in fast mode (balanced focus): main extractor, baseline rescue, recall retry."""
+    tree, cleaned = shared
     options = _options(url, fast=True)
-    body, text = extract_content(convert_tags(tree_cleaning(copy(tree), options), options, url), options)
+    cleaned = prune_html(copy(cleaned), options.focus)
+    body, text = extract_content(convert_tags(cleaned, options, url), options)
     if len(text) < options.min_extracted_size:
         b_body, b_text, b_len = baseline(tree)
         if b_len > len(text):
@@ -114,10 +140,11 @@ def _fast(tree, url: str | None) -> str:
     return _text(body, text, options)
 
 
-def _precision(tree, url: str | None, compare: int) -> str:
+def _precision(shared, url: str | None, compare: int) -> str:
     """trafilatura_sequence in precision mode: main extractor, then the comparison with readability/jusText."""
+    tree, cleaned = shared
     options = _options(url, precision=True)
-    cleaned = tree_cleaning(copy(tree), options)
+    cleaned = prune_html(copy(cleaned), options.focus)
     backup = copy(cleaned)
     cleaned = prune_unwanted_nodes(convert_tags(cleaned, options, url), REMOVE_COMMENTS_XPATH)
     body, text = extract_content(cleaned, options)
