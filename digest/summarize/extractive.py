@@ -26,8 +26,8 @@ from typing import NamedTuple
 
 from digest.summarize.furniture import is_caption
 from digest.summarize.split import Unit, is_furniture, split_sentences, units, word_count
-from digest.summarize.readable import (dangling_names, leans_on_adjacent, leans_on_previous, name_intros,
-                                      pronoun_dangles, starts_mid_sentence, teaser)
+from digest.summarize.readable import (dangling_names, fragment, leans_on_adjacent, leans_on_previous, list_intro,
+                                      name_intros, pronoun_dangles, starts_mid_sentence, teaser)
 
 __all__ = ["Weights", "WEIGHTS", "choose", "split_sentences", "summarize"]
 
@@ -101,6 +101,9 @@ def choose(found: list[Unit], max_sentences: int, weights: Weights = WEIGHTS) ->
     direct = [after.get(id(u), True) for u in prose]
     first_line = bool(prose) and found[0] is prose[0]  # the text opens with a sentence (no standfirst, no heading)
     ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
+    intro = list_intro(found)
+    if intro:
+        ranked = [i for i in ranked if id(prose[i]) in intro]  # a list's intro says what the list is
     chosen: list[int] = []
     length = 0
     while len(chosen) < max_sentences:
@@ -162,8 +165,9 @@ def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[st
     if (starts_mid_sentence if opens_text else leans_on_previous)(prose[i].text) and not any(j < i for j in chosen):
         return False  # it cannot open the summary; after an earlier chosen sentence it reads as news does. The text's
         # first line skips nothing: its "They" or "This" points at the headline, which the reader sees above it
-    if leans_on_adjacent(prose[i].text) and (i - 1 not in chosen or not direct[i]):
-        return False  # "However,", "Who knew", "This means": only straight after what they answer
+    if (leans_on_adjacent(prose[i].text) or fragment(prose[i].text)) and (i - 1 not in chosen or not direct[i]):
+        return False  # "However,", "Who knew", "This means": only straight after what they answer; a noun phrase
+        # ("Sports broadcaster for a radio network.") only straight after its sentence, never after a heading
     if not opens_text and pronoun_dangles(i, sentences, chosen):
         return False
     if dangling_names(i, sentences, intros, chosen):

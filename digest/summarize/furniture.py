@@ -71,6 +71,8 @@ _QUOTES_AND_BRACKETS = "\"'“‘([«„”’»)]」』）,.;:!?-–—"
 _TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
 _SITE_PARTS = re.compile(r"\s+[-|–—«»:]\s+|:\s+")  # "Schneier on Security: Micromorts" too
 MASTHEAD_WORDS = 25  # words: the site's name and its motto, a masthead line, is no longer
+# A speaker's label opening a paragraph of an interview's transcript: "The Economist: You say that...", "Q: Why?"
+_SPEAKER = re.compile(r"^[ \t]*([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}): (?=[A-Z“\"‘'])", re.MULTILINE)
 
 # Sentences that are page furniture even when they read like prose; never chosen. These four patterns are
 # matched against the lower-cased sentence: Python's IGNORECASE matching took four times as long, and with it
@@ -156,6 +158,8 @@ def strip_furniture(text: str, title: str | None = None) -> str:
     if title:
         text = _without_title(text, title)
     text = "\n".join(_without_navigation(line) for line in text.split("\n"))
+    if ": " in text:
+        text = _without_speakers(text)
     for pattern, repl in _FURNITURE_SUBS:
         text = pattern.sub(repl, text)
     return _without_masthead(text, title) if title else text
@@ -175,6 +179,36 @@ def _without_title(text: str, title: str) -> str:
     if not found or len(found.group(2).split()) > 2:
         return text  # not there, or the headline's words inside a sentence rather than a headline before one
     return text[:found.start()] + found.group(1) + text[found.end():]
+
+
+def _without_speakers(text: str) -> str:
+    """An interview's transcript without its speakers' labels: the interviewer is a label that opens two paragraphs
+    or more, most of them questions, and its paragraphs go whole ("The Economist: You say that groups decide better.
+    Why is that?" is a question, not a fact); a label that opens the paragraph after the interviewer's twice or more
+    is a speaker answering, and loses the label (so does any label after the interviewer's once). Labels that answer no questions ("Photos: ...") are left alone."""
+    lines = text.split("\n")
+    turns: list[tuple[int, str, bool]] = []  # (line, label, asks)
+    for n, line in enumerate(lines):
+        found = _SPEAKER.match(line) if ": " in line else None
+        if found:
+            turns.append((n, found.group(1), "?" in line[found.end():]))
+    asked: dict[str, list[bool]] = {}
+    for _, label, asks in turns:
+        asked.setdefault(label, []).append(asks)
+    askers = {label for label, asks in asked.items() if len(asks) >= 2 and sum(asks) * 2 >= len(asks)}
+    answers: dict[str, int] = {}
+    for (n, label, _), (m, after, _) in zip(turns, turns[1:]):
+        if label in askers and after not in askers and not any(x.strip() for x in lines[n + 1:m]):
+            answers[after] = answers.get(after, 0) + 1
+    if not any(count >= 2 for count in answers.values()):
+        return text
+    speakers = set(answers)  # in a transcript, one answer's label may differ ("Thomas Malone:", then "Mr Malone:")
+    for n, label, _ in turns:
+        if label in askers:
+            lines[n] = ""
+        elif label in speakers:
+            lines[n] = lines[n][_SPEAKER.match(lines[n]).end():]
+    return "\n".join(lines)
 
 
 def _without_masthead(text: str, title: str) -> str:

@@ -14,7 +14,7 @@ import re
 
 from digest.summarize.split import Unit, is_furniture
 
-__all__ = ["dangling_names", "leans_on_adjacent", "leans_on_previous", "name_intros", "pronoun_dangles",
+__all__ = ["dangling_names", "fragment", "leans_on_adjacent", "list_intro", "leans_on_previous", "name_intros", "pronoun_dangles",
            "starts_mid_sentence", "teaser"]
 
 # Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
@@ -38,9 +38,9 @@ _LEANING_ABROAD = re.compile(
 _CONNECTIVE = (r"however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
                r"otherwise|besides|likewise|similarly|still|yet|but|and|or|so(?! far)|nor|also|then(?!-)|rather(?! than)|now(?=,)|namely|for example|for instance|in other words|that is(?=,)|for one thing|for starters|"
                r"first of all|to begin with|on top of that|"
-               r"who knew|guess what|no wonder|not only that|what'?s more|even so|in fact|as a result|in addition|"
+               r"who knew|guess what|no wonder|not only that|what['’]?s more|even so|either way|in any case|at any rate|anyway(?=,)|in fact|as a result|in addition|"
                r"in response|in turn|to that end|by contrast|in contrast|on the other hand|at the same time|since then|"
-               r"despite (?:this|that|these|those|it)|that'?s why|that is why|which means|as such|for that reason|"
+               r"despite (?:this|that|these|those|it)|that['’]?s why|that is why|which means|as such|for that reason|"
                r"because of (?:this|that)|not surprisingly|of course|after all|even then|until then|by then|"
                r"(?:this|that|it) (?:means|meant|is why|was why)")
 # A reaction ("Wow, now that's...", "Well, ..."), a participle with no subject ("Giving us the cleanest shot yet.")
@@ -68,7 +68,52 @@ _PRONOUN = re.compile(r"^[\"'“‘(]?(?:(?:was|were|is|are|did|does|do|had|has|
                       r"(?:he|she|they|him|her|his|hers|them|their|theirs|it|its)\b", re.IGNORECASE)  # "Was she...?" too
 _POSSESSIVE = re.compile(r"['’]s$")
 _DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this|that|these|those|such)\b|"
-                            r"^[^.!?,]{0,30}\b(?:this|that|these|those) ones?\b", re.IGNORECASE)  # "With this one, I'm..."
+                            r"^[^.!?,]{0,30}\b(?:this|that|these|those) ones?\b|"  # "With this one, I'm..."
+                            r"^[^.!?,]{0,30}\b(?:this|these) (?!(?:year|week|month|morning|afternoon|evening|night|"
+                            r"weekend|season|summer|winter|spring|autumn|time|article|story|post|video|page)s?\b)[a-z]|"
+                            r"^[\"'“‘(]?(?:since|because|as|if|while|when|although|though|given that) (?:this|that|these|those) "
+                            r"(?:is|are|was|were|has|have|had|will|would|can|could|seems?|seemed|means?|meant)\b",
+                            re.IGNORECASE)  # "Since these are my two favourite things, I've..."
+# A finite verb, or what may be one: an auxiliary, a common irregular past, a contraction, a lower-case word in -s or
+# -ed, a subject pronoun. A sentence with none is a noun phrase: a list item's description or a fact box's line
+# ("Sports broadcaster for a radio network.", "Chief Executive of the Carrow Harbour Trust."), which leans on its
+# item's heading.
+_VERB_WORDS = (
+    "is are was were be been am has have had do does did will would can could may might must shall should said made "
+    "won took went got came saw ran left began found told gave led lost met paid put set sold sent spent stood thought "
+    "wrote held kept knew brought built bought became fell felt grew heard hit let meant rose shot struck threw wore "
+    "cut quit read beat broke caught chose drew drove ate fought flew hid hung lay lit rode sang sank sat slept spoke "
+    "stole stuck taught tore understood woke dealt fed hurt shut spread cost i we you they he she it there who which "
+    "that "  # and the commonest verbs' plain forms, for a plural subject that is a name or a capital ("Satellites fall")
+    "fall eat say go come make take get see know think want need like use find give tell work call try ask seem feel "
+    "leave keep begin help show hear play run move live believe bring happen sit stand lose pay meet include continue "
+    "learn change understand watch follow stop create speak spend grow open walk win offer remember love consider "
+    "appear buy wait serve die send expect build stay reach kill remain suggest raise pass sell require decide pull "
+    "occur agree support face look turn hold carry mean fly drive sleep fight share claim argue warn fear hope").split()
+# A word before an article that is not a verb ("for a", "of the"); any other may be one ("consider the end").
+_NOT_VERBS = (r"(?:for|of|in|on|at|to|from|with|by|into|onto|over|under|about|and|or|but|as|than|like|near|off|per|"
+              r"via|across|after|before|behind|between|through|during|without|within|towards?|upon|against|among|around|"
+              r"all|just|only|also|not|once|half|quite|such|what|rather)")
+_VERBISH = re.compile(r"\b(?:" + "|".join(_VERB_WORDS) + r")\b|n['’]t\b|['’](?:s|re|ve|ll|m|d)\b|\b[a-z]+(?:ed|s)\b|\b(?!" + _NOT_VERBS + r"\b)[a-z]+ (?:a|an|the)\b",
+                      re.IGNORECASE)
+_FIRST_VERBS = frozenset(_VERB_WORDS)
+_ENGLISH = frozenset("the of for and with to".split())
+_CONTRACTION = re.compile(r"n['’]t\b|['’](?:s|re|ve|ll|m|d)\b")
+FRAGMENT_WORDS = 20  # words: a noun phrase this long or longer is more likely a sentence with a verb we miss
+
+
+def fragment(sentence: str) -> bool:
+    """A noun phrase with a stop, not a sentence: no word in it can be a finite verb. Capitalised words are not
+    looked at ("Sports", "Reports" are names or the phrase's head), except a first word that is a subject or an
+    auxiliary ("They", "Was")."""
+    words = sentence.split()
+    if not 3 <= len(words) < FRAGMENT_WORDS or not _ENGLISH.intersection(words):
+        return False  # a sentence in a language written without spaces, or in another language: no judging
+    rest = " ".join(w for w in words[1:] if not w[:1].isupper() or w == "I" or w[:2] in ("I'", "I’"))
+    first = words[0].strip("\"'“‘(").lower()
+    return not (_VERBISH.search(rest) or first in _FIRST_VERBS or _CONTRACTION.search(first))
+
+
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?\b")
 _TITLE_WORDS = frozenset(
     "Mr Mrs Ms Miss Dr Prof Sir Dame Lord Lady President Senator Governor Judge Captain Coach Officer Detective "
@@ -82,6 +127,8 @@ _NOT_NAMES = frozenset(
     "Thursday Friday Saturday Sunday January February March April May June July August September October November "
     "December According Last Next Earlier Later Today Yesterday".split()
 ) | _TITLE_WORDS
+_LIST_HEADING = re.compile(r"^\d{1,2}[.)](?:\s*[A-Z“\"‘'].*)?$")  # "1.", "2. Sam Ponder", "3.Charlotte Jones"
+LIST_ITEMS = 3  # numbered headings: fewer make a text with a list in it, not a list with an intro
 TEASER_WORDS = 60  # a teaser longer than this (no stop anywhere) is cut at a word boundary, with an ellipsis
 _CUT = re.compile(r"\s*(?:\[(?:…|\.\.\.)\]|…|\.\.\.)\s*$")
 
@@ -184,6 +231,17 @@ def _bare_names(sentence: str) -> list[str]:
 def _first_name(word: str) -> bool:
     """Whether the word before a name makes it a full name: a first name or a title, not "Avenue, Harris"."""
     return word[:1].isupper() and not word.endswith(",") and word.rstrip(".") not in _NOT_NAMES - _TITLE_WORDS
+
+
+def list_intro(found: list[Unit]) -> set[int]:
+    """ids of the sentences before a list's first item, in a text that is mostly a numbered list ("1.", "2. Sam
+    Ponder", three items or more, after two sentences or more): the intro says what the list is; an item's lines
+    lean on its heading ("Sports broadcaster for..." under a name). Empty when the text is no such list."""
+    items = [k for k, u in enumerate(found) if not u.prose and _LIST_HEADING.match(u.text) and len(u.text.split()) <= 12]
+    if len(items) < LIST_ITEMS:
+        return set()
+    intro = {id(u) for u in found[:items[0]] if u.prose}
+    return intro if len(intro) >= 2 else set()
 
 
 def teaser(found: list[Unit], max_sentences: int) -> list[str]:

@@ -1,0 +1,86 @@
+"""Furniture and dangling references found by a fresh end-to-end count (issue 29, third round).
+
+As in test_summarize_furniture.py, every text here is written for these tests, shaped like what an
+extractor leaves of a page: each case is a general cause seen on fresh pages, never a site's wording."""
+
+from __future__ import annotations
+
+from digest.summarize.extractive import summarize
+from digest.summarize.furniture import strip_furniture
+from digest.summarize.readable import fragment, leans_on_adjacent, pronoun_dangles
+
+
+def joined(text: str, title: str | None = None) -> str:
+    return " ".join(summarize(text, title=title, max_sentences=3))
+
+
+def test_connectives_with_a_typographic_apostrophe_or_either_way_read_only_after_their_sentence():
+    assert leans_on_adjacent("What’s more, the council kept the old quay open for the crews.")
+    assert leans_on_adjacent("That’s why the harbour master wants the wall two metres higher.")
+    assert leans_on_adjacent("Either way, the crews will have to wait until June for the new wall.")
+    assert not leans_on_adjacent("Whatever the weather, the crews go out before dawn.")
+    text = ("The council of Carrow voted on Monday to rebuild the harbour wall that storms broke in March. "
+            "Work on the new wall will start in June and cost the town about four million pounds.\n\n"
+            "Some crews say the wall should be higher; others say the money would do more good on the quay. "
+            "Either way, the harbour master expects the wall to stand for a century. "
+            "The old wall was built in 1890 by the town's fishermen.")
+    assert "Either way" not in joined(text) or "others say the money" in joined(text)
+
+
+def test_a_demonstrative_after_an_opening_conjunction_points_back():
+    sentences = ["The harbour board met on Tuesday.", "Two trawlers were built in the town in 1950.",
+                 "Since these are the oldest boats in the fleet, the crews want them kept in the inner basin."]
+    assert pronoun_dangles(2, sentences, [0])
+    assert not pronoun_dangles(2, sentences, [1])
+    assert not pronoun_dangles(2, sentences[:2] + ["Since the trawlers are old, the crews want them kept."], [0])
+
+
+def test_an_interviewers_turns_go_and_the_answers_lose_their_speaker_label():
+    text = ("The harbour master of Carrow has run the port for twenty years.\n\n"
+            "Gazette: What will the new wall change for the crews?\n\n"
+            "Helen Price: The boats can stay in the harbour through the winter storms.\n\n"
+            "Gazette: You have asked for a wall two metres higher. Why is that?\n\n"
+            "Helen Price: The sea has risen since the old wall was built.\n\n"
+            "Gazette: Will you stay on when the wall is finished?\n\n"
+            "Ms Price: I will retire next spring.")
+    assert strip_furniture(text) == ("The harbour master of Carrow has run the port for twenty years.\n\n\n\n"
+                                     "The boats can stay in the harbour through the winter storms.\n\n\n\n"
+                                     "The sea has risen since the old wall was built.\n\n\n\n"
+                                     "I will retire next spring.")
+    summary = joined(text)
+    assert "Gazette" not in summary and "You have asked" not in summary and "Price:" not in summary
+    # One label once is no transcript: "Update: ..." or a caption's label is left to the other rules.
+    once = "The wall fell in March.\n\nUpdate: The council met again on Friday."
+    assert strip_furniture(once) == once
+
+
+def test_a_noun_phrase_with_a_stop_is_not_a_summary_sentence_after_a_heading():
+    assert fragment("Sports broadcaster for a radio network in the north.")
+    assert fragment("Chief Executive of the Carrow Harbour Trust.")
+    assert not fragment("The crews sold their boats.")
+    assert not fragment("They run the harbour.")
+    assert not fragment("It’s a fine wall.")
+    assert not fragment("Was she there?")
+    text = ("Five people who keep Carrow's harbour running were honoured by the town council on Monday. "
+            "The council gives the awards each year to people nominated by residents.\n\n"
+            "1.\n\nMary Hale\n\nHarbour pilot for the northern approaches and the inner basin.\n\n"
+            "2.\n\nTom Reed\n\nSkipper of the lifeboat since the storm of 2004.\n\n"
+            "3.\n\nAnn Cole\n\nKeeper of the harbour light on the east pier.")
+    summary = joined(text)
+    assert "Harbour pilot for" not in summary and "Skipper of the lifeboat" not in summary
+    assert summary.startswith("Five people who keep")
+
+
+def test_this_or_these_with_a_noun_early_in_a_sentence_points_back():
+    sentences = ["The harbour board met on Tuesday.", "Divers found two cracks in the north wall.",
+                 "To mend these cracks, the board will close the quay for a month."]
+    assert pronoun_dangles(2, sentences, [0])
+    assert not pronoun_dangles(2, sentences, [1])
+    assert not pronoun_dangles(2, sentences[:2] + ["Later this year, the board will close the quay."], [0])
+    assert not pronoun_dangles(2, sentences[:2] + ["For those who fish, the quay will stay open."], [0])
+
+
+def test_only_english_phrases_are_judged_for_a_verb():
+    assert not fragment("Der Konzern schließt das Werk im Mai.")
+    assert not fragment("经济运行总体平稳。")
+    assert fragment("Keeper of the harbour light on the east pier.")
