@@ -470,3 +470,21 @@ def test_a_short_post_is_not_traded_for_the_teasers_below_it():
     assert post not in extract_paragraphs(html, merge_cover=0.8)  # the collapse, with the earlier share
     kept = extract_paragraphs(html)
     assert kept[0] == post and "READ THE REST" not in kept
+
+
+@pytest.mark.parametrize("paragraph, bar", [
+    ("Posted by Kathy on April 6, 2007 | Permalink", True),  # a post's byline bar
+    ("Harbour Desk Staff | Tags: ferries, quay, budget", True),
+    ("Published: November 5th, 2012 | Tags: council", True),
+    ("1 Comment » | Published in", True),
+    ("Anna |", True),  # a piece of a bar, cut at its separator
+    ("- 1:46 pm |", True),
+    ("« Why the ferry runs late | Main", True),  # previous/next bar, open at one end
+    ("digg this | reddit", True),
+    ("Harbour news | ferries", False),
+    ("Buy now: 16GB $399 | 32GB $499 (from November 13th)", False),
+    ("The mayor posted the figures on Tuesday | and the tags on the crates were checked twice.", False),
+])
+def test_byline_and_tag_bars_and_pieces_of_bars_are_furniture(paragraph, bar):
+    assert is_boilerplate(paragraph) is bar
+    assert is_boilerplate(paragraph, meta_bars=False) is False

@@ -48,6 +48,11 @@ NOTICE_WORDS = 100
 BAR_PART_WORDS = 5
 BAR_CHARS = 300
 _NUMBER = re.compile(r"[\d.,:%$€£+\-/ ]+")
+# Parts of a post's byline or footer bar (is_separator_bar's meta_bars): who and when, tags, comment counts.
+_META_PART = re.compile(r"(tags|tagged|permalink|posted (by|in|on)|published( in|:)|filed (under|in)|categories"
+                        r"|leave a comment|no comments|\d+ comments?( »)?$|comments? \(\d+\)|digg this)\b", re.IGNORECASE)
+DANGLING_WORDS = 6  # "Becky |": a piece of a bar cut at its separator
+
 # A time stamp standing alone ("November 20, 2019 - 11:28 AMT", "Updated at 1:23 p.m."): the
 # page's metadata, not its text. A clock time with a year or an "updated"-like word, in a short
 # line that does not end like a sentence.
@@ -59,18 +64,18 @@ SHORT_WORDS = 40  # phrase rules only apply to paragraphs shorter than this
 
 
 def is_boilerplate(paragraph: str, *, metadata_lines: bool = True, notices: bool = False,
-                   separator_bars: bool = True) -> bool:
+                   separator_bars: bool = True, meta_bars: bool = True) -> bool:
     """True for a paragraph that is page furniture rather than article text.
 
     metadata_lines: also a lone time stamp and a newswire's credit line (off: the rules before them);
     notices: also a newswire's reporting/editing credits, a longer legal notice and a cross-link
     in brackets (round 3, REJECTED: off unless asked for); separator_bars: also a bar of links
-    between separators (issue 29).
+    between separators (issue 29); meta_bars: also byline and tag bars, and pieces of bars (is_separator_bar).
     """
     p = paragraph.strip().strip("*").strip()
     if not re.search(r"[^\W_]", p):
         return True  # "___", "* * *" and other separators
-    if separator_bars and is_separator_bar(p):
+    if separator_bars and is_separator_bar(p, meta_bars=meta_bars):
         return True
     if _JUNK_LINE.match(p) or _TEASER_START.match(p) or (metadata_lines and is_time_stamp(p)):
         return True
@@ -86,15 +91,26 @@ def is_boilerplate(paragraph: str, *, metadata_lines: bool = True, notices: bool
                                for m in _JUNK_PHRASE.finditer(p, phrase.end())))
 
 
-def is_separator_bar(paragraph: str) -> bool:
+def is_separator_bar(paragraph: str, *, meta_bars: bool = True) -> bool:
     """A navigation bar written inline between separators: "« Older post | Main | Newer post »",
     "Transcript | Download mp4 | Download mp3". (A table's row, "| a | b |", is judged by its
-    neighbours in drop_lone_bars: a lone row of links is navigation, rows together are a table.)"""
-    if paragraph.count("|") < 2 or len(paragraph) > BAR_CHARS or paragraph.startswith("|"):
+    neighbours in drop_lone_bars: a lone row of links is navigation, rows together are a table.)
+    meta_bars (issue 29): also a post's byline bar ("Posted by Kathy on April 6 | Permalink",
+    "Staff | Tags: Doug Martin"), a piece of a bar left dangling at a separator ("Becky |", "- 1:46 pm |")
+    and a previous/next bar open at one end ("« Older post | Main")."""
+    if "|" not in paragraph or len(paragraph) > BAR_CHARS or paragraph.startswith("|"):
         return False
     if paragraph.startswith("«") and paragraph.endswith("»"):
         return True  # the previous and next posts around the blog's index
-    return _bar_parts(paragraph) >= 2
+    if meta_bars and (paragraph.startswith("«") or paragraph.endswith("»") or _meta_bar(paragraph)):
+        return True
+    return paragraph.count("|") >= 2 and _bar_parts(paragraph) >= 2
+
+
+def _meta_bar(paragraph: str) -> bool:
+    if paragraph.rstrip().endswith("|") and len(paragraph.split()) <= DANGLING_WORDS:
+        return True
+    return any(_META_PART.match(part.strip(" -•·\\")) for part in paragraph.split("|"))
 
 
 def _bar_parts(paragraph: str) -> int:

@@ -106,7 +106,7 @@ def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = 
                        notices: bool = False, embedded_posts: bool = True, closing_teasers: bool = False,
                        floor: float = FLOOR, fast_reading: bool = True,
                        separator_bars: bool = True, compare: int = COMPARE,
-                       merge_cover: float = MERGE_COVER) -> list[str]:
+                       merge_cover: float = MERGE_COVER, meta_bars: bool = True) -> list[str]:
     """The article's paragraphs; the keyword arguments exist for bench/extraction.py's cross-validation
     (all False / 0 but `precision` is the method of round 1; the last five are round 3's rules, of
     which teaser_links, notices and closing_teasers were rejected and are off: see bench/README.md;
@@ -120,7 +120,8 @@ def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = 
         _unwrap_embedded_posts(root)
     _prune(root, [*PRUNE_XPATH, HOVER_CARD_XPATH] if hover_cards else PRUNE_XPATH)
     furniture = page_furniture(root, url, teasers=teaser_links, captions=captions)
-    rules = {"metadata_lines": metadata_lines, "notices": notices, "separator_bars": separator_bars}
+    rules = {"metadata_lines": metadata_lines, "notices": notices, "separator_bars": separator_bars,
+             "meta_bars": meta_bars}
     readings, page = Readings(root, url), _Page(root, url, rules, furniture, merge_cover)
     if not fast_reading:  # measured in bench/extraction_outside.py: the precision reading alone, filtered
         return page.paragraphs(readings.careful(), PRECISION)
