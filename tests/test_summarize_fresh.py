@@ -8,6 +8,7 @@ from __future__ import annotations
 from digest.summarize.extractive import summarize
 from digest.summarize.furniture import strip_furniture
 from digest.summarize.readable import fragment, leans_on_adjacent, pronoun_dangles
+from digest.summarize.split import units
 
 
 def joined(text: str, title: str | None = None) -> str:
@@ -84,3 +85,39 @@ def test_only_english_phrases_are_judged_for_a_verb():
     assert not fragment("Der Konzern schließt das Werk im Mai.")
     assert not fragment("经济运行总体平稳。")
     assert fragment("Keeper of the harbour light on the east pier.")
+
+
+def test_a_quantity_of_them_points_back_and_of_his_is_a_pronoun():
+    sentences = ["The harbour board met on Tuesday.", "Divers found three cracks in the north wall.",
+                 "Two of them run below the waterline."]
+    assert pronoun_dangles(2, sentences, [0])
+    assert not pronoun_dangles(2, sentences, [1])
+    crew = ["Skipper Tom Reed brought the lifeboat home at dawn.", "Harbour master Helen Price met the boat.",
+            "Some of his crew had been at sea for two days."]
+    assert pronoun_dangles(2, crew, [0])  # "his" would be read as the harbour master's
+    assert not pronoun_dangles(2, crew, [0, 1])
+
+
+def test_summing_up_and_a_trailing_that_is_read_only_after_their_sentence():
+    for sentence in ("In short, the wall will cost more than the town can pay.",
+                     "Accordingly, the council will ask the county for a loan.",
+                     "Consequently, the quay stays shut until June.",
+                     "Unless you fish from the old quay, that is."):
+        assert leans_on_adjacent(sentence), sentence
+    assert not leans_on_adjacent("The wall, that is the council's view, must be higher.")
+
+
+def test_a_name_ending_in_police_is_not_cut_as_a_glued_caption():
+    sentence = ("A commander in the hills north of Carrow, a district that borders the sea on two sides, led twelve "
+                "junior Carrow Harbour Police officers under his command out of the town on Saturday night, taking "
+                "with them two boats and a radio, an official told the Gazette.")
+    assert sentence in [u.text for u in units(sentence + " Those officers are still missing.")]
+
+
+def test_link_pointers_a_via_credit_and_a_question_label_are_cut():
+    assert strip_furniture("Harbour (video link) A film of the old quay at dawn.") == "Harbour A film of the old quay at dawn."
+    assert strip_furniture("A treat for your eyes. -via Carrow Gazette") == "A treat for your eyes."
+    assert strip_furniture("A treat for your eyes. (via the Carrow Gazette)") == "A treat for your eyes."
+    before = "The ferry stopped in May.\n\n"
+    assert strip_furniture(before + "Question: I need help with my engine.") == before + "I need help with my engine."
+    assert strip_furniture(before + "Question: Will it run?") == before + "Question: Will it run?"  # the asker's: not prose

@@ -39,8 +39,9 @@ _FURNITURE_SUBS = [
     (re.compile(r"^" + _AGENCY, re.MULTILINE), ""),
     (re.compile(r"^" + _TAG + r"\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),  # "(CBS/AP) At least...", before the dateline
     (re.compile(r"\A\s*" + _DATELINE), ""),
-    # The answer's label of a question-and-answer page: "A: You can buy a retail copy..."
-    (re.compile(r"^A: (?=[A-Z])", re.MULTILINE), ""),
+    # The labels of a question-and-answer page: "A: You can buy a retail copy...", "Question: I need some help..."
+    (re.compile(r"^(?:A|Answer): (?=[A-Z])|^(?:Q|Question): (?=[A-Z][^?\n]*$)", re.MULTILINE), ""),  # a question
+    # keeps its label: a labelled question is the interviewer's, never a summary sentence
     # A source tag before the story: "KVELLER via JTA — The state of Washington..."
     (re.compile(r"\A\s*[A-Z][A-Za-z.'&-]*(?: [A-Z][A-Za-z.'&-]*){0,3} via [A-Z][\w.'&-]*(?: [A-Z][\w.'&-]*){0,3}\s*(?:—|–|--)\s*"), ""),
     # The publication's name as a dateline: "Kaieteur News – Police investigators in Region Two..."
@@ -59,7 +60,10 @@ _FURNITURE_SUBS = [
     (re.compile(r"^(?:\[[^\]\n=]{1,40}=[^\]\n]{1,40}\]|【[^】\n]{1,40}】)\s*", re.MULTILINE), ""),
     (re.compile(r"\[(?:\d+(?:[-–,]\d+)*|[a-z]|citation needed|note \d+|edit)\]"), ""),
     # A pointer at a picture or a video inside a sentence: "Starlet (trailer below), out today", "(seen above)".
-    (re.compile(r" ?\((?:see |seen |pictured |shown )?(?:[\w-]+ ){0,2}(?:below|above)\)"), ""),
+    (re.compile(r" ?\((?:see |seen |pictured |shown )?(?:[\w-]+ ){0,2}(?:below|above)\)|"
+                r" ?\((?:[\w-]+ ){0,2}link\)"), ""),  # "Ball (video link) Sports balls..."
+    # A source credited at a paragraph's end: "... a treat for your eyes. -via Flavorwire", "(via Boing Boing)".
+    (re.compile(r"(?<=[.!?]) ?(?:-+ ?via [A-Z][\w.]*(?: [A-Z][\w.]*){0,2}|\(via [^()\n]{1,40}\))[ \t]*$", re.MULTILINE), ""),
     # Bullets and widget words left at a paragraph's start: "• Share your photos", "CLOSE CEO of Tesla", "Image Police".
     (re.compile(r"^[ \t]*(?:(?:\\?[|•·▸►*][ \t]*)+|(?:CLOSE|ADVERTISEMENT|Advertisement|Image|Story highlights|Skip Ad)"
                 r"[ \t]+(?=[A-Z]))", re.MULTILINE), ""),

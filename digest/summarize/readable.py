@@ -37,15 +37,16 @@ _LEANING_ABROAD = re.compile(
 # company, however, said...").
 _CONNECTIVE = (r"however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
                r"otherwise|besides|likewise|similarly|still|yet|but|and|or|so(?! far)|nor|also|then(?!-)|rather(?! than)|now(?=,)|namely|for example|for instance|in other words|that is(?=,)|for one thing|for starters|"
-               r"first of all|to begin with|on top of that|"
+               r"first of all|to begin with|on top of that|in short|in sum|to sum up|in summary|put simply|simply put|"
+               r"accordingly|consequently|as a consequence|"
                r"who knew|guess what|no wonder|not only that|what['’]?s more|even so|either way|in any case|at any rate|anyway(?=,)|in fact|as a result|in addition|"
                r"in response|in turn|to that end|by contrast|in contrast|on the other hand|at the same time|since then|"
                r"despite (?:this|that|these|those|it)|that['’]?s why|that is why|which means|as such|for that reason|"
                r"because of (?:this|that)|not surprisingly|of course|after all|even then|until then|by then|"
                r"(?:this|that|it) (?:means|meant|is why|was why)")
-# A reaction ("Wow, now that's...", "Well, ..."), a participle with no subject ("Giving us the cleanest shot yet.")
+# A reaction ("Wow, now that's...", "Well, ...", "Unless you drive, that is."), a participle with no subject ("Giving us the cleanest shot yet.")
 # and a whole sentence in parentheses (an aside on the one before) also answer the sentence before them.
-_REACTION = (r"(?:wow|oh|ah|well|okay|ok|alright|all right|yes|yep|no|nope|sure)\s*[,!]|"
+_REACTION = (r"(?:wow|oh|ah|well|okay|ok|alright|all right|yes|yep|no|nope|sure)\s*[,!]|[^.!?]{1,200}, that is[.!]$|"
              r"[A-Z][a-z]{2,}ing (?:us|them|him|her|it|me|you|why|what|how|whether)\b|\((?:[^()]|\([^()]*\))*\)[.!?…]*$")
 _ADJACENT = re.compile(r"^[\"'“‘]?(?:" + _REACTION + r")|"
                        r"^[\"'“‘(]?(?:" + _CONNECTIVE + r")\b|^[^,.!?;:]{1,60},\s*(?:however|though|meanwhile|"
@@ -67,8 +68,13 @@ _SAID_PRONOUN = re.compile(r"[,!?…][\"”’']\s+(?:he|she|they)\s+(?:said|say
 _PRONOUN = re.compile(r"^[\"'“‘(]?(?:(?:was|were|is|are|did|does|do|had|has|have|could|would|will|can|should) )?"
                       r"(?:he|she|they|him|her|his|hers|them|their|theirs|it|its)\b", re.IGNORECASE)  # "Was she...?" too
 _POSSESSIVE = re.compile(r"['’]s$")
+_QUANTITY = (r"(?:only |just |about |nearly |almost )?(?:one|two|three|four|five|six|some|many|most|all|none|each|both|"
+             r"few|several|half|any|neither|either|\d+)")
+# "Some of his supporters...": a personal pronoun all the same.
+_QUANTITY_PRONOUN = re.compile(r"^[\"'“‘(]?" + _QUANTITY + r" of (?:his|her|their|its)\b", re.IGNORECASE)
 _DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this|that|these|those|such)\b|"
                             r"^[^.!?,]{0,30}\b(?:this|that|these|those) ones?\b|"  # "With this one, I'm..."
+                            r"^[\"'“‘(]?" + _QUANTITY + r" of (?:them|these|those|this|that)\b|"  # "Only two of them are..."
                             r"^[^.!?,]{0,30}\b(?:this|these) (?!(?:year|week|month|morning|afternoon|evening|night|"
                             r"weekend|season|summer|winter|spring|autumn|time|article|story|post|video|page)s?\b)[a-z]|"
                             r"^[\"'“‘(]?(?:since|because|as|if|while|when|although|though|given that) (?:this|that|these|those) "
@@ -154,7 +160,7 @@ def leans_on_adjacent(sentence: str) -> bool:
 def _opens_with_pronoun(sentence: str) -> bool:
     """A personal pronoun first, or first after an opening phrase that names nobody ("In a statement, she..."), or
     a quotation said by a pronoun ("'I applied ten years ago,' he says.": who is he?)."""
-    if _PRONOUN.match(sentence) or _SAID_PRONOUN.search(sentence):
+    if _PRONOUN.match(sentence) or _SAID_PRONOUN.search(sentence) or _QUANTITY_PRONOUN.match(sentence):
         return True
     late = _LATE_PRONOUN.match(sentence)
     return bool(late) and not any(_NAME.fullmatch(w.strip("\"'“”‘’(),.;:")) and w.strip("\"'“”‘’(),.;:") not in _NOT_NAMES

@@ -177,8 +177,9 @@ def _unglue(sentence: str) -> list[str]:
     for match in _GLUED.finditer(sentence):
         near = sentence[max(start, match.start() - 4 * WORD_REACH):match.start()].split()  # a bounded look back
         last = near[-1].lower() if near else ""
-        if (len(near) >= 4 and last not in _STOPWORDS and last.rstrip(".") not in TITLES
-                and not _SPEECH.fullmatch(last)):
+        if (len(near) >= 4 and last not in _STOPWORDS and last.rstrip(".") not in TITLES and not _SPEECH.fullmatch(last)
+                and not (near[-1][:1].isupper() and sentence.startswith(("Police", "Officials"), match.end()))):
+            # ("Afghan National Police" is a name, not a caption's end and a sentence)
             pieces.append(sentence[start:match.start()].strip())
             start = match.end()
     pieces.append(sentence[start:].strip())
