@@ -488,3 +488,29 @@ def test_a_short_post_is_not_traded_for_the_teasers_below_it():
 def test_byline_and_tag_bars_and_pieces_of_bars_are_furniture(paragraph, bar):
     assert is_boilerplate(paragraph) is bar
     assert is_boilerplate(paragraph, meta_bars=False) is False
+
+
+@pytest.mark.parametrize("paragraph, widget", [
+    ("June (2)", True), ("March 2011 (14)", True),  # a blog archive's month counts
+    ("Home > News > Linux & Opensource Blog", True), ("Home » Travel » Diaries", True),  # breadcrumbs
+    ("Leave a Reply", True), ("No comments yet.", True), ("4 Responses to “Open Enrollment in Full Swing”", True),
+    ("RSS feed for comments on this post.", True),
+    ("June (2) was the wettest month on record, the harbour master said.", False),
+    ("Prices went 5 > 4 > 3 over the week.", False),
+    ("Two responses to the plan were heard at the meeting, and both were against it.", False),
+])
+def test_blog_widgets_are_furniture(paragraph, widget):
+    assert is_boilerplate(paragraph) is widget
+    assert is_boilerplate(paragraph, widgets=False) is False
+
+
+def test_readers_comments_after_the_text_go_and_a_lone_label_row_goes():
+    comments = "".join(f"<p>Comment {i}: I agree, the glacier views were the best part of our own trip too.</p>"
+                       for i in range(4))
+    html = f"""<html><head><title>Travel diary</title></head><body>
+      <table><tr><td>TRENDING TODAY</td></tr></table>
+      <div class="entry">{''.join(f'<p>{p}</p>' for p in DIARY)}
+      <h3>4 Responses to “Travel diary”</h3>{comments}<h3>Leave a Reply</h3></div></body></html>"""
+    kept = extract_paragraphs(html)
+    assert kept == DIARY
+    assert any(p.startswith("Comment 0") for p in extract_paragraphs(html, widgets=False))

@@ -52,6 +52,17 @@ _NUMBER = re.compile(r"[\d.,:%$€£+\-/ ]+")
 _META_PART = re.compile(r"(tags|tagged|permalink|posted (by|in|on)|published( in|:)|filed (under|in)|categories"
                         r"|leave a comment|no comments|\d+ comments?( »)?$|comments? \(\d+\)|digg this)\b", re.IGNORECASE)
 DANGLING_WORDS = 6  # "Becky |": a piece of a bar cut at its separator
+# Blog widgets (is_boilerplate's widgets, issue 29): an archive's month count ("June (2)", "March 2011 (14)"),
+# a breadcrumb trail ("Home > News > Linux"), a comment section's own lines ("Leave a Reply", "No comments
+# yet.", "RSS feed for comments on this post", "4 Responses to “Open Enrollment”").
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+COMMENTS_AFTER = 50
+_ARCHIVE_COUNT = re.compile(rf"^({_MONTHS})( \d{{4}})? \(\d+\)$", re.IGNORECASE)
+_CRUMB = re.compile(r"\s(?:>|»|›)\s")
+COMMENT_HEAD = re.compile(
+    r"^((\d+|no|one|two|three) (comments?|responses?|replies|thoughts)( (to|on) [\"“‘'].{1,150})?|leave a (reply|comment)"
+    r"|post a comment|add (a|your) comment|comments? \(\d+\)|no comments yet|rss feed for comments on this post"
+    r"|trackback uri)[.:!]?$", re.IGNORECASE)
 
 # A time stamp standing alone ("November 20, 2019 - 11:28 AMT", "Updated at 1:23 p.m."): the
 # page's metadata, not its text. A clock time with a year or an "updated"-like word, in a short
@@ -64,13 +75,14 @@ SHORT_WORDS = 40  # phrase rules only apply to paragraphs shorter than this
 
 
 def is_boilerplate(paragraph: str, *, metadata_lines: bool = True, notices: bool = False,
-                   separator_bars: bool = True, meta_bars: bool = True) -> bool:
+                   separator_bars: bool = True, meta_bars: bool = True, widgets: bool = True) -> bool:
     """True for a paragraph that is page furniture rather than article text.
 
     metadata_lines: also a lone time stamp and a newswire's credit line (off: the rules before them);
     notices: also a newswire's reporting/editing credits, a longer legal notice and a cross-link
     in brackets (round 3, REJECTED: off unless asked for); separator_bars: also a bar of links
-    between separators (issue 29); meta_bars: also byline and tag bars, and pieces of bars (is_separator_bar).
+    between separators (issue 29); meta_bars: also byline and tag bars, and pieces of bars (is_separator_bar);
+    widgets: also an archive's month count, a breadcrumb trail, a comment section's own lines (issue 29).
     """
     p = paragraph.strip().strip("*").strip()
     if not re.search(r"[^\W_]", p):
@@ -78,6 +90,8 @@ def is_boilerplate(paragraph: str, *, metadata_lines: bool = True, notices: bool
     if separator_bars and is_separator_bar(p, meta_bars=meta_bars):
         return True
     if _JUNK_LINE.match(p) or _TEASER_START.match(p) or (metadata_lines and is_time_stamp(p)):
+        return True
+    if widgets and (_ARCHIVE_COUNT.match(p) or COMMENT_HEAD.match(p) or is_breadcrumb(p)):
         return True
     if notices and p.startswith(("[", "(")) and _TEASER_START.match(p[1:].lstrip()):
         return True  # "[Related: ...]": the same cross-link, in brackets
@@ -107,6 +121,25 @@ def is_separator_bar(paragraph: str, *, meta_bars: bool = True) -> bool:
     return paragraph.count("|") >= 2 and _bar_parts(paragraph) >= 2
 
 
+def is_breadcrumb(paragraph: str) -> bool:
+    """"Home > News > Linux & Opensource Blog": three or more parts of a few words between > » or ›."""
+    parts = _CRUMB.split(paragraph.strip("| "))
+    return len(parts) >= 3 and len(paragraph) <= BAR_CHARS and not paragraph.endswith((".", "!", "?")) and all(
+        0 < len(part.split()) <= 4 and not _NUMBER.fullmatch(part) for part in parts)
+
+
+def cut_at_comments(paragraphs: list[str]) -> list[str]:
+    """The paragraphs before a comment section's heading ("4 Responses to ...", "Leave a Reply"), when one
+    follows the text (COMMENTS_AFTER words or more; a comment count at the top is a link): readers' comments
+    are not the article."""
+    words = 0
+    for i, paragraph in enumerate(paragraphs):
+        if words >= COMMENTS_AFTER and len(paragraph) <= 200 and COMMENT_HEAD.match(paragraph.strip()):
+            return paragraphs[:i]
+        words += len(paragraph.split())
+    return paragraphs
+
+
 def _meta_bar(paragraph: str) -> bool:
     if paragraph.rstrip().endswith("|") and len(paragraph.split()) <= DANGLING_WORDS:
         return True
@@ -127,14 +160,20 @@ def _table_row(paragraph: str) -> bool:
     return paragraph.startswith("|") and paragraph.endswith("|")
 
 
-def drop_lone_bars(paragraphs: list[str]) -> list[str]:
+def _lone_cell(row: str) -> bool:
+    """"| TRENDING TODAY |": a row of one cell of a few words that ends no sentence (a layout table's label)."""
+    cells = [c for c in (c.strip() for c in row.strip("|").split("|")) if c]
+    return len(cells) == 1 and len(cells[0].split()) <= BAR_PART_WORDS and not cells[0].endswith((".", "!", "?"))
+
+
+def drop_lone_bars(paragraphs: list[str], *, widgets: bool = True) -> list[str]:
     """A table row standing alone whose cells are a few words each ("| < Prev | Next > |", a layout table's
     "| Home \\| News \\| Contact |") is a navigation bar; rows next to rows are a table and stay."""
     kept = []
     for i, p in enumerate(paragraphs):
         lone = _table_row(p) and len(p) <= BAR_CHARS and not (
             i > 0 and _table_row(paragraphs[i - 1]) or i + 1 < len(paragraphs) and _table_row(paragraphs[i + 1]))
-        if not (lone and _bar_parts(p) >= 2):
+        if not (lone and (_bar_parts(p) >= 2 or widgets and _lone_cell(p))):
             kept.append(p)
     return kept
 

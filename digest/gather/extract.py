@@ -38,6 +38,7 @@ from trafilatura.htmlprocessing import prune_unwanted_nodes
 from trafilatura.utils import load_html
 
 from digest.gather.boilerplate import (
+    cut_at_comments,
     drop_lone_bars,
     is_boilerplate,
 )
@@ -106,7 +107,8 @@ def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = 
                        notices: bool = False, embedded_posts: bool = True, closing_teasers: bool = False,
                        floor: float = FLOOR, fast_reading: bool = True,
                        separator_bars: bool = True, compare: int = COMPARE,
-                       merge_cover: float = MERGE_COVER, meta_bars: bool = True) -> list[str]:
+                       merge_cover: float = MERGE_COVER, meta_bars: bool = True,
+                       widgets: bool = True) -> list[str]:
     """The article's paragraphs; the keyword arguments exist for bench/extraction.py's cross-validation
     (all False / 0 but `precision` is the method of round 1; the last five are round 3's rules, of
     which teaser_links, notices and closing_teasers were rejected and are off: see bench/README.md;
@@ -121,7 +123,7 @@ def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = 
     _prune(root, [*PRUNE_XPATH, HOVER_CARD_XPATH] if hover_cards else PRUNE_XPATH)
     furniture = page_furniture(root, url, teasers=teaser_links, captions=captions)
     rules = {"metadata_lines": metadata_lines, "notices": notices, "separator_bars": separator_bars,
-             "meta_bars": meta_bars}
+             "meta_bars": meta_bars, "widgets": widgets}
     readings, page = Readings(root, url), _Page(root, url, rules, furniture, merge_cover)
     if not fast_reading:  # measured in bench/extraction_outside.py: the precision reading alone, filtered
         return page.paragraphs(readings.careful(), PRECISION)
@@ -193,10 +195,12 @@ class _Page:
         text = _merge_split_body(self, text, mode)
         paragraphs = [p for p in (_SPACES.sub(" ", line).strip() for line in text.splitlines()) if p]
         titles, own_urls = self.identity
+        if self.rules["widgets"]:
+            paragraphs = cut_at_comments(paragraphs)
         paragraphs = [p for p in _drop_headline(paragraphs, titles)
                       if not self.boilerplate(p) and p.rstrip("/") not in own_urls]
         if self.rules.get("separator_bars"):
-            paragraphs = drop_lone_bars(paragraphs)
+            paragraphs = drop_lone_bars(paragraphs, widgets=self.rules["widgets"])
         return _drop_trailing_furniture(drop_furniture(paragraphs, self.furniture))
 
     def boilerplate(self, paragraph: str) -> bool:
