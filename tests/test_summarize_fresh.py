@@ -6,7 +6,7 @@ extractor leaves of a page: each case is a general cause seen on fresh pages, ne
 from __future__ import annotations
 
 from digest.summarize.extractive import summarize
-from digest.summarize.furniture import strip_furniture
+from digest.summarize.furniture import is_furniture, strip_furniture
 from digest.summarize.readable import fragment, leans_on_adjacent, pronoun_dangles
 from digest.summarize.split import units
 
@@ -121,3 +121,44 @@ def test_link_pointers_a_via_credit_and_a_question_label_are_cut():
     before = "The ferry stopped in May.\n\n"
     assert strip_furniture(before + "Question: I need help with my engine.") == before + "I need help with my engine."
     assert strip_furniture(before + "Question: Will it run?") == before + "Question: Will it run?"  # the asker's: not prose
+
+
+def test_click_through_pointers_and_a_glued_aside_in_parentheses():
+    assert is_furniture("You can read the full list by clicking through to the harbour page.")
+    assert is_furniture("Click on the “Timetable” link to see every sailing.")
+    assert not is_furniture("The crews clicked with the new harbour master at once.")
+    assert strip_furniture("The jar is huge. (Put the jar down. Seriously.) To save money, plan ahead.") == \
+        "The jar is huge. To save money, plan ahead."
+    assert strip_furniture("The wall (built in 1890) fell.") == "The wall (built in 1890) fell."
+
+
+def test_a_writers_bio_line_is_furniture():
+    assert is_furniture("Anna Berg is the Gazette's harbour correspondent, covering boats and the sea.")
+    assert is_furniture("Tom Reed is a contributing editor at Carrow Life.")
+    assert not is_furniture("The council is a contributor to the harbour fund.")
+
+
+def test_a_pronoun_after_an_adverb_and_worse_than_that_point_back():
+    sentences = ["The harbour board met on Tuesday.", "Helen Price, the harbour master, spoke first.",
+                 "Maybe she was right about the wall."]
+    assert pronoun_dangles(2, sentences, [0])
+    assert not pronoun_dangles(2, sentences, [0, 1])
+    assert leans_on_adjacent("Worse than that, the crane broke on the first day.")
+    assert leans_on_adjacent("Beyond that, the council has no plan.")
+
+
+def test_sign_offs_click_over_pointers_and_a_reporters_credit():
+    assert is_furniture("Thank you all.") and is_furniture("Thanks for reading!")
+    assert not is_furniture("Thanks to the new wall, the boats can stay.")
+    assert is_furniture("If you love boats, click over to the Gazette, where I write about them.")
+    assert strip_furniture("The wall (see it here!) is new.") == "The wall is new."
+    assert strip_furniture("The wall fell.\n\nThe Gazette's Anna Berg reports: The crews left.") == \
+        "The wall fell.\n\nThe crews left."
+
+
+def test_noun_phrases_are_judged_in_english_texts_only():
+    from digest.summarize.readable import english
+    assert english(["The council of Carrow voted on Monday to rebuild the harbour wall.", "Work starts in June."])
+    assert not english(["Der Rat von Carrow hat am Montag den Neubau der Hafenmauer beschlossen.",
+                        "Die Arbeit beginnt im Juni."])
+    assert fragment("Lovely old harbour wall.")

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from digest.summarize.furniture import is_caption
 from digest.summarize.split import Unit, is_furniture, split_sentences, units, word_count
-from digest.summarize.readable import (dangling_names, fragment, leans_on_adjacent, leans_on_previous, list_intro,
+from digest.summarize.readable import (dangling_names, english, fragment, leans_on_adjacent, leans_on_previous, list_intro,
                                       name_intros, pronoun_dangles, starts_mid_sentence, teaser)
 
 __all__ = ["Weights", "WEIGHTS", "choose", "split_sentences", "summarize"]
@@ -99,6 +99,7 @@ def choose(found: list[Unit], max_sentences: int, weights: Weights = WEIGHTS) ->
     intros = name_intros(sentences)
     after = _straight_after(found)
     direct = [after.get(id(u), True) for u in prose]
+    loose = _Loose(sentences)
     first_line = bool(prose) and found[0] is prose[0]  # the text opens with a sentence (no standfirst, no heading)
     ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
     intro = list_intro(found)
@@ -108,7 +109,7 @@ def choose(found: list[Unit], max_sentences: int, weights: Weights = WEIGHTS) ->
     length = 0
     while len(chosen) < max_sentences:
         pick = next((i for i in ranked if i not in chosen and _acceptable(i, chosen, prose, sentences, bags, intros,
-                                                                            direct, first_line)),
+                                                                            direct, loose, first_line)),
                     None)
         if pick is None or (chosen and weights.words and length + word_count(sentences[pick]) > weights.words):
             break  # a blurb that runs past `words` loses the reader (and F1 against a short reference) more than
@@ -156,8 +157,26 @@ def _straight_after(found: list[Unit]) -> dict[int, bool]:
     return out
 
 
+class _Loose:
+    """Which sentences read only straight after the one before them: "However,", a piece of a sentence, a noun
+    phrase with a stop (English texts only). Judged when asked and kept: most sentences are never asked about."""
+
+    def __init__(self, sentences: list[str]):
+        self.sentences, self.known, self.judge = sentences, {}, None
+
+    def only_after(self, i: int) -> bool:
+        if i not in self.known:
+            text = self.sentences[i]
+            self.known[i] = leans_on_adjacent(text) or starts_mid_sentence(text)
+            if not self.known[i]:
+                if self.judge is None:
+                    self.judge = english(self.sentences)
+                self.known[i] = self.judge and fragment(text)
+        return self.known[i]
+
+
 def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[str], bags: list[Counter],
-                intros: dict[str, int], direct: list[bool], first_line: bool) -> bool:
+                intros: dict[str, int], direct: list[bool], loose: _Loose, first_line: bool) -> bool:
     """Whether sentence i may join the chosen ones without a reader tripping over it."""
     if not prose[i].balanced:
         return False  # half of a quotation that runs over several sentences: never whole in a summary
@@ -165,9 +184,9 @@ def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[st
     if (starts_mid_sentence if opens_text else leans_on_previous)(prose[i].text) and not any(j < i for j in chosen):
         return False  # it cannot open the summary; after an earlier chosen sentence it reads as news does. The text's
         # first line skips nothing: its "They" or "This" points at the headline, which the reader sees above it
-    if (leans_on_adjacent(prose[i].text) or fragment(prose[i].text)) and (i - 1 not in chosen or not direct[i]):
+    if loose.only_after(i) and (i - 1 not in chosen or not direct[i]):
         return False  # "However,", "Who knew", "This means": only straight after what they answer; a noun phrase
-        # ("Sports broadcaster for a radio network.") only straight after its sentence, never after a heading
+        # ("Sports broadcaster for a radio network.") or a piece of a sentence only straight after its sentence
     if not opens_text and pronoun_dangles(i, sentences, chosen):
         return False
     if dangling_names(i, sentences, intros, chosen):

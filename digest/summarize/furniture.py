@@ -60,13 +60,20 @@ _FURNITURE_SUBS = [
     (re.compile(r"^(?:\[[^\]\n=]{1,40}=[^\]\n]{1,40}\]|【[^】\n]{1,40}】)\s*", re.MULTILINE), ""),
     (re.compile(r"\[(?:\d+(?:[-–,]\d+)*|[a-z]|citation needed|note \d+|edit)\]"), ""),
     # A pointer at a picture or a video inside a sentence: "Starlet (trailer below), out today", "(seen above)".
-    (re.compile(r" ?\((?:see |seen |pictured |shown )?(?:[\w-]+ ){0,2}(?:below|above)\)|"
-                r" ?\((?:[\w-]+ ){0,2}link\)"), ""),  # "Ball (video link) Sports balls..."
-    # A source credited at a paragraph's end: "... a treat for your eyes. -via Flavorwire", "(via Boing Boing)".
-    (re.compile(r"(?<=[.!?]) ?(?:-+ ?via [A-Z][\w.]*(?: [A-Z][\w.]*){0,2}|\(via [^()\n]{1,40}\))[ \t]*$", re.MULTILINE), ""),
+    (re.compile(r" ?\((?:see |seen |pictured |shown )?(?:[\w-]+ ){0,2}(?:below|above)\)"), ""),
     # Bullets and widget words left at a paragraph's start: "• Share your photos", "CLOSE CEO of Tesla", "Image Police".
     (re.compile(r"^[ \t]*(?:(?:\\?[|•·▸►*][ \t]*)+|(?:CLOSE|ADVERTISEMENT|Advertisement|Image|Story highlights|Skip Ad)"
                 r"[ \t]+(?=[A-Z]))", re.MULTILINE), ""),
+]
+# Text-level cuts that need a string (the sub runs only where it is): pointers in parentheses ("(video link)", "(find
+# yours here!)"), a whole-sentence aside in parentheses glued to the next sentence ("(Put the jar down. Seriously.) To
+# make sure..."), a source credited at a paragraph's end ("-via Flavorwire"), a reporter's credit ("X reports: ...").
+_RARE_SUBS = [
+    ("link)", re.compile(r" ?\((?:[\w-]+ ){0,2}link\)"), ""),
+    ("here", re.compile(r" ?\((?:[\w'’]+ ){1,3}here[.!]?\)"), ""),
+    (".)", re.compile(r"(?:^|(?<=[.!?] ))\([^()\n]{1,200}[.!?]\) (?=[A-Z“\"])", re.MULTILINE), ""),
+    ("via ", re.compile(r"(?<=[.!?]) ?(?:-+ ?via [A-Z][\w.]*(?: [A-Z][\w.]*){0,2}|\(via [^()\n]{1,40}\))[ \t]*$", re.MULTILINE), ""),
+    ("s: ", re.compile(r"^[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3} (?:reports|writes|explains):[ \t]+(?=[A-Z])", re.MULTILINE), ""),
 ]
 _SEPARATOR = re.compile(r"\s\\?[|•·»›]\s")  # a pipe may come escaped ("\\|") from an extractor
 NAV_ITEM_WORDS = 6  # words: a navigation or section item ("World News", "Thursday, November 1") is no longer
@@ -90,6 +97,14 @@ FURNITURE = re.compile(
     r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|scroll (?:down|up)\b|\b(?:tell|let) us (?:know )?in the comments\b|leave a comment\b|"
     r"\b(?:share|post|leave) (?:it|them|yours|your [\w ]{1,30}) in the comments\b|\bcomment (?:with a link|below)\b|^(?:much )?more over at\b|^(?:photo|picture|video|image)s? of the (?:day|week)\b|back to (?:the )?(?:main page|home ?page)\b|"
     r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$))|\[(?:link|\d+ comments?)\]")
+# Furniture that needs a word (see is_furniture): a writer's bio line, "click through", a sign-off of thanks.
+_BIO = re.compile(r"(?!(?:the|a|an|this|that|it|he|she|there|our|my)\b)[a-z.'’-]+(?: [a-z.'’-]+){1,2} is (?:a |an |the )?"
+                  r"[\w'’ -]{0,50}\b(?:correspondent|columnist|contributor|contributing editor|editor-at-large|staff writer|"
+                  r"freelance writer)\b(?! (?:who|whose|for the)\b)")
+_CLICK = re.compile(r"\bby clicking\b|\bclick(?:ing)? over to\b|\bclick(?:ing)? (?:on |through )(?:the |this |that )?"
+                    r"[\w“”\"' -]{0,30}(?:link|button|tab)s?\b")
+_THANKS = re.compile(r"(?:thank you|thanks)(?: (?:all|again|everyone|so much|very much|for (?:reading|watching|listening)))?"
+                     r"[.!]*$")
 # Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
 PROMO = re.compile(
     r"\b(?:only|just|from|starting at|as low as|as little as)\s+(?:[£$€]\s?\d[\d,.]*|\d[\d,.]*\s?(?:p|pence|cents?))"
@@ -166,6 +181,9 @@ def strip_furniture(text: str, title: str | None = None) -> str:
         text = _without_speakers(text)
     for pattern, repl in _FURNITURE_SUBS:
         text = pattern.sub(repl, text)
+    for needle, pattern, repl in _RARE_SUBS:
+        if needle in text:
+            text = pattern.sub(repl, text)
     return _without_masthead(text, title) if title else text
 
 
@@ -249,7 +267,8 @@ def is_furniture(text: str) -> bool:
     promotions, the site's notices, embedded posts, a navigation bar, or a byline alone."""
     lower = text.lower()
     return (bool(FURNITURE.search(lower) or PROMO.search(lower) or _boilerplate(lower) or SOCIAL.search(text)
-                 or _points(lower)) or len(_SEPARATOR.findall(text)) >= 2
+                 or _points(lower) or ("click" in lower and _CLICK.search(lower)) or (lower.startswith("thank")
+                 and _THANKS.match(lower)) or (" is " in lower and _BIO.match(lower))) or len(_SEPARATOR.findall(text)) >= 2
             or (len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text))))
 
 

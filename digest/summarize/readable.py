@@ -14,7 +14,7 @@ import re
 
 from digest.summarize.split import Unit, is_furniture
 
-__all__ = ["dangling_names", "fragment", "leans_on_adjacent", "list_intro", "leans_on_previous", "name_intros", "pronoun_dangles",
+__all__ = ["dangling_names", "english", "fragment", "leans_on_adjacent", "list_intro", "leans_on_previous", "name_intros", "pronoun_dangles",
            "starts_mid_sentence", "teaser"]
 
 # Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
@@ -38,7 +38,8 @@ _LEANING_ABROAD = re.compile(
 _CONNECTIVE = (r"however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
                r"otherwise|besides|likewise|similarly|still|yet|but|and|or|so(?! far)|nor|also|then(?!-)|rather(?! than)|now(?=,)|namely|for example|for instance|in other words|that is(?=,)|for one thing|for starters|"
                r"first of all|to begin with|on top of that|in short|in sum|to sum up|in summary|put simply|simply put|"
-               r"accordingly|consequently|as a consequence|"
+               r"accordingly|consequently|as a consequence|(?:worse|better|more|other|even more) than (?:that|this)|"
+               r"(?:beyond|apart from|aside from) (?:that|this)|"
                r"who knew|guess what|no wonder|not only that|what['’]?s more|even so|either way|in any case|at any rate|anyway(?=,)|in fact|as a result|in addition|"
                r"in response|in turn|to that end|by contrast|in contrast|on the other hand|at the same time|since then|"
                r"despite (?:this|that|these|those|it)|that['’]?s why|that is why|which means|as such|for that reason|"
@@ -65,7 +66,9 @@ _EXPLETIVE_IT = re.compile(
 _SAID_PRONOUN = re.compile(r"[,!?…][\"”’']\s+(?:he|she|they)\s+(?:said|says|added|adds|told|explained|wrote|continued|"
                            r"insisted|asked)\b")
 # Pronouns that stand for someone or something named just before: after a skipped sentence they point at nothing.
-_PRONOUN = re.compile(r"^[\"'“‘(]?(?:(?:was|were|is|are|did|does|do|had|has|have|could|would|will|can|should) )?"
+_PRONOUN = re.compile(r"^[\"'“‘(]?(?:(?:maybe|perhaps|suddenly|finally|eventually|soon|then|later|clearly|apparently|"
+                      r"obviously|surely|probably|still|even|only|also|instead|again|once) )?"  # "Maybe she was..."
+                      r"(?:(?:was|were|is|are|did|does|do|had|has|have|could|would|will|can|should) )?"
                       r"(?:he|she|they|him|her|his|hers|them|their|theirs|it|its)\b", re.IGNORECASE)  # "Was she...?" too
 _POSSESSIVE = re.compile(r"['’]s$")
 _QUANTITY = (r"(?:only |just |about |nearly |almost )?(?:one|two|three|four|five|six|some|many|most|all|none|each|both|"
@@ -100,10 +103,11 @@ _VERB_WORDS = (
 _NOT_VERBS = (r"(?:for|of|in|on|at|to|from|with|by|into|onto|over|under|about|and|or|but|as|than|like|near|off|per|"
               r"via|across|after|before|behind|between|through|during|without|within|towards?|upon|against|among|around|"
               r"all|just|only|also|not|once|half|quite|such|what|rather)")
-_VERBISH = re.compile(r"\b(?:" + "|".join(_VERB_WORDS) + r")\b|n['’]t\b|['’](?:s|re|ve|ll|m|d)\b|\b[a-z]+(?:ed|s)\b|\b(?!" + _NOT_VERBS + r"\b)[a-z]+ (?:a|an|the)\b",
-                      re.IGNORECASE)
+_VERBISH = re.compile(r"\b(?:" + "|".join(_VERB_WORDS) + r")\b|n['’]t\b|['’](?:s|re|ve|ll|m|d)\b|\b[a-z]+(?:ed|s)\b|"
+                      r"\b(?!" + _NOT_VERBS + r"\b)[a-z]+ (?:a|an|the)\b")  # matched against lower case
 _FIRST_VERBS = frozenset(_VERB_WORDS)
-_ENGLISH = frozenset("the of for and with to".split())
+_ENGLISH = frozenset("the of for and with to is in a".split())
+ENGLISH_SHARE = 0.12  # of a text's words: English prose has more of these (German or Spanish prose about none)
 _CONTRACTION = re.compile(r"n['’]t\b|['’](?:s|re|ve|ll|m|d)\b")
 FRAGMENT_WORDS = 20  # words: a noun phrase this long or longer is more likely a sentence with a verb we miss
 
@@ -113,9 +117,9 @@ def fragment(sentence: str) -> bool:
     looked at ("Sports", "Reports" are names or the phrase's head), except a first word that is a subject or an
     auxiliary ("They", "Was")."""
     words = sentence.split()
-    if not 3 <= len(words) < FRAGMENT_WORDS or not _ENGLISH.intersection(words):
-        return False  # a sentence in a language written without spaces, or in another language: no judging
-    rest = " ".join(w for w in words[1:] if not w[:1].isupper() or w == "I" or w[:2] in ("I'", "I’"))
+    if not 3 <= len(words) < FRAGMENT_WORDS:
+        return False  # a sentence of a language written without spaces is one "word": no judging
+    rest = " ".join(w for w in words[1:] if not w[:1].isupper() or w == "I" or w[:2] in ("I'", "I’")).lower()
     first = words[0].strip("\"'“‘(").lower()
     return not (_VERBISH.search(rest) or first in _FIRST_VERBS or _CONTRACTION.search(first))
 
@@ -237,6 +241,12 @@ def _bare_names(sentence: str) -> list[str]:
 def _first_name(word: str) -> bool:
     """Whether the word before a name makes it a full name: a first name or a title, not "Avenue, Harris"."""
     return word[:1].isupper() and not word.endswith(",") and word.rstrip(".") not in _NOT_NAMES - _TITLE_WORDS
+
+
+def english(sentences: list[str]) -> bool:
+    """Whether a text is English enough for `fragment` to judge: its commonest words make a share of its words."""
+    words = " ".join(sentences[:20]).lower().split()
+    return bool(words) and sum(w in _ENGLISH for w in words) >= ENGLISH_SHARE * len(words)
 
 
 def list_intro(found: list[Unit]) -> set[int]:
