@@ -21,6 +21,7 @@ of the already parsed page, a bounded number of them.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _WORD = re.compile(r"\w+")
@@ -38,6 +39,7 @@ MAX_SUBSTRING_CHECKS = 200_000  # merged-column search, bounded for pages with t
 MAX_LIST_ITEMS = 2000  # <li> elements read for link density (a hostile page may have millions)
 
 
+@functools.lru_cache(maxsize=4096)  # a page's paragraphs are keyed by each reading, the combination and the filters
 def key(paragraph: str) -> str:
     """Word tokens only: the two modes differ in spacing, bullets and punctuation runs."""
     return " ".join(_WORD.findall(paragraph.lower()))

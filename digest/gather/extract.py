@@ -50,7 +50,7 @@ from digest.gather.furniture import (
     page_furniture,
     teaser_list_items,
 )
-from digest.gather.readings import FAST, PRECISION, Readings, extract
+from digest.gather.readings import FAST, PRECISION, Readings
 
 # Sign-up boxes and similar page furniture, removed before trafilatura looks at the page.
 PRUNE_XPATH = [
@@ -187,6 +187,7 @@ class _Page:
         self.identity = _page_identity(root, url)
         self.verdicts: dict[str, bool] = {}  # paragraph -> is_boilerplate (the readings share most paragraphs)
         self.classed: list[tuple[str, tuple]] | None = None  # see _merge_split_body
+        self.merged: dict[tuple[str, str], Readings] = {}
 
     def paragraphs(self, text: str, mode: dict) -> list[str]:
         """One trafilatura reading of the page (`text`, read in `mode`) with the furniture filters applied."""
@@ -236,18 +237,25 @@ def _merge_split_body(page: _Page, text: str, mode: dict) -> str:
     containers = [c for c in containers if not any(a in containers for a in c.iterancestors())]
     if len(containers) < 2:
         return text
-    title = "".join(root.xpath("//title//text()"))
-    doc = lxml.html.fromstring("<html><head><title></title></head><body><article></article></body></html>")
-    doc.find("head/title").text = title
-    article = doc.find("body/article")
-    for container in containers:  # unwrapped, so the parts read as one body
-        for child in container:
-            article.append(copy.deepcopy(child))
-    merged = extract(doc, url, mode)
+    if (tag, cls) not in page.merged:  # both readings may merge the same containers: one page for both
+        page.merged[tag, cls] = Readings(_merged_page(root, containers), url)
+    merged = page.merged[tag, cls].fast() if mode is FAST else page.merged[tag, cls].careful()
     merged_lines = {_SPACES.sub(" ", line).strip() for line in merged.splitlines()}
     if len(merged) > len(text) and len(kept & merged_lines) >= page.merge_cover * len(kept):
         return merged
     return text
+
+
+def _merged_page(root, containers: list):
+    """A page of the containers' children, unwrapped, so the parts read as one body."""
+    title = "".join(root.xpath("//title//text()"))
+    doc = lxml.html.fromstring("<html><head><title></title></head><body><article></article></body></html>")
+    doc.find("head/title").text = title
+    article = doc.find("body/article")
+    for container in containers:
+        for child in container:
+            article.append(copy.deepcopy(child))
+    return doc
 
 
 def _page_identity(root, url: str | None) -> tuple[set[str], set[str]]:
