@@ -162,3 +162,13 @@ def test_noun_phrases_are_judged_in_english_texts_only():
     assert not english(["Der Rat von Carrow hat am Montag den Neubau der Hafenmauer beschlossen.",
                         "Die Arbeit beginnt im Juni."])
     assert fragment("Lovely old harbour wall.")
+
+
+def test_numbered_labels_picture_positions_and_app_downloads():
+    found = units("The harbour guide lists what to see.\n\nStop 1: The old quay, built in 1890.\n\nThe rest is new.")
+    assert [u.prose for u in found] == [True, False, True]
+    assert strip_furniture("Flyers (which will be discussed below) are cheap.") == "Flyers are cheap."
+    assert strip_furniture("Here are our picks (from top left, clockwise).") == "Here are our picks."
+    assert is_furniture("Download Carrow Tides at carrowtides.com.")
+    assert not is_furniture("Download speeds in Carrow doubled this year.")
+    assert leans_on_adjacent("Like... copy the tide table to your phone.")

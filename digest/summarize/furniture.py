@@ -60,7 +60,8 @@ _FURNITURE_SUBS = [
     (re.compile(r"^(?:\[[^\]\n=]{1,40}=[^\]\n]{1,40}\]|【[^】\n]{1,40}】)\s*", re.MULTILINE), ""),
     (re.compile(r"\[(?:\d+(?:[-–,]\d+)*|[a-z]|citation needed|note \d+|edit)\]"), ""),
     # A pointer at a picture or a video inside a sentence: "Starlet (trailer below), out today", "(seen above)".
-    (re.compile(r" ?\((?:see |seen |pictured |shown )?(?:[\w-]+ ){0,2}(?:below|above)\)"), ""),
+    (re.compile(r" ?\((?:see |seen |pictured |shown )?(?:[\w-]+ ){0,4}(?:below|above)\)|"  # "(which will be discussed below)"
+                r" ?\((?:from )?(?:top|bottom)(?: left| right)?(?:, clockwise| to (?:bottom|right))?\)"), ""),  # "(from top left, clockwise)"
     # Bullets and widget words left at a paragraph's start: "• Share your photos", "CLOSE CEO of Tesla", "Image Police".
     (re.compile(r"^[ \t]*(?:(?:\\?[|•·▸►*][ \t]*)+|(?:CLOSE|ADVERTISEMENT|Advertisement|Image|Story highlights|Skip Ad)"
                 r"[ \t]+(?=[A-Z]))", re.MULTILINE), ""),
@@ -103,6 +104,8 @@ _BIO = re.compile(r"(?!(?:the|a|an|this|that|it|he|she|there|our|my)\b)[a-z.'’
                   r"freelance writer)\b(?! (?:who|whose|for the)\b)")
 _CLICK = re.compile(r"\bby clicking\b|\bclick(?:ing)? over to\b|\bclick(?:ing)? (?:on |through )(?:the |this |that )?"
                     r"[\w“”\"' -]{0,30}(?:link|button|tab)s?\b")
+_DOWNLOAD = re.compile(r"download [\w' -]{1,40} (?:at|from|on) (?:the )?(?:[\w-]+\.(?:com|net|org|io|co)\b|app store|"
+                       r"google play|itunes)")  # "Download Carrow Tides at carrowtides.com."
 _THANKS = re.compile(r"(?:thank you|thanks)(?: (?:all|again|everyone|so much|very much|for (?:reading|watching|listening)))?"
                      r"[.!]*$")
 # Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
@@ -268,7 +271,7 @@ def is_furniture(text: str) -> bool:
     lower = text.lower()
     return (bool(FURNITURE.search(lower) or PROMO.search(lower) or _boilerplate(lower) or SOCIAL.search(text)
                  or _points(lower) or ("click" in lower and _CLICK.search(lower)) or (lower.startswith("thank")
-                 and _THANKS.match(lower)) or (" is " in lower and _BIO.match(lower))) or len(_SEPARATOR.findall(text)) >= 2
+                 and _THANKS.match(lower)) or (lower.startswith("download") and _DOWNLOAD.match(lower)) or (" is " in lower and _BIO.match(lower))) or len(_SEPARATOR.findall(text)) >= 2
             or (len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text))))
 
 

@@ -47,7 +47,7 @@ _CONNECTIVE = (r"however|meanwhile|moreover|furthermore|nevertheless|nonetheless
                r"(?:this|that|it) (?:means|meant|is why|was why)")
 # A reaction ("Wow, now that's...", "Well, ...", "Unless you drive, that is."), a participle with no subject ("Giving us the cleanest shot yet.")
 # and a whole sentence in parentheses (an aside on the one before) also answer the sentence before them.
-_REACTION = (r"(?:wow|oh|ah|well|okay|ok|alright|all right|yes|yep|no|nope|sure)\s*[,!]|[^.!?]{1,200}, that is[.!]$|"
+_REACTION = (r"(?:wow|oh|ah|well|okay|ok|alright|all right|yes|yep|no|nope|sure)\s*[,!]|like\s*(?:\.\.\.|…)|[^.!?]{1,200}, that is[.!]$|"
              r"[A-Z][a-z]{2,}ing (?:us|them|him|her|it|me|you|why|what|how|whether)\b|\((?:[^()]|\([^()]*\))*\)[.!?…]*$")
 _ADJACENT = re.compile(r"^[\"'“‘]?(?:" + _REACTION + r")|"
                        r"^[\"'“‘(]?(?:" + _CONNECTIVE + r")\b|^[^,.!?;:]{1,60},\s*(?:however|though|meanwhile|"
