@@ -172,3 +172,22 @@ def test_numbered_labels_picture_positions_and_app_downloads():
     assert is_furniture("Download Carrow Tides at carrowtides.com.")
     assert not is_furniture("Download speeds in Carrow doubled this year.")
     assert leans_on_adjacent("Like... copy the tide table to your phone.")
+
+
+def test_this_after_a_list_points_at_the_list_not_at_the_sentence_before():
+    text = ("The harbour board published its survey of the wall on Monday. Divers checked every metre of it.\n\n"
+            "- The north end has two cracks below the waterline\n\n- The south end is sound\n\n"
+            "This is the main reason the board wants the north end rebuilt first. "
+            "Work on the north end will start in June and cost about four million pounds.")
+    assert "This is the main reason" not in joined(text)
+
+
+def test_figure_and_following_pointers_a_podcast_call_and_find_below():
+    assert is_furniture("Figure 1 illustrates how the tide table looks.")
+    assert is_furniture("In this guide, I’ll use the following tide chart as an example.")
+    assert is_furniture("Listen in as the harbour master talks about the wall.")
+    assert is_furniture("Please find below the new ferry timetable.")
+    assert is_furniture("So, I have moved the timetable to a separate page here.")
+    assert not is_furniture("The following week, the council met again.")
+    assert strip_furniture("The talk was hosted by a club (visit carrowclub.org for more) in June.") == \
+        "The talk was hosted by a club in June."

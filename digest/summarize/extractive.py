@@ -64,6 +64,7 @@ STOPWORDS = frozenset(
     "told according as".split()
 )
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+_LIST_LINE = re.compile(r"(?:[-–*•] |\d{1,2}[.)] )")
 _QUOTATION = re.compile(r"[\"“‘]\w|(?:^|\s)'\w")
 
 
@@ -99,6 +100,8 @@ def choose(found: list[Unit], max_sentences: int, weights: Weights = WEIGHTS) ->
     intros = name_intros(sentences)
     after = _straight_after(found)
     direct = [after.get(id(u), True) for u in prose]
+    lists = _after_list(found)
+    listed = [id(u) in lists for u in prose]
     loose = _Loose(sentences)
     first_line = bool(prose) and found[0] is prose[0]  # the text opens with a sentence (no standfirst, no heading)
     ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
@@ -109,7 +112,7 @@ def choose(found: list[Unit], max_sentences: int, weights: Weights = WEIGHTS) ->
     length = 0
     while len(chosen) < max_sentences:
         pick = next((i for i in ranked if i not in chosen and _acceptable(i, chosen, prose, sentences, bags, intros,
-                                                                            direct, loose, first_line)),
+                                                                            direct, listed, loose, first_line)),
                     None)
         if pick is None or (chosen and weights.words and length + word_count(sentences[pick]) > weights.words):
             break  # a blurb that runs past `words` loses the reader (and F1 against a short reference) more than
@@ -175,8 +178,13 @@ class _Loose:
         return self.known[i]
 
 
+def _after_list(found: list[Unit]) -> set[int]:
+    """ids of the real sentences that come straight after a list's lines ("- The north end has two cracks")."""
+    return {id(u) for before, u in zip(found, found[1:]) if u.prose and not before.prose and _LIST_LINE.match(before.text)}
+
+
 def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[str], bags: list[Counter],
-                intros: dict[str, int], direct: list[bool], loose: _Loose, first_line: bool) -> bool:
+                intros: dict[str, int], direct: list[bool], listed: list[bool], loose: _Loose, first_line: bool) -> bool:
     """Whether sentence i may join the chosen ones without a reader tripping over it."""
     if not prose[i].balanced:
         return False  # half of a quotation that runs over several sentences: never whole in a summary
@@ -187,8 +195,8 @@ def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[st
     if loose.only_after(i) and (i - 1 not in chosen or not direct[i]):
         return False  # "However,", "Who knew", "This means": only straight after what they answer; a noun phrase
         # ("Sports broadcaster for a radio network.") or a piece of a sentence only straight after its sentence
-    if not opens_text and pronoun_dangles(i, sentences, chosen):
-        return False
+    if not opens_text and pronoun_dangles(i, sentences, [j for j in chosen if j != i - 1] if listed[i] else chosen):
+        return False  # a list between them: "This" or "It" points at the list, not at the sentence before
     if dangling_names(i, sentences, intros, chosen):
         return False
     words = bags[i]

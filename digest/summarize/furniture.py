@@ -73,6 +73,7 @@ _RARE_SUBS = [
     ("link)", re.compile(r" ?\((?:[\w-]+ ){0,2}link\)"), ""),
     ("here", re.compile(r" ?\((?:[\w'’]+ ){1,3}here[.!]?\)"), ""),
     (".)", re.compile(r"(?:^|(?<=[.!?] ))\([^()\n]{1,200}[.!?]\) (?=[A-Z“\"])", re.MULTILINE), ""),
+    ("for more)", re.compile(r" ?\((?:visit|see|go to|check out) [^()\n]{1,60} for more(?: information| details| info)?\)"), ""),
     ("via ", re.compile(r"(?<=[.!?]) ?(?:-+ ?via [A-Z][\w.]*(?: [A-Z][\w.]*){0,2}|\(via [^()\n]{1,40}\))[ \t]*$", re.MULTILINE), ""),
     ("s: ", re.compile(r"^[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3} (?:reports|writes|explains):[ \t]+(?=[A-Z])", re.MULTILINE), ""),
 ]
@@ -106,6 +107,10 @@ _CLICK = re.compile(r"\bby clicking\b|\bclick(?:ing)? over to\b|\bclick(?:ing)? 
                     r"[\w“”\"' -]{0,30}(?:link|button|tab)s?\b")
 _DOWNLOAD = re.compile(r"download [\w' -]{1,40} (?:at|from|on) (?:the )?(?:[\w-]+\.(?:com|net|org|io|co)\b|app store|"
                        r"google play|itunes)")  # "Download Carrow Tides at carrowtides.com."
+# Pointers at a figure or at what follows ("Figure 1 illustrates...", "I'll use the following plot"), a podcast's call.
+_FIGURE = re.compile(r"^(?:figure|fig\.|table|chart|graph) \d+[a-z]? (?:shows|illustrates|displays|depicts|presents|gives)\b|"
+                     r"\bthe following (?:[\w-]+ ){0,2}(?:plot|figure|graph|chart|table|image|photo|picture|video|code|"
+                     r"screenshot|diagram|example)s?\b|^listen (?:in|now)\b")
 _THANKS = re.compile(r"(?:thank you|thanks)(?: (?:all|again|everyone|so much|very much|for (?:reading|watching|listening)))?"
                      r"[.!]*$")
 # Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
@@ -133,6 +138,7 @@ BOILERPLATE = re.compile(
 SOCIAL = re.compile(r"(?<![\w.])@[A-Za-z0-9_]{2,15}\b|pic\.twitter\.com|\bRT @|https?://t\.co/")
 POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "underneath" (see _points)
     r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’.]+){0,12} here[.!)]*$|"
+    r"\b(?:moved|posted|put|uploaded) (?:the|this|it|my) (?:[\w'’]+ ){0,6}here[.!)]*$|\b(?:please )?find (?:below|above)\b|"
     r"\b(?:below|above) you'?ll\b|^below (?:are|is)\b|\bthe (?:below|above) (?:\w+ )?(?:letter|list|video|chart|graphic|image|"
     r"photo|picture|table|map|post|article|statement)\b|\b(?:underneath|below|above) (?:each|every) (?:one|video|photo|image|picture)\b|"
     r"^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|"
@@ -271,7 +277,8 @@ def is_furniture(text: str) -> bool:
     lower = text.lower()
     return (bool(FURNITURE.search(lower) or PROMO.search(lower) or _boilerplate(lower) or SOCIAL.search(text)
                  or _points(lower) or ("click" in lower and _CLICK.search(lower)) or (lower.startswith("thank")
-                 and _THANKS.match(lower)) or (lower.startswith("download") and _DOWNLOAD.match(lower)) or (" is " in lower and _BIO.match(lower))) or len(_SEPARATOR.findall(text)) >= 2
+                 and _THANKS.match(lower)) or (lower.startswith("download") and _DOWNLOAD.match(lower))
+                 or (("fig" in lower or "following" in lower or "listen" in lower) and _FIGURE.search(lower)) or (" is " in lower and _BIO.match(lower))) or len(_SEPARATOR.findall(text)) >= 2
             or (len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text))))
 
 
