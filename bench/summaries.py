@@ -22,6 +22,11 @@ rouge-score's own tokenizer and Porter stemmer, ROUGE-L over the whole text, sam
 
 Reads ../shared/evaldata beside the repo root (never copied into the repo).
 Run: .venv/bin/python bench/summaries.py [--sentences 3] [--no-bbc]
+
+For a blind read end to end (issue 29): `--end-to-end SEED START COUNT` prints, instead of the tables, the
+summaries of pages START..START+COUNT of each outside extraction set (Dragnet; trafilatura-eval pages that declare
+English), ordered by sha1(SEED + id), each page -> digest.gather.extract -> summarize, title from <title>; the
+reader counts by eye the summaries that carry furniture or a sentence leaning on a skipped one.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -148,12 +154,38 @@ def table(title: str, rows) -> None:
         print(f"  {label:30} {s['rouge1']:8.2f} {s['rouge2']:8.2f} {s['rougeL']:8.2f} {s['words']:6.1f}")
 
 
+def end_to_end(seed: str, start: int, count: int, sentences: int) -> None:
+    """Print end-to-end summaries of outside pages, in a reproducible order (see the module's docstring)."""
+    import gzip
+    import html
+
+    from digest.gather.extract import extract_text
+    title_tag = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+    for name in ("dragnet", "trafilatura-eval"):
+        with gzip.open(EVALDATA / "outside_extraction" / f"{name}.jsonl.gz", "rt", encoding="utf-8") as f:
+            rows = [row for row in map(json.loads, f) if name == "dragnet" or row.get("lang") == "en"]
+        rows.sort(key=lambda row: hashlib.sha1((seed + row["id"]).encode()).hexdigest())
+        for rank, row in enumerate(rows[start:start + count], start):
+            found = title_tag.search(row["html"])
+            title = " ".join(html.unescape(found.group(1)).split()) if found else None
+            text = extract_text(row["html"], row.get("url")) or ""
+            print(f"=== {name} {rank} {row['id']} | {title}")
+            for sentence in summarize(text, title=title, max_sentences=sentences):
+                print(f"  * {sentence}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sentences", type=int, default=3)
     parser.add_argument("--no-bbc", action="store_true", help="skip the BBC regression line")
+    parser.add_argument("--end-to-end", nargs=3, metavar=("SEED", "START", "COUNT"),
+                        help="print end-to-end summaries of outside pages for a blind read, instead of the tables")
     args = parser.parse_args()
     k = args.sentences
+    if args.end_to_end:
+        seed, start, count = args.end_to_end
+        end_to_end(seed, int(start), int(count), k)
+        return 0
     docs = human_documents()
     picks, leads = ours(docs, k), lead(docs, k)
     rows, stemmed = [], []
