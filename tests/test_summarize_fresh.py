@@ -50,8 +50,8 @@ def test_an_interviewers_turns_go_and_the_answers_lose_their_speaker_label():
                                      "I will retire next spring.")
     summary = joined(text)
     assert "Gazette" not in summary and "You have asked" not in summary and "Price:" not in summary
-    # One label once is no transcript: "Update: ..." or a caption's label is left to the other rules.
-    once = "The wall fell in March.\n\nUpdate: The council met again on Friday."
+    # One label once is no transcript: "Price: ..." or a caption's label is left to the other rules.
+    once = "The wall fell in March.\n\nPrice: The council met again on Friday."
     assert strip_furniture(once) == once
 
 
@@ -191,3 +191,10 @@ def test_figure_and_following_pointers_a_podcast_call_and_find_below():
     assert not is_furniture("The following week, the council met again.")
     assert strip_furniture("The talk was hosted by a club (visit carrowclub.org for more) in June.") == \
         "The talk was hosted by a club in June."
+
+
+def test_an_update_label_is_cut_and_in_the_meantime_reads_only_after_its_sentence():
+    assert strip_furniture("The wall fell.\n\nUPDATE on Monday, May 2: The council met again.") == \
+        "The wall fell.\n\nThe council met again."
+    assert strip_furniture("The wall fell.\n\nUpdate: The crane arrived.") == "The wall fell.\n\nThe crane arrived."
+    assert leans_on_adjacent("In the meantime, the crews will use the old quay.")

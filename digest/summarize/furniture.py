@@ -40,7 +40,7 @@ _FURNITURE_SUBS = [
     (re.compile(r"^" + _TAG + r"\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),  # "(CBS/AP) At least...", before the dateline
     (re.compile(r"\A\s*" + _DATELINE), ""),
     # The labels of a question-and-answer page: "A: You can buy a retail copy...", "Question: I need some help..."
-    (re.compile(r"^(?:A|Answer): (?=[A-Z])|^(?:Q|Question): (?=[A-Z][^?\n]*$)", re.MULTILINE), ""),  # a question
+    (re.compile(r"^(?:UPDATE|Update|UPDATED|Updated)(?: on [^:\n]{1,40})?: (?=[A-Z])|^(?:A|Answer): (?=[A-Z])|^(?:Q|Question): (?=[A-Z][^?\n]*$)", re.MULTILINE), ""),  # a question
     # keeps its label: a labelled question is the interviewer's, never a summary sentence
     # A source tag before the story: "KVELLER via JTA — The state of Washington..."
     (re.compile(r"\A\s*[A-Z][A-Za-z.'&-]*(?: [A-Z][A-Za-z.'&-]*){0,3} via [A-Z][\w.'&-]*(?: [A-Z][\w.'&-]*){0,3}\s*(?:—|–|--)\s*"), ""),
