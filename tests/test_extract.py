@@ -13,6 +13,7 @@ from digest.gather.combine import (
     FRAGMENT_RATIO,
     combine,
     is_fragment,
+    key,
     list_link_density,
 )
 from digest.gather.extract import extract_paragraphs
@@ -272,7 +273,7 @@ def test_a_fast_reading_that_is_a_fragment_of_the_precision_one_gives_way_only_w
     assert combine(ARTICLE[:4], ARTICLE, fragment=FRAGMENT_RATIO) == ARTICLE[:4]
     trains = ["A different page altogether, about trains."]
     assert not is_fragment(trains, ARTICLE)  # twice as long but not holding the fast text
-    assert combine(trains, ARTICLE, fragment=FRAGMENT_RATIO) == trains
+    assert combine(trains, ARTICLE, fragment=FRAGMENT_RATIO, disjoint=0) == trains
     # the precision mode split a fast paragraph in two: still held, found by its words
     assert is_fragment([ARTICLE[0] + " " + ARTICLE[1]], [*ARTICLE[:1], ARTICLE[1], *ARTICLE[2:]])
 
@@ -413,8 +414,9 @@ def test_a_page_whose_fast_reading_is_a_list_beside_the_article_is_not_cut_to_th
       <div class="sidebar"><div class="entry-content"><h2>2012 WORLD TOUR</h2>{dates}</div></div>
       <div id="main"><div class="blog-post-body">{''.join(f'<p>{p}</p>' for p in DIARY)}</div></div>
     </body></html>"""
-    assert extract_paragraphs(html, floor=0) == ["2012 WORLD TOUR"]  # the collapse, without the guard
-    assert extract_paragraphs(html) == DIARY
+    assert extract_paragraphs(html, floor=0, disjoint=0) == ["2012 WORLD TOUR"]  # the collapse, without the guards
+    assert extract_paragraphs(html) == extract_paragraphs(html, disjoint=0) == DIARY
+    assert extract_paragraphs(html, floor=0) == DIARY  # the readings share nothing: the prose one
 
 
 def test_the_guard_leaves_a_good_combined_reading_alone():
@@ -514,3 +516,19 @@ def test_readers_comments_after_the_text_go_and_a_lone_label_row_goes():
     kept = extract_paragraphs(html)
     assert kept == DIARY
     assert any(p.startswith("Comment 0") for p in extract_paragraphs(html, widgets=False))
+
+
+def test_readings_that_share_nothing_keep_the_one_that_reads_as_prose():
+    """Issue 29: the fast reading took a "Link Love" column (linked headlines with their source) beside a
+    photo story that only the precision reading held; the readings share no paragraph."""
+    column = ["Link Love", *(f"- Headline number {i} about a celebrity and her new home — Gossip Site" for i in range(8))]
+    story = ["1 / 18", "Next", ARTICLE[0] + " " + ARTICLE[1]]
+    linked = {key(p): 1.0 for p in column[1:]}.get
+    assert combine(column, story, lambda p: linked(key(p))) == story
+    assert combine(column, story, lambda p: linked(key(p)), disjoint=0) == column  # before: the fast reading
+    # a fast reading of prose is kept even when the precision one is longer (a footer blurb, an event list)
+    prose = [ARTICLE[2]]
+    assert combine(prose, story, lambda p: None) == prose
+    # list items that are not mostly links count as prose (an article's own list)
+    own_list = [f"- Step {i}: fold the paper along the marked line and press it flat" for i in range(6)]
+    assert combine(own_list, story, lambda p: 0.0) == own_list

@@ -27,6 +27,10 @@ import re
 _WORD = re.compile(r"\w+")
 SHORT_WORDS = 30  # outside the shared span, paragraphs under this many words are dropped
 LINK_DENSITY = 0.5  # a list item whose text is at least this much link text is a link list
+# Readings that share no paragraph: the precision one is taken when the fast one has under DISJOINT times
+# its words in paragraphs of PROSE_WORDS or more that are not link-list items (0: the fast one, as before).
+PROSE_WORDS = 10
+DISJOINT = 0.25
 # Tried in round two and REJECTED (off by default; bench/extraction.py still measures it): take
 # the fast reading for a fragment when the precision reading has this many times its words and
 # holds nearly all of them (FRAGMENT_COVER), and use the precision reading instead. The idea:
@@ -47,12 +51,13 @@ def key(paragraph: str) -> str:
 
 def combine(recall: list[str], precision: list[str], link_density=None,
             short_words: int = SHORT_WORDS, protect_lists: bool = True,
-            fragment: float = 0) -> list[str]:
+            fragment: float = 0, disjoint: float = DISJOINT) -> list[str]:
     """Fast-mode paragraphs trimmed to the span the precision paragraphs vouch for.
 
     link_density(paragraph) -> float in [0, 1] or None when unknown; short_words=0 turns
     trimming off (only merged columns are split); fragment=FRAGMENT_RATIO swaps the base
-    for a fragment (rejected, see FRAGMENT_RATIO).
+    for a fragment (rejected, see FRAGMENT_RATIO); disjoint: see DISJOINT (0 keeps the fast reading
+    when the two share no paragraph, as before issue 29).
     """
     if not precision:
         return recall
@@ -61,8 +66,10 @@ def combine(recall: list[str], precision: list[str], link_density=None,
     recall = _split_merged(recall, precision)
     shared = {key(p) for p in precision}
     inside = [i for i, p in enumerate(recall) if key(p) in shared]
-    if not inside:
-        return recall  # the readings disagree entirely: keep the fuller one
+    if not inside:  # the readings disagree entirely: keep the one that reads as prose (issue 29)
+        if disjoint and _prose_words(recall, link_density) < disjoint * _prose_words(precision, link_density):
+            return precision
+        return recall
     first, last = inside[0], inside[-1]
     kept = []
     for i, p in enumerate(recall):
@@ -73,6 +80,13 @@ def combine(recall: list[str], precision: list[str], link_density=None,
             if (density or 0.0) < LINK_DENSITY:
                 kept.append(p)
     return kept
+
+
+def _prose_words(paragraphs: list[str], link_density) -> int:
+    """Words in paragraphs of PROSE_WORDS or more that are not items of a link list ("Link Love: - headline —
+    Source" beside the article)."""
+    return sum(n for p in paragraphs if (n := len(p.split())) >= PROSE_WORDS and not (
+        p.startswith("- ") and ((link_density(p) if link_density else None) or 0.0) >= LINK_DENSITY))
 
 
 def is_fragment(recall: list[str], precision: list[str], ratio: float = FRAGMENT_RATIO) -> bool:
