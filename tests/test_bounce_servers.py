@@ -161,3 +161,17 @@ def test_a_bracketed_reason_after_the_address_and_a_content_type_missing_its_sem
     # "User unknown" with no SMTP command named: the receiving side's filter (soft), as Sisimai reads it.
     verdict = verdict_of(report, READER)
     assert (verdict.side, verdict.kind, verdict.reason) == ("reader", "soft", "filtered")
+
+
+@pytest.mark.parametrize(("status", "words", "expected"), [
+    ("5.7.606", "550 5.7.606 Access denied, banned sending IP [192.0.2.1]", ("sender", "blocked")),
+    ("5.7.508", "550 5.7.508 Access denied, example.org has exceeded permitted limits", ("sender", "ratelimited")),
+    ("5.7.501", "550 5.7.501 Access denied, spam abatement initiated", ("sender", "spamdetected")),
+    ("5.4.316", "550 5.4.316 Message expired, connection refused", ("reader", "expired")),
+    ("5.7.504", "550 5.7.504 Recipient address rejected: Access denied", ("reader", "filtered")),
+])
+def test_microsofts_extended_status_codes(status, words, expected):
+    """Codes RFC 3463 never assigned that Exchange Online documents: they name the reason wherever they come
+    from; none of them suppresses a reader at once."""
+    verdict = classify("failed", status, words)
+    assert (verdict.side, verdict.reason) == expected and verdict.kind == "soft", verdict

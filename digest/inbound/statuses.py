@@ -48,6 +48,17 @@ _TABLE = {
     "5.7.28": "spamdetected", "5.7.29": "authfailure", "5.7.30": "failedstarttls",
 }
 _TABLE.update({f"5.6.{n}": "contenterror" for n in (0, 1, 2, 3, 5, 6, 7, 8, 9)})
+# Microsoft's own extended codes (Exchange Online and Outlook.com document them; Sisimai's Office 365 and
+# Microsoft tables): numbers RFC 3463's registry never assigned, so they mean the same from any server.
+_TABLE.update({"4.4.316": "expired", "5.4.316": "expired", "4.4.312": "networkerror", "5.4.312": "networkerror",
+               "5.4.6": "networkerror", "5.6.11": "contenterror", "5.7.124": "rejected", "5.7.509": "securityerror",
+               "5.7.508": "ratelimited", "5.7.511": "rejected", "5.7.512": "securityerror"})
+_TABLE.update({f"5.7.{n}": "spamdetected" for n in (501, 502, 503)})
+_TABLE.update({f"5.7.{n}": "filtered" for n in (504, 505)})
+_TABLE.update({f"5.7.{n}": "blocked" for n in (506, 507, *range(606, 650))})
+_TABLE.update({f"5.7.{n}": "rejected" for n in range(133, 137)})
+_TABLE.update({f"5.7.{n}": "ratelimited" for n in range(700, 750)})
+_TABLE.update({f"4.7.{n}": "blocked" for n in (*range(500, 700), *range(850, 900))})
 _TABLE.update({f"5.7.{n}": "securityerror" for n in (*range(0, 12), 14, 15, 19)})
 
 
