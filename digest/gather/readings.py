@@ -60,7 +60,10 @@ class Readings:
 
     def __init__(self, root, url: str | None):
         self.root, self.url = root, url
-        self.tree = _shared(root) if SHARED else None
+        try:
+            self.tree = _shared(root) if SHARED else None
+        except _ERRORS:  # a page trafilatura's shared steps trip on: each reading on its own, as trafilatura would
+            self.tree = None
 
     def fast(self) -> str:
         if self.tree is not None:
