@@ -65,8 +65,9 @@ RELAY_CATEGORIES = {"bad-domain": "hostunknown", "bad-mailbox": "userunknown", "
                     "message-expired": "expired", "no-answer-from-host": "networkerror",
                     "policy-related": "policyviolation", "quota-issues": "mailboxfull", "routing-errors": "systemerror",
                     "spam-related": "spamdetected",
-                    # Amazon SES's bounce subtypes that name a cause; au's mark of the reader's own filter.
-                    "ses:mailboxfull": "mailboxfull", "ses:messagetoolarge": "emailtoolarge", "spasign:ng": "filtered"}
+                    # Amazon SES's bounce subtypes that name a cause; au's mark of the reader's own filter;
+                    "ses:mailboxfull": "mailboxfull", "ses:messagetoolarge": "emailtoolarge", "spasign:ng": "filtered",
+                    "googlegroups:refused": "rejected"}  # a Google group refusing our post (reports.py)
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def verdict_of(report, recipient: str = "", matcher: Matcher | None = None) -> V
 def judge(status, text: str, matcher: Matcher | None = None) -> Verdict:
     """The verdict on one recipient's status line of a read report (inbound.reports.RecipientStatus)."""
     return classify(status.action, status.status, status.diagnostic, text, matcher=matcher,
-                    category=getattr(status, "category", ""))
+                    category=status.category)
 
 
 def verdict(reason: str, evidence: Evidence) -> Verdict:

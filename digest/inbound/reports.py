@@ -46,10 +46,6 @@ BOUNCE_SUBJECT = re.compile(r"undeliver|undelivered|non-?deliver|delivery (statu
                             r"problem|report)|failure notice|returned mail|mail delivery failed|could not be delivered|"
                             r"delivery failed|not delivered|mail failure|message (was )?rejected|bounced|"
                             r"permanent (fatal )?error|delivery error|rejected:|system administrator", re.IGNORECASE)
-# Google Groups refusing a post (the group is gone, or only members may post): a notice from Google's mailer
-# daemon naming the group in X-Failed-Recipients, worded in the poster's language (Sisimai's notes on Google
-# Groups). Read as its English wording: a refusal of the sender, never of a reader's mailbox.
-GROUP_REFUSAL = "google groups: the group may not exist, or you may not have permission to post messages to the group"
 
 
 @dataclass(frozen=True)
@@ -113,6 +109,7 @@ def _dsn(message: EmailMessage, subject: str, text: str) -> Report:
     blocks = _status_blocks(part) if part is not None else []
     reporting = _field_value(blocks[0].get("Reporting-MTA", "")) if blocks else ""
     recipients = []
+    own_filter = _own_filter(message)
     for block in blocks[1:]:
         address = _field_value(block.get("Final-Recipient", "") or block.get("Original-Recipient", ""))
         if not address:
@@ -122,7 +119,7 @@ def _dsn(message: EmailMessage, subject: str, text: str) -> Report:
             address=address.lower()[:320], action=str(block.get("Action", "")).strip().lower()[:20],
             status=status.group(0) if status else "", diagnostic=_diagnostic(block.get("Diagnostic-Code", "")),
             remote_mta=_field_value(block.get("Remote-MTA", ""))[:200],
-            category=str(block.get("X-PowerMTA-BounceCategory", "")).strip().lower()[:40] or _own_filter(message)))
+            category=str(block.get("X-PowerMTA-BounceCategory", "")).strip().lower()[:40] or own_filter))
     return Report("dsn", tuple(recipients), reporting_mta=reporting[:200], subject=subject,
                   unsubscribe_tokens=_returned_tokens(message), text=text)
 
@@ -193,8 +190,6 @@ def _nonstandard(message: EmailMessage, subject: str, text: str) -> Report:
     # Where the text names the failed addresses (qmail, Exim, DragonFly, Notes, OpenSMTPD, Sendmail...): those
     # addresses when no detector found one, and what the server said of each as its diagnostic.
     listed = failed_in_text(text, _own_addresses(message))
-    if _from_google(message):
-        listed.update({a: GROUP_REFUSAL for a in addresses if a.endswith("@googlegroups.com")})
     addresses = addresses or list(listed)[:20]
     if DELAY_NOTICE.search(" ".join(text[:8000].lower().split())):
         listed = {}  # a warning that the relay still tries: no diagnostic, so classify reads it as the delay it is
@@ -205,8 +200,10 @@ def _nonstandard(message: EmailMessage, subject: str, text: str) -> Report:
     action = inline.get("action", "failed").lower()[:20]
     found = (action, status.group(0) if status else "", _field_value(inline.get("diagnostic-code", ""))[:500])
     if addresses:
-        return Report("bounce", tuple(RecipientStatus(a, *found[:2], found[2] or listed.get(a, ""),
-                                                      category=_own_filter(message)) for a in addresses),
+        category = _own_filter(message)
+        group = "googlegroups:refused" if _from_google(message) else ""
+        return Report("bounce", tuple(RecipientStatus(a, *found[:2], found[2] or listed.get(a, ""), category=(
+            group if group and a.endswith("@googlegroups.com") else category)) for a in addresses),
                       subject=subject, unsubscribe_tokens=tokens, text=text)
     if bouncy:
         # No address found, but a bounce all the same: it is about the delivery its return path names.
@@ -245,6 +242,9 @@ def _own_filter(message: EmailMessage) -> str:
 
 
 def _from_google(message: EmailMessage) -> bool:
+    """Google Groups refusing a post (the group is gone, or only members may post) comes from Google's mailer
+    daemon with the group in X-Failed-Recipients, worded in the poster's language (Sisimai's notes on Google
+    Groups): its recipients get the category "googlegroups:refused", a refusal of us, never a reader's mailbox."""
     return _header(message, "From").lower().rstrip("> ").endswith(("mailer-daemon@googlemail.com",
                                                                     "mailer-daemon@google.com"))
 
