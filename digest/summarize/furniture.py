@@ -98,19 +98,24 @@ FURNITURE = re.compile(
     r"has contributed to this report|contributed reporting|printer-friendly|submitted by /?u/|"
     r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|scroll (?:down|up)\b|\b(?:tell|let) us (?:know )?in the comments\b|leave a comment\b|"
     r"\b(?:share|post|leave) (?:it|them|yours|your [\w ]{1,30}) in the comments\b|\bcomment (?:with a link|below)\b|^(?:much )?more over at\b|^(?:photo|picture|video|image)s? of the (?:day|week)\b|back to (?:the )?(?:main page|home ?page)\b|"
-    r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$))|\[(?:link|\d+ comments?)\]")
+    r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$)|"
+    # A blog engine's footer: "RSS feed for comments on this post.", "TrackBack URI", "Comments are closed."
+    r"rss feed for (?:comments|this)|trackback ur[il]\b|comments (?:are|were) closed\b|both comments and pings\b|"
+    r"(?:other|previous|above|earlier) (?:\w+ )?(?:answers|replies)\b)|"  # a forum's answer on the others
+    r"\[(?:link|\d+ comments?)\]")
 # Furniture that needs a word (see is_furniture): a writer's bio line, "click through", a sign-off of thanks.
 _BIO = re.compile(r"(?!(?:the|a|an|this|that|it|he|she|there|our|my)\b)[a-z.'’-]+(?: [a-z.'’-]+){1,2} is (?:a |an |the )?"
                   r"[\w'’ -]{0,50}\b(?:correspondent|columnist|contributor|contributing editor|editor-at-large|staff writer|"
                   r"freelance writer)\b(?! (?:who|whose|for the)\b)")
-_CLICK = re.compile(r"\bby clicking\b|\bclick(?:ing)? over to\b|\bclick(?:ing)? (?:on |through )(?:the |this |that )?"
+_CLICK = re.compile(r"\bby clicking\b|\bclick(?:ing)? (?:over|through) (?:to|for)\b|\bclick(?:ing)? (?:on |through )(?:the |this |that )?"
                     r"[\w“”\"' -]{0,30}(?:link|button|tab)s?\b")
 _DOWNLOAD = re.compile(r"download [\w' -]{1,40} (?:at|from|on) (?:the )?(?:[\w-]+\.(?:com|net|org|io|co)\b|app store|"
                        r"google play|itunes)")  # "Download Carrow Tides at carrowtides.com."
 # Pointers at a figure or at what follows ("Figure 1 illustrates...", "I'll use the following plot"), a podcast's call.
 _FIGURE = re.compile(r"^(?:figure|fig\.|table|chart|graph) \d+[a-z]? (?:shows|illustrates|displays|depicts|presents|gives)\b|"
                      r"\bthe following (?:[\w-]+ ){0,2}(?:plot|figure|graph|chart|table|image|photo|picture|video|code|"
-                     r"screenshot|diagram|example)s?\b|^listen (?:in|now)\b")
+                     r"screenshot|diagram|example)s?\b|^listen (?:in|now)\b|"
+                     r"\b(?:like|as in|such as) the following\b|\bthe following\W*$")  # "... sentences like the following?"
 _THANKS = re.compile(r"(?:thank you|thanks)(?: (?:all|again|everyone|so much|very much|for (?:reading|watching|listening)))?"
                      r"[.!]*$")
 # Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
@@ -142,6 +147,7 @@ POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "u
     r"\b(?:below|above) you'?ll\b|^below (?:are|is)\b|\bthe (?:below|above) (?:\w+ )?(?:letter|list|video|chart|graphic|image|"
     r"photo|picture|table|map|post|article|statement)\b|\b(?:underneath|below|above) (?:each|every) (?:one|video|photo|image|picture)\b|"
     r"^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|"
+    r"^here(?:['’]s| is| are) (?:[\w'’-]+ ){0,7}[\w'’-]+[.:!]?$|"  # "Here are a few of our favourites." (what follows)
     r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,40}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"
     r" (?:below|above)\b|\b(?:portraits?|illustrations?|drawings?|screenshots?|infographics?|diagrams?|tweets?) above\b")

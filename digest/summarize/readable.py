@@ -55,6 +55,12 @@ _ADJACENT = re.compile(r"^[\"'“‘]?(?:" + _REACTION + r")|"
                        r"for (?:its|his|her|their) part|as a result|in response|in addition|then)\s*,", re.IGNORECASE)
 # A personal pronoun after an opening phrase ("In a statement, she said..."): it too points back.
 _LATE_PRONOUN = re.compile(r"^[^.!?,]{1,80},\s*(?:he|she|they|his|her|their)\b")
+# The same after a short opening phrase with no comma and no name: "In many cases they already have..."
+_PHRASE_PRONOUN = re.compile(r"^(?i:in|on|at|for|after|before|during|with|without|since|until|by|from|unlike|like|"
+                             r"under|over|within|throughout) (?:[a-z0-9'’-]+ ){1,3}(?:he|she|they)\b")
+# A plural pronoun near the start, which the checks above found opening the sentence.
+_PLURAL = re.compile(r"\b(?i:they|them|their)\b")
+PLURAL_REACH = 60  # characters: where the pronoun that opens a sentence (after an opening phrase) may stand
 # "It" standing for a thing ("It was quite delicious") reads only straight after the sentence naming the thing; an
 # "It" that points forward ("It is unclear whether...", "It emerged that...") points at nothing skipped.
 _IT = re.compile(r"^[\"'“‘(]?(?:it|its)\b|^[^.!?,]{1,80},\s*(?:it|its)\b", re.IGNORECASE)  # "Despite that, it..." too
@@ -68,7 +74,9 @@ _SAID_PRONOUN = re.compile(r"[,!?…][\"”’']\s+(?:he|she|they)\s+(?:said|say
 # Pronouns that stand for someone or something named just before: after a skipped sentence they point at nothing.
 _PRONOUN = re.compile(r"^[\"'“‘(]?(?:(?:maybe|perhaps|suddenly|finally|eventually|soon|then|later|clearly|apparently|"
                       r"obviously|surely|probably|still|even|only|also|instead|again|once) )?"  # "Maybe she was..."
-                      r"(?:(?:was|were|is|are|did|does|do|had|has|have|could|would|will|can|should) )?"
+                      r"(?:(?:why|how|what|where|when|who) )?"  # "Why didn't they use...?"
+                      r"(?:(?:(?:was|were|is|are|did|does|do|had|has|have|could|would|will|can|should)(?:n['’]t)?|"
+                      r"won['’]t|can['’]t) )?"
                       r"(?:he|she|they|him|her|his|hers|them|their|theirs|it|its)\b", re.IGNORECASE)  # "Was she...?" too
 _POSSESSIVE = re.compile(r"['’]s$")
 _QUANTITY = (r"(?:only |just |about |nearly |almost )?(?:one|two|three|four|five|six|some|many|most|all|none|each|both|"
@@ -164,7 +172,8 @@ def leans_on_adjacent(sentence: str) -> bool:
 def _opens_with_pronoun(sentence: str) -> bool:
     """A personal pronoun first, or first after an opening phrase that names nobody ("In a statement, she..."), or
     a quotation said by a pronoun ("'I applied ten years ago,' he says.": who is he?)."""
-    if _PRONOUN.match(sentence) or _SAID_PRONOUN.search(sentence) or _QUANTITY_PRONOUN.match(sentence):
+    if (_PRONOUN.match(sentence) or _SAID_PRONOUN.search(sentence) or _QUANTITY_PRONOUN.match(sentence)
+            or _PHRASE_PRONOUN.match(sentence)):
         return True
     late = _LATE_PRONOUN.match(sentence)
     return bool(late) and not any(_NAME.fullmatch(w.strip("\"'“”‘’(),.;:")) and w.strip("\"'“”‘’(),.;:") not in _NOT_NAMES
@@ -182,6 +191,8 @@ def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
         return i - 1 not in chosen  # "This lets you...", "Those issues...": only straight after what they point at
     if not _opens_with_pronoun(sentences[i]):
         return False
+    if _PLURAL.search(sentences[i][:PLURAL_REACH]):
+        return i - 1 not in chosen  # "they" stands for the last sentence's subject, often no name ("Buyers who...")
     earlier = [j for j in chosen if j < i]
     if not earlier:
         return True

@@ -70,10 +70,10 @@ HEADING_WORDS = 6  # words: a paragraph that is one question this short is a hea
 # What may follow a sentence's stop before the space: closing quotes and brackets. "“" closes a German „…“;
 # elsewhere only when a space follows (".“It was" opens the next sentence).
 _CLOSING = "\"'”’»«)]」』）"
-_STOP, _AFTER = r"([.!?…。！？]+)", "[" + re.escape(_CLOSING) + "]"
+_STOP, _AFTER = r"([.!?…。！？।॥]+)", "[" + re.escape(_CLOSING) + "]"
 _CANDIDATE = re.compile(_STOP + r"(?:" + _AFTER + r"|“(?=[\s" + re.escape(_CLOSING) + r"]|$))*(\s*)")
 _CANDIDATE_GERMAN = re.compile(_STOP + r"(?:" + _AFTER + r"|“)*(\s*)")  # where „ opens, “ always closes
-_FULL_STOPS = "。！？"  # Chinese and Japanese stops end a sentence with no space after them
+_FULL_STOPS = "。！？।॥"  # Chinese and Japanese stops, and the danda of Bengali and Hindi, end a sentence with no space after them
 _ENDS = (".", "!", "?", "…", *_FULL_STOPS)
 # Han, kana and the like: a sentence of them has no spaces, so words are counted as two characters each.
 _NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -111,6 +111,10 @@ _LIST_ITEM = re.compile(r"(?:[-–*] |\d{1,2}\) |[A-Z][a-z]+ \d{1,2}: )")  # "St
 _TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
 _CAPS_LABEL = re.compile(r"(?:[A-Z][A-Z0-9’'&-]*[A-Z0-9] ){2,}(?=[A-Z][a-z])")
 _GLUED_ACRONYM = re.compile(r"[A-Z]{2,5}(?:['’]s)?$")
+# A feed's or an index page's cut at a paragraph's end: "... and the even […]".
+_PARAGRAPH_CUT = re.compile(r"\[(?:\.\.\.|…)\]$")
+TEASER_PARAGRAPHS = 2  # paragraphs cut so: a page of other posts' teasers around (or instead of) its story
+BROKEN_TAIL_WORDS = 4  # words: a paragraph's unfinished last piece this long is a sentence cut by a line break
 _SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
 
 class Unit(NamedTuple):
@@ -141,6 +145,7 @@ def units(text: str, title: str | None = None) -> list[Unit]:
     out: list[Unit] = []
     quoting = ""  # the mark of the quotation open, if one is
     found = _sentences_with_breaks(clean_text(text, title))
+    apart = _teaser_paragraphs(found) | _broken_openings(found)  # sentences that are not the page's own or not whole
     headlines = {part for part in _TITLE_PARTS.split(title or "") if len(part.split()) >= 3}  # the headline repeated
     for n, (sentence, first) in enumerate(found):
         pieces = _unglue(sentence) if word_count(sentence) > _LONG or _LABEL.match(sentence) else [sentence]
@@ -154,9 +159,34 @@ def units(text: str, title: str | None = None) -> list[Unit]:
             opens, quoting_after, stray = _quote_state(piece, quoting)
             balanced = not ((quoting and not opens) or stray or quoting_after or _parentheses(piece))
             prose = (_is_prose(piece, len(pieces) > 1) and not (alone and _heading(piece))
-                     and not (first and k == 0 and _LIST_ITEM.match(piece)) and not _is_headline(piece, title, headlines))
+                     and not (first and k == 0 and _LIST_ITEM.match(piece)) and not _is_headline(piece, title, headlines)
+                     and n not in apart)
             out.append(Unit(piece, first and k == 0, balanced, prose))
             quoting = quoting_after
+    return out
+
+
+def _teaser_paragraphs(found: list[tuple[str, bool]]) -> set[int]:
+    """Indexes of the sentences from the first paragraph cut off by a feed or an index page ("... the even […]") to
+    the last, when two paragraphs or more are cut so: those are teasers of other posts around the page's own story
+    (a teaser between two cut ones may end whole), not its sentences. One cut paragraph is left alone: a feed
+    item's description cut at its end is the story."""
+    starts = [n for n, (_, first) in enumerate(found) if first] + [len(found)]
+    cut = [(a, b) for a, b in zip(starts, starts[1:]) if b > a and _PARAGRAPH_CUT.search(found[b - 1][0])]
+    return set(range(cut[0][0], cut[-1][1])) if len(cut) >= TEASER_PARAGRAPHS else set()
+
+
+def _broken_openings(found: list[tuple[str, bool]]) -> set[int]:
+    """Indexes of paragraph openings that finish a sentence the extractor broke at a line break: the paragraph
+    before ends, after a sentence of its own, with a piece of words and no stop ("... their work.Dolphin Cay
+    donated supplies to the Alliance For Animal" / "Rights and Kindness with their work, as they..."). Neither
+    half is a sentence a reader can take alone."""
+    out = set()
+    for n in range(1, len(found)):
+        tail, tail_first = found[n - 1]
+        if (found[n][1] and not tail_first and len(tail.split()) >= BROKEN_TAIL_WORDS and (tail[-1:].isalnum()
+                or tail.endswith(",")) and not headline_case(tail)):
+            out.add(n)
     return out
 
 
