@@ -88,3 +88,67 @@ def test_they_reads_only_straight_after_its_sentence_even_when_no_name_is_betwee
                  "She said the board would answer in May."]
     assert pronoun_dangles(2, sentences, [0])  # "They" are the fishermen, in the skipped sentence
     assert not pronoun_dangles(2, sentences, [0, 1])
+
+
+# From the second count (ranks 20-40, at 56bbf11).
+
+def test_prose_pointers_with_a_dash_or_a_clause_after_here():
+    assert is_furniture("See the whole series on the festival's channel – here.")
+    assert is_furniture("Be sure to read my first post here, to find out why the boat was late.")
+    assert not is_furniture("The ferry stops here, to the relief of the islanders.")
+
+
+def test_turns_that_point_back_read_only_after_their_sentence():
+    from digest.summarize.readable import leans_on_adjacent
+    assert leans_on_adjacent("Jokes aside (and there were plenty), the crews are proud of the new wall.")
+    assert leans_on_adjacent("That said, the board still wants a second ferry.")
+    assert leans_on_adjacent("Like I said, nobody knows when the wall will be finished.")
+    assert not leans_on_adjacent("As I said in my letter in 2019 the wall was always too low.")
+
+
+def test_the_answer_to_a_short_question_reads_only_after_it():
+    sentences = ["Small ferries are coming back to the islands of the north.", "Need an example?",
+                 "Take the new boat between Carrow and Ennis Point, which carries forty people."]
+    assert pronoun_dangles(2, sentences, [0])
+    assert not pronoun_dangles(2, sentences, [0, 1])
+
+
+def test_a_thing_introduced_by_a_skipped_sentence_is_not_named_as_known():
+    sentences = ["Three accidents were reported on the coast road this week.",
+                 "A van driven by a local baker was heading north when a deer crossed the road.",
+                 "The van could not avoid the deer and was damaged at the front.",
+                 "The road was closed for an hour on Tuesday."]
+    assert pronoun_dangles(2, sentences, [0])  # which van?
+    assert not pronoun_dangles(2, sentences, [0, 1])
+    assert not pronoun_dangles(3, sentences, [0])  # no road was introduced just before: the road is known
+
+
+def test_a_paragraph_opened_by_a_one_word_label_is_not_the_pages_prose():
+    text = ("The Carrow ferry season opens on Saturday with two boats instead of one. The board expects about three "
+            "hundred passengers a week in the first summer.\n\n"
+            "Crew: Mary Hale skippers the new boat. The former fisherman has sailed the route for twenty years.\n\n"
+            "Fares: The single fare is four pounds. Children under five travel free.\n\n"
+            "Ali: I have waited ten years for this boat. It changes everything for us.")
+    found = units(text)
+    assert [u.text for u in found if u.prose] == [
+        "The Carrow ferry season opens on Saturday with two boats instead of one.",
+        "The board expects about three hundred passengers a week in the first summer."]
+
+
+def test_lines_broken_inside_a_sentence_are_joined_again():
+    text = ("The new timetable works well for the morning boats, but\n\n"
+            "unfortunately the evening crossing still leaves at six, so\n\n"
+            "commuters from the city miss it.\n\nThe board will look at it again in May.")
+    assert "The new timetable works well for the morning boats, but unfortunately the evening crossing still " \
+           "leaves at six, so commuters from the city miss it." in [u.text for u in units(text)]
+    lower = "the new timetable works well\n\nfor the morning boats."
+    assert [u.text for u in units(lower)] == ["the new timetable works well", "for the morning boats."]
+    # a one-word line is a heading or a widget ("Subscribe"), not a sentence broken in two
+    assert [u.text for u in units("The ferry runs daily.\n\nTimetable\n\nfrom June, two boats.")][1] == "Timetable"
+
+
+def test_an_update_label_with_a_date_is_cut_and_a_readers_comment_is_furniture():
+    from digest.summarize.furniture import strip_furniture
+    assert strip_furniture("Update 11-4-12: The board has moved the first crossing to Sunday.") == \
+        "The board has moved the first crossing to Sunday."
+    assert is_furniture("Ann Reid leaves a comment that says it better than this post does.")

@@ -40,7 +40,7 @@ _FURNITURE_SUBS = [
     (re.compile(r"^" + _TAG + r"\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),  # "(CBS/AP) At least...", before the dateline
     (re.compile(r"\A\s*" + _DATELINE), ""),
     # The labels of a question-and-answer page: "A: You can buy a retail copy...", "Question: I need some help..."
-    (re.compile(r"^(?:UPDATE|Update|UPDATED|Updated)(?: on [^:\n]{1,40})?: (?=[A-Z])|^(?:A|Answer): (?=[A-Z])|^(?:Q|Question): (?=[A-Z][^?\n]*$)", re.MULTILINE), ""),  # a question
+    (re.compile(r"^(?:UPDATE|Update|UPDATED|Updated)(?: on [^:\n]{1,40}| [\d/.-]{3,10})?: (?=[A-Z])|^(?:A|Answer): (?=[A-Z])|^(?:Q|Question): (?=[A-Z][^?\n]*$)", re.MULTILINE), ""),  # a question
     # keeps its label: a labelled question is the interviewer's, never a summary sentence
     # A source tag before the story: "KVELLER via JTA — The state of Washington..."
     (re.compile(r"\A\s*[A-Z][A-Za-z.'&-]*(?: [A-Z][A-Za-z.'&-]*){0,3} via [A-Z][\w.'&-]*(?: [A-Z][\w.'&-]*){0,3}\s*(?:—|–|--)\s*"), ""),
@@ -96,7 +96,7 @@ FURNITURE = re.compile(
     r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|share this (?:article|story)|"
     r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
     r"has contributed to this report|contributed reporting|printer-friendly|submitted by /?u/|"
-    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|scroll (?:down|up)\b|\b(?:tell|let) us (?:know )?in the comments\b|leave a comment\b|"
+    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|scroll (?:down|up)\b|\b(?:tell|let) us (?:know )?in the comments\b|(?:leave|leaves|leaving) a comment\b|"
     r"\b(?:share|post|leave) (?:it|them|yours|your [\w ]{1,30}) in the comments\b|\bcomment (?:with a link|below)\b|^(?:much )?more over at\b|^(?:photo|picture|video|image)s? of the (?:day|week)\b|back to (?:the )?(?:main page|home ?page)\b|"
     r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$)|"
     # A blog engine's footer: "RSS feed for comments on this post.", "TrackBack URI", "Comments are closed."
@@ -142,7 +142,8 @@ BOILERPLATE = re.compile(
 # An embedded social post, and a sentence that only points at a link or at something on the page.
 SOCIAL = re.compile(r"(?<![\w.])@[A-Za-z0-9_]{2,15}\b|pic\.twitter\.com|\bRT @|https?://t\.co/")
 POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "underneath" (see _points)
-    r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’.]+){0,12} here[.!)]*$|"
+    r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’.]+| [–—:-]){0,12} "
+    r"here(?:[.!)]*$|,? (?:to|for) )|"  # "Watch it on Vimeo – here.", "read the original post here, to find out why"
     r"\b(?:moved|posted|put|uploaded) (?:the|this|it|my) (?:[\w'’]+ ){0,6}here[.!)]*$|\b(?:please )?find (?:below|above)\b|"
     r"\b(?:below|above) you'?ll\b|^below (?:are|is)\b|\bthe (?:below|above) (?:\w+ )?(?:letter|list|video|chart|graphic|image|"
     r"photo|picture|table|map|post|article|statement)\b|\b(?:underneath|below|above) (?:each|every) (?:one|video|photo|image|picture)\b|"

@@ -44,7 +44,9 @@ _CONNECTIVE = (r"however|meanwhile|moreover|furthermore|nevertheless|nonetheless
                r"in response|in turn|to that end|by contrast|in contrast|on the other hand|at the same time|since then|"
                r"despite (?:this|that|these|those|it)|that['’]?s why|that is why|which means|as such|for that reason|"
                r"because of (?:this|that)|not surprisingly|of course|after all|even then|until then|by then|"
-               r"(?:this|that|it) (?:means|meant|is why|was why)")
+               r"(?:this|that|it) (?:means|meant|is why|was why)|(?:all )?jokes aside|(?:that|this) aside|(?:that|this) said|"
+               r"having said (?:that|this)|with (?:that|this) (?:said|in mind|out of the way)|"
+               r"(?:like|as) (?:i|we)(?:['’]ve| have)? (?:said|mentioned|noted|wrote)(?: (?:before|earlier|above))?(?=,)")
 # A reaction ("Wow, now that's...", "Well, ...", "Unless you drive, that is."), a participle with no subject ("Giving us the cleanest shot yet.")
 # and a whole sentence in parentheses (an aside on the one before) also answer the sentence before them.
 _REACTION = (r"(?:wow|oh|ah|well|okay|ok|alright|all right|yes|yep|no|nope|sure)\s*[,!]|like\s*(?:\.\.\.|…)|[^.!?]{1,200}, that is[.!]$|"
@@ -61,6 +63,13 @@ _PHRASE_PRONOUN = re.compile(r"^(?i:in|on|at|for|after|before|during|with|withou
 # A plural pronoun near the start, which the checks above found opening the sentence.
 _PLURAL = re.compile(r"\b(?i:they|them|their)\b")
 PLURAL_REACH = 60  # characters: where the pronoun that opens a sentence (after an opening phrase) may stand
+QUESTION_WORDS = 3  # words: a question this short is rhetorical ("Need an example?"), the sentence after it its answer (5 cost CNN/DM 0.05 ROUGE-1)
+# A thing named as known ("The vehicle", "that theme") and a thing introduced ("a vehicle", "a common theme"): the
+# word after the article, and the one after that (an adjective may come first).
+_DEFINITE = re.compile(r"\b(?i:the|that|this) ([a-z]{3,})(?: ([a-z]{3,}))?\b")
+_INDEFINITE = re.compile(r"\b(?i:an?) ([\w-]+)(?: ([a-z]{3,}))?\b")
+DEFINITE_REACH = 45  # characters: where such a word makes the sentence lean on the one before
+INTRODUCED_REACH = 2  # sentences back: further than that a reader may have lost the thing anyway
 # "It" standing for a thing ("It was quite delicious") reads only straight after the sentence naming the thing; an
 # "It" that points forward ("It is unclear whether...", "It emerged that...") points at nothing skipped.
 _IT = re.compile(r"^[\"'“‘(]?(?:it|its)\b|^[^.!?,]{1,80},\s*(?:it|its)\b", re.IGNORECASE)  # "Despite that, it..." too
@@ -185,6 +194,10 @@ def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
     ("She added that an appeal...") when the sentences between the last chosen one before it and it name
     someone, or nothing before it is chosen at all; a demonstrative ("This lets you...") unless the sentence
     just before it is chosen."""
+    if i and i - 1 not in chosen and _answers(sentences[i - 1]):
+        return True  # "Need an example? Play the new game...": the answer to a short question reads only after it
+    if _introduced_before(i, sentences, chosen):
+        return True
     if _IT.match(sentences[i]) and not _EXPLETIVE_IT.match(sentences[i]):
         return i - 1 not in chosen
     if _DEMONSTRATIVE.match(sentences[i]):
@@ -197,6 +210,26 @@ def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
     if not earlier:
         return True
     return any(_names_someone(sentences[k]) for k in range(max(earlier) + 1, i))
+
+
+def _answers(question: str) -> bool:
+    """A short question the next sentence answers ("Need an example?", "The result?")."""
+    return question.rstrip("\"'”’)").endswith("?") and len(question.split()) <= QUESTION_WORDS
+
+
+def _introduced_before(i: int, sentences: list[str], chosen: list[int]) -> bool:
+    """Whether sentence i, near its start, names with "the" or "that" a thing the skipped sentence(s) just before it
+    introduced with "a" ("A vehicle driven by... was southbound" / "The vehicle was unable to avoid the deer"; "a
+    common theme" / "what that theme is"): the reader was never told which one."""
+    nouns = {w.lower() for pair in _DEFINITE.findall(sentences[i][:DEFINITE_REACH]) for w in pair if w}
+    if not nouns:
+        return False
+    for j in range(i - 1, max(-1, i - 1 - INTRODUCED_REACH), -1):
+        if j in chosen:
+            return False
+        if any(w.lower() in nouns for pair in _INDEFINITE.findall(sentences[j]) for w in pair if w):
+            return not any(n in sentences[k].lower() for k in chosen if k < i for n in nouns)
+    return False
 
 
 def _names_someone(sentence: str) -> bool:

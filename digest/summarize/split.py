@@ -111,6 +111,8 @@ _LIST_ITEM = re.compile(r"(?:[-–*] |\d{1,2}\) |[A-Z][a-z]+ \d{1,2}: )")  # "St
 _TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
 _CAPS_LABEL = re.compile(r"(?:[A-Z][A-Z0-9’'&-]*[A-Z0-9] ){2,}(?=[A-Z][a-z])")
 _GLUED_ACRONYM = re.compile(r"[A-Z]{2,5}(?:['’]s)?$")
+_BROKEN_LINE = re.compile(r"^([^\n]*[A-Za-z0-9,;])([ \t]*\n(?:[ \t]*\n)?[ \t]*)(?=[a-z])", re.MULTILINE)
+_WORD_LABEL = re.compile(r"^[A-Z][a-z]+(?: \d{1,2})?: (?=[A-Z“\"‘'])")  # "Pitching: Maholm is 5-1...", "Questions: Should we..."
 # A feed's or an index page's cut at a paragraph's end: "... and the even […]".
 _PARAGRAPH_CUT = re.compile(r"\[(?:\.\.\.|…)\]$")
 TEASER_PARAGRAPHS = 2  # paragraphs cut so: a page of other posts' teasers around (or instead of) its story
@@ -132,7 +134,16 @@ def clean_text(text: str, title: str | None = None) -> str:
     if len(_TOKENIZED.findall(sample)) >= max(2, len(sample) // 400):
         for pattern, repl in _DETOKENIZE:
             text = pattern.sub(repl, text)
-    return strip_furniture(text, title)
+    return _rejoin_lines(strip_furniture(text, title))
+
+
+def _rejoin_lines(text: str) -> str:
+    """Lines broken inside a sentence rejoined: a line of a few words that ends on a word or a comma, then one that
+    goes on in lower case, as hard-wrapped text and some extractors leave them ("... I need to" / "edit my config file,
+    restart shells."). Left alone in a text written in lower case throughout, where every line starts so."""
+    if "\n" not in text or not any(ch.isupper() for ch in text[:4000]):
+        return text
+    return _BROKEN_LINE.sub(lambda m: m.group(1) + (" " if len(m.group(1).split()) >= BROKEN_TAIL_WORDS else m.group(2)), text)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -145,7 +156,7 @@ def units(text: str, title: str | None = None) -> list[Unit]:
     out: list[Unit] = []
     quoting = ""  # the mark of the quotation open, if one is
     found = _sentences_with_breaks(clean_text(text, title))
-    apart = _teaser_paragraphs(found) | _broken_openings(found)  # sentences that are not the page's own or not whole
+    apart = _teaser_paragraphs(found) | _broken_openings(found) | _labelled(found)  # not the page's own, not whole, or a box's
     headlines = {part for part in _TITLE_PARTS.split(title or "") if len(part.split()) >= 3}  # the headline repeated
     for n, (sentence, first) in enumerate(found):
         pieces = _unglue(sentence) if word_count(sentence) > _LONG or _LABEL.match(sentence) else [sentence]
@@ -159,7 +170,8 @@ def units(text: str, title: str | None = None) -> list[Unit]:
             opens, quoting_after, stray = _quote_state(piece, quoting)
             balanced = not ((quoting and not opens) or stray or quoting_after or _parentheses(piece))
             prose = (_is_prose(piece, len(pieces) > 1) and not (alone and _heading(piece))
-                     and not (first and k == 0 and _LIST_ITEM.match(piece)) and not _is_headline(piece, title, headlines)
+                     and not (first and k == 0 and _LIST_ITEM.match(piece))
+                     and not _is_headline(piece, title, headlines)
                      and n not in apart)
             out.append(Unit(piece, first and k == 0, balanced, prose))
             quoting = quoting_after
@@ -174,6 +186,20 @@ def _teaser_paragraphs(found: list[tuple[str, bool]]) -> set[int]:
     starts = [n for n, (_, first) in enumerate(found) if first] + [len(found)]
     cut = [(a, b) for a, b in zip(starts, starts[1:]) if b > a and _PARAGRAPH_CUT.search(found[b - 1][0])]
     return set(range(cut[0][0], cut[-1][1])) if len(cut) >= TEASER_PARAGRAPHS else set()
+
+
+def _labelled(found: list[tuple[str, bool]]) -> set[int]:
+    """Indexes of the sentences in paragraphs that open with a one-word label ("Pitching: Maholm is 5-1...",
+    "Questions: Should schools...?", "Rick: I got into tech...", "Quote 2: This is just the beginning."): a fact box's entry, a list of questions or a
+    speaker's turn, whose sentences lean on the label ("The lefty is 4-3", "in such a way") or are someone's words
+    the summary would give as the page's. Cutting the label would misattribute a speaker's words, so the whole
+    paragraph is left out."""
+    out, inside = set(), False
+    for n, (sentence, first) in enumerate(found):
+        inside = bool(_WORD_LABEL.match(sentence)) if first else inside
+        if inside:
+            out.add(n)
+    return out
 
 
 def _broken_openings(found: list[tuple[str, bool]]) -> set[int]:
