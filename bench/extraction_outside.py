@@ -14,7 +14,10 @@ trafilatura set), so a rule chosen on one fold can be scored on the other.
 "Collapsed": a page where digest keeps under 20 % of what people marked (Dragnet:
 shingle recall; trafilatura set: `with` snippets found) while trafilatura's
 favor_precision keeps over 80 %. Speed: each system's seconds summed over the
-same pages in the same worker processes (pages/s on one core).
+same pages in the same worker processes (pages/s on one core). "Pooled, by pages":
+each whole set's F1 weighted by its pages (the two sets score differently, so this
+is a weighted mean of F1s, not one F1 over pooled counts), with the margin over the
+better trafilatura setting on that same line.
 
 Run: .venv/bin/python bench/extraction_outside.py [--jobs 2] [--limit N] [--show-collapsed]
      [--variant NAME=JSON ...]  (extract_paragraphs keyword arguments, scored beside the shipped method)
@@ -155,6 +158,7 @@ def report(pages: list[dict], results: dict, systems: list[str], show_collapsed:
     sets = [("dragnet, all", dragnet), ("dragnet, fold A", [p for p in dragnet if p["fold"] == "A"]),
             ("dragnet, fold B", [p for p in dragnet if p["fold"] == "B"])]
     print(f"{'set':22s} {'system':34s} {'P':>6s} {'R':>6s} {'F1':>6s} {'pages':>5s}")
+    whole: dict[str, list[tuple[float, int]]] = {system: [] for system in systems}  # (F1, pages) of each whole set
     for label, subset in sets:
         for system in systems:
             scores = [token_scores(bench, p["truth"], results[p["id"]]["texts"][system]) for p in subset]
@@ -164,6 +168,8 @@ def report(pages: list[dict], results: dict, systems: list[str], show_collapsed:
             recall = sum(s[1] for s in scores) / len(scores)
             print(f"{label:22s} {system:34s} {precision:6.3f} {recall:6.3f} {f1(precision, recall):6.3f} "
                   f"{len(scores):5d}")
+            if subset is dragnet:
+                whole[system].append((f1(precision, recall), len(scores)))
     for label, subset in (("trafilatura-eval", traf),
                           ("  (English pages)", [p for p in traf if p.get("lang") == "en"])):
         for system in systems:
@@ -174,6 +180,16 @@ def report(pages: list[dict], results: dict, systems: list[str], show_collapsed:
             precision, recall = tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0
             print(f"{label:22s} {system:34s} {precision:6.3f} {recall:6.3f} {f1(precision, recall):6.3f} "
                   f"{len(counts):5d}")
+            if subset is traf:
+                whole[system].append((f1(precision, recall), len(counts)))
+    pooled = {system: sum(f * n for f, n in parts) / max(sum(n for _, n in parts), 1)
+              for system, parts in whole.items() if parts}
+    best = max((pooled[s] for s in pooled if s in BASELINES), default=None)
+    for system, value in pooled.items():
+        margin = f"  ({value - best:+.3f} over the better trafilatura setting)" if best is not None and \
+            system not in BASELINES else ""
+        print(f"{'pooled, by pages':22s} {system:34s} {'':6s} {'':6s} {value:6.3f} "
+              f"{sum(n for _, n in whole[system]):5d}{margin}")
     print("collapsed: digest keeps < 20 % of the marked text where trafilatura favor_precision keeps > 80 %")
     reference = "trafilatura favor_precision"
     for system in systems:
