@@ -581,3 +581,17 @@ def test_a_surname_that_spells_a_foreign_connective_is_not_leaning():
         assert not leans_on_previous(sentence), sentence
     for sentence in ("Ma il governo non ha risposto.", "Und der Konzern schweigt.", "Но завод закроют в мае."):
         assert leans_on_previous(sentence), sentence
+
+
+def test_a_wire_brief_under_its_own_headline_keeps_its_one_sentence():
+    """A brief whose one sentence repeats the headline, then the agency's notices, is that sentence; a page of
+    notices and registration lines without a sentence stays empty."""
+    brief = ("LISBON — Harbour pilots at the port of Sines will strike for two days from Monday over pay.\n"
+             "Copyright 2026 The Associated Press. All rights reserved. This material may not be published, "
+             "broadcast, rewritten or redistributed.")
+    title = "Harbour pilots at the port of Sines will strike for two days from Monday over pay"
+    assert summarize(brief, title=title) == [
+        "Harbour pilots at the port of Sines will strike for two days from Monday over pay."]
+    notices = ("Copyright 2026. All rights reserved.\nLicence for publishing news online 0412233\n"
+               "Registration Number: 5512 Registration Number: 5512")
+    assert summarize(notices, title="Harbour pilots strike at Sines for two days") == []
