@@ -152,3 +152,23 @@ def test_an_update_label_with_a_date_is_cut_and_a_readers_comment_is_furniture()
     assert strip_furniture("Update 11-4-12: The board has moved the first crossing to Sunday.") == \
         "The board has moved the first crossing to Sunday."
     assert is_furniture("Ann Reid leaves a comment that says it better than this post does.")
+
+
+# From the third count (ranks 40-60, at 696493f).
+
+def test_plus_a_pronoun_inside_an_opening_clause_and_the_latter_point_back():
+    from digest.summarize.readable import leans_on_adjacent
+    assert leans_on_adjacent("Plus, the harbour master has the figures to prove it.")
+    assert not leans_on_adjacent("Plus-size sailing gear sells well on the islands.")
+    sentences = ["The ferry's crew was hired in May.", "As she did, the skipper checked the charts again.",
+                 "Naturally, the island votes fall into the latter group.", "The former skipper runs the cafe now."]
+    assert pronoun_dangles(1, sentences, [])
+    assert pronoun_dangles(2, sentences, [0])
+    assert not pronoun_dangles(2, sentences, [0, 1])
+    assert not pronoun_dangles(3, sentences, [0])  # "the former skipper": a title, not a pointer
+
+
+def test_a_sentence_that_leans_on_the_pages_video_is_furniture():
+    assert is_furniture("As I mention in the video, I leave out one egg white and add two yolks.")
+    assert is_furniture("Like you can see in the photos, the quay is finished.")
+    assert not is_furniture("As I mentioned to the board, the quay is finished.")

@@ -116,6 +116,10 @@ _FIGURE = re.compile(r"^(?:figure|fig\.|table|chart|graph) \d+[a-z]? (?:shows|il
                      r"\bthe following (?:[\w-]+ ){0,2}(?:plot|figure|graph|chart|table|image|photo|picture|video|code|"
                      r"screenshot|diagram|example)s?\b|^listen (?:in|now)\b|"
                      r"\b(?:like|as in|such as) the following\b|\bthe following\W*$")  # "... sentences like the following?"
+# A sentence that leans on the page's video or pictures: "As I mention in the video, I've removed an egg white."
+_IN_MEDIA = re.compile(r"\b(?:as|like) (?:i|we|you['’]ll|you can) (?:\w+ )?(?:mention|mentioned|say|said|show|showed|shown|"
+                       r"explain|explained|demonstrate|demonstrated|see|saw|hear) in the (?:video|clip|podcast|photos?|"
+                       r"pictures?|slideshow|gallery)\b")
 _THANKS = re.compile(r"(?:thank you|thanks)(?: (?:all|again|everyone|so much|very much|for (?:reading|watching|listening)))?"
                      r"[.!]*$")
 # Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
@@ -285,7 +289,8 @@ def is_furniture(text: str) -> bool:
     return (bool(FURNITURE.search(lower) or PROMO.search(lower) or _boilerplate(lower) or SOCIAL.search(text)
                  or _points(lower) or ("click" in lower and _CLICK.search(lower)) or (lower.startswith("thank")
                  and _THANKS.match(lower)) or (lower.startswith("download") and _DOWNLOAD.match(lower))
-                 or (("fig" in lower or "following" in lower or "listen" in lower) and _FIGURE.search(lower)) or (" is " in lower and _BIO.match(lower))) or len(_SEPARATOR.findall(text)) >= 2
+                 or (("fig" in lower or "following" in lower or "listen" in lower) and _FIGURE.search(lower)) or (" is " in lower and _BIO.match(lower))
+                 or (" in the " in lower and _IN_MEDIA.search(lower))) or len(_SEPARATOR.findall(text)) >= 2
             or (len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text))))
 
 

@@ -35,7 +35,7 @@ _LEANING_ABROAD = re.compile(
 # Openers that answer or continue the sentence just before, so they read only straight after it: connectives and
 # rhetorical turns ("Who knew...", "This means", "As a result"), and a connective after the first phrase ("The
 # company, however, said...").
-_CONNECTIVE = (r"however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
+_CONNECTIVE = (r"plus(?=,)|however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
                r"otherwise|besides|likewise|similarly|still|yet|but|and|or|so(?! far)|nor|also|then(?!-)|rather(?! than)|now(?=,)|namely|for example|for instance|in other words|that is(?=,)|for one thing|for starters|"
                r"first of all|to begin with|on top of that|in short|in sum|to sum up|in summary|put simply|simply put|"
                r"accordingly|consequently|as a consequence|in the meantime|(?:worse|better|more|other|even more) than (?:that|this)|"
@@ -83,7 +83,8 @@ _SAID_PRONOUN = re.compile(r"[,!?…][\"”’']\s+(?:he|she|they)\s+(?:said|say
 # Pronouns that stand for someone or something named just before: after a skipped sentence they point at nothing.
 _PRONOUN = re.compile(r"^[\"'“‘(]?(?:(?:maybe|perhaps|suddenly|finally|eventually|soon|then|later|clearly|apparently|"
                       r"obviously|surely|probably|still|even|only|also|instead|again|once) )?"  # "Maybe she was..."
-                      r"(?:(?:why|how|what|where|when|who) )?"  # "Why didn't they use...?"
+                      r"(?:(?:why|how|what|where|when|who|as|while|after|before|because|since|if|although|though|once|"
+                      r"until|unless|whenever) )?"  # "Why didn't they use...?", "As he did, I took..."
                       r"(?:(?:(?:was|were|is|are|did|does|do|had|has|have|could|would|will|can|should)(?:n['’]t)?|"
                       r"won['’]t|can['’]t) )?"
                       r"(?:he|she|they|him|her|his|hers|them|their|theirs|it|its)\b", re.IGNORECASE)  # "Was she...?" too
@@ -100,6 +101,9 @@ _DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this|that|these|those|such)\b|"
                             r"^[\"'“‘(]?(?:since|because|as|if|while|when|although|though|given that) (?:this|that|these|those) "
                             r"(?:is|are|was|were|has|have|had|will|would|can|could|seems?|seemed|means?|meant)\b",
                             re.IGNORECASE)  # "Since these are my two favourite things, I've..."
+# "The latter" anywhere ("while the latter two were made..."), "the former" as a noun: the sentence before says which.
+_LATTER = re.compile(r"\bthe latter\b|\bthe former(?= (?:one|two|three|category|group|option|case|approach)\b|[,.;:])",
+                     re.IGNORECASE)
 # A finite verb, or what may be one: an auxiliary, a common irregular past, a contraction, a lower-case word in -s or
 # -ed, a subject pronoun. A sentence with none is a noun phrase: a list item's description or a fact box's line
 # ("Sports broadcaster for a radio network.", "Chief Executive of the Carrow Harbour Trust."), which leans on its
@@ -200,7 +204,7 @@ def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
         return True
     if _IT.match(sentences[i]) and not _EXPLETIVE_IT.match(sentences[i]):
         return i - 1 not in chosen
-    if _DEMONSTRATIVE.match(sentences[i]):
+    if _DEMONSTRATIVE.match(sentences[i]) or ("latter" in sentences[i] or "former" in sentences[i]) and _LATTER.search(sentences[i]):
         return i - 1 not in chosen  # "This lets you...", "Those issues...": only straight after what they point at
     if not _opens_with_pronoun(sentences[i]):
         return False
