@@ -31,6 +31,9 @@ LINK_DENSITY = 0.5  # a list item whose text is at least this much link text is 
 # its words in paragraphs of PROSE_WORDS or more that are not link-list items (0: the fast one, as before).
 PROSE_WORDS = 10
 DISJOINT = 0.25
+# Readings that share only items of a list (a sidebar's note, a menu) share nothing an article is made of: they are
+# judged as readings that share nothing (LIST_SPAN off: the shared items vouch for the span, as before issue 29).
+LIST_SPAN = True
 # Tried in round two and REJECTED (off by default; bench/extraction.py still measures it): take
 # the fast reading for a fragment when the precision reading has this many times its words and
 # holds nearly all of them (FRAGMENT_COVER), and use the precision reading instead. The idea:
@@ -51,13 +54,13 @@ def key(paragraph: str) -> str:
 
 def combine(recall: list[str], precision: list[str], link_density=None,
             short_words: int = SHORT_WORDS, protect_lists: bool = True,
-            fragment: float = 0, disjoint: float = DISJOINT) -> list[str]:
+            fragment: float = 0, disjoint: float = DISJOINT, list_span: bool = LIST_SPAN) -> list[str]:
     """Fast-mode paragraphs trimmed to the span the precision paragraphs vouch for.
 
     link_density(paragraph) -> float in [0, 1] or None when unknown; short_words=0 turns
     trimming off (only merged columns are split); fragment=FRAGMENT_RATIO swaps the base
     for a fragment (rejected, see FRAGMENT_RATIO); disjoint: see DISJOINT (0 keeps the fast reading
-    when the two share no paragraph, as before issue 29).
+    when the two share no paragraph, as before issue 29); list_span: see LIST_SPAN.
     """
     if not precision:
         return recall
@@ -66,6 +69,8 @@ def combine(recall: list[str], precision: list[str], link_density=None,
     recall = _split_merged(recall, precision)
     shared = {key(p) for p in precision}
     inside = [i for i, p in enumerate(recall) if key(p) in shared]
+    if list_span and all(_list_item(recall[i], link_density) for i in inside):
+        inside = []  # a shared sidebar note says nothing of where the article is (issue 29: a post lost to it)
     if not inside:  # the readings disagree entirely: keep the one that reads as prose (issue 29)
         if disjoint and _prose_words(recall, link_density) < disjoint * _prose_words(precision, link_density):
             return precision
@@ -80,6 +85,11 @@ def combine(recall: list[str], precision: list[str], link_density=None,
             if (density or 0.0) < LINK_DENSITY:
                 kept.append(p)
     return kept
+
+
+def _list_item(paragraph: str, link_density) -> bool:
+    """An item of one of the page's lists (the fast mode marks items "- "; the precision mode may not)."""
+    return paragraph.startswith("- ") or (link_density is not None and link_density(paragraph) is not None)
 
 
 def _prose_words(paragraphs: list[str], link_density) -> int:

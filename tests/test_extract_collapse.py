@@ -1,0 +1,112 @@
+"""Pages collapsed to a heading or a note (issue 29): the kinds read on the outside sets, rebuilt from our own markup.
+
+Each test holds one kind: what the page looks like, what a reader wants from it, and (where a rule was added for
+it) what the extractor gave before the rule.
+"""
+
+from __future__ import annotations
+
+from digest.gather.combine import combine, key
+from digest.gather.extract import extract_paragraphs
+
+POST = ("Happy Monday! We adore this picnic board from <a href=\"http://friend.example.com\">Harbour &amp; Thyme</a> "
+        "and cannot wait to plan one for a seaside couple this spring.")
+POST_TEXT = ("Happy Monday! We adore this picnic board from Harbour & Thyme and cannot wait to plan one for a seaside "
+             "couple this spring.")
+NOTE = ("If you see a photo here that we have not credited, please tell us so that we can credit it properly. "
+        "If a photo belongs to your studio and you would rather we did not show it, write to us and we will take it down.")
+
+
+def three_column_blog(post: str, blogroll: int = 80) -> str:
+    """A hosted blog's three-column page: a sidebar of list modules (a long blogroll, then a "small print" note in a
+    list item of its own), the post (one short paragraph and a picture) with its footer, trackback lines and a
+    comment feed link."""
+    roll = "".join(f'<li class="module-list-item"><a href="http://blog{i}.example.com/">Friend blog {i}</a></li>'
+                   for i in range(blogroll))
+    categories = ", ".join(f'<a href="/c{i}/">Category {i}</a>' for i in range(7))
+    return f"""<html><head><title>picnic board</title></head><body class="layout-three-column">
+<div id="container"><div id="container-inner" class="pkg"><div id="pagebody"><div id="pagebody-inner" class="pkg">
+<div id="alpha"><div id="alpha-inner" class="pkg">
+ <div class="module-typelist module"><h2 class="module-header">blogs we read</h2>
+  <div class="module-content"><ul class="module-list">{roll}</ul></div></div>
+ <div class="module-typelist module"><h2 class="module-header">small print</h2>
+  <div class="typelist-plain module-content"><ul class="module-list">
+   <li class="module-list-item"><div class="typelist-note">{NOTE}</div></li></ul></div></div>
+</div></div>
+<div id="beta"><div id="beta-inner" class="pkg">
+ <p class="content-nav"><a href="/older">&laquo; older post</a> | <a href="/">Main</a></p>
+ <h2 class="date-header">March 4, 2013</h2>
+ <div class="entry-type-post entry" id="entry-1"><h3 class="entry-header">picnic board</h3>
+  <div class="entry-content"><div class="entry-body"><p style="text-align: center;">{post}</p>
+   <p><a class="asset-img-link" href="/a/1-popup"><img alt="board" src="/a/1-400wi"/></a></p></div></div>
+  <div class="entry-footer"><p class="entry-footer-info"><span class="post-footers">Posted at 05:00 AM in {categories}
+   </span> <span class="separator">|</span> <a class="permalink" href="/p">Permalink</a></p></div></div>
+ <div class="trackbacks"><h3 class="trackbacks-header">TrackBack</h3><div class="trackbacks-info">
+  <p>TrackBack URL for this entry:<br/><span class="trackbacks-link">http://www.example.com/trackback/1</span></p>
+  <p>Listed below are links to weblogs that reference <a href="/p">picnic board</a>:</p></div></div>
+ <div class="comments" id="all-comments"><h3 class="comments-header">Comments</h3><div class="comments-info">
+  <p><a href="/comments/atom.xml">You can follow this conversation by subscribing to the comment feed for this post.</a>
+  </p></div></div>
+</div></div></div></div></div></div></body></html>"""
+
+
+def test_a_short_post_is_not_lost_to_a_sidebar_note_that_both_readings_hold():
+    """The post is one paragraph of 22 words; the fast reading (trafilatura's recall retry) holds it and the
+    sidebar's note, the precision reading only the note. The note, shared, vouched for the span and the post,
+    short and outside it, was trimmed: the page came out as the note. Readings that share only items of a list
+    share no article (LIST_SPAN): they are judged as readings that share nothing, and the fast one is prose."""
+    html = three_column_blog(POST)
+    assert extract_paragraphs(html, list_span=False) == [f"- {NOTE}"]  # the collapse, before the rule
+    kept = extract_paragraphs(html)
+    assert kept[0] == POST_TEXT
+
+
+def test_shared_list_items_still_bound_an_article_that_shares_prose():
+    """A closing list both readings hold does not stop the shared prose from marking where the article ends."""
+    prose = [f"The harbour council met for the {n} time this year and the ferry budget grew by another {n} percent "
+             f"while the quay works ran late." for n in ("first", "second", "third")]
+    piers = [f"- Pier {i}: closed until March for repairs" for i in range(3)]
+    standfirst = "Councillors say the quay works will be done by spring."
+    items = {key(p): 0.0 for p in piers}  # the page's list items, none of them links
+    assert combine([standfirst, *prose, *piers], [*prose, *piers], lambda p: items.get(key(p))) == [*prose, *piers]
+
+
+def test_readings_that_share_only_a_list_item_keep_the_one_that_reads_as_prose():
+    """The rule at the combination: the shared item is no anchor; the fuller prose reading is kept whole, and a
+    precision reading that is prose where the fast one is a link column still wins (DISJOINT)."""
+    post = "We adore this picnic board from a friend of ours and cannot wait to plan one for a couple this spring."
+    fast = [post, f"- {NOTE}"]
+    assert combine(fast, [NOTE], lambda p: 0.0 if key(p) == key(NOTE) else None) == fast
+    assert combine(fast, [NOTE], lambda p: 0.0, list_span=False) == [f"- {NOTE}"]
+    column = [f"- Linked headline number {i} about another wedding this weekend" for i in range(6)]
+    story = [column[0], *(f"{NOTE} Part {n} of the story." for n in range(4))]
+    linked = {key(p): 1.0 for p in column}
+    assert combine(column, story, lambda p: linked.get(key(p))) == story
+    assert combine(column, story, lambda p: linked.get(key(p)), list_span=False) == column[:1]
+
+
+def disqus_post(post: str, comments: list[str]) -> str:
+    """A blog post whose comment thread (a Disqus list) is far longer than the post."""
+    thread = "".join(f'<li id="dsq-comment-{i}" class="comment depth-1"><div class="dsq-comment-body">'
+                     f'<div class="dsq-comment-header"><a href="http://reader{i}.example.com/">Reader {i}</a></div>'
+                     f'<div class="dsq-comment-message"><p>{c}</p></div></div></li>' for i, c in enumerate(comments))
+    return f"""<html><head><title>What stands between us and the ferry</title></head><body class="single">
+<div id="wrapper" class="hfeed"><div id="container"><div id="content">
+ <div id="post-1" class="post type-post hentry"><h2 class="entry-title"><a href="/p">What stands between us and the
+  ferry</a></h2><div class="entry-meta">November 3, 2012 by the harbour desk</div>
+  <div class="entry-content"><p>{post}</p></div></div>
+ <div id="disqus_thread"><div id="dsq-content"><ul id="dsq-comments">{thread}</ul></div></div>
+</div></div>
+<div id="primary" class="sidebar"><div class="widget"><p><a href="/book">Buy the book about the harbour</a></p></div>
+</div></div></body></html>"""
+
+
+def test_a_short_post_above_a_long_comment_thread_is_the_article():
+    """The kind of page whose marked text was mostly the readers' comments (a labelling artefact, issue 29): a
+    reader wants the post, however short; the comments, however long, are not the article."""
+    post = "Six days without the ferry so far. Looking at the quay, I am guessing another week or even two."
+    comments = [f"Comment {i}: we had the same trouble on the island last winter, and the council took weeks to "
+                f"send anyone; keep your phones charged and check on the neighbours every evening." for i in range(12)]
+    kept = extract_paragraphs(disqus_post(post, comments))
+    assert kept[0] == post
+    assert not any(p.startswith("Comment") for p in kept)
