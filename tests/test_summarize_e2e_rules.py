@@ -172,3 +172,34 @@ def test_a_sentence_that_leans_on_the_pages_video_is_furniture():
     assert is_furniture("As I mention in the video, I leave out one egg white and add two yolks.")
     assert is_furniture("Like you can see in the photos, the quay is finished.")
     assert not is_furniture("As I mentioned to the board, the quay is finished.")
+
+
+# From the fourth count (ranks 60-80, at 5585300).
+
+def test_a_company_or_a_site_speaking_of_itself_and_a_lone_credit_line_are_furniture():
+    assert is_furniture("At Carrow Data, we provide clean maps for shipping firms.")
+    assert is_furniture("Enjoy your visit and have a nice stay in our picture gallery!")
+    assert is_furniture("For a longer introduction to the library, please consult our handbook.")
+    assert is_furniture("Created by Glasgow-based designer Ann Reid!")
+    assert not is_furniture("At Carrow harbour, the ferry stops twice a day.")
+    assert not is_furniture("Created by accident in 1928, the drug changed medicine.")
+
+
+def test_the_first_or_the_second_as_a_noun_points_back():
+    sentences = ["Ann Reid sent two letters to the board in 2019.", "She wanted the quay rebuilt.",
+                 "The first was written in March, after the storm."]
+    assert pronoun_dangles(2, sentences, [0])
+    assert not pronoun_dangles(2, sentences, [0, 1])
+
+
+def test_one_thing_introduced_is_named_as_known_only_after_its_sentence():
+    sentences = ["The islands vote in March.", "One group of fishermen, known as the Quay Crew, backs the ferry.",
+                 "The group's founder, Ann Reid, is a force in island politics."]
+    assert pronoun_dangles(2, sentences, [0])
+
+
+def test_step_numbers_glued_to_their_first_word_are_cut_in_a_list_of_steps():
+    text = "1Heat the oven to 180 degrees.\n\n2Add the water to the juice.\n\n3Pour the batter into the tin."
+    assert [u.text for u in units(text)] == ["Heat the oven to 180 degrees.", "Add the water to the juice.",
+                                            "Pour the batter into the tin."]
+    assert units("1Password is a password manager for families.")[0].text.startswith("1Password")

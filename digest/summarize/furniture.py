@@ -116,6 +116,14 @@ _FIGURE = re.compile(r"^(?:figure|fig\.|table|chart|graph) \d+[a-z]? (?:shows|il
                      r"\bthe following (?:[\w-]+ ){0,2}(?:plot|figure|graph|chart|table|image|photo|picture|video|code|"
                      r"screenshot|diagram|example)s?\b|^listen (?:in|now)\b|"
                      r"\b(?:like|as in|such as) the following\b|\bthe following\W*$")  # "... sentences like the following?"
+# The site's or the company's word about itself: "At Carrow Data, we provide...", "Enjoy your visit!", "please consult
+# our handbook", and a credit line alone ("Created by UK-based designer Ann Reid!").
+_SELF = re.compile(r"^at [\w&.'’-]+(?: [\w&.'’-]+){0,3}, (?:we|our)\b|\benjoy your (?:visit|stay)\b|\bhave a nice stay\b|"
+                   r"\bthanks? (?:you )?for visiting\b|\bwelcome to our (?:site|website|web site|blog|shop|store|page)\b|"
+                   r"\bplease (?:consult|see|refer to|check|visit|read) (?:our|the) (?:[\w-]+ )?(?:handbook|documentation|docs|"
+                   r"guide|faq|wiki|manual|tutorial|website)\b")
+_CREDIT_LINE = re.compile(r"^(?:created|designed|photographed|illustrated|drawn|painted|made|produced|directed|compiled) by "
+                          r"[^.!?,;:]{1,60}[.!]*$")
 # A sentence that leans on the page's video or pictures: "As I mention in the video, I've removed an egg white."
 _IN_MEDIA = re.compile(r"\b(?:as|like) (?:i|we|you['’]ll|you can) (?:\w+ )?(?:mention|mentioned|say|said|show|showed|shown|"
                        r"explain|explained|demonstrate|demonstrated|see|saw|hear) in the (?:video|clip|podcast|photos?|"
@@ -290,8 +298,14 @@ def is_furniture(text: str) -> bool:
                  or _points(lower) or ("click" in lower and _CLICK.search(lower)) or (lower.startswith("thank")
                  and _THANKS.match(lower)) or (lower.startswith("download") and _DOWNLOAD.match(lower))
                  or (("fig" in lower or "following" in lower or "listen" in lower) and _FIGURE.search(lower)) or (" is " in lower and _BIO.match(lower))
-                 or (" in the " in lower and _IN_MEDIA.search(lower))) or len(_SEPARATOR.findall(text)) >= 2
+                 or (" in the " in lower and _IN_MEDIA.search(lower)) or _self(lower)) or len(_SEPARATOR.findall(text)) >= 2
             or (len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text))))
+
+
+def _self(lower: str) -> bool:
+    """The site speaking of itself or crediting its picture (see _SELF); the patterns run only where a word they need is."""
+    return ((lower.startswith("at ") or "enjoy" in lower or "nice stay" in lower or "visiting" in lower or "welcome" in lower
+             or "please" in lower) and bool(_SELF.search(lower))) or (" by " in lower[:14] and bool(_CREDIT_LINE.match(lower)))
 
 
 def _boilerplate(lower: str) -> bool:

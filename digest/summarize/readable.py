@@ -67,7 +67,7 @@ QUESTION_WORDS = 3  # words: a question this short is rhetorical ("Need an examp
 # A thing named as known ("The vehicle", "that theme") and a thing introduced ("a vehicle", "a common theme"): the
 # word after the article, and the one after that (an adjective may come first).
 _DEFINITE = re.compile(r"\b(?i:the|that|this) ([a-z]{3,})(?: ([a-z]{3,}))?\b")
-_INDEFINITE = re.compile(r"\b(?i:an?) ([\w-]+)(?: ([a-z]{3,}))?\b")
+_INDEFINITE = re.compile(r"\b(?i:an?|one) ([\w-]+)(?: ([a-z]{3,}))?\b")  # "One group of organisers, known as..."
 DEFINITE_REACH = 45  # characters: where such a word makes the sentence lean on the one before
 INTRODUCED_REACH = 2  # sentences back: further than that a reader may have lost the thing anyway
 # "It" standing for a thing ("It was quite delicious") reads only straight after the sentence naming the thing; an
@@ -102,7 +102,8 @@ _DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this|that|these|those|such)\b|"
                             r"(?:is|are|was|were|has|have|had|will|would|can|could|seems?|seemed|means?|meant)\b",
                             re.IGNORECASE)  # "Since these are my two favourite things, I've..."
 # "The latter" anywhere ("while the latter two were made..."), "the former" as a noun: the sentence before says which.
-_LATTER = re.compile(r"\bthe latter\b|\bthe former(?= (?:one|two|three|category|group|option|case|approach)\b|[,.;:])",
+_LATTER = re.compile(r"\bthe latter\b|\bthe former(?= (?:one|two|three|category|group|option|case|approach)\b|[,.;:])|"
+                     r"\bthe (?:first|second|third|last|other) (?:was|is|were|are|has|had|will|would)\b",  # "The first was written in 1967"
                      re.IGNORECASE)
 # A finite verb, or what may be one: an auxiliary, a common irregular past, a contraction, a lower-case word in -s or
 # -ed, a subject pronoun. A sentence with none is a noun phrase: a list item's description or a fact box's line
@@ -204,7 +205,7 @@ def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
         return True
     if _IT.match(sentences[i]) and not _EXPLETIVE_IT.match(sentences[i]):
         return i - 1 not in chosen
-    if _DEMONSTRATIVE.match(sentences[i]) or ("latter" in sentences[i] or "former" in sentences[i]) and _LATTER.search(sentences[i]):
+    if _DEMONSTRATIVE.match(sentences[i]) or _LATTER.search(sentences[i]):
         return i - 1 not in chosen  # "This lets you...", "Those issues...": only straight after what they point at
     if not _opens_with_pronoun(sentences[i]):
         return False

@@ -112,6 +112,7 @@ _TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
 _CAPS_LABEL = re.compile(r"(?:[A-Z][A-Z0-9’'&-]*[A-Z0-9] ){2,}(?=[A-Z][a-z])")
 _GLUED_ACRONYM = re.compile(r"[A-Z]{2,5}(?:['’]s)?$")
 _BROKEN_LINE = re.compile(r"^([^\n]*[A-Za-z0-9,;])([ \t]*\n(?:[ \t]*\n)?[ \t]*)(?=[a-z])", re.MULTILINE)
+_GLUED_NUMBER = re.compile(r"^[ \t]*\d{1,2}(?=[A-Z][a-z]+ )", re.MULTILINE)
 _WORD_LABEL = re.compile(r"^[A-Z][a-z]+(?: \d{1,2})?: (?=[A-Z“\"‘'])")  # "Pitching: Maholm is 5-1...", "Questions: Should we..."
 # A feed's or an index page's cut at a paragraph's end: "... and the even […]".
 _PARAGRAPH_CUT = re.compile(r"\[(?:\.\.\.|…)\]$")
@@ -134,7 +135,13 @@ def clean_text(text: str, title: str | None = None) -> str:
     if len(_TOKENIZED.findall(sample)) >= max(2, len(sample) // 400):
         for pattern, repl in _DETOKENIZE:
             text = pattern.sub(repl, text)
-    return _rejoin_lines(strip_furniture(text, title))
+    return _unnumbered(_rejoin_lines(strip_furniture(text, title)))
+
+
+def _unnumbered(text: str) -> str:
+    """Steps whose number the extractor glued to their first word ("2Add enough water...", "3Make the batter..."), in
+    a text with two such paragraphs or more, without the number: a lone "4Runner" or "1Password" is a name."""
+    return _GLUED_NUMBER.sub("", text) if len(_GLUED_NUMBER.findall(text, 0, 20000)) >= 2 else text
 
 
 def _rejoin_lines(text: str) -> str:
