@@ -203,3 +203,9 @@ def test_step_numbers_glued_to_their_first_word_are_cut_in_a_list_of_steps():
     assert [u.text for u in units(text)] == ["Heat the oven to 180 degrees.", "Add the water to the juice.",
                                             "Pour the batter into the tin."]
     assert units("1Password is a password manager for families.")[0].text.startswith("1Password")
+
+
+def test_a_shared_small_word_is_no_introduction():
+    sentences = ["The ferry season opened on Saturday.", "Boats left a harbour and went north before dawn.",
+                 "The wind and the tide turned by noon."]
+    assert not pronoun_dangles(2, sentences, [0])  # "and" is in both; no thing was introduced
