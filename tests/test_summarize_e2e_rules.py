@@ -209,3 +209,32 @@ def test_a_shared_small_word_is_no_introduction():
     sentences = ["The ferry season opened on Saturday.", "Boats left a harbour and went north before dawn.",
                  "The wind and the tide turned by noon."]
     assert not pronoun_dangles(2, sentences, [0])  # "and" is in both; no thing was introduced
+
+
+# From the sixth count (ranks 100-120, at 770dec3).
+
+def test_a_phrase_set_aside_reads_only_after_its_sentence():
+    from digest.summarize.readable import leans_on_adjacent
+    assert leans_on_adjacent("Better timetables aside, the islands have another reason to cheer.")
+    assert not leans_on_adjacent("Aside from the ferry, the islands have a new school.")
+
+
+def test_a_comment_box_pointer_and_a_here_is_line_with_a_list_are_furniture():
+    assert is_furniture("If you have a request, you may leave it using the comment box below.")
+    assert is_furniture("Here is the timetable, the fares, and the map, followed by three ways to book.")
+    assert not is_furniture("Here is the problem with the plan: it costs more than the old ferry did.")
+
+
+def test_an_interviewers_unlabelled_questions_are_not_the_pages_sentences():
+    text = ("Ann Reid has skippered the Carrow ferry for twenty years. This summer she retires, and we spoke to her "
+            "about the job.\n\n"
+            "What is the hardest part of the crossing?\n\n"
+            "The hardest part is the tide at the harbour mouth. It turns fast and the boat is slow.\n\n"
+            "You started in 2005, when the old boat still ran. What has changed since then?\n\n"
+            "Everything has changed. The new boat has radar and twice the engines.\n\n"
+            "What will you miss most?\n\n"
+            "I will miss the passengers most.")
+    questions = [u.text for u in units(text) if u.text.endswith("?") or u.text.startswith("You started")]
+    assert questions and not any(u.prose for u in units(text) if u.text in questions)
+    rhetorical = ("The ferry runs twice a day. Is that enough?\n\nThe board thinks so. It will add a boat in June.")
+    assert all(u.prose for u in units(rhetorical) if u.text.endswith("?"))

@@ -160,7 +160,8 @@ POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "u
     r"\b(?:below|above) you'?ll\b|^below (?:are|is)\b|\bthe (?:below|above) (?:\w+ )?(?:letter|list|video|chart|graphic|image|"
     r"photo|picture|table|map|post|article|statement)\b|\b(?:underneath|below|above) (?:each|every) (?:one|video|photo|image|picture)\b|"
     r"^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|"
-    r"^here(?:['’]s| is| are) (?:[\w'’-]+ ){0,7}[\w'’-]+[.:!]?$|"  # "Here are a few of our favourites." (what follows)
+    r"^here(?:['’]s| is| are) (?:[\w'’-]+,? ){0,19}[\w'’-]+[.:!]?$|"  # "Here are a few of our favourites." (what follows)
+    r"\b(?:comment|reply|contact|feedback) (?:box|form|section|field)s? (?:below|above)\b|"  # "using the comment box below"
     r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,40}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"
     r" (?:below|above)\b|\b(?:portraits?|illustrations?|drawings?|screenshots?|infographics?|diagrams?|tweets?) above\b")

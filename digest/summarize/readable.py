@@ -45,6 +45,7 @@ _CONNECTIVE = (r"plus(?=,)|however|meanwhile|moreover|furthermore|nevertheless|n
                r"despite (?:this|that|these|those|it)|that['’]?s why|that is why|which means|as such|for that reason|"
                r"because of (?:this|that)|not surprisingly|of course|after all|even then|until then|by then|"
                r"(?:this|that|it) (?:means|meant|is why|was why)|(?:all )?jokes aside|(?:that|this) aside|(?:that|this) said|"
+               r"[a-z]+(?: [a-z]+){0,3} aside(?=,)|"  # "Better communications aside, the world has another..."
                r"having said (?:that|this)|with (?:that|this) (?:said|in mind|out of the way)|"
                r"(?:like|as) (?:i|we)(?:['’]ve| have)? (?:said|mentioned|noted|wrote)(?: (?:before|earlier|above))?(?=,)")
 # A reaction ("Wow, now that's...", "Well, ...", "Unless you drive, that is."), a participle with no subject ("Giving us the cleanest shot yet.")

@@ -117,6 +117,7 @@ _WORD_LABEL = re.compile(r"^[A-Z][a-z]+(?: \d{1,2})?: (?=[A-Z“\"‘'])")  # "P
 # A feed's or an index page's cut at a paragraph's end: "... and the even […]".
 _PARAGRAPH_CUT = re.compile(r"\[(?:\.\.\.|…)\]$")
 TEASER_PARAGRAPHS = 2  # paragraphs cut so: a page of other posts' teasers around (or instead of) its story
+INTERVIEW_QUESTIONS = 3  # paragraphs of one question each: fewer may be a writer's rhetorical turns
 BROKEN_TAIL_WORDS = 4  # words: a paragraph's unfinished last piece this long is a sentence cut by a line break
 _SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
 
@@ -163,7 +164,8 @@ def units(text: str, title: str | None = None) -> list[Unit]:
     out: list[Unit] = []
     quoting = ""  # the mark of the quotation open, if one is
     found = _sentences_with_breaks(clean_text(text, title))
-    apart = _teaser_paragraphs(found) | _broken_openings(found) | _labelled(found)  # not the page's own, not whole, or a box's
+    apart = (_teaser_paragraphs(found) | _broken_openings(found) | _labelled(found)  # not the page's own, not whole, a box's
+             | _interview_questions(found))
     headlines = {part for part in _TITLE_PARTS.split(title or "") if len(part.split()) >= 3}  # the headline repeated
     for n, (sentence, first) in enumerate(found):
         pieces = _unglue(sentence) if word_count(sentence) > _LONG or _LABEL.match(sentence) else [sentence]
@@ -207,6 +209,20 @@ def _labelled(found: list[tuple[str, bool]]) -> set[int]:
         if inside:
             out.add(n)
     return out
+
+
+def _interview_questions(found: list[tuple[str, bool]]) -> set[int]:
+    """Indexes of the sentences in paragraphs of one or two sentences that end with a question, in a text with three
+    or more of them: an interview without speakers' labels ("What's the main difference between a medical wig and a
+    traditional wig?", "When you were diagnosed, it was nearly impossible to find one. What did you do?"), whose
+    turns are the interviewer's, not the page's news."""
+    starts = [n for n, (_, first) in enumerate(found) if first] + [len(found)]
+    spans = list(zip(starts, starts[1:]))
+    asks = [0 < b - a <= 2 and found[b - 1][0].rstrip(_CLOSING).endswith("?") and not _LIST_ITEM.match(found[a][0])
+            for a, b in spans]
+    # each followed by its answer: a paragraph that asks nothing
+    asked = [range(a, b) for k, (a, b) in enumerate(spans) if asks[k] and k + 1 < len(spans) and not asks[k + 1]]
+    return {n for span in asked for n in span} if len(asked) >= INTERVIEW_QUESTIONS else set()
 
 
 def _broken_openings(found: list[tuple[str, bool]]) -> set[int]:
