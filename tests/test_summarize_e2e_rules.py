@@ -238,3 +238,19 @@ def test_an_interviewers_unlabelled_questions_are_not_the_pages_sentences():
     assert questions and not any(u.prose for u in units(text) if u.text in questions)
     rhetorical = ("The ferry runs twice a day. Is that enough?\n\nThe board thinks so. It will add a boat in June.")
     assert all(u.prose for u in units(rhetorical) if u.text.endswith("?"))
+
+
+# From the seventh count (ranks 120-140, at 3e2fccc).
+
+def test_calls_to_submit_and_read_more_lines_are_furniture():
+    assert is_furniture("Submit your letter to the editor via this form.")
+    assert is_furniture("Read more Letters to the Editor.")
+    assert not is_furniture("Readers can submit questions to the council before May.")
+    assert not is_furniture("Read the small print before you book a crossing.")
+
+
+def test_the_answer_or_the_cons_read_only_after_their_sentence():
+    sentences = ["The island needs a second ferry.", "Why has nobody bought one?",
+                 "The answer, the harbour master says, is money."]
+    assert pronoun_dangles(2, sentences, [0])
+    assert not pronoun_dangles(2, sentences, [1])

@@ -119,6 +119,9 @@ _FIGURE = re.compile(r"^(?:figure|fig\.|table|chart|graph) \d+[a-z]? (?:shows|il
 # The site's or the company's word about itself: "At Carrow Data, we provide...", "Enjoy your visit!", "please consult
 # our handbook", and a credit line alone ("Created by UK-based designer Ann Reid!").
 _SELF = re.compile(r"^at [\w&.'’-]+(?: [\w&.'’-]+){0,3}, (?:we|our)\b|\benjoy your (?:visit|stay)\b|\bhave a nice stay\b|"
+                   r"\bsubmit your (?:[\w-]+ ){0,2}(?:letters?|stor(?:y|ies)|photos?|tips?|questions?|comments?|events?)\b|"
+                   r"\b(?:via|using|through) (?:this|our) (?:online |contact |web )?form\b|"  # "Submit your letter via this form."
+                   r"^(?:read|see|view|browse) (?:more|all|other)\b|"  # "Read more Letters to the Editor."
                    r"\bthanks? (?:you )?for visiting\b|\bwelcome to our (?:site|website|web site|blog|shop|store|page)\b|"
                    r"\bplease (?:consult|see|refer to|check|visit|read) (?:our|the) (?:[\w-]+ )?(?:handbook|documentation|docs|"
                    r"guide|faq|wiki|manual|tutorial|website)\b")
@@ -306,7 +309,8 @@ def is_furniture(text: str) -> bool:
 def _self(lower: str) -> bool:
     """The site speaking of itself or crediting its picture (see _SELF); the patterns run only where a word they need is."""
     return ((lower.startswith("at ") or "enjoy" in lower or "nice stay" in lower or "visiting" in lower or "welcome" in lower
-             or "please" in lower) and bool(_SELF.search(lower))) or (" by " in lower[:14] and bool(_CREDIT_LINE.match(lower)))
+             or "please" in lower or "submit" in lower or " form" in lower or lower.startswith(("read ", "see ", "view ", "browse ")))
+            and bool(_SELF.search(lower))) or (" by " in lower[:14] and bool(_CREDIT_LINE.match(lower)))
 
 
 def _boilerplate(lower: str) -> bool:

@@ -99,6 +99,7 @@ _QUANTITY = (r"(?:only |just |about |nearly |almost )?(?:one|two|three|four|five
 # "Some of his supporters...": a personal pronoun all the same.
 _QUANTITY_PRONOUN = re.compile(r"^[\"'“‘(]?" + _QUANTITY + r" of (?:his|her|their|its)\b", re.IGNORECASE)
 _DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this|that|these|those|such)\b|"
+                            r"^[\"'“‘(]?the (?:short |simple |real )?(?:answer|cons|pros|catch|upside|downside|upshot|verdict)\b|"
                             r"^[^.!?,]{0,30}\b(?:this|that|these|those) ones?\b|"  # "With this one, I'm..."
                             r"^[\"'“‘(]?" + _QUANTITY + r" of (?:them|these|those|this|that)\b|"  # "Only two of them are..."
                             r"^[^.!?,]{0,30}\b(?:this|these) (?!(?:year|week|month|morning|afternoon|evening|night|"
