@@ -254,3 +254,20 @@ def test_the_answer_or_the_cons_read_only_after_their_sentence():
                  "The answer, the harbour master says, is money."]
     assert pronoun_dangles(2, sentences, [0])
     assert not pronoun_dangles(2, sentences, [1])
+
+
+# From the eighth count (ranks 140-160, at e254ed9).
+
+def test_pointers_at_what_was_outlined_or_at_a_post_below_and_a_wikis_notice_are_furniture():
+    assert is_furniture("The timetable as outlined above can be seen at work on the summer crossings.")
+    assert is_furniture("Be sure to look at what we have planned for the summer in the post below.")
+    assert is_furniture("At least some content in this article is derived from the harbour board's reports.")
+    assert not is_furniture("The board outlined its plans above the din of the engines.")
+
+
+def test_one_of_two_and_next_came_read_only_after_their_sentence():
+    from digest.summarize.readable import leans_on_adjacent
+    sentences = ["The board has two plans for the ferry.", "It will choose in May.", "One is that the town buys a boat."]
+    assert pronoun_dangles(2, sentences, [0])
+    assert leans_on_adjacent("Next came the winter storms, which closed the quay for a month.")
+    assert not leans_on_adjacent("Next year the ferry will run twice a day.")

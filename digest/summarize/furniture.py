@@ -122,6 +122,8 @@ _SELF = re.compile(r"^at [\w&.'’-]+(?: [\w&.'’-]+){0,3}, (?:we|our)\b|\benjo
                    r"\bsubmit your (?:[\w-]+ ){0,2}(?:letters?|stor(?:y|ies)|photos?|tips?|questions?|comments?|events?)\b|"
                    r"\b(?:via|using|through) (?:this|our) (?:online |contact |web )?form\b|"  # "Submit your letter via this form."
                    r"^(?:read|see|view|browse) (?:more|all|other)\b|"  # "Read more Letters to the Editor."
+                   r"\b(?:content|information|material) in this (?:article|page|section) (?:is|was|has been) (?:derived|taken|"
+                   r"adapted|drawn)\b|\bthis article (?:is a stub|needs additional|may contain)\b|"  # a wiki's notices
                    r"\bthanks? (?:you )?for visiting\b|\bwelcome to our (?:site|website|web site|blog|shop|store|page)\b|"
                    r"\bplease (?:consult|see|refer to|check|visit|read) (?:our|the) (?:[\w-]+ )?(?:handbook|documentation|docs|"
                    r"guide|faq|wiki|manual|tutorial|website)\b")
@@ -165,6 +167,8 @@ POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "u
     r"^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|"
     r"^here(?:['’]s| is| are) (?:[\w'’-]+,? ){0,19}[\w'’-]+[.:!]?$|"  # "Here are a few of our favourites." (what follows)
     r"\b(?:comment|reply|contact|feedback) (?:box|form|section|field)s? (?:below|above)\b|"  # "using the comment box below"
+    r"\bas (?:outlined|mentioned|noted|described|discussed|explained|listed|shown) (?:above|below)\b|"  # "as outlined above"
+    r"\b(?:in|on) the (?:post|article|video|photo|picture|image|section|map|chart|list|table)s? (?:below|above)\b|"
     r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,40}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"
     r" (?:below|above)\b|\b(?:portraits?|illustrations?|drawings?|screenshots?|infographics?|diagrams?|tweets?) above\b")
@@ -309,7 +313,8 @@ def is_furniture(text: str) -> bool:
 def _self(lower: str) -> bool:
     """The site speaking of itself or crediting its picture (see _SELF); the patterns run only where a word they need is."""
     return ((lower.startswith("at ") or "enjoy" in lower or "nice stay" in lower or "visiting" in lower or "welcome" in lower
-             or "please" in lower or "submit" in lower or " form" in lower or lower.startswith(("read ", "see ", "view ", "browse ")))
+             or "please" in lower or "submit" in lower or " form" in lower or "this article" in lower
+             or lower.startswith(("read ", "see ", "view ", "browse ")))
             and bool(_SELF.search(lower))) or (" by " in lower[:14] and bool(_CREDIT_LINE.match(lower)))
 
 

@@ -35,7 +35,7 @@ _LEANING_ABROAD = re.compile(
 # Openers that answer or continue the sentence just before, so they read only straight after it: connectives and
 # rhetorical turns ("Who knew...", "This means", "As a result"), and a connective after the first phrase ("The
 # company, however, said...").
-_CONNECTIVE = (r"plus(?=,)|however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
+_CONNECTIVE = (r"plus(?=,)|next(?=,)|(?:next|then) came|however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
                r"otherwise|besides|likewise|similarly|still|yet|but|and|or|so(?! far)|nor|also|then(?!-)|rather(?! than)|now(?=,)|namely|for example|for instance|in other words|that is(?=,)|for one thing|for starters|"
                r"first of all|to begin with|on top of that|in short|in sum|to sum up|in summary|put simply|simply put|"
                r"accordingly|consequently|as a consequence|in the meantime|(?:worse|better|more|other|even more) than (?:that|this)|"
@@ -100,6 +100,7 @@ _QUANTITY = (r"(?:only |just |about |nearly |almost )?(?:one|two|three|four|five
 _QUANTITY_PRONOUN = re.compile(r"^[\"'“‘(]?" + _QUANTITY + r" of (?:his|her|their|its)\b", re.IGNORECASE)
 _DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this|that|these|those|such)\b|"
                             r"^[\"'“‘(]?the (?:short |simple |real )?(?:answer|cons|pros|catch|upside|downside|upshot|verdict)\b|"
+                            r"^(?:one|the other|another|the first|the second) (?:is|was) (?:that|to|the|a)\b|"  # "One is that..."
                             r"^[^.!?,]{0,30}\b(?:this|that|these|those) ones?\b|"  # "With this one, I'm..."
                             r"^[\"'“‘(]?" + _QUANTITY + r" of (?:them|these|those|this|that)\b|"  # "Only two of them are..."
                             r"^[^.!?,]{0,30}\b(?:this|these) (?!(?:year|week|month|morning|afternoon|evening|night|"
