@@ -271,3 +271,22 @@ def test_one_of_two_and_next_came_read_only_after_their_sentence():
     assert pronoun_dangles(2, sentences, [0])
     assert leans_on_adjacent("Next came the winter storms, which closed the quay for a month.")
     assert not leans_on_adjacent("Next year the ferry will run twice a day.")
+
+
+# From the ninth count (ranks 160-180, at 7ba791a).
+
+def test_specifically_and_sorry_read_only_after_their_sentence():
+    from digest.summarize.readable import leans_on_adjacent
+    assert leans_on_adjacent("Specifically, the board wants a second boat by June.")
+    assert leans_on_adjacent("Sorry, but without that the ferry cannot run.")
+    assert not leans_on_adjacent("Sorrymore Bay is the ferry's last stop.")
+
+
+def test_a_link_partys_rules_and_a_pointer_at_the_following_syntax_are_furniture():
+    assert is_furniture("Please leave only one link per comment, or it goes to the spam filter.")
+    assert is_furniture("With the following R syntax, we can change the colour of the bars.")
+
+
+def test_a_lettered_list_marker_opens_a_list_line():
+    found = units("The river runs past the town. It is wide.\n\nA] We are always doing things for the first time.")
+    assert [u.prose for u in found] == [True, True, False]

@@ -101,7 +101,8 @@ FURNITURE = re.compile(
     r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$)|"
     # A blog engine's footer: "RSS feed for comments on this post.", "TrackBack URI", "Comments are closed."
     r"rss feed for (?:comments|this)|trackback ur[il]\b|comments (?:are|were) closed\b|both comments and pings\b|"
-    r"(?:other|previous|above|earlier) (?:\w+ )?(?:answers|replies)\b)|"  # a forum's answer on the others
+    r"(?:other|previous|above|earlier) (?:\w+ )?(?:answers|replies)\b|"  # a forum's answer on the others
+    r"\b(?:one|a single) link per comment\b|\bspam (?:filter|folder|queue)\b)|"  # a link party's rules
     r"\[(?:link|\d+ comments?)\]")
 # Furniture that needs a word (see is_furniture): a writer's bio line, "click through", a sign-off of thanks.
 _BIO = re.compile(r"(?!(?:the|a|an|this|that|it|he|she|there|our|my)\b)[a-z.'’-]+(?: [a-z.'’-]+){1,2} is (?:a |an |the )?"
@@ -114,7 +115,7 @@ _DOWNLOAD = re.compile(r"download [\w' -]{1,40} (?:at|from|on) (?:the )?(?:[\w-]
 # Pointers at a figure or at what follows ("Figure 1 illustrates...", "I'll use the following plot"), a podcast's call.
 _FIGURE = re.compile(r"^(?:figure|fig\.|table|chart|graph) \d+[a-z]? (?:shows|illustrates|displays|depicts|presents|gives)\b|"
                      r"\bthe following (?:[\w-]+ ){0,2}(?:plot|figure|graph|chart|table|image|photo|picture|video|code|"
-                     r"screenshot|diagram|example)s?\b|^listen (?:in|now)\b|"
+                     r"screenshot|diagram|example|syntax|command|script|snippet)s?\b|^listen (?:in|now)\b|"
                      r"\b(?:like|as in|such as) the following\b|\bthe following\W*$")  # "... sentences like the following?"
 # The site's or the company's word about itself: "At Carrow Data, we provide...", "Enjoy your visit!", "please consult
 # our handbook", and a credit line alone ("Created by UK-based designer Ann Reid!").

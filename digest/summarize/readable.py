@@ -35,7 +35,7 @@ _LEANING_ABROAD = re.compile(
 # Openers that answer or continue the sentence just before, so they read only straight after it: connectives and
 # rhetorical turns ("Who knew...", "This means", "As a result"), and a connective after the first phrase ("The
 # company, however, said...").
-_CONNECTIVE = (r"plus(?=,)|next(?=,)|(?:next|then) came|however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
+_CONNECTIVE = (r"plus(?=,)|next(?=,)|specifically(?=,)|(?:next|then) came|however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
                r"otherwise|besides|likewise|similarly|still|yet|but|and|or|so(?! far)|nor|also|then(?!-)|rather(?! than)|now(?=,)|namely|for example|for instance|in other words|that is(?=,)|for one thing|for starters|"
                r"first of all|to begin with|on top of that|in short|in sum|to sum up|in summary|put simply|simply put|"
                r"accordingly|consequently|as a consequence|in the meantime|(?:worse|better|more|other|even more) than (?:that|this)|"
@@ -50,7 +50,7 @@ _CONNECTIVE = (r"plus(?=,)|next(?=,)|(?:next|then) came|however|meanwhile|moreov
                r"(?:like|as) (?:i|we)(?:['’]ve| have)? (?:said|mentioned|noted|wrote)(?: (?:before|earlier|above))?(?=,)")
 # A reaction ("Wow, now that's...", "Well, ...", "Unless you drive, that is."), a participle with no subject ("Giving us the cleanest shot yet.")
 # and a whole sentence in parentheses (an aside on the one before) also answer the sentence before them.
-_REACTION = (r"(?:wow|oh|ah|well|okay|ok|alright|all right|yes|yep|no|nope|sure)\s*[,!]|like\s*(?:\.\.\.|…)|[^.!?]{1,200}, that is[.!]$|"
+_REACTION = (r"(?:wow|oh|ah|well|okay|ok|alright|all right|yes|yep|no|nope|sure|sorry)\s*[,!]|like\s*(?:\.\.\.|…)|[^.!?]{1,200}, that is[.!]$|"
              r"[A-Z][a-z]{2,}ing (?:us|them|him|her|it|me|you|why|what|how|whether)\b|\((?:[^()]|\([^()]*\))*\)[.!?…]*$")
 _ADJACENT = re.compile(r"^[\"'“‘]?(?:" + _REACTION + r")|"
                        r"^[\"'“‘(]?(?:" + _CONNECTIVE + r")\b|^[^,.!?;:]{1,60},\s*(?:however|though|meanwhile|"

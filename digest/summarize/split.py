@@ -107,7 +107,7 @@ _LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: 
 # An interviewer's question, as transcripts print it: "CNN: What do you hope this recognition will mean...?", "Q: Why?"
 _INTERVIEW_QUESTION = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}: [^:]*\?[\"”’']*$")
 # A line of a list at a paragraph's start: "- helm integration (not in melpa?)", "2) 2001 Alan Greenspan said..."
-_LIST_ITEM = re.compile(r"(?:[-–*] |\d{1,2}\) |[A-Z][a-z]+ \d{1,2}: )")  # "Step 2: ", "Quote 1: " too
+_LIST_ITEM = re.compile(r"(?:[-–*] |\d{1,2}\) |[A-Z][a-z]+ \d{1,2}: |[A-Za-z]\] )")  # "Step 2: ", "Quote 1: ", "A] " too
 _TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
 _CAPS_LABEL = re.compile(r"(?:[A-Z][A-Z0-9’'&-]*[A-Z0-9] ){2,}(?=[A-Z][a-z])")
 _GLUED_ACRONYM = re.compile(r"[A-Z]{2,5}(?:['’]s)?$")
