@@ -290,3 +290,17 @@ def test_a_link_partys_rules_and_a_pointer_at_the_following_syntax_are_furniture
 def test_a_lettered_list_marker_opens_a_list_line():
     found = units("The river runs past the town. It is wide.\n\nA] We are always doing things for the first time.")
     assert [u.prose for u in found] == [True, True, False]
+
+
+# From the tenth count (Dragnet ranks 180-220, at 3cf9175).
+
+def test_a_company_suffix_after_a_hyphen_does_not_end_a_sentence_before_a_name():
+    assert split_sentences("Her son, President of Carrow-Inc. Ann Reid runs the yard. It builds ferries.") == [
+        "Her son, President of Carrow-Inc. Ann Reid runs the yard.", "It builds ferries."]
+    assert split_sentences("She founded Carrow-Inc. The yard grew.") == ["She founded Carrow-Inc.", "The yard grew."]
+
+
+def test_a_far_pointer_below_and_learn_more_at_a_link_are_furniture():
+    assert is_furniture("Watch a video of the skipper's last crossing on the old boat below, with music.")
+    assert is_furniture("She was a founder of the harbour society, learn more at http://example.org/about.")
+    assert not is_furniture("Sailors learn more at sea than in any classroom.")

@@ -170,13 +170,13 @@ POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "u
     r"\b(?:comment|reply|contact|feedback) (?:box|form|section|field)s? (?:below|above)\b|"  # "using the comment box below"
     r"\bas (?:outlined|mentioned|noted|described|discussed|explained|listed|shown) (?:above|below)\b|"  # "as outlined above"
     r"\b(?:in|on) the (?:post|article|video|photo|picture|image|section|map|chart|list|table)s? (?:below|above)\b|"
-    r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,40}"
+    r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,60}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"
     r" (?:below|above)\b|\b(?:portraits?|illustrations?|drawings?|screenshots?|infographics?|diagrams?|tweets?) above\b")
 MORE_POINTER = re.compile(  # every pattern here needs "for ", "more" or "in this"
     r"^in this (?:video|clip)\b|"
     r"\b(?:visit|see|go to|head (?:over )?to|check out)\b[^.!?]{0,80}\bfor (?:more|further|full) (?:information|details|info)\b|"
-    r"^for (?:more|further) (?:information|details|info)\b|^for a (?:full )?list of\b[^.!?]{0,60}\b(?:see|visit|go to)\b|"
+    r"^for (?:more|further) (?:information|details|info)\b|\blearn more (?:at|on) (?:https?://|www\.|[\w-]+\.(?:com|org|net))|^for a (?:full )?list of\b[^.!?]{0,60}\b(?:see|visit|go to)\b|"
     r"\b(?:read|see|find) more\b[^.!?]{0,60}\b(?:in|on) (?:this|that|my|our) (?:post|article|piece|page)\b|"
     r"\bmore information\b[^.!?]{0,40}\b(?:check|see|visit|read)\b|\bcheck (?:out )?the original (?:post|article|story)\b")
 # Words without one of which BOILERPLATE cannot match: a substring test first spares most sentences its scan.

@@ -403,7 +403,8 @@ def _is_boundary(paragraph: str, start: int, match: re.Match, lowercase: bool = 
         return False  # "Ft. Lauderdale" (Fort); "300 ft. Engineers" ends a sentence
     if word in BEFORE_NUMBER:
         return not after.isdigit()
-    if word in AMBIGUOUS or (len(word) == 1 and word.isalpha()) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", word):
+    if (word in AMBIGUOUS or word.rsplit("-", 1)[-1] in AMBIGUOUS  # "President of Rapson-Inc. Chris Reedy are..."
+            or (len(word) == 1 and word.isalpha()) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", word)):
         # "Inc.", "p.m.", "U.S." and initials ("J. Smith", "World War I."): a boundary before "The", "He", ...
         following = rest.strip(_OPENING).lower()
         return following in OPENERS and not after.isdigit()
