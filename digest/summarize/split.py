@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from digest.summarize.apart import CLOSING as _CLOSING, LIST_ITEM as _LIST_ITEM, mended, set_apart
 from digest.summarize.furniture import headline_case, is_furniture, not_story, strip_furniture
 
 __all__ = ["Unit", "clean_text", "is_furniture", "split_sentences", "units", "word_count"]
@@ -69,7 +70,6 @@ HEADING_WORDS = 6  # words: a paragraph that is one question this short is a hea
 
 # What may follow a sentence's stop before the space: closing quotes and brackets. "“" closes a German „…“;
 # elsewhere only when a space follows (".“It was" opens the next sentence).
-_CLOSING = "\"'”’»«)]」』）"
 _STOP, _AFTER = r"([.!?…。！？।॥]+)", "[" + re.escape(_CLOSING) + "]"
 _CANDIDATE = re.compile(_STOP + r"(?:" + _AFTER + r"|“(?=[\s" + re.escape(_CLOSING) + r"]|$))*(\s*)")
 _CANDIDATE_GERMAN = re.compile(_STOP + r"(?:" + _AFTER + r"|“)*(\s*)")  # where „ opens, “ always closes
@@ -107,18 +107,10 @@ _LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: 
 # An interviewer's question, as transcripts print it: "CNN: What do you hope this recognition will mean...?", "Q: Why?"
 _INTERVIEW_QUESTION = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}: [^:]*\?[\"”’']*$")
 # A line of a list at a paragraph's start: "- helm integration (not in melpa?)", "2) 2001 Alan Greenspan said..."
-_LIST_ITEM = re.compile(r"(?:[-–*] |\d{1,2}\) |[A-Z][a-z]+ \d{1,2}: |[A-Za-z]\] )")  # "Step 2: ", "Quote 1: ", "A] " too
 _TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
 _CAPS_LABEL = re.compile(r"(?:[A-Z][A-Z0-9’'&-]*[A-Z0-9] ){2,}(?=[A-Z][a-z])")
 _GLUED_ACRONYM = re.compile(r"[A-Z]{2,5}(?:['’]s)?$")
-_BROKEN_LINE = re.compile(r"^([^\n]*[A-Za-z0-9,;])([ \t]*\n(?:[ \t]*\n)?[ \t]*)(?=[a-z])", re.MULTILINE)
-_GLUED_NUMBER = re.compile(r"^[ \t]*\d{1,2}(?=[A-Z][a-z]+ )", re.MULTILINE)
-_WORD_LABEL = re.compile(r"^[A-Z][a-z]+(?: \d{1,2})?: (?=[A-Z“\"‘'])")  # "Pitching: Maholm is 5-1...", "Questions: Should we..."
 # A feed's or an index page's cut at a paragraph's end: "... and the even […]".
-_PARAGRAPH_CUT = re.compile(r"\[(?:\.\.\.|…)\]$")
-TEASER_PARAGRAPHS = 2  # paragraphs cut so: a page of other posts' teasers around (or instead of) its story
-INTERVIEW_QUESTIONS = 3  # paragraphs of one question each: fewer may be a writer's rhetorical turns
-BROKEN_TAIL_WORDS = 4  # words: a paragraph's unfinished last piece this long is a sentence cut by a line break
 _SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
 
 class Unit(NamedTuple):
@@ -136,22 +128,7 @@ def clean_text(text: str, title: str | None = None) -> str:
     if len(_TOKENIZED.findall(sample)) >= max(2, len(sample) // 400):
         for pattern, repl in _DETOKENIZE:
             text = pattern.sub(repl, text)
-    return _unnumbered(_rejoin_lines(strip_furniture(text, title)))
-
-
-def _unnumbered(text: str) -> str:
-    """Steps whose number the extractor glued to their first word ("2Add enough water...", "3Make the batter..."), in
-    a text with two such paragraphs or more, without the number: a lone "4Runner" or "1Password" is a name."""
-    return _GLUED_NUMBER.sub("", text) if len(_GLUED_NUMBER.findall(text, 0, 20000)) >= 2 else text
-
-
-def _rejoin_lines(text: str) -> str:
-    """Lines broken inside a sentence rejoined: a line of a few words that ends on a word or a comma, then one that
-    goes on in lower case, as hard-wrapped text and some extractors leave them ("... I need to" / "edit my config file,
-    restart shells."). Left alone in a text written in lower case throughout, where every line starts so."""
-    if "\n" not in text or not any(ch.isupper() for ch in text[:4000]):
-        return text
-    return _BROKEN_LINE.sub(lambda m: m.group(1) + (" " if len(m.group(1).split()) >= BROKEN_TAIL_WORDS else m.group(2)), text)
+    return mended(strip_furniture(text, title))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -164,8 +141,7 @@ def units(text: str, title: str | None = None) -> list[Unit]:
     out: list[Unit] = []
     quoting = ""  # the mark of the quotation open, if one is
     found = _sentences_with_breaks(clean_text(text, title))
-    apart = (_teaser_paragraphs(found) | _broken_openings(found) | _labelled(found)  # not the page's own, not whole, a box's
-             | _interview_questions(found))
+    apart = set_apart(found)
     headlines = {part for part in _TITLE_PARTS.split(title or "") if len(part.split()) >= 3}  # the headline repeated
     for n, (sentence, first) in enumerate(found):
         pieces = _unglue(sentence) if word_count(sentence) > _LONG or _LABEL.match(sentence) else [sentence]
@@ -184,58 +160,6 @@ def units(text: str, title: str | None = None) -> list[Unit]:
                      and n not in apart)
             out.append(Unit(piece, first and k == 0, balanced, prose))
             quoting = quoting_after
-    return out
-
-
-def _teaser_paragraphs(found: list[tuple[str, bool]]) -> set[int]:
-    """Indexes of the sentences from the first paragraph cut off by a feed or an index page ("... the even […]") to
-    the last, when two paragraphs or more are cut so: those are teasers of other posts around the page's own story
-    (a teaser between two cut ones may end whole), not its sentences. One cut paragraph is left alone: a feed
-    item's description cut at its end is the story."""
-    starts = [n for n, (_, first) in enumerate(found) if first] + [len(found)]
-    cut = [(a, b) for a, b in zip(starts, starts[1:]) if b > a and _PARAGRAPH_CUT.search(found[b - 1][0])]
-    return set(range(cut[0][0], cut[-1][1])) if len(cut) >= TEASER_PARAGRAPHS else set()
-
-
-def _labelled(found: list[tuple[str, bool]]) -> set[int]:
-    """Indexes of the sentences in paragraphs that open with a one-word label ("Pitching: Maholm is 5-1...",
-    "Questions: Should schools...?", "Rick: I got into tech...", "Quote 2: This is just the beginning."): a fact box's entry, a list of questions or a
-    speaker's turn, whose sentences lean on the label ("The lefty is 4-3", "in such a way") or are someone's words
-    the summary would give as the page's. Cutting the label would misattribute a speaker's words, so the whole
-    paragraph is left out."""
-    out, inside = set(), False
-    for n, (sentence, first) in enumerate(found):
-        inside = bool(_WORD_LABEL.match(sentence)) if first else inside
-        if inside:
-            out.add(n)
-    return out
-
-
-def _interview_questions(found: list[tuple[str, bool]]) -> set[int]:
-    """Indexes of the sentences in paragraphs of one or two sentences that end with a question, in a text with three
-    or more of them: an interview without speakers' labels ("What's the main difference between a medical wig and a
-    traditional wig?", "When you were diagnosed, it was nearly impossible to find one. What did you do?"), whose
-    turns are the interviewer's, not the page's news."""
-    starts = [n for n, (_, first) in enumerate(found) if first] + [len(found)]
-    spans = list(zip(starts, starts[1:]))
-    asks = [0 < b - a <= 2 and found[b - 1][0].rstrip(_CLOSING).endswith("?") and not _LIST_ITEM.match(found[a][0])
-            for a, b in spans]
-    # each followed by its answer: a paragraph that asks nothing
-    asked = [range(a, b) for k, (a, b) in enumerate(spans) if asks[k] and k + 1 < len(spans) and not asks[k + 1]]
-    return {n for span in asked for n in span} if len(asked) >= INTERVIEW_QUESTIONS else set()
-
-
-def _broken_openings(found: list[tuple[str, bool]]) -> set[int]:
-    """Indexes of paragraph openings that finish a sentence the extractor broke at a line break: the paragraph
-    before ends, after a sentence of its own, with a piece of words and no stop ("... their work.Dolphin Cay
-    donated supplies to the Alliance For Animal" / "Rights and Kindness with their work, as they..."). Neither
-    half is a sentence a reader can take alone."""
-    out = set()
-    for n in range(1, len(found)):
-        tail, tail_first = found[n - 1]
-        if (found[n][1] and not tail_first and len(tail.split()) >= BROKEN_TAIL_WORDS and (tail[-1:].isalnum()
-                or tail.endswith(",")) and not headline_case(tail)):
-            out.add(n)
     return out
 
 

@@ -1,0 +1,103 @@
+"""Paragraphs as extractors leave them: mended where a line break cut a sentence, set apart where they are not
+the page's own running prose, before any sentence is chosen.
+
+Some paragraphs are whole but not the page's own story, or not whole: teasers of other posts cut off by a feed,
+a fact box's labelled entries and a speaker's turns, an interviewer's questions, the opening of a paragraph that
+finishes a sentence the extractor broke at a line break. Their sentences may be real sentences; they are never a
+summary's, and judging that needs the paragraphs around them, which a sentence alone cannot show.
+"""
+
+from __future__ import annotations
+
+import re
+
+from digest.summarize.furniture import headline_case
+
+__all__ = ["CLOSING", "LIST_ITEM", "mended", "set_apart"]
+
+_WORD_LABEL = re.compile(r"^[A-Z][a-z]+(?: \d{1,2})?: (?=[A-Z“\"‘'])")  # "Pitching: Maholm is 5-1...", "Questions: Should we..."
+_PARAGRAPH_CUT = re.compile(r"\[(?:\.\.\.|…)\]$")
+TEASER_PARAGRAPHS = 2  # paragraphs cut so: a page of other posts' teasers around (or instead of) its story
+INTERVIEW_QUESTIONS = 3  # paragraphs of one question each: fewer may be a writer's rhetorical turns
+CLOSING = "\"'”’»«)]」』）"
+LIST_ITEM = re.compile(r"(?:[-–*] |\d{1,2}\) |[A-Z][a-z]+ \d{1,2}: |[A-Za-z]\] )")  # "Step 2: ", "Quote 1: ", "A] " too
+_BROKEN_LINE = re.compile(r"^([^\n]*[A-Za-z0-9,;])([ \t]*\n(?:[ \t]*\n)?[ \t]*)(?=[a-z])", re.MULTILINE)
+_GLUED_NUMBER = re.compile(r"^[ \t]*\d{1,2}(?=[A-Z][a-z]+ )", re.MULTILINE)
+BROKEN_TAIL_WORDS = 4  # words: a paragraph's unfinished last piece this long is a sentence cut by a line break
+
+
+def mended(text: str) -> str:
+    """The text with lines broken inside a sentence rejoined and step numbers unglued from their first word."""
+    return _unnumbered(_rejoin_lines(text))
+
+
+def _unnumbered(text: str) -> str:
+    """Steps whose number the extractor glued to their first word ("2Add enough water...", "3Make the batter..."), in
+    a text with two such paragraphs or more, without the number: a lone "4Runner" or "1Password" is a name."""
+    return _GLUED_NUMBER.sub("", text) if len(_GLUED_NUMBER.findall(text, 0, 20000)) >= 2 else text
+
+
+def _rejoin_lines(text: str) -> str:
+    """Lines broken inside a sentence rejoined: a line of a few words that ends on a word or a comma, then one that
+    goes on in lower case, as hard-wrapped text and some extractors leave them ("... I need to" / "edit my config file,
+    restart shells."). Left alone in a text written in lower case throughout, where every line starts so."""
+    if "\n" not in text or not any(ch.isupper() for ch in text[:4000]):
+        return text
+    return _BROKEN_LINE.sub(lambda m: m.group(1) + (" " if len(m.group(1).split()) >= BROKEN_TAIL_WORDS else m.group(2)), text)
+
+
+def set_apart(found: list[tuple[str, bool]]) -> set[int]:
+    """Indexes of the (sentence, starts a paragraph) pairs that are not the page's own running prose."""
+    return _teaser_paragraphs(found) | _broken_openings(found) | _labelled(found) | _interview_questions(found)
+
+
+def _teaser_paragraphs(found: list[tuple[str, bool]]) -> set[int]:
+    """Indexes of the sentences from the first paragraph cut off by a feed or an index page ("... the even […]") to
+    the last, when two paragraphs or more are cut so: those are teasers of other posts around the page's own story
+    (a teaser between two cut ones may end whole), not its sentences. One cut paragraph is left alone: a feed
+    item's description cut at its end is the story."""
+    starts = [n for n, (_, first) in enumerate(found) if first] + [len(found)]
+    cut = [(a, b) for a, b in zip(starts, starts[1:]) if b > a and _PARAGRAPH_CUT.search(found[b - 1][0])]
+    return set(range(cut[0][0], cut[-1][1])) if len(cut) >= TEASER_PARAGRAPHS else set()
+
+
+def _labelled(found: list[tuple[str, bool]]) -> set[int]:
+    """Indexes of the sentences in paragraphs that open with a one-word label ("Pitching: Maholm is 5-1...",
+    "Questions: Should schools...?", "Rick: I got into tech...", "Quote 2: This is just the beginning."): a fact box's entry, a list of questions or a
+    speaker's turn, whose sentences lean on the label ("The lefty is 4-3", "in such a way") or are someone's words
+    the summary would give as the page's. Cutting the label would misattribute a speaker's words, so the whole
+    paragraph is left out."""
+    out, inside = set(), False
+    for n, (sentence, first) in enumerate(found):
+        inside = bool(_WORD_LABEL.match(sentence)) if first else inside
+        if inside:
+            out.add(n)
+    return out
+
+
+def _interview_questions(found: list[tuple[str, bool]]) -> set[int]:
+    """Indexes of the sentences in paragraphs of one or two sentences that end with a question, in a text with three
+    or more of them: an interview without speakers' labels ("What's the main difference between a medical wig and a
+    traditional wig?", "When you were diagnosed, it was nearly impossible to find one. What did you do?"), whose
+    turns are the interviewer's, not the page's news."""
+    starts = [n for n, (_, first) in enumerate(found) if first] + [len(found)]
+    spans = list(zip(starts, starts[1:]))
+    asks = [0 < b - a <= 2 and found[b - 1][0].rstrip(CLOSING).endswith("?") and not LIST_ITEM.match(found[a][0])
+            for a, b in spans]
+    # each followed by its answer: a paragraph that asks nothing
+    asked = [range(a, b) for k, (a, b) in enumerate(spans) if asks[k] and k + 1 < len(spans) and not asks[k + 1]]
+    return {n for span in asked for n in span} if len(asked) >= INTERVIEW_QUESTIONS else set()
+
+
+def _broken_openings(found: list[tuple[str, bool]]) -> set[int]:
+    """Indexes of paragraph openings that finish a sentence the extractor broke at a line break: the paragraph
+    before ends, after a sentence of its own, with a piece of words and no stop ("... their work.Dolphin Cay
+    donated supplies to the Alliance For Animal" / "Rights and Kindness with their work, as they..."). Neither
+    half is a sentence a reader can take alone."""
+    out = set()
+    for n in range(1, len(found)):
+        tail, tail_first = found[n - 1]
+        if (found[n][1] and not tail_first and len(tail.split()) >= BROKEN_TAIL_WORDS and (tail[-1:].isalnum()
+                or tail.endswith(",")) and not headline_case(tail)):
+            out.add(n)
+    return out
