@@ -595,3 +595,26 @@ def test_a_wire_brief_under_its_own_headline_keeps_its_one_sentence():
     notices = ("Copyright 2026. All rights reserved.\nLicence for publishing news online 0412233\n"
                "Registration Number: 5512 Registration Number: 5512")
     assert summarize(notices, title="Harbour pilots strike at Sines for two days") == []
+
+
+_POLL = ("Leeds city council published a poll on Tuesday.\n"
+         "The survey found that shoppers want the Kirkgate market open until nine on weekdays.\n"
+         "Stallholders say evening trade would barely cover wages and heating.\n"
+         "A late-night opening was tried at Kirkgate market in 2019 and dropped after a month.\n"
+         "Shoppers who answered the survey mostly work until six.\n"
+         "The council will decide in March whether the market stays open until nine.\n"
+         "Stallholders want the council to pay for heating if the market opens late.\n")
+
+
+def test_a_summary_that_names_something_as_known_starts_from_the_lede_that_introduced_it():
+    """"The survey found..." without the lede's "a poll": the reader was never told which survey. The lede scores
+    lower than the sentences after it (they share more words with the rest), yet it opens the summary."""
+    summary = summarize(_POLL)
+    assert summary[0] == "Leeds city council published a poll on Tuesday."
+    assert "The survey found that shoppers want the Kirkgate market open until nine on weekdays." in summary
+
+
+def test_a_lede_of_a_few_words_is_not_forced_into_the_summary():
+    """"The answer is yes." introduces nothing: the summary is chosen as if the rule did not exist."""
+    summary = summarize(_POLL.replace("Leeds city council published a poll on Tuesday.", "The answer is yes."))
+    assert "The answer is yes." not in summary and len(summary) == 3
