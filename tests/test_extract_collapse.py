@@ -6,7 +6,7 @@ it) what the extractor gave before the rule.
 
 from __future__ import annotations
 
-from digest.gather.combine import combine, key
+from digest.gather.combine import combine
 from digest.gather.extract import extract_paragraphs
 
 POST = ("Happy Monday! We adore this picnic board from <a href=\"http://friend.example.com\">Harbour &amp; Thyme</a> "
@@ -52,37 +52,11 @@ def three_column_blog(post: str, blogroll: int = 80) -> str:
 
 def test_a_short_post_is_not_lost_to_a_sidebar_note_that_both_readings_hold():
     """The post is one paragraph of 22 words; the fast reading (trafilatura's recall retry) holds it and the
-    sidebar's note, the precision reading only the note. The note, shared, vouched for the span and the post,
-    short and outside it, was trimmed: the page came out as the note. Readings that share only items of a list
-    share no article (LIST_SPAN): they are judged as readings that share nothing, and the fast one is prose."""
+    sidebar's note, the precision reading only the note. The note, shared, vouched for the span, and the post,
+    short and above it, was trimmed: the page came out as the note. A <p> above the span is kept (LEAD_WORDS)."""
     html = three_column_blog(POST)
-    assert extract_paragraphs(html, list_span=False) == [f"- {NOTE}"]  # the collapse, before the rule
-    kept = extract_paragraphs(html)
-    assert kept[0] == POST_TEXT
-
-
-def test_shared_list_items_still_bound_an_article_that_shares_prose():
-    """A closing list both readings hold does not stop the shared prose from marking where the article ends."""
-    prose = [f"The harbour council met for the {n} time this year and the ferry budget grew by another {n} percent "
-             f"while the quay works ran late." for n in ("first", "second", "third")]
-    piers = [f"- Pier {i}: closed until March for repairs" for i in range(3)]
-    standfirst = "Councillors say the quay works will be done by spring."
-    items = {key(p): 0.0 for p in piers}  # the page's list items, none of them links
-    assert combine([standfirst, *prose, *piers], [*prose, *piers], lambda p: items.get(key(p))) == [*prose, *piers]
-
-
-def test_readings_that_share_only_a_list_item_keep_the_one_that_reads_as_prose():
-    """The rule at the combination: the shared item is no anchor; the fuller prose reading is kept whole, and a
-    precision reading that is prose where the fast one is a link column still wins (DISJOINT)."""
-    post = "We adore this picnic board from a friend of ours and cannot wait to plan one for a couple this spring."
-    fast = [post, f"- {NOTE}"]
-    assert combine(fast, [NOTE], lambda p: 0.0 if key(p) == key(NOTE) else None) == fast
-    assert combine(fast, [NOTE], lambda p: 0.0, list_span=False) == [f"- {NOTE}"]
-    column = [f"- Linked headline number {i} about another wedding this weekend" for i in range(6)]
-    story = [column[0], *(f"{NOTE} Part {n} of the story." for n in range(4))]
-    linked = {key(p): 1.0 for p in column}
-    assert combine(column, story, lambda p: linked.get(key(p))) == story
-    assert combine(column, story, lambda p: linked.get(key(p)), list_span=False) == column[:1]
+    assert extract_paragraphs(html, lead_words=0) == [f"- {NOTE}"]  # the collapse, before the rule
+    assert extract_paragraphs(html) == [POST_TEXT, f"- {NOTE}"]
 
 
 def disqus_post(post: str, comments: list[str]) -> str:
@@ -110,3 +84,41 @@ def test_a_short_post_above_a_long_comment_thread_is_the_article():
     kept = extract_paragraphs(disqus_post(post, comments))
     assert kept[0] == post
     assert not any(p.startswith("Comment") for p in kept)
+
+
+BODY = [f"The harbour council met on Tuesday evening for the {n} time this year to weigh the ferry budget, which grew "
+        f"by {n} percent while the quay works ran late and the dredging contract went to a new firm."
+        for n in ["first", "second", "third", "fourth", "fifth", "sixth"]]
+LEDE = "The harbour ferry will cost the town twice what was promised, and the council wants to know who is to blame."
+
+
+def news_post(header: str) -> str:
+    """A news blog's post: the headline and what sits under it in a <header>, then the body in its own container."""
+    return f"""<html><head><title>Ferry budget doubles | Harbour Gazette</title></head><body>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li></ul></nav>
+<article class="contentBody"><div class="post"><header><h1>Ferry budget doubles</h1>{header}
+<div class="byline">by Ann Lee | March 4, 2013 10:00 AM PST</div></header>
+<div class="postBody txtWrap">{''.join(f'<p>{p}</p>' for p in BODY)}</div></div></article>
+<footer><p>Harbour Gazette, 1 Quay Street</p></footer></body></html>"""
+
+
+def test_the_lede_above_the_body_is_kept_when_it_is_a_paragraph():
+    """The precision reading starts at the body; the fast one also holds the lede written in the header as a
+    paragraph. The lede (21 words) was trimmed as a short line above the shared span (SHORT_WORDS = 30). A <p> of
+    LEAD_WORDS or more above the span is the article's own; a dek set as a heading is not kept (it reads with
+    the title), nor is a label of a few words or the byline."""
+    html = news_post(f"<p>{LEDE}</p>")
+    assert extract_paragraphs(html, lead_words=0) == BODY  # the lede lost, before the rule
+    assert extract_paragraphs(html) == [LEDE, *BODY]
+    assert extract_paragraphs(news_post(f"<h2 class='sub-head'>{LEDE}</h2>")) == BODY
+    assert extract_paragraphs(news_post("<p>Harbour news: ferries</p>")) == BODY
+
+
+def test_the_lede_rule_at_the_combination():
+    """Above the shared span: a paragraph element of LEAD_WORDS or more stays, a label or an unknown line goes."""
+    label = "Harbour news: ferries"
+    is_p = {LEDE, label}.__contains__
+    assert combine([label, LEDE, *BODY], BODY, paragraph_element=is_p) == [LEDE, *BODY]
+    assert combine([label, LEDE, *BODY], BODY) == BODY  # no look-up: trimmed as before
+    assert combine([label, LEDE, *BODY], BODY, paragraph_element=is_p, lead_words=0) == BODY
+    assert combine([*BODY, LEDE], BODY, paragraph_element=is_p) == BODY  # below the span: SHORT_WORDS as before

@@ -13,7 +13,9 @@ vouches for where the article starts and ends:
   dropped when they are short (furniture is short; a long one is kept, since the
   precision mode is known to lose real text), except list items that are not
   mostly links (an article's closing list; a list of links, or of items with a
-  linked headline, is "related stories").
+  linked headline, is "related stories"), and paragraph elements of a few words
+  or more above the span (the lede the precision mode cut: LEAD_WORDS);
+* readings that share no paragraph: the one that reads as prose is kept (DISJOINT).
 
 Nothing here parses HTML except the link-density look-up, which reads <li> elements
 of the already parsed page, a bounded number of them.
@@ -22,18 +24,22 @@ of the already parsed page, a bounded number of them.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 
 _WORD = re.compile(r"\w+")
 SHORT_WORDS = 30  # outside the shared span, paragraphs under this many words are dropped
+# ...but above it, a paragraph of LEAD_WORDS or more that is a <p> of the page stays: the lede or standfirst the
+# precision mode cut. Furniture above an article is a label of a few words (a kicker, a date, a menu item) or a
+# heading (a dek, which reads with the title); a sentence in a paragraph element is the article's own (issue 29:
+# SHORT_WORDS applied above the span too before, which lost the ledes of news pages; 0: as before). Chosen from
+# 0 / 1 / 5 / 10 / 15 / 20 by Dragnet site fold (bench/README.md).
+LEAD_WORDS = 5
 LINK_DENSITY = 0.5  # a list item whose text is at least this much link text is a link list
 # Readings that share no paragraph: the precision one is taken when the fast one has under DISJOINT times
 # its words in paragraphs of PROSE_WORDS or more that are not link-list items (0: the fast one, as before).
 PROSE_WORDS = 10
 DISJOINT = 0.25
-# Readings that share only items of a list (a sidebar's note, a menu) share nothing an article is made of: they are
-# judged as readings that share nothing (LIST_SPAN off: the shared items vouch for the span, as before issue 29).
-LIST_SPAN = True
 # Tried in round two and REJECTED (off by default; bench/extraction.py still measures it): take
 # the fast reading for a fragment when the precision reading has this many times its words and
 # holds nearly all of them (FRAGMENT_COVER), and use the precision reading instead. The idea:
@@ -44,6 +50,7 @@ FRAGMENT_COVER = 0.9
 MAX_SCANNED_CHARS = 50_000_000  # fragment test's substring searches, bounded likewise
 MAX_SUBSTRING_CHECKS = 200_000  # merged-column search, bounded for pages with thousands of paragraphs
 MAX_LIST_ITEMS = 2000  # <li> elements read for link density (a hostile page may have millions)
+MAX_PARAGRAPHS = 5000  # <p> elements read for paragraph_elements, bounded likewise
 
 
 @functools.lru_cache(maxsize=4096)  # a page's paragraphs are keyed by each reading, the combination and the filters
@@ -54,13 +61,15 @@ def key(paragraph: str) -> str:
 
 def combine(recall: list[str], precision: list[str], link_density=None,
             short_words: int = SHORT_WORDS, protect_lists: bool = True,
-            fragment: float = 0, disjoint: float = DISJOINT, list_span: bool = LIST_SPAN) -> list[str]:
+            fragment: float = 0, disjoint: float = DISJOINT, lead_words: int = LEAD_WORDS,
+            paragraph_element=None) -> list[str]:
     """Fast-mode paragraphs trimmed to the span the precision paragraphs vouch for.
 
     link_density(paragraph) -> float in [0, 1] or None when unknown; short_words=0 turns
-    trimming off (only merged columns are split); fragment=FRAGMENT_RATIO swaps the base
+    trimming off (only merged columns are split); paragraph_element(paragraph) -> bool (a <p> of the page) or
+    None when unknown (see LEAD_WORDS); fragment=FRAGMENT_RATIO swaps the base
     for a fragment (rejected, see FRAGMENT_RATIO); disjoint: see DISJOINT (0 keeps the fast reading
-    when the two share no paragraph, as before issue 29); list_span: see LIST_SPAN.
+    when the two share no paragraph, as before issue 29); lead_words: see LEAD_WORDS.
     """
     if not precision:
         return recall
@@ -69,8 +78,6 @@ def combine(recall: list[str], precision: list[str], link_density=None,
     recall = _split_merged(recall, precision)
     shared = {key(p) for p in precision}
     inside = [i for i, p in enumerate(recall) if key(p) in shared]
-    if list_span and all(_list_item(recall[i], link_density) for i in inside):
-        inside = []  # a shared sidebar note says nothing of where the article is (issue 29: a post lost to it)
     if not inside:  # the readings disagree entirely: keep the one that reads as prose (issue 29)
         if disjoint and _prose_words(recall, link_density) < disjoint * _prose_words(precision, link_density):
             return precision
@@ -80,16 +87,13 @@ def combine(recall: list[str], precision: list[str], link_density=None,
     for i, p in enumerate(recall):
         if first <= i <= last or len(p.split()) >= short_words:
             kept.append(p)
+        elif i < first and lead_words and paragraph_element and len(p.split()) >= lead_words and paragraph_element(p):
+            kept.append(p)
         elif protect_lists and p.startswith("- "):
             density = link_density(p) if link_density else None
             if (density or 0.0) < LINK_DENSITY:
                 kept.append(p)
     return kept
-
-
-def _list_item(paragraph: str, link_density) -> bool:
-    """An item of one of the page's lists (the fast mode marks items "- "; the precision mode may not)."""
-    return paragraph.startswith("- ") or (link_density is not None and link_density(paragraph) is not None)
 
 
 def _prose_words(paragraphs: list[str], link_density) -> int:
@@ -147,6 +151,20 @@ def _linked_heading(li) -> bool:
             if above.tag == "a":
                 return True
     return False
+
+
+def paragraph_elements(root):
+    """A look-up: paragraph -> whether it is the text of one of the page's first <p> elements (word tokens)."""
+    texts: set[str] | None = None
+
+    def lookup(paragraph: str) -> bool:
+        nonlocal texts
+        if texts is None:
+            texts = set() if root is None else {
+                key(" ".join(p.itertext())) for p in itertools.islice(root.iter("p"), MAX_PARAGRAPHS)}
+        return key(paragraph) in texts
+
+    return lookup
 
 
 def list_link_density(root, *, headings: bool = True):

@@ -43,7 +43,13 @@ from digest.gather.boilerplate import (
     is_boilerplate,
 )
 from digest.gather.combine import SHORT_WORDS as SHORT_OUTSIDE
-from digest.gather.combine import DISJOINT, LIST_SPAN, combine, list_link_density
+from digest.gather.combine import (
+    DISJOINT,
+    LEAD_WORDS,
+    combine,
+    list_link_density,
+    paragraph_elements,
+)
 from digest.gather.furniture import (
     drop_closing_teasers,
     drop_furniture,
@@ -108,7 +114,7 @@ def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = 
                        floor: float = FLOOR, fast_reading: bool = True,
                        separator_bars: bool = True, compare: int = COMPARE,
                        merge_cover: float = MERGE_COVER, meta_bars: bool = True,
-                       widgets: bool = True, disjoint: float = DISJOINT, list_span: bool = LIST_SPAN) -> list[str]:
+                       widgets: bool = True, disjoint: float = DISJOINT, lead_words: int = LEAD_WORDS) -> list[str]:
     """The article's paragraphs; the keyword arguments exist for bench/extraction.py's cross-validation
     (all False / 0 but `precision` is the method of round 1; the last five are round 3's rules, of
     which teaser_links, notices and closing_teasers were rejected and are off: see bench/README.md;
@@ -132,7 +138,7 @@ def extract_paragraphs(html: str, url: str | None = None, *, short_words: int = 
         careful = page.paragraphs(readings.careful(compare), PRECISION)
         paragraphs = combine(paragraphs, careful, list_link_density(root, headings=teaser_headings),
                              short_words=short_words, protect_lists=protect_lists, fragment=fragment,
-                             disjoint=disjoint, list_span=list_span)
+                             disjoint=disjoint, lead_words=lead_words, paragraph_element=paragraph_elements(root))
         if floor and _words(paragraphs) < floor * _words(careful):
             paragraphs = careful  # our reading kept a heading or a teaser of what the careful one holds
     if closing_teasers and paragraphs and paragraphs[-1].startswith("- "):
