@@ -6,6 +6,8 @@ never a site's wording."""
 
 from __future__ import annotations
 
+import pytest
+
 from digest.summarize.extractive import summarize
 from digest.summarize.furniture import is_furniture
 from digest.summarize.readable import pronoun_dangles
@@ -304,3 +306,13 @@ def test_a_far_pointer_below_and_learn_more_at_a_link_are_furniture():
     assert is_furniture("Watch a video of the skipper's last crossing on the old boat below, with music.")
     assert is_furniture("She was a founder of the harbour society, learn more at http://example.org/about.")
     assert not is_furniture("Sailors learn more at sea than in any classroom.")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Google said its spam filter now blocks 99.9 percent of phishing mail.",
+    "Earlier replies from the ministry were vague about the cost of the bridge.",
+])
+def test_news_about_spam_filters_or_earlier_replies_is_not_a_blog_footer(sentence):
+    """The link-party and forum rules name their furniture with its context ("go to the spam filter", "the other two
+    answers"); a news sentence with the same words is prose."""
+    assert not is_furniture(sentence)

@@ -101,8 +101,9 @@ FURNITURE = re.compile(
     r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$)|"
     # A blog engine's footer: "RSS feed for comments on this post.", "TrackBack URI", "Comments are closed."
     r"rss feed for (?:comments|this)|trackback ur[il]\b|comments (?:are|were) closed\b|both comments and pings\b|"
-    r"(?:other|previous|above|earlier) (?:\w+ )?(?:answers|replies)\b|"  # a forum's answer on the others
-    r"\b(?:one|a single) link per comment\b|\bspam (?:filter|folder|queue)\b)|"  # a link party's rules
+    r"\bthe (?:other|previous|above|earlier) (?:\w+ )?(?:answers|replies)\b|"  # a forum's answer on the others
+    # a link party's rules ("one link per comment", "comments with links go to the spam filter"); not news about spam
+    r"\b(?:one|a single) link per comment\b|\b(?:in|into|to|check) (?:the|your|my|our) spam (?:filter|folder|queue)\b)|"
     r"\[(?:link|\d+ comments?)\]")
 # Furniture that needs a word (see is_furniture): a writer's bio line, "click through", a sign-off of thanks.
 _BIO = re.compile(r"(?!(?:the|a|an|this|that|it|he|she|there|our|my)\b)[a-z.'’-]+(?: [a-z.'’-]+){1,2} is (?:a |an |the )?"
