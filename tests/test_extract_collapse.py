@@ -6,7 +6,7 @@ it) what the extractor gave before the rule.
 
 from __future__ import annotations
 
-from digest.gather.combine import combine
+from digest.gather.combine import MAX_PARAGRAPHS, combine, paragraph_elements
 from digest.gather.extract import extract_paragraphs
 
 POST = ("Happy Monday! We adore this picnic board from <a href=\"http://friend.example.com\">Harbour &amp; Thyme</a> "
@@ -122,3 +122,18 @@ def test_the_lede_rule_at_the_combination():
     assert combine([label, LEDE, *BODY], BODY) == BODY  # no look-up: trimmed as before
     assert combine([label, LEDE, *BODY], BODY, paragraph_element=is_p, lead_words=0) == BODY
     assert combine([*BODY, LEDE], BODY, paragraph_element=is_p) == BODY  # below the span: SHORT_WORDS as before
+
+
+def test_the_paragraph_look_up_reads_a_bounded_number_of_a_hostile_pages_paragraphs():
+    """A page of many thousands of <p> elements: the look-up behind LEAD_WORDS reads the first MAX_PARAGRAPHS of
+    them and no more, so a paragraph past that bound is never taken for one of the page's."""
+    import lxml.html
+
+    count = MAX_PARAGRAPHS + 50
+    root = lxml.html.fromstring("<html><body>" + "".join(f"<p>Item number {n} of the hostile page</p>"
+                                                         for n in range(count)) + "</body></html>")
+    lookup = paragraph_elements(root)
+    assert lookup("Item number 0 of the hostile page")
+    assert lookup(f"Item number {MAX_PARAGRAPHS - 1} of the hostile page")
+    assert not lookup(f"Item number {MAX_PARAGRAPHS + 10} of the hostile page")
+    assert paragraph_elements(None)("Item number 0 of the hostile page") is False

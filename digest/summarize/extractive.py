@@ -65,7 +65,6 @@ STOPWORDS = frozenset(
 )
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _KNOWN_THING = re.compile(r"[\"'“‘(]?(?:The|This|These|Those|That|Such) (?![A-Z])")  # "The survey", not "The Guardian"
-_STOP_END = re.compile(r"[.!?…][\"'”’)]*$")
 _LIST_LINE = re.compile(r"(?:[-–*•] |\d{1,2}[.)] )")
 _QUOTATION = re.compile(r"[\"“‘]\w|(?:^|\s)'\w")
 
@@ -78,22 +77,9 @@ def summarize(text: str, *, title: str | None = None, max_sentences: int = 3) ->
     if max_sentences <= 0 or not text.strip():
         return []
     found = units(text[:MAX_TEXT_CHARS], title)
-    if len(found) <= 2:
-        return teaser(found, max_sentences)  # a headline-like teaser or a one- or two-sentence article: whole
-    if not any(u.prose for u in found):
-        return teaser(_brief(found), max_sentences)
+    if len(found) <= 2 or not any(u.prose for u in found):
+        return teaser(found, max_sentences)  # a headline-like teaser, a wire brief, a one- or two-sentence article
     return choose(found, max_sentences, WEIGHTS)
-
-
-def _brief(found: list[Unit]) -> list[Unit]:
-    """A wire brief's sentences without the agency's lines after them ("NEW YORK - Goldman Sachs expects...",
-    then "Copyright 2017 The Associated Press. All rights reserved. ..."): its one sentence repeats the headline,
-    so it is no prose, yet it is the whole story. Anything else without a real sentence (a page of navigation and
-    notices) gives nothing: one or two lines are left only when all else is furniture and they end as sentences."""
-    kept = [u for u in found if not is_furniture(u.text)]
-    if len(kept) > 2 or not all(_STOP_END.search(u.text) for u in kept):
-        return []
-    return kept
 
 
 def choose(found: list[Unit], max_sentences: int, weights: Weights = WEIGHTS) -> list[str]:

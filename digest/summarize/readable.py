@@ -169,6 +169,7 @@ _NOT_NAMES = frozenset(
 _LIST_HEADING = re.compile(r"^\d{1,2}[.)](?:\s*[A-Z“\"‘'].*)?$")  # "1.", "2. Sam Ponder", "3.Charlotte Jones"
 LIST_ITEMS = 3  # numbered headings: fewer make a text with a list in it, not a list with an intro
 TEASER_WORDS = 60  # a teaser longer than this (no stop anywhere) is cut at a word boundary, with an ellipsis
+_STOP_END = re.compile(r"[.!?…][\"'”’)]*$")
 _CUT = re.compile(r"\s*(?:\[(?:…|\.\.\.)\]|…|\.\.\.)\s*$")
 
 
@@ -322,8 +323,10 @@ def teaser(found: list[Unit], max_sentences: int) -> list[str]:
     is the publisher's own summary, and one or two sentences need no choosing; a feed's cut ("[…]") becomes
     one ellipsis. Longer texts with no real sentence at all are page furniture and give nothing."""
     lines = [u.text for u in found if not is_furniture(u.text)]
-    if not lines or len(found) > 2:
-        return []
+    if not lines or len(lines) > 2 or (len(found) > 2 and not all(_STOP_END.search(line) for line in lines)):
+        return []  # a wire brief keeps its one sentence under the agency's notices ("Copyright 2017 The Associated
+        # Press. All rights reserved."), which repeats the headline and so is no prose; lines without a stop among
+        # notices ("Registration Number: 130349") are a page of furniture
     out = []
     for line in lines[:max_sentences]:
         words = line.split()
