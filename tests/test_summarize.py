@@ -296,7 +296,7 @@ def test_beats_lead3_on_human_written_summaries():
 
     ours = [summarize(row["article"], max_sentences=3) for row in rows]
     lead = mean_rouge([rouge.split_sentences(row["article"])[:3] for row in rows])
-    assert all(1 <= len(s) <= 3 for s in ours)  # three, or fewer when a third would run past WEIGHTS.words
+    assert all(1 <= len(s) <= 3 for s in ours)  # three, or fewer when a third would run past WORDS
     mine = mean_rouge(ours)
     assert all(a > b for a, b in zip(mine, lead)), (mine, lead)
     for row, summary in zip(rows, ours):
