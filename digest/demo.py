@@ -9,8 +9,12 @@ With --analytics the links are counted (analytics.clicks) and the real web
 app (`digest serve`, in its own process on 127.0.0.1) is sent what follows
 a real send: a scanner-like burst seconds after delivery (HEAD, then every
 link of the message within a second, the hidden one too) and, half a minute
-later, a reader opening two stories. The demo then prints, per story,
-people (estimated) beside all requests, as `digest stats` and the console do.
+later, a reader opening two stories. The half minute is not waited for: the
+demo stops the web app (which writes the scanner's clicks), dates the
+delivery and those clicks LATER seconds earlier, and starts it again for the
+reader, who so comes LATER seconds after delivery by the same clock the
+rules read. The demo then prints, per story, people (estimated) beside all
+requests, as `digest stats` and the console do.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -36,7 +42,8 @@ from digest.analytics.figures import HOW, issue_figures
 from digest.flows import sending
 from digest.flows.runtime import Runtime
 from digest.config import load_settings
-from digest.models_clicks import ClickLink
+from digest.models import Delivery
+from digest.models_clicks import Click, ClickLink
 from subscribers import Origin, add_subscriber
 
 DEMO_DATA = Path(__file__).parent / "demo_data"
@@ -124,12 +131,10 @@ def clicks_demo(folder: Path, settings, rt: Runtime, received: Path) -> list[str
         + "\n[analytics]\nclicks = true\n", encoding="utf-8")
     port = free_port()
     env = {**os.environ, settings.site.secret_key_env: settings.site.secret_key}
-    server = subprocess.Popen([sys.executable, "-m", "digest", "--config", str(config), "serve", "--host",
-                               "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=open(folder / "serve.log", "w"))
+    with rt.sessions() as session:
+        latest = session.scalar(select(func.max(ClickLink.issue_id)))
     lines = [f"web app (digest serve) on 127.0.0.1:{port}; {len(paths)} counted links in the message"]
-    try:
-        _wait_for(port, server)
+    with _serving(config, port, env, folder / "serve.log"):
         scanner = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         for method in ("HEAD", "GET"):  # a mail scanner: every link of the message within a second
             for path in paths:
@@ -137,19 +142,25 @@ def clicks_demo(folder: Path, settings, rt: Runtime, received: Path) -> list[str
                 scanner.getresponse().read()
         lines.append(f"a scanner followed every link ({2 * len(paths)} requests) "
                      f"{time.time() - started:.1f} s after delivery")
-        lines.append(f"waiting until {LATER:.0f} s after delivery, as a reader opens the message later...")
-        time.sleep(max(0.0, started + LATER - time.time()))
+    # The web app has stopped and written the scanner's clicks. Instead of waiting half a minute, move the
+    # past back: the delivery and those clicks are dated LATER seconds earlier, as if sent that long ago.
+    earlier = timedelta(seconds=LATER)
+    with rt.sessions() as session, session.begin():
+        for delivery in session.scalars(select(Delivery).where(Delivery.issue_id == latest,
+                                                               Delivery.sent_at.is_not(None))):
+            delivery.sent_at -= earlier
+        for click in session.scalars(select(Click).where(Click.issue_id == latest)):
+            click.at -= earlier
+    lines.append(f"{LATER:.0f} s after delivery (the demo dates the delivery and the scanner's clicks "
+                 f"{LATER:.0f} s earlier instead of waiting), a reader opens the message...")
+    with _serving(config, free_port(), env, folder / "serve.log", append=True) as port:
         reader = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         for path in paths[1:3]:  # two stories
             reader.request("GET", path, headers={"User-Agent": READER})
             answer = reader.getresponse()
             answer.read()
             lines.append(f"a reader opened {answer.getheader('Location')} ({answer.status})")
-    finally:
-        server.send_signal(signal.SIGTERM)  # the web app writes every queued click as it stops
-        server.wait(60)
     with rt.sessions() as session:
-        latest = session.scalar(select(func.max(ClickLink.issue_id)))
         figures = issue_figures(session, [latest])[latest]
     lines.append(f"which stories were clicked: people (estimated) / all requests; total {figures.people} / "
                  f"{figures.requests}")
@@ -159,6 +170,22 @@ def clicks_demo(folder: Path, settings, rt: Runtime, received: Path) -> list[str
     lines.append(HOW)
     lines.append(f"the same from the command line: digest --config {config} stats")
     return lines
+
+
+@contextmanager
+def _serving(config: Path, port: int, env: dict[str, str], log: Path, append: bool = False):
+    """`digest serve` on 127.0.0.1:port for the block; stopped with SIGTERM, on which it writes every queued
+    click before it exits."""
+    with open(log, "a" if append else "w") as stderr:
+        server = subprocess.Popen([sys.executable, "-m", "digest", "--config", str(config), "serve", "--host",
+                                   "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=stderr)
+        try:
+            _wait_for(port, server)
+            yield port
+        finally:
+            server.send_signal(signal.SIGTERM)  # the web app writes every queued click as it stops
+            server.wait(60)
 
 
 def _wait_for(port: int, server: subprocess.Popen, seconds: float = 30.0) -> None:
