@@ -14,7 +14,8 @@ page gives it away elsewhere in its markup:
   ("Tides rise. <a>What the harbour master says</a>"): "more stories" under the
   article. Only at the end: inside the text such a list may be the story's own summary;
 * a caption: the paragraph is, word for word, an image's alt or title text (a photo's
-  description repeated under it). Without the picture it describes nothing.
+  description repeated under it), or the text of a <figcaption> or of WordPress's
+  "wp-caption-text". Without the picture it describes nothing.
 
 Shipped: captions. REJECTED and off unless asked for (teasers=True in page_furniture, and
 extract_paragraphs' closing_teasers): both rules raised the fold of dev pages they were
@@ -47,6 +48,10 @@ MAX_LIST_ITEMS = 100  # items read per list
 MIN_TEASERS = 3
 _LABEL = re.compile(r"\s*[\[(]\W*\w+(\W+\w+)?\W*[\])]$")  # one or two words in brackets, at the end
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# A picture's caption by its markup: <figcaption>, or WordPress's caption class (a caption read as prose opened
+# summaries: "The club's footballers training ahead of a match." above the lede). Not any class that says caption:
+# a gallery's slides hold the post itself in <div class="caption">.
+_CAPTIONS = "//figcaption | //*[contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text ')]"
 
 
 def _host(url: str) -> str:
@@ -99,6 +104,10 @@ def page_furniture(root, url: str | None, *, teasers: bool = False, captions: bo
                 text = key(img.get(attribute) or "")
                 if len(text.split()) >= CAPTION_WORDS:
                     found.add(text)
+        for element in itertools.islice(root.xpath(_CAPTIONS), MAX_IMAGES):
+            text = key(element.text_content())
+            if len(text.split()) >= CAPTION_WORDS:
+                found.add(text)
     if found:
         found -= _own_headings(root)
     return found
