@@ -198,3 +198,25 @@ def test_an_update_label_is_cut_and_in_the_meantime_reads_only_after_its_sentenc
         "The wall fell.\n\nThe council met again."
     assert strip_furniture("The wall fell.\n\nUpdate: The crane arrived.") == "The wall fell.\n\nThe crane arrived."
     assert leans_on_adjacent("In the meantime, the crews will use the old quay.")
+
+
+def test_a_pronoun_after_a_common_noun_in_a_long_sentence_is_a_relative_clause_not_a_glued_caption():
+    # Issue 29, sixth round: "travel writers I met ... readers I had the pleasure to meet" was cut into three
+    # pieces, the last of which ("I had the pleasure to shake hands with for the first time.") reached a summary.
+    sentence = ("It was a wonderful evening, with people from every part of my life: classmates from school, friends "
+                "from the harbour, travel writers I met after I left the paper and readers I had the pleasure to "
+                "meet for the first time.")
+    assert [u.text for u in units(sentence)] == [sentence]
+    glued = ("Firefighters worked through the night to save the old mill on the river at Carrow on Saturday "
+             "He said the roof had gone but the walls would stand for another hundred years if the rain held off "
+             "and the town found the money.")
+    assert len(units(glued)) == 2  # a caption's end (a day, a name, a place) before "He" still splits
+
+
+def test_a_sentence_in_brackets_from_end_to_end_is_an_aside_and_never_a_summary_sentence():
+    text = ("The launch of the harbour guide was held in Carrow on Wednesday evening at the old customs house.\n\n"
+            "(The link above is to the paperback edition. As soon as the e-book is out, I will post where to buy it.)\n\n"
+            "More than a hundred people came, from the fishing crews to the town's two schools and the lifeboat station.")
+    assert not any(u.prose for u in units(text) if u.text.startswith("(The link above"))
+    assert not any("link above" in s for s in summarize(text, max_sentences=3))
+    assert [u.prose for u in units("(Reuters) The company said it would close the plant at Carrow in March.")] == [True]

@@ -63,6 +63,9 @@ _GLUED_OPENERS = ("The|A|An|He|She|It|They|We|I|But|However|Meanwhile|His|Her|Th
 _GLUED = re.compile(r"(?<=[a-z0-9’'\")\]]) (?=(?:" + _GLUED_OPENERS + r")\b[ ,’'])"
                     r"|(?<=[a-z0-9’'\")\]]) (?=[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: (?:[‘“\"']|(?:"
                     + _GLUED_OPENERS + r")\b))")  # "... Saturday Skilful: The kite", not "mix Battlefield: WWII"
+# A pronoun after a common noun is a relative clause far more often than a glued caption's next sentence ("travel
+# writers I met after I quit", "the places they visited"); a caption's end is a name, a day, a place, a number.
+_RELATIVE = re.compile(r"(?:I|He|She|It|They|We)\b")
 WORD_REACH = 100  # characters: longer "words" (a URL, a hash) are not abbreviations or sentence openers
 PARENTHESIS_REACH = 300  # characters: a parenthesis left open longer than this is a stray, not an aside
 _LONG = 40  # words: a longer "sentence" is usually captions glued together
@@ -157,6 +160,7 @@ def units(text: str, title: str | None = None) -> list[Unit]:
             prose = (_is_prose(piece, len(pieces) > 1) and not (alone and _heading(piece))
                      and not (first and k == 0 and _LIST_ITEM.match(piece))
                      and not _is_headline(piece, title, headlines)
+                     and not _aside(piece)
                      and n not in apart)
             out.append(Unit(piece, first and k == 0, balanced, prose))
             quoting = quoting_after
@@ -167,6 +171,20 @@ def _is_headline(sentence: str, title: str | None, parts: set[str]) -> bool:
     """The page's headline repeated as a sentence ("Shaping a Firefox feature - how does it work?")."""
     bare = sentence.rstrip(".?!")
     return bool(title) and len(bare.split()) >= 3 and (bare in parts or title.startswith(bare))
+
+
+def _aside(sentence: str) -> bool:
+    """A sentence in brackets from end to end: the writer's aside to the page ("(The link above is to the paperback;
+    the e-book comes later.)", "[Updated at noon.]"), never the news itself."""
+    body = sentence.rstrip(".!?")
+    if len(body) < 3 or body[0] not in "([" or body[-1] not in ")]":
+        return False
+    depth = 0
+    for ch in body[:-1]:
+        depth += (ch in "([") - (ch in ")]")
+        if depth == 0:
+            return False  # "(Reuters) The company said ... (pictured)": the first bracket closes early
+    return True
 
 
 def _heading(line: str) -> bool:
@@ -181,7 +199,8 @@ def _unglue(sentence: str) -> list[str]:
         near = sentence[max(start, match.start() - 4 * WORD_REACH):match.start()].split()  # a bounded look back
         last = near[-1].lower() if near else ""
         if (len(near) >= 4 and last not in _STOPWORDS and last.rstrip(".") not in TITLES and not _SPEECH.fullmatch(last)
-                and not (near[-1][:1].isupper() and sentence.startswith(("Police", "Officials"), match.end()))):
+                and not (near[-1][:1].isupper() and sentence.startswith(("Police", "Officials"), match.end()))
+                and not (near[-1][:1].islower() and _RELATIVE.match(sentence, match.end()))):
             # ("Afghan National Police" is a name, not a caption's end and a sentence)
             pieces.append(sentence[start:match.start()].strip())
             start = match.end()
