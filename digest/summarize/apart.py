@@ -13,7 +13,7 @@ import re
 
 from digest.summarize.furniture import headline_case
 
-__all__ = ["CLOSING", "LIST_ITEM", "mended", "set_apart"]
+__all__ = ["CLOSING", "LIST_ITEM", "aside", "mended", "set_apart"]
 
 _WORD_LABEL = re.compile(r"^[A-Z][a-z]+(?: \d{1,2})?: (?=[A-Z“\"‘'])")  # "Pitching: Maholm is 5-1...", "Questions: Should we..."
 _PARAGRAPH_CUT = re.compile(r"\[(?:\.\.\.|…)\]$")
@@ -101,3 +101,17 @@ def _broken_openings(found: list[tuple[str, bool]]) -> set[int]:
                 or tail.endswith(",")) and not headline_case(tail)):
             out.add(n)
     return out
+
+
+def aside(sentence: str) -> bool:
+    """A sentence in brackets from end to end: the writer's aside to the page ("(The link above is to the paperback;
+    the e-book comes later.)", "[Updated at noon.]"), never the news itself."""
+    body = sentence.rstrip(".!?")
+    if len(body) < 3 or body[0] not in "([" or body[-1] not in ")]":
+        return False
+    depth = 0
+    for ch in body[:-1]:
+        depth += (ch in "([") - (ch in ")]")
+        if depth == 0:
+            return False  # "(Reuters) The company said ... (pictured)": the first bracket closes early
+    return True

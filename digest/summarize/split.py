@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from digest.summarize.apart import CLOSING as _CLOSING, LIST_ITEM as _LIST_ITEM, mended, set_apart
+from digest.summarize.apart import CLOSING as _CLOSING, LIST_ITEM as _LIST_ITEM, aside, mended, set_apart
 from digest.summarize.furniture import headline_case, is_furniture, not_story, strip_furniture
 
 __all__ = ["Unit", "clean_text", "is_furniture", "split_sentences", "units", "word_count"]
@@ -160,7 +160,7 @@ def units(text: str, title: str | None = None) -> list[Unit]:
             prose = (_is_prose(piece, len(pieces) > 1) and not (alone and _heading(piece))
                      and not (first and k == 0 and _LIST_ITEM.match(piece))
                      and not _is_headline(piece, title, headlines)
-                     and not _aside(piece)
+                     and not aside(piece)
                      and n not in apart)
             out.append(Unit(piece, first and k == 0, balanced, prose))
             quoting = quoting_after
@@ -171,20 +171,6 @@ def _is_headline(sentence: str, title: str | None, parts: set[str]) -> bool:
     """The page's headline repeated as a sentence ("Shaping a Firefox feature - how does it work?")."""
     bare = sentence.rstrip(".?!")
     return bool(title) and len(bare.split()) >= 3 and (bare in parts or title.startswith(bare))
-
-
-def _aside(sentence: str) -> bool:
-    """A sentence in brackets from end to end: the writer's aside to the page ("(The link above is to the paperback;
-    the e-book comes later.)", "[Updated at noon.]"), never the news itself."""
-    body = sentence.rstrip(".!?")
-    if len(body) < 3 or body[0] not in "([" or body[-1] not in ")]":
-        return False
-    depth = 0
-    for ch in body[:-1]:
-        depth += (ch in "([") - (ch in ")]")
-        if depth == 0:
-            return False  # "(Reuters) The company said ... (pictured)": the first bracket closes early
-    return True
 
 
 def _heading(line: str) -> bool:
