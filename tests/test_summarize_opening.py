@@ -60,3 +60,27 @@ def test_the_word_stop_ends_the_summary_instead_of_skipping_to_a_shorter_sentenc
     summary = summarize(text, max_sentences=3)
     assert word_count(long) + word_count(second) <= WORDS < word_count(long) + word_count(second) + word_count(third)
     assert summary == [long.strip(), second.strip()]  # not the short fourth sentence after a gap
+
+
+def test_a_pronoun_after_a_list_or_code_between_it_and_the_sentence_before_is_not_chosen():
+    text = ("After reading a colleague's notes I finally changed how my shell finds the projects I work on every day.\n\n"
+            "export CDPATH=\".:~:~/src:~/work\"\n\nalias p='cd ~/src/harbour'\n\n"
+            "It works well from the shell, but it is very static: a new directory means editing the file again.\n\n"
+            "The editor I use every day does not read the shell's settings at all, so I looked for other tools.")
+    summary = summarize(text, max_sentences=3)
+    assert summary[0].startswith("After reading") and not any(s.startswith("It works") for s in summary)
+
+
+def test_the_first_sentence_under_labels_only_may_open_with_a_pronoun():
+    story = ("It will be a hard season for the national team, which has had no league matches at home since spring. "
+             "That is the view of the coach, who said on Tuesday that the players had trained together only twice. "
+             "The federation has asked two neighbouring islands to play friendly matches in May.")
+    assert summarize("Posted on\n\n" + story, max_sentences=3)[0].startswith("It will be a hard season")
+    assert not summarize("The coach speaks about the season\n\n" + story, max_sentences=3)[0].startswith("It will be")
+
+
+def test_this_week_is_the_time_of_writing_not_a_reference():
+    from digest.summarize.readable import leans_on_previous
+    assert not leans_on_previous("This week, the conference comes to the city for the first time since 1990.")
+    assert not leans_on_previous("This weekend I walked the new path along the old railway.")
+    assert leans_on_previous("This was a fun, easy costume.") and leans_on_previous("This weekly paper closed.")

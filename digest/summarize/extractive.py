@@ -43,6 +43,7 @@ __all__ = ["WORDS", "choose", "split_sentences", "summarize"]
 WORDS = 80
 MAX_NODES = 80  # sentences and captions looked at: a summary from the opening never needs page 40
 MAX_TEXT_CHARS = 100_000  # read no further: 80 sentences come well before this, and a hostile text may be megabytes
+LABEL_WORDS = 4  # words: a line above the first sentence this short is a label ("Posted on", a date), not a standfirst
 SHORT = 6  # words: shorter sentences ("He declined.") are poor summary sentences
 DUPLICATE = 0.6  # share of the smaller sentence's content words found in a chosen one: a near-duplicate
 
@@ -86,7 +87,7 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS) -> list[st
     lists = _after_list(found)
     listed = [id(u) in lists for u in prose]
     loose = _Loose(sentences)
-    first_line = bool(prose) and found[0] is prose[0]  # the text opens with a sentence (no standfirst, no heading)
+    first_line = bool(prose) and _only_labels_before(found, prose[0])  # nothing but a heading or a label above it
     ranked = sorted(range(len(sentences)), key=lambda i: word_count(sentences[i]) < SHORT)  # stable: article order
     intro = list_intro(found)
     if intro:
@@ -145,6 +146,18 @@ class _Loose:
         return self.known[i]
 
 
+def _only_labels_before(found: list[Unit], first: Unit) -> bool:
+    """Whether the text's first real sentence has only labels above it ("Posted on", a date, "Holidays"): then its
+    "It" or "This" points at the headline, as a text's first line does. A heading, a standfirst or a list above it
+    is what it may point at, and the reader of a digest does not see them."""
+    for unit in found:
+        if unit is first:
+            return True
+        if word_count(unit.text) > LABEL_WORDS:
+            return False
+    return True
+
+
 def _after_list(found: list[Unit]) -> set[int]:
     """ids of the real sentences that come straight after a list's lines ("- The north end has two cracks")."""
     return {id(u) for before, u in zip(found, found[1:]) if u.prose and not before.prose and _LIST_LINE.match(before.text)}
@@ -159,6 +172,9 @@ def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[st
     if (starts_mid_sentence if opens_text else leans_on_previous)(prose[i].text) and not any(j < i for j in chosen):
         return False  # it cannot open the summary; after an earlier chosen sentence it reads as news does. The text's
         # first line skips nothing: its "They" or "This" points at the headline, which the reader sees above it
+    if i and not direct[i] and leans_on_previous(prose[i].text):
+        return False  # a line that is not a sentence stands between it and the sentence before: "It works well"
+        # after a code block or a list points at them. (Lines before the first sentence are its headings.)
     if loose.only_after(i) and (i - 1 not in chosen or not direct[i]):
         return False  # "However,", "Who knew", "This means": only straight after what they answer; a noun phrase
         # ("Sports broadcaster for a radio network.") or a piece of a sentence only straight after its sentence

@@ -18,8 +18,11 @@ __all__ = ["dangling_names", "english", "fragment", "leans_on_adjacent", "list_i
            "starts_mid_sentence", "teaser"]
 
 # Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
+# "This week", "This summer": the time of the writing, not a thing named before.
+_NOW = (r"(?:week|weekend|morning|afternoon|evening|year|month|summer|winter|spring|autumn|fall|season|semester|"
+        r"term|century|decade|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b")
 _LEANING = re.compile(
-    r"^[\"'“‘(]?(?:he|she|it|they|them|his|her|hers|its|their|theirs|him|this|that|these|those|"
+    r"^[\"'“‘(]?(?:he|she|it|they|them|his|her|hers|its|their|theirs|him|this(?! " + _NOW + r")|that|these|those|"
     r"but|and|or|so|yet|nor|also|however|meanwhile|moreover|furthermore|instead|still|then|thus|hence|"
     r"therefore|otherwise|nevertheless|nonetheless|besides|likewise|similarly|again|later|afterwards|"
     r"here|both|neither|either|another|other|others|the (?:\d+-year-old|former|latter|same|pair|couple|duo|"
