@@ -316,3 +316,21 @@ def test_a_quotation_cut_at_its_start_does_not_open_a_summary():
     from digest.summarize.readable import starts_mid_sentence
     assert starts_mid_sentence("… we need not marvel that the wall fell.")
     assert not starts_mid_sentence("… The wall fell.")
+
+
+def test_a_headline_and_a_dated_byline_run_into_the_text_are_cut():
+    # Issue 29, sixth round: the headline, "By ... posted on <date> <time>" and the first sentence were one line.
+    assert strip_furniture("Portrait of a Craftsman – Ann Reid By Tom Lee posted on November 13, 2012 6:00 pm Take a "
+                           "visit inside the leather works of Ann Reid in Carrow.") == \
+        "Take a visit inside the leather works of Ann Reid in Carrow."
+    assert strip_furniture("By Tom Lee, published on Mar. 3rd, 2021 The council voted.") == "The council voted."
+    kept = "By Monday the council had voted on May 3, 2012 to close the pool."
+    assert strip_furniture(kept) == kept
+
+
+def test_pointers_at_a_post_at_the_picture_or_at_what_follows_are_furniture():
+    assert strip_furniture("The list was made by Ann Reid, who also writes two blogs (see this post).") == \
+        "The list was made by Ann Reid, who also writes two blogs."
+    assert is_furniture("To understand how the new engine of the ferry works, read on.")
+    assert is_furniture("It is my first try at dovetails and, as shown here, the joints took a whole evening.")
+    assert not is_furniture("The council will read on Monday the report on the harbour wall.")

@@ -49,6 +49,10 @@ _FURNITURE_SUBS = [
                 r"\s*(?:–|—|--)\s*(?=[A-Z])"), ""),
     # A source in parentheses glued to the text's first word: "(The Hollywood Reporter)Stan Freberg, whose..."
     (re.compile(r"\A\s*\([A-Z][^()\n]{1,40}\)(?=[A-Z“\"‘'])"), ""),
+    # A headline and a dated byline run into the text: "Portrait – Ann Reid By Tom Lee posted on May 3, 2012 6:00 pm Take..."
+    (re.compile(r"\A\s*(?:[^\n]{0,150}?\s)?By [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3},? (?:[Pp]osted |[Pp]ublished |[Uu]pdated )?"
+                r"on (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
+                r"(?:,? (?:at )?\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?)?\s*(?:[|–—-]\s*)?(?=[A-Z“\"])"), ""),
     # A byline run into the first sentence: "By Aaron Humes: The Americas cannot..."
     (re.compile(r"^(?:By|Por|Von|Par) [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3}\s*(?::|\||--|—|–)\s*(?=[A-Z“\"])", re.MULTILINE), ""),
     (re.compile(r"\A\s*[A-Z][a-z]+(?: [A-Z][a-z]+)?: (?=[A-Z][a-z])"), ""),  # "Mangaluru: Karnataka Bank has..."
@@ -71,6 +75,7 @@ _FURNITURE_SUBS = [
 # make sure..."), a source credited at a paragraph's end ("-via Flavorwire"), a reporter's credit ("X reports: ...").
 _RARE_SUBS = [
     ("link)", re.compile(r" ?\((?:[\w-]+ ){0,2}link\)"), ""),
+    ("(see ", re.compile(r" ?\(see (?:this|that|my|our|the|his|her|their) (?:[\w-]+ )?(?:post|article|story|piece|review|thread|video|page|link)s?\)"), ""),
     ("here", re.compile(r" ?\((?:[\w'’]+ ){1,3}here[.!]?\)"), ""),
     (".)", re.compile(r"(?:^|(?<=[.!?] ))\([^()\n]{1,200}[.!?]\) (?=[A-Z“\"])", re.MULTILINE), ""),
     ("for more)", re.compile(r" ?\((?:visit|see|go to|check out) [^()\n]{1,60} for more(?: information| details| info)?\)"), ""),
@@ -117,7 +122,7 @@ _DOWNLOAD = re.compile(r"download [\w' -]{1,40} (?:at|from|on) (?:the )?(?:[\w-]
 _FIGURE = re.compile(r"^(?:figure|fig\.|table|chart|graph) \d+[a-z]? (?:shows|illustrates|displays|depicts|presents|gives)\b|"
                      r"\bthe following (?:[\w-]+ ){0,2}(?:plot|figure|graph|chart|table|image|photo|picture|video|code|"
                      r"screenshot|diagram|example|syntax|command|script|snippet)s?\b|^listen (?:in|now)\b|"
-                     r"\b(?:like|as in|such as) the following\b|\bthe following\W*$")  # "... sentences like the following?"
+                     r"\b(?:like|as in|such as) the following\b|\bthe following\W*$|\b(?:read|keep reading) on[.!]*$")
 # The site's or the company's word about itself: "At Carrow Data, we provide...", "Enjoy your visit!", "please consult
 # our handbook", and a credit line alone ("Created by UK-based designer Ann Reid!").
 _SELF = re.compile(r"^at [\w&.'’-]+(?: [\w&.'’-]+){0,3}, (?:we|our)\b|\benjoy your (?:visit|stay)\b|\bhave a nice stay\b|"
@@ -170,6 +175,7 @@ POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "u
     r"^here(?:['’]s| is| are) (?:[\w'’-]+,? ){0,19}[\w'’-]+[.:!]?$|"  # "Here are a few of our favourites." (what follows)
     r"\b(?:comment|reply|contact|feedback) (?:box|form|section|field)s? (?:below|above)\b|"  # "using the comment box below"
     r"\bas (?:outlined|mentioned|noted|described|discussed|explained|listed|shown) (?:above|below)\b|"  # "as outlined above"
+    r"\bas (?:shown|seen|pictured|illustrated) here\b|"  # "the joints, as shown here, take an evening"
     r"\b(?:in|on) the (?:post|article|video|photo|picture|image|section|map|chart|list|table)s? (?:below|above)\b|"
     r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,60}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"
@@ -307,7 +313,7 @@ def is_furniture(text: str) -> bool:
     return (bool(FURNITURE.search(lower) or PROMO.search(lower) or _boilerplate(lower) or SOCIAL.search(text)
                  or _points(lower) or ("click" in lower and _CLICK.search(lower)) or (lower.startswith("thank")
                  and _THANKS.match(lower)) or (lower.startswith("download") and _DOWNLOAD.match(lower))
-                 or (("fig" in lower or "following" in lower or "listen" in lower) and _FIGURE.search(lower)) or (" is " in lower and _BIO.match(lower))
+                 or (("fig" in lower or "following" in lower or "listen" in lower or " on" in lower) and _FIGURE.search(lower)) or (" is " in lower and _BIO.match(lower))
                  or (" in the " in lower and _IN_MEDIA.search(lower)) or _self(lower)) or len(_SEPARATOR.findall(text)) >= 2
             or (len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text))))
 
