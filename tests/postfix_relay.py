@@ -10,6 +10,7 @@ once instead of days later.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -76,16 +77,28 @@ def start(directory: Path, port: int, remote_port: int, inbound_port: int) -> Re
         lines.append(line)
     (etc / "master.cf").write_text("\n".join(lines) + "\n")
     (etc / "main.cf").write_text(MAIN_CF.format(d=directory, remote=remote_port, inbound=inbound_port))
-    global_cf = Path("/etc/postfix/main.cf")
-    kept = [line for line in (global_cf.read_text().splitlines() if global_cf.exists() else [])
-            if not line.startswith("alternate_config_directories")]
-    global_cf.write_text("\n".join([*kept, f"alternate_config_directories = {etc}"]) + "\n")
+    allow_config_directory(etc)
     shutil.chown(directory / "data", user="postfix")
     directory.chmod(0o755)  # postfix's daemons must reach their config and queue (made under /tmp)
     result = subprocess.run([postfix, "-c", str(etc), "start"], capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
         raise RuntimeError(f"postfix start failed: {result.stdout}{result.stderr}")
     return Relay(directory, port, remote_port, inbound_port)
+
+
+def allow_config_directory(etc: Path) -> None:
+    """Name `etc` in /etc/postfix/main.cf's alternate_config_directories beside the ones of Postfixes still
+    there (pytest-xdist's workers each start their own), dropping those whose directories are gone."""
+    global_cf = Path("/etc/postfix/main.cf")
+    with open("/tmp/digest-postfix-main-cf.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two workers starting at once must not each write out the other
+        lines = global_cf.read_text().splitlines() if global_cf.exists() else []
+        named = [d for line in lines if line.startswith("alternate_config_directories")
+                 for d in line.partition("=")[2].replace(",", " ").split()]
+        kept = [d for d in dict.fromkeys(named) if Path(d).is_dir() and d != str(etc)]
+        lines = [line for line in lines if not line.startswith("alternate_config_directories")]
+        global_cf.write_text("\n".join([*lines, f"alternate_config_directories = {' '.join([*kept, str(etc)])}"])
+                             + "\n")
 
 
 def stop(relay: Relay) -> None:

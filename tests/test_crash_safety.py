@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from conftest import SECRET, Clock, run_cli, start_cli, wait_until
 from test_backup import people, populate, site
@@ -195,16 +196,28 @@ def test_maintenance_killed_keeps_what_it_removed_removed_and_goes_on_when_run_a
     engine.dispose()
 
 
+WATCHERS: dict[str, sa.Engine] = {}
+
+
+@pytest.fixture(autouse=True)
+def close_watchers():
+    yield
+    while WATCHERS:
+        WATCHERS.popitem()[1].dispose()
+
+
 def server_shows(pg_url: str, condition: str) -> bool:
-    """Whether a session on the test's database matches `condition` (pg_stat_activity's columns)."""
-    engine = make_engine(pg_url)
-    try:
-        with engine.connect() as connection:
-            return bool(connection.scalar(sa.text(
-                f"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
-                f"pg_backend_pid() AND {condition}")))
-    finally:
-        engine.dispose()
+    """Whether a session on the test's database matches `condition` (pg_stat_activity's columns).
+
+    One connection per database, kept open between looks, in autocommit (a transaction would see one frozen
+    pg_stat_activity): a look is one query, not a new connection, so that a step lasting a fraction of a
+    second (a COPY, the kept mail's INSERTs) is not missed between looks on a loaded machine."""
+    if pg_url not in WATCHERS:
+        WATCHERS[pg_url] = make_engine(pg_url)
+    with WATCHERS[pg_url].connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return bool(connection.scalar(sa.text(
+            f"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+            f"pg_backend_pid() AND {condition}")))
 
 
 def test_a_restore_into_postgresql_killed_while_loading_rows_leaves_it_as_it_was(tmp_path, pg_url):
