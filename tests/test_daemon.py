@@ -233,7 +233,9 @@ def test_two_daemons_on_postgresql_one_leads_and_the_standby_takes_over(tmp_path
     one, two = Daemon(config, "one"), Daemon(config, "two")
     try:
         assert wait_until(lambda: "this daemon leads" in one.text() + two.text()), one.text() + two.text()
-        time.sleep(5)  # several slots pass
+        # Several slots pass (every 2 s): the issue's, then two that find nothing new, counted in the logs.
+        assert wait_until(lambda: (one.text() + two.text()).count("nothing new: no issue") >= 2, seconds=30), \
+            one.text() + two.text()
         leader, standby = (one, two) if "this daemon leads" in one.text() else (two, one)
         assert "this daemon leads" not in standby.text()
         assert len(smtp_server.messages) == 1  # one issue, whatever the number of daemons
