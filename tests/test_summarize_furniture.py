@@ -334,3 +334,31 @@ def test_pointers_at_a_post_at_the_picture_or_at_what_follows_are_furniture():
     assert is_furniture("To understand how the new engine of the ferry works, read on.")
     assert is_furniture("It is my first try at dovetails and, as shown here, the joints took a whole evening.")
     assert not is_furniture("The council will read on Monday the report on the harbour wall.")
+
+
+def test_datelines_without_spaces_and_dates_as_datelines_are_cut():
+    assert strip_furniture("CARROW—The council voted on Monday to rebuild the wall.") == "The council voted on Monday to rebuild the wall."
+    assert strip_furniture("October 25, 2012 - The council will rebuild the wall.") == "The council will rebuild the wall."
+    kept = "May 3, 2012 was the day the council voted."
+    assert strip_furniture(kept) == kept
+
+
+def test_a_blog_engines_reply_footer_and_bare_pointers_are_furniture():
+    assert is_furniture("You can follow any responses to this entry through the RSS 2.0 feed.")
+    assert is_furniture("You can leave a response, or trackback from your own site.")
+    assert is_furniture("More details here.")
+    assert is_furniture("Here are four short videos from the harbour museum that show how the wall was built.")
+    assert not is_furniture("The council will respond to the letters it received this week.")
+
+
+def test_a_short_paragraph_over_a_photo_credit_line_is_a_caption():
+    text = ("The Harbour Wall Question\n\n"
+            "Fishing crews tie up at the old quay, which the storm of March left open to the sea.\n\n"
+            "ANN REID/CARROW GAZETTE\n\n"
+            "The council of Carrow voted on Monday to rebuild the harbour wall that the storms of March broke. "
+            "Work will start in June and cost the town about four million pounds.")
+    summary = summarize(text, max_sentences=3)
+    assert summary[0].startswith("The council of Carrow") and not any("Fishing crews" in s for s in summary)
+    credit_like = ("The council of Carrow voted on Monday to rebuild the harbour wall.\n\nEither/or is fine\n\n"
+                   "Work will start in June and cost the town about four million pounds.")
+    assert summarize(credit_like, max_sentences=3)[0].startswith("The council of Carrow")

@@ -23,6 +23,12 @@ CLOSING = "\"'”’»«)]」』）"
 LIST_ITEM = re.compile(r"(?:[-–*] |\d{1,2}\) |[A-Z][a-z]+ \d{1,2}: |[A-Za-z]\] )")  # "Step 2: ", "Quote 1: ", "A] " too
 _BROKEN_LINE = re.compile(r"^([^\n]*[A-Za-z0-9,;])([ \t]*\n(?:[ \t]*\n)?[ \t]*)(?=[a-z])", re.MULTILINE)
 _GLUED_NUMBER = re.compile(r"^[ \t]*\d{1,2}(?=[A-Z][a-z]+ )", re.MULTILINE)
+# A photo credit alone on its line: "KIMIHIRO HOSHINO/AFP/GettyImages", "Photo: Ann Reid/Reuters", "Getty Images".
+_CREDIT = re.compile(r"^(?!(?i:reporting|editing|writing|additional|compiled)\b)(?:(?i:photo(?:graph)?|image|picture|"
+                     r"credit)s?(?: by)?:?\s*)?(?:[A-Z][\w.'’ -]{0,40}(?:/[A-Z][\w.'’ -]{0,30}){1,3}|[\w.'’ -]{0,40}\b"
+                     r"(?i:getty ?images|afp|reuters|associated press|ap photo|shutterstock|istock(?:photo)?|alamy|epa)\b"
+                     r"[\w.'’ /-]{0,30})$")
+CREDIT_WORDS, CAPTION_WORDS = 8, 40  # a credit line is this short; a caption above it no longer than this
 BROKEN_TAIL_WORDS = 4  # words: a paragraph's unfinished last piece this long is a sentence cut by a line break
 
 
@@ -48,7 +54,8 @@ def _rejoin_lines(text: str) -> str:
 
 def set_apart(found: list[tuple[str, bool]]) -> set[int]:
     """Indexes of the (sentence, starts a paragraph) pairs that are not the page's own running prose."""
-    return _teaser_paragraphs(found) | _broken_openings(found) | _labelled(found) | _interview_questions(found)
+    return (_teaser_paragraphs(found) | _broken_openings(found) | _labelled(found) | _interview_questions(found)
+            | _credited(found))
 
 
 def _teaser_paragraphs(found: list[tuple[str, bool]]) -> set[int]:
@@ -115,3 +122,16 @@ def aside(sentence: str) -> bool:
         if depth == 0:
             return False  # "(Reuters) The company said ... (pictured)": the first bracket closes early
     return True
+
+
+def _credited(found: list[tuple[str, bool]]) -> set[int]:
+    """Indexes of the sentences of a short paragraph that a photo credit follows on its own line: that paragraph is
+    the picture's caption ("CS gas, a type of tear gas, is approved for police use." / "KIMIHIRO HOSHINO/AFP")."""
+    starts = [n for n, (_, first) in enumerate(found) if first] + [len(found)]
+    out: set[int] = set()
+    for a, b, c in zip(starts, starts[1:], starts[2:]):
+        credit = found[b][0].strip()
+        if (c == b + 1 and len(credit.split()) <= CREDIT_WORDS and _CREDIT.match(credit)
+                and sum(len(found[n][0].split()) for n in range(a, b)) <= CAPTION_WORDS):
+            out.update(range(a, b))
+    return out

@@ -16,72 +16,11 @@ from __future__ import annotations
 
 import re
 
+from digest.summarize.markers import (FURNITURE_SUBS, RARE_SUBS, STORY_START, STORY_START_CHARS,
+                                      STORY_START_PARAGRAPHS)
+
 __all__ = ["headline_case", "is_caption", "is_furniture", "not_story", "strip_furniture"]
 
-_DASH = r"(?:--|—|–| -)"
-# A wire dateline: a place in capitals (two places with a slash), maybe its region, a date and the agency, a dash:
-# "SAN JOSE, Costa Rica — ", "TOKYO/SEOUL (Reuters) - ", "SAN JOSE, Dec 31 (Reuters) - "; and "Place (CNN) ".
-_NOT_PLACES = r"(?!(?:NASA|NATO|OPEC|FIFA|UEFA|UNESCO|UNICEF|ASEAN|NOAA|IAEA|ESPN|NBA|NFL|NHS|UPDATE|BREAKING|WATCH)\b)"
-_PLACE = r"(?:[A-Z][A-Z.'-]{3,}|[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){1,3})"
-_DATELINE = (_NOT_PLACES + _PLACE + r"(?:/" + _PLACE + r")?(?:, [A-Z][\w.']*(?: [A-Z][\w.']*){0,2})?"
-             r"(?:,? [A-Z][a-z]{2,8}\.? \d{1,2})?(?: \([^()\n]{1,40}\))? ?" + _DASH + r" (?=[A-Z“\"])")
-_AGENCY = (r"[A-Z][A-Za-z .,'-]{0,40}?\s*\((?:CNN(?: Business| Money| Politics| Travel| Style| Sport)?|AP|Reuters"
-           r"|AFP|UPI|EW\.com|CNN Student News)\)\s*(?:--|—|–|-)?\s*")
-# An agency's tag: "(AP) ", "(CBS/AP) ", "(CBS News) "; a dateline may follow it ("(CBS News) YOUNGSTOWN, Ohio - ").
-_TAG = (r"\((?:CNN|AP|Reuters|AFP|UPI|EFE|dpa|ANSA|AAP|PTI|IANS|Xinhua|[A-Z]{2,}(?:/[A-Z]{2,})+|"
-        r"(?:CBS|NBC|ABC|BBC|Fox|CNBC|Sky) News)\)")
-_STORY_START = re.compile(r"^(?:" + _TAG + r"\s*)?(?:" + _DATELINE + "|" + _AGENCY + ")", re.MULTILINE)
-# Above a dateline only this much is taken for furniture (a caption, a headline, "Story highlights" and its two
-# bullets); more text than that above one is the story itself, and the dateline a related story's teaser.
-STORY_START_CHARS, STORY_START_PARAGRAPHS = 600, 4
-# Furniture removed before splitting: datelines, Daily Mail bylines and time stamps, video prompts, citation markers.
-_FURNITURE_SUBS = [
-    (re.compile(r"^" + _AGENCY, re.MULTILINE), ""),
-    (re.compile(r"^" + _TAG + r"\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),  # "(CBS/AP) At least...", before the dateline
-    (re.compile(r"\A\s*" + _DATELINE), ""),
-    # The labels of a question-and-answer page: "A: You can buy a retail copy...", "Question: I need some help..."
-    (re.compile(r"^(?:UPDATE|Update|UPDATED|Updated)(?: on [^:\n]{1,40}| [\d/.-]{3,10})?: (?=[A-Z])|^(?:A|Answer): (?=[A-Z])|^(?:Q|Question): (?=[A-Z][^?\n]*$)", re.MULTILINE), ""),  # a question
-    # keeps its label: a labelled question is the interviewer's, never a summary sentence
-    # A source tag before the story: "KVELLER via JTA — The state of Washington..."
-    (re.compile(r"\A\s*[A-Z][A-Za-z.'&-]*(?: [A-Z][A-Za-z.'&-]*){0,3} via [A-Z][\w.'&-]*(?: [A-Z][\w.'&-]*){0,3}\s*(?:—|–|--)\s*"), ""),
-    # The publication's name as a dateline: "Kaieteur News – Police investigators in Region Two..."
-    (re.compile(r"\A\s*[A-Z][\w'.]*(?: [A-Z][\w'.]*){0,3} (?:News|Times|Post|Herald|Gazette|Observer|Tribune|Journal|Online)"
-                r"\s*(?:–|—|--)\s*(?=[A-Z])"), ""),
-    # A source in parentheses glued to the text's first word: "(The Hollywood Reporter)Stan Freberg, whose..."
-    (re.compile(r"\A\s*\([A-Z][^()\n]{1,40}\)(?=[A-Z“\"‘'])"), ""),
-    # A headline and a dated byline run into the text: "Portrait – Ann Reid By Tom Lee posted on May 3, 2012 6:00 pm Take..."
-    (re.compile(r"\A\s*(?:[^\n]{0,150}?\s)?By [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3},? (?:[Pp]osted |[Pp]ublished |[Uu]pdated )?"
-                r"on (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
-                r"(?:,? (?:at )?\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?)?\s*(?:[|–—-]\s*)?(?=[A-Z“\"])"), ""),
-    # A byline run into the first sentence: "By Aaron Humes: The Americas cannot..."
-    (re.compile(r"^(?:By|Por|Von|Par) [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3}\s*(?::|\||--|—|–)\s*(?=[A-Z“\"])", re.MULTILINE), ""),
-    (re.compile(r"\A\s*[A-Z][a-z]+(?: [A-Z][a-z]+)?: (?=[A-Z][a-z])"), ""),  # "Mangaluru: Karnataka Bank has..."
-    (re.compile(r"(?:^|(?<=\s))By \. [^.\n]{1,80}? \. (?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]*?\d{4}"
-                r"\s*\.?\s*\|?\s*\.?\s*)*"), ""),
-    (re.compile(r"(?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]{0,60}?\d{4}\s*\.?\s*\|?\s*\.?\s*)+"), ""),
-    (re.compile(r"\bScroll down for (?:video|more)\b\.?", re.IGNORECASE), "\n"),
-    # An agency or column tag before the story: "[Seoul=Newsis]", "【Beijing】".
-    (re.compile(r"^(?:\[[^\]\n=]{1,40}=[^\]\n]{1,40}\]|【[^】\n]{1,40}】)\s*", re.MULTILINE), ""),
-    (re.compile(r"\[(?:\d+(?:[-–,]\d+)*|[a-z]|citation needed|note \d+|edit)\]"), ""),
-    # A pointer at a picture or a video inside a sentence: "Starlet (trailer below), out today", "(seen above)".
-    (re.compile(r" ?\((?:see |seen |pictured |shown )?(?:[\w-]+ ){0,4}(?:below|above)\)|"  # "(which will be discussed below)"
-                r" ?\((?:from )?(?:top|bottom)(?: left| right)?(?:, clockwise| to (?:bottom|right))?\)"), ""),  # "(from top left, clockwise)"
-    # Bullets and widget words left at a paragraph's start: "• Share your photos", "CLOSE CEO of Tesla", "Image Police".
-    (re.compile(r"^[ \t]*(?:(?:\\?[|•·▸►*][ \t]*)+|(?:CLOSE|ADVERTISEMENT|Advertisement|Image|Story highlights|Skip Ad)"
-                r"[ \t]+(?=[A-Z]))", re.MULTILINE), ""),
-]
-# Text-level cuts that need a string (the sub runs only where it is): pointers in parentheses ("(video link)", "(find
-# yours here!)"), a whole-sentence aside in parentheses glued to the next sentence ("(Put the jar down. Seriously.) To
-# make sure..."), a source credited at a paragraph's end ("-via Flavorwire"), a reporter's credit ("X reports: ...").
-_RARE_SUBS = [
-    ("link)", re.compile(r" ?\((?:[\w-]+ ){0,2}link\)"), ""),
-    ("(see ", re.compile(r" ?\(see (?:this|that|my|our|the|his|her|their) (?:[\w-]+ )?(?:post|article|story|piece|review|thread|video|page|link)s?\)"), ""),
-    ("here", re.compile(r" ?\((?:[\w'’]+ ){1,3}here[.!]?\)"), ""),
-    (".)", re.compile(r"(?:^|(?<=[.!?] ))\([^()\n]{1,200}[.!?]\) (?=[A-Z“\"])", re.MULTILINE), ""),
-    ("for more)", re.compile(r" ?\((?:visit|see|go to|check out) [^()\n]{1,60} for more(?: information| details| info)?\)"), ""),
-    ("via ", re.compile(r"(?<=[.!?]) ?(?:-+ ?via [A-Z][\w.]*(?: [A-Z][\w.]*){0,2}|\(via [^()\n]{1,40}\))[ \t]*$", re.MULTILINE), ""),
-    ("s: ", re.compile(r"^[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3} (?:reports|writes|explains):[ \t]+(?=[A-Z])", re.MULTILINE), ""),
-]
 _SEPARATOR = re.compile(r"\s\\?[|•·»›]\s")  # a pipe may come escaped ("\\|") from an extractor
 NAV_ITEM_WORDS = 6  # words: a navigation or section item ("World News", "Thursday, November 1") is no longer
 _HEADLINE_SMALL = frozenset("a an the of in on at to for and or but with by from vs".split())
@@ -106,6 +45,7 @@ FURNITURE = re.compile(
     r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$)|"
     # A blog engine's footer: "RSS feed for comments on this post.", "TrackBack URI", "Comments are closed."
     r"rss feed for (?:comments|this)|trackback ur[il]\b|comments (?:are|were) closed\b|both comments and pings\b|"
+    r"responses to this (?:entry|post)\b|\bleave a (?:response|reply)\b|\btrackback from your\b|"
     r"\bthe (?:other|previous|above|earlier) (?:\w+ )?(?:answers|replies)\b|"  # a forum's answer on the others
     # a link party's rules ("one link per comment", "comments with links go to the spam filter"); not news about spam
     r"\b(?:one|a single) link per comment\b|\b(?:in|into|to|check) (?:the|your|my|our) spam (?:filter|folder|queue)\b)|"
@@ -171,7 +111,8 @@ POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "u
     r"\b(?:moved|posted|put|uploaded) (?:the|this|it|my) (?:[\w'’]+ ){0,6}here[.!)]*$|\b(?:please )?find (?:below|above)\b|"
     r"\b(?:below|above) you'?ll\b|^below (?:are|is)\b|\bthe (?:below|above) (?:\w+ )?(?:letter|list|video|chart|graphic|image|"
     r"photo|picture|table|map|post|article|statement)\b|\b(?:underneath|below|above) (?:each|every) (?:one|video|photo|image|picture)\b|"
-    r"^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|"
+    r"^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|^(?:more|full|further) "
+    r"(?:details|info|information)(?: (?:is|are))? here[.!]*$|^here (?:is|are) (?:[\w'’-]+ ){0,4}(?:videos?|clips?)\b|"
     r"^here(?:['’]s| is| are) (?:[\w'’-]+,? ){0,19}[\w'’-]+[.:!]?$|"  # "Here are a few of our favourites." (what follows)
     r"\b(?:comment|reply|contact|feedback) (?:box|form|section|field)s? (?:below|above)\b|"  # "using the comment box below"
     r"\bas (?:outlined|mentioned|noted|described|discussed|explained|listed|shown) (?:above|below)\b|"  # "as outlined above"
@@ -215,7 +156,7 @@ def strip_furniture(text: str, title: str | None = None) -> str:
     """The text from where the story starts, without its furniture: what comes before a dateline near the top
     (captions, the headline, "Story highlights", a byline), the headline run into the first paragraph, navigation
     items before a paragraph, datelines, bylines and markers."""
-    start = _STORY_START.search(text, 0, STORY_START_CHARS)
+    start = STORY_START.search(text, 0, STORY_START_CHARS)
     if start and 0 < start.start() and text.count("\n", 0, start.start()) < STORY_START_PARAGRAPHS * 2:
         text = text[start.start():]  # the story starts at its dateline; above it only the page's furniture
     if title:
@@ -223,9 +164,9 @@ def strip_furniture(text: str, title: str | None = None) -> str:
     text = "\n".join(_without_navigation(line) for line in text.split("\n"))
     if ": " in text:
         text = _without_speakers(text)
-    for pattern, repl in _FURNITURE_SUBS:
+    for pattern, repl in FURNITURE_SUBS:
         text = pattern.sub(repl, text)
-    for needle, pattern, repl in _RARE_SUBS:
+    for needle, pattern, repl in RARE_SUBS:
         if needle in text:
             text = pattern.sub(repl, text)
     return _without_masthead(text, title) if title else text
