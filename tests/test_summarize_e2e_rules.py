@@ -316,3 +316,45 @@ def test_news_about_spam_filters_or_earlier_replies_is_not_a_blog_footer(sentenc
     """The link-party and forum rules name their furniture with its context ("go to the spam filter", "the other two
     answers"); a news sentence with the same words is prose."""
     assert not is_furniture(sentence)
+
+
+# From the sixth round's held-out read and a fresh count (seed h6r, helper h6r): verbless taglines and asides.
+
+@pytest.mark.parametrize("phrase", [
+    "Nine current recipes with new ones to be added every two months.",
+    "From Ann's garden blog in 09, how to turn an old ladder into shelves and a bench.",
+    "Coastal, rural and island transport policy & reports.",
+])
+def test_a_noun_phrase_whose_plurals_follow_a_number_a_determiner_or_a_preposition_is_a_fragment(phrase):
+    """"titles", "ones", "reports" cannot be verbs there, nor "to be added" a finite one."""
+    from digest.summarize.readable import fragment
+    assert fragment(phrase)
+
+
+@pytest.mark.parametrize("sentence", [
+    "The new rules apply from Monday.", "Two died in the crash on Monday.", "This makes no sense to the board.",
+    "In a pan, heat the oil over a low flame.", "The Carrow Tab 15 starts at 299 pounds.",
+    "After all, Reid and Lee lead in the county polls.", "Pour the batter over the cherries.",
+])
+def test_a_verb_after_a_plural_a_name_or_a_comma_still_makes_a_sentence(sentence):
+    from digest.summarize.readable import fragment
+    assert not fragment(sentence)
+
+
+def test_a_tagline_of_noun_phrases_does_not_open_the_summary():
+    text = ("Coastal, rural and island transport policy & reports.\nCommunity transport and volunteer engagement.\n"
+            "All in one place.\n\nWho we are\n\nThe Carrow Transport Network was founded in 2014 by bus drivers and "
+            "ferry crews to share timetables across the county. Its first project, a joint map of routes, was "
+            "printed in 2015 and given away at every stop.")
+    out = joined(text)
+    assert out.startswith("The Carrow Transport Network was founded")
+    assert "policy &" not in out and "volunteer engagement" not in out
+
+
+def test_an_aside_in_parentheses_that_trails_off_is_not_a_summary_sentence():
+    from digest.summarize.apart import aside
+    assert aside("(think of the big sponsors' race at last year's show)…")
+    text = ("I think these friendly contests are always fun to watch at the show…\n\n(think of the big sponsors' "
+            "race at last year's show)…\n\nTwo consulting firms will race to build the same sales report on stage. "
+            "The winner gets a mention in the keynote on Tuesday.")
+    assert "(think" not in joined(text)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from digest.summarize.furniture import headline_case
+from digest.summarize.furniture import headline_case, is_furniture
 
-__all__ = ["CLOSING", "LIST_ITEM", "aside", "mended", "set_apart"]
+__all__ = ["CLOSING", "LIST_ITEM", "aside", "list_intro", "mended", "set_apart", "teaser"]
 
 _WORD_LABEL = re.compile(r"^[A-Z][a-z]+(?: \d{1,2})?: (?=[A-Z“\"‘'])")  # "Pitching: Maholm is 5-1...", "Questions: Should we..."
 _PARAGRAPH_CUT = re.compile(r"\[(?:\.\.\.|…)\]$")
@@ -113,7 +113,7 @@ def _broken_openings(found: list[tuple[str, bool]]) -> set[int]:
 def aside(sentence: str) -> bool:
     """A sentence in brackets from end to end: the writer's aside to the page ("(The link above is to the paperback;
     the e-book comes later.)", "[Updated at noon.]"), never the news itself."""
-    body = sentence.rstrip(".!?")
+    body = sentence.rstrip(".!?…")  # "(think of last year's contest)…" too
     if len(body) < 3 or body[0] not in "([" or body[-1] not in ")]":
         return False
     depth = 0
@@ -134,4 +134,42 @@ def _credited(found: list[tuple[str, bool]]) -> set[int]:
         if (c == b + 1 and len(credit.split()) <= CREDIT_WORDS and _CREDIT.match(credit)
                 and sum(len(found[n][0].split()) for n in range(a, b)) <= CAPTION_WORDS):
             out.update(range(a, b))
+    return out
+
+
+_LIST_HEADING = re.compile(r"^\d{1,2}[.)](?:\s*[A-Z“\"‘'].*)?$")  # "1.", "2. Sam Ponder", "3.Charlotte Jones"
+LIST_ITEMS = 3  # numbered headings: fewer make a text with a list in it, not a list with an intro
+TEASER_WORDS = 60  # a teaser longer than this (no stop anywhere) is cut at a word boundary, with an ellipsis
+_STOP_END = re.compile(r"[.!?…][\"'”’)]*$")
+_CUT = re.compile(r"\s*(?:\[(?:…|\.\.\.)\]|…|\.\.\.)\s*$")
+
+
+def list_intro(found: list) -> set[int]:  # of split.Unit (not imported: split imports this module)
+    """ids of the sentences before a list's first item, in a text that is mostly a numbered list ("1.", "2. Sam
+    Ponder", three items or more, after two sentences or more): the intro says what the list is; an item's lines
+    lean on its heading ("Sports broadcaster for..." under a name). Empty when the text is no such list."""
+    items = [k for k, u in enumerate(found) if not u.prose and _LIST_HEADING.match(u.text) and len(u.text.split()) <= 12]
+    if len(items) < LIST_ITEMS:
+        return set()
+    intro = {id(u) for u in found[:items[0]] if u.prose}
+    return intro if len(intro) >= 2 else set()
+
+
+def teaser(found: list, max_sentences: int) -> list[str]:  # of split.Unit
+    """A very short text kept whole: a headline-like teaser ("Police say the guards now face a criminal case")
+    is the publisher's own summary, and one or two sentences need no choosing; a feed's cut ("[…]") becomes
+    one ellipsis. Longer texts with no real sentence at all are page furniture and give nothing."""
+    lines = [u.text for u in found if not is_furniture(u.text)]
+    if not lines or len(lines) > 2 or (len(found) > 2 and not all(_STOP_END.search(line) for line in lines)):
+        return []  # a wire brief keeps its one sentence under the agency's notices ("Copyright 2017 The Associated
+        # Press. All rights reserved."), which repeats the headline and so is no prose; lines without a stop among
+        # notices ("Registration Number: 130349") are a page of furniture
+    out = []
+    for line in lines[:max_sentences]:
+        words = line.split()
+        if _CUT.search(line):
+            line = _CUT.sub("", line).rstrip(" ,;:-–—") + "…"
+        elif len(words) > TEASER_WORDS:
+            line = " ".join(words[:TEASER_WORDS - 10]).rstrip(" ,;:-–—") + "…"
+        out.append(line)
     return out

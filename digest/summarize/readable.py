@@ -1,4 +1,4 @@
-"""What makes a chosen sentence unreadable out of its place, and the summary of a text with no sentences.
+"""What makes a chosen sentence unreadable out of its place (a text's list intro and its teaser are in apart.py).
 
 A summary is read cold, in an email, without the article around it. A
 sentence that opens with "He", "But" or "The 39-year-old" points back at
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from digest.summarize.split import Unit, is_furniture
+from digest.summarize.apart import list_intro, teaser  # re-exported: extractive.py imports them from here
 
 __all__ = ["dangling_names", "english", "fragment", "leans_on_adjacent", "list_intro", "leans_on_previous", "name_intros", "pronoun_dangles",
            "starts_mid_sentence", "teaser"]
@@ -138,6 +138,25 @@ _NOT_VERBS = (r"(?:for|of|in|on|at|to|from|with|by|into|onto|over|under|about|an
 _VERBISH = re.compile(r"\b(?:" + "|".join(_VERB_WORDS) + r")\b|n['’]t\b|['’](?:s|re|ve|ll|m|d)\b|\b[a-z]+(?:ed|s)\b|"
                       r"\b(?!" + _NOT_VERBS + r"\b)[a-z]+ (?:a|an|the)\b")  # matched against lower case
 _FIRST_VERBS = frozenset(_VERB_WORDS)
+# A sentence that opens with a determiner, a number, a preposition or a list's first item ("16 current titles...",
+# "From a bike blog, how to...", "Foreign, security and development policy & analyses.") is no imperative: there,
+# a word in -s or -ed cannot be finite by its place: after "to" (an infinitive), or after a determiner, a
+# preposition or "and"/"&", maybe with an adjective between ("with new ones", "into panniers"), a word in -s after a
+# plural determiner or a number ("two weeks", not "This makes", "VYBE 15 starts" or "Two died"), when the phrase
+# ends there or goes on with "and", "with" or "to" (not "The new rules apply", "His memories of it remind him"). A
+# name, or a comma, before a word that may be a verb ("Biden and Sanders lead", "In a pan, heat the oil"): a verb.
+_DETERMINER = (r"(?:a|an|the|my|your|his|its|our|their|no|every|other|such|of|in|on|at|for|with|by|from|into|onto|over|"
+               r"under|about|between|through|without|within|across|against|among|around|near|per|via|during|upon|and|or|nor|&)")
+_PLURAL_DETERMINER = (r"(?:these|those|some|many|few|several|all|both|(?<!X )\d(?:[\d,.]*\d)?|two|three|four|five|six|"
+                      r"seven|eight|nine|ten|twelve|dozens|hundreds|thousands|millions)")
+_CLOSED = r"(?:" + _DETERMINER + "|" + _PLURAL_DETERMINER + r"|this|that|each|one|any)"
+_ADJECTIVE = r"(?:new|old|big|small|great|good|best|top|first|last|next|other|own|latest|free|full|current|recent|major|main) "
+_NOT_FINITE = re.compile(r"(?<!\S)(" + _DETERMINER + " (?:" + _ADJECTIVE + r")?|" + _PLURAL_DETERMINER + " (?:" + _ADJECTIVE
+                         + r")?(?![a-z]+ed\b))(?!(?:" + "|".join(_VERB_WORDS) + r")\b)[a-z]+(?:s|ed)\b(?!['’])"
+                         r"(?=[^\w\s]*$|[^\w\s]*\s+(?:and|or|nor|&|with|to)(?!\S))|"
+                         r"(?<=\bto )(?:(?:be|have|get) )?(?!(?:a|an|the|this|that|these|those|my|your|his|her|its|our|their)\b)[a-z]+\b ?")
+_OPENS_PHRASE = re.compile(_CLOSED + r"[,.;:]?")
+_NAME_VERB = re.compile(r"(?:\bX|\S,) (?!(?:" + _CLOSED + r"|to|X|Y|how|what|why|where|when|who|which)(?!\S))[a-z]")
 _ENGLISH = frozenset("the of for and with to is in a".split())
 ENGLISH_SHARE = 0.12  # of a text's words: English prose has more of these (German or Spanish prose about none)
 _CONTRACTION = re.compile(r"n['’]t\b|['’](?:s|re|ve|ll|m|d)\b")
@@ -151,9 +170,19 @@ def fragment(sentence: str) -> bool:
     words = sentence.split()
     if not 3 <= len(words) < FRAGMENT_WORDS:
         return False  # a sentence of a language written without spaces is one "word": no judging
-    rest = " ".join(w for w in words[1:] if not w[:1].isupper() or w == "I" or w[:2] in ("I'", "I’")).lower()
     first = words[0].strip("\"'“‘(").lower()
-    return not (_VERBISH.search(rest) or first in _FIRST_VERBS or _CONTRACTION.search(first))
+    rest = " ".join(w for w in words[1:] if not w[:1].isupper() or w == "I" or w[:2] in ("I'", "I’")).lower()
+    if first in _FIRST_VERBS or _CONTRACTION.search(first):
+        return False
+    if not _VERBISH.search(rest):
+        return True
+    if not (_OPENS_PHRASE.fullmatch(first) or words[0].endswith(",")):
+        return False  # "Pour batter over cherries.", "Governments exercise control over companies.": imperatives
+        # and plain verbs outside the list are many; only the plurals above tell them
+    marked = " ".join(("Y" if w.endswith(("'s", "’s")) else "X") if w[:1].isupper() and w != "I" and w[:2] not in ("I'", "I’")
+                      else w.lower() for w in words[1:])  # a name, or a name's ("Ann's garden")
+    marked = _NOT_FINITE.sub(lambda m: m.group(1) or "", first + " " + marked)  # nouns and infinitives out
+    return not (_VERBISH.search(marked, len(first)) or _NAME_VERB.search(marked, len(first)))
 
 
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?\b")
@@ -169,11 +198,7 @@ _NOT_NAMES = frozenset(
     "Thursday Friday Saturday Sunday January February March April May June July August September October November "
     "December According Last Next Earlier Later Today Yesterday".split()
 ) | _TITLE_WORDS
-_LIST_HEADING = re.compile(r"^\d{1,2}[.)](?:\s*[A-Z“\"‘'].*)?$")  # "1.", "2. Sam Ponder", "3.Charlotte Jones"
-LIST_ITEMS = 3  # numbered headings: fewer make a text with a list in it, not a list with an intro
-TEASER_WORDS = 60  # a teaser longer than this (no stop anywhere) is cut at a word boundary, with an ellipsis
-_STOP_END = re.compile(r"[.!?…][\"'”’)]*$")
-_CUT = re.compile(r"\s*(?:\[(?:…|\.\.\.)\]|…|\.\.\.)\s*$")
+
 
 
 def leans_on_previous(sentence: str) -> bool:
@@ -308,34 +333,3 @@ def english(sentences: list[str]) -> bool:
     """Whether a text is English enough for `fragment` to judge: its commonest words make a share of its words."""
     words = " ".join(sentences[:20]).lower().split()
     return bool(words) and sum(w in _ENGLISH for w in words) >= ENGLISH_SHARE * len(words)
-
-
-def list_intro(found: list[Unit]) -> set[int]:
-    """ids of the sentences before a list's first item, in a text that is mostly a numbered list ("1.", "2. Sam
-    Ponder", three items or more, after two sentences or more): the intro says what the list is; an item's lines
-    lean on its heading ("Sports broadcaster for..." under a name). Empty when the text is no such list."""
-    items = [k for k, u in enumerate(found) if not u.prose and _LIST_HEADING.match(u.text) and len(u.text.split()) <= 12]
-    if len(items) < LIST_ITEMS:
-        return set()
-    intro = {id(u) for u in found[:items[0]] if u.prose}
-    return intro if len(intro) >= 2 else set()
-
-
-def teaser(found: list[Unit], max_sentences: int) -> list[str]:
-    """A very short text kept whole: a headline-like teaser ("Police say the guards now face a criminal case")
-    is the publisher's own summary, and one or two sentences need no choosing; a feed's cut ("[…]") becomes
-    one ellipsis. Longer texts with no real sentence at all are page furniture and give nothing."""
-    lines = [u.text for u in found if not is_furniture(u.text)]
-    if not lines or len(lines) > 2 or (len(found) > 2 and not all(_STOP_END.search(line) for line in lines)):
-        return []  # a wire brief keeps its one sentence under the agency's notices ("Copyright 2017 The Associated
-        # Press. All rights reserved."), which repeats the headline and so is no prose; lines without a stop among
-        # notices ("Registration Number: 130349") are a page of furniture
-    out = []
-    for line in lines[:max_sentences]:
-        words = line.split()
-        if _CUT.search(line):
-            line = _CUT.sub("", line).rstrip(" ,;:-–—") + "…"
-        elif len(words) > TEASER_WORDS:
-            line = " ".join(words[:TEASER_WORDS - 10]).rstrip(" ,;:-–—") + "…"
-        out.append(line)
-    return out
