@@ -95,6 +95,11 @@ class RecordingHandler:
     save_to: Path | None = None
     peers: set = field(default_factory=set)  # the client connections that delivered a message
     mail_reply: str = ""
+    # Hold every message at DATA until this many client connections have one there (several senders up: a
+    # sender that started first cannot send everything before the others have started, however loaded the machine).
+    hold_until_peers: int = 0
+    holding: set = field(default_factory=set)
+    gate: object = None
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
         if self.mail_reply:
@@ -114,9 +119,18 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        if self.delay:
-            import asyncio
+        import asyncio
 
+        if self.hold_until_peers:
+            self.holding.add(session.peer)
+            self.gate = self.gate or asyncio.Event()
+            if len(self.holding) >= self.hold_until_peers:
+                self.gate.set()
+            try:
+                await asyncio.wait_for(self.gate.wait(), 60)
+            except asyncio.TimeoutError:
+                pass  # the test's assertions tell what did not come
+        if self.delay:
             await asyncio.sleep(self.delay)
         if self.drop_every and (len(self.messages) + self.dropped + 1) % self.drop_every == 0:
             self.dropped += 1
@@ -252,6 +266,29 @@ def run_cli(*args: str, config: Path | None = None, env: dict[str, str] | None =
     command, full_env = _cli(args, config, env)
     return subprocess.run(command, capture_output=True, text=True, env=full_env, timeout=timeout,
                           cwd=config.parent if config else None)
+
+
+def import_readers(config: Path, csv_name: str = "readers.csv", newsletter: str = "daily"):
+    """Setup for tests about something else: what `digest subscribers import CSV -n NEWSLETTER --consent-obtained`
+    does (the same Runtime.create and import_csv), in this process: a `digest` process costs about a second of
+    CPU, and dozens of tests start with it. The command itself is tested in tests/test_subscribers.py."""
+    from datetime import timedelta
+
+    from digest.config import load_settings
+    from digest.flows.runtime import Runtime
+    from subscribers.io import import_csv
+
+    rt = Runtime.create(load_settings(config, environ={**os.environ, "DIGEST_SECRET_KEY": SECRET}))
+    try:
+        rt.settings.newsletter(newsletter)
+        text = (config.parent / csv_name).read_text(encoding="utf-8-sig")
+        with rt.sessions() as session, session.begin():
+            report = import_csv(session, text, newsletter, source=csv_name, consent_obtained=True, now=rt.now(),
+                                ttl=timedelta(hours=rt.settings.web.token_ttl_hours))
+    finally:
+        rt.sessions.kw["bind"].dispose()
+    assert not report.errors and not report.confirmations, report
+    return report
 
 
 def start_cli(*args: str, config: Path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) -> subprocess.Popen:

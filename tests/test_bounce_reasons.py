@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from bounce_samples import arf, dsn
-from conftest import SECRET, copy_feed, free_port, run_cli, start_cli, wait_until, write_config
+from conftest import SECRET, copy_feed, free_port, import_readers, run_cli, start_cli, wait_until, write_config
 from test_bounces import READERS, _open, db, pipe, query, return_paths, scores, setup, suppressed
 
 from digest.inbound.classify import classify, smtp_refusal, verdict_of
@@ -177,8 +177,7 @@ def test_a_relay_refusing_every_recipient_for_policy_pauses_the_issue_and_suppre
         """, delivery="max_consecutive_failures = 5")
     readers = [f"reader{i}@remote.example.net" for i in range(12)]
     (tmp_path / "readers.csv").write_text("email\n" + "\n".join(readers) + "\n")
-    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                   config=config).returncode == 0
+    import_readers(config)
     smtp_server.replies = {r: "550 5.7.1 <%s>: Relay access denied" % r for r in readers}
     result = run_cli("send", "daily", config=config)
     assert result.returncode == 75, (result.stdout, result.stderr)
@@ -196,8 +195,7 @@ def test_a_relay_refusing_our_sender_address_pauses_the_issue_and_suppresses_nob
         url = "wire.xml"
         """, delivery="max_consecutive_failures = 4")
     (tmp_path / "readers.csv").write_text("email\n" + "\n".join(f"r{i}@remote.example.net" for i in range(9)) + "\n")
-    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                   config=config).returncode == 0
+    import_readers(config)
     smtp_server.mail_reply = "553 5.7.1 <daily@gazette.example.org>: Sender address rejected: not owned by user"
     try:
         result = run_cli("send", "daily", config=config)
@@ -251,8 +249,7 @@ def test_several_processes_pause_together_at_the_limit(tmp_path, smtp_server, st
         config.write_text(config.read_text().replace('url = "sqlite:///digest.db"', f'url = "{url}"'))
     readers = [f"reader{i:03d}@remote.example.net" for i in range(300)]
     (tmp_path / "readers.csv").write_text("email\n" + "\n".join(readers) + "\n")
-    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                   config=config).returncode == 0
+    import_readers(config)
     smtp_server.replies = {r: "550 5.7.1 Relaying denied" for r in readers}
     result = run_cli("send", "daily", config=config, timeout=180)
     assert result.returncode == 75, (result.stdout, result.stderr)

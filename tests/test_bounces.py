@@ -14,7 +14,7 @@ import subprocess
 import pytest
 import sqlalchemy as sa
 from bounce_samples import arf, dsn, qmail_bounce, vacation
-from conftest import SECRET, _cli, copy_feed, free_port, run_cli, start_cli, wait_until, write_config
+from conftest import SECRET, _cli, copy_feed, free_port, import_readers, run_cli, start_cli, wait_until, write_config
 
 from digest import returnpath
 
@@ -46,8 +46,7 @@ max_messages_per_connection = 3
 """ + (SECOND if weekly else ""))
     (tmp_path / "readers.csv").write_text("email\n" + "\n".join(readers) + "\n")
     for slug in ("daily", "weekly") if weekly else ("daily",):
-        result = run_cli("subscribers", "import", "readers.csv", "-n", slug, "--consent-obtained", config=config)
-        assert result.returncode == 0, result.stderr
+        import_readers(config, newsletter=slug)
     return config
 
 

@@ -12,7 +12,7 @@ import io
 import re
 from datetime import datetime, timedelta, timezone
 
-from conftest import SECRET, copy_feed, run_cli, write_config
+from conftest import SECRET, copy_feed, import_readers, run_cli, write_config
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
@@ -38,8 +38,7 @@ def sent(tmp_path, smtp_server, extra: str = COUNTED):
     config = write_config(tmp_path, smtp_port=smtp_server.port, extra_newsletter=extra,
                           sources='[[newsletters.sources]]\nname = "Wire"\nurl = "wire.xml"\n')
     (tmp_path / "readers.csv").write_text("email\nann@example.com\nbob@example.net\n")
-    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                   config=config).returncode == 0
+    import_readers(config)
     result = run_cli("send", "daily", config=config)
     assert result.returncode == 0 and "2 sent" in result.stdout, result.stderr
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})

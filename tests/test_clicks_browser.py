@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-from conftest import SECRET, copy_feed, free_port, run_cli, serving, wait_until, write_config
+from conftest import SECRET, copy_feed, free_port, import_readers, run_cli, serving, wait_until, write_config
 from sqlalchemy import func, select, update
 from test_browser import CHROMIUM, LAUNCH_ARGS, axe_violations, playwright_api
 from test_clicks import BROWSER
@@ -37,8 +37,7 @@ def send_to_ann(tmp_path, smtp_server, port: int, analytics: str):
     config.write_text(config.read_text().replace("https://gazette.example.org", f"http://127.0.0.1:{port}")
                       + '\n[web]\ntrusted_proxies = ["127.0.0.1/32"]\n')  # the site's own proxy on this machine
     (tmp_path / "readers.csv").write_text("email\nann@example.com\n")
-    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                   config=config).returncode == 0
+    import_readers(config)
     result = run_cli("send", "daily", config=config)
     assert result.returncode == 0 and "1 sent" in result.stdout, result.stderr
     (received,) = smtp_server.messages

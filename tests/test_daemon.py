@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 from apscheduler.triggers.cron import CronTrigger
-from conftest import DATA, free_port, run_cli, start_cli, wait_until, write_config
+from conftest import DATA, free_port, import_readers, run_cli, start_cli, wait_until, write_config
 
 from digest.daemon.schedule import fire_times, plan_catch_up, slot_key
 
@@ -108,8 +108,7 @@ def daemon_config(tmp_path, smtp_server, schedule, grace_minutes=1.0, readers=("
                                  f"status_port = {port}\n{scheduling}",
                           sources='[[newsletters.sources]]\nname = "Wire"\nurl = "wire.xml"\n')
     (tmp_path / "readers.csv").write_text("email\n" + "\n".join(readers) + "\n")
-    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                   config=config).returncode == 0
+    import_readers(config)
     return config, port
 
 
@@ -228,8 +227,7 @@ def test_sighup_reloads_the_config(tmp_path, smtp_server):
 def test_two_daemons_on_postgresql_one_leads_and_the_standby_takes_over(tmp_path, smtp_server, pg_url):
     config, _port = daemon_config(tmp_path, smtp_server, "*/2 * * * * *")
     config.write_text(config.read_text().replace('url = "sqlite:///digest.db"', f'url = "{pg_url}"'))
-    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                   config=config).returncode == 0
+    import_readers(config)
     one, two = Daemon(config, "one"), Daemon(config, "two")
     try:
         assert wait_until(lambda: "this daemon leads" in one.text() + two.text()), one.text() + two.text()

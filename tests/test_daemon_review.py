@@ -13,7 +13,7 @@ import signal
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from conftest import SECRET, run_cli, wait_until
+from conftest import SECRET, import_readers, run_cli, wait_until
 from test_daemon import Daemon, daemon_config
 
 from digest.flows import editorial
@@ -31,8 +31,7 @@ def review_config(tmp_path, smtp_server, url: str = ""):
                                   scheduling="review_poll_seconds = 0.3\n")
     if url:
         config.write_text(config.read_text().replace('url = "sqlite:///digest.db"', f'url = "{url}"'))
-        assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                       config=config).returncode == 0
+        import_readers(config)
     added = run_cli("operators", "add", "ed", "--role", "editor", "--email", EDITOR, "--password-env", "ED_PASSWORD",
                     config=config, env={"ED_PASSWORD": "correct horse battery"})
     assert added.returncode == 0, added.stderr

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import dkim
 import pytest
-from conftest import DATA, copy_feed, run_cli, wait_until, write_config
+from conftest import DATA, copy_feed, import_readers, run_cli, wait_until, write_config
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -176,8 +176,7 @@ ed25519_selector = "ed"
     readers = [f"reader{i}+tag@remote.example.net" for i in range(6)] + ["dot.name@remote.example.net"]
     (tmp_path / "readers.csv").write_text("email\n" + "\n".join(readers) + "\n")
     env = {"DIGEST_DKIM_PRIVATE_KEY": pem(rsa_key), "DIGEST_DKIM_ED25519_PRIVATE_KEY": pem(ed_key)}
-    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                   config=config).returncode == 0
+    import_readers(config)
     sent = run_cli("send", "daily", config=config, env=env)
     assert sent.returncode == 0 and f"{len(readers)} sent" in sent.stdout, sent.stdout + sent.stderr
     assert wait_until(lambda: len(relay.remote.messages) == len(readers), seconds=30), relay.log()[-2000:]

@@ -13,6 +13,7 @@ from conftest import (
     SECRET,
     copy_feed,
     free_port,
+    import_readers,
     run_cli,
     start_cli,
     wait_until,
@@ -56,8 +57,7 @@ def setup_newsletter(tmp_path, smtp_server, feed_server, readers=("ann@example.c
         url = "{feed_server.url('/desk.atom')}"
         """)
     (tmp_path / "readers.csv").write_text("email\n" + "\n".join(readers) + "\n")
-    result = run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained", config=config)
-    assert result.returncode == 0 and f"{len(readers)} added" in result.stdout, result.stderr
+    assert import_readers(config).added == len(readers)
     return config
 
 

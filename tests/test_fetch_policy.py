@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from conftest import FeedServer, run_cli, write_config
+from conftest import FeedServer, import_readers, run_cli, write_config
 from test_sources import PARAGRAPH, article_page, rss
 
 from digest.errors import FeedError
@@ -85,8 +85,7 @@ def send_with_links(tmp_path, smtp_server, feed_server, links: list[str], gather
         full_text = true
         """)
     (tmp_path / "readers.csv").write_text("email\nann@example.com\n")
-    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                   config=config).returncode == 0
+    import_readers(config)
     return run_cli("send", "daily", config=config)
 
 

@@ -8,7 +8,7 @@ import sqlite3
 import time
 
 import pytest
-from conftest import SECRET, run_cli, start_cli, wait_until, write_config
+from conftest import SECRET, import_readers, run_cli, start_cli, wait_until, write_config
 from hostile_http import HostileServer
 
 from subscribers import read_unsubscribe_token
@@ -46,8 +46,7 @@ def test_feed_text_carrying_the_personal_mark_never_gets_a_readers_link(tmp_path
         """)
     readers = [f"reader{n}@example.com" for n in range(4)]
     (tmp_path / "readers.csv").write_text("email\n" + "\n".join(readers) + "\n")
-    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                   config=config).returncode == 0
+    import_readers(config)
 
     result = run_cli("send", "daily", config=config)
 
@@ -87,8 +86,7 @@ def hostile_config(tmp_path, smtp_server, hostile, modes, gather="", deadline=2.
                           gather=f"deadline = {deadline}\nper_host_concurrency = 8\n" + gather)
     config.write_text(config.read_text().replace("timeout = 2.0\n", "timeout = 1.0\n", 1))
     (tmp_path / "readers.csv").write_text("email\nann@example.com\n")
-    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                   config=config).returncode == 0
+    import_readers(config)
     return config
 
 

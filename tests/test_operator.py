@@ -6,7 +6,7 @@ import io
 import socket
 import threading
 
-from conftest import DATA, TcpServer, run_cli, write_config
+from conftest import DATA, TcpServer, import_readers, run_cli, write_config
 
 from digest.cli.delivery import Progress
 from digest.deliver.engine import DeliveryReport
@@ -97,8 +97,7 @@ def test_a_server_allowing_fewer_connections_still_gets_the_whole_issue(tmp_path
                           .replace("[delivery]\n", "[delivery]\nconnections = 4\n", 1))
         readers = [f"r{n}@example.com" for n in range(12)]
         (tmp_path / "readers.csv").write_text("email\n" + "\n".join(readers) + "\n")
-        assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                       config=config).returncode == 0
+        import_readers(config)
         result = run_cli("send", "daily", config=config)
     finally:
         gate.close()

@@ -11,7 +11,7 @@ import shutil
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
-from conftest import DATA, run_cli, start_cli, write_config
+from conftest import DATA, import_readers, run_cli, start_cli, write_config
 
 
 def test_migrations_build_the_models_schema(pg_url):
@@ -103,13 +103,16 @@ def test_two_workers_share_one_issue_with_no_duplicates(pg_url, tmp_path, smtp_s
     config.write_text(config.read_text().replace('url = "sqlite:///digest.db"', f'url = "{pg_url}"'))
     readers = [f"reader{i}@example.com" for i in range(200)]
     (tmp_path / "readers.csv").write_text("email\n" + "\n".join(readers) + "\n")
-    imported = run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained", config=config)
-    assert imported.returncode == 0, imported.stderr
+    import_readers(config)
     queued = run_cli("send", "daily", "--enqueue", config=config)
     assert queued.returncode == 0 and "queued for `digest worker`" in queued.stdout, queued.stderr
     assert smtp_server.messages == []
 
     smtp_server.delay = 0.005
+    # Nothing is delivered until both workers have a connection at DATA (each holds at most 2): the first to
+    # start cannot send all 200 before the other is up on a loaded machine. Their client waits that long.
+    smtp_server.hold_until_peers = 3
+    config.write_text(config.read_text().replace("timeout = 5.0", "timeout = 60.0"))
     workers = [start_cli("worker", "--once", config=config) for _ in range(2)]
     outputs = [worker.communicate(timeout=120) for worker in workers]
     assert all(worker.returncode == 0 for worker in workers), outputs

@@ -16,7 +16,7 @@ import signal
 import subprocess
 
 import pytest
-from conftest import DATA, _cli, run_cli, wait_until, write_config
+from conftest import DATA, _cli, import_readers, run_cli, wait_until, write_config
 
 PROCESSES, CONNECTIONS = 2, 2
 
@@ -31,8 +31,7 @@ def newsletter(tmp_path, pg_url, smtp_server, readers: int, processes: int = PRO
     config.write_text(config.read_text().replace('url = "sqlite:///digest.db"', f'url = "{pg_url}"'))
     addresses = [f"reader{i}@example.com" for i in range(readers)]
     (tmp_path / "readers.csv").write_text("email\n" + "\n".join(addresses) + "\n")
-    imported = run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained", config=config)
-    assert imported.returncode == 0, imported.stderr
+    import_readers(config)
     return config, addresses
 
 

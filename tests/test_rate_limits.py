@@ -6,7 +6,7 @@ import shutil
 import signal
 import time
 
-from conftest import DATA, SECRET, run_cli, start_cli, wait_until, write_config
+from conftest import DATA, SECRET, import_readers, run_cli, start_cli, wait_until, write_config
 from sqlalchemy import select
 
 from digest.flows import sending
@@ -20,8 +20,7 @@ def newsletter_with_readers(tmp_path, smtp_server, count: int, delivery: str):
     config = write_config(tmp_path, smtp_port=smtp_server.port, delivery=delivery,
                           sources='[[newsletters.sources]]\nname = "Wire"\nurl = "wire.xml"\n')
     (tmp_path / "readers.csv").write_text("email\n" + "\n".join(f"r{i}@example.com" for i in range(count)) + "\n")
-    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                   config=config).returncode == 0
+    import_readers(config)
     return config
 
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import Clock, DATA, SECRET, run_cli, start_cli, wait_until, write_config
+from conftest import Clock, DATA, SECRET, import_readers, run_cli, start_cli, wait_until, write_config
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
@@ -201,8 +201,7 @@ def test_kill_9_mid_send_with_readers_choices_sends_each_their_own_copy_once(dat
         config.write_text(config.read_text().replace('url = "sqlite:///digest.db"', f'url = "{pg_url}"'))
     readers = [f"reader{i}@example.com" for i in range(16)]
     (tmp_path / "readers.csv").write_text("email\n" + "\n".join(readers) + "\n")
-    assert run_cli("subscribers", "import", "readers.csv", "-n", "daily", "--consent-obtained",
-                   config=config).returncode == 0
+    import_readers(config)
     settings = load_settings(config, environ={"DIGEST_SECRET_KEY": SECRET})
     rt = Runtime.create(settings)
     culture, plain, paused, weekly = readers[0:4], readers[4:7], readers[7:9], readers[9:11]
