@@ -358,3 +358,46 @@ def test_an_aside_in_parentheses_that_trails_off_is_not_a_summary_sentence():
             "race at last year's show)…\n\nTwo consulting firms will race to build the same sales report on stage. "
             "The winner gets a mention in the keynote on Tuesday.")
     assert "(think" not in joined(text)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Use the caption field to tell us where you took the photo.",
+    "Tell us which roads are still closed near you.",
+    "In this post, we'll look at tide tables and at the end there's a recording of me reading the charts aloud.",
+    "Those long queues I described above?",
+    "The sketches above are of harbour pilots, ferry cooks and lock keepers.",
+    "These are just a few of the boats I've sailed on this year...",
+    "We have also earlier seen some of the finest model ferries.",
+    "This post is from Carrow Notes by Ann Reid.",
+    "Thank you to Tom Lee for his contribution on packing a dry bag for a long crossing.",
+    "We test every kayak ourselves, and advertisers do not influence our choices.",
+    "We are happy to share that the Carrow Tides app (beta) is now available for you to try.",
+    "If you want to hear more about the crew, check it out below.",
+    "If you sail in winter, you will find some tips here.",
+    "Pick your county below to see its timetable.",
+    "While the steps below may work, the board has not checked them on older boats.",
+    "The pictures are from our friend Ann's book on lighthouses.",
+    "Have a great weekend, everyone!",
+])
+def test_the_page_speaking_to_its_reader_about_itself_is_furniture(sentence):
+    assert is_furniture(sentence)
+
+
+@pytest.mark.parametrize("sentence", [
+    "I've already seen a few holiday ads, and the summer has barely ended.",
+    "Check out this week's edition of the ferry podcast as the crew answers your questions.",
+    "The new timetable is now available at the harbour office.",
+    "Residents told us where the water had reached in 1953.",
+    "These are the first ferries built in Carrow since the war.",
+])
+def test_prose_near_those_patterns_is_not_furniture(sentence):
+    assert not is_furniture(sentence)
+
+
+def test_an_imperative_pointer_in_parentheses_is_cut_from_its_sentence():
+    text = ("To mark the launch of her new book, the harbour society hosts a live talk tonight at 6 pm Carrow time "
+            "(use this handy clock to see what time it will be for you). She will answer questions afterwards. "
+            "The talk is free.")
+    out = joined(text)
+    assert "handy clock" not in out and out.startswith("To mark the launch of her new book")
+    assert "Carrow time." in out

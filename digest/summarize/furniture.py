@@ -80,6 +80,28 @@ _CREDIT_LINE = re.compile(r"^(?:created|designed|photographed|illustrated|drawn|
 _IN_MEDIA = re.compile(r"\b(?:as|like) (?:i|we|you['’]ll|you can) (?:\w+ )?(?:mention|mentioned|say|said|show|showed|shown|"
                        r"explain|explained|demonstrate|demonstrated|see|saw|hear) in the (?:video|clip|podcast|photos?|"
                        r"pictures?|slideshow|gallery)\b")
+# The page speaking to its reader about itself: a form to fill in ("Use the description field to tell us where you
+# took the picture."), what sits at its end ("at the end there's a video of me"), what it showed or listed ("the
+# emotions I listed above", "The portraits above are...", "These are just a few of the apps I've used"), its earlier
+# posts ("We have also earlier seen..."), a repost's source, thanks for a contribution, a note on advertisers, a
+# product's banner ("... is now available for you to test"), "check it out below", "you'll find some ideas here",
+# "Find your system below.", "the instructions below", a credit for the page's pictures, a sign-off ("Have a great weekend, everyone!").
+_TO_READER = re.compile(
+    r"^(?:please )?(?:use|fill (?:in|out)|complete) the (?:[\w-]+ ){0,3}(?:field|form|box)\b|^(?:please )?(?:tell|send|e-?mail) us\b|"
+    r"\bat the (?:end|bottom|top)(?: of (?:this|the|my) (?:post|article|page))?,? (?:there(?:['’]s| is| are| will be)|"
+    r"you(?:['’]ll| will| can) (?:find|see|watch))\b|\b(?:i|we)(?:['’]ve| have)? (?:listed|mentioned|described|shown|linked|"
+    r"posted|embedded) (?:above|below)\b|^the (?:[\w-]+ ){0,2}[\w-]+s (?:above|below) (?:are|were|show)\b|"
+    r"^(?:these|those) (?:are|were) (?:just |only |but )?(?:a few|some|a handful|a selection|a sample|a couple)\b|"
+    r"\b(?:we|i)(?:['’]ve| have) (?:also )?(?:earlier|previously) (?:seen|featured|covered|shown|showcased|"
+    r"written about|posted|told you about)\b|^this (?:post|article|piece|story|entry) (?:is|was) (?:from|by|republished|"
+    r"reprinted|cross-?posted)\b|^(?:a )?(?:big |special |many )?thanks? (?:you )?to [^.!?]{1,60} for (?:(?:his|her|their|"
+    r"this|the) )?(?:contribution|guest post)|\badvertisers? (?:do(?:es)? not|don['’]t|never|cannot|can['’]t) (?:influence|"
+    r"affect)\b|\b(?:is|are) now available for you to (?:test|try|download|preview)\b|"
+    r"\b(?:check|try) (?:it|them) out (?:below|above)\b|^(?:find|choose|select|pick) [^.!?]{0,60}\b(?:below|above)\b|"
+    r"^the (?:images|photos|pictures|photographs) (?:are|were) (?:from|by|courtesy)\b|"
+    r"\bthe (?:instructions|steps|links?|examples|options|list|table|form) (?:below|above)\b|"
+    r"^have a (?:great|good|nice|wonderful|lovely|happy) (?:weekend|week|day|holiday)\b|"
+    r"\byou(?:['’]ll| will| can)? (?:get|find) (?:some|a few|more|lots of|plenty of) [\w'’ -]{0,30}here[.!]*$")
 _THANKS = re.compile(r"(?:thank you|thanks)(?: (?:all|again|everyone|so much|very much|for (?:reading|watching|listening)))?"
                      r"[.!]*$")
 # Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
@@ -255,7 +277,7 @@ def is_furniture(text: str) -> bool:
                  or _points(lower) or ("click" in lower and _CLICK.search(lower)) or (lower.startswith("thank")
                  and _THANKS.match(lower)) or (lower.startswith("download") and _DOWNLOAD.match(lower))
                  or (("fig" in lower or "following" in lower or "listen" in lower or " on" in lower) and _FIGURE.search(lower)) or (" is " in lower and _BIO.match(lower))
-                 or (" in the " in lower and _IN_MEDIA.search(lower)) or _self(lower)) or len(_SEPARATOR.findall(text)) >= 2
+                 or (" in the " in lower and _IN_MEDIA.search(lower)) or _self(lower) or _TO_READER.search(lower)) or len(_SEPARATOR.findall(text)) >= 2
             or (len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text))))
 
 
