@@ -360,38 +360,35 @@ def test_an_aside_in_parentheses_that_trails_off_is_not_a_summary_sentence():
     assert "(think" not in joined(text)
 
 
-@pytest.mark.parametrize("sentence", [
-    "Use the caption field to tell us where you took the photo.",
-    "Tell us which roads are still closed near you.",
-    "In this post, we'll look at tide tables and at the end there's a recording of me reading the charts aloud.",
-    "Those long queues I described above?",
-    "The sketches above are of harbour pilots, ferry cooks and lock keepers.",
-    "These are just a few of the boats I've sailed on this year...",
-    "We have also earlier seen some of the finest model ferries.",
-    "This post is from Carrow Notes by Ann Reid.",
-    "Thank you to Tom Lee for his contribution on packing a dry bag for a long crossing.",
-    "We test every kayak ourselves, and advertisers do not influence our choices.",
-    "We are happy to share that the Carrow Tides app (beta) is now available for you to try.",
-    "If you want to hear more about the crew, check it out below.",
-    "If you sail in winter, you will find some tips here.",
-    "Pick your county below to see its timetable.",
-    "While the steps below may work, the board has not checked them on older boats.",
-    "The pictures are from our friend Ann's book on lighthouses.",
-    "Have a great weekend, everyone!",
+@pytest.mark.parametrize("sentence, furniture", [
+    ("Use the caption field to tell us where you took the photo.", True),
+    ("Tell us which roads are still closed near you.", True),
+    ("In this post, we'll look at tide tables and at the end there's a recording of me reading the charts aloud.", True),
+    ("Those long queues I described above?", True),
+    ("The sketches above are of harbour pilots, ferry cooks and lock keepers.", True),
+    ("These are just a few of the boats I've sailed on this year...", True),
+    ("We have also earlier seen some of the finest model ferries.", True),
+    ("This post is from Carrow Notes by Ann Reid.", True),
+    ("Thank you to Tom Lee for his contribution on packing a dry bag for a long crossing.", True),
+    ("We test every kayak ourselves, and advertisers do not influence our choices.", True),
+    ("We are happy to share that the Carrow Tides app (beta) is now available for you to try.", True),
+    ("If you want to hear more about the crew, check it out below.", True),
+    ("If you sail in winter, you will find some tips here.", True),
+    ("Pick your county below to see its timetable.", True),
+    ("While the steps below may work, the board has not checked them on older boats.", True),
+    ("The pictures are from our friend Ann's book on lighthouses.", True),
+    ("Have a great weekend, everyone!", True),
+    ("Ann Reid is the Tom Lee Professor of Marine Law at the Carrow Institute and co-author of “Tides and Courts.”", True),
+    # prose near those patterns
+    ("I've already seen a few holiday ads, and the summer has barely ended.", False),
+    ("Check out this week's edition of the ferry podcast as the crew answers your questions.", False),
+    ("The new timetable is now available at the harbour office.", False),
+    ("Residents told us where the water had reached in 1953.", False),
+    ("These are the first ferries built in Carrow since the war.", False),
+    ("Smith is a professor at the institute, where he studies tides.", False),
 ])
-def test_the_page_speaking_to_its_reader_about_itself_is_furniture(sentence):
-    assert is_furniture(sentence)
-
-
-@pytest.mark.parametrize("sentence", [
-    "I've already seen a few holiday ads, and the summer has barely ended.",
-    "Check out this week's edition of the ferry podcast as the crew answers your questions.",
-    "The new timetable is now available at the harbour office.",
-    "Residents told us where the water had reached in 1953.",
-    "These are the first ferries built in Carrow since the war.",
-])
-def test_prose_near_those_patterns_is_not_furniture(sentence):
-    assert not is_furniture(sentence)
+def test_the_page_speaking_to_its_reader_about_itself_is_furniture(sentence, furniture):
+    assert is_furniture(sentence) == furniture
 
 
 def test_an_imperative_pointer_in_parentheses_is_cut_from_its_sentence():
@@ -401,3 +398,29 @@ def test_an_imperative_pointer_in_parentheses_is_cut_from_its_sentence():
     out = joined(text)
     assert "handy clock" not in out and out.startswith("To mark the launch of her new book")
     assert "Carrow time." in out
+
+
+def test_them_after_the_first_words_or_it_ending_a_short_sentence_points_back():
+    sentences = ["Here are four short films from the harbour museum.", "You can watch them all in twenty minutes.",
+                 "Pupils will also learn from it.", "The films were made by the ferry crews in 1960."]
+    assert pronoun_dangles(1, sentences, [])
+    assert not pronoun_dangles(1, sentences, [0])
+    assert pronoun_dangles(2, sentences, [0])
+    assert not pronoun_dangles(3, sentences, [])
+
+
+def test_a_pointer_removed_before_a_them_sentence_leaves_it_out_of_the_summary():
+    text = ("Here are four very good films from the harbour museum that will make you think about the sea.\n\n"
+            "You can watch them all in less than half an hour.\n\n"
+            "The museum's archive holds more than two hundred films made by the ferry crews since 1950.")
+    assert "watch them all" not in joined(text)
+
+
+def test_a_sidebar_bio_under_a_profile_box_is_not_the_story():
+    text = ("About Me\n\n- Name: harbourwriter\n\n- Location: Carrow, Kent\n\n"
+            "I have been a ferry timetable writer for 12 years. I dislike wet socks. I probably do not care for you.\n\n"
+            "The Carrow ferry will run twice a day from June, the harbour board said on Monday. The board expects "
+            "three hundred passengers a week.")
+    out = joined(text)
+    assert "socks" not in out and "timetable writer" not in out
+    assert out.startswith("The Carrow ferry will run")

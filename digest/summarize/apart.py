@@ -28,6 +28,10 @@ _CREDIT = re.compile(r"^(?!(?i:reporting|editing|writing|additional|compiled)\b)
                      r"credit)s?(?: by)?:?\s*)?(?:[A-Z][\w.'’ -]{0,40}(?:/[A-Z][\w.'’ -]{0,30}){1,3}|[\w.'’ -]{0,40}\b"
                      r"(?i:getty ?images|afp|reuters|associated press|ap photo|shutterstock|istock(?:photo)?|alamy|epa)\b"
                      r"[\w.'’ /-]{0,30})$")
+# A profile box's lines: "About Me", "About the author", "- Name: ...", "Location: New York".
+_PROFILE = re.compile(r"^(?:[-–*•] )?(?:about (?:me|the author|the writer|the blogger|this blogger)[.:!]?|(?:name|location|"
+                      r"occupation|industry|interests|hometown|gender|age|member since|joined) ?:.{0,60})$", re.IGNORECASE)
+PROFILE_WORDS = 12  # a profile line is no longer
 CREDIT_WORDS, CAPTION_WORDS = 8, 40  # a credit line is this short; a caption above it no longer than this
 BROKEN_TAIL_WORDS = 4  # words: a paragraph's unfinished last piece this long is a sentence cut by a line break
 
@@ -55,7 +59,7 @@ def _rejoin_lines(text: str) -> str:
 def set_apart(found: list[tuple[str, bool]]) -> set[int]:
     """Indexes of the (sentence, starts a paragraph) pairs that are not the page's own running prose."""
     return (_teaser_paragraphs(found) | _broken_openings(found) | _labelled(found) | _interview_questions(found)
-            | _credited(found))
+            | _credited(found) | _profiled(found))
 
 
 def _teaser_paragraphs(found: list[tuple[str, bool]]) -> set[int]:
@@ -122,6 +126,23 @@ def aside(sentence: str) -> bool:
         if depth == 0:
             return False  # "(Reuters) The company said ... (pictured)": the first bracket closes early
     return True
+
+
+def _profiled(found: list[tuple[str, bool]]) -> set[int]:
+    """Indexes of the sentences of the paragraph under a profile box's heading or fields ("About Me", "- Name: ...",
+    "- Location: ..."): a writer's bio in a sidebar ("I have been an advertising copywriter for 19 years. I hate
+    capri pants."), never the page's story. ("About us" heads a company's own page, whose story it is.)"""
+    starts = [n for n, (_, first) in enumerate(found) if first] + [len(found)]
+    out: set[int] = set()
+    under = False
+    for a, b in zip(starts, starts[1:]):
+        line = found[a][0].strip()
+        if b == a + 1 and len(line.split()) <= PROFILE_WORDS and _PROFILE.match(line):
+            under = True
+        elif under:
+            out.update(range(a, b))
+            under = False
+    return out
 
 
 def _credited(found: list[tuple[str, bool]]) -> set[int]:

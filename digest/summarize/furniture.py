@@ -52,8 +52,8 @@ FURNITURE = re.compile(
     r"\[(?:link|\d+ comments?)\]")
 # Furniture that needs a word (see is_furniture): a writer's bio line, "click through", a sign-off of thanks.
 _BIO = re.compile(r"(?!(?:the|a|an|this|that|it|he|she|there|our|my)\b)[a-z.'’-]+(?: [a-z.'’-]+){1,2} is (?:a |an |the )?"
-                  r"[\w'’ -]{0,50}\b(?:correspondent|columnist|contributor|contributing editor|editor-at-large|staff writer|"
-                  r"freelance writer)\b(?! (?:who|whose|for the)\b)")
+                  r"[\w'’ .-]{0,50}\b(?:correspondent|columnist|contributor|contributing editor|editor-at-large|staff writer|"
+                  r"freelance writer|professor|(?:senior |research )?fellow|(?:co-?)?author of)\b(?! (?:who|whose|for the)\b)")
 _CLICK = re.compile(r"\bby clicking\b|\bclick(?:ing)? (?:over|through) (?:to|for)\b|\bclick(?:ing)? (?:on |through )(?:the |this |that )?"
                     r"[\w“”\"' -]{0,30}(?:link|button|tab)s?\b")
 _DOWNLOAD = re.compile(r"download [\w' -]{1,40} (?:at|from|on) (?:the )?(?:[\w-]+\.(?:com|net|org|io|co)\b|app store|"

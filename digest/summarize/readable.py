@@ -85,6 +85,9 @@ _EXPLETIVE_IT = re.compile(
     r"^[\"'“‘(]?it(?:['’]s| is| was| has been| had been| will be| would be| seems| seemed| appears| appeared| remains| "
     r"remained)\b(?: [\w,-]+){0,4}? (?:that|to|whether|how|why|when|if|what|who|unclear|not clear|likely|unlikely)\b|"
     r"^[\"'“‘(]?it (?:takes|took|comes|came|emerged|is understood|was understood|is believed|is thought)\b", re.IGNORECASE)
+# "them" as the object of the first words ("You can watch them all in half an hour."), or "it"/"them" ending a short
+# sentence ("Students will also benefit from it."): the thing is in the sentence before.
+_OBJECT = re.compile(r"^[\"'“‘(]?(?:[\w'’-]+ ){1,4}them\b|^(?:[\w'’-]+ ){1,6}(?:it|them)[.!]$", re.IGNORECASE)
 # A quotation said by a pronoun: "'I applied ten years ago,' he says."
 _SAID_PRONOUN = re.compile(r"[,!?…][\"”’']\s+(?:he|she|they)\s+(?:said|says|added|adds|told|explained|wrote|continued|"
                            r"insisted|asked)\b")
@@ -239,7 +242,7 @@ def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
         return True  # "Need an example? Play the new game...": the answer to a short question reads only after it
     if _introduced_before(i, sentences, chosen):
         return True
-    if _IT.match(sentences[i]) and not _EXPLETIVE_IT.match(sentences[i]):
+    if (_IT.match(sentences[i]) and not _EXPLETIVE_IT.match(sentences[i])) or _OBJECT.match(sentences[i]):
         return i - 1 not in chosen
     if _DEMONSTRATIVE.match(sentences[i]) or _LATTER.search(sentences[i]):
         return i - 1 not in chosen  # "This lets you...", "Those issues...": only straight after what they point at
