@@ -379,6 +379,11 @@ def test_an_aside_in_parentheses_that_trails_off_is_not_a_summary_sentence():
     ("The pictures are from our friend Ann's book on lighthouses.", True),
     ("Have a great weekend, everyone!", True),
     ("Ann Reid is the Tom Lee Professor of Marine Law at the Carrow Institute and co-author of “Tides and Courts.”", True),
+    ("We continue our County Ferries series, a harbour-by-harbour look at how each crossing is changing.", True),
+    ("This is the second in a four part series on how the Carrow yard moved from wooden to steel hulls.", True),
+    ("Mentioned earlier in the week, that the lifeboat crew tried the new dry suits yesterday.", True),
+    ("Monday, May 3rd, 2021 Warning: This post contains some gruesome pictures of the wreck!", True),
+    ("If you haven't yet, read the first installment on the ferry's timetable.", True),
     # prose near those patterns
     ("I've already seen a few holiday ads, and the summer has barely ended.", False),
     ("Check out this week's edition of the ferry podcast as the crew answers your questions.", False),
@@ -424,3 +429,10 @@ def test_a_sidebar_bio_under_a_profile_box_is_not_the_story():
     out = joined(text)
     assert "socks" not in out and "timetable writer" not in out
     assert out.startswith("The Carrow ferry will run")
+
+
+def test_this_weekend_opening_a_sentence_is_a_time_not_a_pointer():
+    sentences = ["Warning: This post contains some gruesome pictures of the wreck!",
+                 "This weekend I walked the new harbour path and passed the old lifeboat house on the east pier."]
+    assert not pronoun_dangles(1, sentences, [])
+    assert pronoun_dangles(1, ["The yard launched a ferry.", "This boat carries two hundred people."], [])

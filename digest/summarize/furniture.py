@@ -85,7 +85,10 @@ _IN_MEDIA = re.compile(r"\b(?:as|like) (?:i|we|you['’]ll|you can) (?:\w+ )?(?:
 # emotions I listed above", "The portraits above are...", "These are just a few of the apps I've used"), its earlier
 # posts ("We have also earlier seen..."), a repost's source, thanks for a contribution, a note on advertisers, a
 # product's banner ("... is now available for you to test"), "check it out below", "you'll find some ideas here",
-# "Find your system below.", "the instructions below", a credit for the page's pictures, a sign-off ("Have a great weekend, everyone!").
+# "Find your system below.", "the instructions below", a credit for the page's pictures, a sign-off ("Have a great
+# weekend, everyone!"), a series' note ("We continue our X series", "This is the third in a three part series"),
+# "Mentioned earlier in the week, ...", "read the first installment ...", a content warning ("Warning: This
+# contains some gory stuff!").
 _TO_READER = re.compile(
     r"^(?:please )?(?:use|fill (?:in|out)|complete) the (?:[\w-]+ ){0,3}(?:field|form|box)\b|^(?:please )?(?:tell|send|e-?mail) us\b|"
     r"\bat the (?:end|bottom|top)(?: of (?:this|the|my) (?:post|article|page))?,? (?:there(?:['’]s| is| are| will be)|"
@@ -101,6 +104,12 @@ _TO_READER = re.compile(
     r"^the (?:images|photos|pictures|photographs) (?:are|were) (?:from|by|courtesy)\b|"
     r"\bthe (?:instructions|steps|links?|examples|options|list|table|form) (?:below|above)\b|"
     r"^have a (?:great|good|nice|wonderful|lovely|happy) (?:weekend|week|day|holiday)\b|"
+    r"^(?:we|i) (?:continue|conclude|begin|start|kick off|wrap up) (?:our|my|this) (?:[\w'’-]+ ){0,4}series\b|^this is the "
+    r"(?:first|second|third|fourth|fifth|sixth|final|last|next|latest) (?:post |part |installment |entry |article )?(?:in|of) "
+    r"(?:a|an|our|my|the|this) [\w -]{0,30}series\b|^(?:as )?(?:mentioned|noted|posted) earlier (?:this|in the|last) (?:week|month)\b|"
+    r"\b(?:warning|caution|content warning|trigger warning|spoiler alert) ?: ?this (?:post |article |video |page |story )?"
+    r"(?:contains|includes|has)\b|"
+    r"\bread (?:the|my|our) (?:first|second|previous|earlier|last|other) (?:installments?|parts?|posts?|articles?|entr(?:y|ies))\b|"
     r"\byou(?:['’]ll| will| can)? (?:get|find) (?:some|a few|more|lots of|plenty of) [\w'’ -]{0,30}here[.!]*$")
 _THANKS = re.compile(r"(?:thank you|thanks)(?: (?:all|again|everyone|so much|very much|for (?:reading|watching|listening)))?"
                      r"[.!]*$")

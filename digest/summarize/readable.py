@@ -104,7 +104,7 @@ _QUANTITY = (r"(?:only |just |about |nearly |almost )?(?:one|two|three|four|five
              r"few|several|half|any|neither|either|\d+)")
 # "Some of his supporters...": a personal pronoun all the same.
 _QUANTITY_PRONOUN = re.compile(r"^[\"'“‘(]?" + _QUANTITY + r" of (?:his|her|their|its)\b", re.IGNORECASE)
-_DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this|that|these|those|such)\b|"
+_DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this(?! " + _NOW + r")|that|these|those|such)\b|"  # "This weekend" is a time
                             r"^[\"'“‘(]?the (?:short |simple |real )?(?:answer|cons|pros|catch|upside|downside|upshot|verdict)\b|"
                             r"^(?:one|the other|another|the first|the second) (?:is|was) (?:that|to|the|a)\b|"  # "One is that..."
                             r"^[^.!?,]{0,30}\b(?:this|that|these|those) ones?\b|"  # "With this one, I'm..."
