@@ -384,6 +384,7 @@ def test_an_aside_in_parentheses_that_trails_off_is_not_a_summary_sentence():
     ("Mentioned earlier in the week, that the lifeboat crew tried the new dry suits yesterday.", True),
     ("Monday, May 3rd, 2021 Warning: This post contains some gruesome pictures of the wreck!", True),
     ("If you haven't yet, read the first installment on the ferry's timetable.", True),
+    ("We'll be adding more photos as they come in from the harbour.", True),
     # prose near those patterns
     ("I've already seen a few holiday ads, and the summer has barely ended.", False),
     ("Check out this week's edition of the ferry podcast as the crew answers your questions.", False),
@@ -436,3 +437,12 @@ def test_this_weekend_opening_a_sentence_is_a_time_not_a_pointer():
                  "This weekend I walked the new harbour path and passed the old lifeboat house on the east pier."]
     assert not pronoun_dangles(1, sentences, [])
     assert pronoun_dangles(1, ["The yard launched a ferry.", "This boat carries two hundred people."], [])
+
+
+def test_a_screenshots_or_a_credits_line_is_a_caption_and_which_is_to_say_answers_the_sentence_before():
+    from digest.summarize.furniture import is_caption
+    from digest.summarize.readable import leans_on_adjacent
+    assert is_caption("Screenshot from the harbour webcam at Carrow at 20:30 UTC.")
+    assert is_caption("Credit: Ann Reid.")
+    assert not is_caption("Credit unions in Carrow lent more this year.")
+    assert leans_on_adjacent("Which is to say, why did the council vote for a ferry nobody asked for?")

@@ -87,8 +87,8 @@ _IN_MEDIA = re.compile(r"\b(?:as|like) (?:i|we|you['’]ll|you can) (?:\w+ )?(?:
 # product's banner ("... is now available for you to test"), "check it out below", "you'll find some ideas here",
 # "Find your system below.", "the instructions below", a credit for the page's pictures, a sign-off ("Have a great
 # weekend, everyone!"), a series' note ("We continue our X series", "This is the third in a three part series"),
-# "Mentioned earlier in the week, ...", "read the first installment ...", a content warning ("Warning: This
-# contains some gory stuff!").
+# "Mentioned earlier in the week, ...", "read the first installment ...", "We'll be adding more images as...", a
+# content warning ("Warning: This contains some gory stuff!").
 _TO_READER = re.compile(
     r"^(?:please )?(?:use|fill (?:in|out)|complete) the (?:[\w-]+ ){0,3}(?:field|form|box)\b|^(?:please )?(?:tell|send|e-?mail) us\b|"
     r"\bat the (?:end|bottom|top)(?: of (?:this|the|my) (?:post|article|page))?,? (?:there(?:['’]s| is| are| will be)|"
@@ -110,6 +110,8 @@ _TO_READER = re.compile(
     r"\b(?:warning|caution|content warning|trigger warning|spoiler alert) ?: ?this (?:post |article |video |page |story )?"
     r"(?:contains|includes|has)\b|"
     r"\bread (?:the|my|our) (?:first|second|previous|earlier|last|other) (?:installments?|parts?|posts?|articles?|entr(?:y|ies))\b|"
+    r"^(?:we|i)(?:['’]ll| will) (?:be )?(?:adding|add|posting|post|updating|update) (?:more )?(?:images|photos|pictures|videos|"
+    r"updates|details)\b|"
     r"\byou(?:['’]ll| will| can)? (?:get|find) (?:some|a few|more|lots of|plenty of) [\w'’ -]{0,30}here[.!]*$")
 _THANKS = re.compile(r"(?:thank you|thanks)(?: (?:all|again|everyone|so much|very much|for (?:reading|watching|listening)))?"
                      r"[.!]*$")
@@ -174,7 +176,9 @@ CAPTION_WORDS = re.compile(
     r"distributed|supplied|courtesy|from|shows?)\b|,)|"
     r"\((?:ap|afp|epa|reuters|getty|pa)?[^()]{0,40}\b(?:photo|images?)/[^()]{1,40}\)|\bvia ap\)|\(\s*/\s*[a-z][^()]{0,30}\)|"
     r"\bposes? (?:for|with) (?:a |the )?(?:photo|picture|portrait|camera|photographers|selfie)|\bhide caption\b|"
-    r"^photos?: |^(?:photo|image|picture|illustration)s? (?:at (?:the )?top |above |below )?(?:by|courtesy of|credit)\b|^(?:figure|fig\.|table|chart|graph|image|photo|exhibit) \d+[a-z]?\s*[:.|–—-]")
+    r"^photos?: |^(?:photo|image|picture|illustration)s? (?:at (?:the )?top |above |below )?(?:by|courtesy of|credit)\b|"
+    r"^(?:screenshots?|screen ?grabs?|video stills?|frame grabs?) (?:from|of)\b|^(?:photo |image |picture )?credits? ?: |"
+    r"^(?:figure|fig\.|table|chart|graph|image|photo|exhibit) \d+[a-z]?\s*[:.|–—-]")
 # Code and markup: braces, tags, statements, comments, prompts.
 CODE = re.compile(r"[{}<>]|==|=>|->|&&|\|\||\w\([^)]*\)\s*[;{]|;\s*$|^\s*(?://|#|\$ |>>>)|\b(?:def|var|const|"
                   r"function|return|import|#include)\s+[\w.$\[\]]*\s*[=(;]|^[a-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/]?=\s*[^\s=]")
