@@ -446,3 +446,20 @@ def test_a_screenshots_or_a_credits_line_is_a_caption_and_which_is_to_say_answer
     assert is_caption("Credit: Ann Reid.")
     assert not is_caption("Credit unions in Carrow lent more this year.")
     assert leans_on_adjacent("Which is to say, why did the council vote for a ferry nobody asked for?")
+
+
+def test_an_imperative_that_away_points_back_and_a_hashtag_call_is_furniture():
+    sentences = ["The board lists its ferries by the sort of crew they need.", "Strip that away and you still have "
+                 "three kinds of boat."]
+    assert pronoun_dangles(1, sentences, [])
+    assert not pronoun_dangles(1, sentences, [0])
+    assert is_furniture("Follow hashtag #carrowstorm on Twitter for news of the ferries.")
+    assert is_furniture("Read on (and see you next week, after the regatta!)")
+    assert not is_furniture("Strip the paint away before you varnish the hull.")
+
+
+def test_a_mixed_case_dateline_with_an_agencys_tag_is_cut():
+    text = ("Lovely!\n\nCarrow Bay, May 3 (CPA) — There is a tea room near the old lighthouse, a quiet spot on the "
+            "east pier. The two-storey tea room has a souvenir counter and a terrace for visitors.")
+    out = joined(text)
+    assert out.startswith("There is a tea room near the old lighthouse")

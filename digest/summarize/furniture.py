@@ -62,7 +62,7 @@ _DOWNLOAD = re.compile(r"download [\w' -]{1,40} (?:at|from|on) (?:the )?(?:[\w-]
 _FIGURE = re.compile(r"^(?:figure|fig\.|table|chart|graph) \d+[a-z]? (?:shows|illustrates|displays|depicts|presents|gives)\b|"
                      r"\bthe following (?:[\w-]+ ){0,2}(?:plot|figure|graph|chart|table|image|photo|picture|video|code|"
                      r"screenshot|diagram|example|syntax|command|script|snippet)s?\b|^listen (?:in|now)\b|"
-                     r"\b(?:like|as in|such as) the following\b|\bthe following\W*$|\b(?:read|keep reading) on[.!]*$")
+                     r"\b(?:like|as in|such as) the following\b|\bthe following\W*$|\b(?:read|keep reading) on(?:[.!]*$| \()")
 # The site's or the company's word about itself: "At Carrow Data, we provide...", "Enjoy your visit!", "please consult
 # our handbook", and a credit line alone ("Created by UK-based designer Ann Reid!").
 _SELF = re.compile(r"^at [\w&.'’-]+(?: [\w&.'’-]+){0,3}, (?:we|our)\b|\benjoy your (?:visit|stay)\b|\bhave a nice stay\b|"
@@ -88,7 +88,7 @@ _IN_MEDIA = re.compile(r"\b(?:as|like) (?:i|we|you['’]ll|you can) (?:\w+ )?(?:
 # "Find your system below.", "the instructions below", a credit for the page's pictures, a sign-off ("Have a great
 # weekend, everyone!"), a series' note ("We continue our X series", "This is the third in a three part series"),
 # "Mentioned earlier in the week, ...", "read the first installment ...", "We'll be adding more images as...", a
-# content warning ("Warning: This contains some gory stuff!").
+# content warning ("Warning: This contains some gory stuff!"), "Follow hashtag #x on Twitter for...".
 _TO_READER = re.compile(
     r"^(?:please )?(?:use|fill (?:in|out)|complete) the (?:[\w-]+ ){0,3}(?:field|form|box)\b|^(?:please )?(?:tell|send|e-?mail) us\b|"
     r"\bat the (?:end|bottom|top)(?: of (?:this|the|my) (?:post|article|page))?,? (?:there(?:['’]s| is| are| will be)|"
@@ -100,7 +100,7 @@ _TO_READER = re.compile(
     r"reprinted|cross-?posted)\b|^(?:a )?(?:big |special |many )?thanks? (?:you )?to [^.!?]{1,60} for (?:(?:his|her|their|"
     r"this|the) )?(?:contribution|guest post)|\badvertisers? (?:do(?:es)? not|don['’]t|never|cannot|can['’]t) (?:influence|"
     r"affect)\b|\b(?:is|are) now available for you to (?:test|try|download|preview)\b|"
-    r"\b(?:check|try) (?:it|them) out (?:below|above)\b|^(?:find|choose|select|pick) [^.!?]{0,60}\b(?:below|above)\b|"
+    r"\b(?:follow|use|search|search for) (?:the )?hashtag\b|\b(?:check|try) (?:it|them) out (?:below|above)\b|^(?:find|choose|select|pick) [^.!?]{0,60}\b(?:below|above)\b|"
     r"^the (?:images|photos|pictures|photographs) (?:are|were) (?:from|by|courtesy)\b|"
     r"\bthe (?:instructions|steps|links?|examples|options|list|table|form) (?:below|above)\b|"
     r"^have a (?:great|good|nice|wonderful|lovely|happy) (?:weekend|week|day|holiday)\b|"

@@ -35,6 +35,9 @@ FURNITURE_SUBS = [
     (re.compile(r"^" + _TAG + r"\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),  # "(CBS/AP) At least...", before the dateline
     (re.compile(r"\A\s*" + _DATELINE), ""),
     (re.compile(r"\A\s*" + _MONTH + r"\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}\s*(?:--|—|–|-)\s*(?=[A-Z“\"])"), ""),  # "October 25, 2012 - BMW..."
+    # A dateline in mixed case with an agency's tag: "Pyongyang, October 30 (KCNA) — There is..."
+    (re.compile(r"^[ \t]*[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}, " + _MONTH + r"\.? \d{1,2}(?:, \d{4})? \([A-Z][A-Za-z]{1,10}\)"
+                r"[ \t]*(?:--|—|–|-)[ \t]*(?=[A-Z“\"])", re.MULTILINE), ""),
     # The labels of a question-and-answer page: "A: You can buy a retail copy...", "Question: I need some help..."
     (re.compile(r"^(?:UPDATE|Update|UPDATED|Updated)(?: on [^:\n]{1,40}| [\d/.-]{3,10})?: (?=[A-Z])|^(?:A|Answer): (?=[A-Z])|^(?:Q|Question): (?=[A-Z][^?\n]*$)", re.MULTILINE), ""),  # a question
     # keeps its label: a labelled question is the interviewer's, never a summary sentence

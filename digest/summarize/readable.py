@@ -86,8 +86,10 @@ _EXPLETIVE_IT = re.compile(
     r"remained)\b(?: [\w,-]+){0,4}? (?:that|to|whether|how|why|when|if|what|who|unclear|not clear|likely|unlikely)\b|"
     r"^[\"'“‘(]?it (?:takes|took|comes|came|emerged|is understood|was understood|is believed|is thought)\b", re.IGNORECASE)
 # "them" as the object of the first words ("You can watch them all in half an hour."), or "it"/"them" ending a short
-# sentence ("Students will also benefit from it."): the thing is in the sentence before.
-_OBJECT = re.compile(r"^[\"'“‘(]?(?:[\w'’-]+ ){1,4}them\b|^(?:[\w'’-]+ ){1,6}(?:it|them)[.!]$", re.IGNORECASE)
+# sentence ("Students will also benefit from it."), or an imperative's "that"/"it" before a particle ("Strip that
+# away and..."): the thing is in the sentence before.
+_OBJECT = re.compile(r"^[\"'“‘(]?(?:[\w'’-]+ ){1,4}them\b|^(?:[\w'’-]+ ){1,6}(?:it|them)[.!]$|"
+                     r"^[\"'“‘(]?[a-z]+ (?:that|this|it) (?:away|out|off|up|down|back|aside|apart)\b", re.IGNORECASE)
 # A quotation said by a pronoun: "'I applied ten years ago,' he says."
 _SAID_PRONOUN = re.compile(r"[,!?…][\"”’']\s+(?:he|she|they)\s+(?:said|says|added|adds|told|explained|wrote|continued|"
                            r"insisted|asked)\b")
