@@ -463,3 +463,8 @@ def test_a_mixed_case_dateline_with_an_agencys_tag_is_cut():
             "east pier. The two-storey tea room has a souvenir counter and a terrace for visitors.")
     out = joined(text)
     assert out.startswith("There is a tea room near the old lighthouse")
+
+
+def test_follow_us_to_keep_up_is_furniture_and_following_them_to_a_place_is_not():
+    assert is_furniture("Follow us to stay up to date on ferry news.")
+    assert not is_furniture("Gulls follow them to the harbour every evening.")

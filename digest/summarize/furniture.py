@@ -37,7 +37,7 @@ _SPEAKER = re.compile(r"^[ \t]*([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}): (?=
 FURNITURE = re.compile(
     r"\b(?:subscrib(?:e|ed|ing|er|ers)\b|sign(?:ed|ing)? up\b|newsletters?\b|click here|all rights reserved|"
     r"enable javascript|cookie policy|accept cookies|originally (?:published|appeared)|confirmation e-?mail|"
-    r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|share this (?:article|story)|"
+    r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|follow us (?:to|for|at)\b|share this (?:article|story)|"
     r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
     r"has contributed to this report|contributed reporting|printer-friendly|submitted by /?u/|"
     r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|scroll (?:down|up)\b|\b(?:tell|let) us (?:know )?in the comments\b|(?:leave|leaves|leaving) a comment\b|"
