@@ -468,3 +468,14 @@ def test_a_mixed_case_dateline_with_an_agencys_tag_is_cut():
 def test_follow_us_to_keep_up_is_furniture_and_following_them_to_a_place_is_not():
     assert is_furniture("Follow us to stay up to date on ferry news.")
     assert not is_furniture("Gulls follow them to the harbour every evening.")
+
+
+def test_a_sentence_that_trails_off_into_a_list_is_not_a_summary_sentence():
+    text = ("Let us talk about wet boots on the ferry.\n\n"
+            "If you have crossed to Ennis Point in winter, I am betting you have felt…\n\n"
+            "- Cold after ten minutes on the open deck\n\n- Worried about the last boat home\n\n"
+            "The harbour board will put a heated cabin on the winter ferry from December, the chairman said on "
+            "Monday. The cabin seats forty passengers.")
+    out = joined(text)
+    assert "betting" not in out and "The harbour board will put a heated cabin" in out
+    assert is_furniture("And now you can read the timetable on the following phones and tablets:")

@@ -59,7 +59,7 @@ def _rejoin_lines(text: str) -> str:
 def set_apart(found: list[tuple[str, bool]]) -> set[int]:
     """Indexes of the (sentence, starts a paragraph) pairs that are not the page's own running prose."""
     return (_teaser_paragraphs(found) | _broken_openings(found) | _labelled(found) | _interview_questions(found)
-            | _credited(found) | _profiled(found))
+            | _credited(found) | _profiled(found) | _list_leads(found))
 
 
 def _teaser_paragraphs(found: list[tuple[str, bool]]) -> set[int]:
@@ -126,6 +126,14 @@ def aside(sentence: str) -> bool:
         if depth == 0:
             return False  # "(Reuters) The company said ... (pictured)": the first bracket closes early
     return True
+
+
+def _list_leads(found: list[tuple[str, bool]]) -> set[int]:
+    """Indexes of the sentences that trail off into a list on the next line ("If you've run a website for any length
+    of time, I'm betting you've felt…" / "- Insecure about giving your password to a designer"): the list finishes
+    them, and a summary has no room for it."""
+    return {n for n in range(len(found) - 1) if found[n][0].rstrip(CLOSING).endswith(("…", "...", ":"))
+            and found[n + 1][1] and LIST_ITEM.match(found[n + 1][0])}
 
 
 def _profiled(found: list[tuple[str, bool]]) -> set[int]:

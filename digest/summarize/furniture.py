@@ -62,7 +62,7 @@ _DOWNLOAD = re.compile(r"download [\w' -]{1,40} (?:at|from|on) (?:the )?(?:[\w-]
 _FIGURE = re.compile(r"^(?:figure|fig\.|table|chart|graph) \d+[a-z]? (?:shows|illustrates|displays|depicts|presents|gives)\b|"
                      r"\bthe following (?:[\w-]+ ){0,2}(?:plot|figure|graph|chart|table|image|photo|picture|video|code|"
                      r"screenshot|diagram|example|syntax|command|script|snippet)s?\b|^listen (?:in|now)\b|"
-                     r"\b(?:like|as in|such as) the following\b|\bthe following\W*$|\b(?:read|keep reading) on(?:[.!]*$| \()")
+                     r"\b(?:like|as in|such as) the following\b|\bthe following\W*$|\bthe following [^.!?]{0,40}:\W*$|\b(?:read|keep reading) on(?:[.!]*$| \()")
 # The site's or the company's word about itself: "At Carrow Data, we provide...", "Enjoy your visit!", "please consult
 # our handbook", and a credit line alone ("Created by UK-based designer Ann Reid!").
 _SELF = re.compile(r"^at [\w&.'’-]+(?: [\w&.'’-]+){0,3}, (?:we|our)\b|\benjoy your (?:visit|stay)\b|\bhave a nice stay\b|"
