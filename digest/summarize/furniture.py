@@ -89,30 +89,32 @@ _IN_MEDIA = re.compile(r"\b(?:as|like) (?:i|we|you['’]ll|you can) (?:\w+ )?(?:
 # weekend, everyone!"), a series' note ("We continue our X series", "This is the third in a three part series"),
 # "Mentioned earlier in the week, ...", "read the first installment ...", "We'll be adding more images as...", a
 # content warning ("Warning: This contains some gory stuff!"), "Follow hashtag #x on Twitter for...".
-_TO_READER = re.compile(
-    r"^(?:please )?(?:use|fill (?:in|out)|complete) the (?:[\w-]+ ){0,3}(?:field|form|box)\b|^(?:please )?(?:tell|send|e-?mail) us\b|"
+_TO_READER_START = re.compile(  # matched at the sentence's start
+    r"(?:please )?(?:use|fill (?:in|out)|complete) the (?:[\w-]+ ){0,3}(?:field|form|box)\b|(?:please )?(?:tell|send|e-?mail) us\b|"
+    r"the (?:[\w-]+ ){0,2}[\w-]+s (?:above|below) (?:are|were|show)\b|the (?:images|photos|pictures|photographs) (?:are|were) "
+    r"(?:from|by|courtesy)\b|(?:these|those) (?:are|were) (?:just |only |but )?(?:a few|some|a handful|a selection|a sample|"
+    r"a couple)\b|this (?:post|article|piece|story|entry) (?:is|was) (?:from|by|republished|reprinted|cross-?posted)\b|"
+    r"(?:a )?(?:big |special |many )?thanks? (?:you )?to [^.!?]{1,60} for (?:(?:his|her|their|this|the) )?(?:contribution|"
+    r"guest post)|(?:find|choose|select|pick) [^.!?]{0,60}\b(?:below|above)\b|have a (?:great|good|nice|wonderful|lovely|"
+    r"happy) (?:weekend|week|day|holiday)\b|(?:we|i) (?:continue|conclude|begin|start|kick off|wrap up) (?:our|my|this) "
+    r"(?:[\w'’-]+ ){0,4}series\b|this is the (?:first|second|third|fourth|fifth|sixth|final|last|next|latest) (?:post |part |"
+    r"installment |entry |article )?(?:in|of) (?:a|an|our|my|the|this) [\w -]{0,30}series\b|(?:as )?(?:mentioned|noted|posted) "
+    r"earlier (?:this|in the|last) (?:week|month)\b|(?:we|i)(?:['’]ll| will) (?:be )?(?:adding|add|posting|post|updating|update) "
+    r"(?:more )?(?:images|photos|pictures|videos|updates|details)\b")
+_TO_READER = re.compile(  # searched, where a word it needs is (_TO_READER_WORDS)
     r"\bat the (?:end|bottom|top)(?: of (?:this|the|my) (?:post|article|page))?,? (?:there(?:['’]s| is| are| will be)|"
     r"you(?:['’]ll| will| can) (?:find|see|watch))\b|\b(?:i|we)(?:['’]ve| have)? (?:listed|mentioned|described|shown|linked|"
-    r"posted|embedded) (?:above|below)\b|^the (?:[\w-]+ ){0,2}[\w-]+s (?:above|below) (?:are|were|show)\b|"
-    r"^(?:these|those) (?:are|were) (?:just |only |but )?(?:a few|some|a handful|a selection|a sample|a couple)\b|"
-    r"\b(?:we|i)(?:['’]ve| have) (?:also )?(?:earlier|previously) (?:seen|featured|covered|shown|showcased|"
-    r"written about|posted|told you about)\b|^this (?:post|article|piece|story|entry) (?:is|was) (?:from|by|republished|"
-    r"reprinted|cross-?posted)\b|^(?:a )?(?:big |special |many )?thanks? (?:you )?to [^.!?]{1,60} for (?:(?:his|her|their|"
-    r"this|the) )?(?:contribution|guest post)|\badvertisers? (?:do(?:es)? not|don['’]t|never|cannot|can['’]t) (?:influence|"
-    r"affect)\b|\b(?:is|are) now available for you to (?:test|try|download|preview)\b|"
-    r"\b(?:follow|use|search|search for) (?:the )?hashtag\b|\b(?:check|try) (?:it|them) out (?:below|above)\b|^(?:find|choose|select|pick) [^.!?]{0,60}\b(?:below|above)\b|"
-    r"^the (?:images|photos|pictures|photographs) (?:are|were) (?:from|by|courtesy)\b|"
+    r"posted|embedded) (?:above|below)\b|\b(?:we|i)(?:['’]ve| have) (?:also )?(?:earlier|previously) (?:seen|featured|covered|"
+    r"shown|showcased|written about|posted|told you about)\b|\badvertisers? (?:do(?:es)? not|don['’]t|never|cannot|can['’]t) "
+    r"(?:influence|affect)\b|\b(?:is|are) now available for you to (?:test|try|download|preview)\b|"
+    r"\b(?:follow|use|search|search for) (?:the )?hashtag\b|\b(?:check|try) (?:it|them) out (?:below|above)\b|"
     r"\bthe (?:instructions|steps|links?|examples|options|list|table|form) (?:below|above)\b|"
-    r"^have a (?:great|good|nice|wonderful|lovely|happy) (?:weekend|week|day|holiday)\b|"
-    r"^(?:we|i) (?:continue|conclude|begin|start|kick off|wrap up) (?:our|my|this) (?:[\w'’-]+ ){0,4}series\b|^this is the "
-    r"(?:first|second|third|fourth|fifth|sixth|final|last|next|latest) (?:post |part |installment |entry |article )?(?:in|of) "
-    r"(?:a|an|our|my|the|this) [\w -]{0,30}series\b|^(?:as )?(?:mentioned|noted|posted) earlier (?:this|in the|last) (?:week|month)\b|"
     r"\b(?:warning|caution|content warning|trigger warning|spoiler alert) ?: ?this (?:post |article |video |page |story )?"
-    r"(?:contains|includes|has)\b|"
-    r"\bread (?:the|my|our) (?:first|second|previous|earlier|last|other) (?:installments?|parts?|posts?|articles?|entr(?:y|ies))\b|"
-    r"^(?:we|i)(?:['’]ll| will) (?:be )?(?:adding|add|posting|post|updating|update) (?:more )?(?:images|photos|pictures|videos|"
-    r"updates|details)\b|"
-    r"\byou(?:['’]ll| will| can)? (?:get|find) (?:some|a few|more|lots of|plenty of) [\w'’ -]{0,30}here[.!]*$")
+    r"(?:contains|includes|has)\b|\bread (?:the|my|our) (?:first|second|previous|earlier|last|other) (?:installments?|parts?|"
+    r"posts?|articles?|entr(?:y|ies))\b|\byou(?:['’]ll| will| can)? (?:get|find) (?:some|a few|more|lots of|plenty of) "
+    r"[\w'’ -]{0,30}here[.!]*$")
+_TO_READER_WORDS = ("at the ", "above", "below", "earlier", "previously", "advertis", "available for", "hashtag", ": this", ":this",
+                    "read ", "here")
 _THANKS = re.compile(r"(?:thank you|thanks)(?: (?:all|again|everyone|so much|very much|for (?:reading|watching|listening)))?"
                      r"[.!]*$")
 # Advertisements and promotions: a price per unit after "only", a white paper or webinar, a call to buy or download.
@@ -290,7 +292,7 @@ def is_furniture(text: str) -> bool:
                  or _points(lower) or ("click" in lower and _CLICK.search(lower)) or (lower.startswith("thank")
                  and _THANKS.match(lower)) or (lower.startswith("download") and _DOWNLOAD.match(lower))
                  or (("fig" in lower or "following" in lower or "listen" in lower or " on" in lower) and _FIGURE.search(lower)) or (" is " in lower and _BIO.match(lower))
-                 or (" in the " in lower and _IN_MEDIA.search(lower)) or _self(lower) or _TO_READER.search(lower)) or len(_SEPARATOR.findall(text)) >= 2
+                 or (" in the " in lower and _IN_MEDIA.search(lower)) or _self(lower) or _to_reader(lower)) or len(_SEPARATOR.findall(text)) >= 2
             or (len(text.split()) <= BYLINE_WORDS and bool(BYLINE.match(text))))
 
 
@@ -300,6 +302,11 @@ def _self(lower: str) -> bool:
              or "please" in lower or "submit" in lower or " form" in lower or "this article" in lower
              or lower.startswith(("read ", "see ", "view ", "browse ")))
             and bool(_SELF.search(lower))) or (" by " in lower[:14] and bool(_CREDIT_LINE.match(lower)))
+
+
+def _to_reader(lower: str) -> bool:
+    """The page speaking to its reader about itself (see _TO_READER)."""
+    return bool(_TO_READER_START.match(lower)) or (any(w in lower for w in _TO_READER_WORDS) and bool(_TO_READER.search(lower)))
 
 
 def _boilerplate(lower: str) -> bool:

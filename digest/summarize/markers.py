@@ -79,7 +79,7 @@ RARE_SUBS = [
     (".)", re.compile(r"(?:^|(?<=[.!?] ))\([^()\n]{1,200}[.!?]\) (?=[A-Z“\"])", re.MULTILINE), ""),
     ("for more)", re.compile(r" ?\((?:visit|see|go to|check out) [^()\n]{1,60} for more(?: information| details| info)?\)"), ""),
     # An imperative pointer in parentheses: "(use this handy converter to find out the time for you)"
-    ("(", re.compile(r" ?\((?:use|try|click|visit|check out|grab|download|follow) (?:this|that|these|our|my) [^()\n]{1,80}\)"), ""),
+    (" (", re.compile(r" \((?:use|try|click|visit|check out|grab|download|follow) (?:this|that|these|our|my) [^()\n]{1,80}\)"), ""),
     ("via ", re.compile(r"(?<=[.!?]) ?(?:-+ ?via [A-Z][\w.]*(?: [A-Z][\w.]*){0,2}|\(via [^()\n]{1,40}\))[ \t]*$", re.MULTILINE), ""),
     ("s: ", re.compile(r"^[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3} (?:reports|writes|explains):[ \t]+(?=[A-Z])", re.MULTILINE), ""),
 ]
