@@ -362,3 +362,13 @@ def test_a_short_paragraph_over_a_photo_credit_line_is_a_caption():
     credit_like = ("The council of Carrow voted on Monday to rebuild the harbour wall.\n\nEither/or is fine\n\n"
                    "Work will start in June and cost the town about four million pounds.")
     assert summarize(credit_like, max_sentences=3)[0].startswith("The council of Carrow")
+
+
+def test_a_guest_post_note_a_call_to_support_the_podcast_and_a_download_pointer_are_furniture():
+    # Issue 29, sixth round, from the held-out read s6z (so tuned on it from here).
+    assert is_furniture("The following is a guest post from Dr. Ann Reid, founder at Carrow Labs, makers of tide charts.")
+    assert is_furniture("SUPPORT the podcast by getting anything from the shop through THIS LINK.")
+    assert is_furniture("The full data is available for free download in spreadsheet format.")
+    assert not is_furniture("The government will support the show of force at the harbour.")
+    assert not is_furniture("Voters support the blog ban the council proposed.")
+    assert not is_furniture("The report on the harbour wall is available online from Monday.")

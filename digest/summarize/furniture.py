@@ -40,7 +40,7 @@ FURNITURE = re.compile(
     r"(?:read|see) (?:more|also)\s*:|follow (?:us|him|her|them) on|follow us (?:to|for|at)\b|share this (?:article|story)|"
     r"image (?:copyright|caption)|getty images|(?:photo|picture|image)s? ?(?:credit)?:|"
     r"has contributed to this report|contributed reporting|printer-friendly|submitted by /?u/|"
-    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^welcome (?:back )?to\b|scroll (?:down|up)\b|\b(?:tell|let) us (?:know )?in the comments\b|(?:leave|leaves|leaving) a comment\b|"
+    r"continue reading|read (?:the )?full (?:article|story)|leia mais|readcomments|^(?:the following|this|what follows) is a guest post\b|^welcome (?:back )?to\b|scroll (?:down|up)\b|\b(?:tell|let) us (?:know )?in the comments\b|(?:leave|leaves|leaving) a comment\b|"
     r"\b(?:share|post|leave) (?:it|them|yours|your [\w ]{1,30}) in the comments\b|\bcomment (?:with a link|below)\b|^(?:much )?more over at\b|^(?:photo|picture|video|image)s? of the (?:day|week)\b|back to (?:the )?(?:main page|home ?page)\b|"
     r"(?:previous|older|newer) (?:posts?|entry|entries)\b|next (?:post|entry)\s*(?::|»|$)|"
     # A blog engine's footer: "RSS feed for comments on this post.", "TrackBack URI", "Comments are closed."
@@ -131,6 +131,7 @@ PROMO = re.compile(
     # Disclosures: "This post contains references to products from one or more of our advertisers."
     r"\bour advertisers\b|\bterms apply\b|\bunlimited (?:digital )?access\b|\bbecome a (?:member|patron|supporter)\b|"
     r"\bsupport (?:our|independent|local) journalism\b|\badvertis(?:ing|er) (?:policy|disclosure)\b|"
+    r"\bsupport (?:the|our|this|my) (?:podcast|blog|newsletter)(?: (?:by|with|on|through|at|via|here)\b|[.!]|$)|\bavailable (?:for|as a) (?:free )?download\b|"
     r"\bmay (?:receive|earn) (?:a )?(?:compensation|commission)\b")
 # The site's own notices: copyright, reuse terms, "this site", browser advice.
 BOILERPLATE = re.compile(
