@@ -84,3 +84,12 @@ def test_this_week_is_the_time_of_writing_not_a_reference():
     assert not leans_on_previous("This week, the conference comes to the city for the first time since 1990.")
     assert not leans_on_previous("This weekend I walked the new path along the old railway.")
     assert leans_on_previous("This was a fun, easy costume.") and leans_on_previous("This weekly paper closed.")
+
+
+def test_a_run_on_sentence_of_hundreds_of_words_waits_like_a_short_one():
+    run_on = "The council listed " + ", ".join(f"street number {i}" for i in range(200)) + " as closed."
+    text = ("The council of Carrow closed the old harbour road on Monday after the storm. " + run_on + " "
+            "Work on the road will start in June and cost the town about four million pounds.")
+    summary = summarize(text, max_sentences=3)
+    assert summary == ["The council of Carrow closed the old harbour road on Monday after the storm.",
+                       "Work on the road will start in June and cost the town about four million pounds."]

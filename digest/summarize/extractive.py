@@ -3,7 +3,8 @@
 Whole sentences, in article order, so a summary can never misquote. The summary
 is the article's own opening, cleaned: its first real sentences (captions,
 furniture, code and fragments are never candidates; a sentence under six words
-waits until nothing else reads), up to `max_sentences` and a word stop. News
+or over a hundred waits until nothing else reads), up to `max_sentences` and a
+word stop. News
 puts its facts first, and a summary that skips nothing leaves nothing for a
 later sentence to lean on.
 
@@ -46,6 +47,7 @@ MAX_NODES = 80  # sentences and captions looked at: a summary from the opening n
 MAX_TEXT_CHARS = 100_000  # read no further: 80 sentences come well before this, and a hostile text may be megabytes
 LABEL_WORDS = 4  # words: a line above the first sentence this short is a label ("Posted on", a date), not a standfirst
 SHORT = 6  # words: shorter sentences ("He declined.") are poor summary sentences
+LONG = 100  # words: a longer "sentence" is text run together (a list, a table, a page without stops), not a sentence
 DUPLICATE = 0.6  # share of the smaller sentence's content words found in a chosen one: a near-duplicate
 
 STOPWORDS = frozenset(
@@ -89,7 +91,8 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS) -> list[st
     listed = [id(u) in lists for u in prose]
     loose = _Loose(sentences)
     first_line = bool(prose) and _only_labels_before(found, prose[0])  # nothing but a heading or a label above it
-    ranked = sorted(range(len(sentences)), key=lambda i: word_count(sentences[i]) < SHORT)  # stable: article order
+    ranked = sorted(range(len(sentences)), key=lambda i: not SHORT <= word_count(sentences[i]) <= LONG)  # stable:
+    # article order, and the short and the run-on wait until nothing else reads
     intro = list_intro(found)
     if intro:
         ranked = [i for i in ranked if id(prose[i]) in intro]  # a list's intro says what the list is
