@@ -220,3 +220,13 @@ def test_a_sentence_in_brackets_from_end_to_end_is_an_aside_and_never_a_summary_
     assert not any(u.prose for u in units(text) if u.text.startswith("(The link above"))
     assert not any("link above" in s for s in summarize(text, max_sentences=3))
     assert [u.prose for u in units("(Reuters) The company said it would close the plant at Carrow in March.")] == [True]
+
+
+def test_mojibake_is_undone_before_splitting():
+    # Issue 29, sixth round (held-out read s6z): UTF-8 read as Windows-1252 upstream reached a summary ("NBCâ€™s").
+    text = ("The harbour masterâ€™s office of Carrow said on Monday that the cafÃ© on the quay will reopen in June. "
+            "Work on the new wall will start in the spring and cost the town about four million pounds.")
+    summary = summarize(text, max_sentences=3)
+    assert summary[0] == "The harbour master’s office of Carrow said on Monday that the café on the quay will reopen in June."
+    clean = "“Quotes” stay curly and SÃO PAULO’s name stays as written, with its accents: Zoë, Ångström."
+    assert summarize(clean + " " + clean.replace("Quotes", "Marks"), max_sentences=1) == [clean]

@@ -1,4 +1,4 @@
-"""Article text -> summary sentences, offline, standard library only.
+"""Article text -> summary sentences, offline (the standard library, and ftfy for mojibake in split.py).
 
 Whole sentences, in article order, so a summary can never misquote. The summary
 is the article's own opening, cleaned: its first real sentences (captions,

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from ftfy import fix_encoding
+
 from digest.summarize.apart import CLOSING as _CLOSING, LIST_ITEM as _LIST_ITEM, aside, mended, set_apart
 from digest.summarize.furniture import headline_case, is_furniture, not_story, strip_furniture
 
@@ -127,6 +129,8 @@ class Unit(NamedTuple):
 def clean_text(text: str, title: str | None = None) -> str:
     """The text without tokenization and page furniture (the headline too, if run into a paragraph), paragraphs
     kept."""
+    if "\u00c3" in text or "\u00e2\u20ac" in text:  # "Ã©", "â€™": UTF-8 read as Windows-1252 somewhere upstream
+        text = fix_encoding(text)  # ftfy undoes only that, and only where the result is more plausible text
     sample = text[:4000]
     if len(_TOKENIZED.findall(sample)) >= max(2, len(sample) // 400):
         for pattern, repl in _DETOKENIZE:
