@@ -59,7 +59,6 @@ STOPWORDS = frozenset(
     "told according as".split()
 )
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)?", re.UNICODE)
-_LIST_LINE = re.compile(r"(?:[-–*•] |\d{1,2}[.)] )")
 
 
 def summarize(text: str, *, title: str | None = None, max_sentences: int = 3) -> list[str]:
@@ -87,8 +86,6 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS) -> list[st
     intros = name_intros(sentences)
     after = _straight_after(found)
     direct = [after.get(id(u), True) for u in prose]
-    lists = _after_list(found)
-    listed = [id(u) in lists for u in prose]
     loose = _Loose(sentences)
     first_line = bool(prose) and _only_labels_before(found, prose[0])  # nothing but a heading or a label above it
     ranked = sorted(range(len(sentences)), key=lambda i: not SHORT <= word_count(sentences[i]) <= LONG)  # stable:
@@ -98,7 +95,7 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS) -> list[st
         ranked = [i for i in ranked if id(prose[i]) in intro]  # a list's intro says what the list is
 
     def acceptable(i: int, chosen: list[int]) -> bool:
-        return _acceptable(i, chosen, prose, sentences, bags, intros, direct, listed, loose, first_line)
+        return _acceptable(i, chosen, prose, sentences, bags, intros, direct, loose, first_line)
 
     chosen = _greedy(ranked, sentences, acceptable, max_sentences, words)
     if not chosen:  # nothing reads on its own (every sentence leans on another, or all is one quotation):
@@ -162,13 +159,8 @@ def _only_labels_before(found: list[Unit], first: Unit) -> bool:
     return True
 
 
-def _after_list(found: list[Unit]) -> set[int]:
-    """ids of the real sentences that come straight after a list's lines ("- The north end has two cracks")."""
-    return {id(u) for before, u in zip(found, found[1:]) if u.prose and not before.prose and _LIST_LINE.match(before.text)}
-
-
 def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[str], bags: list[Counter],
-                intros: dict[str, int], direct: list[bool], listed: list[bool], loose: _Loose, first_line: bool) -> bool:
+                intros: dict[str, int], direct: list[bool], loose: _Loose, first_line: bool) -> bool:
     """Whether sentence i may join the chosen ones without a reader tripping over it."""
     if not prose[i].balanced:
         return False  # half of a quotation that runs over several sentences: never whole in a summary
@@ -176,14 +168,12 @@ def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[st
     if (starts_mid_sentence if opens_text else leans_on_previous)(prose[i].text) and not any(j < i for j in chosen):
         return False  # it cannot open the summary; after an earlier chosen sentence it reads as news does. The text's
         # first line skips nothing: its "They" or "This" points at the headline, which the reader sees above it
-    if i and not direct[i] and leans_on_previous(prose[i].text):
-        return False  # a line that is not a sentence stands between it and the sentence before: "It works well"
-        # after a code block or a list points at them. (Lines before the first sentence are its headings.)
     if loose.only_after(i) and (i - 1 not in chosen or not direct[i]):
         return False  # "However,", "Who knew", "This means": only straight after what they answer; a noun phrase
         # ("Sports broadcaster for a radio network.") or a piece of a sentence only straight after its sentence
-    if not opens_text and pronoun_dangles(i, sentences, [j for j in chosen if j != i - 1] if listed[i] else chosen):
-        return False  # a list between them: "This" or "It" points at the list, not at the sentence before
+    if not opens_text and pronoun_dangles(i, sentences, [j for j in chosen if j != i - 1] if not direct[i] else chosen):
+        return False  # a line that is not a sentence between them (a list, code, a removed pointer): "This" or "It"
+        # points at that line, not at the sentence before
     if dangling_names(i, sentences, intros, chosen):
         return False
     words = bags[i]
