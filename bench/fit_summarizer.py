@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from summaries import human_documents, lead, publisher_documents, score  # noqa: E402
 
 from digest.summarize.extractive import WORDS, choose  # noqa: E402
-from digest.summarize.readable import teaser  # noqa: E402
+from digest.summarize.apart import teaser  # noqa: E402
 from digest.summarize.split import units  # noqa: E402
 
 GRID = (0, 50, 60, 70, 80, 90, 100)  # 0: no stop, three sentences whatever their length

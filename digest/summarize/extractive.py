@@ -30,8 +30,9 @@ from collections import Counter
 
 from digest.summarize.furniture import is_caption
 from digest.summarize.split import Unit, split_sentences, units, word_count
-from digest.summarize.readable import (dangling_names, english, fragment, leans_on_adjacent, leans_on_previous, list_intro,
-                                      name_intros, pronoun_dangles, starts_mid_sentence, teaser)
+from digest.summarize.apart import list_intro, teaser
+from digest.summarize.readable import (dangling_names, english, fragment, leans_on_adjacent, leans_on_previous,
+                                      name_intros, pronoun_dangles, starts_mid_sentence)
 
 __all__ = ["WORDS", "choose", "split_sentences", "summarize"]
 

@@ -1,4 +1,4 @@
-"""What makes a chosen sentence unreadable out of its place (a text's list intro and its teaser are in apart.py).
+"""What makes a chosen sentence unreadable out of its place.
 
 A summary is read cold, in an email, without the article around it. A
 sentence that opens with "He", "But" or "The 39-year-old" points back at
@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import re
 
-from digest.summarize.apart import list_intro, teaser  # re-exported: extractive.py imports them from here
-
-__all__ = ["dangling_names", "english", "fragment", "leans_on_adjacent", "list_intro", "leans_on_previous", "name_intros", "pronoun_dangles",
-           "starts_mid_sentence", "teaser"]
+__all__ = ["dangling_names", "english", "fragment", "leans_on_adjacent", "leans_on_previous", "name_intros", "pronoun_dangles",
+           "starts_mid_sentence"]
 
 # Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
 # "This week", "This summer": the time of the writing, not a thing named before.
