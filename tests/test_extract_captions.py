@@ -48,3 +48,12 @@ def test_a_gallery_post_kept_in_a_caption_box_stays():
     html = f"<html><head><title>Out for a walk</title></head><body><article><h1>Out for a walk</h1>{slide}</article></body></html>"
     text = extract_text(html, "https://gallery.example.com/out-for-a-walk")
     assert all(p in text for p in BODY)
+
+
+def test_a_flood_of_captions_is_read_a_bounded_number_of_times_and_the_article_stays():
+    # Hostile input: 40,000 <figcaption>s (3 MB). The caption look-up reads at most MAX_IMAGES of them; the page's own
+    # paragraphs are still the text (no timing assertion here: bench/extraction.py prints the hostile pages' seconds).
+    flood = '<figure><img src="/w.jpg" alt=""><figcaption>A view of the harbour wall from the pier</figcaption></figure>' * 40000
+    html = page(flood)
+    text = extract_text(html, "https://news.example.com/2022/04/29/hard-season/")
+    assert all(p in text for p in BODY) and "A view of the harbour wall" not in text
