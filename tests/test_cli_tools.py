@@ -55,3 +55,30 @@ def test_a_teaser_without_final_punctuation_is_printed():
     result = run("-", stdin="Police say the guards now face a criminal case\n")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == ["Police say the guards now face a criminal case"]
+
+
+def test_a_whole_page_is_summarized_from_its_article_not_its_menus():
+    """A saved web page goes through the article extractor, as a page the daemon fetches does: the teasers and
+    footer around the article are not sentences to choose from (all of a page's text began with a sidebar teaser)."""
+    teasers = "".join(f'<li><a href="/news/{n}">Residents say the library on street {n} reopened on Saturday after '
+                      f'years of delay.</a></li>' for n in range(6))
+    page = ("<!doctype html><html><head><title>Council approves bridge | City News</title></head><body>"
+            '<header><nav><a href="/">Home</a> <a href="/city">City</a></nav></header>'
+            f'<aside class="most-read"><h2>Most read</h2><ul>{teasers}</ul></aside>'
+            "<main><article><h1>Council approves bridge</h1>"
+            + "".join(f"<p>{p}</p>" for p in TEXT.split("\n\n"))
+            + "</article></main><footer><p>Copyright City News. All rights reserved worldwide.</p>"
+            "<p>Sign up for our newsletter to get the news every morning in your inbox.</p></footer></body></html>")
+    for args in ((), ("--url", "https://news.example/bridge")):
+        result = run("-", *args, stdin=page)
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        assert lines == summarize(TEXT, title="Council approves bridge | City News", max_sentences=3)
+        assert not any(bad in line for line in lines for bad in ("Residents", "Copyright", "Sign up"))
+
+
+def test_a_page_where_the_extractor_keeps_nothing_falls_back_to_its_text():
+    page = "<html><body><div>Police say the guards now face a criminal case</div></body></html>"
+    result = run("-", stdin=page)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["Police say the guards now face a criminal case"]

@@ -2,7 +2,8 @@
 
 `digest summarize FILE` shows what the offline summarizer makes of one article,
 so an editor can judge it (or file a bug) without a feed, a send or a model
-server; `digest stories FILE` prints which items the digest would take for one
+server: a whole web page goes through the same article extractor as a page the
+daemon fetches, so what it prints is what a digest would carry; `digest stories FILE` prints which items the digest would take for one
 story (issue 32), so the grouping can be judged from outside. They live apart from digest/cli/main.py so the command group stays about the
 newsletter job; cli.py imports this module to register it.
 """
@@ -18,6 +19,7 @@ import click
 
 from digest.compose.stories import StoryItem, group
 from digest.errors import DigestError
+from digest.gather.extract import extract_text
 from digest.gather.feeds import html_to_text
 from digest.summarize.extractive import summarize
 
@@ -27,6 +29,8 @@ _HTML = re.compile(r"<(?:!doctype|html|head|body|article|main|div|p|br|h[1-6]|sp
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 # html_to_text is made for feed fragments: on a whole page it would keep the <title> glued to the body.
 _HEAD = re.compile(r"<head\b.*?</head\s*>", re.IGNORECASE | re.DOTALL)
+# A whole page, not a fragment from a feed: its menus, teasers and footers are around the article.
+_PAGE = re.compile(r"<(?:!doctype\s+html|html|body)\b", re.IGNORECASE)
 
 
 @click.command("summarize")
@@ -34,20 +38,26 @@ _HEAD = re.compile(r"<head\b.*?</head\s*>", re.IGNORECASE | re.DOTALL)
 @click.option("--title", help="The article's headline (helps choose sentences); HTML: defaults to <title>.")
 @click.option("--sentences", type=click.IntRange(min=1), default=3, show_default=True,
               help="At most this many sentences.")
-def summarize_command(file, title: str | None, sentences: int) -> None:
-    """Print the extractive summary of FILE (plain text or HTML; - reads stdin), one sentence per line."""
-    text, found_title = article_text(file.read())
+@click.option("--url", help="The page's address, for site-specific extraction rules (a whole HTML page only).")
+def summarize_command(file, title: str | None, sentences: int, url: str | None) -> None:
+    """Print the extractive summary of FILE (plain text, a feed's HTML fragment or a whole web page; - reads
+    stdin), one sentence per line."""
+    text, found_title = article_text(file.read(), url)
     for sentence in summarize(text, title=title or found_title, max_sentences=sentences):
         click.echo(sentence)
 
 
-def article_text(raw: str) -> tuple[str, str | None]:
-    """(plain text, the HTML <title> if any) of a file that may be plain text or HTML."""
+def article_text(raw: str, url: str | None = None) -> tuple[str, str | None]:
+    """(plain text, the HTML <title> if any) of a file that may be plain text, a fragment or a whole page.
+
+    A whole page's article is what the extractor keeps (its navigation, teasers and footers would otherwise be
+    sentences to choose from); a page where it keeps nothing falls back to all of the page's text."""
     if not _HTML.search(raw):
         return raw, None
     match = _TITLE.search(raw)
     title = " ".join(html.unescape(match.group(1)).split()) if match else None
-    return html_to_text(_HEAD.sub("", raw)), title or None
+    article = extract_text(raw, url) if _PAGE.search(raw) else ""
+    return article or html_to_text(_HEAD.sub("", raw)), title or None
 
 
 @click.command("stories")
