@@ -477,5 +477,6 @@ def test_a_sentence_that_trails_off_into_a_list_is_not_a_summary_sentence():
             "The harbour board will put a heated cabin on the winter ferry from December, the chairman said on "
             "Monday. The cabin seats forty passengers.")
     out = joined(text)
-    assert "betting" not in out and "The harbour board will put a heated cabin" in out
+    assert out == "Let us talk about wet boots on the ferry."  # the run ends before the sentence that trails off
+    assert "betting" in joined(text.replace("felt…", "felt the cold."))
     assert is_furniture("And now you can read the timetable on the following phones and tablets:")

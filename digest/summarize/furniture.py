@@ -49,12 +49,17 @@ FURNITURE = re.compile(
     r"\bthe (?:other|previous|above|earlier) (?:\w+ )?(?:answers|replies)\b|"  # a forum's answer on the others
     # a link party's rules ("one link per comment", "comments with links go to the spam filter"); not news about spam
     r"\b(?:one|a single) link per comment\b|\b(?:in|into|to|check) (?:the|your|my|our) spam (?:filter|folder|queue)\b)|"
+    # the page asking its reader ("Let us know what you think!", "Why not also take a look at our archive?", "In
+    # case you are just tuning in, ..."), and a blog's previous-post link ("« Older post | Main")
+    r"\blet us know what you think\b|\bwhy not (?:also )?(?:take a look|have a look|check out|head over|pop over|visit)\b|"
+    r"\bjust tuning in\b|«[^.!?»]{0,120}\| ?main\b|"
     r"\[(?:link|\d+ comments?)\]")
 # Furniture that needs a word (see is_furniture): a writer's bio line, "click through", a sign-off of thanks.
 _BIO = re.compile(r"(?!(?:the|a|an|this|that|it|he|she|there|our|my)\b)[a-z.'’-]+(?: [a-z.'’-]+){1,2} is (?:a |an |the )?"
                   r"[\w'’ .-]{0,50}\b(?:correspondent|columnist|contributor|contributing editor|editor-at-large|staff writer|"
                   r"freelance writer|professor|(?:senior |research )?fellow|(?:co-?)?author of)\b(?! (?:who|whose|for the)\b)")
-_CLICK = re.compile(r"\bby clicking\b|\bclick(?:ing)? (?:over|through) (?:to|for)\b|\bclick(?:ing)? (?:on |through )(?:the |this |that )?"
+_CLICK = re.compile(r"\bclick(?:ing)? (?:on )?(?:it|them|each|any|the (?:[\w-]+ ){0,2}(?:thumbnail|image|picture|photo|icon)s?)\b|"
+                    r"\bby clicking\b|\bclick(?:ing)? (?:over|through) (?:to|for)\b|\bclick(?:ing)? (?:on |through )(?:the |this |that )?"
                     r"[\w“”\"' -]{0,30}(?:link|button|tab)s?\b")
 _DOWNLOAD = re.compile(r"download [\w' -]{1,40} (?:at|from|on) (?:the )?(?:[\w-]+\.(?:com|net|org|io|co)\b|app store|"
                        r"google play|itunes)")  # "Download Carrow Tides at carrowtides.com."
@@ -145,7 +150,9 @@ POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "u
     r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’.]+| [–—:-]){0,12} "
     r"here(?:[.!)]*$|,? (?:to|for) )|"  # "Watch it on Vimeo – here.", "read the original post here, to find out why"
     r"\b(?:moved|posted|put|uploaded) (?:the|this|it|my) (?:[\w'’]+ ){0,6}here[.!)]*$|\b(?:please )?find (?:below|above)\b|"
-    r"\b(?:below|above) you'?ll\b|^below (?:are|is)\b|\bthe (?:below|above) (?:\w+ )?(?:letter|list|video|chart|graphic|image|"
+    r"\b(?:below|above) you'?ll\b|^(?:below|above)(?: and (?:below|above))? (?:are|is)\b|"
+    r"\bhere(?:['’]s| is| are) (?:what|how|a few|some)\b[^.!?]{0,60}[.:!]?$|"  # "...here are a few tips you should consider."
+    r"\bthe (?:below|above) (?:\w+ )?(?:letter|list|video|chart|graphic|image|"
     r"photo|picture|table|map|post|article|statement)\b|\b(?:underneath|below|above) (?:each|every) (?:one|video|photo|image|picture)\b|"
     r"^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|^(?:more|full|further) "
     r"(?:details|info|information)(?: (?:is|are))? here[.!]*$|^here (?:is|are) (?:[\w'’-]+ ){0,4}(?:videos?|clips?)\b|"

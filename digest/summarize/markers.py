@@ -3,14 +3,16 @@
 A wire story's dateline and agency tag, a byline run into the first sentence, the Daily Mail's time stamps, a
 headline and a dated byline glued to the text, citation markers, pointers in parentheses. Each is a pattern of the
 furniture itself (its words, its punctuation, its place at the top), written for no one site; furniture.py applies
-them (strip_furniture) and judges whole sentences.
+them (strip_furniture) and judges whole sentences. Two more are looked for once the text is split: a verb of
+speech (a label with one is a speaker, not a caption or a subhead) and a subhead run into its paragraph.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["FURNITURE_SUBS", "RARE_SUBS", "STORY_START", "STORY_START_CHARS", "STORY_START_PARAGRAPHS"]
+__all__ = ["FURNITURE_SUBS", "RARE_SUBS", "SPEECH", "STORY_START", "STORY_START_CHARS", "STORY_START_PARAGRAPHS",
+           "subhead"]
 
 _DASH = r"(?:--|—|–| -)"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
@@ -83,3 +85,19 @@ RARE_SUBS = [
     ("via ", re.compile(r"(?<=[.!?]) ?(?:-+ ?via [A-Z][\w.]*(?: [A-Z][\w.]*){0,2}|\(via [^()\n]{1,40}\))[ \t]*$", re.MULTILINE), ""),
     ("s: ", re.compile(r"^[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3} (?:reports|writes|explains):[ \t]+(?=[A-Z])", re.MULTILINE), ""),
 ]
+
+SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
+# A subhead run into its paragraph: "Murray ruled out: The Dallas Cowboys could...", "Challenge Mode: Challenge Mode
+# tasks players...", "TODAY: It's election eve...". Not a name ("Obama: The economy..." is a transcript's speaker).
+_SUBHEAD = re.compile(r"([A-Z][\w’'-]*(?: [\w’'-]+){0,2}): (?=[A-Z“\"‘'])")
+
+
+def subhead(sentence: str) -> bool:
+    """Whether a paragraph opens with a subhead run into it (see _SUBHEAD): a word in capitals, the label's own
+    words again, or a label that is a phrase (a lower-case word in it) before "The", "A" or "An"."""
+    found = _SUBHEAD.match(sentence)
+    if not found or SPEECH.search(found.group()):
+        return False
+    label, rest = found.group(1), sentence[found.end():]
+    return (label.isupper() and " " not in label and len(label) >= 3 or rest.startswith(label + " ")
+            or (any(w[:1].islower() for w in label.split()) and rest.startswith(("The ", "A ", "An "))))

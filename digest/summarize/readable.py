@@ -41,7 +41,7 @@ _CONNECTIVE = (r"plus(?=,)|next(?=,)|specifically(?=,)|(?:next|then) came|howeve
                r"first of all|to begin with|on top of that|in short|in sum|to sum up|in summary|put simply|simply put|"
                r"accordingly|consequently|as a consequence|in the meantime|(?:worse|better|more|other|even more) than (?:that|this)|"
                r"(?:beyond|apart from|aside from) (?:that|this)|"
-               r"which is to say|who knew|guess what|no wonder|not only that|what['’]?s more|even so|either way|in any case|at any rate|anyway(?=,)|in fact|as a result|in addition|"
+               r"there(?:['’]s| is) that|which is to say|who knew|guess what|no wonder|not only that|what['’]?s more|even so|either way|in any case|at any rate|anyway(?=,)|in fact|as a result|in addition|"
                r"in response|in turn|to that end|by contrast|in contrast|on the other hand|at the same time|since then|"
                r"despite (?:this|that|these|those|it)|that['’]?s why|that is why|which means|as such|for that reason|"
                r"because of (?:this|that)|not surprisingly|of course|after all|even then|until then|by then|"
@@ -56,7 +56,8 @@ _REACTION = (r"(?:wow|oh|ah|well|okay|ok|alright|all right|yes|yep|no|nope|sure|
 _ADJACENT = re.compile(r"^[\"'“‘]?(?:" + _REACTION + r")|"
                        r"^[\"'“‘(]?(?:" + _CONNECTIVE + r")\b|^[^,.!?;:]{1,60},\s*(?:however|though|meanwhile|"
                        r"nevertheless|nonetheless|therefore|moreover|in turn|in fact|too|instead|by contrast|in contrast|"
-                       r"for (?:its|his|her|their) part|as a result|in response|in addition|then)\s*,", re.IGNORECASE)
+                       r"for (?:its|his|her|their) part|as a result|in response|in addition|then)\s*,|"
+                       r"^[^,.!?;:]{1,60}\s(?:though|however),", re.IGNORECASE)  # "One thing's for sure though, ..."
 # A personal pronoun after an opening phrase ("In a statement, she said..."): it too points back.
 _LATE_PRONOUN = re.compile(r"^[^.!?,]{1,80},\s*(?:he|she|they|his|her|their)\b")
 # The same after a short opening phrase with no comma and no name: "In many cases they already have..."
@@ -253,7 +254,7 @@ def pronoun_dangles(i: int, sentences: list[str], chosen: list[int]) -> bool:
     earlier = [j for j in chosen if j < i]
     if not earlier:
         return True
-    return any(_names_someone(sentences[k]) for k in range(max(earlier) + 1, i))
+    return any(names_someone(sentences[k]) for k in range(max(earlier) + 1, i))
 
 
 def _answers(question: str) -> bool:
@@ -277,7 +278,7 @@ def _introduced_before(i: int, sentences: list[str], chosen: list[int]) -> bool:
     return False
 
 
-def _names_someone(sentence: str) -> bool:
+def names_someone(sentence: str) -> bool:
     """Whether a sentence names a person or a place (a skipped sentence naming either leaves "She" or "It" after
     it uncertain): a capitalised word that is not an opener, or a first word that reads as a name, followed by a
     comma, a possessive or another capitalised word ("Johnson, the leader...", "Anna Berg said"), unlike

@@ -19,6 +19,7 @@ from ftfy import fix_encoding
 
 from digest.summarize.apart import CLOSING as _CLOSING, LIST_ITEM as _LIST_ITEM, aside, mended, set_apart
 from digest.summarize.furniture import headline_case, is_furniture, not_story, strip_furniture
+from digest.summarize.markers import SPEECH as _SPEECH, subhead
 
 __all__ = ["Unit", "clean_text", "is_furniture", "split_sentences", "units", "word_count"]
 
@@ -116,7 +117,6 @@ _TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
 _CAPS_LABEL = re.compile(r"(?:[A-Z][A-Z0-9’'&-]*[A-Z0-9] ){2,}(?=[A-Z][a-z])")
 _GLUED_ACRONYM = re.compile(r"[A-Z]{2,5}(?:['’]s)?$")
 # A feed's or an index page's cut at a paragraph's end: "... and the even […]".
-_SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
 
 class Unit(NamedTuple):
     """One sentence and what the summarizer must know about its place in the article."""
@@ -124,6 +124,7 @@ class Unit(NamedTuple):
     paragraph_start: bool
     balanced: bool  # no quotation (or parenthesis) runs into it from an earlier sentence or out of it to a later one
     prose: bool  # a real sentence: not a caption, label, furniture, code, or a fragment without a final stop
+    glued: bool = False  # a piece of a sentence that had a caption glued into it (split off by _unglue)
 
 
 def clean_text(text: str, title: str | None = None) -> str:
@@ -159,6 +160,8 @@ def units(text: str, title: str | None = None) -> list[Unit]:
             label = _CAPS_LABEL.match(piece)
             if label and sum(ch.isalpha() for ch in label.group()) >= 6:
                 piece = piece[label.end():]  # a subhead in capitals run into its paragraph: "BALL OF THE CENTURY Benaud..."
+            elif first and len(pieces) == 1 and subhead(piece):
+                piece = piece[piece.index(": ") + 2:]
             opens, quoting_after, stray = _quote_state(piece, quoting)
             balanced = not ((quoting and not opens) or stray or quoting_after or _parentheses(piece))
             prose = (_is_prose(piece, len(pieces) > 1) and not (alone and _heading(piece))
@@ -166,7 +169,7 @@ def units(text: str, title: str | None = None) -> list[Unit]:
                      and not _is_headline(piece, title, headlines)
                      and not aside(piece)
                      and n not in apart)
-            out.append(Unit(piece, first and k == 0, balanced, prose))
+            out.append(Unit(piece, first and k == 0, balanced, prose, len(pieces) > 1))
             quoting = quoting_after
     return out
 

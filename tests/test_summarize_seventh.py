@@ -1,0 +1,76 @@
+"""Issue 29, seventh round: rules from a blind read of 120 outside pages (seed s7), each from our own text.
+
+The run itself (no skipping, the opening, no lede taken anyway) is in test_summarize_opening.py; here are the
+lines a reader tripped over: the page asking its reader, pointers at the page, subheads run into a paragraph."""
+
+from __future__ import annotations
+
+import pytest
+
+from digest.summarize.extractive import summarize
+from digest.summarize.furniture import is_furniture
+from digest.summarize.readable import leans_on_adjacent
+from digest.summarize.split import units
+
+
+@pytest.mark.parametrize("line", [
+    "Let us know what you think!",
+    "Why not also take a look at our photo archive?",
+    "In case you are just tuning in now, we have got coverage of the first day of the festival as well.",
+    "« Older post about the harbour wall \\| Main November 9, 2012 How the wall was rebuilt",
+    "Click on each for more about the harbour (or, in one case, the ferry timetable).",
+    "To download, click the thumbnail of the map you want, then save it.",
+    "I had to shrink the photo to fit the blog, so click it to see the full picture.",
+    "Above and below are five posters from the harbour festival that cost less than a hundred pounds each.",
+    "But first here's what you need to know.",
+    "To get you started, and this is just a start, here are a few tips that you should consider.",
+])
+def test_the_page_speaking_to_its_reader_or_pointing_at_itself_is_furniture(line):
+    assert is_furniture(line)
+
+
+@pytest.mark.parametrize("line", [
+    "The council said it would look at the archive again in the spring.",
+    "Readers who click on adverts earn the site money, the study found.",
+    "Below the bridge is the old harbour wall that the storms broke.",
+    "The mayor said here is a town that knows what it wants.",
+])
+def test_sentences_that_only_share_those_words_are_not(line):
+    assert not is_furniture(line)
+
+
+def test_there_is_that_and_a_late_though_answer_the_sentence_before():
+    assert leans_on_adjacent("There is that, and also that I am off to France until April.")
+    assert leans_on_adjacent("One thing's for sure though, the wall will not be rebuilt this year.")
+    assert not leans_on_adjacent("Even though the council voted for it, the wall was never rebuilt.")
+    assert not leans_on_adjacent("The town, though small, has three harbours and two ferries.")
+
+
+@pytest.mark.parametrize("text, first", [
+    ("Work ruled out: The council of Carrow will not rebuild the harbour wall this year.", "The council of Carrow"),
+    ("Challenge Mode: Challenge Mode asks players to cross the harbour without touching a boat.", "Challenge Mode asks"),
+    ("TODAY: The council of Carrow meets to vote on the harbour wall at last.", "The council of Carrow"),
+])
+def test_a_subhead_run_into_its_paragraph_is_cut(text, first):
+    assert units("The harbour of Carrow was closed by the storms in March.\n\n" + text)[1].text.startswith(first)
+
+
+def test_a_speaker_a_phrase_without_the_or_a_label_mid_paragraph_is_kept():
+    kept = ["Anna Berg: The council never asked the fishermen what they wanted.",
+            "Bottom line: the council never asked the fishermen what they wanted.",
+            "The vote was close. Work ruled out: The council will not rebuild the wall."]
+    for text in kept:
+        assert any(":" in u.text for u in units("The harbour of Carrow was closed in March.\n\n" + text)), text
+
+
+def test_a_sentence_from_further_in_opens_a_summary_only_when_it_stands_alone():
+    """When the opening's sentences all lean on something ("They were covered..." under a heading), a sentence from
+    further in opens the summary only if it names someone or somewhere and is not the writer talking."""
+    start = ("The five posters that made the town famous in a single week\n\n"
+             "They were covered by every paper in the country within a week of the launch. "
+             "Despite this tiny budget, they reached millions of readers all over the world. ")
+    assert summarize(start + "People are still talking about them today in every harbour town.", max_sentences=3) == []
+    assert summarize(start + "Realistically I am not going to make another one before the spring.",
+                     max_sentences=3) == []
+    named = "The posters were designed by Anna Berg, a teacher at the Carrow school of art."
+    assert summarize(start + named, max_sentences=3) == [named]
