@@ -74,3 +74,42 @@ def test_a_sentence_from_further_in_opens_a_summary_only_when_it_stands_alone():
                      max_sentences=3) == []
     named = "The posters were designed by Anna Berg, a teacher at the Carrow school of art."
     assert summarize(start + named, max_sentences=3) == [named]
+
+
+@pytest.mark.parametrize("line", [
+    "Check out this short video to see the ferry in action.",
+    "Check it out here before the tickets are gone!",
+    "Check out these photos I have gathered for you.",
+    "Your support helps us to keep the harbour news free for everyone.",
+    "Don't Miss the Harbour Gala, tickets are on sale now!",
+    "Note: this page is only for people who missed the email about the ferry.",
+    "Shortly after the storm, the harbour master wrote the following letter to the council.",
+    "One of the town's best writers looked at the following Gazette story about the ferry.",
+    "Below, read the statement from the harbour board on the new wall.",
+    "If your town does not have the above plan in place by next year, it may regret it.",
+    "When this video was shot in June, the wall was still standing.",
+    "Here we have another picture of the new ferry, the largest in the fleet.",
+    "Here, their stories of the night the wall broke.",
+    "So here we go....",
+    "You can find every stop of the tour in the left sidebar.",
+    "The Carrow Gazette's Anna Berg reports.",
+    "Do you know someone who might want to receive the Harbour News?",
+])
+def test_pointers_at_the_page_promos_and_credits_from_the_second_read_are_furniture(line):
+    assert is_furniture(line)
+
+
+@pytest.mark.parametrize("line", [
+    "The following day, the council voted to rebuild the wall again.",
+    "Temperatures were above average for the third month in a row.",
+    "Police released this photo of the suspect on Monday night.",
+    "Check out this week's edition of the ferry podcast as the crew answers your questions.",
+    "He said the storm was the worst in a century, the agency reports.",
+])
+def test_news_that_only_shares_their_words_is_not(line):
+    assert not is_furniture(line)
+
+
+def test_a_sentence_opening_with_which_is_the_rest_of_the_one_before():
+    assert leans_on_adjacent("Which remains one of my favourite places in the harbour.")
+    assert not leans_on_adjacent("Which team will win the harbour cup this year?")

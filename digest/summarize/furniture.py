@@ -49,10 +49,17 @@ FURNITURE = re.compile(
     r"\bthe (?:other|previous|above|earlier) (?:\w+ )?(?:answers|replies)\b|"  # a forum's answer on the others
     # a link party's rules ("one link per comment", "comments with links go to the spam filter"); not news about spam
     r"\b(?:one|a single) link per comment\b|\b(?:in|into|to|check) (?:the|your|my|our) spam (?:filter|folder|queue)\b)|"
-    # the page asking its reader ("Let us know what you think!", "Why not also take a look at our archive?", "In
-    # case you are just tuning in, ..."), and a blog's previous-post link ("« Older post | Main")
+    # the page asking its reader ("Let us know what you think!", "Why not also take a look...", "Check out these stunners",
+    # "Your support helps us..."), "« Older post | Main", a ticket promo, an editor's note, the sidebar, "So here we go...",
+    # a video's credit ("NBCNews.com's Dara Brown reports."), a sentence about the page's own pictures or video
     r"\blet us know what you think\b|\bwhy not (?:also )?(?:take a look|have a look|check out|head over|pop over|visit)\b|"
-    r"\bjust tuning in\b|«[^.!?»]{0,120}\| ?main\b|"
+    r"\bjust tuning in\b|«[^.!?»]{0,120}\| ?main\b|\bcheck (?:it|this|these|them|those) out\b|\bcheck out (?:this|"
+    r"these|those)\b(?! (?:week|weekend|month|year)\b)|\byour (?:support|donations?|gifts?|contributions?) (?:helps?|"
+    r"allows?|makes?|keeps?|enables?)\b|\btickets (?:are )?(?:on sale|available) now\b|^don['’]t miss\b|^(?:editor['’]?s? )?"
+    r"note\s*:|\bin the (?:left |right )?sidebar\b|^(?:so,? |and |ok,? |okay,? |well,? )?here we go\b[.!…]*$|"
+    r"^[\w.'’ -]{3,60} reports[.:]?$|\b(?:know|have) (?:someone|anyone|a friend) who (?:might|would|may) (?:want|like) "
+    r"to (?:receive|read|get|see)\b|\b(?:this|these) (?:video|clip|photo|picture|image|graphic|infographic|slideshow|"
+    r"gallery|screenshot)s?\b(?! (?:of|from|by|shows|released)\b)|"
     r"\[(?:link|\d+ comments?)\]")
 # Furniture that needs a word (see is_furniture): a writer's bio line, "click through", a sign-off of thanks.
 _BIO = re.compile(r"(?!(?:the|a|an|this|that|it|he|she|there|our|my)\b)[a-z.'’-]+(?: [a-z.'’-]+){1,2} is (?:a |an |the )?"
@@ -66,7 +73,8 @@ _DOWNLOAD = re.compile(r"download [\w' -]{1,40} (?:at|from|on) (?:the )?(?:[\w-]
 # Pointers at a figure or at what follows ("Figure 1 illustrates...", "I'll use the following plot"), a podcast's call.
 _FIGURE = re.compile(r"^(?:figure|fig\.|table|chart|graph) \d+[a-z]? (?:shows|illustrates|displays|depicts|presents|gives)\b|"
                      r"\bthe following (?:[\w-]+ ){0,2}(?:plot|figure|graph|chart|table|image|photo|picture|video|code|"
-                     r"screenshot|diagram|example|syntax|command|script|snippet)s?\b|^listen (?:in|now)\b|"
+                     r"screenshot|diagram|example|syntax|command|script|snippet|article|post|story|letter|statement|note|message|"
+                     r"e-?mail|poem|list|tips|questions|quote|excerpt|passage|links?|items?)s?\b|^listen (?:in|now)\b|"
                      r"\b(?:like|as in|such as) the following\b|\bthe following\W*$|\bthe following [^.!?]{0,40}:\W*$|\b(?:read|keep reading) on(?:[.!]*$| \()")
 # The site's or the company's word about itself: "At Carrow Data, we provide...", "Enjoy your visit!", "please consult
 # our handbook", and a credit line alone ("Created by UK-based designer Ann Reid!").
@@ -150,7 +158,8 @@ POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "u
     r"\b(?:read|see|watch|find out|learn|click|tap|check|listen|view|download|register)\b(?: [\w'’.]+| [–—:-]){0,12} "
     r"here(?:[.!)]*$|,? (?:to|for) )|"  # "Watch it on Vimeo – here.", "read the original post here, to find out why"
     r"\b(?:moved|posted|put|uploaded) (?:the|this|it|my) (?:[\w'’]+ ){0,6}here[.!)]*$|\b(?:please )?find (?:below|above)\b|"
-    r"\b(?:below|above) you'?ll\b|^(?:below|above)(?: and (?:below|above))? (?:are|is)\b|"
+    r"\b(?:below|above) you'?ll\b|^(?:below|above)(?: and (?:below|above))? (?:are|is)\b|^(?:below|above|here),\s|"
+    r"\bthe (?:above|below) (?!average|normal|zero|freezing|par\b)[a-z]|^here,? (?:we|you) (?:have|can see|see|get)\b|"
     r"\bhere(?:['’]s| is| are) (?:what|how|a few|some)\b[^.!?]{0,60}[.:!]?$|"  # "...here are a few tips you should consider."
     r"\bthe (?:below|above) (?:\w+ )?(?:letter|list|video|chart|graphic|image|"
     r"photo|picture|table|map|post|article|statement)\b|\b(?:underneath|below|above) (?:each|every) (?:one|video|photo|image|picture)\b|"

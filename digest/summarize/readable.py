@@ -57,7 +57,7 @@ _ADJACENT = re.compile(r"^[\"'“‘]?(?:" + _REACTION + r")|"
                        r"^[\"'“‘(]?(?:" + _CONNECTIVE + r")\b|^[^,.!?;:]{1,60},\s*(?:however|though|meanwhile|"
                        r"nevertheless|nonetheless|therefore|moreover|in turn|in fact|too|instead|by contrast|in contrast|"
                        r"for (?:its|his|her|their) part|as a result|in response|in addition|then)\s*,|"
-                       r"^[^,.!?;:]{1,60}\s(?:though|however),", re.IGNORECASE)  # "One thing's for sure though, ..."
+                       r"^[^,.!?;:]{1,60}\s(?:though|however),|^which\b(?=[^?]*$)", re.IGNORECASE)  # "One thing's for sure though, ..."
 # A personal pronoun after an opening phrase ("In a statement, she said..."): it too points back.
 _LATE_PRONOUN = re.compile(r"^[^.!?,]{1,80},\s*(?:he|she|they|his|her|their)\b")
 # The same after a short opening phrase with no comma and no name: "In many cases they already have..."
