@@ -113,3 +113,23 @@ def test_news_that_only_shares_their_words_is_not(line):
 def test_a_sentence_opening_with_which_is_the_rest_of_the_one_before():
     assert leans_on_adjacent("Which remains one of my favourite places in the harbour.")
     assert not leans_on_adjacent("Which team will win the harbour cup this year?")
+
+
+def test_third_read_a_list_announced_an_upsell_and_the_answer_to_a_skipped_question():
+    assert is_furniture("The following are the arrest reports as recorded by the Carrow police this week.")
+    assert is_furniture("Already have an older version of the ferry app?")
+    assert not is_furniture("The following week, the council met again to vote on the wall.")
+    from digest.summarize.readable import leans_on_previous
+    assert leans_on_previous("The answer, the harbour master suggests, is a higher wall.")
+    assert not leans_on_previous("The answering machine at the harbour office was full.")
+
+
+def test_a_quotation_alone_does_not_open_a_summary():
+    """Who says it comes only after it; with its speaker in the same sentence it may open one."""
+    bare = ('"A harbour is more than a place to moor boats, it is the heart of the town."\n\n'
+            "Anna Berg has run the ferry office of Carrow for thirty years and will retire in May. "
+            "The council will choose who takes her place at its meeting in April.")
+    assert summarize(bare, max_sentences=3)[0].startswith("Anna Berg has run")
+    said = ('"A harbour is more than a place to moor boats," said Anna Berg, who runs the ferry office.\n\n'
+            "She will retire in May after thirty years at the harbour of Carrow.")
+    assert summarize(said, max_sentences=3)[0].startswith('"A harbour is more')

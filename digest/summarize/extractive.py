@@ -29,6 +29,7 @@ import re
 from collections import Counter
 
 from digest.summarize.furniture import is_caption
+from digest.summarize.markers import SPEECH
 from digest.summarize.split import Unit, split_sentences, units, word_count
 from digest.summarize.apart import list_intro, teaser
 from digest.summarize.readable import (dangling_names, english, fragment, leans_on_adjacent, leans_on_previous,
@@ -156,6 +157,7 @@ def _opening_end(prose: list[Unit]) -> int:
     return len(prose)
 
 
+_BARE_QUOTE = re.compile(r"^[\"“‘'][^\"“”]{10,}[.!?…]?[\"”’'][.!?]?$")
 _FIRST_PERSON = re.compile(r"\b(?:I|I['’]m|I['’]ve|I['’]d|I['’]ll|my|me|we|our|us)\b")
 
 
@@ -238,8 +240,8 @@ def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[st
     if loose.only_after(i) and (i - 1 not in chosen or not direct[i]):
         return False  # "However,", "Who knew", "This means": only straight after what they answer; a piece of a
         # sentence only straight after its sentence
-    if loose.phrase(i):
-        return False
+    if loose.phrase(i) or (not chosen and _BARE_QUOTE.match(prose[i].text) and not SPEECH.search(prose[i].text)):
+        return False  # a quotation alone cannot open a summary: who says it comes in a sentence after it
     if not opens_text and pronoun_dangles(i, sentences, [j for j in chosen if j != i - 1] if not direct[i] else chosen):
         return False  # a line that is not a sentence between them (a list, code, a removed pointer): "This" or "It"
         # points at that line, not at the sentence before

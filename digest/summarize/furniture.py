@@ -58,7 +58,7 @@ FURNITURE = re.compile(
     r"allows?|makes?|keeps?|enables?)\b|\btickets (?:are )?(?:on sale|available) now\b|^don['’]t miss\b|^(?:editor['’]?s? )?"
     r"note\s*:|\bin the (?:left |right )?sidebar\b|^(?:so,? |and |ok,? |okay,? |well,? )?here we go\b[.!…]*$|"
     r"^[\w.'’ -]{3,60} reports[.:]?$|\b(?:know|have) (?:someone|anyone|a friend) who (?:might|would|may) (?:want|like) "
-    r"to (?:receive|read|get|see)\b|\b(?:this|these) (?:video|clip|photo|picture|image|graphic|infographic|slideshow|"
+    r"to (?:receive|read|get|see)\b|^already (?:have|own|using|a (?:member|subscriber|customer))\b|\b(?:this|these) (?:video|clip|photo|picture|image|graphic|infographic|slideshow|"
     r"gallery|screenshot)s?\b(?! (?:of|from|by|shows|released)\b)|"
     r"\[(?:link|\d+ comments?)\]")
 # Furniture that needs a word (see is_furniture): a writer's bio line, "click through", a sign-off of thanks.
@@ -75,7 +75,7 @@ _FIGURE = re.compile(r"^(?:figure|fig\.|table|chart|graph) \d+[a-z]? (?:shows|il
                      r"\bthe following (?:[\w-]+ ){0,2}(?:plot|figure|graph|chart|table|image|photo|picture|video|code|"
                      r"screenshot|diagram|example|syntax|command|script|snippet|article|post|story|letter|statement|note|message|"
                      r"e-?mail|poem|list|tips|questions|quote|excerpt|passage|links?|items?)s?\b|^listen (?:in|now)\b|"
-                     r"\b(?:like|as in|such as) the following\b|\bthe following\W*$|\bthe following [^.!?]{0,40}:\W*$|\b(?:read|keep reading) on(?:[.!]*$| \()")
+                     r"\b(?:like|as in|such as) the following\b|\bthe following\W*$|^the following (?:is|are|was|were)\b|\bthe following [^.!?]{0,40}:\W*$|\b(?:read|keep reading) on(?:[.!]*$| \()")
 # The site's or the company's word about itself: "At Carrow Data, we provide...", "Enjoy your visit!", "please consult
 # our handbook", and a credit line alone ("Created by UK-based designer Ann Reid!").
 _SELF = re.compile(r"^at [\w&.'’-]+(?: [\w&.'’-]+){0,3}, (?:we|our)\b|\benjoy your (?:visit|stay)\b|\bhave a nice stay\b|"

@@ -24,7 +24,7 @@ _LEANING = re.compile(
     r"but|and|or|so|yet|nor|also|however|meanwhile|moreover|furthermore|instead|still|then|thus|hence|"
     r"therefore|otherwise|nevertheless|nonetheless|besides|likewise|similarly|again|later|afterwards|"
     r"here|both|neither|either|another|other|others|the (?:\d+-year-old|former|latter|same|pair|couple|duo|"
-    r"trio|man|woman|boy|girl|star|player|club|company|firm|group|move|decision|incident|case))\b",
+    r"trio|man|woman|boy|girl|star|player|club|company|firm|group|move|decision|incident|case|answer|upshot|catch))\b",
     re.IGNORECASE)
 # The same in the languages feeds most often come in: connectives and personal pronouns (not "Es"/"Il", which
 # open "Es gibt"/"Il y a" sentences that point nowhere), followed by a lower-case word: "Ma il governo...", never
