@@ -133,3 +133,21 @@ def test_a_quotation_alone_does_not_open_a_summary():
     said = ('"A harbour is more than a place to moor boats," said Anna Berg, who runs the ferry office.\n\n'
             "She will retire in May after thirty years at the harbour of Carrow.")
     assert summarize(said, max_sentences=3)[0].startswith('"A harbour is more')
+
+
+def test_fourth_read_lists_announced_pointers_self_promotion_and_a_from_byline():
+    for line in ("In that spirit, here are a half dozen tips to save money on the ferry.",
+                 "There's a lot here to digest.",
+                 "The archive is yet to come (bar for the one picture included here, from the Carrow library).",
+                 "I also publish a collection of articles about harbours on my other site."):
+        assert is_furniture(line), line
+    assert not is_furniture("The council also publishes its minutes every month on paper.")
+    found = units("From Anna: With about 100 days until the vote, the harbour wall is still the question. "
+                  "Nobody in Carrow talks about anything else.")
+    assert found[0].text.startswith("With about 100 days")
+
+
+def test_a_footnote_mark_after_a_stop_ends_the_sentence_and_is_dropped():
+    found = units("The cup will go to some player you have never heard of.* At least I hope so. "
+                  "Nobody in Carrow watches the games anyway.")
+    assert [u.text for u in found][:2] == ["The cup will go to some player you have never heard of.", "At least I hope so."]

@@ -49,16 +49,15 @@ FURNITURE = re.compile(
     r"\bthe (?:other|previous|above|earlier) (?:\w+ )?(?:answers|replies)\b|"  # a forum's answer on the others
     # a link party's rules ("one link per comment", "comments with links go to the spam filter"); not news about spam
     r"\b(?:one|a single) link per comment\b|\b(?:in|into|to|check) (?:the|your|my|our) spam (?:filter|folder|queue)\b)|"
-    # the page asking its reader ("Let us know what you think!", "Why not also take a look...", "Check out these stunners",
-    # "Your support helps us..."), "« Older post | Main", a ticket promo, an editor's note, the sidebar, "So here we go...",
-    # a video's credit ("NBCNews.com's Dara Brown reports."), a sentence about the page's own pictures or video
+    # the page asking its reader ("Let us know what you think!", "Check out these stunners", "Your support helps us..."),
+    # "« Older post | Main", promos, notes, the sidebar, "So here we go...", "X reports.", the page's pictures or video
     r"\blet us know what you think\b|\bwhy not (?:also )?(?:take a look|have a look|check out|head over|pop over|visit)\b|"
     r"\bjust tuning in\b|«[^.!?»]{0,120}\| ?main\b|\bcheck (?:it|this|these|them|those) out\b|\bcheck out (?:this|"
     r"these|those)\b(?! (?:week|weekend|month|year)\b)|\byour (?:support|donations?|gifts?|contributions?) (?:helps?|"
     r"allows?|makes?|keeps?|enables?)\b|\btickets (?:are )?(?:on sale|available) now\b|^don['’]t miss\b|^(?:editor['’]?s? )?"
     r"note\s*:|\bin the (?:left |right )?sidebar\b|^(?:so,? |and |ok,? |okay,? |well,? )?here we go\b[.!…]*$|"
     r"^[\w.'’ -]{3,60} reports[.:]?$|\b(?:know|have) (?:someone|anyone|a friend) who (?:might|would|may) (?:want|like) "
-    r"to (?:receive|read|get|see)\b|^already (?:have|own|using|a (?:member|subscriber|customer))\b|\b(?:this|these) (?:video|clip|photo|picture|image|graphic|infographic|slideshow|"
+    r"to (?:receive|read|get|see)\b|^already (?:have|own|using|a (?:member|subscriber|customer))\b|^i also (?:publish|write|run|blog)\b|\b(?:this|these) (?:video|clip|photo|picture|image|graphic|infographic|slideshow|"
     r"gallery|screenshot)s?\b(?! (?:of|from|by|shows|released)\b)|"
     r"\[(?:link|\d+ comments?)\]")
 # Furniture that needs a word (see is_furniture): a writer's bio line, "click through", a sign-off of thanks.
@@ -160,7 +159,8 @@ POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "u
     r"\b(?:moved|posted|put|uploaded) (?:the|this|it|my) (?:[\w'’]+ ){0,6}here[.!)]*$|\b(?:please )?find (?:below|above)\b|"
     r"\b(?:below|above) you'?ll\b|^(?:below|above)(?: and (?:below|above))? (?:are|is)\b|^(?:below|above|here),\s|"
     r"\bthe (?:above|below) (?!average|normal|zero|freezing|par\b)[a-z]|^here,? (?:we|you) (?:have|can see|see|get)\b|"
-    r"\bhere(?:['’]s| is| are) (?:what|how|a few|some)\b[^.!?]{0,60}[.:!]?$|"  # "...here are a few tips you should consider."
+    r"\bhere(?:['’]s| is| are) (?:what|how|a few|some|(?:a |the )?(?:[\w-]+ ){0,3}(?:tips|ways|steps|things|reasons|ideas|examples|"
+    r"options|rules|lessons|facts))\b[^.!?]{0,60}[.:!]?$|\bthere['’]s (?:a lot|lots|plenty|much|more) (?:here|below|above)\b|"  # "here are a few tips"
     r"\bthe (?:below|above) (?:\w+ )?(?:letter|list|video|chart|graphic|image|"
     r"photo|picture|table|map|post|article|statement)\b|\b(?:underneath|below|above) (?:each|every) (?:one|video|photo|image|picture)\b|"
     r"^here,? (?:is |are )?(?:the |a )?(?:trailer|video|clip|photos?|pictures?|gallery)\b|^(?:more|full|further) "
@@ -168,7 +168,7 @@ POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "u
     r"^here(?:['’]s| is| are) (?:[\w'’-]+,? ){0,19}[\w'’-]+[.:!]?$|"  # "Here are a few of our favourites." (what follows)
     r"\b(?:comment|reply|contact|feedback) (?:box|form|section|field)s? (?:below|above)\b|"  # "using the comment box below"
     r"\bas (?:outlined|mentioned|noted|described|discussed|explained|listed|shown) (?:above|below)\b|"  # "as outlined above"
-    r"\bas (?:shown|seen|pictured|illustrated) here\b|"  # "the joints, as shown here, take an evening"
+    r"\bas (?:shown|seen|pictured|illustrated) here\b|\b(?:included|embedded|featured) (?:here|below|above)\b|"  # "as shown here"
     r"\b(?:in|on) the (?:post|article|video|photo|picture|image|section|map|chart|list|table)s? (?:below|above)\b|"
     r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,60}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"

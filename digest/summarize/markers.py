@@ -54,8 +54,9 @@ FURNITURE_SUBS = [
     (re.compile(r"\A\s*(?:[^\n]{0,150}?\s)?By [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3},? (?:[Pp]osted |[Pp]ublished |[Uu]pdated )?"
                 r"on " + _MONTH + r"\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
                 r"(?:,? (?:at )?\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?)?\s*(?:[|–—-]\s*)?(?=[A-Z“\"])"), ""),
-    # A byline run into the first sentence: "By Aaron Humes: The Americas cannot..."
-    (re.compile(r"^(?:By|Por|Von|Par) [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3}\s*(?::|\||--|—|–)\s*(?=[A-Z“\"])", re.MULTILINE), ""),
+    # A byline run into the first sentence: "By Aaron Humes: The Americas cannot...", "From Denny: With about..."
+    (re.compile(r"^(?:By|Por|Von|Par) [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3}\s*(?::|\||--|—|–)\s*(?=[A-Z“\"])|"
+                r"^From [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,2}:\s*(?=[A-Z“\"])", re.MULTILINE), ""),
     (re.compile(r"\A\s*[A-Z][a-z]+(?: [A-Z][a-z]+)?: (?=[A-Z][a-z])"), ""),  # "Mangaluru: Karnataka Bank has..."
     (re.compile(r"(?:^|(?<=\s))By \. [^.\n]{1,80}? \. (?:(?:PUBLISHED|UPDATED|Last updated at)[: .|]+[^|\n]*?\d{4}"
                 r"\s*\.?\s*\|?\s*\.?\s*)*"), ""),

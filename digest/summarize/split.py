@@ -76,7 +76,7 @@ HEADING_WORDS = 6  # words: a paragraph that is one question this short is a hea
 
 # What may follow a sentence's stop before the space: closing quotes and brackets. "“" closes a German „…“;
 # elsewhere only when a space follows (".“It was" opens the next sentence).
-_STOP, _AFTER = r"([.!?…。！？।॥]+)", "[" + re.escape(_CLOSING) + "]"
+_STOP, _AFTER = r"([.!?…。！？।॥]+)", "[" + re.escape(_CLOSING + "*†") + "]"  # and a footnote's mark: ".* At least"
 _CANDIDATE = re.compile(_STOP + r"(?:" + _AFTER + r"|“(?=[\s" + re.escape(_CLOSING) + r"]|$))*(\s*)")
 _CANDIDATE_GERMAN = re.compile(_STOP + r"(?:" + _AFTER + r"|“)*(\s*)")  # where „ opens, “ always closes
 _FULL_STOPS = "。！？।॥"  # Chinese and Japanese stops, and the danda of Bengali and Hindi, end a sentence with no space after them
@@ -162,6 +162,8 @@ def units(text: str, title: str | None = None) -> list[Unit]:
                 piece = piece[label.end():]  # a subhead in capitals run into its paragraph: "BALL OF THE CENTURY Benaud..."
             elif first and len(pieces) == 1 and subhead(piece):
                 piece = piece[piece.index(": ") + 2:]
+            if piece.endswith(("*", "†")) and piece.rstrip("*†")[-1:] in (".", "!", "?", "…"):
+                piece = piece.rstrip("*†")  # a footnote's mark after the stop
             opens, quoting_after, stray = _quote_state(piece, quoting)
             balanced = not ((quoting and not opens) or stray or quoting_after or _parentheses(piece))
             prose = (_is_prose(piece, len(pieces) > 1) and not (alone and _heading(piece))
@@ -239,7 +241,7 @@ def _parentheses(text: str, depth: int = 0) -> int:
 def _is_prose(sentence: str, glued: bool) -> bool:
     """Real sentences only: page furniture ("Skip to content", "Subscribe"), captions, code and headings
     have no closing punctuation, too few words, a caption label or a credit."""
-    if word_count(sentence) < 3 or not sentence.rstrip(_CLOSING + "“").endswith(_ENDS):
+    if word_count(sentence) < 3 or not sentence.rstrip(_CLOSING + "“*†").endswith(_ENDS):
         return False
     if not_story(sentence) or headline_case(sentence) or _INTERVIEW_QUESTION.match(sentence):
         return False
