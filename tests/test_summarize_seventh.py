@@ -151,3 +151,36 @@ def test_a_footnote_mark_after_a_stop_ends_the_sentence_and_is_dropped():
     found = units("The cup will go to some player you have never heard of.* At least I hope so. "
                   "Nobody in Carrow watches the games anyway.")
     assert [u.text for u in found][:2] == ["The cup will go to some player you have never heard of.", "At least I hope so."]
+
+
+@pytest.mark.parametrize("line", [
+    "Post time to comments.",
+    "The host admitted she loves the harbour as much as anyone– Get the details here!",
+    "After some pizza and pastrami, please follow this link and give what you can.",
+    "If you find anything interesting here and decide to share it pls link back :-)",
+    "Comments may be no longer than 2000 characters and will post to the site shortly after submitting.",
+    "Win tickets, ferry passes and more from the Carrow Gazette!",
+    "Anna Berg is a prolific blogger, sailor and ukulele player living in Carrow with two dogs.",
+])
+def test_fifth_read_asks_and_a_bio(line):
+    assert is_furniture(line)
+
+
+def test_a_question_quoted_before_its_speaker_is_one_sentence():
+    found = units("'Why on earth is the ferry late again?' Anna Berg asked the harbour master on Monday. "
+                  "'It is just ridiculous.' The ferry came an hour later.")
+    assert found[0].text == "'Why on earth is the ferry late again?' Anna Berg asked the harbour master on Monday."
+
+
+def test_a_posts_dated_credit_run_into_the_text_is_cut():
+    found = units("Ferry App 1.6 Released Submitted by annab on November 12, 2012 - 3:03pm Ferry App 1.6 has been "
+                  "released. It shows the timetable of every boat in Carrow. It is free.")
+    assert found[0].text == "Ferry App 1.6 has been released."
+
+
+def test_a_noun_phrase_ending_in_a_plural_after_and_is_a_fragment():
+    from digest.summarize.readable import fragment
+    assert fragment("The balance between security and civil liberties.")
+    assert fragment("The integration of Facebook contacts and maps.")
+    assert not fragment("The council of Carrow rebuilt the wall and the harbour walls.")
+    assert not fragment("The new rules apply to all boats in the harbour.")

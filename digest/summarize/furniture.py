@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from digest.summarize.asks import ASKS
 from digest.summarize.markers import (FURNITURE_SUBS, RARE_SUBS, STORY_START, STORY_START_CHARS,
                                       STORY_START_PARAGRAPHS)
 
@@ -49,20 +50,10 @@ FURNITURE = re.compile(
     r"\bthe (?:other|previous|above|earlier) (?:\w+ )?(?:answers|replies)\b|"  # a forum's answer on the others
     # a link party's rules ("one link per comment", "comments with links go to the spam filter"); not news about spam
     r"\b(?:one|a single) link per comment\b|\b(?:in|into|to|check) (?:the|your|my|our) spam (?:filter|folder|queue)\b)|"
-    # the page asking its reader ("Let us know what you think!", "Check out these stunners", "Your support helps us..."),
-    # "« Older post | Main", promos, notes, the sidebar, "So here we go...", "X reports.", the page's pictures or video
-    r"\blet us know what you think\b|\bwhy not (?:also )?(?:take a look|have a look|check out|head over|pop over|visit)\b|"
-    r"\bjust tuning in\b|«[^.!?»]{0,120}\| ?main\b|\bcheck (?:it|this|these|them|those) out\b|\bcheck out (?:this|"
-    r"these|those)\b(?! (?:week|weekend|month|year)\b)|\byour (?:support|donations?|gifts?|contributions?) (?:helps?|"
-    r"allows?|makes?|keeps?|enables?)\b|\btickets (?:are )?(?:on sale|available) now\b|^don['’]t miss\b|^(?:editor['’]?s? )?"
-    r"note\s*:|\bin the (?:left |right )?sidebar\b|^(?:so,? |and |ok,? |okay,? |well,? )?here we go\b[.!…]*$|"
-    r"^[\w.'’ -]{3,60} reports[.:]?$|\b(?:know|have) (?:someone|anyone|a friend) who (?:might|would|may) (?:want|like) "
-    r"to (?:receive|read|get|see)\b|^already (?:have|own|using|a (?:member|subscriber|customer))\b|^i also (?:publish|write|run|blog)\b|\b(?:this|these) (?:video|clip|photo|picture|image|graphic|infographic|slideshow|"
-    r"gallery|screenshot)s?\b(?! (?:of|from|by|shows|released)\b)|"
     r"\[(?:link|\d+ comments?)\]")
 # Furniture that needs a word (see is_furniture): a writer's bio line, "click through", a sign-off of thanks.
 _BIO = re.compile(r"(?!(?:the|a|an|this|that|it|he|she|there|our|my)\b)[a-z.'’-]+(?: [a-z.'’-]+){1,2} is (?:a |an |the )?"
-                  r"[\w'’ .-]{0,50}\b(?:correspondent|columnist|contributor|contributing editor|editor-at-large|staff writer|"
+                  r"[\w'’ .-]{0,50}\b(?:correspondent|columnist|contributor|contributing editor|editor-at-large|staff writer|blogger|"
                   r"freelance writer|professor|(?:senior |research )?fellow|(?:co-?)?author of)\b(?! (?:who|whose|for the)\b)")
 _CLICK = re.compile(r"\bclick(?:ing)? (?:on )?(?:it|them|each|any|the (?:[\w-]+ ){0,2}(?:thumbnail|image|picture|photo|icon)s?)\b|"
                     r"\bby clicking\b|\bclick(?:ing)? (?:over|through) (?:to|for)\b|\bclick(?:ing)? (?:on |through )(?:the |this |that )?"
@@ -305,7 +296,7 @@ def is_furniture(text: str) -> bool:
     """Page furniture, whatever else the text is: sign-up, share and "read more" lines, advertisements and
     promotions, the site's notices, embedded posts, a navigation bar, or a byline alone."""
     lower = text.lower()
-    return (bool(FURNITURE.search(lower) or PROMO.search(lower) or _boilerplate(lower) or SOCIAL.search(text)
+    return (bool(FURNITURE.search(lower) or ASKS.search(lower) or PROMO.search(lower) or _boilerplate(lower) or SOCIAL.search(text)
                  or _points(lower) or ("click" in lower and _CLICK.search(lower)) or (lower.startswith("thank")
                  and _THANKS.match(lower)) or (lower.startswith("download") and _DOWNLOAD.match(lower))
                  or (("fig" in lower or "following" in lower or "listen" in lower or " on" in lower) and _FIGURE.search(lower)) or (" is " in lower and _BIO.match(lower))

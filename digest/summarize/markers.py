@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FURNITURE_SUBS", "RARE_SUBS", "SPEECH", "STORY_START", "STORY_START_CHARS", "STORY_START_PARAGRAPHS",
+__all__ = ["FURNITURE_SUBS", "RARE_SUBS", "SPEAKER_AFTER", "SPEECH", "STORY_START", "STORY_START_CHARS", "STORY_START_PARAGRAPHS",
            "subhead"]
 
 _DASH = r"(?:--|—|–| -)"
@@ -54,6 +54,9 @@ FURNITURE_SUBS = [
     (re.compile(r"\A\s*(?:[^\n]{0,150}?\s)?By [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3},? (?:[Pp]osted |[Pp]ublished |[Uu]pdated )?"
                 r"on " + _MONTH + r"\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
                 r"(?:,? (?:at )?\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?)?\s*(?:[|–—-]\s*)?(?=[A-Z“\"])"), ""),
+    # A post's dated credit run into the text: "RedNotebook 1.6 Released Submitted by vf2nsr on November 12, 2012 - 3:03pm ..."
+    (re.compile(r"\A\s*(?:[^\n]{0,150}?\s)?(?:Submitted|Posted|Written) by \S{1,40} on " + _MONTH + r"\.? \d{1,2}(?:st|nd|rd|th)?,? "
+                r"\d{4}(?:\s*(?:[-–—|@,]|at)?\s*\d{1,2}:\d{2}\s*(?:[AaPp]\.?[Mm]\.?)?)?\s*(?=[A-Z“\"])"), ""),
     # A byline run into the first sentence: "By Aaron Humes: The Americas cannot...", "From Denny: With about..."
     (re.compile(r"^(?:By|Por|Von|Par) [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3}\s*(?::|\||--|—|–)\s*(?=[A-Z“\"])|"
                 r"^From [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,2}:\s*(?=[A-Z“\"])", re.MULTILINE), ""),
@@ -88,6 +91,8 @@ RARE_SUBS = [
 ]
 
 SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
+# A name and a verb of speech after a quotation's "?" or "!": the same sentence ("“Why?” Bennett asked the lawyers.")
+SPEAKER_AFTER = re.compile(r"(?:[A-Z][\w.'’-]*\s){1,3}(?:said|says|asked|asks|told|added|replied|wrote|shouted|yelled|tweeted)\b")
 # A subhead run into its paragraph: "Murray ruled out: The Dallas Cowboys could...", "Challenge Mode: Challenge Mode
 # tasks players...", "TODAY: It's election eve...". Not a name ("Obama: The economy..." is a transcript's speaker).
 _SUBHEAD = re.compile(r"([A-Z][\w’'-]*(?: [\w’'-]+){0,2}): (?=[A-Z“\"‘'])")

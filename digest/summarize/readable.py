@@ -155,7 +155,7 @@ _PLURAL_DETERMINER = (r"(?:these|those|some|many|few|several|all|both|(?<!X )\d(
                       r"seven|eight|nine|ten|twelve|dozens|hundreds|thousands|millions)")
 _CLOSED = r"(?:" + _DETERMINER + "|" + _PLURAL_DETERMINER + r"|this|that|each|one|any)"
 _ADJECTIVE = r"(?:new|old|big|small|great|good|best|top|first|last|next|other|own|latest|free|full|current|recent|major|main) "
-_NOT_FINITE = re.compile(r"(?<!\S)(" + _DETERMINER + " (?:" + _ADJECTIVE + r")?|" + _PLURAL_DETERMINER + " (?:" + _ADJECTIVE
+_NOT_FINITE = re.compile(r"(?<!\S)(" + _DETERMINER + " (?:" + _ADJECTIVE + r"|[a-z]+ |X )?|" + _PLURAL_DETERMINER + " (?:" + _ADJECTIVE
                          + r")?(?![a-z]+ed\b))(?!(?:" + "|".join(_VERB_WORDS) + r")\b)[a-z]+(?:s|ed)\b(?!['’])"
                          r"(?=[^\w\s]*$|[^\w\s]*\s+(?:and|or|nor|&|with|to)(?!\S))|"
                          r"(?<=\bto )(?:(?:be|have|get) )?(?!(?:a|an|the|this|that|these|those|my|your|his|her|its|our|their)\b)[a-z]+\b ?")

@@ -19,7 +19,7 @@ from ftfy import fix_encoding
 
 from digest.summarize.apart import CLOSING as _CLOSING, LIST_ITEM as _LIST_ITEM, aside, mended, set_apart
 from digest.summarize.furniture import headline_case, is_furniture, not_story, strip_furniture
-from digest.summarize.markers import SPEECH as _SPEECH, subhead
+from digest.summarize.markers import SPEAKER_AFTER, SPEECH as _SPEECH, subhead
 
 __all__ = ["Unit", "clean_text", "is_furniture", "split_sentences", "units", "word_count"]
 
@@ -116,7 +116,6 @@ _INTERVIEW_QUESTION = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}: 
 _TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
 _CAPS_LABEL = re.compile(r"(?:[A-Z][A-Z0-9’'&-]*[A-Z0-9] ){2,}(?=[A-Z][a-z])")
 _GLUED_ACRONYM = re.compile(r"[A-Z]{2,5}(?:['’]s)?$")
-# A feed's or an index page's cut at a paragraph's end: "... and the even […]".
 
 class Unit(NamedTuple):
     """One sentence and what the summarizer must know about its place in the article."""
@@ -332,6 +331,8 @@ def _is_boundary(paragraph: str, start: int, match: re.Match, lowercase: bool = 
     caseless = after.isalpha() and after.upper() == after.lower()  # Hangul, Arabic, Hebrew, Thai...: no capitals
     if not (after.isupper() or caseless or after.isdigit() or after in _OPENING):
         return False
+    if match.group(1)[-1] in "!?" and match.group(0).rstrip()[-1:] in _CLOSING and SPEAKER_AFTER.match(paragraph, match.end()):
+        return False  # "“Why did you not tell the court?” Bennett asked the lawyers.": the quotation's speaker
     if not match.group(1).endswith(".") or match.group(1).endswith(".."):
         return True  # "!", "?", "…", "...": a question or exclamation inside a sentence keeps a lower-case word after
     word = token.lstrip(_OPENING).lower()

@@ -1,0 +1,33 @@
+"""The page speaking to its reader: asks, promos and pointers at itself that read like prose.
+
+Matched against the lower-cased sentence by furniture.is_furniture, like its FURNITURE pattern; kept apart because
+each of these came from a blind read of outside pages (issue 29, seventh round, bench/README.md) and they are the
+first place to look when a reader finds another one. Each is a pattern of the ask itself, written for no one site.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["ASKS"]
+
+ASKS = re.compile(
+    # the page asking its reader: "Let us know what you think!", "Why not also take a look...", "Check out these
+    # stunners", "Your support helps us...", "Do you know someone who might want to receive...", "Already have an
+    # older version...?", "please follow this link", "pls link back", "Post time to comments.", "Win tickets..."
+    r"\blet us know what you think\b|\bwhy not (?:also )?(?:take a look|have a look|check out|head over|pop over|visit)\b|"
+    r"\bjust tuning in\b|\bcheck (?:it|this|these|them|those) out\b|"
+    r"\bcheck out (?:this|these|those)\b(?! (?:week|weekend|month|year)\b)|"
+    r"\byour (?:support|donations?|gifts?|contributions?) (?:helps?|allows?|makes?|keeps?|enables?)\b|"
+    r"\b(?:know|have) (?:someone|anyone|a friend) who (?:might|would|may) (?:want|like) to (?:receive|read|get|see)\b|"
+    r"^already (?:have|own|using|a (?:member|subscriber|customer))\b|\bfollow (?:this|the) link\b|\blink back\b|"
+    r"\bpost [\w ]{1,30} to (?:the )?comments\b|^comments (?:may|must|should|will|are)\b|^win (?:tickets|prizes|a|an)\b|"
+    r"\bget (?:the|all the|more) (?:details|story|scoop|facts|info|information|lowdown) here\b|"
+    # promos and notes: a ticket sale, "Don't miss", an editor's note, the sidebar, "I also publish..."
+    r"\btickets (?:are )?(?:on sale|available) now\b|^don['’]t miss\b|^(?:editor['’]?s? )?note\s*:|"
+    r"\bin the (?:left |right )?sidebar\b|^i also (?:publish|write|run|blog)\b|"
+    # the page's own furniture in prose: "« Older post | Main", "So here we go...", a video's credit ("NBCNews.com's
+    # Dara Brown reports."), a sentence about the page's own pictures or video ("When this video was shot...")
+    r"«[^.!?»]{0,120}\| ?main\b|^(?:so,? |and |ok,? |okay,? |well,? )?here we go\b[.!…]*$|^[\w.'’ -]{3,60} reports[.:]?$|"
+    r"\b(?:this|these) (?:video|clip|photo|picture|image|graphic|infographic|slideshow|gallery|screenshot)s?\b"
+    r"(?! (?:of|from|by|shows|released)\b)")
