@@ -5,6 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from digest.cli.main import cli
+from digest.gather.extract import extract_text
 from digest.summarize.extractive import summarize
 
 TEXT = ("The city council approved a new bridge on Monday. The vote was 7 to 2 after a long debate.\n\n"
@@ -78,7 +79,8 @@ def test_a_whole_page_is_summarized_from_its_article_not_its_menus():
 
 
 def test_a_page_where_the_extractor_keeps_nothing_falls_back_to_its_text():
-    page = "<html><body><div>Police say the guards now face a criminal case</div></body></html>"
+    page = "<html><body><aside>Police say the guards now face a criminal case</aside></body></html>"
+    assert extract_text(page) == ""  # what makes this the fallback's case
     result = run("-", stdin=page)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == ["Police say the guards now face a criminal case"]

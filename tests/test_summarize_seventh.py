@@ -17,7 +17,7 @@ from digest.summarize.split import units
     "Let us know what you think!",
     "Why not also take a look at our photo archive?",
     "In case you are just tuning in now, we have got coverage of the first day of the festival as well.",
-    "« Older post about the harbour wall \\| Main November 9, 2012 How the wall was rebuilt",
+    "« Anna Berg on the harbour wall | Main November 9, 2012 How the wall was rebuilt",
     "Click on each for more about the harbour (or, in one case, the ferry timetable).",
     "To download, click the thumbnail of the map you want, then save it.",
     "I had to shrink the photo to fit the blog, so click it to see the full picture.",
@@ -184,3 +184,43 @@ def test_a_noun_phrase_ending_in_a_plural_after_and_is_a_fragment():
     assert fragment("The integration of Facebook contacts and maps.")
     assert not fragment("The council of Carrow rebuilt the wall and the harbour walls.")
     assert not fragment("The new rules apply to all boats in the harbour.")
+
+
+@pytest.mark.parametrize("line", [
+    "But the harbour board disputed the news media reports.",
+    "The Gazette was unable to confirm the reports.",
+    "'This video in no way represents the values of the school,' the headmaster said.",
+    "These images were strong and she has become an icon of the town.",
+    "A spokesman emailed the Gazette the following statement: “The wall will be rebuilt.”",
+])
+def test_review_news_that_a_first_version_of_these_rules_took_for_furniture(line):
+    assert not is_furniture(line)
+
+
+@pytest.mark.parametrize("text", [
+    '"Why are they filming the boats?" Loeb said he filed a complaint against the harbour master. The case goes on.',
+    "'Look, he is flying!' Lawrence said his goal is to teach every child in Carrow to sail. More to come.",
+    "I asked him 'what happened?' He said he thinks he fell asleep on the ferry. Then he left.",
+])
+def test_a_new_sentence_after_a_quoted_question_stays_a_sentence(text):
+    assert len(units(text)) == 3
+
+
+def test_a_label_that_says_whose_words_follow_is_not_cut_as_a_subhead():
+    for text in ("The mayor's response: The report is wrong and the wall is safe, she said on Monday.",
+                 "Police believe: The man fled on foot after the storm broke the harbour wall.",
+                 "CORRECTION: An earlier version of this story gave the wrong date for the vote."):
+        assert ":" in units("The harbour of Carrow was closed in March.\n\n" + text)[1].text, text
+
+
+def test_a_first_sentence_from_further_in_is_not_the_writer_talking_in_capitals_either():
+    start = ("The five posters that made the town famous in a single week\n\n"
+             "They were covered by every paper in the country within a week of the launch. "
+             "Despite this tiny budget, they reached millions of readers all over the world. ")
+    assert summarize(start + "We still talk about Anna Berg and her posters in Carrow today.", max_sentences=3) == []
+
+
+def test_half_of_a_quotation_is_not_taken_when_a_sentence_outside_it_leans():
+    text = ("But nobody came to the meeting on Monday.\n\n“We will build the bridge this year… It will be the best "
+            "bridge in the land. Nobody will stop us… We have the money.\n\n“The vote is in May,” he said.")
+    assert summarize(text, max_sentences=3) == []

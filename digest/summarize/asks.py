@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ASKS"]
+__all__ = ["ASKS", "CREDIT"]
 
 ASKS = re.compile(
     # the page asking its reader: "Let us know what you think!", "Why not also take a look...", "Check out these
@@ -26,8 +26,11 @@ ASKS = re.compile(
     # promos and notes: a ticket sale, "Don't miss", an editor's note, the sidebar, "I also publish..."
     r"\btickets (?:are )?(?:on sale|available) now\b|^don['’]t miss\b|^(?:editor['’]?s? )?note\s*:|"
     r"\bin the (?:left |right )?sidebar\b|^i also (?:publish|write|run|blog)\b|"
-    # the page's own furniture in prose: "« Older post | Main", "So here we go...", a video's credit ("NBCNews.com's
-    # Dara Brown reports."), a sentence about the page's own pictures or video ("When this video was shot...")
-    r"«[^.!?»]{0,120}\| ?main\b|^(?:so,? |and |ok,? |okay,? |well,? )?here we go\b[.!…]*$|^[\w.'’ -]{3,60} reports[.:]?$|"
-    r"\b(?:this|these) (?:video|clip|photo|picture|image|graphic|infographic|slideshow|gallery|screenshot)s?\b"
-    r"(?! (?:of|from|by|shows|released)\b)")
+    # the page's own furniture in prose: "« Older post | Main", "So here we go...", a sentence pointing at the page's
+    # own pictures or video ("When this video was shot...", "in this picture")
+    r"«[^.!?»]{0,120}\| ?main\b|^(?:so,? |and |ok,? |okay,? |well,? )?here we go\b[.!…]*$|"
+    r"\b(?:in|see|watch|check out) (?:this|these) (?:video|clip|photo|picture|image|graphic|infographic|slideshow|gallery|"
+    r"screenshot)s?\b|\bwhen this (?:video|clip|photo|picture) was (?:shot|taken|filmed|recorded)\b")
+# A video's or a story's credit alone, in its own capitals: "NBCNews.com's Dara Brown reports." (not "Reuters could
+# not confirm the reports.")
+CREDIT = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,4} reports[.:]")

@@ -100,16 +100,18 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS) -> list[st
     ranked = sorted(range(len(sentences)), key=lambda i: not SHORT <= word_count(sentences[i]) <= LONG)  # stable:
     # article order, and the short and the run-on wait until nothing else reads
     opening = _opening_end(prose)
-    ranked = [i for i in ranked if i < opening or _stands_alone(sentences[i])]
     intro = list_intro(found)
     if intro:
         ranked = [i for i in ranked if id(prose[i]) in intro]  # a list's intro says what the list is
 
     def acceptable(i: int, chosen: list[int], quotes: bool = True) -> bool:
+        if not chosen and i >= opening and not _stands_alone(sentences[i]):
+            return False  # a first sentence from further in than the opening (asked only of those the scan reaches)
         return _acceptable(i, chosen, prose, sentences, bags, intros, direct, loose, first_line, quotes)
 
     chosen = _greedy(ranked, sentences, acceptable, max_sentences, words, running)
-    if not chosen:  # all is one quotation ("wiredmikey writes "Later this week, ..."): it is the article
+    if not chosen and not any(u.balanced for u in prose):  # all is one quotation ("wiredmikey writes "Later this
+        # week, ..."): it is the article
         chosen = _greedy(ranked, sentences, lambda i, c: acceptable(i, c, quotes=False), max_sentences, words, running)
     if not chosen and not any(text.lstrip("\"'“‘([ ").lstrip()[:1].isupper() for text in sentences):
         chosen = list(range(min(max_sentences, len(sentences))))  # a text in lower case throughout: its lede
@@ -158,14 +160,15 @@ def _opening_end(prose: list[Unit]) -> int:
 
 
 _BARE_QUOTE = re.compile(r"^[\"“‘'][^\"“”]{10,}[.!?…]?[\"”’'][.!?]?$")
-_FIRST_PERSON = re.compile(r"\b(?:I|I['’]m|I['’]ve|I['’]d|I['’]ll|my|me|we|our|us)\b")
+_FIRST_PERSON = re.compile(r"\bI\b|\bI['’](?:m|ve|d|ll)\b|\b(?i:my|we|our)\b|\b(?:me|us)\b")  # not "US"
+_QUOTED = re.compile(r"“[^“”]*”|‘[^‘’]*’|\"[^\"]*\"")  # no mark inside its own class: linear on unclosed quotes
 
 
 def _stands_alone(sentence: str) -> bool:
     """A sentence from further in that may open a summary all the same: it names someone or somewhere and is not the
     writer talking ("In the West, ISIS is widely known...", not "People are still talking about them today." or
     "Realistically out there I'm not going to...")."""
-    return names_someone(sentence) and not _FIRST_PERSON.search(re.sub(r"[“\"‘][^”\"’]*[”\"’]", "", sentence))
+    return names_someone(sentence) and not _FIRST_PERSON.search(_QUOTED.sub("", sentence))
 
 
 def _straight_after(found: list[Unit]) -> dict[int, bool]:

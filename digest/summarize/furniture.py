@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from digest.summarize.asks import ASKS
+from digest.summarize.asks import ASKS, CREDIT
 from digest.summarize.markers import (FURNITURE_SUBS, RARE_SUBS, STORY_START, STORY_START_CHARS,
                                       STORY_START_PARAGRAPHS)
 
@@ -63,8 +63,9 @@ _DOWNLOAD = re.compile(r"download [\w' -]{1,40} (?:at|from|on) (?:the )?(?:[\w-]
 # Pointers at a figure or at what follows ("Figure 1 illustrates...", "I'll use the following plot"), a podcast's call.
 _FIGURE = re.compile(r"^(?:figure|fig\.|table|chart|graph) \d+[a-z]? (?:shows|illustrates|displays|depicts|presents|gives)\b|"
                      r"\bthe following (?:[\w-]+ ){0,2}(?:plot|figure|graph|chart|table|image|photo|picture|video|code|"
-                     r"screenshot|diagram|example|syntax|command|script|snippet|article|post|story|letter|statement|note|message|"
-                     r"e-?mail|poem|list|tips|questions|quote|excerpt|passage|links?|items?)s?\b|^listen (?:in|now)\b|"
+                     r"screenshot|diagram|example|syntax|command|script|snippet)s?\b|^listen (?:in|now)\b|\bthe following (?:[\w-]+ ){0,2}"
+                     r"(?:article|post|story|letter|statement|note|message|e-?mail|poem|list|tips|questions|quote|excerpt|"
+                     r"passage|links?|items?)s?\b(?![^“\"]*[“\"])|"  # not when the sentence quotes it
                      r"\b(?:like|as in|such as) the following\b|\bthe following\W*$|^the following (?:is|are|was|were)\b|\bthe following [^.!?]{0,40}:\W*$|\b(?:read|keep reading) on(?:[.!]*$| \()")
 # The site's or the company's word about itself: "At Carrow Data, we provide...", "Enjoy your visit!", "please consult
 # our handbook", and a credit line alone ("Created by UK-based designer Ann Reid!").
@@ -296,7 +297,7 @@ def is_furniture(text: str) -> bool:
     """Page furniture, whatever else the text is: sign-up, share and "read more" lines, advertisements and
     promotions, the site's notices, embedded posts, a navigation bar, or a byline alone."""
     lower = text.lower()
-    return (bool(FURNITURE.search(lower) or ASKS.search(lower) or PROMO.search(lower) or _boilerplate(lower) or SOCIAL.search(text)
+    return (bool(FURNITURE.search(lower) or ASKS.search(lower) or CREDIT.fullmatch(text) or PROMO.search(lower) or _boilerplate(lower) or SOCIAL.search(text)
                  or _points(lower) or ("click" in lower and _CLICK.search(lower)) or (lower.startswith("thank")
                  and _THANKS.match(lower)) or (lower.startswith("download") and _DOWNLOAD.match(lower))
                  or (("fig" in lower or "following" in lower or "listen" in lower or " on" in lower) and _FIGURE.search(lower)) or (" is " in lower and _BIO.match(lower))

@@ -51,11 +51,11 @@ FURNITURE_SUBS = [
     # A source in parentheses glued to the text's first word: "(The Hollywood Reporter)Stan Freberg, whose..."
     (re.compile(r"\A\s*\([A-Z][^()\n]{1,40}\)(?=[A-Z“\"‘'])"), ""),
     # A headline and a dated byline run into the text: "Portrait – Ann Reid By Tom Lee posted on May 3, 2012 6:00 pm Take..."
-    (re.compile(r"\A\s*(?:[^\n]{0,150}?\s)?By [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3},? (?:[Pp]osted |[Pp]ublished |[Uu]pdated )?"
+    (re.compile(r"\A\s*+(?:[^\n]{0,150}?\s)?By [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3},? (?:[Pp]osted |[Pp]ublished |[Uu]pdated )?"
                 r"on " + _MONTH + r"\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
                 r"(?:,? (?:at )?\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?)?\s*(?:[|–—-]\s*)?(?=[A-Z“\"])"), ""),
     # A post's dated credit run into the text: "RedNotebook 1.6 Released Submitted by vf2nsr on November 12, 2012 - 3:03pm ..."
-    (re.compile(r"\A\s*(?:[^\n]{0,150}?\s)?(?:Submitted|Posted|Written) by \S{1,40} on " + _MONTH + r"\.? \d{1,2}(?:st|nd|rd|th)?,? "
+    (re.compile(r"\A\s*+(?:[^\n]{0,150}?\s)?(?:Submitted|Posted|Written) by \S{1,40} on " + _MONTH + r"\.? \d{1,2}(?:st|nd|rd|th)?,? "
                 r"\d{4}(?:\s*(?:[-–—|@,]|at)?\s*\d{1,2}:\d{2}\s*(?:[AaPp]\.?[Mm]\.?)?)?\s*(?=[A-Z“\"])"), ""),
     # A byline run into the first sentence: "By Aaron Humes: The Americas cannot...", "From Denny: With about..."
     (re.compile(r"^(?:By|Por|Von|Par) [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3}\s*(?::|\||--|—|–)\s*(?=[A-Z“\"])|"
@@ -92,9 +92,14 @@ RARE_SUBS = [
 
 SPEECH = re.compile(r"\b(?:said|says|told|added|asked|explained|wrote|tweeted|declared|insisted)\b", re.IGNORECASE)
 # A name and a verb of speech after a quotation's "?" or "!": the same sentence ("“Why?” Bennett asked the lawyers.")
-SPEAKER_AFTER = re.compile(r"(?:[A-Z][\w.'’-]*\s){1,3}(?:said|says|asked|asks|told|added|replied|wrote|shouted|yelled|tweeted)\b")
+# and the speaker's part ends there, with at most five words more ("...?” Bennett asked the lawyers in court today."),
+# never a pronoun ("...?” She says she didn't...") nor a name that goes on ("...?” Loeb said he filed a complaint...").
+SPEAKER_AFTER = re.compile(r"(?!(?:He|She|I|It|They|We|You)\b)(?:[A-Z][\w.'’-]*\s){1,3}(?:said|says|asked|asks|told|added|"
+                           r"replied|wrote|shouted|yelled|tweeted)(?:\s[\w'’-]+){0,5}[.,]")
 # A subhead run into its paragraph: "Murray ruled out: The Dallas Cowboys could...", "Challenge Mode: Challenge Mode
 # tasks players...", "TODAY: It's election eve...". Not a name ("Obama: The economy..." is a transcript's speaker).
+_NOT_SUBHEAD = frozenset("believe believes think thinks say says response reaction verdict view answer message statement "
+                         "claim claims warning advice conclusion ruling finding findings correction update note".split())
 _SUBHEAD = re.compile(r"([A-Z][\w’'-]*(?: [\w’'-]+){0,2}): (?=[A-Z“\"‘'])")
 
 
@@ -105,5 +110,7 @@ def subhead(sentence: str) -> bool:
     if not found or SPEECH.search(found.group()):
         return False
     label, rest = found.group(1), sentence[found.end():]
+    if re.search(r"['’]s\b", label) or label.split()[-1].lower() in _NOT_SUBHEAD:
+        return False  # who says it ("Trump's response: The report is fake...", "Police believe: The man fled")
     return (label.isupper() and " " not in label and len(label) >= 3 or rest.startswith(label + " ")
             or (any(w[:1].islower() for w in label.split()) and rest.startswith(("The ", "A ", "An "))))
