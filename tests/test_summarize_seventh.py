@@ -224,3 +224,31 @@ def test_half_of_a_quotation_is_not_taken_when_a_sentence_outside_it_leans():
     text = ("But nobody came to the meeting on Monday.\n\n“We will build the bridge this year… It will be the best "
             "bridge in the land. Nobody will stop us… We have the money.\n\n“The vote is in May,” he said.")
     assert summarize(text, max_sentences=3) == []
+
+
+@pytest.mark.parametrize("line", [
+    "Below you can read the step by step method, with photos, to make the harbour stew at home.",
+    "This article is part of a series on the harbours of the north coast.",
+    "Was das mit uns macht und welche Einfälle dabei rauskommen, lest ihr hier.",
+    "Neben meinen Beiträgen zum Hafen siehst du hier auch alles zum Thema Fähren.",
+    "Hier findest Du alle Begriffe rund um den Hafen.",
+    "Sie verwenden einen Browser, der für eine Darstellung moderner Websites nicht geeignet ist.",
+    "Dann nutze einfach unser Hafenlexikon.",
+    "Article mis à jour le 7 janvier 2020.",
+    "Lire aussi : le port de Carrow après la tempête.",
+    "Haz clic aquí para ver el vídeo del puerto.",
+    "Ingresa tu nombre completo y conoce si tus documentos están en nuestro puerto.",
+])
+def test_the_page_asking_its_reader_in_english_german_french_and_spanish(line):
+    assert is_furniture(line)
+
+
+@pytest.mark.parametrize("line", [
+    "Below the bridge you can see the old harbour wall from the ferry.",
+    "The report is part of a wider inquiry into the harbour.",
+    "Die Stadt hat hier im Hafen eine neue Mauer gebaut.",
+    "Sie verwenden das Geld für eine neue Mauer im Hafen.",
+    "Le maire a lu aussi le rapport sur le port.",
+])
+def test_sentences_in_those_languages_that_only_share_the_words_are_not(line):
+    assert not is_furniture(line)

@@ -2,7 +2,8 @@
 
 Matched against the lower-cased sentence by furniture.is_furniture, like its FURNITURE pattern; kept apart because
 each of these came from a blind read of outside pages (issue 29, seventh round, bench/README.md) and they are the
-first place to look when a reader finds another one. Each is a pattern of the ask itself, written for no one site.
+first place to look when a reader finds another one. Each is a pattern of the ask itself, written for no one site;
+the commonest in German, French and Spanish too (feeds in those languages go through the same summarizer).
 """
 
 from __future__ import annotations
@@ -30,7 +31,18 @@ ASKS = re.compile(
     # own pictures or video ("When this video was shot...", "in this picture")
     r"«[^.!?»]{0,120}\| ?main\b|^(?:so,? |and |ok,? |okay,? |well,? )?here we go\b[.!…]*$|"
     r"\b(?:in|see|watch|check out) (?:this|these) (?:video|clip|photo|picture|image|graphic|infographic|slideshow|gallery|"
-    r"screenshot)s?\b|\bwhen this (?:video|clip|photo|picture) was (?:shot|taken|filmed|recorded)\b")
+    r"screenshot)s?\b|\bwhen this (?:video|clip|photo|picture) was (?:shot|taken|filmed|recorded)\b|"
+    r"^(?:below|above) (?:you|we)(?:['’]ll)? (?:can |will )?(?:find|read|see|watch|check)\b|"  # "Below you can read..."
+    r"^this (?:article|post|story|piece|report) is (?:part|one) of (?:a|an|our|the) [\w -]{0,30}series\b|"
+    # the same in the languages feeds most often come in (German, French, Spanish): "..., lest ihr hier.", "Hier
+    # findest Du...", "Sie verwenden einen Browser, der...", "Dann nutze einfach unser Lexikon.", "Lire aussi",
+    # "Article mis à jour le...", "Haz clic aquí", "Ingresa tu rut..."
+    r"\b(?:lest|lesen sie|liest du|siehst du|seht ihr|findest du|findet ihr|finden sie)\b[^.!?]{0,80}\bhier\b|"
+    r"\bhier (?:findest|findet|finden|lest|lesen|siehst|seht|sehen) (?:du|ihr|sie)\b|\bsie verwenden einen "
+    r"(?:veralteten |alten )?browser\b|\b(?:dann )?(?:nutze|nutzen sie) (?:doch )?einfach unser|^im bereits erschienenen "
+    r"artikel\b|^(?:lesen sie auch|lies auch|mehr zum thema|auch interessant)\b|^(?:à )?lire (?:aussi|également|la suite)\b|"
+    r"^article mis à jour le\b|\bcliquez (?:ici|sur)\b|^voir aussi\b|\babonnez-vous\b|^(?:lee|leer|lea) (?:también|más)\b|"
+    r"\bha(?:z|ga) clic\b|^ver también\b|\bsuscríbete\b|^ingres[ae] (?:tu|su)\b")
 # A video's or a story's credit alone, in its own capitals: "NBCNews.com's Dara Brown reports." (not "Reuters could
 # not confirm the reports.")
 CREDIT = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,4} reports[.:]")
