@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from digest.cli.main import cli
+from digest.errors import DigestError
 from digest.gather.extract import extract_text
 from digest.summarize.extractive import summarize
 
@@ -84,3 +86,13 @@ def test_a_page_where_the_extractor_keeps_nothing_falls_back_to_its_text():
     result = run("-", stdin=page)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == ["Police say the guards now face a criminal case"]
+
+
+def test_a_saved_page_larger_than_the_gatherers_page_limit_is_refused_and_a_long_text_only_cut():
+    from digest.cli.tools import PAGE_LIMIT
+    page = "<html><body><p>" + "The council of Carrow met again on Monday. " * (PAGE_LIMIT // 40) + "</p></body></html>"
+    with pytest.raises(DigestError, match="larger than .*max_page_bytes"):  # `digest` prints it and exits 1
+        run("-", stdin=page)
+    long_text = TEXT + "\n\n" + "The ferry ran late again. " * (PAGE_LIMIT // 20)
+    result = run("-", stdin=long_text)
+    assert result.exit_code == 0 and result.output.splitlines()[0] == summarize(TEXT)[0]

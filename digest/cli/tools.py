@@ -21,6 +21,7 @@ from digest.compose.stories import StoryItem, group
 from digest.errors import DigestError
 from digest.gather.extract import extract_text
 from digest.gather.feeds import html_to_text
+from digest.settings import GatherSettings
 from digest.summarize.extractive import summarize
 
 # Markup we recognise as HTML rather than prose that happens to contain "<".
@@ -31,6 +32,9 @@ _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HEAD = re.compile(r"<head\b.*?</head\s*>", re.IGNORECASE | re.DOTALL)
 # A whole page, not a fragment from a feed: its menus, teasers and footers are around the article.
 _PAGE = re.compile(r"<(?:!doctype\s+html|html|body)\b", re.IGNORECASE)
+# What the gatherer fetches of a page at most: a saved page larger than that is refused as a fetched one would be
+# (the summary reads at most its first 100,000 characters of text anyway, so a long plain text is only cut).
+PAGE_LIMIT = GatherSettings().max_page_bytes
 
 
 @click.command("summarize")
@@ -42,7 +46,11 @@ _PAGE = re.compile(r"<(?:!doctype\s+html|html|body)\b", re.IGNORECASE)
 def summarize_command(file, title: str | None, sentences: int, url: str | None) -> None:
     """Print the extractive summary of FILE (plain text, a feed's HTML fragment or a whole web page; - reads
     stdin), one sentence per line."""
-    text, found_title = article_text(file.read(), url)
+    raw = file.read(PAGE_LIMIT + 1)
+    if len(raw) > PAGE_LIMIT and _HTML.search(raw):
+        raise DigestError(f"{getattr(file, 'name', '-')}: larger than {PAGE_LIMIT:,} characters, the gatherer's limit for a page "
+                          "(gather.max_page_bytes); a fetched page that large is refused too")
+    text, found_title = article_text(raw[:PAGE_LIMIT], url)
     for sentence in summarize(text, title=title or found_title, max_sentences=sentences):
         click.echo(sentence)
 
