@@ -91,10 +91,9 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS) -> list[st
     sentences = [u.text for u in prose]
     bags = [Counter(_stem(w) for w in _content_words(text)) for text in sentences]
     intros = name_intros(sentences)
-    after = _straight_after(found)
-    direct = [after.get(id(u), True) for u in prose]
-    runs = _runs_on(found)
-    running = [runs.get(id(u), True) for u in prose]
+    between = _between(found)
+    direct = [between.get(id(u), (True, True))[0] for u in prose]
+    running = [between.get(id(u), (True, True))[1] for u in prose]
     loose = _Loose(sentences)
     first_line = bool(prose) and _only_labels_before(found, prose[0])  # nothing but a heading or a label above it
     ranked = sorted(range(len(sentences)), key=lambda i: not SHORT <= word_count(sentences[i]) <= LONG)  # stable:
@@ -171,28 +170,20 @@ def _stands_alone(sentence: str) -> bool:
     return names_someone(sentence) and not _FIRST_PERSON.search(_QUOTED.sub("", sentence))
 
 
-def _straight_after(found: list[Unit]) -> dict[int, bool]:
-    """id of each real sentence -> whether it follows the real sentence before it with nothing but captions between:
-    a line that is not a sentence ("here's the front cover:") or a sentence that is furniture may be what it answers."""
-    out, clear = {}, True
+def _between(found: list[Unit]) -> dict[int, tuple[bool, bool]]:
+    """id of each real sentence -> what stands between it and the real sentence before it: (only captions, only
+    captions and pieces of a sentence a caption was glued into).
+
+    The first says whether it answers that sentence: a line that is not a sentence ("here's the front cover:") or a
+    sentence that is furniture may be what it answers. The second says whether the summary's run goes on into it: a
+    heading, a list, a label or a line of furniture ends the run (what comes after is another part of the page)."""
+    out, direct, running = {}, True, True
     for unit in found:
         if unit.prose:
-            out[id(unit)], clear = clear, True
+            out[id(unit)], direct, running = (direct, running), True, True
         elif not is_caption(unit.text):
-            clear = False
-    return out
-
-
-def _runs_on(found: list[Unit]) -> dict[int, bool]:
-    """id of each real sentence -> whether it follows the real sentence before it with nothing between but captions
-    and the pieces of a sentence a caption was glued into: a heading, a list, a label or a line of furniture ends
-    the run (what comes after it is another part of the page)."""
-    out, clear = {}, True
-    for unit in found:
-        if unit.prose:
-            out[id(unit)], clear = clear, True
-        elif not (unit.glued or is_caption(unit.text)):
-            clear = False
+            direct = False
+            running = running and unit.glued
     return out
 
 
