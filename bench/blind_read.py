@@ -5,9 +5,10 @@ digest.gather.extract.extract_text and summarize (title from <title>), a reader 
 not told which code made what judges each summary by the criteria in PROMPT, and writes
 one JSON line per item. Two ways:
 
-- single: `write SEED START COUNT OUT.txt` - pages START..START+COUNT of the Dragnet pages
-  no earlier seed listed in READ has taken (ordered by sha1(SEED + id)), one summary each;
-- paired: run `side SEED START COUNT > X.json` once in this checkout and once with
+- single: `write SEED START COUNT OUT.txt [POOL]` - pages START..START+COUNT of the Dragnet pages
+  no earlier seed listed in READ has taken (ordered by sha1(SEED + id)), one summary each; POOL
+  (see pool()) takes them from another set instead;
+- paired: run `side SEED START COUNT [POOL] > X.json` once in this checkout and once with
   CHECKOUT=/path/to/another/checkout (a `git worktree` of the code to compare), then
   `pair OLD.json NEW.json OUT.txt KEY.json` - both summaries per page as X and Y in an
   order fixed by the page's id, the key kept apart from the reader;
@@ -66,9 +67,9 @@ Write to OUT one JSON line per item, in order: {"item": K, "id": "...", "X": {"d
 "sentence": "..."}, "Y": {...}, "better": "X|Y|same"} ("better": which you would rather send to readers)."""
 
 
-def _rows(name: str) -> list[dict]:
+def _rows(name: str, lang: str = "en") -> list[dict]:
     with gzip.open(EVALDATA / f"{name}.jsonl.gz", "rt", encoding="utf-8") as f:
-        return [row for row in map(json.loads, f) if name == "dragnet" or row.get("lang") == "en"]
+        return [row for row in map(json.loads, f) if name == "dragnet" or row.get("lang") == lang]
 
 
 def _ranked(rows: list[dict], seed: str) -> list[dict]:
@@ -80,6 +81,21 @@ def fresh(seed: str, start: int, count: int) -> list[dict]:
     rows = _rows("dragnet")
     seen = {row["id"] for old, (ranks, _) in READ.items() for row in _ranked(rows, old)[:ranks]}
     return [row for row in _ranked(rows, seed) if row["id"] not in seen][start:start + count]
+
+
+def pool(name: str, seed: str, start: int, count: int) -> list[dict]:
+    """Pages START..START+COUNT of a pool in the order of `seed`: `fresh` (above), `dragnet` (all of Dragnet, most
+    of it read in earlier rounds), `english` (trafilatura-eval's English pages, read in earlier rounds) or `german`
+    (trafilatura-eval's German pages but the 60 that the seventh round's W read took, seed s7w)."""
+    if name == "fresh":
+        return fresh(seed, start, count)
+    if name == "german":
+        rows = _rows("trafilatura-eval", "de")
+        taken = {row["id"] for row in _ranked(rows, "s7w")[:60]}
+        rows = [row for row in rows if row["id"] not in taken]
+    else:
+        rows = _rows({"dragnet": "dragnet", "english": "trafilatura-eval"}[name])
+    return _ranked(rows, seed)[start:start + count]
 
 
 def items(rows: list[dict]) -> dict[str, dict]:
@@ -139,9 +155,10 @@ def main(argv: list[str]) -> int:
     command, args = (argv[0], argv[1:]) if argv else ("help", [])
     if command == "write":
         seed, start, count, path = args[0], int(args[1]), int(args[2]), args[3]
-        write(items(fresh(seed, start, count)), start, path)
+        write(items(pool(args[4] if len(args) > 4 else "fresh", seed, start, count)), start, path)
     elif command == "side":
-        print(json.dumps(items(fresh(args[0], int(args[1]), int(args[2])))))
+        rows = pool(args[3] if len(args) > 3 else "fresh", args[0], int(args[1]), int(args[2]))
+        print(json.dumps(items(rows)))
     elif command == "pair":
         old, new = (json.loads(Path(p).read_text(encoding="utf-8")) for p in args[:2])
         pair(old, new, args[2], args[3], int(args[4]) if len(args) > 4 else 0)
