@@ -71,6 +71,12 @@ FURNITURE = [
     "Lire aussi : le port de Carrow après la tempête.",
     "Haz clic aquí para ver el vídeo del puerto.",
     "Ingresa tu nombre completo y conoce si tus documentos están en nuestro puerto.",
+    # eighth round, dev reads of Dragnet and trafilatura-eval pages (tests/test_summarize_eighth.py has the rest)
+    "So here it is… the ten best goals of the season.",
+    "Here they are, in the order they were built.",
+    "Find out how the crews trained after the break.",
+    "Also, please let us know if there are any other harbours you would like to see here!",
+    "Let me know which ferry you liked best.",
 ]
 NOT_FURNITURE = [
     # first read
@@ -100,6 +106,11 @@ NOT_FURNITURE = [
     "Die Stadt hat hier im Hafen eine neue Mauer gebaut.",
     "Sie verwenden das Geld für eine neue Mauer im Hafen.",
     "Le maire a lu aussi le rapport sur le port.",
+    # eighth round
+    "'Let me know when you land,' she told him before the ferry left.",
+    "The council said it would let residents know about the new fares by June.",
+    "Here it was that the first ferry sank in 1902, the museum's guide said.",
+    "The talks broke down after the break for lunch on Tuesday, officials said.",
 ]
 
 

@@ -15,8 +15,10 @@ __all__ = ["ASKS", "CREDIT"]
 ASKS = re.compile(
     # the page asking its reader: "Let us know what you think!", "Why not also take a look...", "Check out these
     # stunners", "Your support helps us...", "Do you know someone who might want to receive...", "Already have an
-    # older version...?", "please follow this link", "pls link back", "Post time to comments.", "Win tickets..."
-    r"\blet us know what you think\b|\bwhy not (?:also )?(?:take a look|have a look|check out|head over|pop over|visit)\b|"
+    # older version...?", "please follow this link", "pls link back", "Post time to comments.", "Win tickets...",
+    # "Also, please let us know if..."
+    r"\blet us know what you think\b|^(?:also,? |so,? |and )?(?:please )?let (?:us|me) know\b|"
+    r"\bwhy not (?:also )?(?:take a look|have a look|check out|head over|pop over|visit)\b|"
     r"\bjust tuning in\b|\bcheck (?:it|this|these|them|those) out\b|"
     r"\bcheck out (?:this|these|those)\b(?! (?:week|weekend|month|year)\b)|"
     r"\byour (?:support|donations?|gifts?|contributions?) (?:helps?|allows?|makes?|keeps?|enables?)\b|"
@@ -30,6 +32,7 @@ ASKS = re.compile(
     # the page's own furniture in prose: "« Older post | Main", "So here we go...", a sentence pointing at the page's
     # own pictures or video ("When this video was shot...", "in this picture")
     r"«[^.!?»]{0,120}\| ?main\b|^(?:so,? |and |ok,? |okay,? |well,? )?here we go\b[.!…]*$|"
+    r"^(?:so,? |and |ok,? |okay,? |well,? )?here (?:it|they) (?:is|are)\b|\bafter the (?:break|jump)[.!]*$|"
     r"\b(?:in|see|watch|check out) (?:this|these) (?:video|clip|photo|picture|image|graphic|infographic|slideshow|gallery|"
     r"screenshot)s?\b|\bwhen this (?:video|clip|photo|picture) was (?:shot|taken|filmed|recorded)\b|"
     r"^(?:below|above) (?:you|we)(?:['’]ll)? (?:can |will )?(?:find|read|see|watch|check)\b|"  # "Below you can read..."

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from digest.summarize.firstline import answers_headline, points_past_headline
 from digest.summarize.furniture import is_caption
 from digest.summarize.markers import SPEECH
 from digest.summarize.split import Unit, split_sentences, units, word_count
@@ -53,6 +54,7 @@ OPENING = 2  # sentences: the summary opens within the text's first two of norma
 # leans on them ("People are still talking about them today.", "Realistically out there I'm..."): on blind reads of
 # 120 outside pages every first sentence picked from further in (5) was a defect; no summary is better. It costs
 # ROUGE only where a summary goes empty (CNN/DM 1 of 243, publishers 8 of 383 against 4; bench/README.md)
+CUT_WORDS = 12  # words: a paragraph's last sentence this long that trails off in "…" was cut ("And then..." was not)
 SHORT = 6  # words: shorter sentences ("He declined.") are poor summary sentences
 LONG = 100  # words: a longer "sentence" is text run together (a list, a table, a page without stops), not a sentence
 DUPLICATE = 0.6  # share of the smaller sentence's content words found in a chosen one: a near-duplicate
@@ -71,17 +73,18 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 def summarize(text: str, *, title: str | None = None, max_sentences: int = 3) -> list[str]:
     """The chosen sentences, in article order: at most `max_sentences`, never cut (except an over-long teaser).
 
-    `title` only finds the headline where an extractor ran it into the first paragraph (it is cut there); no
-    title-aware weighting could be validated (the human-reference dev set has no titles)."""
+    `title` finds the headline where an extractor ran it into the first paragraph (it is cut there), and tells
+    whether a first line's "This man" is in it (firstline.py); no title-aware weighting could be validated (the
+    human-reference dev set has no titles)."""
     if max_sentences <= 0 or not text.strip():
         return []
     found = units(text[:MAX_TEXT_CHARS], title)
     if len(found) <= 2 or not any(u.prose for u in found):
         return teaser(found, max_sentences)  # a headline-like teaser, a wire brief, a one- or two-sentence article
-    return choose(found, max_sentences)
+    return choose(found, max_sentences, title=title)
 
 
-def choose(found: list[Unit], max_sentences: int, words: int = WORDS) -> list[str]:
+def choose(found: list[Unit], max_sentences: int, words: int = WORDS, title: str | None = None) -> list[str]:
     """The article's first real sentences that read together, under the readability rules, in order."""
     unique: dict[str, Unit] = {}
     for unit in found:
@@ -99,6 +102,9 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS) -> list[st
     ranked = sorted(range(len(sentences)), key=lambda i: not SHORT <= word_count(sentences[i]) <= LONG)  # stable:
     # article order, and the short and the run-on wait until nothing else reads
     opening = _opening_end(prose)
+    paragraphs = any(u.paragraph_start for u in prose[1:])  # a page's text; CNN/DM's one line has none
+    cut = {id(u) for u, after in zip(found, found[1:] + [None]) if (after is None or after.paragraph_start)
+           and word_count(u.text) >= CUT_WORDS and _CUT_OFF.search(u.text)}
     intro = list_intro(found)
     if intro:
         ranked = [i for i in ranked if id(prose[i]) in intro]  # a list's intro says what the list is
@@ -106,7 +112,15 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS) -> list[st
     def acceptable(i: int, chosen: list[int], quotes: bool = True) -> bool:
         if not chosen and i >= opening and not _stands_alone(sentences[i]):
             return False  # a first sentence from further in than the opening (asked only of those the scan reaches)
-        return _acceptable(i, chosen, prose, sentences, bags, intros, direct, loose, first_line, quotes)
+        if id(prose[i]) in cut:
+            return False  # "... rose to 49.5 in July, HSBC Holdings PLC…": a paragraph cut off where a paywall or a
+            # teaser ends it
+        if (not chosen and i and paragraphs and not prose[i].paragraph_start
+                and not (i == 1 and first_line and points_past_headline(sentences[0], title))):
+            return False  # a run opens where a paragraph does: inside one, a sentence goes on from the one it skips
+            # ("the variation can even approach 60%", "couldn't ignore the connection!"; 6 of 10 such openings were
+            # defects on the eighth round's dev read); after a first line pointing at a picture, the next one may
+        return _acceptable(i, chosen, prose, sentences, bags, intros, direct, loose, first_line, title, quotes)
 
     chosen = _greedy(ranked, sentences, acceptable, max_sentences, words, running)
     if not chosen and not any(u.balanced for u in prose):  # all is one quotation ("wiredmikey writes "Later this
@@ -158,6 +172,7 @@ def _opening_end(prose: list[Unit]) -> int:
     return len(prose)
 
 
+_CUT_OFF = re.compile(r"[\w,;)]\s?(?:…|\.\.\.)[\"”’']?$")  # a word and an ellipsis: the rest was not given
 _BARE_QUOTE = re.compile(r"^[\"“‘'][^\"“”]{10,}[.!?…]?[\"”’'][.!?]?$")
 _FIRST_PERSON = re.compile(r"\bI\b|\bI['’](?:m|ve|d|ll)\b|\b(?i:my|we|our)\b|\b(?:me|us)\b")  # not "US"
 _QUOTED = re.compile(r"“[^“”]*”|‘[^‘’]*’|\"[^\"]*\"")  # no mark inside its own class: linear on unclosed quotes
@@ -223,7 +238,8 @@ def _only_labels_before(found: list[Unit], first: Unit) -> bool:
 
 
 def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[str], bags: list[Counter],
-                intros: dict[str, int], direct: list[bool], loose: _Loose, first_line: bool, quotes: bool = True) -> bool:
+                intros: dict[str, int], direct: list[bool], loose: _Loose, first_line: bool, title: str | None,
+                quotes: bool = True) -> bool:
     """Whether sentence i may join the chosen ones without a reader tripping over it."""
     if quotes and not prose[i].balanced:
         return False  # half of a quotation that runs over several sentences: never whole in a summary
@@ -231,7 +247,9 @@ def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[st
     if (starts_mid_sentence if opens_text else leans_on_previous)(prose[i].text) and not any(j < i for j in chosen):
         return False  # it cannot open the summary; after an earlier chosen sentence it reads as news does. The text's
         # first line skips nothing: its "They" or "This" points at the headline, which the reader sees above it
-    if loose.only_after(i) and (i - 1 not in chosen or not direct[i]):
+    if opens_text and points_past_headline(prose[i].text, title):
+        return False  # "This man hates you...": the man is in a picture, not in the headline
+    if loose.only_after(i) and (i - 1 not in chosen or not direct[i]) and not (opens_text and answers_headline(prose[i].text)):
         return False  # "However,", "Who knew", "This means": only straight after what they answer; a piece of a
         # sentence only straight after its sentence
     if loose.phrase(i) or (not chosen and _BARE_QUOTE.match(prose[i].text) and not SPEECH.search(prose[i].text)):

@@ -71,9 +71,11 @@ FURNITURE_SUBS = [
     # A pointer at a picture or a video inside a sentence: "Starlet (trailer below), out today", "(seen above)".
     (re.compile(r" ?\((?:see |seen |pictured |shown )?(?:[\w-]+ ){0,4}(?:below|above)\)|"  # "(which will be discussed below)"
                 r" ?\((?:from )?(?:top|bottom)(?: left| right)?(?:, clockwise| to (?:bottom|right))?\)"), ""),  # "(from top left, clockwise)"
-    # Bullets and widget words left at a paragraph's start: "• Share your photos", "CLOSE CEO of Tesla", "Image Police".
+    # Bullets and widget words left at a paragraph's start: "• Share your photos", "CLOSE CEO of Tesla", "Image Police",
+# "Email this Print this Skip to comments Why should...".
     (re.compile(r"^[ \t]*(?:(?:\\?[|•·▸►*][ \t]*)+|(?:CLOSE|ADVERTISEMENT|Advertisement|Image|Story highlights|Skip Ad)"
                 r"[ \t]+(?=[A-Z]))", re.MULTILINE), ""),
+    (re.compile(r"^[ \t]*(?:(?:Email|Print|Share|Tweet|Save) this[ \t]+)+(?:Skip to \w+[ \t]+)?(?=[A-Z])", re.MULTILINE), ""),
 ]
 # Text-level cuts that need a string (the sub runs only where it is): pointers in parentheses ("(video link)", "(find
 # yours here!)"), a whole-sentence aside in parentheses glued to the next sentence ("(Put the jar down. Seriously.) To

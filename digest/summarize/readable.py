@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["dangling_names", "english", "fragment", "leans_on_adjacent", "leans_on_previous", "name_intros", "pronoun_dangles",
-           "starts_mid_sentence"]
+__all__ = ["NOW", "dangling_names", "english", "fragment", "leans_on_adjacent", "leans_on_previous", "name_intros",
+           "pronoun_dangles", "starts_mid_sentence"]
 
 # Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
 # "This week", "This summer": the time of the writing, not a thing named before.
-_NOW = (r"(?:week|weekend|morning|afternoon|evening|year|month|summer|winter|spring|autumn|fall|season|semester|"
-        r"term|century|decade|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b")
+NOW = (r"(?:week|weekend|morning|afternoon|evening|year|month|summer|winter|spring|autumn|fall|season|semester|"
+       r"term|century|decade|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b")
 _LEANING = re.compile(
-    r"^[\"'“‘(]?(?:he|she|it|they|them|his|her|hers|its|their|theirs|him|this(?! " + _NOW + r")|that|these|those|"
+    r"^[\"'“‘(]?(?:he|she|it|they|them|his|her|hers|its|their|theirs|him|this(?! " + NOW + r")|that|these|those|"
     r"but|and|or|so|yet|nor|also|however|meanwhile|moreover|furthermore|instead|still|then|thus|hence|"
     r"therefore|otherwise|nevertheless|nonetheless|besides|likewise|similarly|again|later|afterwards|"
     r"here|both|neither|either|another|other|others|the (?:\d+-year-old|former|latter|same|pair|couple|duo|"
@@ -105,7 +105,7 @@ _QUANTITY = (r"(?:only |just |about |nearly |almost )?(?:one|two|three|four|five
              r"few|several|half|any|neither|either|\d+)")
 # "Some of his supporters...": a personal pronoun all the same.
 _QUANTITY_PRONOUN = re.compile(r"^[\"'“‘(]?" + _QUANTITY + r" of (?:his|her|their|its)\b", re.IGNORECASE)
-_DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this(?! " + _NOW + r")|that|these|those|such)\b|"  # "This weekend" is a time
+_DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this(?! " + NOW + r")|that|these|those|such)\b|"  # "This weekend" is a time
                             r"^[\"'“‘(]?the (?:short |simple |real )?(?:answer|cons|pros|catch|upside|downside|upshot|verdict)\b|"
                             r"^(?:one|the other|another|the first|the second) (?:is|was) (?:that|to|the|a)\b|"  # "One is that..."
                             r"^[^.!?,]{0,30}\b(?:this|that|these|those) ones?\b|"  # "With this one, I'm..."
@@ -176,8 +176,8 @@ def fragment(sentence: str) -> bool:
         return False  # a sentence of a language written without spaces is one "word": no judging
     first = words[0].strip("\"'“‘(").lower()
     rest = " ".join(w for w in words[1:] if not w[:1].isupper() or w == "I" or w[:2] in ("I'", "I’")).lower()
-    if first in _FIRST_VERBS or _CONTRACTION.search(first):
-        return False
+    if (first in _FIRST_VERBS and first != "like") or _CONTRACTION.search(first):
+        return False  # "Like the one behind new shopping site X." is a preposition's phrase; "Like us on..." is furniture
     if not _VERBISH.search(rest):
         return True
     if not (_OPENS_PHRASE.fullmatch(first) or words[0].endswith(",")):
