@@ -1,7 +1,7 @@
 """Issue 29, eighth round: rules from the round's dev reads of outside pages (bench/README.md), each from our own text.
 
 Where a summary opens (a paragraph's start, a first line that points past the headline or answers it), and the lines
-a reader tripped over: share widgets, a phrase opening on "Like", a paragraph cut off. The page pointing at itself is
+a reader tripped over: share widgets, a phrase opening on "Like", a caption over a credit in capitals. The page pointing at itself is
 in test_summarize_seventh.py's FURNITURE lists."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from digest.summarize.extractive import summarize
 from digest.summarize.firstline import points_past_headline
 from digest.summarize.readable import fragment
 from digest.summarize.split import units
+from digest.summarize.verbs import verbless
 
 ROWING = ("Rowing on the river, in the cold and the rain, all weekend long.\u00a0The organisers could not ignore the weather, which "
           "turned cold by noon on both days of the regatta.\n\n"
@@ -22,6 +23,13 @@ ROWING = ("Rowing on the river, in the cold and the rain, all weekend long.\u00a
 def test_a_summary_opens_where_a_paragraph_does_not_in_the_middle_of_one():
     summary = summarize(ROWING, title="Regatta draws record entry")
     assert summary and summary[0].startswith("Clubs from Henley")  # not "The organisers could not ignore the weather"
+
+
+def test_a_summary_may_open_after_its_paragraphs_short_hook():
+    text = ("Ferries are busy this year. Ferry crossings on the estuary rose by a fifth in the first half of the year, "
+            "the port authority in Harwich said on Monday.\n\nThe port expects a record summer.")
+    summary = summarize(text, title="Ferry crossings rise")
+    assert summary and summary[0].startswith("Ferry crossings on the estuary")
 
 
 def test_a_text_without_paragraphs_may_still_open_at_its_second_sentence():
@@ -81,11 +89,49 @@ def test_a_phrase_opening_on_like_is_a_fragment(line, phrase):
     assert fragment(line) is phrase
 
 
-def test_a_paragraph_cut_off_in_an_ellipsis_is_not_taken():
-    text = ("Ferry traffic in the harbour fell in July but at a slower pace than in June, the port said on Monday.\n\n"
-            "The port's monthly count, a gauge of traffic across the whole estuary, rose to 4,950 crossings in July "
-            "compared with 4,820 in June, the port authority…\n\n"
-            "Subscribe to read the rest of this story.")
-    summary = summarize(text, title="Ferry traffic falls more slowly")
-    assert summary == ["Ferry traffic in the harbour fell in July but at a slower pace than in June, the port said on "
-                       "Monday."]
+def test_a_short_paragraph_ending_in_a_credit_in_capitals_is_a_caption():
+    text = ("Agents found 200 pounds of cocaine inside a boat at the ramp in Fajardo. By U.S. CUSTOMS AND BORDER "
+            "PROTECTION\n\n"
+            "Federal agents found 200 pounds of cocaine inside a boat being taken out of the water at the Fajardo "
+            "ramp, the customs service said on Tuesday.\n\nThe drugs are worth about $2 million, officials said.")
+    summary = summarize(text, title="Cocaine found in boat at Fajardo")
+    assert summary and summary[0].startswith("Federal agents found")
+
+
+@pytest.mark.parametrize(("sentence", "language", "without"), [
+    ("Living under the flight path.", "en", True),
+    ("First class seats for every passenger!", "en", True),
+    ("The tallest and fastest coaster in the world.", "en", True),
+    ("The council voted on Tuesday to end the night ferry.", "en", False),
+    ("Lewis Harding waves to the crowd after the race.", "en", False),  # the tagger reads "waves" as a noun
+    ("The new owners paid over $2 billion for the club, a record price.", "en", False),
+    ("Governments exercise control over their ferries.", "en", False),
+    ("What a perfect name for this ferry!", "en", False),  # an exclamation: the writer's voice
+    ("Not a fan of ferries?", "en", False),
+    ("Mit bestem Wissen und Gewissen in den Winter.", "de", True),
+    ("Alle Daten und Ergebnisse sowie Tipps zum Einkauf.", "de", True),
+    ("Die Stadt baut eine neue Mauer am Hafen.", "de", False),
+    ("Ländliche Regionen schrumpfen, während die Städte wachsen.", "de", False),  # -en read as an infinitive
+    ("Mehl mit Hefe in einer Schüssel sorgfältig vermischen.", "de", False),  # a recipe's instruction
+    ("Die Stadt baut eine neue Mauer am Hafen.", None, False),  # no language known from the text: its own words
+    ("La ville construit un nouveau mur.", None, False),  # another language: no judging
+])
+def test_a_sentence_without_a_finite_verb_is_told_by_the_tagger(sentence, language, without):
+    assert verbless(sentence, language) is without
+
+
+def test_a_verbless_line_in_german_does_not_enter_a_summary():
+    text = ("Mit bestem Wissen und Gewissen in den Bergwinter. Lawinen sind natürliche Ereignisse, die niemand ganz "
+            "ausschließen kann, sagt der Bergführer Anton Huber aus Garmisch.\n\n"
+            "Kurse und Erfahrung helfen, die Risiken klein zu halten, und die Bergwacht bietet sie jeden Winter an.")
+    summary = summarize(text, title="Sicher durch den Bergwinter")
+    assert summary and not any(s.startswith("Mit bestem Wissen") for s in summary)
+
+
+@pytest.mark.parametrize("text", [
+    "Der Wettbewerb findet in diesem Jahr bereits zum 6. Mal statt.",
+    "Die Energiewende ist eine Aufgabe des 21. Jahrhunderts.",
+    "Er sorgte beim 9. Hallenmeeting in Erfurt für eine Überraschung.",
+])
+def test_a_german_rank_after_an_article_does_not_end_the_sentence(text):
+    assert [u.text for u in units(text)] == [text]

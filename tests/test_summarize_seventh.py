@@ -77,6 +77,7 @@ FURNITURE = [
     "Find out how the crews trained after the break.",
     "Also, please let us know if there are any other harbours you would like to see here!",
     "Let me know which ferry you liked best.",
+    'Previously on "What does a ferry captain eat anyway?"',
 ]
 NOT_FURNITURE = [
     # first read

@@ -28,6 +28,7 @@ _CREDIT = re.compile(r"^(?!(?i:reporting|editing|writing|additional|compiled)\b)
                      r"credit)s?(?: by)?:?\s*)?(?:[A-Z][\w.'’ -]{0,40}(?:/[A-Z][\w.'’ -]{0,30}){1,3}|[\w.'’ -]{0,40}\b"
                      r"(?i:getty ?images|afp|reuters|associated press|ap photo|shutterstock|istock(?:photo)?|alamy|epa)\b"
                      r"[\w.'’ /-]{0,30})$")
+_BY_CAPS = re.compile(r"^(?:By|Photo by|Photos by|Foto:|Bild:) [A-Z][A-Z.'’&/ -]{3,60}$")  # in capitals, no sentence
 # A profile box's lines: "About Me", "About the author", "- Name: ...", "Location: New York".
 _PROFILE = re.compile(r"^(?:[-–*•] )?(?:about (?:me|the author|the writer|the blogger|this blogger)[.:!]?|(?:name|location|"
                       r"occupation|industry|interests|hometown|gender|age|member since|joined) ?:.{0,60})$", re.IGNORECASE)
@@ -154,15 +155,19 @@ def _profiled(found: list[tuple[str, bool]]) -> set[int]:
 
 
 def _credited(found: list[tuple[str, bool]]) -> set[int]:
-    """Indexes of the sentences of a short paragraph that a photo credit follows on its own line: that paragraph is
-    the picture's caption ("CS gas, a type of tear gas, is approved for police use." / "KIMIHIRO HOSHINO/AFP")."""
+    """Indexes of the sentences of a short paragraph that a photo credit follows on its own line, or ends it in
+    capitals: that paragraph is the picture's caption ("CS gas, a type of tear gas, is approved for police use." /
+    "KIMIHIRO HOSHINO/AFP"; "Agents found the boat on Sunday. By U.S. CUSTOMS AND BORDER PROTECTION")."""
     starts = [n for n, (_, first) in enumerate(found) if first] + [len(found)]
     out: set[int] = set()
-    for a, b, c in zip(starts, starts[1:], starts[2:]):
-        credit = found[b][0].strip()
+    for a, b, c in zip(starts, starts[1:], starts[2:] + [len(found) + 1]):
+        credit = found[b][0].strip() if b < len(found) else ""
         if (c == b + 1 and len(credit.split()) <= CREDIT_WORDS and _CREDIT.match(credit)
                 and sum(len(found[n][0].split()) for n in range(a, b)) <= CAPTION_WORDS):
             out.update(range(a, b))
+        elif b - a >= 2 and _BY_CAPS.match(found[b - 1][0].strip()) and sum(
+                len(found[n][0].split()) for n in range(a, b - 1)) <= CAPTION_WORDS:
+            out.update(range(a, b - 1))
     return out
 
 

@@ -26,8 +26,9 @@ ASKS = re.compile(
     r"^already (?:have|own|using|a (?:member|subscriber|customer))\b|\bfollow (?:this|the) link\b|\blink back\b|"
     r"\bpost [\w ]{1,30} to (?:the )?comments\b|^comments (?:may|must|should|will|are)\b|^win (?:tickets|prizes|a|an)\b|"
     r"\bget (?:the|all the|more) (?:details|story|scoop|facts|info|information|lowdown) here\b|"
-    # promos and notes: a ticket sale, "Don't miss", an editor's note, the sidebar, "I also publish..."
-    r"\btickets (?:are )?(?:on sale|available) now\b|^don['’]t miss\b|^(?:editor['’]?s? )?note\s*:|"
+    # promos and notes: a ticket sale, "Don't miss", an editor's note, "Previously on...", the sidebar, "I also
+    # publish..."
+    r"\btickets (?:are )?(?:on sale|available) now\b|^don['’]t miss\b|^(?:editor['’]?s? )?note\s*:|^previously,? on\b|"
     r"\bin the (?:left |right )?sidebar\b|^i also (?:publish|write|run|blog)\b|"
     # the page's own furniture in prose: "« Older post | Main", "So here we go...", a sentence pointing at the page's
     # own pictures or video ("When this video was shot...", "in this picture")

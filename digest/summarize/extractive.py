@@ -32,6 +32,7 @@ from digest.summarize.firstline import answers_headline, points_past_headline
 from digest.summarize.furniture import is_caption
 from digest.summarize.markers import SPEECH
 from digest.summarize.split import Unit, split_sentences, units, word_count
+from digest.summarize.verbs import language, verbless
 from digest.summarize.apart import list_intro, teaser
 from digest.summarize.readable import (dangling_names, english, fragment, leans_on_adjacent, leans_on_previous,
                                       name_intros, names_someone, pronoun_dangles, starts_mid_sentence)
@@ -54,7 +55,6 @@ OPENING = 2  # sentences: the summary opens within the text's first two of norma
 # leans on them ("People are still talking about them today.", "Realistically out there I'm..."): on blind reads of
 # 120 outside pages every first sentence picked from further in (5) was a defect; no summary is better. It costs
 # ROUGE only where a summary goes empty (CNN/DM 1 of 243, publishers 8 of 383 against 4; bench/README.md)
-CUT_WORDS = 12  # words: a paragraph's last sentence this long that trails off in "…" was cut ("And then..." was not)
 SHORT = 6  # words: shorter sentences ("He declined.") are poor summary sentences
 LONG = 100  # words: a longer "sentence" is text run together (a list, a table, a page without stops), not a sentence
 DUPLICATE = 0.6  # share of the smaller sentence's content words found in a chosen one: a near-duplicate
@@ -103,8 +103,7 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS, title: str
     # article order, and the short and the run-on wait until nothing else reads
     opening = _opening_end(prose)
     paragraphs = any(u.paragraph_start for u in prose[1:])  # a page's text; CNN/DM's one line has none
-    cut = {id(u) for u, after in zip(found, found[1:] + [None]) if (after is None or after.paragraph_start)
-           and word_count(u.text) >= CUT_WORDS and _CUT_OFF.search(u.text)}
+    inside = _inside(found)
     intro = list_intro(found)
     if intro:
         ranked = [i for i in ranked if id(prose[i]) in intro]  # a list's intro says what the list is
@@ -112,14 +111,12 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS, title: str
     def acceptable(i: int, chosen: list[int], quotes: bool = True) -> bool:
         if not chosen and i >= opening and not _stands_alone(sentences[i]):
             return False  # a first sentence from further in than the opening (asked only of those the scan reaches)
-        if id(prose[i]) in cut:
-            return False  # "... rose to 49.5 in July, HSBC Holdings PLC…": a paragraph cut off where a paywall or a
-            # teaser ends it
-        if (not chosen and i and paragraphs and not prose[i].paragraph_start
+        if (not chosen and i and paragraphs and id(prose[i]) in inside
                 and not (i == 1 and first_line and points_past_headline(sentences[0], title))):
-            return False  # a run opens where a paragraph does: inside one, a sentence goes on from the one it skips
-            # ("the variation can even approach 60%", "couldn't ignore the connection!"; 6 of 10 such openings were
-            # defects on the eighth round's dev read); after a first line pointing at a picture, the next one may
+            return False  # a run opens where a paragraph does, or after its short hook ("Mezcal is huge right now."):
+            # past a sentence of its paragraph, it goes on from what it skips ("the variation can even approach 60%",
+            # "couldn't ignore the connection!"; 6 of 10 such openings were defects on the eighth round's dev read);
+            # after a first line pointing at a picture, the next one may
         return _acceptable(i, chosen, prose, sentences, bags, intros, direct, loose, first_line, title, quotes)
 
     chosen = _greedy(ranked, sentences, acceptable, max_sentences, words, running)
@@ -172,7 +169,6 @@ def _opening_end(prose: list[Unit]) -> int:
     return len(prose)
 
 
-_CUT_OFF = re.compile(r"[\w,;)]\s?(?:…|\.\.\.)[\"”’']?$")  # a word and an ellipsis: the rest was not given
 _BARE_QUOTE = re.compile(r"^[\"“‘'][^\"“”]{10,}[.!?…]?[\"”’'][.!?]?$")
 _FIRST_PERSON = re.compile(r"\bI\b|\bI['’](?:m|ve|d|ll)\b|\b(?i:my|we|our)\b|\b(?:me|us)\b")  # not "US"
 _QUOTED = re.compile(r"“[^“”]*”|‘[^‘’]*’|\"[^\"]*\"")  # no mark inside its own class: linear on unclosed quotes
@@ -209,7 +205,7 @@ class _Loose:
     most sentences are never asked about."""
 
     def __init__(self, sentences: list[str]):
-        self.sentences, self.known, self.phrases, self.judge = sentences, {}, {}, None
+        self.sentences, self.known, self.phrases, self.judge, self.language = sentences, {}, {}, None, None
 
     def only_after(self, i: int) -> bool:
         if i not in self.known:
@@ -220,9 +216,20 @@ class _Loose:
     def phrase(self, i: int) -> bool:
         if i not in self.phrases:
             if self.judge is None:
-                self.judge = english(self.sentences)
-            self.phrases[i] = self.judge and fragment(self.sentences[i])
+                self.judge, self.language = english(self.sentences), language(self.sentences)
+            self.phrases[i] = (self.judge and fragment(self.sentences[i])) or verbless(self.sentences[i], self.language)
         return self.phrases[i]
+
+
+def _inside(found: list[Unit]) -> set[int]:
+    """ids of the sentences that stand in a paragraph after one of normal length (SHORT words or more)."""
+    out, seen = set(), False
+    for unit in found:
+        seen = seen and not unit.paragraph_start
+        if seen:
+            out.add(id(unit))
+        seen = seen or word_count(unit.text) >= SHORT
+    return out
 
 
 def _only_labels_before(found: list[Unit], first: Unit) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NOW", "dangling_names", "english", "fragment", "leans_on_adjacent", "leans_on_previous", "name_intros",
+__all__ = ["NOW", "VERB_WORDS", "dangling_names", "english", "fragment", "leans_on_adjacent", "leans_on_previous", "name_intros",
            "pronoun_dangles", "starts_mid_sentence"]
 
 # Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
@@ -141,7 +141,7 @@ _NOT_VERBS = (r"(?:for|of|in|on|at|to|from|with|by|into|onto|over|under|about|an
               r"all|just|only|also|not|once|half|quite|such|what|rather)")
 _VERBISH = re.compile(r"\b(?:" + "|".join(_VERB_WORDS) + r")\b|n['’]t\b|['’](?:s|re|ve|ll|m|d)\b|\b[a-z]+(?:ed|s)\b|"
                       r"\b(?!" + _NOT_VERBS + r"\b)[a-z]+ (?:a|an|the)\b")  # matched against lower case
-_FIRST_VERBS = frozenset(_VERB_WORDS)
+VERB_WORDS = frozenset(_VERB_WORDS)
 # A sentence that opens with a determiner, a number, a preposition or a list's first item ("16 current titles...",
 # "From a bike blog, how to...", "Foreign, security and development policy & analyses.") is no imperative: there,
 # a word in -s or -ed cannot be finite by its place: after "to" (an infinitive), or after a determiner, a
@@ -176,7 +176,7 @@ def fragment(sentence: str) -> bool:
         return False  # a sentence of a language written without spaces is one "word": no judging
     first = words[0].strip("\"'“‘(").lower()
     rest = " ".join(w for w in words[1:] if not w[:1].isupper() or w == "I" or w[:2] in ("I'", "I’")).lower()
-    if (first in _FIRST_VERBS and first != "like") or _CONTRACTION.search(first):
+    if (first in VERB_WORDS and first != "like") or _CONTRACTION.search(first):
         return False  # "Like the one behind new shopping site X." is a preposition's phrase; "Like us on..." is furniture
     if not _VERBISH.search(rest):
         return True

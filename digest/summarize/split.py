@@ -53,6 +53,7 @@ MONTHS = _wordset(
 # "minus 12. December was the coldest" is two English sentences.
 SHARED_MONTHS = _wordset("april august september november december")
 ORDINAL_BEFORE = _wordset("am im zum vom bis ab seit den dem der til fra og und oder per innen")
+RANK_BEFORE = _wordset("beim zum vom im zur der die das des dem den")
 OPENERS = _wordset(
     "the a an he she it they we i you this that these those there here his her its their our my your if when while "
     "as after before but and so yet or in on at for from by with since despite although though however meanwhile "
@@ -286,15 +287,14 @@ def _sentences_with_breaks(text: str) -> list[tuple[str, bool]]:
 
 
 def _ordinal(paragraph: str, start: int, match: re.Match, rest: str) -> bool:
-    """A day number before a month name: "am 22. November" (German and Nordic languages write the day so)."""
+    """A day number before a month name ("am 22. November"), or a German rank after an article ("zum 6. Mal", "des
+    21. Jahrhunderts"): German and Nordic languages write them so, English never after these words."""
     month = rest.strip(_OPENING + ",.;:!?").lower()
-    if month in MONTHS:
+    before = " ".join(paragraph[max(start, match.start() - WORD_REACH):match.start()].split()[-2:-1]).lower()
+    if month in MONTHS or (before in RANK_BEFORE and rest[:1].isupper()):
         return True
-    if month not in SHARED_MONTHS:
-        return False
-    words = paragraph[max(start, match.start() - WORD_REACH):match.start()].split()
     # "am 22. November", "Montag, 4. September", "Berlin, 22. November": English writes neither
-    return len(words) >= 2 and (words[-2].lower() in ORDINAL_BEFORE or words[-2].endswith(","))
+    return month in SHARED_MONTHS and (before in ORDINAL_BEFORE or before.endswith(","))
 
 
 def _closes(ahead: str, depth: int) -> bool:

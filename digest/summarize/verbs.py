@@ -1,0 +1,78 @@
+"""Whether a sentence has a finite verb, by a part-of-speech tagger: HanTa, whose English and German models ship inside
+its package (nothing is downloaded).
+
+A noun phrase with a stop ("First class accommodation!", "Living under ISIS.", "Mit bestem Wissen und Gewissen in
+den Bergwinter.") is not a sentence: blind readers counted such lines as fragments in about one summary in ten (issue
+29, eighth round). readable.fragment tells them in English by word shapes alone; the tagger sees what shapes miss, and
+reads German, whose nouns and verbs no shape tells apart. It errs too: on 1,722 CNN/DM sentences it found no finite
+verb in 34, 15 of which have one ("Lewis Hamilton waves to the crowd", "the pair vowed"), so in English a word that
+is a verb by its shape (a past in -ed, "is", "said", a word in -s after a name) overrules it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from digest.summarize.readable import VERB_WORDS
+
+__all__ = ["language", "verbless"]
+
+# Small words of one language and not the other ("in", "an", "was", "will" are both).
+_ENGLISH = frozenset("the of and to is that it for on are with as his they be at have this from by had not but were "
+                     "which has would their".split())
+_GERMAN = frozenset("der die das und ist nicht ein eine zu mit von den im sich auf für des dem auch es sind wird wie "
+                    "einen einer nach bei aus zum zur".split())
+# CLAWS 5 (English) and STTS (German) tags of a finite verb, an imperative among them.
+_FINITE_EN = frozenset("VBB VBD VBZ VDB VDD VDZ VHB VHD VHZ VM0 VVB VVD VVZ".split())
+_FINITE_DE = ("(FIN)", "(IMP)")
+# A German verb the tagger read as an infinitive or a participle is finite all the same straight after a noun, a name
+# or a pronoun: "Ländliche Regionen schrumpfen", "Ultium Cells investiert" (-en and -t forms are both); and an
+# infinitive that ends the sentence is an instruction ("Mehl mit Hefe sorgfältig vermischen."): recipes are written so.
+_SUBJECT_DE = ("NN", "NE", "PPER", "PIS", "PDS")
+# What makes an English sentence a clause by its words, whatever the tagger says: an auxiliary, a common irregular
+# form or a subject pronoun (readable.VERB_WORDS), a word in -ed, a word in -s straight after a name ("Lewis Hamilton
+# waves"), a word after a plural that opens the sentence ("Governments exercise").
+_VERB_SHAPE = re.compile(r"\b[a-z]+ed\b|\b[A-Z][\w'’-]* [a-z]*[^\Ws]s\b|^[A-Z][a-z]+[^\Ws]s [a-z]+\b")
+_TOKEN = re.compile(r"n't\b|'(?:s|re|ve|ll|m|d)\b|\w+(?:-\w+)*|[^\w\s]")
+_WORD = re.compile(r"[^\W\d_]+")
+# A question ("Not a fan of roller coasters?") and an exclamation ("What a perfect name for this cocktail!") are left
+# alone: readers took them for the writer's voice.
+_EXCLAMATION = re.compile(r"^[\"'“‘]?(?i:what|how|such|so)\b[^.]*!|\?[\"'”’)]*$")
+
+
+def language(sentences: list[str]) -> str | None:
+    """"en" or "de" where the text's commonest small words say so (the first 40 sentences), else None."""
+    words = [w.lower() for text in sentences[:40] for w in _WORD.findall(text)]
+    english, german = sum(w in _ENGLISH for w in words), sum(w in _GERMAN for w in words)
+    if max(english, german) < max(3, len(words) // 20):
+        return None  # another language, or too little text to tell
+    return "en" if english > german else "de"
+
+
+def verbless(sentence: str, text_language: str | None) -> bool:
+    """Whether a sentence in English or German (its own small words, else its text's language) has no finite verb;
+    False for other languages."""
+    words = [w.lower() for w in _WORD.findall(sentence)]
+    english, german = sum(w in _ENGLISH for w in words), sum(w in _GERMAN for w in words)
+    lang = "en" if english > german + 1 else "de" if german > english + 1 else text_language
+    if not words or lang is None or _EXCLAMATION.search(sentence):
+        return False
+    text = re.sub(r"(?i)\b(\w+)(n't)\b", r"\1 \2", sentence.replace("’", "'"))
+    if lang == "en":
+        return (not VERB_WORDS.intersection(words) and not _VERB_SHAPE.search(text)
+                and not any(t[-1] in _FINITE_EN for t in _tag("en", text)))
+    tags = [t[-1] for t in _tag("de", text) if not t[-1].startswith("$")]
+    return not tags[-1:] == ["VV(INF)"] and not any(tag.endswith(_FINITE_DE) or (
+        tag.startswith("V") and before.startswith(_SUBJECT_DE)) for before, tag in zip(["$."] + tags, tags))
+
+
+def _tag(language: str, text: str) -> list:
+    return _tagger(language).tag_sent(_TOKEN.findall(text), taglevel=1)
+
+
+@lru_cache(maxsize=2)
+def _tagger(language: str):
+    """The language's model, loaded once per process when first asked (0.4 s): most texts never ask."""
+    from HanTa import HanoverTagger  # imported here: the models load only where summaries are made
+    return HanoverTagger.HanoverTagger("morphmodel_en.pgz" if language == "en" else "morphmodel_ger.pgz")
