@@ -1,6 +1,6 @@
 """Issue 29, eighth round: rules from the round's dev reads of outside pages (bench/README.md), each from our own text.
 
-Where a summary opens (a paragraph's start, a first line that points past the headline or answers it), and the lines
+Where a summary opens (a first line that points past the headline or answers it), and the lines
 a reader tripped over: share widgets, a phrase opening on "Like", a caption over a credit in capitals. The page pointing at itself is
 in test_summarize_seventh.py's FURNITURE lists."""
 
@@ -10,31 +10,12 @@ import pytest
 
 from digest.summarize.extractive import summarize
 from digest.summarize.firstline import points_past_headline
-from digest.summarize.readable import fragment
+from digest.summarize.readable import fragment, leans_on_adjacent
 from digest.summarize.split import units
 from digest.summarize.verbs import verbless
 
-ROWING = ("Rowing on the river, in the cold and the rain, all weekend long.\u00a0The organisers could not ignore the weather, which "
-          "turned cold by noon on both days of the regatta.\n\n"
-          "Clubs from Henley and Marlow entered eight crews in the races this year, more than ever before.\n\n"
-          "The last race was won by a crew from Marlow in a time of six minutes.")
-
-
-def test_a_summary_opens_where_a_paragraph_does_not_in_the_middle_of_one():
-    summary = summarize(ROWING, title="Regatta draws record entry")
-    assert summary and summary[0].startswith("Clubs from Henley")  # not "The organisers could not ignore the weather"
-
-
-def test_a_summary_may_open_after_its_paragraphs_short_hook():
-    text = ("Ferries are busy this year. Ferry crossings on the estuary rose by a fifth in the first half of the year, "
-            "the port authority in Harwich said on Monday.\n\nThe port expects a record summer.")
-    summary = summarize(text, title="Ferry crossings rise")
-    assert summary and summary[0].startswith("Ferry crossings on the estuary")
-
-
-def test_a_text_without_paragraphs_may_still_open_at_its_second_sentence():
-    summary = summarize(ROWING.replace("\n\n", " "), title="Regatta draws record entry")
-    assert summary and summary[0].startswith("The organisers")  # CNN/DM's texts are one line: nothing to go by
+def test_conversely_answers_the_sentence_before():
+    assert leans_on_adjacent("Conversely, a town that builds no ferry saves the money but loses the trade.")
 
 
 @pytest.mark.parametrize(("first", "title", "points"), [

@@ -75,6 +75,7 @@ FURNITURE = [
     "So here it is… the ten best goals of the season.",
     "Here they are, in the order they were built.",
     "Find out how the crews trained after the break.",
+    "Head down past the break for the full story.",
     "Also, please let us know if there are any other harbours you would like to see here!",
     "Let me know which ferry you liked best.",
     'Previously on "What does a ferry captain eat anyway?"',
@@ -112,6 +113,7 @@ NOT_FURNITURE = [
     "The council said it would let residents know about the new fares by June.",
     "Here it was that the first ferry sank in 1902, the museum's guide said.",
     "The talks broke down after the break for lunch on Tuesday, officials said.",
+    "Arsenal scored twice after the break to win the cup.",
 ]
 
 

@@ -33,7 +33,8 @@ ASKS = re.compile(
     # the page's own furniture in prose: "« Older post | Main", "So here we go...", a sentence pointing at the page's
     # own pictures or video ("When this video was shot...", "in this picture")
     r"«[^.!?»]{0,120}\| ?main\b|^(?:so,? |and |ok,? |okay,? |well,? )?here we go\b[.!…]*$|"
-    r"^(?:so,? |and |ok,? |okay,? |well,? )?here (?:it|they) (?:is|are)\b|\bafter the (?:break|jump)[.!]*$|"
+    r"^(?:so,? |and |ok,? |okay,? |well,? )?here (?:it|they) (?:is|are)\b|\bafter the jump\b|"
+    r"\b(?:get|read|see|find out|check out|head|click|more|details)\b[^.!?]{0,60}\b(?:after|past|below) the break\b|"
     r"\b(?:in|see|watch|check out) (?:this|these) (?:video|clip|photo|picture|image|graphic|infographic|slideshow|gallery|"
     r"screenshot)s?\b|\bwhen this (?:video|clip|photo|picture) was (?:shot|taken|filmed|recorded)\b|"
     r"^(?:below|above) (?:you|we)(?:['’]ll)? (?:can |will )?(?:find|read|see|watch|check)\b|"  # "Below you can read..."

@@ -1,4 +1,4 @@
-"""Article text -> summary sentences, offline (the standard library, and ftfy for mojibake in split.py).
+"""Article text -> summary sentences, offline (the standard library, ftfy for mojibake in split.py, HanTa in verbs.py).
 
 Whole sentences, in article order, so a summary can never misquote. The summary
 is one run of the article's own opening, cleaned: its first real sentence
@@ -102,8 +102,6 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS, title: str
     ranked = sorted(range(len(sentences)), key=lambda i: not SHORT <= word_count(sentences[i]) <= LONG)  # stable:
     # article order, and the short and the run-on wait until nothing else reads
     opening = _opening_end(prose)
-    paragraphs = any(u.paragraph_start for u in prose[1:])  # a page's text; CNN/DM's one line has none
-    inside = _inside(found)
     intro = list_intro(found)
     if intro:
         ranked = [i for i in ranked if id(prose[i]) in intro]  # a list's intro says what the list is
@@ -111,12 +109,6 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS, title: str
     def acceptable(i: int, chosen: list[int], quotes: bool = True) -> bool:
         if not chosen and i >= opening and not _stands_alone(sentences[i]):
             return False  # a first sentence from further in than the opening (asked only of those the scan reaches)
-        if (not chosen and i and paragraphs and id(prose[i]) in inside
-                and not (i == 1 and first_line and points_past_headline(sentences[0], title))):
-            return False  # a run opens where a paragraph does, or after its short hook ("Mezcal is huge right now."):
-            # past a sentence of its paragraph, it goes on from what it skips ("the variation can even approach 60%",
-            # "couldn't ignore the connection!"; 6 of 10 such openings were defects on the eighth round's dev read);
-            # after a first line pointing at a picture, the next one may
         return _acceptable(i, chosen, prose, sentences, bags, intros, direct, loose, first_line, title, quotes)
 
     chosen = _greedy(ranked, sentences, acceptable, max_sentences, words, running)
@@ -219,17 +211,6 @@ class _Loose:
                 self.judge, self.language = english(self.sentences), language(self.sentences)
             self.phrases[i] = (self.judge and fragment(self.sentences[i])) or verbless(self.sentences[i], self.language)
         return self.phrases[i]
-
-
-def _inside(found: list[Unit]) -> set[int]:
-    """ids of the sentences that stand in a paragraph after one of normal length (SHORT words or more)."""
-    out, seen = set(), False
-    for unit in found:
-        seen = seen and not unit.paragraph_start
-        if seen:
-            out.add(id(unit))
-        seen = seen or word_count(unit.text) >= SHORT
-    return out
 
 
 def _only_labels_before(found: list[Unit], first: Unit) -> bool:

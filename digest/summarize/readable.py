@@ -39,7 +39,7 @@ _LEANING_ABROAD = re.compile(
 _CONNECTIVE = (r"plus(?=,)|next(?=,)|specifically(?=,)|(?:next|then) came|however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
                r"otherwise|besides|likewise|similarly|still|yet|but|and|or|so(?! far)|nor|also|then(?!-)|rather(?! than)|now(?=,)|namely|for example|for instance|in other words|that is(?=,)|for one thing|for starters|"
                r"first of all|to begin with|on top of that|in short|in sum|to sum up|in summary|put simply|simply put|"
-               r"accordingly|consequently|as a consequence|in the meantime|(?:worse|better|more|other|even more) than (?:that|this)|"
+               r"accordingly|consequently|conversely|as a consequence|in the meantime|(?:worse|better|more|other|even more) than (?:that|this)|"
                r"(?:beyond|apart from|aside from) (?:that|this)|"
                r"there(?:['’]s| is) that|which is to say|who knew|guess what|no wonder|not only that|what['’]?s more|even so|either way|in any case|at any rate|anyway(?=,)|in fact|as a result|in addition|"
                r"in response|in turn|to that end|by contrast|in contrast|on the other hand|at the same time|since then|"

@@ -32,7 +32,7 @@ def _wordset(words: str) -> frozenset[str]:
 # Titles before a name never end one ("Mr. J. Smith", "Dr. Jones", "e.g. this").
 TITLES = _wordset(
     "mr mrs ms dr prof st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon fr supt det insp messrs mme spc pvt "
-    "cpl pfc maj brig cdr atty del "
+    "cpl pfc maj brig cdr atty del rt "
     "mlle e.g i.e cf vs viz approx ca nr ave blvd mgr "
     "sog bzw ggf evtl vgl inkl zzgl bspw insb mio mrd tsd ste apt"  # German: "vom sog. Digital Darwinismus" (nouns are capitalised)
     " sra srta dña вул просп пров пл бул ім акад проф доц д-р"  # "la Sra. López", "вул. Закревського", "ім. Шевченка"

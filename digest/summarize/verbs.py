@@ -36,6 +36,8 @@ _SUBJECT_DE = ("NN", "NE", "PPER", "PIS", "PDS")
 _VERB_SHAPE = re.compile(r"\b[a-z]+ed\b|\b[A-Z][\w'’-]* [a-z]*[^\Ws]s\b|^[A-Z][a-z]+[^\Ws]s [a-z]+\b")
 _TOKEN = re.compile(r"n't\b|'(?:s|re|ve|ll|m|d)\b|\w+(?:-\w+)*|[^\w\s]")
 _WORD = re.compile(r"[^\W\d_]+")
+# A subordinate clause with no main clause after it: "Unless we're still life folks.", "Because the council said so."
+_SUBORDINATE_ALONE = re.compile(r"^[\"'“‘(]?(?i:unless|because|although|whereas|whenever)\b[^,;:—–]*[.…]+[\"'”’)]*$")
 # A question ("Not a fan of roller coasters?") and an exclamation ("What a perfect name for this cocktail!") are left
 # alone: readers took them for the writer's voice.
 _EXCLAMATION = re.compile(r"^[\"'“‘]?(?i:what|how|such|so)\b[^.]*!|\?[\"'”’)]*$")
@@ -60,7 +62,7 @@ def verbless(sentence: str, text_language: str | None) -> bool:
         return False
     text = re.sub(r"(?i)\b(\w+)(n't)\b", r"\1 \2", sentence.replace("’", "'"))
     if lang == "en":
-        return (not VERB_WORDS.intersection(words) and not _VERB_SHAPE.search(text)
+        return bool(_SUBORDINATE_ALONE.match(sentence)) or (not VERB_WORDS.intersection(words) and not _VERB_SHAPE.search(text)
                 and not any(t[-1] in _FINITE_EN for t in _tag("en", text)))
     tags = [t[-1] for t in _tag("de", text) if not t[-1].startswith("$")]
     return not tags[-1:] == ["VV(INF)"] and not any(tag.endswith(_FINITE_DE) or (
