@@ -116,3 +116,13 @@ def test_a_verbless_line_in_german_does_not_enter_a_summary():
 ])
 def test_a_german_rank_after_an_article_does_not_end_the_sentence(text):
     assert [u.text for u in units(text)] == [text]
+
+
+@pytest.mark.parametrize(("sentence", "without"), [
+    ("All that rigorous training.", True),  # "that" is no verb
+    ("Not in that creepy, weird kind of over sharing.", True),
+    ("He averages over 1000 sit-ups a day.", False),  # a word after a subject pronoun
+    ("There is hope for the ferry yet.", False),
+])
+def test_a_relative_or_demonstrative_word_is_not_a_verb(sentence, without):
+    assert verbless(sentence, "en") is without

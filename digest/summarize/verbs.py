@@ -30,10 +30,13 @@ _FINITE_DE = ("(FIN)", "(IMP)")
 # or a pronoun: "Ländliche Regionen schrumpfen", "Ultium Cells investiert" (-en and -t forms are both); and an
 # infinitive that ends the sentence is an instruction ("Mehl mit Hefe sorgfältig vermischen."): recipes are written so.
 _SUBJECT_DE = ("NN", "NE", "PPER", "PIS", "PDS")
-# What makes an English sentence a clause by its words, whatever the tagger says: an auxiliary, a common irregular
-# form or a subject pronoun (readable.VERB_WORDS), a word in -ed, a word in -s straight after a name ("Lewis Hamilton
-# waves"), a word after a plural that opens the sentence ("Governments exercise").
-_VERB_SHAPE = re.compile(r"\b[a-z]+ed\b|\b[A-Z][\w'’-]* [a-z]*[^\Ws]s\b|^[A-Z][a-z]+[^\Ws]s [a-z]+\b")
+# What makes an English sentence a clause by its words, whatever the tagger says: an auxiliary or a common irregular
+# form (readable.VERB_WORDS but its pronouns: "All that rigorous training." has none), a word in -ed, a word in -s
+# straight after a name ("Lewis Hamilton waves"), a word after a plural that opens the sentence ("Governments
+# exercise") or after a subject pronoun ("He averages").
+_VERBS = VERB_WORDS - {"who", "which", "that", "there", "i", "we", "you", "they", "he", "she", "it"}
+_VERB_SHAPE = re.compile(r"\b[a-z]+ed\b|\b[A-Z][\w'’-]* [a-z]*[^\Ws]s\b|^[A-Z][a-z]+[^\Ws]s [a-z]+\b|"
+                         r"\b(?i:he|she|it|they|we|i|you)\b(?! (?:and|or|to|for|with|of|at|in)\b) [a-z]+\b")
 _TOKEN = re.compile(r"n't\b|'(?:s|re|ve|ll|m|d)\b|\w+(?:-\w+)*|[^\w\s]")
 _WORD = re.compile(r"[^\W\d_]+")
 # A subordinate clause with no main clause after it: "Unless we're still life folks.", "Because the council said so."
@@ -62,7 +65,7 @@ def verbless(sentence: str, text_language: str | None) -> bool:
         return False
     text = re.sub(r"(?i)\b(\w+)(n't)\b", r"\1 \2", sentence.replace("’", "'"))
     if lang == "en":
-        return bool(_SUBORDINATE_ALONE.match(sentence)) or (not VERB_WORDS.intersection(words) and not _VERB_SHAPE.search(text)
+        return bool(_SUBORDINATE_ALONE.match(sentence)) or (not _VERBS.intersection(words) and not _VERB_SHAPE.search(text)
                 and not any(t[-1] in _FINITE_EN for t in _tag("en", text)))
     tags = [t[-1] for t in _tag("de", text) if not t[-1].startswith("$")]
     return not tags[-1:] == ["VV(INF)"] and not any(tag.endswith(_FINITE_DE) or (
