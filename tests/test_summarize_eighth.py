@@ -126,3 +126,15 @@ def test_a_german_rank_after_an_article_does_not_end_the_sentence(text):
 ])
 def test_a_relative_or_demonstrative_word_is_not_a_verb(sentence, without):
     assert verbless(sentence, "en") is without
+
+
+def test_an_honorific_and_a_surname_lean_on_the_full_name_before():
+    text = ("Lisa Price, nurse of the year at the clinic in Leeds.\n\n"
+            "Ms. Price has worked in the town's clinic for twenty years and trained most of its staff, the health "
+            "board said.\n\nThe health board in Leeds gives the award every spring to one of its nurses.")
+    summary = summarize(text, title="Nurse wins award")
+    assert not any(s.startswith("Ms. Price") for s in summary)
+
+
+def test_for_instance_after_the_first_phrase_answers_the_sentence_before():
+    assert leans_on_adjacent("The ship is about 230 feet long, for instance, and carries forty people.")

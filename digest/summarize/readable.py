@@ -56,7 +56,7 @@ _REACTION = (r"(?:wow|oh|ah|well|okay|ok|alright|all right|yes|yep|no|nope|sure|
 _ADJACENT = re.compile(r"^[\"'“‘]?(?:" + _REACTION + r")|"
                        r"^[\"'“‘(]?(?:" + _CONNECTIVE + r")\b|^[^,.!?;:]{1,60},\s*(?:however|though|meanwhile|"
                        r"nevertheless|nonetheless|therefore|moreover|in turn|in fact|too|instead|by contrast|in contrast|"
-                       r"for (?:its|his|her|their) part|as a result|in response|in addition|then)\s*,|"
+                       r"for (?:its|his|her|their) part|as a result|in response|in addition|then|for instance|for example)\s*,|"
                        r"^[^,.!?;:]{1,60}\s(?:though|however),|^which\b(?=[^?]*$)", re.IGNORECASE)  # "One thing's for sure though, ..."
 # A personal pronoun after an opening phrase ("In a statement, she said..."): it too points back.
 _LATE_PRONOUN = re.compile(r"^[^.!?,]{1,80},\s*(?:he|she|they|his|her|their)\b")
@@ -318,14 +318,18 @@ def dangling_names(i: int, sentences: list[str], intros: dict[str, int], chosen:
 
 
 def _bare_names(sentence: str) -> list[str]:
-    """Capitalised words not preceded by a first name or a title ("Yeaman said", not "Mr Yeaman")."""
+    """Capitalised words not preceded by a first name or a title ("Yeaman said", not "Gov. Yeaman"); after an
+    honorific they are a surname all the same ("Mr. Yeaman")."""
     out = []
     for match in _NAME.finditer(sentence):
         before = sentence[:match.start()].rstrip()
         previous = before.rsplit(" ", 1)[-1] if before else ""
-        if not _first_name(previous):
+        if not _first_name(previous) or previous.rstrip(".") in _HONORIFICS:  # "Ms. Price" leans on "Lisa Price"
             out.append(_POSSESSIVE.sub("", match.group()))  # "Nielsen's comment" uses Nielsen
     return out
+
+
+_HONORIFICS = frozenset("Mr Mrs Ms Miss Mx Dr".split())
 
 
 def _first_name(word: str) -> bool:
