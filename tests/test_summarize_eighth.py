@@ -138,3 +138,17 @@ def test_an_honorific_and_a_surname_lean_on_the_full_name_before():
 
 def test_for_instance_after_the_first_phrase_answers_the_sentence_before():
     assert leans_on_adjacent("The ship is about 230 feet long, for instance, and carries forty people.")
+
+
+def test_a_first_line_whose_hyphenated_noun_the_headline_names_is_kept():
+    assert not points_past_headline("This live-action trailer for the game is fun.", "The game's live-action TV ad")
+
+
+@pytest.mark.parametrize("sentence", ["Apple's on deck to report its earnings today.", "We're back on the ferry."])
+def test_a_contraction_is_a_verb(sentence):
+    assert not verbless(sentence, "en")
+
+
+def test_a_german_rank_after_und_does_not_end_the_sentence():
+    text = "Das Viertel entstand im 17. und 18. Jahrhundert außerhalb der Stadtmauer."
+    assert [u.text for u in units(text)] == [text]

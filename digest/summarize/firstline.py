@@ -30,7 +30,7 @@ def points_past_headline(sentence: str, title: str | None) -> bool:
         return False  # no headline known (a text alone): nothing to judge by
     singular = found.group(1).lower() in ("this", "that")
     phrase = []
-    for word in found.group(2).split():
+    for word in _WORD.findall(found.group(2)):  # as the headline's words are cut: "live-action" is "live", "action"
         if word in _NOT_NOUNS or word.endswith("ed") or (singular and phrase and word.endswith("s")):
             break  # the verb: "This man hates", "That concession came" ends at the word list
         phrase.append(word)

@@ -53,7 +53,7 @@ MONTHS = _wordset(
 # "minus 12. December was the coldest" is two English sentences.
 SHARED_MONTHS = _wordset("april august september november december")
 ORDINAL_BEFORE = _wordset("am im zum vom bis ab seit den dem der til fra og und oder per innen")
-RANK_BEFORE = _wordset("beim zum vom im zur der die das des dem den")
+RANK_BEFORE = _wordset("beim zum vom im zur der die das des dem den und oder bis")
 OPENERS = _wordset(
     "the a an he she it they we i you this that these those there here his her its their our my your if when while "
     "as after before but and so yet or in on at for from by with since despite although though however meanwhile "

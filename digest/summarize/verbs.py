@@ -33,10 +33,13 @@ _SUBJECT_DE = ("NN", "NE", "PPER", "PIS", "PDS")
 # What makes an English sentence a clause by its words, whatever the tagger says: an auxiliary or a common irregular
 # form (readable.VERB_WORDS but its pronouns: "All that rigorous training." has none), a word in -ed, a word in -s
 # straight after a name ("Lewis Hamilton waves"), a word after a plural that opens the sentence ("Governments
-# exercise") or after a subject pronoun ("He averages").
+# exercise") or after a subject pronoun ("He averages"), a contraction ("we're", "Apple's on deck": the tagger reads
+# that "'s" as a possessive).
 _VERBS = VERB_WORDS - {"who", "which", "that", "there", "i", "we", "you", "they", "he", "she", "it"}
 _VERB_SHAPE = re.compile(r"\b[a-z]+ed\b|\b[A-Z][\w'’-]* [a-z]*[^\Ws]s\b|^[A-Z][a-z]+[^\Ws]s [a-z]+\b|"
-                         r"\b(?i:he|she|it|they|we|i|you)\b(?! (?:and|or|to|for|with|of|at|in)\b) [a-z]+\b")
+                         r"\b(?i:he|she|it|they|we|i|you)\b(?! (?:and|or|to|for|with|of|at|in)\b) [a-z]+\b|'(?:re|ve|ll|m|d)\b|"
+                         r"\w's (?:not|been|[a-z]+ing|a|an|the|on|in|at|up|out|off|back|just|still|also|never|here|there|"
+                         r"all|about|no|so|too|very|now)\b")
 _TOKEN = re.compile(r"n't\b|'(?:s|re|ve|ll|m|d)\b|\w+(?:-\w+)*|[^\w\s]")
 _WORD = re.compile(r"[^\W\d_]+")
 # A subordinate clause with no main clause after it: "Unless we're still life folks.", "Because the council said so."
