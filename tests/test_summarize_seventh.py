@@ -76,6 +76,16 @@ FURNITURE = [
     "Here they are, in the order they were built.",
     "Find out how the crews trained after the break.",
     "Head down past the break for the full story.",
+    # eighth round, the held-out reads F and L (tuned on them after their tally)
+    "You can post your comments in any language.",
+    "This space is moderated, but not censored.",
+    "Join CNET for live coverage of the council's meeting.",
+    "More on that here.",
+    "When I saw it, the following slide hit me between the eyes.",
+    "Lesen Sie weiter…",
+    "Das Heft ist hier zu bestellen.",
+    "Siehe Kapitel Hafen!",
+    "Nachfolgend finden Sie die wichtigsten Punkte.",
     "Also, please let us know if there are any other harbours you would like to see here!",
     "Let me know which ferry you liked best.",
     'Previously on "What does a ferry captain eat anyway?"',
@@ -114,6 +124,9 @@ NOT_FURNITURE = [
     "Here it was that the first ferry sank in 1902, the museum's guide said.",
     "The talks broke down after the break for lunch on Tuesday, officials said.",
     "Arsenal scored twice after the break to win the cup.",
+    "The council will post its comments on the plan in June, the mayor said.",
+    "The following day, the ferry sank.",
+    "Siehe da: Die Fähre fuhr wieder.",
 ]
 
 

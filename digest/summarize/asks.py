@@ -39,6 +39,10 @@ ASKS = re.compile(
     r"screenshot)s?\b|\bwhen this (?:video|clip|photo|picture) was (?:shot|taken|filmed|recorded)\b|"
     r"^(?:below|above) (?:you|we)(?:['’]ll)? (?:can |will )?(?:find|read|see|watch|check)\b|"  # "Below you can read..."
     r"^this (?:article|post|story|piece|report) is (?:part|one) of (?:a|an|our|the) [\w -]{0,30}series\b|"
+    # a comments box's rules, a live-coverage plug, "More on that here.", "the following slide" (eighth round's reads)
+    r"\bpost (?:your |a )?comments? in\b|^(?:this space|comments?) (?:is|are) moderated\b|^join (?:us|[\w.]+) for "
+    r"(?:live|our|full) (?:coverage|updates|blog)\b|^more (?:on|about) (?:that|this|it) here\b|\bthe following (?:slide|"
+    r"image|video|photo|picture|chart|graph|clip|screenshot|infographic|diagram)s?\b|"
     # the same in the languages feeds most often come in (German, French, Spanish): "..., lest ihr hier.", "Hier
     # findest Du...", "Sie verwenden einen Browser, der...", "Dann nutze einfach unser Lexikon.", "Lire aussi",
     # "Article mis à jour le...", "Haz clic aquí", "Ingresa tu rut..."
@@ -47,7 +51,9 @@ ASKS = re.compile(
     r"(?:veralteten |alten )?browser\b|\b(?:dann )?(?:nutze|nutzen sie) (?:doch )?einfach unser|^im bereits erschienenen "
     r"artikel\b|^(?:lesen sie auch|lies auch|mehr zum thema|auch interessant)\b|^(?:à )?lire (?:aussi|également|la suite)\b|"
     r"^article mis à jour le\b|\bcliquez (?:ici|sur)\b|^voir aussi\b|\babonnez-vous\b|^(?:lee|leer|lea) (?:también|más)\b|"
-    r"\bha(?:z|ga) clic\b|^ver también\b|\bsuscríbete\b|^ingres[ae] (?:tu|su)\b")
+    r"\bha(?:z|ga) clic\b|^ver también\b|\bsuscríbete\b|^ingres[ae] (?:tu|su)\b|"
+    r"^(?:lesen sie weiter|weiterlesen)\b|\bhier (?:zu )?(?:bestellen|kaufen|abonnieren)\b|^siehe (?:kapitel|abschnitt|"
+    r"unten|oben)\b|^nachfolgend\b")
 # A video's or a story's credit alone, in its own capitals: "NBCNews.com's Dara Brown reports." (not "Reuters could
 # not confirm the reports.")
 CREDIT = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,4} reports[.:]")
