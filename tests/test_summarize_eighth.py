@@ -152,3 +152,11 @@ def test_a_contraction_is_a_verb(sentence):
 def test_a_german_rank_after_und_does_not_end_the_sentence():
     text = "Das Viertel entstand im 17. und 18. Jahrhundert außerhalb der Stadtmauer."
     assert [u.text for u in units(text)] == [text]
+
+
+def test_a_sentence_ending_in_a_colon_points_at_what_follows_and_is_not_taken():
+    text = ("In addition to the first sample images from the new lens I published a few days ago, here are a few more "
+            "pictures found on flickr:\n\nThe lens weighs 850 grams and costs about 1,400 dollars in shops in Tokyo, "
+            "the maker said on Monday.")
+    assert summarize(text, title="More sample images") == [
+        "The lens weighs 850 grams and costs about 1,400 dollars in shops in Tokyo, the maker said on Monday."]

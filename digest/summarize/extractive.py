@@ -240,6 +240,8 @@ def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[st
     if loose.only_after(i) and (i - 1 not in chosen or not direct[i]) and not (opens_text and answers_headline(prose[i].text)):
         return False  # "However,", "Who knew", "This means": only straight after what they answer; a piece of a
         # sentence only straight after its sentence
+    if prose[i].text.endswith(":"):
+        return False  # "..., here are a few more pictures found on flickr:" points at what follows it on the page
     if loose.phrase(i) or (not chosen and _BARE_QUOTE.match(prose[i].text) and not SPEECH.search(prose[i].text)):
         return False  # a quotation alone cannot open a summary: who says it comes in a sentence after it
     if not opens_text and pronoun_dangles(i, sentences, [j for j in chosen if j != i - 1] if not direct[i] else chosen):
