@@ -123,6 +123,8 @@ def test_a_german_rank_after_an_article_does_not_end_the_sentence(text):
     ("Not in that creepy, weird kind of over sharing.", True),
     ("He averages over 1000 sit-ups a day.", False),  # a word after a subject pronoun
     ("There is hope for the ferry yet.", False),
+    ("Sitting in the airport, a very familiar place, and trying to get home.", True),  # "to get" is no finite verb
+    ("I want to get home.", False),
 ])
 def test_a_relative_or_demonstrative_word_is_not_a_verb(sentence, without):
     assert verbless(sentence, "en") is without

@@ -40,6 +40,7 @@ _VERB_SHAPE = re.compile(r"\b[a-z]+ed\b|\b[A-Z][\w'’-]* [a-z]*[^\Ws]s\b|^[A-Z]
                          r"\b(?i:he|she|it|they|we|i|you)\b(?! (?:and|or|to|for|with|of|at|in)\b) [a-z]+\b|'(?:re|ve|ll|m|d)\b|"
                          r"\w's (?:not|been|[a-z]+ing|a|an|the|on|in|at|up|out|off|back|just|still|also|never|here|there|"
                          r"all|about|no|so|too|very|now)\b")
+_INFINITIVE = re.compile(r"\bto [a-z]+\b")
 _TOKEN = re.compile(r"n't\b|'(?:s|re|ve|ll|m|d)\b|\w+(?:-\w+)*|[^\w\s]")
 _WORD = re.compile(r"[^\W\d_]+")
 # A subordinate clause with no main clause after it: "Unless we're still life folks.", "Because the council said so."
@@ -68,7 +69,8 @@ def verbless(sentence: str, text_language: str | None) -> bool:
         return False
     text = re.sub(r"(?i)\b(\w+)(n't)\b", r"\1 \2", sentence.replace("’", "'"))
     if lang == "en":
-        return bool(_SUBORDINATE_ALONE.match(sentence)) or (not _VERBS.intersection(words) and not _VERB_SHAPE.search(text)
+        finite = [w.lower() for w in _WORD.findall(_INFINITIVE.sub(" ", text))]  # "trying to get home": no verb
+        return bool(_SUBORDINATE_ALONE.match(sentence)) or (not _VERBS.intersection(finite) and not _VERB_SHAPE.search(text)
                 and not any(t[-1] in _FINITE_EN for t in _tag("en", text)))
     tags = [t[-1] for t in _tag("de", text) if not t[-1].startswith("$")]
     return not tags[-1:] == ["VV(INF)"] and not any(tag.endswith(_FINITE_DE) or (
