@@ -551,6 +551,24 @@ def test_a_review_request_the_mail_server_refused_is_asked_again_once(console, s
         assert again.asked_at is not None and again.version == row.version  # asking is not an edit
 
 
+def test_a_review_request_on_its_way_is_not_asked_again_by_the_round_beside_it(console, smtp_server):
+    """A daemon's slot job drafts and asks while its review round runs: the round must not ask a second time."""
+    import threading
+
+    _client, rt, clock, _app = console
+    newsletter = rt.settings.newsletters[0]
+    gathering.gather_all(rt)
+    smtp_server.delay = 1.0  # a slow relay: the first request is still on its way when the round looks
+    row, made = editorial.prepare(rt, newsletter, "s10", clock() + timedelta(hours=1), fetch=False)
+    first = threading.Thread(target=editor_mail.ask_editors, args=(rt, newsletter, row))
+    first.start()
+    assert wait_until(lambda: smtp_server.attempts.get("ed@gazette.example.org"))  # at the relay, not yet accepted
+    assert made and editor_mail.ask_pending(rt) == 0
+    first.join()
+    assert editor_mail.ask_pending(rt) == 0
+    assert len([m for m in smtp_server.messages if "ed@gazette.example.org" in m.rcpt_tos]) == 1
+
+
 def test_command_line_send_respects_required_review(tmp_path, smtp_server):
     settings, rt, _clock = make_console(tmp_path, smtp_server.port, extra_newsletter='review = "required"')
     with rt.sessions() as session, session.begin():

@@ -7,6 +7,7 @@ mail or a process that died in between is asked again by the next round.
 from __future__ import annotations
 
 import logging
+import threading
 
 from sqlalchemy import select, update
 
@@ -23,15 +24,37 @@ def review_link(rt: Runtime, draft_id: int) -> str:
     return f"{rt.settings.site.base_url.rstrip('/')}/admin/review/{draft_id}"
 
 
-def ask_editors(rt: Runtime, newsletter: NewsletterSettings, row: ReviewDraft) -> None:
-    """Mail the editors the draft's link; `asked_at` is set only once the mail went (see `ask_pending`)."""
-    if tell_editors(rt, newsletter, f"Review: {newsletter.title} for {row.slot_at:%d %b %Y %H:%M} UTC",
-                    f"The next issue of {newsletter.title} is drafted and waits for your review"
-                    f"{' (it is not sent without an approval)' if newsletter.review == 'required' else ''}:\n\n"
-                    f"{review_link(rt, row.id)}\n"):
+# Drafts whose request a thread of this process is mailing now. The daemon's slot job drafts and asks beside its
+# review round, whose ask_pending would otherwise see the draft unasked while that mail is on its way (a loaded
+# machine's slow relay) and ask a second time.
+_ASKING: set[int] = set()
+_ASKING_LOCK = threading.Lock()
+
+
+def ask_editors(rt: Runtime, newsletter: NewsletterSettings, row: ReviewDraft) -> bool:
+    """Mail the editors the draft's link, unless it was asked meanwhile or is being asked by another thread here;
+    `asked_at` is set only once the mail went (see `ask_pending`). Returns whether this call asked."""
+    with _ASKING_LOCK:
+        if row.id in _ASKING:
+            return False
+        _ASKING.add(row.id)
+    try:
+        with rt.sessions() as session:
+            current = session.get(ReviewDraft, row.id)
+            if current is None or current.asked_at is not None or current.state != "review":
+                return False  # asked by the round that read it first, or settled meanwhile
+        if not tell_editors(rt, newsletter, f"Review: {newsletter.title} for {row.slot_at:%d %b %Y %H:%M} UTC",
+                            f"The next issue of {newsletter.title} is drafted and waits for your review"
+                            f"{' (it is not sent without an approval)' if newsletter.review == 'required' else ''}"
+                            f":\n\n{review_link(rt, row.id)}\n"):
+            return False
         with rt.sessions() as session, session.begin():  # not an edit: the version the editors see stays
             session.execute(update(ReviewDraft).where(ReviewDraft.id == row.id).values(asked_at=rt.now())
                             .execution_options(synchronize_session=False))
+        return True
+    finally:
+        with _ASKING_LOCK:
+            _ASKING.discard(row.id)
 
 
 def ask_pending(rt: Runtime) -> int:
@@ -41,10 +64,7 @@ def ask_pending(rt: Runtime) -> int:
     with rt.sessions() as session:
         rows = list(session.scalars(select(ReviewDraft).where(ReviewDraft.state == "review",
                                                               ReviewDraft.asked_at.is_(None))))
-    for row in rows:
-        if row.newsletter in newsletter_of:
-            ask_editors(rt, newsletter_of[row.newsletter], row)
-    return len(rows)
+    return sum(ask_editors(rt, newsletter_of[row.newsletter], row) for row in rows if row.newsletter in newsletter_of)
 
 
 def tell_editors(rt: Runtime, newsletter: NewsletterSettings, subject: str, body: str) -> bool:
