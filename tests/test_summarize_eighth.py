@@ -162,3 +162,24 @@ def test_a_sentence_ending_in_a_colon_points_at_what_follows_and_is_not_taken():
             "the maker said on Monday.")
     assert summarize(text, title="More sample images") == [
         "The lens weighs 850 grams and costs about 1,400 dollars in shops in Tokyo, the maker said on Monday."]
+
+
+@pytest.mark.parametrize(("text", "summary"), [
+    ("Authorities in Ireland arrested two former bank executives on Monday, the first charges in an inquiry into the "
+     "lender.\n\nThe bank was at the centre of the crisis that pushed the economy toward collapse in…\n\n"
+     "Subscribe to read more.",
+     ["Authorities in Ireland arrested two former bank executives on Monday, the first charges in an inquiry into "
+      "the lender."]),  # cut where the paywall ends it
+    ("[Readers, by the end of this week I will be blogging only on the new web site of the harbour trust.]\n\n"
+     "The flight review for the harbour ferry is under way today, and the launch is set for May 14, the trust "
+     "said.\n\nThe ferry will carry two hundred people on each crossing of the estuary.",
+     ["The flight review for the harbour ferry is under way today, and the launch is set for May 14, the trust said.",
+      "The ferry will carry two hundred people on each crossing of the estuary."]),  # an editor's note in brackets
+])
+def test_a_sentence_cut_off_or_in_square_brackets_is_not_taken(text, summary):
+    assert summarize(text, title="Harbour news") == summary
+
+
+def test_to_wit_answers_the_sentence_before_and_a_noun_like_call_is_no_verb():
+    assert leans_on_adjacent("To wit: late last week the company announced that production had begun.")
+    assert verbless("A few comments from Jay Brinkmann, the chief economist, on the conference call.", "en")

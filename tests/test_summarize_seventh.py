@@ -86,6 +86,11 @@ FURNITURE = [
     "Das Heft ist hier zu bestellen.",
     "Siehe Kapitel Hafen!",
     "Nachfolgend finden Sie die wichtigsten Punkte.",
+    # eighth round, the dev read P (Dragnet s8d 720-840)
+    "Listed below are links to weblogs that reference the post.",
+    "More information is available at the harbour trust's web sites.",
+    "Please note: if you are taking the blog feed, it has changed.",
+    "Use this feed URL instead if you read the blog in a reader.",
     "Also, please let us know if there are any other harbours you would like to see here!",
     "Let me know which ferry you liked best.",
     'Previously on "What does a ferry captain eat anyway?"',
@@ -127,6 +132,7 @@ NOT_FURNITURE = [
     "The council will post its comments on the plan in June, the mayor said.",
     "The following day, the ferry sank.",
     "Siehe da: Die Fähre fuhr wieder.",
+    "More information is needed before the council can decide, the mayor said.",
 ]
 
 

@@ -40,7 +40,7 @@ ASKS = re.compile(
     r"^(?:below|above) (?:you|we)(?:['’]ll)? (?:can |will )?(?:find|read|see|watch|check)\b|"  # "Below you can read..."
     r"^this (?:article|post|story|piece|report) is (?:part|one) of (?:a|an|our|the) [\w -]{0,30}series\b|"
     # a comments box's rules, a live-coverage plug, "More on that here.", "the following slide" (eighth round's reads)
-    r"\bpost (?:your |a )?comments? in\b|^(?:this space|comments?) (?:is|are) moderated\b|^join (?:us|[\w.]+) for "
+    r"\bpost (?:your |a )?comments? in\b|^please note\b|\b(?:this|the|our|my|new) feed (?:url|address)\b|^(?:this space|comments?) (?:is|are) moderated\b|^join (?:us|[\w.]+) for "
     r"(?:live|our|full) (?:coverage|updates|blog)\b|^more (?:on|about) (?:that|this|it) here\b|\bthe following (?:slide|"
     r"image|video|photo|picture|chart|graph|clip|screenshot|infographic|diagram)s?\b|"
     # the same in the languages feeds most often come in (German, French, Spanish): "..., lest ihr hier.", "Hier

@@ -161,6 +161,9 @@ def _opening_end(prose: list[Unit]) -> int:
     return len(prose)
 
 
+# A sentence cut where a paywall or a teaser ends it ("... the economy toward collapse in…"); a writer's own "..."
+# follows a whole thought ("this is an example of why…"). A sentence in square brackets is an editor's note.
+_CUT_SHORT = re.compile(r"\b(?i:in|of|the|a|an|to|and|or|for|with|at|by|from|on|as|into|than)\s?(?:…|\.\.\.)[\"”’']?$")
 _BARE_QUOTE = re.compile(r"^[\"“‘'][^\"“”]{10,}[.!?…]?[\"”’'][.!?]?$")
 _FIRST_PERSON = re.compile(r"\bI\b|\bI['’](?:m|ve|d|ll)\b|\b(?i:my|we|our)\b|\b(?:me|us)\b")  # not "US"
 _QUOTED = re.compile(r"“[^“”]*”|‘[^‘’]*’|\"[^\"]*\"")  # no mark inside its own class: linear on unclosed quotes
@@ -209,7 +212,9 @@ class _Loose:
         if i not in self.phrases:
             if self.judge is None:
                 self.judge, self.language = english(self.sentences), language(self.sentences)
-            self.phrases[i] = (self.judge and fragment(self.sentences[i])) or verbless(self.sentences[i], self.language)
+            text = self.sentences[i]
+            self.phrases[i] = ((self.judge and fragment(text)) or verbless(text, self.language)
+                               or text.startswith("[") or bool(_CUT_SHORT.search(text)))
         return self.phrases[i]
 
 

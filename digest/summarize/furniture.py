@@ -160,7 +160,7 @@ POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "u
     r"^here(?:['’]s| is| are) (?:[\w'’-]+,? ){0,19}[\w'’-]+[.:!]?$|"  # "Here are a few of our favourites." (what follows)
     r"\b(?:comment|reply|contact|feedback) (?:box|form|section|field)s? (?:below|above)\b|"  # "using the comment box below"
     r"\bas (?:outlined|mentioned|noted|described|discussed|explained|listed|shown) (?:above|below)\b|"  # "as outlined above"
-    r"\bas (?:shown|seen|pictured|illustrated) here\b|\b(?:included|embedded|featured) (?:here|below|above)\b|"  # "as shown here"
+    r"^listed (?:below|above) (?:are|is)\b|\bas (?:shown|seen|pictured|illustrated) here\b|\b(?:included|embedded|featured) (?:here|below|above)\b|"  # "as shown here"
     r"\b(?:in|on) the (?:post|article|video|photo|picture|image|section|map|chart|list|table)s? (?:below|above)\b|"
     r"\b(?:see|watch|listen to|shown|pictured|seen|embedded|illustrated|click on|check out)\b[^.!?]{0,60}"
     r"\b(?:below|above)\b|\b(?:video|images?|photos?|pictures?|gallery|slideshow|chart|graphic|map|clip|player)s?"
@@ -168,7 +168,7 @@ POINTER = re.compile(  # every pattern here needs "here", "below", "above" or "u
 MORE_POINTER = re.compile(  # every pattern here needs "for ", "more" or "in this"
     r"^in this (?:video|clip)\b|"
     r"\b(?:visit|see|go to|head (?:over )?to|check out)\b[^.!?]{0,80}\bfor (?:more|further|full) (?:information|details|info)\b|"
-    r"^for (?:more|further) (?:information|details|info)\b|\blearn more (?:at|on) (?:https?://|www\.|[\w-]+\.(?:com|org|net))|^for a (?:full )?list of\b[^.!?]{0,60}\b(?:see|visit|go to)\b|"
+    r"^for (?:more|further) (?:information|details|info)\b|^more (?:information|details|info) (?:is|are) available\b|\blearn more (?:at|on) (?:https?://|www\.|[\w-]+\.(?:com|org|net))|^for a (?:full )?list of\b[^.!?]{0,60}\b(?:see|visit|go to)\b|"
     r"\b(?:read|see|find) more\b[^.!?]{0,60}\b(?:in|on) (?:this|that|my|our) (?:post|article|piece|page)\b|"
     r"\bmore information\b[^.!?]{0,40}\b(?:check|see|visit|read)\b|\bcheck (?:out )?the original (?:post|article|story)\b")
 # Words without one of which BOILERPLATE cannot match: a substring test first spares most sentences its scan.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NOW", "VERB_WORDS", "dangling_names", "english", "fragment", "leans_on_adjacent", "leans_on_previous", "name_intros",
+__all__ = ["FINITE_WORDS", "NOW", "VERB_WORDS", "dangling_names", "english", "fragment", "leans_on_adjacent", "leans_on_previous", "name_intros",
            "pronoun_dangles", "starts_mid_sentence"]
 
 # Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
@@ -39,7 +39,7 @@ _LEANING_ABROAD = re.compile(
 _CONNECTIVE = (r"plus(?=,)|next(?=,)|specifically(?=,)|(?:next|then) came|however|meanwhile|moreover|furthermore|nevertheless|nonetheless|therefore|thus|hence|instead|"
                r"otherwise|besides|likewise|similarly|still|yet|but|and|or|so(?! far)|nor|also|then(?!-)|rather(?! than)|now(?=,)|namely|for example|for instance|in other words|that is(?=,)|for one thing|for starters|"
                r"first of all|to begin with|on top of that|in short|in sum|to sum up|in summary|put simply|simply put|"
-               r"accordingly|consequently|conversely|as a consequence|in the meantime|(?:worse|better|more|other|even more) than (?:that|this)|"
+               r"accordingly|consequently|conversely|to wit|as a consequence|in the meantime|(?:worse|better|more|other|even more) than (?:that|this)|"
                r"(?:beyond|apart from|aside from) (?:that|this)|"
                r"there(?:['’]s| is) that|which is to say|who knew|guess what|no wonder|not only that|what['’]?s more|even so|either way|in any case|at any rate|anyway(?=,)|in fact|as a result|in addition|"
                r"in response|in turn|to that end|by contrast|in contrast|on the other hand|at the same time|since then|"
@@ -141,7 +141,7 @@ _NOT_VERBS = (r"(?:for|of|in|on|at|to|from|with|by|into|onto|over|under|about|an
               r"all|just|only|also|not|once|half|quite|such|what|rather)")
 _VERBISH = re.compile(r"\b(?:" + "|".join(_VERB_WORDS) + r")\b|n['’]t\b|['’](?:s|re|ve|ll|m|d)\b|\b[a-z]+(?:ed|s)\b|"
                       r"\b(?!" + _NOT_VERBS + r"\b)[a-z]+ (?:a|an|the)\b")  # matched against lower case
-VERB_WORDS = frozenset(_VERB_WORDS)
+VERB_WORDS, FINITE_WORDS = frozenset(_VERB_WORDS), frozenset(_VERB_WORDS[:_VERB_WORDS.index("i")])  # no plain forms
 # A sentence that opens with a determiner, a number, a preposition or a list's first item ("16 current titles...",
 # "From a bike blog, how to...", "Foreign, security and development policy & analyses.") is no imperative: there,
 # a word in -s or -ed cannot be finite by its place: after "to" (an infinitive), or after a determiner, a

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from digest.summarize.readable import VERB_WORDS
+from digest.summarize.readable import FINITE_WORDS
 
 __all__ = ["language", "verbless"]
 
@@ -31,11 +31,12 @@ _FINITE_DE = ("(FIN)", "(IMP)")
 # infinitive that ends the sentence is an instruction ("Mehl mit Hefe sorgfältig vermischen."): recipes are written so.
 _SUBJECT_DE = ("NN", "NE", "PPER", "PIS", "PDS")
 # What makes an English sentence a clause by its words, whatever the tagger says: an auxiliary or a common irregular
-# form (readable.VERB_WORDS but its pronouns: "All that rigorous training." has none), a word in -ed, a word in -s
+# past (readable.FINITE_WORDS but those that are nouns as often: "the cost"; not the plain forms: "conference call",
+# and not the pronouns: "All that rigorous training." has none), a word in -ed, a word in -s
 # straight after a name ("Lewis Hamilton waves"), a word after a plural that opens the sentence ("Governments
 # exercise") or after a subject pronoun ("He averages"), a contraction ("we're", "Apple's on deck": the tagger reads
 # that "'s" as a possessive).
-_VERBS = VERB_WORDS - {"who", "which", "that", "there", "i", "we", "you", "they", "he", "she", "it"}
+_VERBS = FINITE_WORDS - {"cut", "set", "cost", "hit", "lay", "lit", "let", "put", "read", "left", "spread", "shot"}
 _VERB_SHAPE = re.compile(r"\b[a-z]+ed\b|\b[A-Z][\w'’-]* [a-z]*[^\Ws]s\b|^[A-Z][a-z]+[^\Ws]s [a-z]+\b|"
                          r"\b(?i:he|she|it|they|we|i|you)\b(?! (?:and|or|to|for|with|of|at|in)\b) [a-z]+\b|'(?:re|ve|ll|m|d)\b|"
                          r"\w's (?:not|been|[a-z]+ing|a|an|the|on|in|at|up|out|off|back|just|still|also|never|here|there|"
