@@ -35,7 +35,7 @@ from digest.summarize.split import Unit, split_sentences, units, word_count
 from digest.summarize.verbs import language, verbless
 from digest.summarize.apart import list_intro, teaser
 from digest.summarize.readable import (dangling_names, english, fragment, leans_on_adjacent, leans_on_previous,
-                                      name_intros, names_someone, pronoun_dangles, starts_mid_sentence)
+                                      name_intros, names_someone, pronoun_dangles, starts_mid_sentence, stem)
 
 __all__ = ["WORDS", "choose", "split_sentences", "summarize"]
 
@@ -92,7 +92,7 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS, title: str
             unique.setdefault(unit.text, unit)  # a sentence repeated in the article counts once, at its first place
     prose = list(unique.values())[:MAX_NODES]
     sentences = [u.text for u in prose]
-    bags = [Counter(_stem(w) for w in _content_words(text)) for text in sentences]
+    bags = [Counter(stem(w) for w in _content_words(text)) for text in sentences]
     intros = name_intros(sentences)
     between = _between(found)
     direct = [between.get(id(u), (True, True))[0] for u in prose]
@@ -264,12 +264,3 @@ def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[st
 
 def _content_words(sentence: str) -> list[str]:
     return [w for w in (m.group().lower() for m in _WORD.finditer(sentence)) if w not in STOPWORDS and len(w) > 1]
-
-
-def _stem(word: str) -> str:
-    """Just enough folding that "Klopp's" meets "Klopp" and "guards" meets "guard"."""
-    if word.endswith(("'s", "’s")):
-        word = word[:-2]
-    if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
-        word = word[:-1]
-    return word

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 
-from digest.summarize.readable import NOW
+from digest.summarize.readable import NOW, stem
 
 __all__ = ["answers_headline", "points_past_headline"]
 
 _POINTING = re.compile(r"^[\"'“‘(]?((?i:this|that|these|those))\s+(?!" + NOW + r")((?:[a-z][\w'’-]*\s+){0,2}[a-z][\w'’-]*)")
 _NOT_NOUNS = frozenset("is are was were be been has have had do does did will would can could may might must shall "
                        "should not also just only still even never always in on at of to for by with from as and or "
-                       "but is one".split())
+                       "but one".split())
 _REACTION = re.compile(r"^[\"'“‘]?(?:well|okay|ok|alright|all right|yes|sure)\s*,\s*(?=\S)", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -34,15 +34,10 @@ def points_past_headline(sentence: str, title: str | None) -> bool:
         if word in _NOT_NOUNS or word.endswith("ed") or (singular and phrase and word.endswith("s")):
             break  # the verb: "This man hates", "That concession came" ends at the word list
         phrase.append(word)
-    named = {_stem(w) for w in _WORD.findall(title.lower())}
-    return bool(phrase) and not any(_stem(w) in named for w in phrase)
+    named = {stem(w) for w in _WORD.findall(title.lower())}
+    return bool(phrase) and not any(stem(w.lower()) in named for w in phrase)
 
 
 def answers_headline(sentence: str) -> bool:
     """Whether a sentence opens with a reaction ("Sure,", "Well,") that a first line can only be giving the headline."""
     return bool(_REACTION.match(sentence))
-
-
-def _stem(word: str) -> str:
-    word = word.lower().removesuffix("'s").removesuffix("’s")
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["FINITE_WORDS", "NOW", "VERB_WORDS", "dangling_names", "english", "fragment", "leans_on_adjacent", "leans_on_previous", "name_intros",
-           "pronoun_dangles", "starts_mid_sentence"]
+           "pronoun_dangles", "starts_mid_sentence", "stem"]
 
 # Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
 # "This week", "This summer": the time of the writing, not a thing named before.
@@ -341,3 +341,9 @@ def english(sentences: list[str]) -> bool:
     """Whether a text is English enough for `fragment` to judge: its commonest words make a share of its words."""
     words = " ".join(sentences[:20]).lower().split()
     return bool(words) and sum(w in _ENGLISH for w in words) >= ENGLISH_SHARE * len(words)
+
+
+def stem(word: str) -> str:
+    """Just enough folding of a lower-case word that "klopp's" meets "klopp" and "guards" meets "guard"."""
+    word = word.removesuffix("'s").removesuffix("’s")
+    return word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word
