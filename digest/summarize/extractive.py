@@ -34,7 +34,7 @@ from digest.summarize.markers import SPEECH
 from digest.summarize.split import Unit, split_sentences, units, word_count
 from digest.summarize.verbs import language, verbless
 from digest.summarize.apart import list_intro, teaser
-from digest.summarize.readable import (dangling_names, english, fragment, leans_on_adjacent, leans_on_previous,
+from digest.summarize.readable import (dangling_names, fragment, leans_on_adjacent, leans_on_previous,
                                       name_intros, names_someone, pronoun_dangles, starts_mid_sentence, stem)
 
 __all__ = ["WORDS", "choose", "split_sentences", "summarize"]
@@ -195,12 +195,13 @@ def _between(found: list[Unit]) -> dict[int, tuple[bool, bool]]:
 
 class _Loose:
     """Which sentences read only straight after the one before them ("However,", a piece of a sentence), and which
-    are noun phrases with a stop ("Sports broadcaster for a radio network.", "Just the usual stuff."; English texts
-    only), which blind readers counted as defects even straight after their sentence. Judged when asked and kept:
-    most sentences are never asked about."""
+    are not sentences: noun phrases with a stop ("Sports broadcaster for a radio network.", "Just the usual stuff.";
+    English and German texts, by verbs.language), a sentence cut off, an editor's note in brackets, which blind
+    readers counted as defects even straight after their sentence. Judged when asked and kept: most sentences are
+    never asked about."""
 
     def __init__(self, sentences: list[str]):
-        self.sentences, self.known, self.phrases, self.judge, self.language = sentences, {}, {}, None, None
+        self.sentences, self.known, self.phrases, self.language = sentences, {}, {}, ""
 
     def only_after(self, i: int) -> bool:
         if i not in self.known:
@@ -210,10 +211,10 @@ class _Loose:
 
     def phrase(self, i: int) -> bool:
         if i not in self.phrases:
-            if self.judge is None:
-                self.judge, self.language = english(self.sentences), language(self.sentences)
+            if self.language == "":
+                self.language = language(self.sentences)  # "en", "de" or None, asked once
             text = self.sentences[i]
-            self.phrases[i] = ((self.judge and fragment(text)) or verbless(text, self.language)
+            self.phrases[i] = ((self.language == "en" and fragment(text)) or verbless(text, self.language)
                                or text.startswith("[") or bool(_CUT_SHORT.search(text)))
         return self.phrases[i]
 

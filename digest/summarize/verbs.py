@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from digest.summarize.readable import FINITE_WORDS
+from digest.summarize.readable import FINITE_WORDS, english
 
 __all__ = ["language", "verbless"]
 
@@ -52,12 +52,15 @@ _EXCLAMATION = re.compile(r"^[\"'“‘]?(?i:what|how|such|so)\b[^.]*!|\?[\"'”
 
 
 def language(sentences: list[str]) -> str | None:
-    """"en" or "de" where the text's commonest small words say so (the first 40 sentences), else None."""
+    """"en" where readable.english says so or English's small words outnumber German's, "de" where German's do,
+    else None (another language, or too little text to tell); the first 40 sentences are looked at."""
+    if english(sentences):
+        return "en"
     words = [w.lower() for text in sentences[:40] for w in _WORD.findall(text)]
-    english, german = sum(w in _ENGLISH for w in words), sum(w in _GERMAN for w in words)
-    if max(english, german) < max(3, len(words) // 20):
-        return None  # another language, or too little text to tell
-    return "en" if english > german else "de"
+    english_words, german_words = sum(w in _ENGLISH for w in words), sum(w in _GERMAN for w in words)
+    if max(english_words, german_words) < max(3, len(words) // 20):
+        return None
+    return "en" if english_words > german_words else "de"
 
 
 def verbless(sentence: str, text_language: str | None) -> bool:
