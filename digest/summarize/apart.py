@@ -60,7 +60,7 @@ def _rejoin_lines(text: str) -> str:
 def set_apart(found: list[tuple[str, bool]]) -> set[int]:
     """Indexes of the (sentence, starts a paragraph) pairs that are not the page's own running prose."""
     return (_teaser_paragraphs(found) | _broken_openings(found) | _labelled(found) | _interview_questions(found)
-            | _credited(found) | _profiled(found) | _list_leads(found))
+            | _credited(found) | _signed(found) | _profiled(found) | _list_leads(found))
 
 
 def _teaser_paragraphs(found: list[tuple[str, bool]]) -> set[int]:
@@ -155,17 +155,25 @@ def _profiled(found: list[tuple[str, bool]]) -> set[int]:
 
 
 def _credited(found: list[tuple[str, bool]]) -> set[int]:
-    """Indexes of the sentences of a short paragraph that a photo credit follows on its own line, or ends it in
-    capitals: that paragraph is the picture's caption ("CS gas, a type of tear gas, is approved for police use." /
-    "KIMIHIRO HOSHINO/AFP"; "Agents found the boat on Sunday. By U.S. CUSTOMS AND BORDER PROTECTION")."""
+    """Indexes of the sentences of a short paragraph that a photo credit follows on its own line: that paragraph is
+    the picture's caption ("CS gas, a type of tear gas, is approved for police use." / "KIMIHIRO HOSHINO/AFP")."""
     starts = [n for n, (_, first) in enumerate(found) if first] + [len(found)]
     out: set[int] = set()
-    for a, b, c in zip(starts, starts[1:], starts[2:] + [len(found) + 1]):
-        credit = found[b][0].strip() if b < len(found) else ""
+    for a, b, c in zip(starts, starts[1:], starts[2:]):
+        credit = found[b][0].strip()
         if (c == b + 1 and len(credit.split()) <= CREDIT_WORDS and _CREDIT.match(credit)
                 and sum(len(found[n][0].split()) for n in range(a, b)) <= CAPTION_WORDS):
             out.update(range(a, b))
-        elif b - a >= 2 and _BY_CAPS.match(found[b - 1][0].strip()) and sum(
+    return out
+
+
+def _signed(found: list[tuple[str, bool]]) -> set[int]:
+    """Indexes of the sentences of a short paragraph that ends in a credit in capitals: a caption ("Agents found the
+    boat on Sunday. By U.S. CUSTOMS AND BORDER PROTECTION")."""
+    starts = [n for n, (_, first) in enumerate(found) if first] + [len(found)]
+    out: set[int] = set()
+    for a, b in zip(starts, starts[1:]):
+        if b - a >= 2 and _BY_CAPS.match(found[b - 1][0].strip()) and sum(
                 len(found[n][0].split()) for n in range(a, b - 1)) <= CAPTION_WORDS:
             out.update(range(a, b - 1))
     return out
