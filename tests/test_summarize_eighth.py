@@ -40,19 +40,20 @@ def test_a_first_line_pointing_at_what_the_headline_does_not_name(first, title, 
     ("This device is the answer to every cook's prayers. As a home cook, you probably have jars of spices bought for "
      "one recipe and never used again. Finding the right one can take longer than the cooking.\n\nThe robot reads a "
      "spoken request and pushes the right drawer open.", "A robot that finds spices", "As a home cook"),
+    # a first line answering the headline with a reaction opens the summary
+    ("Sure, paper maps are something we have all folded and unfolded many times.\u00a0This one, however, is an "
+     "entirely different kind of map which folds itself when you let go of it.\u00a0To do this, it uses thin springs "
+     "sewn into each of its twelve panels.\n\nThe maker sells it online for twenty pounds.",
+     "A map that folds itself", "Sure, paper maps"),
+    # a short paragraph ending in a credit in capitals is a caption
+    ("Agents found 200 pounds of cocaine inside a boat at the ramp in Fajardo. By U.S. CUSTOMS AND BORDER "
+     "PROTECTION\n\nFederal agents found 200 pounds of cocaine inside a boat being taken out of the water at the "
+     "Fajardo ramp, the customs service said on Tuesday.\n\nThe drugs are worth about $2 million, officials said.",
+     "Cocaine found in boat at Fajardo", "Federal agents found"),
 ])
-def test_a_first_line_pointing_at_a_picture_does_not_open_the_summary(text, title, start):
+def test_where_a_summary_opens_a_picture_a_reaction_a_caption(text, title, start):
     summary = summarize(text, title=title)
     assert summary and summary[0].startswith(start)
-
-
-def test_a_first_line_answering_the_headline_with_a_reaction_opens_the_summary():
-    text = ("Sure, paper maps are something we have all folded and unfolded many times.\u00a0This one, however, is "
-            "an entirely different kind of map which folds itself when you let go of it.\u00a0To do this, it uses "
-            "thin springs sewn into each of its twelve panels.\n\n"
-            "The maker sells it online for twenty pounds.")
-    summary = summarize(text, title="A map that folds itself")
-    assert summary and summary[0].startswith("Sure, paper maps")
 
 
 def test_share_widgets_run_into_a_heading_are_cut():
@@ -68,15 +69,6 @@ def test_share_widgets_run_into_a_heading_are_cut():
 ])
 def test_a_phrase_opening_on_like_is_a_fragment(line, phrase):
     assert fragment(line) is phrase
-
-
-def test_a_short_paragraph_ending_in_a_credit_in_capitals_is_a_caption():
-    text = ("Agents found 200 pounds of cocaine inside a boat at the ramp in Fajardo. By U.S. CUSTOMS AND BORDER "
-            "PROTECTION\n\n"
-            "Federal agents found 200 pounds of cocaine inside a boat being taken out of the water at the Fajardo "
-            "ramp, the customs service said on Tuesday.\n\nThe drugs are worth about $2 million, officials said.")
-    summary = summarize(text, title="Cocaine found in boat at Fajardo")
-    assert summary and summary[0].startswith("Federal agents found")
 
 
 @pytest.mark.parametrize(("sentence", "language", "without"), [
