@@ -117,6 +117,7 @@ def test_a_german_rank_after_an_article_does_not_end_the_sentence(text):
     ("There is hope for the ferry yet.", False),
     ("Sitting in the airport, a very familiar place, and trying to get home.", True),  # "to get" is no finite verb
     ("I want to get home.", False),
+    ("The ferry's third crossing in a row cannot stop the tide.", False),  # "cannot" is "can not"
 ])
 def test_a_relative_or_demonstrative_word_is_not_a_verb(sentence, without):
     assert verbless(sentence, "en") is without

@@ -71,9 +71,10 @@ def verbless(sentence: str, text_language: str | None) -> bool:
     lang = "en" if english > german + 1 else "de" if german > english + 1 else text_language
     if not words or lang is None or _EXCLAMATION.search(sentence):
         return False
-    text = re.sub(r"(?i)\b(\w+)(n't)\b", r"\1 \2", sentence.replace("’", "'"))
+    text = re.sub(r"(?i)\b(\w+)(n't)\b", r"\1 \2", sentence.replace("’", "'").replace("annot ", "an not "))
     if lang == "en":
-        finite = [w.lower() for w in _WORD.findall(_INFINITIVE.sub(" ", text))]  # "trying to get home": no verb
+        finite = [w.lower() for w in _WORD.findall(_INFINITIVE.sub(" ", text))]  # "trying to get home": no verb; "cannot"
+        # is "can not"
         return bool(_SUBORDINATE_ALONE.match(sentence)) or (not _VERBS.intersection(finite) and not _VERB_SHAPE.search(text)
                 and not any(t[-1] in _FINITE_EN for t in _tag("en", text)))
     tags = [t[-1] for t in _tag("de", text) if not t[-1].startswith("$")]
