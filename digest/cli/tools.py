@@ -3,9 +3,11 @@
 `digest summarize FILE` shows what the offline summarizer makes of one article,
 so an editor can judge it (or file a bug) without a feed, a send or a model
 server: a whole web page goes through the same article extractor as a page the
-daemon fetches, so what it prints is what a digest would carry; `digest stories FILE` prints which items the digest would take for one
-story (issue 32), so the grouping can be judged from outside. They live apart from digest/cli/main.py so the command group stays about the
-newsletter job; cli.py imports this module to register it.
+daemon fetches, so what it prints is what a digest would carry. `digest stories
+FILE` prints which items the digest would take for one story (issue 32), so the
+grouping can be judged from outside. They live apart from digest/cli/main.py so
+the command group stays about the newsletter job; cli.py imports this module to
+register it.
 """
 
 from __future__ import annotations
