@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FINITE_WORDS", "NOW", "VERB_WORDS", "dangling_names", "english", "fragment", "leans_on_adjacent", "leans_on_previous", "name_intros",
-           "pronoun_dangles", "starts_mid_sentence", "stem"]
+__all__ = ["FINITE_WORDS", "NOW", "VERB_WORDS", "dangling_names", "english", "fragment", "leans_on_adjacent",
+           "leans_on_previous", "name_intros", "pronoun_dangles", "starts_mid_sentence", "stem"]
 
 # Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
 # "This week", "This summer": the time of the writing, not a thing named before.
