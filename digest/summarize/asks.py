@@ -53,7 +53,29 @@ ASKS = re.compile(
     r"^article mis à jour le\b|\bcliquez (?:ici|sur)\b|^voir aussi\b|\babonnez-vous\b|^(?:lee|leer|lea) (?:también|más)\b|"
     r"\bha(?:z|ga) clic\b|^ver también\b|\bsuscríbete\b|^ingres[ae] (?:tu|su)\b|"
     r"^(?:lesen sie weiter|weiterlesen)\b|\bhier (?:zu )?(?:bestellen|kaufen|abonnieren)\b|^siehe (?:kapitel|abschnitt|"
-    r"unten|oben)\b|^nachfolgend\b")
+    r"unten|oben)\b|^nachfolgend\b|"
+    # ninth round's reads: a pointer at the page's list or pictures ("Here's a (mostly) complete list of schools...",
+    # "Several of the papers below illustrate...", "(shown at bottom)", "am Ende der Meldung", "in der folgenden
+    # Preview"), the site welcoming its reader, cookie and ad-blocker notices, "Fragen Sie bei uns nach", an
+    # interviewer's credit ("Das Gespräch führte Nicole Collignon.")
+    r"^(?:so,? |and |ok,? )?here(?:['’]s| is| are) (?:a|an|the|our|my|some)\b[^.!?]{0,60}\b(?:list|roundup|round-up|"
+    r"rundown|selection|collection|gallery|slideshow|map|chart|timeline|breakdown)\b|"
+    r"\b(?:the|these|those) (?:[\w-]+ )?[a-z-]{3,}s (?:below|above)(?= [a-z]+\b|[,.;:!?])(?! (?:the|a|an|zero|freezing|"
+    r"average|par|normal|expectations?|forecasts?|estimates?)\b)|"
+    r"\b(?:shown|pictured|seen|listed|linked) at (?:the )?bottom\b|"
+    r"\bam ende (?:der|des|dieser|dieses) (?:meldung|artikels|beitrags|seite|textes)\b|\b(?:in|im) (?:der |den |dem )?"
+    r"(?:folgenden|nachfolgenden|unten stehenden|untenstehenden) (?:preview|vorschau|video|artikel|beitrag|test|"
+    r"bericht|galerie|bildergalerie|bilder|übersicht|liste|tabelle|grafik|interview|text|review|zeilen|abschnitt|"
+    r"links?|fotos?)\b|\b(?:einen|einem|einer) der (?:folgenden|nachfolgenden) links\b|"
+    r"^(?:schön|toll|super|prima),? dass (?:du|sie|ihr)\b[^.!?]{0,60}\b(?:seite|blog|website|homepage|hier)\b|"
+    r"^(?:herzlich )?willkommen (?:auf|bei|im|in)\b|^welcome (?:back )?to (?:my|our|the)\b[^.!?]{0,40}\b(?:blog|site|"
+    r"website|page|homepage|shop|store|channel)\b|^thanks? (?:you )?for (?:visiting|stopping by|dropping by)\b|"
+    r"\b(?:wir (?:nutzen|verwenden|setzen)|(?:nutzen|verwenden|setzen) wir|we use|(?:this|our) (?:site|website) uses)\b"
+    r"[^.!?]{0,120}\bcookies\b|"
+    r"\b(?:unserer|unsere|our) (?:datenschutzerklärung|datenschutzhinweise|privacy policy)\b|^die einwilligung ist "
+    r"freiwillig\b|\b(?:eure?n?|deinen|ihren|your) (?:werbeblocker|adblocker|ad[- ]blocker)\b|"
+    r"^(?:fragen|kontaktieren|rufen|sprechen|schreiben) sie (?:uns|bei uns)\b|^(?:contact|call|e-?mail|ask) us\b|"
+    r"^das (?:gespräch|interview) führten?\b|^(?:interview(?:ed)?|the interview was conducted) by\b")
 # A video's or a story's credit alone, in its own capitals: "NBCNews.com's Dara Brown reports." (not "Reuters could
 # not confirm the reports.")
 CREDIT = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,4} reports[.:]")

@@ -31,6 +31,7 @@ from collections import Counter
 from digest.summarize.firstline import answers_headline, points_past_headline
 from digest.summarize.furniture import is_caption
 from digest.summarize.markers import SPEECH
+from digest.summarize.openers import media_subject, opens_on_connective
 from digest.summarize.split import Unit, split_sentences, units, word_count
 from digest.summarize.verbs import language, verbless
 from digest.summarize.apart import list_intro, teaser
@@ -106,9 +107,13 @@ def choose(found: list[Unit], max_sentences: int, words: int = WORDS, title: str
     if intro:
         ranked = [i for i in ranked if id(prose[i]) in intro]  # a list's intro says what the list is
 
+    set_off = _set_off(found)
+
     def acceptable(i: int, chosen: list[int], quotes: bool = True) -> bool:
         if not chosen and i >= opening and not _stands_alone(sentences[i]):
             return False  # a first sentence from further in than the opening (asked only of those the scan reaches)
+        if set_off.get(id(prose[i])) == "teaser" or (not chosen and id(prose[i]) in set_off):
+            return False
         return _acceptable(i, chosen, prose, sentences, bags, intros, direct, loose, first_line, title, quotes)
 
     chosen = _greedy(ranked, sentences, acceptable, max_sentences, words, running)
@@ -161,9 +166,16 @@ def _opening_end(prose: list[Unit]) -> int:
     return len(prose)
 
 
-# A sentence cut where a paywall or a teaser ends it ("... the economy toward collapse in…"); a writer's own "..."
-# follows a whole thought ("this is an example of why…"). A sentence in square brackets is an editor's note.
-_CUT_SHORT = re.compile(r"\b(?i:in|of|the|a|an|to|and|or|for|with|at|by|from|on|as|into|than)\s?(?:…|\.\.\.)[\"”’']?$")
+# A sentence cut where a paywall or a teaser ends it ("... the economy toward collapse in…", "War Volkswagen anfangs
+# vom ..."); a writer's own "..." follows a whole thought ("this is an example of why…"). A paragraph that ends so
+# is a teaser, often of another story: none of it is taken. A sentence in square brackets is an editor's note.
+_CUT_SHORT = re.compile(r"\b((?i:in|of|the|a|an|to|and|or|for|with|at|by|from|on|as|into|than|vom|von|der|die|das|dem|"
+                        r"den|des|ein|eine|einen|einem|und|oder|mit|zu|zum|zur|im|auf|für|bei|aus|nach|am|über))"
+                        r"\s?(?:…|\.\.\.|\. \. \.)[\"”’']?$")
+_PARTICLES = ("on", "in")  # "So it's on …" is the writer's, not a teaser's cut
+_LEAD_IN = re.compile(r"\b(?:writes|wrote|says|said|notes|noted|explains|explained|adds|added|argues|argued|observes|"
+                      r"observed|puts it|put it|tweeted|asks|asked|continues|continued|schreibt|schrieb|sagt|sagte|"
+                      r"erklärt|erklärte|meint|meinte)\s*:$", re.IGNORECASE)
 _BARE_QUOTE = re.compile(r"^[\"“‘'][^\"“”]{10,}[.!?…]?[\"”’'][.!?]?$")
 _FIRST_PERSON = re.compile(r"\bI\b|\bI['’](?:m|ve|d|ll)\b|\b(?i:my|we|our)\b|\b(?:me|us)\b")  # not "US"
 _QUOTED = re.compile(r"“[^“”]*”|‘[^‘’]*’|\"[^\"]*\"")  # no mark inside its own class: linear on unclosed quotes
@@ -174,6 +186,26 @@ def _stands_alone(sentence: str) -> bool:
     writer talking ("In the West, ISIS is widely known...", not "People are still talking about them today." or
     "Realistically out there I'm not going to...")."""
     return names_someone(sentence) and not _FIRST_PERSON.search(_QUOTED.sub("", sentence))
+
+
+def _set_off(found: list[Unit]) -> dict[int, str]:
+    """id of each sentence that cannot open a summary -> why: "quoted" in a paragraph after a lead-in ("He writes:";
+    the speaker is there, and a blockquote's marks are lost in extraction; at the text's top, "Heather says:" is the
+    post's byline), "teaser" in a paragraph whose last sentence is cut short (_CUT_SHORT), which is not taken at all."""
+    paragraphs: list[list[Unit]] = []
+    for unit in found:
+        if unit.paragraph_start or not paragraphs:
+            paragraphs.append([])
+        paragraphs[-1].append(unit)
+    out, prose_before = {}, False
+    for k, paragraph in enumerate(paragraphs):
+        lead_in = paragraphs[k - 1][-1].text if k else ""
+        cut = _CUT_SHORT.search(paragraph[-1].text)
+        why = ("teaser" if cut and cut.group(1).lower() not in _PARTICLES
+               else "quoted" if prose_before and _LEAD_IN.search(lead_in) else None)
+        out.update((id(unit), why) for unit in paragraph if why)
+        prose_before = prose_before or any(unit.prose for unit in paragraph)
+    return out
 
 
 def _between(found: list[Unit]) -> dict[int, tuple[bool, bool]]:
@@ -241,8 +273,11 @@ def _acceptable(i: int, chosen: list[int], prose: list[Unit], sentences: list[st
     if (starts_mid_sentence if opens_text else leans_on_previous)(prose[i].text) and not any(j < i for j in chosen):
         return False  # it cannot open the summary; after an earlier chosen sentence it reads as news does. The text's
         # first line skips nothing: its "They" or "This" points at the headline, which the reader sees above it
-    if opens_text and points_past_headline(prose[i].text, title):
-        return False  # "This man hates you...": the man is in a picture, not in the headline
+    if opens_text and (points_past_headline(prose[i].text, title) or opens_on_connective(prose[i].text)):
+        return False  # "This man hates you...": the man is in a picture, not in the headline; "Denn für...": the
+        # sentence it answers was lost
+    if media_subject(prose[i].text, [sentences[j] for j in chosen]):
+        return False  # "The clip is from...", "Der Trailer gibt euch...": the video is on the page, not in the digest
     if loose.only_after(i) and (i - 1 not in chosen or not direct[i]) and not (opens_text and answers_headline(prose[i].text)):
         return False  # "However,", "Who knew", "This means": only straight after what they answer; a piece of a
         # sentence only straight after its sentence

@@ -15,7 +15,8 @@ from digest.summarize.readable import NOW, stem
 
 __all__ = ["answers_headline", "points_past_headline"]
 
-_POINTING = re.compile(r"^[\"'“‘(]?((?i:this|that|these|those))\s+(?!" + NOW + r")((?:[a-z][\w'’-]*\s+){0,2}[a-z][\w'’-]*)")
+_POINTING = re.compile(r"^[\"'“‘(]?((?i:this|that|these|those))\s+(?!(?i:" + NOW + r"))"
+                       r"((?:[a-z][\w'’-]*\s+){0,2}[a-z][\w'’-]*)")
 _NOT_NOUNS = frozenset("is are was were be been has have had do does did will would can could may might must shall "
                        "should not also just only still even never always in on at of to for by with from as and or "
                        "but one".split())

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 
 from digest.summarize.asks import ASKS, CREDIT
-from digest.summarize.markers import (FURNITURE_SUBS, RARE_SUBS, STORY_START, STORY_START_CHARS,
+from digest.summarize.headline import without_masthead, without_title
+from digest.summarize.markers import (FURNITURE_SUBS, RARE_SUBS, SPEECH, STORY_START, STORY_START_CHARS,
                                       STORY_START_PARAGRAPHS)
 
 __all__ = ["headline_case", "is_caption", "is_furniture", "not_story", "strip_furniture"]
@@ -26,9 +27,7 @@ _SEPARATOR = re.compile(r"\s\\?[|•·»›]\s")  # a pipe may come escaped ("\\
 NAV_ITEM_WORDS = 6  # words: a navigation or section item ("World News", "Thursday, November 1") is no longer
 _HEADLINE_SMALL = frozenset("a an the of in on at to for and or but with by from vs".split())
 _QUOTES_AND_BRACKETS = "\"'“‘([«„”’»)]」』）,.;:!?-–—"
-_TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
-_SITE_PARTS = re.compile(r"\s+[-|–—«»:]\s+|:\s+")  # "Schneier on Security: Micromorts" too
-MASTHEAD_WORDS = 25  # words: the site's name and its motto, a masthead line, is no longer
+RUBRICS = 3  # paragraphs: a roundup's rubrics ("Fiscal Cliff: ...") open this many or more, each its own
 # A speaker's label opening a paragraph of an interview's transcript: "The Economist: You say that...", "Q: Why?"
 _SPEAKER = re.compile(r"^[ \t]*([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}): (?=[A-Z“\"‘'])", re.MULTILINE)
 
@@ -206,32 +205,17 @@ def strip_furniture(text: str, title: str | None = None) -> str:
     if start and 0 < start.start() and text.count("\n", 0, start.start()) < STORY_START_PARAGRAPHS * 2:
         text = text[start.start():]  # the story starts at its dateline; above it only the page's furniture
     if title:
-        text = _without_title(text, title)
+        text = without_title(text, title)
     text = "\n".join(_without_navigation(line) for line in text.split("\n"))
     if ": " in text:
-        text = _without_speakers(text)
+        text = _without_rubrics(_without_speakers(text))
     for pattern, repl in FURNITURE_SUBS:
         text = pattern.sub(repl, text)
     for needle, pattern, repl in RARE_SUBS:
         if needle in text:
             text = pattern.sub(repl, text)
-    return _without_masthead(text, title) if title else text
-
-
-def _without_title(text: str, title: str) -> str:
-    """The text without the headline run into one of its first paragraphs, as extractors leave it ("North Korea
-    launches rocket The Kwangmyongsong carrier rocket blasted off..."), with a section label before it
-    ("Technology Former Facebook workers launch..."). The headline is the longest part of the title between
-    separators ("... - CBS News"); one of under four words is too likely a phrase of the story itself. A headline
-    that ends its paragraph or a sentence is left alone: that is a line or a sentence, not a glued headline."""
-    part = max(_TITLE_PARTS.split(title.strip()), key=len).strip().rstrip(".!?")
-    if len(part.split()) < 4:
-        return text
-    words = r"\s+".join(map(re.escape, part.split()))
-    found = re.search(r"(^|\n)([^\n]{0,40}?)" + words + r"[ \t]+(?-i:(?=[A-Z“\"‘']))", text[:len(part) + 400], re.IGNORECASE)
-    if not found or len(found.group(2).split()) > 2:
-        return text  # not there, or the headline's words inside a sentence rather than a headline before one
-    return text[:found.start()] + found.group(1) + text[found.end():]
+    return without_title(without_masthead(text, title), title) if title else text  # again: a headline under a
+    # masthead ("Schneier on Security A blog covering... November 13, 2012 Free Online Cryptography Course Dan...")
 
 
 def _without_speakers(text: str) -> str:
@@ -264,16 +248,19 @@ def _without_speakers(text: str) -> str:
     return "\n".join(lines)
 
 
-def _without_masthead(text: str, title: str) -> str:
-    """The text without a masthead line that opens a paragraph: the site's name as the title gives it, run into
-    its motto ("Schneier on Security A blog covering security and security technology."). The name is a part of
-    the title of two words or more; a capitalised word must follow it, so "The Guardian has learned..." stays."""
-    parts = [p.strip() for p in _SITE_PARTS.split(title.strip()) if len(p.split()) >= 2]
-    if not parts:
+def _without_rubrics(text: str) -> str:
+    """A roundup's paragraphs without their rubrics: three or more paragraphs that open on a label of their own, each
+    label once and of two words or more ("Marriage Equality: Voters in Maryland...", "Fiscal Cliff: U.S. investors...").
+    A transcript's labels repeat (its speakers), and are _without_speakers' to judge; one-word labels ("Crew:",
+    "Fares:") are a fact box's, not prose (split.py)."""
+    labels = [(found.group(1), found.start(1), found.end()) for found in _SPEAKER.finditer(text)]
+    names = [label for label, _, _ in labels]
+    if (len(labels) < RUBRICS or len(set(names)) < len(names) or any(SPEECH.search(name) for name in names)
+            or any(" " not in name for name in names)):
         return text
-    names = "|".join(r"\s+".join(map(re.escape, p.split())) for p in parts)
-    motto = r"(?:[^\s.!?]+\s+){0,%d}?[^\s.!?]*[.!?](?:\s+|$)" % MASTHEAD_WORDS
-    return re.sub(r"(?m)^[ \t]*(?:" + names + r")[ \t]+(?=[A-Z])" + motto, "", text[:2000]) + text[2000:]
+    for _, start, end in reversed(labels):
+        text = text[:start] + text[end:]
+    return text
 
 
 def _without_navigation(line: str) -> str:

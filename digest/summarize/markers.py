@@ -37,6 +37,9 @@ FURNITURE_SUBS = [
     (re.compile(r"^" + _TAG + r"\s*\.?(?:--|—|–|-)?\s*", re.MULTILINE), ""),  # "(CBS/AP) At least...", before the dateline
     (re.compile(r"\A\s*" + _DATELINE), ""),
     (re.compile(r"\A\s*" + _MONTH + r"\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}\s*(?:--|—|–|-)\s*(?=[A-Z“\"])"), ""),  # "October 25, 2012 - BMW..."
+    # A German dateline: "Düsseldorf, 22. November 2022 - Der Öko-Energieversorger...", "Berlin, den 3.5.2021: Die..."
+    (re.compile(r"\A\s*[A-ZÄÖÜ][\wäöüß.-]+(?:[ /][A-ZÄÖÜ][\wäöüß.-]+){0,2},? (?:den )?\d{1,2}\.\s?(?:[A-ZÄÖÜ][a-zäöü]+|"
+                r"\d{1,2}\.)\s?\d{4}\s*(?:--|—|–|-|:)\s*(?=[A-ZÄÖÜ„“\"])"), ""),
     # A dateline in mixed case with an agency's tag: "Pyongyang, October 30 (KCNA) — There is..."
     (re.compile(r"^[ \t]*[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}, " + _MONTH + r"\.? \d{1,2}(?:, \d{4})? \([A-Z][A-Za-z]{1,10}\)"
                 r"[ \t]*(?:--|—|–|-)[ \t]*(?=[A-Z“\"])", re.MULTILINE), ""),
@@ -70,7 +73,13 @@ FURNITURE_SUBS = [
     (re.compile(r"\[(?:\d+(?:[-–,]\d+)*|[a-z]|citation needed|note \d+|edit)\]"), ""),
     # A pointer at a picture or a video inside a sentence: "Starlet (trailer below), out today", "(seen above)".
     (re.compile(r" ?\((?:see |seen |pictured |shown )?(?:[\w-]+ ){0,4}(?:below|above)\)|"  # "(which will be discussed below)"
-                r" ?\((?:from )?(?:top|bottom)(?: left| right)?(?:, clockwise| to (?:bottom|right))?\)"), ""),  # "(from top left, clockwise)"
+                r" ?\((?:from )?(?:top|bottom)(?: left| right)?(?:, clockwise| to (?:bottom|right))?\)|"  # "(from top left, clockwise)"
+                r" ?\((?i:pictured|im bild|bild|foto|photo|left|right|centre|center|inset|far left|far right)(?:,? (?i:left|"
+                r"right|centre|center|above|below|top|bottom|with [\w ]{1,30}|second from (?:left|right)))*\)"), ""),  # "(Bild)"
+    # A credit run into a sentence, a quotation's marker: "(c) proplanta Wie der Ressortchef...", "--- Zitat ---"
+    (re.compile(r"(?:^|(?<=[.!?] ))(?:\((?i:c)\)|©) ?[\w.&-]+(?: [\w.&-]+){0,2}? (?=[A-ZÄÖÜ][a-zäöüß]+ )",
+                re.MULTILINE), ""),
+    (re.compile(r"[ \t]*-{3,}[ \t]*[^\W\d_]{2,20}[ \t]*-{3,}[ \t]*"), "\n"),
     # Bullets and widget words left at a paragraph's start: "• Share your photos", "CLOSE CEO of Tesla", "Image Police",
 # "Email this Print this Skip to comments Why should...".
     (re.compile(r"^[ \t]*(?:(?:\\?[|•·▸►*][ \t]*)+|(?:CLOSE|ADVERTISEMENT|Advertisement|Image|Story highlights|Skip Ad)"

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import re
 
+from digest.summarize.openers import leans_abroad
+
 __all__ = ["FINITE_WORDS", "NOW", "VERB_WORDS", "dangling_names", "english", "fragment", "leans_on_adjacent",
            "leans_on_previous", "name_intros", "pronoun_dangles", "starts_mid_sentence", "stem"]
 
 # Openers that point back: pronouns, demonstratives, connectives, "The 39-year-old", "The former captain".
 # "This week", "This summer": the time of the writing, not a thing named before.
-NOW = (r"(?:week|weekend|morning|afternoon|evening|year|month|summer|winter|spring|autumn|fall|season|semester|"
+NOW = (r"(?:(?:past|last|coming|next) )?(?:week|weekend|morning|afternoon|evening|year|month|summer|winter|spring|"
+       r"autumn|fall|season|semester|"
        r"term|century|decade|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b")
 _LEANING = re.compile(
     r"^[\"'“‘(]?(?:he|she|it|they|them|his|her|hers|its|their|theirs|him|this(?! " + NOW + r")|that|these|those|"
@@ -26,13 +29,6 @@ _LEANING = re.compile(
     r"here|both|neither|either|another|other|others|the (?:\d+-year-old|former|latter|same|pair|couple|duo|"
     r"trio|man|woman|boy|girl|star|player|club|company|firm|group|move|decision|incident|case|answer|upshot|catch))\b",
     re.IGNORECASE)
-# The same in the languages feeds most often come in: connectives and personal pronouns (not "Es"/"Il", which
-# open "Es gibt"/"Il y a" sentences that point nowhere), followed by a lower-case word: "Ma il governo...", never
-# "Ma Ying-jeou said..." or "Lei Jun, the founder...".
-_LEANING_ABROAD = re.compile(
-    r"^[\"'“‘„«(]?(?i:und|aber|denn|doch|dann|auch|deshalb|daher|trotzdem|dies|diese|mais|donc|puis|ensuite|"
-    r"cependant|elle|elles|ils|pero|entonces|también|además|ella|ellos|mas|então|também|porém|ele|ela|eles|elas|ma|"
-    r"quindi|poi|lui|lei|maar|toen|ook|hij|zij|но|а|и|тогда|также|поэтому|он|она|они|это),? +[^\W\d_]")
 # Openers that answer or continue the sentence just before, so they read only straight after it: connectives and
 # rhetorical turns ("Who knew...", "This means", "As a result"), and a connective after the first phrase ("The
 # company, however, said...").
@@ -84,10 +80,10 @@ _EXPLETIVE_IT = re.compile(
     r"^[\"'“‘(]?it(?:['’]s| is| was| has been| had been| will be| would be| seems| seemed| appears| appeared| remains| "
     r"remained)\b(?: [\w,-]+){0,4}? (?:that|to|whether|how|why|when|if|what|who|unclear|not clear|likely|unlikely)\b|"
     r"^[\"'“‘(]?it (?:takes|took|comes|came|emerged|is understood|was understood|is believed|is thought)\b", re.IGNORECASE)
-# "them" as the object of the first words ("You can watch them all in half an hour."), or "it"/"them" ending a short
-# sentence ("Students will also benefit from it."), or an imperative's "that"/"it" before a particle ("Strip that
-# away and..."): the thing is in the sentence before.
-_OBJECT = re.compile(r"^[\"'“‘(]?(?:[\w'’-]+ ){1,4}them\b|^(?:[\w'’-]+ ){1,6}(?:it|them)[.!]$|"
+# "them", "him" or "her" among the first words ("You can watch them all in half an hour.", "I met him in Chiang
+# Mai"), or "it"/"them" ending a short sentence ("Students will also benefit from it."), or an imperative's
+# "that"/"it" before a particle ("Strip that away and..."): the thing is in the sentence before.
+_OBJECT = re.compile(r"^[\"'“‘(]?(?:[\w'’-]+ ){1,4}(?:them|him|her)\b|^(?:[\w'’-]+ ){1,6}(?:it|them)[.!]$|"
                      r"^[\"'“‘(]?[a-z]+ (?:that|this|it) (?:away|out|off|up|down|back|aside|apart)\b", re.IGNORECASE)
 # A quotation said by a pronoun: "'I applied ten years ago,' he says."
 _SAID_PRONOUN = re.compile(r"[,!?…][\"”’']\s+(?:he|she|they)\s+(?:said|says|added|adds|told|explained|wrote|continued|"
@@ -110,8 +106,9 @@ _DEMONSTRATIVE = re.compile(r"^[\"'“‘(]?(?:this(?! " + NOW + r")|that|these|
                             r"^(?:one|the other|another|the first|the second) (?:is|was) (?:that|to|the|a)\b|"  # "One is that..."
                             r"^[^.!?,]{0,30}\b(?:this|that|these|those) ones?\b|"  # "With this one, I'm..."
                             r"^[\"'“‘(]?" + _QUANTITY + r" of (?:them|these|those|this|that)\b|"  # "Only two of them are..."
-                            r"^[^.!?,]{0,30}\b(?:this|these) (?!(?:year|week|month|morning|afternoon|evening|night|"
-                            r"weekend|season|summer|winter|spring|autumn|time|article|story|post|video|page)s?\b)[a-z]|"
+                            r"^[^.!?,]{0,30}\b(?:this|these) (?!(?:past |last |coming |next )?(?:year|week|month|morning|"
+                            r"afternoon|evening|night|weekend|season|summer|winter|spring|autumn|time|article|story|post|"
+                            r"video|page|(?:mon|tues|wednes|thurs|fri|satur|sun)day)s?\b)[a-z]|"
                             r"^[\"'“‘(]?(?:since|because|as|if|while|when|although|though|given that) (?:this|that|these|those) "
                             r"(?:is|are|was|were|has|have|had|will|would|can|could|seems?|seemed|means?|meant)\b",
                             re.IGNORECASE)  # "Since these are my two favourite things, I've..."
@@ -200,7 +197,8 @@ _NOT_NAMES = frozenset(
     "As After Before But And So Yet Or In On At For From By With Since Despite Although Though However Meanwhile "
     "Also Then Now Still Some Many Most One Two Both All No Not What Why How Who Where Monday Tuesday Wednesday "
     "Thursday Friday Saturday Sunday January February March April May June July August September October November "
-    "December According Last Next Earlier Later Today Yesterday".split()
+    "December According Last Next Earlier Later Today Yesterday "
+    "Der Die Das Den Dem Des Ein Eine Einen Einem Im Am Mit Bei Nach Von Vom Für Auf Aus Zum Zur Vor".split()  # German
 ) | _TITLE_WORDS
 
 
@@ -208,8 +206,7 @@ _NOT_NAMES = frozenset(
 def leans_on_previous(sentence: str) -> bool:
     """Whether a sentence cannot open a summary: it starts with a pronoun, a connective, lower case or
     the rest of a quotation."""
-    abroad = _LEANING_ABROAD.match(sentence)
-    return bool(_LEANING.match(sentence)) or bool(abroad and abroad.group()[-1].islower()) or starts_mid_sentence(sentence)
+    return bool(_LEANING.match(sentence)) or leans_abroad(sentence) or starts_mid_sentence(sentence)
 
 
 def starts_mid_sentence(sentence: str) -> bool:

@@ -17,49 +17,16 @@ from typing import NamedTuple
 
 from ftfy import fix_encoding
 
+from digest.summarize.abbreviations import (AMBIGUOUS, BEFORE_NUMBER, MONTHS, OPENERS, ORDINAL_BEFORE, RANK_BEFORE,
+                                           SHARED_MONTHS, TITLES)
 from digest.summarize.apart import CLOSING as _CLOSING, LIST_ITEM as _LIST_ITEM, aside, mended, set_apart
 from digest.summarize.furniture import headline_case, is_furniture, not_story, strip_furniture
+from digest.summarize.headline import headline_parts, is_headline
 from digest.summarize.markers import SPEAKER_AFTER, SPEECH as _SPEECH, subhead
 
 __all__ = ["Unit", "clean_text", "is_furniture", "split_sentences", "units", "word_count"]
 
 
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-# Words that end with a period without ending a sentence, by how sure we are.
-# Titles before a name never end one ("Mr. J. Smith", "Dr. Jones", "e.g. this").
-TITLES = _wordset(
-    "mr mrs ms dr prof st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon fr supt det insp messrs mme spc pvt "
-    "cpl pfc maj brig cdr atty del rt "
-    "mlle e.g i.e cf vs viz approx ca nr ave blvd mgr "
-    "sog bzw ggf evtl vgl inkl zzgl bspw insb mio mrd tsd ste apt"  # German: "vom sog. Digital Darwinismus" (nouns are capitalised)
-    " sra srta dña вул просп пров пл бул ім акад проф доц д-р"  # "la Sra. López", "вул. Закревського", "ім. Шевченка"
-)
-# Only an abbreviation before a number: "No. 10", "Sept. 1, 2022", "Fig. 3" (but "The answer was no. Then").
-BEFORE_NUMBER = _wordset(
-    "no nos vol pp fig figs art sec ch op ed jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed "
-    "thu thur thurs fri sat sun hwy rte"
-)
-# Often end a sentence too ("... in the U.S. The talks"): a boundary only before a typical sentence opener.
-AMBIGUOUS = _wordset("etc inc ltd co corp plc llc bros jr sr dept est govt al mtn bldg")
-# A day number with a stop before a month is an ordinal ("am 22. November", "le 3. mai" is not, but harmless).
-MONTHS = _wordset(
-    "januar jänner februar märz mai juni juli oktober dezember januari februari maart mei augustus "
-    "juni juli oktober janvier février mars avril juin juillet août septembre octobre novembre décembre"
-)
-# Spelled as in English: an ordinal only after a German or Nordic word ("am 22. November", "den 3. april"), since
-# "minus 12. December was the coldest" is two English sentences.
-SHARED_MONTHS = _wordset("april august september november december")
-ORDINAL_BEFORE = _wordset("am im zum vom bis ab seit den dem der til fra og und oder per innen")
-RANK_BEFORE = _wordset("beim zum vom im zur der die das des dem den und oder bis")
-OPENERS = _wordset(
-    "the a an he she it they we i you this that these those there here his her its their our my your if when while "
-    "as after before but and so yet or in on at for from by with since despite although though however meanwhile "
-    "also then now still some many most one two both all no not what why how who where mr mrs ms dr besides instead "
-    "indeed earlier later last next according under during among another each every such only even just"
-)
 # Capitalised words that start a new sentence when a caption was glued in front of them without a stop
 # ("... last Saturday However, Chinese aviation ..."); only looked for inside overlong sentences.
 _GLUED_OPENERS = ("The|A|An|He|She|It|They|We|I|But|However|Meanwhile|His|Her|Their|Its|This|These|Those|"
@@ -94,7 +61,8 @@ _CLOSES = {"“": "”\"", '"': '"”', "‘": "’'", "'": "'’", "„": "“�
 _ELISION = re.compile(r"(?:\d0s\b|\d\d(?=[.,;:!?)]|$)|til\b|em\b|tis\b|twas\b|cause\b|n\b|s\b|re\b|ve\b|ll\b|d\b|m\b|t\b)",
                       re.IGNORECASE)
 _PARENTHESIS = re.compile(r"[()]")
-_STOPWORDS = _wordset("a an the of to in on at by for with and or but from as is was")
+_ASIDE_GOES_ON = re.compile(r"\([^()\n]{1,40}\) [a-z]")
+_STOPWORDS = frozenset("a an the of to in on at by for with and or but from as is was".split())
 
 # Tokenized text (PTB style, as many corpora and some feeds store it): undone before splitting.
 _TOKENIZED = re.compile(r" (?:[.,;:!?%]|'s|n't|'re|'ve|'ll|'d|'m)(?= |$)")
@@ -114,7 +82,6 @@ _LABEL = re.compile(r"^[A-Z][\w’'-]*(?: [\w’'-]+){0,2}: ")  # "Fighter ace: 
 # An interviewer's question, as transcripts print it: "CNN: What do you hope this recognition will mean...?", "Q: Why?"
 _INTERVIEW_QUESTION = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}: [^:]*\?[\"”’']*$")
 # A line of a list at a paragraph's start: "- helm integration (not in melpa?)", "2) 2001 Alan Greenspan said..."
-_TITLE_PARTS = re.compile(r"\s+[-|–—«»:]\s+")
 _CAPS_LABEL = re.compile(r"(?:[A-Z][A-Z0-9’'&-]*[A-Z0-9] ){2,}(?=[A-Z][a-z])")
 _GLUED_ACRONYM = re.compile(r"[A-Z]{2,5}(?:['’]s)?$")
 
@@ -150,7 +117,7 @@ def units(text: str, title: str | None = None) -> list[Unit]:
     quoting = ""  # the mark of the quotation open, if one is
     found = _sentences_with_breaks(clean_text(text, title))
     apart = set_apart(found)
-    headlines = {part for part in _TITLE_PARTS.split(title or "") if len(part.split()) >= 3}  # the headline repeated
+    headlines = headline_parts(title)
     for n, (sentence, first) in enumerate(found):
         pieces = _unglue(sentence) if word_count(sentence) > _LONG or _LABEL.match(sentence) else [sentence]
         alone = first and (n + 1 == len(found) or found[n + 1][1])  # the paragraph's only sentence
@@ -168,18 +135,12 @@ def units(text: str, title: str | None = None) -> list[Unit]:
             balanced = not ((quoting and not opens) or stray or quoting_after or _parentheses(piece))
             prose = (_is_prose(piece, len(pieces) > 1) and not (alone and _heading(piece))
                      and not (first and k == 0 and _LIST_ITEM.match(piece))
-                     and not _is_headline(piece, title, headlines)
+                     and not is_headline(piece, title, headlines)
                      and not aside(piece)
                      and n not in apart)
             out.append(Unit(piece, first and k == 0, balanced, prose, len(pieces) > 1))
             quoting = quoting_after
     return out
-
-
-def _is_headline(sentence: str, title: str | None, parts: set[str]) -> bool:
-    """The page's headline repeated as a sentence ("Shaping a Firefox feature - how does it work?")."""
-    bare = sentence.rstrip(".?!")
-    return bool(title) and len(bare.split()) >= 3 and (bare in parts or title.startswith(bare))
 
 
 def _heading(line: str) -> bool:
@@ -342,6 +303,11 @@ def _is_boundary(paragraph: str, start: int, match: re.Match, lowercase: bool = 
         return False  # "Ft. Lauderdale" (Fort); "300 ft. Engineers" ends a sentence
     if word in BEFORE_NUMBER:
         return not after.isdigit()
+    if after == "(" and _ASIDE_GOES_ON.match(paragraph, match.end()):
+        return False  # "the work of Drath, et el. (2008) as discussed in...": the sentence goes on after the aside
+    if 2 <= len(word) <= 6 and word.isalpha() and not token.lstrip(_OPENING).istitle() and token[-1:].islower() \
+            and any(ch.isupper() for ch in token.lstrip(_OPENING)[1:]):
+        return rest.strip(_OPENING).lower() in OPENERS  # "von LHStv. Anton Lang", not "an iPad. The"
     if (word in AMBIGUOUS or word.rsplit("-", 1)[-1] in AMBIGUOUS  # "President of Rapson-Inc. Chris Reedy are..."
             or (len(word) == 1 and word.isalpha()) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", word)):
         # "Inc.", "p.m.", "U.S." and initials ("J. Smith", "World War I."): a boundary before "The", "He", ...
