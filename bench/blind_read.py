@@ -12,6 +12,9 @@ one JSON line per item. Two ways:
   CHECKOUT=/path/to/another/checkout (a `git worktree` of the code to compare), then
   `pair OLD.json NEW.json OUT.txt KEY.json` - both summaries per page as X and Y in an
   order fixed by the page's id, the key kept apart from the reader;
+- `changed OLD.json NEW.json OUT.txt KEY.json [READ.txt ...]` - from two `side ... all` runs: how many summaries a
+  change alters on the pages the READ files (earlier `write` outputs) list and elsewhere, and a paired file of the
+  latter: the held-out pages a change reaches;
 - `tally KEY.json JUDGED.jsonl [...]` - defects per side, by kind, only-one-side, preference.
 
 The reader's instructions are PROMPT (single) and PAIR_PROMPT (paired); `prompt` prints them.
@@ -86,9 +89,12 @@ def fresh(seed: str, start: int, count: int) -> list[dict]:
 def pool(name: str, seed: str, start: int, count: int) -> list[dict]:
     """Pages START..START+COUNT of a pool in the order of `seed`: `fresh` (above), `dragnet` (all of Dragnet, most
     of it read in earlier rounds), `english` (trafilatura-eval's English pages, read in earlier rounds) or `german`
-    (trafilatura-eval's German pages but the 60 that the seventh round's W read took, seed s7w)."""
+    (trafilatura-eval's German pages but the 60 that the seventh round's W read took, seed s7w); `all` is every page
+    of the three, in file order."""
     if name == "fresh":
         return fresh(seed, start, count)
+    if name == "all":  # every page: what a change reaches (`changed`)
+        return (_rows("dragnet") + _rows("trafilatura-eval") + _rows("trafilatura-eval", "de"))[start:start + count]
     if name == "german":
         rows = _rows("trafilatura-eval", "de")
         taken = {row["id"] for row in _ranked(rows, "s7w")[:60]}
@@ -134,6 +140,15 @@ def pair(old: dict, new: dict, path: str, key_path: str, start: int = 0) -> None
     Path(key_path).write_text(json.dumps(key), encoding="utf-8")
 
 
+def changed(old: dict, new: dict, read_files: list[str]) -> tuple[list[str], list[str]]:
+    """(ids whose summaries differ and no file in `read_files` lists, ids whose summaries differ and one does): the
+    pages a change reaches that its rules were not written from, and those they were."""
+    read = {line.split(" id=", 1)[1].strip() for path in read_files
+            for line in Path(path).read_text(encoding="utf-8").splitlines() if line.startswith("##### ITEM ")}
+    differ = [pid for pid in old if old[pid]["summary"] != new[pid]["summary"]]
+    return [pid for pid in differ if pid not in read], [pid for pid in differ if pid in read]
+
+
 def tally(key: dict, judged: list[dict]) -> dict:
     by_item = {v["item"]: v for v in key.values()}
     defects, kinds, only, better = Counter(), {"old": Counter(), "new": Counter()}, Counter(), Counter()
@@ -162,6 +177,12 @@ def main(argv: list[str]) -> int:
     elif command == "pair":
         old, new = (json.loads(Path(p).read_text(encoding="utf-8")) for p in args[:2])
         pair(old, new, args[2], args[3], int(args[4]) if len(args) > 4 else 0)
+    elif command == "changed":  # OLD.json NEW.json OUT.txt KEY.json [READ.txt ...]
+        old, new = (json.loads(Path(p).read_text(encoding="utf-8")) for p in args[:2])
+        unread, read = changed(old, new, args[4:])
+        print(f"{len(unread) + len(read)} of {len(old)} summaries differ: {len(read)} on the {len(args[4:])} read "
+              f"file(s)' pages, {len(unread)} elsewhere (paired in {args[2]})")
+        pair({pid: old[pid] for pid in unread}, {pid: new[pid] for pid in unread}, args[2], args[3])
     elif command == "tally":
         key = json.loads(Path(args[0]).read_text(encoding="utf-8"))
         judged = [json.loads(line) for p in args[1:] for line in Path(p).read_text(encoding="utf-8").splitlines()
