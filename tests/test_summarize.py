@@ -394,6 +394,9 @@ def test_a_text_of_megabytes_is_read_only_as_far_as_a_summary_needs():
     assert len(split_sentences("Mr. " * 100_000 + "Smith left. He came back.")) == 2
     assert units("word of The " * 20_000)  # candidate caption joins that never split: once took minutes (quadratic)
     assert len(summarize("return " * 14_000 + "end.")) <= 1  # the code pattern once scanned to the end at every word
+    assert len(summarize("-" * 100_000)) <= 1  # a quotation marker's pattern ("--- Zitat ---") once backtracked on a page of
+    # dashes (minutes, quadratic)
+    assert len(summarize("Because a " + "." * 99_000 + "x y.")) <= 1  # and "Because ..." alone on a run of dots
 
 
 # --- From a review of the readability round: each case broke on its first version.

@@ -79,7 +79,7 @@ FURNITURE_SUBS = [
     # A credit run into a sentence, a quotation's marker: "(c) proplanta Wie der Ressortchef...", "--- Zitat ---"
     (re.compile(r"(?:^|(?<=[.!?] ))(?:\((?i:c)\)|©) ?[\w.&-]+(?: [\w.&-]+){0,2}? (?=[A-ZÄÖÜ][a-zäöüß]+ )",
                 re.MULTILINE), ""),
-    (re.compile(r"[ \t]*-{3,}[ \t]*[^\W\d_]{2,20}[ \t]*-{3,}[ \t]*"), "\n"),
+    (re.compile(r"(?<!-)-{3,8} ?[^\W\d_]{2,20} ?-{3,8}(?!-)"), "\n"),  # bounded runs: linear on a page of dashes
     # Bullets and widget words left at a paragraph's start: "• Share your photos", "CLOSE CEO of Tesla", "Image Police",
 # "Email this Print this Skip to comments Why should...".
     (re.compile(r"^[ \t]*(?:(?:\\?[|•·▸►*][ \t]*)+|(?:CLOSE|ADVERTISEMENT|Advertisement|Image|Story highlights|Skip Ad)"

@@ -46,9 +46,11 @@ _TOKEN = re.compile(r"n't\b|'(?:s|re|ve|ll|m|d)\b|\w+(?:-\w+)*|[^\w\s]")
 _WORD = re.compile(r"[^\W\d_]+")
 # A subordinate clause with no main clause after it: "Unless we're still life folks.", "Because the council said so.",
 # "Perhaps because there was more doing...", "Because it's that good, but also because I need a break."
+# Matched against the sentence without its closing stop and marks: each character is a plain one or a comma that
+# opens another "because", never both, so the match is linear however long the sentence.
 _SUBORDINATE_ALONE = re.compile(r"^[\"'“‘(]?(?i:(?:perhaps|maybe|probably|possibly|partly|mainly|mostly|largely|simply|"
                                 r"just|only) )?(?i:unless|because|although|whereas|whenever)\b(?:[^,;:—–]|,\s*(?i:but |and "
-                                r"|or )?(?i:also |perhaps |maybe |partly |mostly )?(?i:because|since)\b)*[.…]+[\"'”’)]*$")
+                                r"|or )?(?i:also |perhaps |maybe |partly |mostly )?(?i:because|since)\b)*$")
 # A verb with no subject before it, in a sentence that is not a question: "Could have gone either way. . .", "Was
 # great to see everyone." (a diary's or a teaser's shorthand); not "Will Smith stars..." nor "Do try the soup.".
 _NO_SUBJECT = re.compile(r"^(?i:could|would|should|might|must|can|will|may|has|had|was|were|is|are)(?:n['’]t)? "
@@ -82,7 +84,9 @@ def verbless(sentence: str, text_language: str | None) -> bool:
     if lang == "en":
         finite = [w.lower() for w in _WORD.findall(_INFINITIVE.sub(" ", text))]  # "trying to get home": no verb; "cannot"
         # is "can not"
-        return bool(_SUBORDINATE_ALONE.match(sentence) or _NO_SUBJECT.match(sentence)) or (not _VERBS.intersection(finite) and not _VERB_SHAPE.search(text)
+        bare = sentence.rstrip("\"'”’)")
+        alone = bare.endswith((".", "…")) and _SUBORDINATE_ALONE.match(bare.rstrip(".…"))
+        return bool(alone or _NO_SUBJECT.match(sentence)) or (not _VERBS.intersection(finite) and not _VERB_SHAPE.search(text)
                 and not any(t[-1] in _FINITE_EN for t in _tag("en", text)))
     tags = [t[-1] for t in _tag("de", text) if not t[-1].startswith("$")]
     return not tags[-1:] == ["VV(INF)"] and not any(tag.endswith(_FINITE_DE) or (
