@@ -173,3 +173,29 @@ def test_an_object_pronoun_leans_on_the_sentence_that_named_him():
             "are drinking mango smoothies at a cart near the old city gate. He was staying at a guest house nearby.")
     summary = summarize(text, title="Serendipity: the redux")
     assert not summary or not summary[0].startswith("I met him")
+
+
+# Held-out reads of the round's final code (Dragnet s8d 1080-1320, German s8g 480-569), tallied first; then these.
+@pytest.mark.parametrize("sentence", [
+    "Dieser Beitrag enthält Werbung für eine Bademodenmarke.",
+    "Dieser Artikel enthält Affiliate-Links und/oder werbende Inhalte.",
+    "Registrieren Sie sich jetzt kostenlos und testen Sie neue Produkte.",
+    "Dann bist du hier genau richtig!",
+    "Welche drei Regeln das sind, verraten wir hier.",
+    "Hier informieren wir Sie, was Sie beachten müssen.",
+    "Wenn du das lernen magst, siehe Infos unten.",
+    "Mehr dazu kannst Du hier nachlesen.",
+    "Please help spread the word.",
+])
+def test_notices_and_pointers_of_the_held_out_reads_are_furniture(sentence):
+    assert is_furniture(sentence)
+
+
+def test_insbesondere_leans_on_the_general_claim_before_it():
+    text = ("Die Klimakonferenz gilt als die wichtigste seit Paris. Zum ersten Mal waren alle Staaten aufgerufen, ihre "
+            "Ziele zu erhöhen.\n\nInsbesondere die großen Emittenten müssen ihre Ziele erhöhen und umsetzen.")
+    assert summarize(text, title="Klimakonferenz in Glasgow")[0].startswith("Die Klimakonferenz")
+    alone = ("Insbesondere sollen neue Recyclingprozesse auf biotechnologischer Basis entwickelt werden. Die neue "
+             "Gruppe wird fünf Jahre lang gefördert und arbeitet eng mit der Hochschule in Aachen zusammen. Die ersten "
+             "Ergebnisse werden im Frühjahr erwartet.")
+    assert not summarize(alone, title="Neue Forschungsgruppe")[0].startswith("Insbesondere")

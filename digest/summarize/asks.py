@@ -75,7 +75,14 @@ ASKS = re.compile(
     r"\b(?:unserer|unsere|our) (?:datenschutzerklärung|datenschutzhinweise|privacy policy)\b|^die einwilligung ist "
     r"freiwillig\b|\b(?:eure?n?|deinen|ihren|your) (?:werbeblocker|adblocker|ad[- ]blocker)\b|"
     r"^(?:fragen|kontaktieren|rufen|sprechen|schreiben) sie (?:uns|bei uns)\b|^(?:contact|call|e-?mail|ask) us\b|"
-    r"^das (?:gespräch|interview) führten?\b|^(?:interview(?:ed)?|the interview was conducted) by\b")
+    r"^das (?:gespräch|interview) führten?\b|^(?:interview(?:ed)?|the interview was conducted) by\b|"
+    # the tenth reads (held out first, tallied, then these): an advertising notice, "Registrieren Sie sich jetzt",
+    # "Dann bist du hier genau richtig!", "... verraten wir hier.", "siehe Infos unten", "Please help spread the word."
+    r"^(?:dieser|der) (?:beitrag|artikel|post) enthält (?:werbung|anzeigen|affiliate)|^this (?:post|article) (?:contains|"
+    r"may contain|includes) (?:affiliate|sponsored|paid)\b|^(?:jetzt )?registrieren sie sich\b|^jetzt (?:registrieren|"
+    r"anmelden)\b|\bdann bist du hier (?:genau )?richtig\b|\b(?:verraten|zeigen|erklären|informieren) (?:wir|sie) (?:euch |"
+    r"dir |ihnen |sie )?(?:hier|unten)\b|^hier (?:informieren|zeigen|erklären|verraten|stellen) wir\b|\bsiehe (?:infos? )?"
+    r"(?:unten|oben)\b|\bhelp (?:us )?spread the word\b|\baffiliate[- ]links?\b|\bhier (?:nach)?(?:lesen|nachlesen)\b")
 # A video's or a story's credit alone, in its own capitals: "NBCNews.com's Dara Brown reports." (not "Reuters could
 # not confirm the reports.")
 CREDIT = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,4} reports[.:]")

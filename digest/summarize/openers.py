@@ -18,7 +18,7 @@ __all__ = ["LEANING_ABROAD", "leans_abroad", "media_subject", "opens_on_connecti
 LEANING_ABROAD = re.compile(
     r"^[\"'“‘„«(]?(?i:und|aber|denn|doch|dann|auch|deshalb|daher|trotzdem|dies|diese|konkret|zudem|außerdem|"
     r"allerdings|jedoch|dennoch|stattdessen|somit|ebenso|ferner|immerhin|dabei|dazu|darum|dafür|dagegen|hierbei|"
-    r"hierzu|daraufhin|mais|donc|puis|ensuite|"
+    r"hierzu|daraufhin|insbesondere|in der tat|vor allem|ebenfalls|mais|donc|puis|ensuite|"
     r"cependant|elle|elles|ils|pero|entonces|también|además|ella|ellos|mas|então|também|porém|ele|ela|eles|elas|ma|"
     r"quindi|poi|lui|lei|maar|toen|ook|hij|zij|но|а|и|тогда|также|поэтому|он|она|они|это),? +[^\W\d_]")
 # A German demonstrative and its noun ("Diese Mär wird...", "Dieses Problem"): the thing was named before, unless it
@@ -35,7 +35,7 @@ _CONNECTIVE = re.compile(
     r"nevertheless|nonetheless|likewise|similarly)\b(?!-)[,:]? +\S")
 _CONNECTIVE_ABROAD = re.compile(
     r"^[\"'„«(]?(?i:und|aber|denn|doch|konkret|zudem|außerdem|allerdings|jedoch|dennoch|stattdessen|somit|ferner|"
-    r"immerhin|deshalb|daher|trotzdem|mais|donc|pero|maar),? +[^\W\d_]")
+    r"immerhin|deshalb|daher|trotzdem|insbesondere|in der tat|vor allem|mais|donc|pero|maar),? +[^\W\d_]")
 # A sentence about the page's own media: "The clip is from...", "Der Trailer gibt euch...", "The footage shows...".
 _MEDIA = (r"video|clip|trailer|teaser|footage|photo|photograph|picture|image|graphic|chart|gallery|slideshow|"
           r"infographic|screenshot|foto|bild|grafik|galerie|bildergalerie")
