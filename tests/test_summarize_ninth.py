@@ -140,6 +140,16 @@ def test_datelines_picture_pointers_and_credits_are_cut_from_sentences(text, kep
     "Die einfachste Art, uns zu unterstützen, ist es, euren Werbeblocker auszuschalten.",
     "Fragen Sie bei uns nach…",
     "Das Gespräch führte Nicole Berger.",
+    # from the held-out reads, after their tally (4779070)
+    "Dieser Beitrag enthält Werbung für eine Bademodenmarke.",
+    "Dieser Artikel enthält Affiliate-Links und/oder werbende Inhalte.",
+    "Registrieren Sie sich jetzt kostenlos und testen Sie neue Produkte.",
+    "Dann bist du hier genau richtig!",
+    "Welche drei Regeln das sind, verraten wir hier.",
+    "Hier informieren wir Sie, was Sie beachten müssen.",
+    "Wenn du das lernen magst, siehe Infos unten.",
+    "Mehr dazu kannst Du hier nachlesen.",
+    "Please help spread the word.",
 ])
 def test_the_page_speaking_to_its_reader_is_furniture(sentence):
     assert is_furniture(sentence)
@@ -149,10 +159,9 @@ def test_the_page_speaking_to_its_reader_is_furniture(sentence):
     "Temperatures fell below freezing overnight.",
     "Prices stayed below expectations for the third month.",
     "The flats above the shop burned on Sunday.",
-    "Here is the timetable the council agreed on Monday, and it starts in May.",
 ])
 def test_sentences_that_only_look_like_pointers_are_not_furniture(sentence):
-    assert not is_furniture(sentence) or sentence.startswith("Here is")  # "Here is..." was furniture before
+    assert not is_furniture(sentence)
 
 
 @pytest.mark.parametrize("sentence, fragment", [
@@ -175,22 +184,7 @@ def test_an_object_pronoun_leans_on_the_sentence_that_named_him():
     assert not summary or not summary[0].startswith("I met him")
 
 
-# Held-out reads of the round's final code (Dragnet s8d 1080-1320, German s8g 480-569), tallied first; then these.
-@pytest.mark.parametrize("sentence", [
-    "Dieser Beitrag enthält Werbung für eine Bademodenmarke.",
-    "Dieser Artikel enthält Affiliate-Links und/oder werbende Inhalte.",
-    "Registrieren Sie sich jetzt kostenlos und testen Sie neue Produkte.",
-    "Dann bist du hier genau richtig!",
-    "Welche drei Regeln das sind, verraten wir hier.",
-    "Hier informieren wir Sie, was Sie beachten müssen.",
-    "Wenn du das lernen magst, siehe Infos unten.",
-    "Mehr dazu kannst Du hier nachlesen.",
-    "Please help spread the word.",
-])
-def test_notices_and_pointers_of_the_held_out_reads_are_furniture(sentence):
-    assert is_furniture(sentence)
-
-
+# Held-out reads of the round's final code (Dragnet s8d 1080-1320, German s8g 480-569), tallied first; then this.
 def test_insbesondere_leans_on_the_general_claim_before_it():
     text = ("Die Klimakonferenz gilt als die wichtigste seit Paris. Zum ersten Mal waren alle Staaten aufgerufen, ihre "
             "Ziele zu erhöhen.\n\nInsbesondere die großen Emittenten müssen ihre Ziele erhöhen und umsetzen.")

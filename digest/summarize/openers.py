@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["LEANING_ABROAD", "leans_abroad", "media_subject", "opens_on_connective"]
+__all__ = ["CONNECTIVES", "LEANING_ABROAD", "leans_abroad", "media_subject", "opens_on_connective"]
 
-# Connectives and personal pronouns in the languages feeds most often come in (not "Es"/"Il", which open "Es
-# gibt"/"Il y a" sentences that point nowhere), followed by a lower-case word: "Ma il governo...", never "Ma Ying-jeou
-# said..." or "Lei Jun, the founder...".
+# Connectives that answer a sentence, in English and in the languages feeds most often come in: the same words open
+# a sentence that leans on the one before (readable._LEANING, LEANING_ABROAD) and, as a text's first line, one whose
+# sentence the extractor lost (opens_on_connective; pronouns there may point at the headline).
+CONNECTIVES = (r"but|and|or|nor|however|meanwhile|moreover|furthermore|instead|therefore|thus|hence|otherwise|"
+               r"nevertheless|nonetheless|likewise|similarly")
+_CONNECTIVES_ABROAD = (r"und|aber|denn|doch|konkret|zudem|außerdem|allerdings|jedoch|dennoch|stattdessen|somit|ferner|"
+                       r"immerhin|deshalb|daher|trotzdem|insbesondere|in der tat|vor allem|mais|donc|pero|maar")
+# Those and personal pronouns abroad (not "Es"/"Il", which open "Es gibt"/"Il y a" sentences that point nowhere),
+# followed by a lower-case word: "Ma il governo...", never "Ma Ying-jeou said..." or "Lei Jun, the founder...".
 LEANING_ABROAD = re.compile(
-    r"^[\"'“‘„«(]?(?i:und|aber|denn|doch|dann|auch|deshalb|daher|trotzdem|dies|diese|konkret|zudem|außerdem|"
-    r"allerdings|jedoch|dennoch|stattdessen|somit|ebenso|ferner|immerhin|dabei|dazu|darum|dafür|dagegen|hierbei|"
-    r"hierzu|daraufhin|insbesondere|in der tat|vor allem|ebenfalls|mais|donc|puis|ensuite|"
-    r"cependant|elle|elles|ils|pero|entonces|también|además|ella|ellos|mas|então|também|porém|ele|ela|eles|elas|ma|"
-    r"quindi|poi|lui|lei|maar|toen|ook|hij|zij|но|а|и|тогда|также|поэтому|он|она|они|это),? +[^\W\d_]")
+    r"^[\"'“‘„«(]?(?i:" + _CONNECTIVES_ABROAD + r"|dann|auch|dies|diese|ebenso|dabei|dazu|darum|dafür|dagegen|"
+    r"hierbei|hierzu|daraufhin|ebenfalls|puis|ensuite|cependant|elle|elles|ils|entonces|también|además|ella|ellos|mas|"
+    r"então|também|porém|ele|ela|eles|elas|ma|quindi|poi|lui|lei|toen|ook|hij|zij|но|а|и|тогда|также|поэтому|он|она|"
+    r"они|это),? +[^\W\d_]")
 # A German demonstrative and its noun ("Diese Mär wird...", "Dieses Problem"): the thing was named before, unless it
 # is the time of the writing ("Diese Woche", "Dieses Jahr").
 _DEMONSTRATIVE_DE = re.compile(r"^[\"'„«(]?(?:Diese[rsmn]?|Jene[rsmn]?|Solche[rsmn]?) (?!(?:Woche|Jahr|Monat|Sommer|"
@@ -28,14 +33,9 @@ _DEMONSTRATIVE_DE = re.compile(r"^[\"'„«(]?(?:Diese[rsmn]?|Jene[rsmn]?|Solche
                                r"[A-ZÄÖÜ]")
 # "dafür beispielsweise", "dabei etwa": an example of something the sentence before said.
 _EXAMPLE_DE = re.compile(r"\b(?i:dafür|dazu|dabei|davon|darunter|hierfür|hierzu) (?i:beispielsweise|zum beispiel|etwa)\b")
-# Connectives that answer a sentence (not pronouns, which may point at the headline): a text that opens on one lost
-# the sentence it answers. In English whatever follows ("But Obama said..."); elsewhere a lower-case word, as above.
-_CONNECTIVE = re.compile(
-    r"^[\"'“‘(]?(?i:but|and|or|nor|however|meanwhile|moreover|furthermore|instead|therefore|thus|hence|otherwise|"
-    r"nevertheless|nonetheless|likewise|similarly)\b(?!-)[,:]? +\S")
-_CONNECTIVE_ABROAD = re.compile(
-    r"^[\"'„«(]?(?i:und|aber|denn|doch|konkret|zudem|außerdem|allerdings|jedoch|dennoch|stattdessen|somit|ferner|"
-    r"immerhin|deshalb|daher|trotzdem|insbesondere|in der tat|vor allem|mais|donc|pero|maar),? +[^\W\d_]")
+# A text's first line on a connective: in English whatever follows ("But Obama said..."); elsewhere a lower-case word.
+_CONNECTIVE = re.compile(r"^[\"'“‘(]?(?i:" + CONNECTIVES + r")\b(?!-)[,:]? +\S")
+_CONNECTIVE_ABROAD = re.compile(r"^[\"'„«(]?(?i:" + _CONNECTIVES_ABROAD + r"),? +[^\W\d_]")
 # A sentence about the page's own media: "The clip is from...", "Der Trailer gibt euch...", "The footage shows...".
 _MEDIA = (r"video|clip|trailer|teaser|footage|photo|photograph|picture|image|graphic|chart|gallery|slideshow|"
           r"infographic|screenshot|foto|bild|grafik|galerie|bildergalerie")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from digest.summarize.openers import leans_abroad
+from digest.summarize.openers import CONNECTIVES, leans_abroad
 
 __all__ = ["FINITE_WORDS", "NOW", "VERB_WORDS", "dangling_names", "english", "fragment", "leans_on_adjacent",
            "leans_on_previous", "name_intros", "pronoun_dangles", "starts_mid_sentence", "stem"]
@@ -24,8 +24,7 @@ NOW = (r"(?:(?:past|last|coming|next) )?(?:week|weekend|morning|afternoon|evenin
        r"term|century|decade|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b")
 _LEANING = re.compile(
     r"^[\"'“‘(]?(?:he|she|it|they|them|his|her|hers|its|their|theirs|him|this(?! " + NOW + r")|that|these|those|"
-    r"but|and|or|so|yet|nor|also|however|meanwhile|moreover|furthermore|instead|still|then|thus|hence|"
-    r"therefore|otherwise|nevertheless|nonetheless|besides|likewise|similarly|again|later|afterwards|"
+    + CONNECTIVES + r"|so|yet|also|still|then|besides|again|later|afterwards|"
     r"here|both|neither|either|another|other|others|the (?:\d+-year-old|former|latter|same|pair|couple|duo|"
     r"trio|man|woman|boy|girl|star|player|club|company|firm|group|move|decision|incident|case|answer|upshot|catch))\b",
     re.IGNORECASE)
